@@ -1,0 +1,84 @@
+// Config: every setting of the tracker, with its default and its reason.
+//
+// One struct, filled from (in order) the embedded defaults, a config file (TOML,
+// or the original p2ptracker's Python-style `KEY = value` file), and `--set
+// key=value` overrides. Keys are the original's names in lower case plus ours;
+// all are top-level keys of the file. The key table in config.cc is the single
+// place a key is declared: loading, validation, --print-config and the docs in
+// docs/configuration.md all follow it. Loaded once at start-up on the main
+// thread; afterwards shared read-only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/address.h"
+#include "core/result.h"
+
+namespace p2p::config {
+
+struct Config {
+  // --- The original p2ptracker's keys -----------------------------------
+  std::string host = "0.0.0.0";  // address to listen on ("::" for dual stack)
+  std::uint16_t port = 6969;     // HTTP port (the de-facto tracker port)
+  std::string redishost = "127.0.0.1";
+  std::uint16_t redisport = 6379;
+  std::string smdb_url;  // server-management REST service; empty: not used
+  int max_repr_rack = 2;  // representatives per rack per transfer
+  int active_interval = 45;   // seconds between announces of an active transfer
+  int passive_interval = 300;  // ... of an unknown or inactive transfer
+  int maxpeers = 35;           // most peers in one announce reply
+  bool proxypass = false;      // honour X-Forwarded-For / X-Real-IP from trusted_proxies
+  bool debug = false;          // debug logging
+
+  // --- Ours ---------------------------------------------------------------
+  std::string store = "memory";   // "memory" or "redis"
+  std::string redis_prefix;       // prepended to every Redis key (shared Redis)
+  std::string data_dir = "./data";  // registered torrents, durable state
+  int min_interval = 15;  // "min interval" in replies (capped at the interval)
+  int peer_timeout = 150;  // seconds without an announce before a peer is dropped
+  bool open = false;       // track every info-hash, not only registered ones
+  bool full_scrape = true;  // /scrape without info_hash lists active transfers
+  std::vector<core::Cidr> trusted_networks;  // may set the `ip` parameter
+  std::vector<core::Cidr> trusted_proxies = {*core::Cidr::parse("127.0.0.1/32"),
+                                             *core::Cidr::parse("::1/128")};
+  std::string topology = "subnet";  // "subnet" or "static"
+  std::string topology_file;        // static map: "CIDR rack" lines
+  int subnet_prefix_v4 = 24;        // a rack is this IPv4 prefix by default
+  int subnet_prefix_v6 = 64;        // ... and this IPv6 prefix
+  int workers = 0;                  // event-loop threads; 0: one per core
+  int max_request_bytes = 8192;     // request line + headers
+  int max_torrent_bytes = 16 << 20;  // largest .torrent upload
+  int request_timeout = 10;  // seconds to receive a whole request
+  int keepalive_timeout = 60;  // seconds an idle keep-alive connection stays
+  int max_connections = 20000;  // open HTTP connections, all workers together
+  std::string log_level = "info";  // trace, debug, info, warn, error
+};
+
+// Where a config file came from, for error messages ("p2ptracker.toml:12").
+// Loads a file, choosing the format by its content: a file whose every setting
+// line is `UPPER_CASE_KEY = value` is read as the original's Python-style
+// config, anything else as TOML. Errors name file, line, key and what is valid.
+core::Result<Config> load_file(const std::string& path);
+
+// The same from text already in memory; `source` names it in errors.
+core::Result<Config> parse_toml(std::string_view text, std::string_view source);
+core::Result<Config> parse_legacy(std::string_view text, std::string_view source);
+
+// Applies one `key=value` override (the --set flag), TOML value syntax, with
+// bare strings allowed: --set port=7000, --set topology=static.
+core::Status apply_override(Config& config, std::string_view assignment);
+
+// Cross-key checks (ranges, a static topology needs a file, ...).
+core::Status validate(const Config& config);
+
+// The whole config as a commented TOML file; parse_toml() of it gives `config`
+// back (tested), so `--print-config > p2ptracker.toml` is a valid start.
+std::string to_toml(const Config& config);
+
+// Markdown table of every key: name, type, default, meaning (docs/configuration.md).
+std::string key_reference_markdown();
+
+}  // namespace p2p::config

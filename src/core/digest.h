@@ -1,0 +1,93 @@
+// InfoHash and PeerId: the two 20-byte identifiers of the BitTorrent protocol.
+//
+// Plain values, trivially copyable, safe to share between threads. Hex form is
+// upper case, as the original p2ptracker stored hashes in Redis.
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace p2p::core {
+
+template <class Tag>
+struct Digest20 {
+  static constexpr std::size_t kSize = 20;
+  std::array<std::uint8_t, kSize> bytes{};
+
+  // From exactly 20 raw bytes; nullopt for any other length.
+  static std::optional<Digest20> from_bytes(std::string_view raw) {
+    if (raw.size() != kSize) return std::nullopt;
+    Digest20 d;
+    std::memcpy(d.bytes.data(), raw.data(), kSize);
+    return d;
+  }
+
+  // From 40 hex digits, either case; nullopt otherwise.
+  static std::optional<Digest20> from_hex(std::string_view hex) {
+    if (hex.size() != 2 * kSize) return std::nullopt;
+    Digest20 d;
+    for (std::size_t i = 0; i < kSize; ++i) {
+      int hi = hex_value(hex[2 * i]);
+      int lo = hex_value(hex[2 * i + 1]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      d.bytes[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+    }
+    return d;
+  }
+
+  std::string hex() const {
+    static constexpr char kDigits[] = "0123456789ABCDEF";
+    std::string out(2 * kSize, '0');
+    for (std::size_t i = 0; i < kSize; ++i) {
+      out[2 * i] = kDigits[bytes[i] >> 4];
+      out[2 * i + 1] = kDigits[bytes[i] & 0xF];
+    }
+    return out;
+  }
+
+  std::string_view view() const {
+    return {reinterpret_cast<const char*>(bytes.data()), kSize};
+  }
+
+  // The first 8 bytes: already uniformly distributed for info-hashes (SHA-1).
+  std::uint64_t prefix64() const {
+    std::uint64_t v;
+    std::memcpy(&v, bytes.data(), sizeof v);
+    return v;
+  }
+
+  friend auto operator<=>(const Digest20&, const Digest20&) = default;
+
+ private:
+  static int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+};
+
+struct InfoHashTag {};
+struct PeerIdTag {};
+using InfoHash = Digest20<InfoHashTag>;
+using PeerId = Digest20<PeerIdTag>;
+
+}  // namespace p2p::core
+
+template <class Tag>
+struct std::hash<p2p::core::Digest20<Tag>> {
+  std::size_t operator()(const p2p::core::Digest20<Tag>& d) const noexcept {
+    // Info-hashes are SHA-1 output; peer ids are not, so mix the bytes in.
+    std::uint64_t a, b;
+    std::memcpy(&a, d.bytes.data(), 8);
+    std::memcpy(&b, d.bytes.data() + 8, 8);
+    return static_cast<std::size_t>(a ^ (b * 0x9E3779B97F4A7C15ull));
+  }
+};

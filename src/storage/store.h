@@ -1,0 +1,113 @@
+// Store: where the tracker writes down what it saw, in the original
+// p2ptracker's data model (see docs/storage.md), and reads it back.
+//
+// Writes come from every worker on the announce path, so they are
+// fire-and-forget: they copy a fixed-size record into a bounded queue and return
+// at once, never blocking and never allocating; a background thread applies
+// them (MemoryStore: to maps; RedisStore: pipelined to Redis). When the queue is
+// full the record is dropped and counted. Reads block and are for start-up, the
+// admin API and tests, never the announce path. All methods are thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/address.h"
+#include "core/clock.h"
+#include "core/digest.h"
+#include "core/rack.h"
+#include "core/result.h"
+
+namespace p2p::storage {
+
+enum class PeerEvent : std::uint8_t { kNone, kStarted, kCompleted, kStopped };
+
+// One announce, as the store keeps it. Trivially copyable on purpose.
+struct PeerUpdate {
+  core::InfoHash info_hash;
+  core::PeerId peer_id;
+  core::Endpoint endpoint;
+  core::RackId rack;
+  std::uint64_t uploaded = 0;
+  std::uint64_t downloaded = 0;
+  std::uint64_t left = 0;
+  std::uint32_t key = 0;
+  PeerEvent event = PeerEvent::kNone;
+  bool representative = false;
+  bool compact = true;
+  core::TimePoint at;
+};
+
+// A registered (active) transfer.
+struct TransferRecord {
+  core::InfoHash info_hash;
+  std::string name;  // torrent name from the info dictionary
+  std::uint64_t length = 0;  // payload bytes
+  core::TimePoint registered;
+};
+
+struct StoreStats {
+  std::uint64_t written = 0;  // records applied
+  std::uint64_t dropped = 0;  // records lost to a full queue
+  std::uint64_t errors = 0;   // failed writes (Redis down, ...)
+  bool connected = true;      // RedisStore: last command reached Redis
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- Writes: non-blocking, no allocation, may drop under overload ---------
+  virtual void peer_announced(const PeerUpdate& update) noexcept = 0;
+  // An announce for an info-hash (registered or not): `transfers` set.
+  virtual void transfer_seen(const core::InfoHash& info_hash) noexcept = 0;
+  // Registration and deregistration are rare; they may allocate.
+  virtual void transfer_registered(const TransferRecord& record) = 0;
+  // Removes it from the active set and archives its keys under
+  // "<iso-time>:<HASH>..." as the original renamed them.
+  virtual void transfer_deregistered(const core::InfoHash& info_hash, core::TimePoint at) = 0;
+
+  // Waits until every write issued before the call is applied (or failed).
+  virtual core::Status flush(std::chrono::milliseconds timeout) = 0;
+
+  // --- Reads: blocking; start-up, admin API and tests only ------------------
+  virtual core::Result<std::vector<core::InfoHash>> seen_transfers() = 0;
+  virtual core::Result<std::vector<TransferRecord>> active_transfers() = 0;
+  virtual core::Result<std::vector<std::string>> racks() = 0;
+  // Host addresses ever seen in `rack`.
+  virtual core::Result<std::vector<std::string>> rack_hosts(const std::string& rack) = 0;
+  // Members of one of the original's per-transfer sets: kind is 'N' (all
+  // peers), 'R' (representatives), 'S' (seeders) or 'L' (leechers); entries
+  // are "ip:port".
+  virtual core::Result<std::vector<std::string>> transfer_peers(const core::InfoHash& info_hash,
+                                                                char kind) = 0;
+  // The original's per-peer fields (port, peer_id, key, last_event, seeder,
+  // downloaded, left, uploaded, rack, ...), all strings.
+  virtual core::Result<std::map<std::string, std::string>> peer_fields(
+      const core::InfoHash& info_hash, const core::Endpoint& peer) = 0;
+
+  virtual StoreStats stats() const = 0;
+};
+
+// Turns a RackId into its printable name; the store runs it on its own thread.
+using RackNamer = std::function<std::string(core::RackId)>;
+
+struct Options {
+  std::string kind = "memory";  // "memory" or "redis"
+  std::string redis_host = "127.0.0.1";
+  std::uint16_t redis_port = 6379;
+  std::string key_prefix;        // prepended to every Redis key
+  std::size_t queue_capacity = 65536;  // records waiting to be written
+};
+
+// Builds the store `options.kind` names. RedisStore connects at once and fails
+// here if Redis is unreachable, so a misconfigured tracker does not start.
+core::Result<std::unique_ptr<Store>> make_store(const Options& options, RackNamer rack_namer,
+                                                const core::Clock& clock);
+
+}  // namespace p2p::storage

@@ -1,0 +1,42 @@
+#include "core/digest.h"
+
+#include <gtest/gtest.h>
+
+#include "core/clock.h"
+#include "core/rng.h"
+
+namespace p2p::core {
+namespace {
+
+TEST(DigestTest, HexRoundTripIsUpperCase) {
+  auto h = InfoHash::from_hex("0123456789abcdef0123456789ABCDEF01234567");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->hex(), "0123456789ABCDEF0123456789ABCDEF01234567");
+  EXPECT_EQ(InfoHash::from_hex(h->hex()), h);
+  EXPECT_FALSE(InfoHash::from_hex("0123"));
+  EXPECT_FALSE(InfoHash::from_hex("zz23456789abcdef0123456789ABCDEF01234567"));
+}
+
+TEST(DigestTest, FromBytesNeedsTwentyBytes) {
+  EXPECT_TRUE(PeerId::from_bytes(std::string(20, 'x')));
+  EXPECT_FALSE(PeerId::from_bytes(std::string(19, 'x')));
+  EXPECT_FALSE(PeerId::from_bytes(std::string(21, 'x')));
+  EXPECT_EQ(PeerId::from_bytes(std::string(20, 'x'))->view(), std::string(20, 'x'));
+}
+
+TEST(ClockTest, Iso8601) {
+  EXPECT_EQ(iso8601(TimePoint(Seconds(0))), "1970-01-01T00:00:00Z");
+  ManualClock clock(TimePoint(Seconds(1'700'000'000)));
+  clock.advance(Seconds(5));
+  EXPECT_EQ(iso8601(clock.now()), "2023-11-14T22:13:25Z");
+}
+
+TEST(RngTest, SeededAndBounded) {
+  Rng a(42), b(42), c(43);
+  EXPECT_EQ(a.next(), b.next());
+  EXPECT_NE(a.next(), c.next());
+  for (int i = 0; i < 1000; ++i) EXPECT_LT(a.below(7), 7u);
+}
+
+}  // namespace
+}  // namespace p2p::core
