@@ -1,13 +1,12 @@
 // RackId: which rack a peer sits in, as a compact value the swarm can group by.
 //
 // The swarm only compares RackIds; what they mean (a /24, a named rack from a
-// map file) and their printable names belong to topology/. Two encodings share
-// the 64 bits so that the default subnet rule needs no name table and no lock:
-//   bits 63-62 = 01: a named rack, low 32 bits index topology's name table;
-//   bits 63-62 = 10: an IPv4 prefix: bits 39-32 prefix length, low 32 network;
-//   bits 63-62 = 11: an IPv6 prefix: bits 61-55 prefix length, low 55 bits a
-//                    hash of the network (prefixes longer than /55 may share
-//                    an id only by a 2^-55 chance).
+// map file) and their printable names belong to topology/. The encoding lets
+// the default subnet rule work with no name table and no lock on the announce
+// path, and stays invertible so topology can always print a rack's name:
+//   tag kNamed: `lo` indexes topology's append-only table of rack names;
+//   tag kV4:    `lo` is the IPv4 network (host order), `prefix` its length;
+//   tag kV6:    `lo` is the top 64 bits of the IPv6 network, `prefix` <= 64.
 #pragma once
 
 #include <compare>
@@ -17,16 +16,18 @@
 namespace p2p::core {
 
 struct RackId {
-  std::uint64_t value = 0;  // 0: no rack known (never produced by a locator)
+  enum class Tag : std::uint8_t { kNone = 0, kNamed = 1, kV4 = 2, kV6 = 3 };
 
-  static constexpr std::uint64_t kNamedTag = 1ull << 62;
-  static constexpr std::uint64_t kV4Tag = 2ull << 62;
-  static constexpr std::uint64_t kV6Tag = 3ull << 62;
-  static constexpr std::uint64_t kTagMask = 3ull << 62;
+  Tag tag = Tag::kNone;  // kNone: no rack known (never produced by a locator)
+  std::uint8_t prefix = 0;
+  std::uint64_t lo = 0;
 
-  static RackId named(std::uint32_t index) { return {kNamedTag | index}; }
+  static RackId named(std::uint32_t index) { return {Tag::kNamed, 0, index}; }
   static RackId v4_prefix(std::uint32_t network, int prefix_len) {
-    return {kV4Tag | (std::uint64_t(prefix_len) << 32) | network};
+    return {Tag::kV4, static_cast<std::uint8_t>(prefix_len), network};
+  }
+  static RackId v6_prefix(std::uint64_t top64, int prefix_len) {
+    return {Tag::kV6, static_cast<std::uint8_t>(prefix_len), top64};
   }
 
   friend auto operator<=>(const RackId&, const RackId&) = default;
@@ -37,6 +38,7 @@ struct RackId {
 template <>
 struct std::hash<p2p::core::RackId> {
   std::size_t operator()(p2p::core::RackId r) const noexcept {
-    return static_cast<std::size_t>(r.value * 0x9E3779B97F4A7C15ull);
+    return static_cast<std::size_t>((r.lo ^ (std::uint64_t(r.tag) << 56 | r.prefix)) *
+                                    0x9E3779B97F4A7C15ull);
   }
 };
