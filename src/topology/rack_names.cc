@@ -1,1 +1,73 @@
-// placeholder: being written
+#include "topology/rack_names.h"
+
+#include <fmt/format.h>
+
+#include <cassert>
+#include <limits>
+#include <mutex>
+
+#include "core/address.h"
+
+namespace p2p::topology {
+
+RackNames& RackNames::global() {
+  // Function-local static: built on first use, thread-safe initialisation, and
+  // never destroyed before a locator that refers to it (leaked on purpose so no
+  // static destruction order can bite a late logger call).
+  static RackNames* table = new RackNames();
+  return *table;
+}
+
+core::RackId RackNames::intern(std::string_view name) {
+  {
+    std::shared_lock lock(mu_);
+    auto it = index_.find(name);
+    if (it != index_.end()) return core::RackId::named(it->second);
+  }
+  std::unique_lock lock(mu_);
+  // Another loader may have added it between the two locks.
+  auto it = index_.find(name);
+  if (it != index_.end()) return core::RackId::named(it->second);
+  // RackId::named takes a 32-bit index. Four billion distinct rack names would
+  // need that many map-file lines; treat reaching it as a broken invariant.
+  assert(names_.size() < std::numeric_limits<std::uint32_t>::max());
+  auto index = static_cast<std::uint32_t>(names_.size());
+  const std::string& stored = names_.emplace_back(name);
+  index_.emplace(std::string_view(stored), index);
+  return core::RackId::named(index);
+}
+
+std::optional<std::string_view> RackNames::name(std::uint64_t index) const {
+  std::shared_lock lock(mu_);
+  if (index >= names_.size()) return std::nullopt;
+  return std::string_view(names_[static_cast<std::size_t>(index)]);
+}
+
+std::size_t RackNames::size() const {
+  std::shared_lock lock(mu_);
+  return names_.size();
+}
+
+std::string format_rack(core::RackId rack, const RackNames& names) {
+  using Tag = core::RackId::Tag;
+  switch (rack.tag) {
+    case Tag::kNamed: {
+      auto name = names.name(rack.lo);
+      if (name) return std::string(*name);
+      return fmt::format("(unknown rack #{})", rack.lo);
+    }
+    case Tag::kV4:
+      return fmt::format("{}/{}", core::Address::v4(static_cast<std::uint32_t>(rack.lo)).to_string(),
+                         rack.prefix);
+    case Tag::kV6: {
+      std::uint8_t bytes[16] = {};
+      for (int i = 0; i < 8; ++i) bytes[i] = static_cast<std::uint8_t>(rack.lo >> (56 - 8 * i));
+      return fmt::format("{}/{}", core::Address::v6_bytes(bytes).to_string(), rack.prefix);
+    }
+    case Tag::kNone:
+      break;
+  }
+  return "(no rack)";
+}
+
+}  // namespace p2p::topology

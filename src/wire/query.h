@@ -30,6 +30,10 @@ class QueryIterator {
 // result would not fit.
 std::optional<std::size_t> percent_decode(std::string_view in, char* out, std::size_t out_size);
 
+// The length `in` decodes to, or nullopt if it has a bad escape. Lets a caller
+// that decodes into a fixed buffer say how long a wrong-sized value was.
+std::optional<std::size_t> percent_decoded_size(std::string_view in);
+
 // Splits a request target "/path?query" into its path and query (no '?').
 struct Target {
   std::string_view path;

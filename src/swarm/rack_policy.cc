@@ -1,0 +1,107 @@
+// The rack policy: which peers an announcing peer is told about.
+//
+// This is the reason p2ptracker exists. Each rack's uplink is the scarce link,
+// so per transfer only the first max_repr_rack peers of a rack (its
+// representatives) may learn of peers outside it; everyone else in the rack
+// learns only of rack-mates and so pulls the payload from the representatives
+// over the rack switch. The rules, from the original p2ptracker:
+//   - a representative sees the other peers of its rack, the representatives
+//     of other racks, and (while it downloads) the origin seeders;
+//   - any other peer sees only peers of its own rack, representatives first;
+//   - a seeder is never told about seeders (they have nothing to trade);
+//   - nobody is told about itself.
+// "Origin seeders" are peers that arrived complete (the build server). A peer
+// that finished downloading inside a rack is not one: telling other racks
+// about it would let them pull across its rack's uplink through a host that is
+// not a representative.
+#include <algorithm>
+
+#include "swarm/torrent.h"
+
+namespace p2p::swarm {
+namespace {
+
+core::PeerContact contact(const Peer& p) { return {p.endpoint, p.peer_id}; }
+
+// Reservoir sampling (Algorithm R): appends a uniform random choice of at most
+// k of the peers `for_each` visits, in one pass and without a scratch array.
+template <class ForEach>
+void sample(std::uint32_t k, ForEach&& for_each, core::Rng& rng,
+            std::vector<core::PeerContact>& out) {
+  if (k == 0) return;
+  const std::size_t base = out.size();
+  std::uint64_t seen = 0;
+  for_each([&](const Peer& p) {
+    if (seen < k) {
+      out.push_back(contact(p));
+    } else if (auto j = rng.below(seen + 1); j < k) {
+      out[base + j] = contact(p);
+    }
+    ++seen;
+  });
+}
+
+}  // namespace
+
+void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit,
+                     core::TimePoint stale_before, core::Rng& rng,
+                     std::vector<core::PeerContact>& out) const {
+  const bool self_seeds = self.seeder();
+  auto wanted = [&](const Peer& p) {
+    return p.endpoint != self.endpoint && !(self_seeds && p.seeder()) &&
+           p.last_seen >= stale_before;
+  };
+  auto for_each_rack_mate = [&](auto&& fn) {
+    for (const Peer& p : own.peers) {
+      if (wanted(p)) fn(p);
+    }
+  };
+
+  if (!self.representative()) {
+    // The rack's representatives bring the payload in: list them first so a
+    // small numwant still reaches them, then a random share of the rest.
+    const std::size_t base = out.size();
+    for (const auto& e : own.representatives) {
+      const Peer* p = own.find(e);
+      if (p != nullptr && wanted(*p) && out.size() - base < limit) out.push_back(contact(*p));
+    }
+    const auto taken = static_cast<std::uint32_t>(out.size() - base);
+    sample(
+        limit - taken,
+        [&](auto&& fn) {
+          for_each_rack_mate([&](const Peer& p) {
+            if (!p.representative()) fn(p);
+          });
+        },
+        rng, out);
+    return;
+  }
+
+  // A representative: other racks' representatives and origin seeders...
+  auto for_each_outsider = [&](auto&& fn) {
+    for (const RackGroup& g : racks_) {
+      if (&g == &own) continue;
+      for (const auto& e : g.representatives) {
+        const Peer* p = g.find(e);
+        if (p != nullptr && wanted(*p)) fn(*p);
+      }
+      for (const auto& e : g.origins) {
+        const Peer* p = g.find(e);
+        if (p != nullptr && !p->representative() && p->seeder() && wanted(*p)) fn(*p);
+      }
+    }
+  };
+  // ...and its rack-mates. When both do not fit, at least half the reply goes
+  // to outsiders (the representative's job is to reach them; its rack-mates
+  // will find it through their own announces) and the rest to rack-mates.
+  std::uint32_t outsiders = 0, mates = 0;
+  for_each_outsider([&](const Peer&) { ++outsiders; });
+  for_each_rack_mate([&](const Peer&) { ++mates; });
+  const std::uint32_t out_quota =
+      std::min(outsiders, std::max(limit - std::min(mates, limit), (limit + 1) / 2));
+  const std::uint32_t mate_quota = std::min(mates, limit - out_quota);
+  sample(out_quota, for_each_outsider, rng, out);
+  sample(mate_quota, for_each_rack_mate, rng, out);
+}
+
+}  // namespace p2p::swarm

@@ -1,0 +1,119 @@
+#include "swarm/swarm_table.h"
+
+namespace p2p::swarm {
+
+SwarmTable::SwarmTable(SwarmOptions options, const RackMap& racks, const core::Clock& clock)
+    : options_(options), racks_(racks), clock_(clock) {}
+
+void SwarmTable::activate(const core::InfoHash& info_hash, std::uint64_t length) {
+  Shard& s = shard_of(info_hash);
+  std::lock_guard lock(s.mu);
+  Entry& e = s.torrents[info_hash];
+  e.registered = true;
+  e.length = length;
+}
+
+bool SwarmTable::deactivate(const core::InfoHash& info_hash) {
+  Shard& s = shard_of(info_hash);
+  std::lock_guard lock(s.mu);
+  auto it = s.torrents.find(info_hash);
+  if (it == s.torrents.end() || !it->second.registered) return false;
+  s.torrents.erase(it);
+  return true;
+}
+
+bool SwarmTable::is_active(const core::InfoHash& info_hash) const {
+  const Shard& s = shard_of(info_hash);
+  std::lock_guard lock(s.mu);
+  return s.torrents.contains(info_hash);
+}
+
+AnnounceResult SwarmTable::announce(const core::InfoHash& info_hash, PeerAnnounce a,
+                                    core::Rng& rng, std::vector<core::PeerContact>& out) {
+  // Locate outside the lock: the RackMap never blocks, but the shard lock
+  // should cover only the swarm update.
+  a.rack = racks_.rack_of(a.endpoint.address);
+  const std::uint64_t generation = racks_.generation();
+  const core::TimePoint now = clock_.now();
+  const core::TimePoint stale_before = now - options_.peer_timeout;
+
+  AnnounceResult result;
+  Shard& s = shard_of(info_hash);
+  std::lock_guard lock(s.mu);
+  auto it = s.torrents.find(info_hash);
+  if (it == s.torrents.end()) {
+    if (!options_.open || a.event == Event::kStopped) return result;
+    it = s.torrents.emplace(info_hash, Entry{}).first;
+    it->second.torrent.topology_generation = generation;
+  }
+  Torrent& t = it->second.torrent;
+  if (t.topology_generation != generation) {
+    t.regroup([this](const core::Address& addr) { return racks_.rack_of(addr); },
+              options_.policy);
+    t.topology_generation = generation;
+  }
+  result.active = true;
+  result.outcome = t.announce(a, now, stale_before, options_.policy, rng, out);
+  if (t.empty() && !it->second.registered) s.torrents.erase(it);
+  return result;
+}
+
+ScrapeCounts SwarmTable::scrape(const core::InfoHash& info_hash) const {
+  const Shard& s = shard_of(info_hash);
+  std::lock_guard lock(s.mu);
+  auto it = s.torrents.find(info_hash);
+  if (it == s.torrents.end()) return {};
+  const Torrent& t = it->second.torrent;
+  return {t.seeders(), t.completed(), t.leechers()};
+}
+
+void SwarmTable::for_each_active(
+    const std::function<void(const core::InfoHash&, const ScrapeCounts&)>& fn) const {
+  for (const Shard& s : shards_) {
+    std::lock_guard lock(s.mu);
+    for (const auto& [hash, e] : s.torrents) {
+      fn(hash, {e.torrent.seeders(), e.torrent.completed(), e.torrent.leechers()});
+    }
+  }
+}
+
+std::optional<TransferSnapshot> SwarmTable::snapshot(const core::InfoHash& info_hash) const {
+  const Shard& s = shard_of(info_hash);
+  std::lock_guard lock(s.mu);
+  auto it = s.torrents.find(info_hash);
+  if (it == s.torrents.end()) return std::nullopt;
+  return TransferSnapshot{info_hash, it->second.registered, it->second.length, it->second.torrent};
+}
+
+std::size_t SwarmTable::sweep(std::size_t shard_count) {
+  const core::TimePoint cutoff = clock_.now() - options_.peer_timeout;
+  std::size_t dropped = 0;
+  for (std::size_t i = 0; i < shard_count && i < kShards; ++i) {
+    Shard& s = shards_[sweep_cursor_.fetch_add(1, std::memory_order_relaxed) % kShards];
+    std::lock_guard lock(s.mu);
+    for (auto it = s.torrents.begin(); it != s.torrents.end();) {
+      dropped += it->second.torrent.expire(cutoff);
+      if (it->second.torrent.empty() && !it->second.registered) {
+        it = s.torrents.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  return dropped;
+}
+
+SwarmTable::Totals SwarmTable::totals() const {
+  Totals t;
+  for (const Shard& s : shards_) {
+    std::lock_guard lock(s.mu);
+    t.transfers += s.torrents.size();
+    for (const auto& [hash, e] : s.torrents) {
+      t.peers += e.torrent.size();
+      t.seeders += e.torrent.seeders();
+    }
+  }
+  return t;
+}
+
+}  // namespace p2p::swarm

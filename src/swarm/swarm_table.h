@@ -1,0 +1,117 @@
+// SwarmTable: every transfer's swarm, sharded by info-hash so workers announcing
+// different torrents do not contend on one lock.
+//
+// Thread-safe: each shard's torrents are guarded by that shard's mutex, held
+// only while one announce updates and reads its torrent. A transfer is "active"
+// when it is registered (activate()) or, with `open`, once anyone announces it;
+// inactive transfers have no swarm at all. Peers expire incrementally: sweep()
+// handles a few shards per call so no pass stalls announces.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/digest.h"
+#include "core/peer.h"
+#include "core/rng.h"
+#include "swarm/rack_map.h"
+#include "swarm/torrent.h"
+
+namespace p2p::swarm {
+
+struct SwarmOptions {
+  PolicyOptions policy;
+  core::Seconds peer_timeout{150};  // no announce for this long: peer dropped
+  bool open = false;                // track unregistered info-hashes too
+};
+
+struct ScrapeCounts {
+  std::uint32_t complete = 0;
+  std::uint32_t downloaded = 0;
+  std::uint32_t incomplete = 0;
+};
+
+struct AnnounceResult {
+  bool active = false;  // false: unknown or inactive transfer, no peers given
+  AnnounceOutcome outcome;
+};
+
+// A copy of one transfer's swarm for the admin API (allocates; not hot path).
+struct TransferSnapshot {
+  core::InfoHash info_hash;
+  bool registered = false;
+  std::uint64_t length = 0;
+  Torrent torrent;
+};
+
+class SwarmTable {
+ public:
+  // Power of two, and well above the worker count so two workers rarely meet
+  // on one shard lock.
+  static constexpr std::size_t kShards = 256;
+
+  SwarmTable(SwarmOptions options, const RackMap& racks, const core::Clock& clock);
+
+  // Registers a transfer (its swarm starts empty, or keeps peers an open
+  // tracker already had). `length` is the payload size, for progress.
+  void activate(const core::InfoHash& info_hash, std::uint64_t length);
+  // Unregisters it and drops its swarm. False if it was not registered.
+  bool deactivate(const core::InfoHash& info_hash);
+  bool is_active(const core::InfoHash& info_hash) const;
+
+  // Applies an announce. `a.rack` is ignored: the table locates the peer with
+  // the RackMap itself. Appends the selected peers to `out` (capacity must
+  // hold maxpeers more). No allocation unless a torrent, rack or peer is new.
+  AnnounceResult announce(const core::InfoHash& info_hash, PeerAnnounce a, core::Rng& rng,
+                          std::vector<core::PeerContact>& out);
+
+  // Counts of one transfer; zeros for an inactive one.
+  ScrapeCounts scrape(const core::InfoHash& info_hash) const;
+  // Calls fn(info_hash, counts) for every active transfer, shard by shard.
+  void for_each_active(const std::function<void(const core::InfoHash&, const ScrapeCounts&)>& fn) const;
+
+  std::optional<TransferSnapshot> snapshot(const core::InfoHash& info_hash) const;
+
+  // Expires stale peers in the next `shard_count` shards (round robin) and
+  // drops empty unregistered swarms. Returns peers dropped.
+  std::size_t sweep(std::size_t shard_count);
+
+  struct Totals {
+    std::uint64_t transfers = 0;
+    std::uint64_t peers = 0;
+    std::uint64_t seeders = 0;
+  };
+  Totals totals() const;
+
+  const SwarmOptions& options() const { return options_; }
+
+ private:
+  struct Entry {
+    Torrent torrent;
+    bool registered = false;
+    std::uint64_t length = 0;
+  };
+  struct alignas(64) Shard {
+    mutable std::mutex mu;
+    std::unordered_map<core::InfoHash, Entry> torrents;  // guarded by mu
+  };
+
+  Shard& shard_of(const core::InfoHash& h) { return shards_[h.prefix64() % kShards]; }
+  const Shard& shard_of(const core::InfoHash& h) const { return shards_[h.prefix64() % kShards]; }
+
+  SwarmOptions options_;
+  const RackMap& racks_;
+  const core::Clock& clock_;
+  std::array<Shard, kShards> shards_;
+  std::atomic<std::size_t> sweep_cursor_{0};
+};
+
+}  // namespace p2p::swarm

@@ -1,0 +1,167 @@
+#include "swarm/torrent.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace p2p::swarm {
+namespace {
+
+bool endpoint_less(const Peer& p, const core::Endpoint& e) { return p.endpoint < e; }
+
+void erase_endpoint(std::vector<core::Endpoint>& v, const core::Endpoint& e) {
+  auto it = std::find(v.begin(), v.end(), e);
+  if (it != v.end()) v.erase(it);
+}
+
+}  // namespace
+
+const Peer* RackGroup::find(const core::Endpoint& e) const {
+  auto it = std::lower_bound(peers.begin(), peers.end(), e, endpoint_less);
+  return it != peers.end() && it->endpoint == e ? &*it : nullptr;
+}
+
+Peer* RackGroup::find(const core::Endpoint& e) {
+  return const_cast<Peer*>(std::as_const(*this).find(e));
+}
+
+RackGroup& Torrent::group_for(core::RackId rack) {
+  auto it = std::lower_bound(racks_.begin(), racks_.end(), rack,
+                             [](const RackGroup& g, core::RackId r) { return g.rack < r; });
+  if (it == racks_.end() || it->rack != rack) {
+    it = racks_.insert(it, RackGroup{});
+    it->rack = rack;
+  }
+  return *it;
+}
+
+void Torrent::insert_peer(RackGroup& g, const Peer& p, const PolicyOptions& policy) {
+  auto it = std::lower_bound(g.peers.begin(), g.peers.end(), p.endpoint, endpoint_less);
+  it = g.peers.insert(it, p);
+  // The first max_repr_rack peers of a rack to announce represent it.
+  if (g.representatives.size() < policy.max_repr_rack) {
+    it->flags |= Peer::kRepresentative;
+    g.representatives.push_back(it->endpoint);
+  }
+  if (it->origin()) g.origins.push_back(it->endpoint);
+  if (it->seeder()) {
+    ++g.seeders;
+    ++seeders_;
+  } else {
+    ++leechers_;
+  }
+}
+
+std::vector<Peer>::iterator Torrent::remove_peer(RackGroup& g, std::vector<Peer>::iterator it) {
+  if (it->representative()) erase_endpoint(g.representatives, it->endpoint);
+  if (it->origin()) erase_endpoint(g.origins, it->endpoint);
+  if (it->seeder()) {
+    --g.seeders;
+    --seeders_;
+  } else {
+    --leechers_;
+  }
+  return g.peers.erase(it);
+}
+
+AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
+                                  core::TimePoint stale_before, const PolicyOptions& policy,
+                                  core::Rng& rng, std::vector<core::PeerContact>& out) {
+  AnnounceOutcome outcome;
+  if (a.event == Event::kStopped) {
+    // A stop for a peer we never saw (or already expired) changes nothing and
+    // must not create an empty rack group.
+    auto g = std::lower_bound(racks_.begin(), racks_.end(), a.rack,
+                              [](const RackGroup& g, core::RackId r) { return g.rack < r; });
+    if (g != racks_.end() && g->rack == a.rack) {
+      auto it = std::lower_bound(g->peers.begin(), g->peers.end(), a.endpoint, endpoint_less);
+      if (it != g->peers.end() && it->endpoint == a.endpoint) {
+        remove_peer(*g, it);
+        outcome.left_swarm = true;
+        if (g->peers.empty()) racks_.erase(g);
+      }
+    }
+    outcome.seeders = seeders_;
+    outcome.leechers = leechers_;
+    return outcome;
+  }
+
+  RackGroup& g = group_for(a.rack);
+  Peer* self = g.find(a.endpoint);
+  if (self == nullptr) {
+    Peer p;
+    p.endpoint = a.endpoint;
+    p.peer_id = a.peer_id;
+    p.left = a.left;
+    p.uploaded = a.uploaded;
+    p.downloaded = a.downloaded;
+    p.first_seen = p.last_seen = p.last_progress = now;
+    // A peer that arrives complete is a source (a build server), not a
+    // downloader that finished: every rack's representatives may see it.
+    if (a.left == 0) p.flags |= Peer::kOrigin;
+    insert_peer(g, p, policy);
+    self = g.find(a.endpoint);
+    outcome.joined = true;
+  } else {
+    // Same address and port: the same peer, whatever peer_id it sends now.
+    self->peer_id = a.peer_id;
+    if (a.left < self->left) self->last_progress = now;
+    if (self->seeder() != (a.left == 0)) {
+      if (a.left == 0) {
+        ++g.seeders;
+        ++seeders_;
+        --leechers_;
+      } else {  // a seeder that starts over (data deleted, re-check failed)
+        --g.seeders;
+        --seeders_;
+        ++leechers_;
+      }
+    }
+    self->left = a.left;
+    self->uploaded = a.uploaded;
+    self->downloaded = a.downloaded;
+    self->last_seen = now;
+    // A slot freed by a representative that left goes to the next peer of the
+    // rack to announce.
+    if (!self->representative() && g.representatives.size() < policy.max_repr_rack) {
+      self->flags |= Peer::kRepresentative;
+      g.representatives.push_back(self->endpoint);
+    }
+  }
+
+  if (a.event == Event::kStarted) {
+    if (first_started == core::TimePoint{}) first_started = now;
+    last_started = now;
+  }
+  if (a.event == Event::kCompleted && !(self->flags & Peer::kCompleted)) {
+    self->flags |= Peer::kCompleted;
+    ++completed_;
+    if (first_completed == core::TimePoint{}) first_completed = now;
+    last_completed = now;
+  }
+
+  outcome.representative = self->representative();
+  outcome.seeders = seeders_;
+  outcome.leechers = leechers_;
+  std::uint32_t limit = std::min(a.numwant, policy.maxpeers);
+  assert(out.capacity() - out.size() >= limit);
+  if (limit > 0) select(g, *self, limit, stale_before, rng, out);
+  return outcome;
+}
+
+std::size_t Torrent::expire(core::TimePoint cutoff) {
+  std::size_t dropped = 0;
+  for (auto g = racks_.begin(); g != racks_.end();) {
+    for (auto it = g->peers.begin(); it != g->peers.end();) {
+      if (it->last_seen < cutoff) {
+        it = remove_peer(*g, it);
+        ++dropped;
+      } else {
+        ++it;
+      }
+    }
+    g = g->peers.empty() ? racks_.erase(g) : g + 1;
+  }
+  return dropped;
+}
+
+}  // namespace p2p::swarm

@@ -1,0 +1,152 @@
+// Torrent: the swarm of one transfer (info-hash), with its peers grouped by rack
+// and the rack policy that decides who sees whom.
+//
+// Not thread-safe: SwarmTable guards each Torrent with its shard's mutex. Usable
+// on its own (tests, the simulator) with no locks at all.
+//
+// Layout: racks_ is a vector of RackGroup sorted by RackId; each group keeps its
+// peers in a vector sorted by endpoint (binary search, no per-peer heap node)
+// plus the endpoints of its representatives and origin seeders, so the policy
+// reads "my rack" and "the other racks' representatives" as slices instead of
+// scanning the whole swarm.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/address.h"
+#include "core/clock.h"
+#include "core/digest.h"
+#include "core/peer.h"
+#include "core/rack.h"
+#include "core/rng.h"
+
+namespace p2p::swarm {
+
+enum class Event : std::uint8_t { kNone, kStarted, kCompleted, kStopped };
+
+struct Peer {
+  // Bits of `flags`.
+  static constexpr std::uint8_t kRepresentative = 1;  // may see other racks
+  static constexpr std::uint8_t kOrigin = 2;  // first seen with left == 0: a source
+  static constexpr std::uint8_t kCompleted = 4;  // sent event=completed (counted once)
+
+  core::Endpoint endpoint;
+  core::PeerId peer_id;
+  std::uint64_t left = 0;
+  std::uint64_t uploaded = 0;
+  std::uint64_t downloaded = 0;
+  core::TimePoint first_seen;
+  core::TimePoint last_seen;
+  core::TimePoint last_progress;  // when `left` last went down (stall detection)
+  std::uint8_t flags = 0;
+
+  bool seeder() const { return left == 0; }
+  bool representative() const { return flags & kRepresentative; }
+  bool origin() const { return flags & kOrigin; }
+};
+
+struct RackGroup {
+  core::RackId rack;
+  std::vector<Peer> peers;  // sorted by endpoint
+  // Endpoints of the group's representatives (at most max_repr_rack) and of its
+  // origin seeders: the only members other racks may ever be told about.
+  std::vector<core::Endpoint> representatives;
+  std::vector<core::Endpoint> origins;
+  std::uint32_t seeders = 0;
+
+  const Peer* find(const core::Endpoint& e) const;
+  Peer* find(const core::Endpoint& e);
+};
+
+// Policy knobs (from config; see docs/configuration.md).
+struct PolicyOptions {
+  std::uint32_t max_repr_rack = 2;
+  std::uint32_t maxpeers = 35;
+};
+
+// One announce as the swarm sees it: already parsed and located.
+struct PeerAnnounce {
+  core::Endpoint endpoint;
+  core::PeerId peer_id;
+  core::RackId rack;
+  std::uint64_t uploaded = 0;
+  std::uint64_t downloaded = 0;
+  std::uint64_t left = 0;
+  Event event = Event::kNone;
+  std::uint32_t numwant = 0;  // already defaulted by the caller
+};
+
+struct AnnounceOutcome {
+  std::uint32_t seeders = 0;
+  std::uint32_t leechers = 0;
+  bool representative = false;  // the announcing peer's role after this announce
+  bool joined = false;          // it was not in the swarm before
+  bool left_swarm = false;      // event=stopped removed it
+};
+
+class Torrent {
+ public:
+  // Applies one announce and, unless it is a stop, appends the peers this peer
+  // should see to `out` (at most min(numwant, maxpeers); `out` is not cleared;
+  // its capacity must already hold that many so nothing allocates). Peers last
+  // seen before `stale_before` are never handed out.
+  AnnounceOutcome announce(const PeerAnnounce& a, core::TimePoint now,
+                           core::TimePoint stale_before, const PolicyOptions& policy,
+                           core::Rng& rng, std::vector<core::PeerContact>& out);
+
+  // Drops peers last seen before `cutoff`, freeing their representative
+  // slots. Returns how many were dropped.
+  std::size_t expire(core::TimePoint cutoff);
+
+  // Moves every peer to the rack `rack_of` now gives; representatives keep
+  // their role where their rack's slots allow.
+  template <class RackOf>
+  void regroup(RackOf&& rack_of, const PolicyOptions& policy);
+
+  std::uint32_t seeders() const { return seeders_; }
+  std::uint32_t leechers() const { return leechers_; }
+  std::uint32_t completed() const { return completed_; }  // completed events, ever
+  std::size_t size() const { return seeders_ + leechers_; }
+  bool empty() const { return size() == 0; }
+  const std::vector<RackGroup>& racks() const { return racks_; }
+
+  std::uint64_t topology_generation = 0;  // which RackMap generation grouped us
+
+  // Deploy milestones, for the stats API.
+  core::TimePoint first_started{}, last_started{}, first_completed{}, last_completed{};
+
+ private:
+  RackGroup& group_for(core::RackId rack);
+  // Returns the iterator after the removed peer.
+  std::vector<Peer>::iterator remove_peer(RackGroup& g, std::vector<Peer>::iterator it);
+  void insert_peer(RackGroup& g, const Peer& p, const PolicyOptions& policy);
+  void select(const RackGroup& own, const Peer& self, std::uint32_t limit,
+              core::TimePoint stale_before, core::Rng& rng,
+              std::vector<core::PeerContact>& out) const;
+
+  std::vector<RackGroup> racks_;  // sorted by rack
+  std::uint32_t seeders_ = 0;
+  std::uint32_t leechers_ = 0;
+  std::uint32_t completed_ = 0;
+};
+
+template <class RackOf>
+void Torrent::regroup(RackOf&& rack_of, const PolicyOptions& policy) {
+  std::vector<RackGroup> old;
+  old.swap(racks_);
+  seeders_ = leechers_ = 0;
+  // Representatives first, so they keep their slots in their (new) rack.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (auto& g : old) {
+      for (auto& p : g.peers) {
+        if (p.representative() != (pass == 0)) continue;
+        Peer copy = p;
+        copy.flags &= static_cast<std::uint8_t>(~Peer::kRepresentative);
+        insert_peer(group_for(rack_of(p.endpoint.address)), copy, policy);
+      }
+    }
+  }
+}
+
+}  // namespace p2p::swarm

@@ -1,0 +1,98 @@
+// StaticMapLocator: racks from an operator's map file, longest prefix wins.
+//
+// The file lists `<CIDR or single address> <rack-name>` lines (format in
+// docs/topology.md, sample in etc/racks.example). Loading parses the whole file
+// into an immutable Snapshot -- per address family, one flat sorted array per
+// prefix length -- and publishes it through an atomic shared_ptr. locate()
+// takes a reference to the current snapshot and binary-searches it, longest
+// prefix first; an address no entry covers gets the subnet rule
+// (subnet_locator.h). reload() (SIGHUP) builds a new snapshot off the announce
+// path and swaps it in only if the whole file is good.
+//
+// Threads: locate(), rack_name() and generation() from any thread; reload()
+// from any thread too (concurrent reloads are serialised by reload_mu_, which
+// locate() never takes).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/address.h"
+#include "topology/locator.h"
+#include "topology/rack_names.h"
+
+namespace p2p::topology {
+
+// Longest accepted rack name. Generous for "dc/row/rack" paths, small enough
+// that a name always fits one log line and one admin-API field.
+inline constexpr std::size_t kMaxRackNameLength = 128;
+
+// Largest map file read. One line per /24 of a large fleet is a few MB; a file
+// far past this is almost certainly the wrong path (a log, a device).
+inline constexpr std::size_t kMaxMapFileBytes = std::size_t{64} << 20;
+
+// One line of a map file.
+struct RackMapEntry {
+  core::Cidr prefix;  // a bare address is a host prefix (/32 or /128)
+  std::string rack;   // validated: 1-128 of [A-Za-z0-9._:/-]
+  int line = 0;       // 1-based, for messages
+};
+
+// Parses a map file's text; no I/O. `source` names the file in errors, which
+// read "<source>:<line>: <what is wrong>": a bad address or prefix, host bits
+// set under the prefix, a missing rack name, extra tokens, a bad or too long
+// rack name, or a prefix given twice (both lines named). Empty text (or only
+// comments) is a valid, empty map. Never throws on any input.
+core::Result<std::vector<RackMapEntry>> parse_rack_map(std::string_view text,
+                                                       std::string_view source);
+
+class StaticMapLocator final : public Locator {
+ public:
+  // Loads `path` once. Fails (naming the path, or file and line) if the file
+  // is missing, unreadable or malformed. Prefixes as for SubnetLocator (1-32,
+  // 1-64; asserted). Named racks are interned into `names`, which must outlive
+  // the locator.
+  static core::Result<std::unique_ptr<StaticMapLocator>> open(
+      std::string path, int prefix_v4, int prefix_v6, RackNames& names = RackNames::global());
+
+  ~StaticMapLocator() override;
+
+  // Longest-prefix match in the current snapshot, else the subnet rule. Never
+  // blocks on I/O, never allocates, never throws: it copies the snapshot
+  // pointer (an atomic reference-count increment) and binary-searches.
+  core::RackId locate(const core::Address& address) const noexcept override;
+  std::string rack_name(core::RackId rack) const override;
+  // Re-reads the file. On any error returns it and keeps the previous snapshot;
+  // on success swaps in the new one and increments generation().
+  core::Status reload() override;
+  // 0 after open(), +1 per successful reload().
+  std::uint64_t generation() const noexcept override;
+
+  const std::string& path() const { return path_; }
+  // Entries in the current snapshot (for the "loaded N racks" log line).
+  std::size_t entry_count() const noexcept;
+
+  struct Snapshot;  // defined in the .cc
+
+ private:
+  StaticMapLocator(std::string path, int prefix_v4, int prefix_v6, RackNames& names);
+  // Reads and parses the file into a snapshot; touches no member state except
+  // interning names once the whole file has parsed.
+  core::Result<std::shared_ptr<const Snapshot>> load() const;
+
+  const std::string path_;
+  const int prefix_v4_;
+  const int prefix_v6_;
+  RackNames& names_;
+  std::mutex reload_mu_;  // serialises reload(); held during file I/O, never by locate()
+  std::atomic<std::shared_ptr<const Snapshot>> snapshot_;  // never null after open()
+  std::atomic<std::uint64_t> generation_{0};
+};
+
+}  // namespace p2p::topology

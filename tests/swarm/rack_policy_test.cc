@@ -1,0 +1,355 @@
+// The rack policy, rule by rule, including the original p2ptracker's scenarios.
+#include <gtest/gtest.h>
+
+#include "core/clock.h"
+#include "swarm/swarm_table.h"
+#include "swarm_test_util.h"
+
+namespace p2p::swarm {
+namespace {
+
+using testing::ep;
+using testing::names;
+using testing::pid;
+using Names = std::set<std::string>;
+
+class RackPolicyTest : public ::testing::Test {
+ protected:
+  // Announces from ip:port and returns the addresses it was given.
+  Names announce(const std::string& ip, std::uint64_t left, Event event = Event::kNone,
+                 std::uint32_t numwant = 50, std::uint16_t port = 6881) {
+    last_ = do_announce(ip, left, event, numwant, port);
+    return names(out_);
+  }
+  std::vector<core::PeerContact> do_announce(const std::string& ip, std::uint64_t left,
+                                             Event event, std::uint32_t numwant,
+                                             std::uint16_t port) {
+    PeerAnnounce a;
+    a.endpoint = ep(ip, port);
+    a.peer_id = pid(ip, port);
+    a.left = left;
+    a.event = event;
+    a.numwant = numwant;
+    out_.clear();
+    out_.reserve(policy_.maxpeers);
+    outcome_ = table_.announce(hash_, a, rng_, out_);
+    return out_;
+  }
+
+  void SetUp() override {
+    policy_.max_repr_rack = 2;
+    policy_.maxpeers = 50;
+  }
+
+  core::ManualClock clock_;
+  testing::Slash24 racks_;
+  PolicyOptions policy_;
+  SwarmTable table_{SwarmOptions{{2, 50}, core::Seconds(150), false}, racks_, clock_};
+  core::InfoHash hash_ = *core::InfoHash::from_hex("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+  core::Rng rng_{1};
+  std::vector<core::PeerContact> out_;
+  std::vector<core::PeerContact> last_;
+  AnnounceResult outcome_;
+};
+
+TEST_F(RackPolicyTest, UnregisteredTransferIsPassive) {
+  EXPECT_TRUE(announce("127.0.1.1", 100, Event::kStarted).empty());
+  EXPECT_FALSE(outcome_.active);
+  EXPECT_FALSE(table_.is_active(hash_));
+}
+
+// The original's scenario: racks A (127.0.1.x) and B (127.0.2.x), three
+// leechers each, announcing A1 A2 A3 B1 B2 B3.
+TEST_F(RackPolicyTest, OriginalTwoRacksOfThree) {
+  table_.activate(hash_, 1000);
+  for (auto ip : {"127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.2.1", "127.0.2.2", "127.0.2.3"}) {
+    announce(ip, 1000, Event::kStarted);
+    EXPECT_TRUE(outcome_.active);
+  }
+  // Representatives: their rack plus the other rack's representatives.
+  EXPECT_EQ(announce("127.0.1.1", 1000), (Names{"127.0.1.2", "127.0.1.3", "127.0.2.1", "127.0.2.2"}));
+  EXPECT_TRUE(outcome_.outcome.representative);
+  EXPECT_EQ(announce("127.0.1.2", 1000), (Names{"127.0.1.1", "127.0.1.3", "127.0.2.1", "127.0.2.2"}));
+  EXPECT_EQ(announce("127.0.2.1", 1000), (Names{"127.0.2.2", "127.0.2.3", "127.0.1.1", "127.0.1.2"}));
+  EXPECT_EQ(announce("127.0.2.2", 1000), (Names{"127.0.2.1", "127.0.2.3", "127.0.1.1", "127.0.1.2"}));
+  // The third of each rack: only its rack (here: its representatives).
+  EXPECT_EQ(announce("127.0.1.3", 1000), (Names{"127.0.1.1", "127.0.1.2"}));
+  EXPECT_FALSE(outcome_.outcome.representative);
+  EXPECT_EQ(announce("127.0.2.3", 1000), (Names{"127.0.2.1", "127.0.2.2"}));
+}
+
+TEST_F(RackPolicyTest, FirstAnnounceAlreadyGetsPeers) {
+  table_.activate(hash_, 1000);
+  announce("127.0.1.1", 1000, Event::kStarted);
+  EXPECT_EQ(announce("127.0.1.2", 1000, Event::kStarted), (Names{"127.0.1.1"}));
+}
+
+TEST_F(RackPolicyTest, NonRepresentativeNeverSeesOutside) {
+  table_.activate(hash_, 1000);
+  announce("127.0.9.1", 0, Event::kStarted);  // origin seeder, its own rack
+  for (int h = 1; h <= 6; ++h) announce("127.0.1." + std::to_string(h), 1000, Event::kStarted);
+  for (int h = 1; h <= 4; ++h) announce("127.0.2." + std::to_string(h), 1000, Event::kStarted);
+  for (int h = 3; h <= 6; ++h) {
+    for (const auto& n : announce("127.0.1." + std::to_string(h), 1000)) {
+      EXPECT_EQ(n.rfind("127.0.1.", 0), 0u) << "127.0.1." << h << " was told about " << n;
+    }
+  }
+}
+
+TEST_F(RackPolicyTest, SeedersSeeOnlyLeechers) {
+  table_.activate(hash_, 1000);
+  announce("127.0.9.1", 0, Event::kStarted);     // origin seeder
+  announce("127.0.1.1", 1000, Event::kStarted);  // rep, leecher
+  announce("127.0.1.2", 0, Event::kStarted);     // rep, seeder
+  announce("127.0.1.3", 0, Event::kStarted);     // seeder
+  announce("127.0.1.4", 500, Event::kStarted);   // leecher
+  announce("127.0.2.1", 0, Event::kStarted);     // rep of B, seeder
+  announce("127.0.2.2", 10, Event::kStarted);    // rep of B, leecher
+  EXPECT_EQ(announce("127.0.1.2", 0), (Names{"127.0.1.1", "127.0.1.4", "127.0.2.2"}));
+  EXPECT_EQ(announce("127.0.1.3", 0), (Names{"127.0.1.1", "127.0.1.4"}));
+  EXPECT_EQ(announce("127.0.9.1", 0), (Names{"127.0.1.1", "127.0.2.2"}));
+  // A downloading representative sees seeders: its rack's, the other racks'
+  // representatives, and the origin.
+  EXPECT_EQ(announce("127.0.1.1", 1000),
+            (Names{"127.0.1.2", "127.0.1.3", "127.0.1.4", "127.0.2.1", "127.0.2.2", "127.0.9.1"}));
+}
+
+TEST_F(RackPolicyTest, NeverSeesItself) {
+  table_.activate(hash_, 1000);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_FALSE(announce("127.0.1.1", 1000).contains("127.0.1.1"));
+    EXPECT_FALSE(announce("127.0.1.2", 1000).contains("127.0.1.2"));
+  }
+}
+
+TEST_F(RackPolicyTest, SameHostDifferentPortsAreDistinctPeers) {
+  table_.activate(hash_, 1000);
+  announce("127.0.1.1", 1000, Event::kStarted, 50, 6881);
+  announce("127.0.1.1", 1000, Event::kStarted, 50, 6882);
+  ASSERT_EQ(out_.size(), 1u);
+  EXPECT_EQ(out_[0].endpoint, ep("127.0.1.1", 6881));
+  EXPECT_EQ(table_.scrape(hash_).incomplete, 2u);
+}
+
+TEST_F(RackPolicyTest, NewPeerIdSamePeer) {
+  table_.activate(hash_, 1000);
+  announce("127.0.1.1", 1000, Event::kStarted);
+  announce("127.0.1.2", 1000, Event::kStarted);
+  announce("127.0.1.3", 1000, Event::kStarted);
+  // 127.0.1.1 restarts with a new peer_id: still one peer, still representative.
+  PeerAnnounce a;
+  a.endpoint = ep("127.0.1.1");
+  a.peer_id = *core::PeerId::from_bytes("-XX0001-restarted...");
+  a.left = 1000;
+  a.event = Event::kStarted;
+  a.numwant = 50;
+  out_.clear();
+  auto r = table_.announce(hash_, a, rng_, out_);
+  EXPECT_TRUE(r.outcome.representative);
+  EXPECT_FALSE(r.outcome.joined);
+  EXPECT_EQ(table_.scrape(hash_).incomplete, 3u);
+  announce("127.0.1.2", 1000);
+  bool found = false;
+  for (const auto& p : out_) {
+    if (p.endpoint == ep("127.0.1.1")) {
+      EXPECT_EQ(p.peer_id, a.peer_id);
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(RackPolicyTest, StoppedRepresentativeFreesSlotForNextAnnouncer) {
+  table_.activate(hash_, 1000);
+  for (auto ip : {"127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.1.4", "127.0.2.1"}) {
+    announce(ip, 1000, Event::kStarted);
+  }
+  announce("127.0.1.3", 1000);
+  EXPECT_FALSE(outcome_.outcome.representative);
+  EXPECT_TRUE(announce("127.0.1.1", 1000, Event::kStopped).empty());
+  EXPECT_TRUE(outcome_.outcome.left_swarm);
+  // 127.0.1.4 announces first: it takes the slot, 127.0.1.3 does not.
+  EXPECT_TRUE(announce("127.0.1.4", 1000).contains("127.0.2.1"));
+  EXPECT_TRUE(outcome_.outcome.representative);
+  EXPECT_FALSE(announce("127.0.1.3", 1000).contains("127.0.2.1"));
+  EXPECT_FALSE(outcome_.outcome.representative);
+  EXPECT_FALSE(announce("127.0.1.2", 1000).contains("127.0.1.1"));
+}
+
+TEST_F(RackPolicyTest, ExpiredRepresentativeFreesSlot) {
+  table_.activate(hash_, 1000);
+  announce("127.0.1.1", 1000, Event::kStarted);
+  announce("127.0.1.2", 1000, Event::kStarted);
+  announce("127.0.1.3", 1000, Event::kStarted);
+  announce("127.0.2.1", 1000, Event::kStarted);
+  clock_.advance(core::Seconds(100));
+  announce("127.0.1.2", 1000);
+  announce("127.0.1.3", 1000);
+  announce("127.0.2.1", 1000);
+  clock_.advance(core::Seconds(100));  // 127.0.1.1 silent for 200 s > 150 s
+  // Even before a sweep, a stale peer is not handed out...
+  EXPECT_FALSE(announce("127.0.1.2", 1000).contains("127.0.1.1"));
+  // ...and after it, its slot is free for the next announcer.
+  EXPECT_EQ(table_.sweep(SwarmTable::kShards), 1u);
+  EXPECT_TRUE(announce("127.0.1.3", 1000).contains("127.0.2.1"));
+  EXPECT_TRUE(outcome_.outcome.representative);
+}
+
+TEST_F(RackPolicyTest, FinishedRepresentativeStaysRepresentative) {
+  table_.activate(hash_, 1000);
+  announce("127.0.1.1", 1000, Event::kStarted);
+  announce("127.0.1.2", 1000, Event::kStarted);
+  announce("127.0.1.3", 1000, Event::kStarted);
+  announce("127.0.2.1", 1000, Event::kStarted);
+  announce("127.0.1.1", 0, Event::kCompleted);
+  EXPECT_TRUE(outcome_.outcome.representative);
+  // It now seeds its rack and the other racks' downloading representatives.
+  EXPECT_EQ(announce("127.0.1.1", 0), (Names{"127.0.1.2", "127.0.1.3", "127.0.2.1"}));
+  EXPECT_EQ(table_.scrape(hash_).complete, 1u);
+  EXPECT_EQ(table_.scrape(hash_).downloaded, 1u);
+  // A second completed event from the same peer is not a second download.
+  announce("127.0.1.1", 0, Event::kCompleted);
+  EXPECT_EQ(table_.scrape(hash_).downloaded, 1u);
+}
+
+TEST_F(RackPolicyTest, CompletedNonRepresentativeStaysInsideItsRack) {
+  table_.activate(hash_, 1000);
+  announce("127.0.9.1", 0, Event::kStarted);  // origin
+  announce("127.0.1.1", 1000, Event::kStarted);
+  announce("127.0.1.2", 1000, Event::kStarted);
+  announce("127.0.1.3", 1000, Event::kStarted);
+  announce("127.0.1.3", 0, Event::kCompleted);  // a non-rep finished first
+  announce("127.0.2.1", 1000, Event::kStarted);
+  Names seen_by_b = announce("127.0.2.1", 1000);
+  EXPECT_FALSE(seen_by_b.contains("127.0.1.3"));
+  EXPECT_TRUE(seen_by_b.contains("127.0.9.1"));
+  EXPECT_TRUE(announce("127.0.1.1", 1000).contains("127.0.1.3"));
+}
+
+TEST_F(RackPolicyTest, NumwantAndMaxpeersBoundTheReply) {
+  table_.activate(hash_, 1000);
+  for (int h = 1; h <= 40; ++h) announce("127.0.1." + std::to_string(h), 1000, Event::kStarted);
+  EXPECT_EQ(announce("127.0.1.5", 1000, Event::kNone, 10).size(), 10u);
+  EXPECT_EQ(announce("127.0.1.5", 1000, Event::kNone, 0).size(), 0u);
+  EXPECT_EQ(announce("127.0.1.5", 1000, Event::kNone, 1000).size(), 39u);
+}
+
+TEST_F(RackPolicyTest, MaxpeersCapsEvenLargeNumwant) {
+  SwarmTable small{SwarmOptions{{2, 5}, core::Seconds(150), false}, racks_, clock_};
+  small.activate(hash_, 1000);
+  std::vector<core::PeerContact> out;
+  out.reserve(5);
+  for (int h = 1; h <= 20; ++h) {
+    PeerAnnounce a;
+    a.endpoint = ep("127.0.1." + std::to_string(h));
+    a.left = 1000;
+    a.numwant = 200;
+    out.clear();
+    small.announce(hash_, a, rng_, out);
+  }
+  EXPECT_EQ(out.size(), 5u);
+}
+
+TEST_F(RackPolicyTest, NonRepresentativeWithSmallNumwantGetsRepresentativesFirst) {
+  table_.activate(hash_, 1000);
+  for (int h = 1; h <= 30; ++h) announce("127.0.1." + std::to_string(h), 1000, Event::kStarted);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(announce("127.0.1.20", 1000, Event::kNone, 2), (Names{"127.0.1.1", "127.0.1.2"}));
+  }
+}
+
+TEST_F(RackPolicyTest, RepresentativeKeepsOutsidersWhenCut) {
+  table_.activate(hash_, 1000);
+  for (int h = 1; h <= 30; ++h) announce("127.0.1." + std::to_string(h), 1000, Event::kStarted);
+  for (int r = 2; r <= 11; ++r) {
+    for (int h = 1; h <= 2; ++h) {
+      announce("127.0.0." + std::to_string(r * 10 + h), 1000, Event::kStarted);
+    }
+  }
+  // 127.0.1.1 represents a rack of 30; the 20 hosts of 127.0.0.0/24 form one
+  // other rack with 2 representatives: those are all the outsiders it may see.
+  Names got = announce("127.0.1.1", 1000, Event::kNone, 10);
+  ASSERT_EQ(got.size(), 10u);
+  int outside = 0;
+  for (const auto& n : got) outside += n.rfind("127.0.1.", 0) != 0;
+  EXPECT_EQ(outside, 2);  // rack 127.0.0.0/24 has exactly 2 representatives
+}
+
+TEST_F(RackPolicyTest, RepresentativeReplyHalfOutsidersWhenManyRacks) {
+  table_.activate(hash_, 1000);
+  for (int h = 1; h <= 30; ++h) announce("127.0.1." + std::to_string(h), 1000, Event::kStarted);
+  for (int r = 10; r < 30; ++r) announce("127.0." + std::to_string(r) + ".1", 1000, Event::kStarted);
+  Names got = announce("127.0.1.1", 1000, Event::kNone, 10);
+  ASSERT_EQ(got.size(), 10u);
+  int outside = 0;
+  for (const auto& n : got) outside += n.rfind("127.0.1.", 0) != 0;
+  EXPECT_EQ(outside, 5);
+}
+
+TEST_F(RackPolicyTest, OpenTrackerTracksUnregisteredHashes) {
+  SwarmTable open{SwarmOptions{{2, 50}, core::Seconds(150), true}, racks_, clock_};
+  std::vector<core::PeerContact> out;
+  out.reserve(50);
+  PeerAnnounce a;
+  a.endpoint = ep("127.0.1.1");
+  a.left = 10;
+  a.numwant = 50;
+  EXPECT_TRUE(open.announce(hash_, a, rng_, out).active);
+  a.endpoint = ep("127.0.1.2");
+  EXPECT_TRUE(open.announce(hash_, a, rng_, out).active);
+  EXPECT_EQ(names(out), (Names{"127.0.1.1"}));
+  // Empty unregistered swarms disappear.
+  a.event = Event::kStopped;
+  open.announce(hash_, a, rng_, out);
+  a.endpoint = ep("127.0.1.1");
+  open.announce(hash_, a, rng_, out);
+  EXPECT_FALSE(open.is_active(hash_));
+}
+
+TEST_F(RackPolicyTest, DeactivateDropsSwarm) {
+  table_.activate(hash_, 1000);
+  announce("127.0.1.1", 1000, Event::kStarted);
+  EXPECT_TRUE(table_.deactivate(hash_));
+  EXPECT_FALSE(table_.deactivate(hash_));
+  announce("127.0.1.2", 1000, Event::kStarted);
+  EXPECT_FALSE(outcome_.active);
+  EXPECT_EQ(table_.scrape(hash_).incomplete, 0u);
+}
+
+TEST_F(RackPolicyTest, TopologyReloadRegroupsPeers) {
+  class Movable final : public RackMap {
+   public:
+    core::RackId rack_of(const core::Address& a) const noexcept override {
+      // Before: everyone in one rack. After: by /24.
+      return generation_ == 1 ? core::RackId::named(1)
+                              : core::RackId::v4_prefix(a.v4_value() & 0xFFFFFF00u, 24);
+    }
+    std::uint64_t generation() const noexcept override { return generation_; }
+    std::uint64_t generation_ = 1;
+  } map;
+  SwarmTable t{SwarmOptions{{2, 50}, core::Seconds(150), false}, map, clock_};
+  t.activate(hash_, 1000);
+  std::vector<core::PeerContact> out;
+  out.reserve(50);
+  auto go = [&](const std::string& ip) {
+    PeerAnnounce a;
+    a.endpoint = ep(ip);
+    a.left = 1000;
+    a.numwant = 50;
+    out.clear();
+    return t.announce(hash_, a, rng_, out);
+  };
+  for (auto ip : {"127.0.1.1", "127.0.1.2", "127.0.2.1", "127.0.2.2", "127.0.2.3"}) go(ip);
+  EXPECT_FALSE(go("127.0.2.3").outcome.representative);  // 3rd... in the single rack
+  map.generation_ = 2;
+  auto r = go("127.0.2.3");
+  EXPECT_EQ(names(out), (Names{"127.0.2.1", "127.0.2.2"}));
+  auto snap = t.snapshot(hash_);
+  ASSERT_TRUE(snap);
+  EXPECT_EQ(snap->torrent.racks().size(), 2u);
+  EXPECT_EQ(snap->torrent.size(), 5u);
+  (void)r;
+}
+
+}  // namespace
+}  // namespace p2p::swarm

@@ -1,0 +1,40 @@
+// Helpers for swarm tests: a /24 RackMap and a terse announce.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/address.h"
+#include "swarm/rack_map.h"
+#include "swarm/torrent.h"
+
+namespace p2p::swarm::testing {
+
+// Rack = the IPv4 /24, like the default subnet rule; generation settable.
+class Slash24 final : public RackMap {
+ public:
+  core::RackId rack_of(const core::Address& a) const noexcept override {
+    return core::RackId::v4_prefix(a.v4_value() & 0xFFFFFF00u, 24);
+  }
+  std::uint64_t generation() const noexcept override { return generation_; }
+  std::uint64_t generation_ = 1;
+};
+
+inline core::Endpoint ep(const std::string& ip, std::uint16_t port = 6881) {
+  return {*core::Address::parse(ip), port};
+}
+
+inline core::PeerId pid(const std::string& ip, std::uint16_t port = 6881) {
+  std::string s = "-TS0001-" + ip + ":" + std::to_string(port);
+  s.resize(20, '.');
+  return *core::PeerId::from_bytes(s);
+}
+
+inline std::set<std::string> names(const std::vector<core::PeerContact>& peers) {
+  std::set<std::string> out;
+  for (const auto& p : peers) out.insert(p.endpoint.address.to_string());
+  return out;
+}
+
+}  // namespace p2p::swarm::testing
