@@ -1,1 +1,855 @@
-// placeholder: being written
+// The key table, TOML loading, --set overrides, validation, --print-config and
+// the docs table. Every key is declared exactly once, in keys() below; everything
+// else walks that table, so a new key needs one line here and nothing more.
+
+#include "config/config.h"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <limits>
+#include <sstream>
+#include <system_error>
+#include <utility>
+
+#include "config/keys.h"
+
+namespace p2p::config {
+namespace internal {
+namespace {
+
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+
+using Cidrs = std::vector<core::Cidr>;
+
+// Integer keys with no natural upper bound stop where `int` does.
+constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();
+
+// Headings of --print-config, in order; Key::group indexes this.
+struct Group {
+  std::string_view title;
+  std::string_view blurb;
+};
+constexpr Group kGroups[] = {
+    {"The original p2ptracker's keys",
+     "Its HOST, PORT, ... in lower case; a legacy file spells them in upper case."},
+    {"Storage", "Where swarm state and registered torrents live."},
+    {"Announces and swarms", "What clients are told and how long they are remembered."},
+    {"Client addresses", "Who may speak for an address other than its own."},
+    {"Topology", "How a peer's rack is found."},
+    {"Limits", "Threads, sizes and timeouts of the HTTP server."},
+    {"Logging", ""},
+};
+enum : int { kOriginal, kStorage, kAnnounces, kAddresses, kTopology, kLimits, kLogging };
+
+Key text_key(std::string_view name, int group, std::string Config::*member, std::string_view doc,
+             std::vector<std::string_view> choices = {}, bool non_empty = false) {
+  Key key;
+  key.name = name;
+  key.group = group;
+  key.member = member;
+  key.choices = std::move(choices);
+  key.non_empty = non_empty;
+  key.doc = doc;
+  return key;
+}
+
+Key int_key(std::string_view name, int group, int Config::*member, std::int64_t min,
+            std::int64_t max, std::string_view doc) {
+  Key key;
+  key.name = name;
+  key.group = group;
+  key.member = member;
+  key.min = min;
+  key.max = max;
+  key.doc = doc;
+  return key;
+}
+
+// 0 is allowed: the OS picks a free port, which is what tests want.
+Key port_key(std::string_view name, int group, std::uint16_t Config::*member,
+             std::string_view doc) {
+  Key key;
+  key.name = name;
+  key.group = group;
+  key.member = member;
+  key.min = 0;
+  key.max = 65535;
+  key.doc = doc;
+  return key;
+}
+
+Key bool_key(std::string_view name, int group, bool Config::*member, std::string_view doc) {
+  Key key;
+  key.name = name;
+  key.group = group;
+  key.member = member;
+  key.doc = doc;
+  return key;
+}
+
+Key cidrs_key(std::string_view name, int group, Cidrs Config::*member, std::string_view doc) {
+  Key key;
+  key.name = name;
+  key.group = group;
+  key.member = member;
+  key.doc = doc;
+  return key;
+}
+
+}  // namespace
+
+// The table. Defaults are not repeated here: they are whatever Config{} holds.
+const std::vector<Key>& keys() {
+  static const std::vector<Key> kKeys = {
+      // --- The original p2ptracker's keys ---
+      text_key("host", kOriginal, &Config::host,
+               "Address the HTTP server listens on. \"0.0.0.0\" is every IPv4 address; \"::\" "
+               "listens on IPv6 and, where the system allows, IPv4 as well."),
+      port_key("port", kOriginal, &Config::port,
+               "HTTP port for announce, scrape and the admin API. 6969 is the de-facto tracker "
+               "port; 0 lets the system pick a free port (for tests)."),
+      text_key("redishost", kOriginal, &Config::redishost,
+               "Redis server, used when store = \"redis\". The original always stored in Redis, "
+               "so a legacy file that sets REDISHOST or REDISPORT implies store = \"redis\" "
+               "unless it also sets STORE."),
+      port_key("redisport", kOriginal, &Config::redisport,
+               "Redis server port (6379 is Redis's own default). Same legacy rule as redishost."),
+      text_key("smdb_url", kOriginal, &Config::smdb_url,
+               "The original's server-management metadata REST service, which told it each "
+               "host's rack. Accepted so the original's files load; racks now come from "
+               "topology, so this is not used."),
+      int_key("max_repr_rack", kOriginal, &Config::max_repr_rack, 1, kIntMax,
+              "Representatives per rack per transfer: the first this-many peers of a rack get "
+              "peers from the whole swarm, later ones only peers of their own rack. 2 clients "
+              "at ~100 Mbit/s keep BitTorrent to about 20% of a rack's uplink."),
+      int_key("active_interval", kOriginal, &Config::active_interval, 1, kIntMax,
+              "Seconds between announces asked of clients of an active transfer; short, so a "
+              "deploy's swarm forms and reshapes quickly."),
+      int_key("passive_interval", kOriginal, &Config::passive_interval, 1, kIntMax,
+              "Seconds between announces for an unknown or inactive transfer; long, so idle "
+              "clients stay quiet."),
+      int_key("maxpeers", kOriginal, &Config::maxpeers, 1, 2000,
+              "Most peers in one announce reply; a client's numwant is capped to this. At most "
+              "2000 to bound the size of a reply."),
+      bool_key("proxypass", kOriginal, &Config::proxypass,
+               "The tracker is behind a reverse proxy: take the client's address from "
+               "X-Forwarded-For / X-Real-IP, believed only on connections from trusted_proxies."),
+      bool_key("debug", kOriginal, &Config::debug,
+               "Log debug statements, like the original's DEBUG: log_level is raised to at least "
+               "\"debug\"."),
+
+      // --- Storage ---
+      text_key("store", kStorage, &Config::store,
+               "Where swarm state lives: \"memory\" (in the process, lost on restart) or "
+               "\"redis\" (at redishost:redisport, survives restarts, can be shared).",
+               {"memory", "redis"}),
+      text_key("redis_prefix", kStorage, &Config::redis_prefix,
+               "Prepended to every Redis key, so several trackers can share one Redis database. "
+               "Empty: no prefix."),
+      text_key("data_dir", kStorage, &Config::data_dir,
+               "Directory for registered torrents and other durable state.", {}, true),
+
+      // --- Announces and swarms ---
+      int_key("min_interval", kAnnounces, &Config::min_interval, 1, kIntMax,
+              "The \"min interval\" in announce replies: clients should not announce more often. "
+              "Capped at the interval in force."),
+      int_key("peer_timeout", kAnnounces, &Config::peer_timeout, 1, kIntMax,
+              "Seconds without an announce before a peer is dropped from its swarm. Must exceed "
+              "active_interval, otherwise peers expire between two announces; the default "
+              "allows about two missed announces."),
+      bool_key("open", kAnnounces, &Config::open,
+               "Track every info_hash announced. Off: only transfers registered through the admin "
+               "API are tracked, announces for others fail."),
+      bool_key("full_scrape", kAnnounces, &Config::full_scrape,
+               "A /scrape without info_hash lists every active transfer. Turn off if the list of "
+               "transfers should not be public."),
+
+      // --- Client addresses ---
+      cidrs_key("trusted_networks", kAddresses, &Config::trusted_networks,
+                "Clients in these networks may announce another address with the ip parameter. "
+                "Empty: the address a request came from is always used."),
+      cidrs_key("trusted_proxies", kAddresses, &Config::trusted_proxies,
+                "Reverse proxies whose X-Forwarded-For / X-Real-IP headers are believed when "
+                "proxypass is on. Default: this host only."),
+
+      // --- Topology ---
+      text_key("topology", kTopology, &Config::topology,
+               "How a peer's rack is found: \"subnet\" (its address cut to subnet_prefix_v4 or "
+               "subnet_prefix_v6 bits) or \"static\" (looked up in topology_file).",
+               {"subnet", "static"}),
+      text_key("topology_file", kTopology, &Config::topology_file,
+               "With topology = \"static\": a file of \"CIDR rack\" lines mapping networks to "
+               "racks. Required then, ignored otherwise."),
+      int_key("subnet_prefix_v4", kTopology, &Config::subnet_prefix_v4, 1, 32,
+              "With topology = \"subnet\": the IPv4 prefix length of a rack (24: one /24 per "
+              "rack)."),
+      int_key("subnet_prefix_v6", kTopology, &Config::subnet_prefix_v6, 1, 64,
+              "With topology = \"subnet\": the IPv6 prefix length of a rack (64: one /64, the "
+              "usual IPv6 subnet, per rack)."),
+
+      // --- Limits ---
+      int_key("workers", kLimits, &Config::workers, 0, 256,
+              "Event-loop threads serving requests. 0: one per CPU core."),
+      int_key("max_request_bytes", kLimits, &Config::max_request_bytes, 1024, 1 << 20,
+              "Largest request line plus headers, in bytes; larger requests are refused. An "
+              "announce needs well under 1 KiB."),
+      int_key("max_torrent_bytes", kLimits, &Config::max_torrent_bytes, 1024, 1 << 30,
+              "Largest .torrent file accepted through the admin API, in bytes (default 16 MiB)."),
+      int_key("request_timeout", kLimits, &Config::request_timeout, 1, kIntMax,
+              "Seconds a client has to send a whole request, so slow senders cannot hold "
+              "connections."),
+      int_key("keepalive_timeout", kLimits, &Config::keepalive_timeout, 1, kIntMax,
+              "Seconds an idle keep-alive connection stays open."),
+      int_key("max_connections", kLimits, &Config::max_connections, 1, kIntMax,
+              "Most open HTTP connections, all workers together; bounds memory and file "
+              "descriptors."),
+
+      // --- Logging ---
+      text_key("log_level", kLogging, &Config::log_level,
+               "Least severe messages logged: \"trace\", \"debug\", \"info\", \"warn\" or "
+               "\"error\".",
+               {"trace", "debug", "info", "warn", "error"}),
+  };
+  return kKeys;
+}
+
+const Key* find_key(std::string_view name) {
+  for (const Key& key : keys()) {
+    if (key.name == name) return &key;
+  }
+  return nullptr;
+}
+
+namespace {
+
+// A TOML basic string. Control characters are escaped, so the result is one line.
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          out += fmt::format("\\u{:04X}", static_cast<unsigned>(c));
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string to_upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// The value of `key` in `config`, as TOML.
+std::string literal(const Config& config, const Key& key) {
+  return std::visit(Overloaded{
+                        [&](std::string Config::*m) { return quote(config.*m); },
+                        [&](std::uint16_t Config::*m) { return std::to_string(config.*m); },
+                        [&](int Config::*m) { return std::to_string(config.*m); },
+                        [&](bool Config::*m) { return std::string(config.*m ? "true" : "false"); },
+                        [&](Cidrs Config::*m) {
+                          std::string out = "[";
+                          for (const core::Cidr& cidr : config.*m) {
+                            if (out.size() > 1) out += ", ";
+                            out += quote(cidr.to_string());
+                          }
+                          return out + "]";
+                        },
+                    },
+                    key.member);
+}
+
+// "\"a\", \"b\" or \"c\"" (quoted) or "`a`, `b` or `c`" (markdown).
+std::string list_choices(const std::vector<std::string_view>& choices, bool markdown) {
+  std::string out;
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    if (i > 0) out += i + 1 == choices.size() ? " or " : ", ";
+    out += markdown ? fmt::format("`{}`", choices[i]) : quote(choices[i]);
+  }
+  return out;
+}
+
+// What is valid for `key`, completing "expected ...".
+std::string expectation(const Key& key, Dialect dialect) {
+  auto integer = [&] {
+    if (key.max >= kIntMax) return fmt::format("an integer of at least {}", key.min);
+    return fmt::format("an integer from {} to {}", key.min, key.max);
+  };
+  bool legacy = dialect == Dialect::kLegacy;
+  return std::visit(
+      Overloaded{
+          [&](std::string Config::*) -> std::string {
+            if (!key.choices.empty()) {
+              return "one of " + list_choices(key.choices, false);
+            }
+            if (key.non_empty) return "a non-empty string";
+            return legacy ? "a quoted string" : "a string";
+          },
+          [&](std::uint16_t Config::*) { return integer(); },
+          [&](int Config::*) { return integer(); },
+          [&](bool Config::*) -> std::string { return legacy ? "True or False" : "true or false"; },
+          [&](Cidrs Config::*) -> std::string {
+            return legacy ? "a list of CIDR strings such as ['10.0.0.0/8']"
+                          : "an array of CIDR strings such as [\"10.0.0.0/8\"]";
+          },
+      },
+      key.member);
+}
+
+// The type column of the docs table.
+std::string type_column(const Key& key) {
+  auto integer = [&] {
+    if (key.max >= kIntMax) return fmt::format("integer >= {}", key.min);
+    return fmt::format("integer {}-{}", key.min, key.max);
+  };
+  return std::visit(Overloaded{
+                        [&](std::string Config::*) -> std::string {
+                          if (!key.choices.empty()) return list_choices(key.choices, true);
+                          return key.non_empty ? "non-empty string" : "string";
+                        },
+                        [&](std::uint16_t Config::*) { return integer(); },
+                        [&](int Config::*) { return integer(); },
+                        [&](bool Config::*) -> std::string { return "boolean"; },
+                        [&](Cidrs Config::*) -> std::string { return "array of CIDR strings"; },
+                    },
+                    key.member);
+}
+
+// If `config` holds an invalid value for `key`: that value, for "got ...".
+std::optional<std::string> invalid_value(const Config& config, const Key& key) {
+  auto integer = [&](std::int64_t v) -> std::optional<std::string> {
+    if (v >= key.min && v <= key.max) return std::nullopt;
+    return std::to_string(v);
+  };
+  return std::visit(
+      Overloaded{
+          [&](std::string Config::*m) -> std::optional<std::string> {
+            const std::string& s = config.*m;
+            bool ok = (key.choices.empty() ||
+                       std::find(key.choices.begin(), key.choices.end(), s) != key.choices.end()) &&
+                      !(key.non_empty && s.empty());
+            if (ok) return std::nullopt;
+            return quote(s);
+          },
+          [&](std::uint16_t Config::*m) { return integer(config.*m); },
+          [&](int Config::*m) { return integer(config.*m); },
+          [&](bool Config::*) -> std::optional<std::string> { return std::nullopt; },
+          [&](Cidrs Config::*) -> std::optional<std::string> { return std::nullopt; },
+      },
+      key.member);
+}
+
+// Edit distance with adjacent transpositions counted as one edit ("prot" -> "port").
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+std::string spelled(std::string_view name, Dialect dialect) {
+  return dialect == Dialect::kLegacy ? to_upper(name) : std::string(name);
+}
+
+// A toml++ node as a Value, keeping its line.
+Value from_node(const toml::node& node) {
+  Value v;
+  v.line = static_cast<int>(node.source().begin.line);
+  switch (node.type()) {
+    case toml::node_type::string:
+      v.kind = Value::Kind::kString;
+      v.text = node.as_string()->get();
+      v.shown = quote(v.text);
+      break;
+    case toml::node_type::integer:
+      v.kind = Value::Kind::kInteger;
+      v.integer = node.as_integer()->get();
+      v.shown = std::to_string(v.integer);
+      break;
+    case toml::node_type::boolean:
+      v.kind = Value::Kind::kBool;
+      v.boolean = node.as_boolean()->get();
+      v.shown = v.boolean ? "true" : "false";
+      break;
+    case toml::node_type::array:
+      v.kind = Value::Kind::kArray;
+      v.shown = "[";
+      for (const toml::node& item : *node.as_array()) {
+        v.items.push_back(from_node(item));
+        if (v.shown.size() > 1) v.shown += ", ";
+        v.shown += v.items.back().shown;
+      }
+      v.shown += "]";
+      break;
+    case toml::node_type::table:
+      v.shown = "a table";
+      break;
+    default: {  // floats, dates and times: never valid, shown as written
+      std::ostringstream out;
+      out << toml::node_view<const toml::node>(&node);
+      v.shown = out.str();
+    }
+  }
+  return v;
+}
+
+void clear_lines(Value& v) {
+  v.line = 0;
+  for (Value& item : v.items) clear_lines(item);
+}
+
+Value bare_string(std::string_view text) {
+  Value v;
+  v.kind = Value::Kind::kString;
+  v.text = std::string(text);
+  v.shown = quote(text);
+  return v;
+}
+
+// A --set value: TOML syntax, except that a string key takes unquoted text as is
+// (--set host=::) and a CIDR list key takes a bare comma-separated list.
+core::Result<Value> override_value(const Key& key, std::string_view raw, std::string_view source) {
+  char first = raw.empty() ? '\0' : raw.front();
+  bool quoted = first == '"' || first == '\'';
+  if (std::holds_alternative<std::string Config::*>(key.member) && !quoted) {
+    return bare_string(raw);
+  }
+  if (std::holds_alternative<Cidrs Config::*>(key.member) && first != '[') {
+    Value v;
+    v.kind = Value::Kind::kArray;
+    v.shown = quote(raw);
+    while (!raw.empty()) {
+      auto comma = raw.find(',');
+      v.items.push_back(bare_string(trim(raw.substr(0, comma))));
+      raw = comma == std::string_view::npos ? std::string_view() : raw.substr(comma + 1);
+    }
+    return v;
+  }
+  toml::table table;
+  try {
+    std::string snippet = fmt::format("v = {}", raw);
+    table = toml::parse(std::string_view(snippet), std::string_view("--set"));
+  } catch (const toml::parse_error& e) {
+    // Unquoted words are strings (port=abc: "expected an integer, got \"abc\""),
+    // but a broken quoted string or array is a syntax error worth showing.
+    if (quoted || first == '[') {
+      return core::invalid_argument(fmt::format("{}: {}", source, e.description()));
+    }
+    return bare_string(raw);
+  }
+  const toml::node* node = table.get("v");
+  if (table.size() != 1 || node == nullptr) {
+    return core::invalid_argument(fmt::format("{}: expected a single value", source));
+  }
+  Value v = from_node(*node);
+  clear_lines(v);
+  return v;
+}
+
+// A failed cross-key or range check: the keys to blame, most relevant first.
+struct Problem {
+  std::vector<std::string_view> keys;
+  std::string message;
+  bool about_key = true;  // message completes "key '<name>': "
+};
+
+std::optional<Problem> find_problem(const Config& config) {
+  for (const Key& key : keys()) {
+    if (auto got = invalid_value(config, key)) {
+      return Problem{{key.name},
+                     fmt::format("expected {}, got {}", expectation(key, Dialect::kToml), *got)};
+    }
+  }
+  if (config.peer_timeout <= config.active_interval) {
+    return Problem{{"peer_timeout", "active_interval"},
+                   fmt::format("peer_timeout ({}) must exceed active_interval ({}); otherwise "
+                               "peers expire between two announces",
+                               config.peer_timeout, config.active_interval),
+                   false};
+  }
+  if (config.topology == "static" && config.topology_file.empty()) {
+    return Problem{{"topology", "topology_file"},
+                   "topology \"static\" needs topology_file, a file of \"CIDR rack\" lines",
+                   false};
+  }
+  return std::nullopt;
+}
+
+std::string describe(const Problem& problem, std::string_view written) {
+  if (!problem.about_key) return problem.message;
+  return fmt::format("key '{}': {}", written, problem.message);
+}
+
+core::Result<std::string> read_file(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    std::error_code ec(errno, std::generic_category());
+    auto message = fmt::format("{}: cannot open config file: {}", path, ec.message());
+    if (ec == std::errc::no_such_file_or_directory) return core::not_found(message);
+    return core::invalid_argument(message);
+  }
+  std::string text;
+  char buf[8192];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, file)) > 0) text.append(buf, n);
+  std::error_code ec(errno, std::generic_category());
+  bool failed = std::ferror(file) != 0;
+  std::fclose(file);
+  if (failed) {
+    return core::invalid_argument(
+        fmt::format("{}: cannot read config file: {}", path, ec.message()));
+  }
+  return text;
+}
+
+// The original's format: every line that is not blank or a comment starts
+// `UPPER_CASE_KEY =` (the regex ^[A-Z][A-Z0-9_]*\s*=).
+bool looks_legacy(std::string_view text) {
+  bool any = false;
+  while (!text.empty()) {
+    auto eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
+    std::string_view t = trim(line);
+    if (t.empty() || t.front() == '#') continue;
+    std::size_t i = 0;
+    if (!(line[0] >= 'A' && line[0] <= 'Z')) return false;
+    while (i < line.size() && ((line[i] >= 'A' && line[i] <= 'Z') ||
+                               (line[i] >= '0' && line[i] <= '9') || line[i] == '_')) {
+      ++i;
+    }
+    while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+    if (i >= line.size() || line[i] != '=') return false;
+    any = true;
+  }
+  return any;
+}
+
+// `text` as "# " comment lines of at most 80 columns.
+std::string comment(std::string_view text) {
+  constexpr std::size_t kWidth = 80;
+  std::string out;
+  std::string line = "#";
+  while (!text.empty()) {
+    auto space = text.find(' ');
+    std::string_view word = text.substr(0, space);
+    text = space == std::string_view::npos ? std::string_view() : text.substr(space + 1);
+    if (word.empty()) continue;
+    if (line.size() > 1 && line.size() + 1 + word.size() > kWidth) {
+      out += line + "\n";
+      line = "#";
+    }
+    line += " ";
+    line += word;
+  }
+  if (line.size() > 1) out += line + "\n";
+  return out;
+}
+
+}  // namespace
+
+std::string where(std::string_view source, int line) {
+  if (line <= 0) return std::string(source);
+  return fmt::format("{}:{}", source, line);
+}
+
+core::Status assign(Config& config, const Key& key, const Value& value, std::string_view source,
+                    std::string_view written, Dialect dialect) {
+  auto mismatch = [&]() -> core::Status {
+    std::string expected = expectation(key, dialect);
+    if (value.kind == Value::Kind::kInteger && value.integer > key.max && key.max >= kIntMax) {
+      expected += fmt::format(" and at most {}", key.max);
+    }
+    return core::invalid_argument(fmt::format("{}: key '{}': expected {}, got {}",
+                                              where(source, value.line), written, expected,
+                                              value.shown));
+  };
+  auto integer_ok = [&] {
+    return value.kind == Value::Kind::kInteger && value.integer >= key.min &&
+           value.integer <= key.max;
+  };
+  return std::visit(
+      Overloaded{
+          [&](std::string Config::*m) -> core::Status {
+            if (value.kind != Value::Kind::kString) return mismatch();
+            if (!key.choices.empty() && std::find(key.choices.begin(), key.choices.end(),
+                                                  value.text) == key.choices.end()) {
+              return mismatch();
+            }
+            if (key.non_empty && value.text.empty()) return mismatch();
+            config.*m = value.text;
+            return {};
+          },
+          [&](std::uint16_t Config::*m) -> core::Status {
+            if (!integer_ok()) return mismatch();
+            config.*m = static_cast<std::uint16_t>(value.integer);
+            return {};
+          },
+          [&](int Config::*m) -> core::Status {
+            if (!integer_ok()) return mismatch();
+            config.*m = static_cast<int>(value.integer);
+            return {};
+          },
+          [&](bool Config::*m) -> core::Status {
+            if (value.kind != Value::Kind::kBool) return mismatch();
+            config.*m = value.boolean;
+            return {};
+          },
+          [&](Cidrs Config::*m) -> core::Status {
+            if (value.kind != Value::Kind::kArray) return mismatch();
+            Cidrs cidrs;
+            for (const Value& item : value.items) {
+              int line = item.line > 0 ? item.line : value.line;
+              if (item.kind != Value::Kind::kString) {
+                return core::invalid_argument(fmt::format(
+                    "{}: key '{}': expected a CIDR string such as {}, got {}", where(source, line),
+                    written, dialect == Dialect::kLegacy ? "'10.0.0.0/8'" : "\"10.0.0.0/8\"",
+                    item.shown));
+              }
+              auto cidr = core::Cidr::parse(item.text);
+              if (!cidr) {
+                return core::invalid_argument(fmt::format("{}: key '{}': {}", where(source, line),
+                                                          written, cidr.error().message));
+              }
+              cidrs.push_back(*cidr);
+            }
+            config.*m = std::move(cidrs);
+            return {};
+          },
+      },
+      key.member);
+}
+
+std::string unknown_key_message(std::string_view written, Dialect dialect) {
+  std::string lower = to_lower(written);
+  const Key* best = nullptr;
+  std::size_t best_distance = std::numeric_limits<std::size_t>::max();
+  for (const Key& key : keys()) {
+    std::size_t d = edit_distance(lower, key.name);
+    if (d < best_distance) {
+      best = &key;
+      best_distance = d;
+    }
+  }
+  // A suggestion only when it is close: at most two edits, and fewer than a third
+  // of the word, so "foo" does not become "open".
+  if (best != nullptr && best_distance <= 2 && best_distance * 3 <= written.size()) {
+    return fmt::format("unknown key '{}'; did you mean '{}'?", written,
+                       spelled(best->name, dialect));
+  }
+  std::string known;
+  for (const Key& key : keys()) {
+    if (!known.empty()) known += ", ";
+    known += spelled(key.name, dialect);
+  }
+  return fmt::format("unknown key '{}' (known keys: {})", written, known);
+}
+
+core::Result<Parsed> parse_toml_text(std::string_view text, std::string_view source) {
+  toml::table table;
+  try {
+    table = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    const toml::source_position& at = e.source().begin;
+    return core::invalid_argument(
+        fmt::format("{}:{}:{}: {}", source, at.line, at.column, e.description()));
+  }
+  // toml::table is sorted by key; report problems in file order instead.
+  struct Entry {
+    int line;
+    std::string name;
+    const toml::node* node;
+  };
+  std::vector<Entry> entries;
+  for (auto&& [k, node] : table) {
+    int line = static_cast<int>(k.source().begin.line);
+    if (line == 0) line = static_cast<int>(node.source().begin.line);
+    entries.push_back({line, std::string(k.str()), &node});
+  }
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const Entry& a, const Entry& b) { return a.line < b.line; });
+
+  Parsed parsed;
+  for (const Entry& entry : entries) {
+    const Key* key = find_key(entry.name);
+    if (key == nullptr) {
+      std::string message =
+          entry.node->is_table()
+              ? fmt::format(
+                    "unknown key '{}': all keys are top-level, there are no [sections] "
+                    "or dotted keys",
+                    entry.name)
+              : unknown_key_message(entry.name, Dialect::kToml);
+      return core::invalid_argument(fmt::format("{}: {}", where(source, entry.line), message));
+    }
+    Value value = from_node(*entry.node);
+    if (value.line == 0) value.line = entry.line;
+    auto status = assign(parsed.config, *key, value, source, entry.name, Dialect::kToml);
+    if (!status) return status.error();
+    parsed.settings.push_back({key->name, entry.name, entry.line});
+  }
+  return parsed;
+}
+
+}  // namespace internal
+
+using internal::Dialect;
+using internal::Key;
+using internal::keys;
+
+core::Result<Config> load_file(const std::string& path) {
+  auto text = internal::read_file(path);
+  if (!text) return text.error();
+  auto parsed = internal::looks_legacy(*text) ? internal::parse_legacy_text(*text, path)
+                                              : internal::parse_toml_text(*text, path);
+  if (!parsed) return parsed.error();
+  if (auto problem = internal::find_problem(parsed->config)) {
+    // Point at the line of a key the file set, if it set one of those to blame.
+    for (std::string_view name : problem->keys) {
+      for (const internal::Setting& s : parsed->settings) {
+        if (s.key == name) {
+          return core::invalid_argument(
+              fmt::format("{}:{}: {}", path, s.line, internal::describe(*problem, s.written)));
+        }
+      }
+    }
+    return core::invalid_argument(
+        fmt::format("{}: {}", path, internal::describe(*problem, problem->keys.front())));
+  }
+  return std::move(parsed->config);
+}
+
+core::Result<Config> parse_toml(std::string_view text, std::string_view source) {
+  auto parsed = internal::parse_toml_text(text, source);
+  if (!parsed) return parsed.error();
+  return std::move(parsed->config);
+}
+
+core::Status apply_override(Config& config, std::string_view assignment) {
+  std::string source = fmt::format("--set '{}'", assignment);
+  auto eq = assignment.find('=');
+  if (eq == std::string_view::npos) {
+    return core::invalid_argument(
+        fmt::format("{}: expected key=value, such as --set port=7000", source));
+  }
+  std::string name(internal::trim(assignment.substr(0, eq)));
+  std::string_view raw = internal::trim(assignment.substr(eq + 1));
+  const Key* key = internal::find_key(name);
+  if (key == nullptr) {
+    return core::invalid_argument(
+        fmt::format("{}: {}", source, internal::unknown_key_message(name, Dialect::kToml)));
+  }
+  auto value = internal::override_value(*key, raw, source);
+  if (!value) return value.error();
+  return internal::assign(config, *key, *value, source, name, Dialect::kToml);
+}
+
+core::Status validate(const Config& config) {
+  auto problem = internal::find_problem(config);
+  if (!problem) return {};
+  return core::invalid_argument(internal::describe(*problem, problem->keys.front()));
+}
+
+std::string to_toml(const Config& config) {
+  const Config defaults;
+  std::string out = internal::comment(
+      "p2ptracker configuration (TOML), as printed by `p2ptracker --print-config`. Every key "
+      "is top-level and optional: a key left out keeps its default. Reference: "
+      "docs/configuration.md.");
+  int group = -1;
+  for (const Key& key : keys()) {
+    if (key.group != group) {
+      group = key.group;
+      const auto& g = internal::kGroups[group];
+      std::string rule = "# " + std::string(78, '-') + "\n";
+      out += "\n" + rule + "# " + std::string(g.title) + "\n";
+      if (!g.blurb.empty()) out += internal::comment(g.blurb);
+      out += rule;
+    }
+    out += "\n" + internal::comment(key.doc);
+    std::string value = internal::literal(config, key);
+    std::string default_value = internal::literal(defaults, key);
+    if (value != default_value) out += fmt::format("# Default: {}\n", default_value);
+    out += fmt::format("{} = {}\n", key.name, value);
+  }
+  return out;
+}
+
+std::string key_reference_markdown() {
+  const Config defaults;
+  auto escape = [](std::string_view s) {
+    std::string out;
+    for (char c : s) {
+      if (c == '|') out += '\\';
+      out += c;
+    }
+    return out;
+  };
+  std::string out = "| Key | Type | Default | Meaning |\n|---|---|---|---|\n";
+  for (const Key& key : keys()) {
+    out += fmt::format("| `{}` | {} | `{}` | {} |\n", key.name, escape(internal::type_column(key)),
+                       escape(internal::literal(defaults, key)), escape(key.doc));
+  }
+  return out;
+}
+
+}  // namespace p2p::config

@@ -55,6 +55,8 @@ struct Config {
   int keepalive_timeout = 60;  // seconds an idle keep-alive connection stays
   int max_connections = 20000;  // open HTTP connections, all workers together
   std::string log_level = "info";  // trace, debug, info, warn, error
+
+  friend bool operator==(const Config&, const Config&) = default;
 };
 
 // Where a config file came from, for error messages ("p2ptracker.toml:12").

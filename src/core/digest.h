@@ -43,13 +43,18 @@ struct Digest20 {
   }
 
   std::string hex() const {
-    static constexpr char kDigits[] = "0123456789ABCDEF";
     std::string out(2 * kSize, '0');
+    hex_to(out.data());
+    return out;
+  }
+
+  // Writes the 40 hex digits to `out` (no terminator); never allocates.
+  void hex_to(char* out) const {
+    static constexpr char kDigits[] = "0123456789ABCDEF";
     for (std::size_t i = 0; i < kSize; ++i) {
       out[2 * i] = kDigits[bytes[i] >> 4];
       out[2 * i + 1] = kDigits[bytes[i] & 0xF];
     }
-    return out;
   }
 
   std::string_view view() const {

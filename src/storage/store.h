@@ -86,10 +86,21 @@ class Store {
   // are "ip:port".
   virtual core::Result<std::vector<std::string>> transfer_peers(const core::InfoHash& info_hash,
                                                                 char kind) = 0;
+  // Members of a per-rack set "HASH:rack:RACK:<kind>": kind 'N' (peers in the
+  // rack), 'R' (its representatives) or 'S' (its seeders); entries "ip:port".
+  virtual core::Result<std::vector<std::string>> rack_peers(const core::InfoHash& info_hash,
+                                                            const std::string& rack,
+                                                            char kind) = 0;
   // The original's per-peer fields (port, peer_id, key, last_event, seeder,
   // downloaded, left, uploaded, rack, ...), all strings.
   virtual core::Result<std::map<std::string, std::string>> peer_fields(
       const core::InfoHash& info_hash, const core::Endpoint& peer) = 0;
+  // The original's per-transfer strings that are set: name, length,
+  // registered, deregistered, first_started, last_started, first_completed,
+  // last_completed (keyed by those words). Empty once deregistration archived
+  // them.
+  virtual core::Result<std::map<std::string, std::string>> transfer_fields(
+      const core::InfoHash& info_hash) = 0;
 
   virtual StoreStats stats() const = 0;
 };

@@ -38,6 +38,8 @@ AnnounceResult SwarmTable::announce(const core::InfoHash& info_hash, PeerAnnounc
   const core::TimePoint stale_before = now - options_.peer_timeout;
 
   AnnounceResult result;
+  result.rack = a.rack;
+  result.now = now;
   Shard& s = shard_of(info_hash);
   std::lock_guard lock(s.mu);
   auto it = s.torrents.find(info_hash);

@@ -42,6 +42,8 @@ struct ScrapeCounts {
 struct AnnounceResult {
   bool active = false;  // false: unknown or inactive transfer, no peers given
   AnnounceOutcome outcome;
+  core::RackId rack;    // where the peer was located
+  core::TimePoint now;  // the clock reading the announce was applied at
 };
 
 // A copy of one transfer's swarm for the admin API (allocates; not hot path).

@@ -233,7 +233,7 @@ core::Result<std::unique_ptr<StaticMapLocator>> StaticMapLocator::open(std::stri
       new StaticMapLocator(std::move(path), prefix_v4, prefix_v6, names));
   auto snapshot = locator->load();
   if (!snapshot) return snapshot.error();
-  locator->snapshot_.store(std::move(*snapshot), std::memory_order_release);
+  locator->snapshot_ = std::move(*snapshot);  // not shared with any thread yet
   return locator;
 }
 
@@ -283,7 +283,7 @@ core::Result<std::shared_ptr<const StaticMapLocator::Snapshot>> StaticMapLocator
 core::RackId StaticMapLocator::locate(const core::Address& address) const noexcept {
   // The local shared_ptr keeps this snapshot alive even if a reload swaps it
   // out meanwhile; copying it only bumps a reference count.
-  std::shared_ptr<const Snapshot> snapshot = snapshot_.load(std::memory_order_acquire);
+  std::shared_ptr<const Snapshot> snapshot = current();
   if (address.is_v4()) {
     std::uint32_t a = address.v4_value();
     for (const Snapshot::V4Level& level : snapshot->v4) {
@@ -317,10 +317,23 @@ core::Status StaticMapLocator::reload() {
   std::lock_guard lock(reload_mu_);
   auto snapshot = load();
   if (!snapshot) return snapshot.error();
-  snapshot_.store(std::move(*snapshot), std::memory_order_release);
-  // After the store: whoever sees the new generation also sees the new map.
+  std::shared_ptr<const Snapshot> old = std::move(*snapshot);
+  {
+    std::unique_lock swap_lock(snapshot_mu_);
+    snapshot_.swap(old);
+  }
+  // After the swap: whoever sees the new generation also sees the new map.
   generation_.fetch_add(1, std::memory_order_release);
+  // Frees the map from two reloads ago. A locate() holds a snapshot for
+  // microseconds, so none still uses it in practice; if one did, shared
+  // ownership would keep it valid and that locate() would free it.
+  retired_ = std::move(old);
   return {};
+}
+
+std::shared_ptr<const StaticMapLocator::Snapshot> StaticMapLocator::current() const noexcept {
+  std::shared_lock lock(snapshot_mu_);
+  return snapshot_;
 }
 
 std::uint64_t StaticMapLocator::generation() const noexcept {
@@ -328,7 +341,7 @@ std::uint64_t StaticMapLocator::generation() const noexcept {
 }
 
 std::size_t StaticMapLocator::entry_count() const noexcept {
-  return snapshot_.load(std::memory_order_acquire)->entry_count;
+  return current()->entry_count;
 }
 
 }  // namespace p2p::topology

@@ -3,11 +3,11 @@
 // The file lists `<CIDR or single address> <rack-name>` lines (format in
 // docs/topology.md, sample in etc/racks.example). Loading parses the whole file
 // into an immutable Snapshot -- per address family, one flat sorted array per
-// prefix length -- and publishes it through an atomic shared_ptr. locate()
-// takes a reference to the current snapshot and binary-searches it, longest
-// prefix first; an address no entry covers gets the subnet rule
-// (subnet_locator.h). reload() (SIGHUP) builds a new snapshot off the announce
-// path and swaps it in only if the whole file is good.
+// prefix length -- and publishes it as a shared_ptr. locate() takes a
+// reference to the current snapshot and binary-searches it, longest prefix
+// first; an address no entry covers gets the subnet rule (subnet_locator.h).
+// reload() (SIGHUP) reads and parses the file with no lock that locate()
+// needs, and swaps the new snapshot in only if the whole file is good.
 //
 // Threads: locate(), rack_name() and generation() from any thread; reload()
 // from any thread too (concurrent reloads are serialised by reload_mu_, which
@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,8 +65,8 @@ class StaticMapLocator final : public Locator {
   ~StaticMapLocator() override;
 
   // Longest-prefix match in the current snapshot, else the subnet rule. Never
-  // blocks on I/O, never allocates, never throws: it copies the snapshot
-  // pointer (an atomic reference-count increment) and binary-searches.
+  // waits for I/O, never allocates, never throws: it copies the snapshot
+  // pointer under a shared lock (see snapshot_mu_) and binary-searches.
   core::RackId locate(const core::Address& address) const noexcept override;
   std::string rack_name(core::RackId rack) const override;
   // Re-reads the file. On any error returns it and keeps the previous snapshot;
@@ -86,12 +87,29 @@ class StaticMapLocator final : public Locator {
   // interning names once the whole file has parsed.
   core::Result<std::shared_ptr<const Snapshot>> load() const;
 
+  // The snapshot locate() should use, sharing ownership with it.
+  std::shared_ptr<const Snapshot> current() const noexcept;
+
   const std::string path_;
   const int prefix_v4_;
   const int prefix_v6_;
   RackNames& names_;
-  std::mutex reload_mu_;  // serialises reload(); held during file I/O, never by locate()
-  std::atomic<std::shared_ptr<const Snapshot>> snapshot_;  // never null after open()
+
+  // Serialises reload(); held during file I/O, never taken by locate().
+  std::mutex reload_mu_;
+  // The snapshot replaced by the last reload, guarded by reload_mu_. Keeping it
+  // until the next reload means a locate() that still holds it never drops the
+  // last reference, so freeing a map happens on the reload thread, not on the
+  // announce path.
+  std::shared_ptr<const Snapshot> retired_;
+
+  // Guards snapshot_, and is held only to copy or swap that one pointer (never
+  // during I/O or parsing), so locate() waits at most for a pointer swap. Not
+  // std::atomic<std::shared_ptr>: libstdc++ 12's load() releases its internal
+  // lock with a relaxed store, a data race ThreadSanitizer reports
+  // (google/sanitizers#1558).
+  mutable std::shared_mutex snapshot_mu_;
+  std::shared_ptr<const Snapshot> snapshot_;  // never null after open()
   std::atomic<std::uint64_t> generation_{0};
 };
 

@@ -15,6 +15,7 @@
 
 #include "core/address.h"
 #include "core/digest.h"
+#include "core/peer.h"
 #include "core/result.h"
 
 namespace p2p::wire {
@@ -42,11 +43,8 @@ struct AnnounceRequest {
 // take the last value. A hostname in `ip` is ignored (we never resolve it).
 core::Result<AnnounceRequest> parse_announce(std::string_view query);
 
-// One peer in a reply.
-struct PeerEntry {
-  core::Endpoint endpoint;
-  core::PeerId peer_id;
-};
+// One peer in a reply: the swarm's selection, encoded as is.
+using PeerEntry = core::PeerContact;
 
 struct AnnounceReply {
   std::uint32_t interval = 0;

@@ -152,7 +152,7 @@ TEST(MakeLocatorTest, StaticNeedsMapFile) {
 }
 
 TEST(MakeLocatorTest, StaticMissingFileNamesPath) {
-  testing::TempDir dir;
+  test_util::TempDir dir;
   Options options;
   options.kind = "static";
   options.map_file = (dir.path() / "absent.map").string();
@@ -163,7 +163,7 @@ TEST(MakeLocatorTest, StaticMissingFileNamesPath) {
 }
 
 TEST(MakeLocatorTest, StaticLoadsAndFallsBackWithConfiguredPrefixes) {
-  testing::TempDir dir;
+  test_util::TempDir dir;
   Options options;
   options.kind = "static";
   options.map_file = dir.write("racks.map", "10.0.0.0/8 dc1-rack1\n");

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace p2p::topology::testing {
+namespace p2p::topology::test_util {
 
 class TempDir {
  public:
@@ -50,4 +50,4 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-}  // namespace p2p::topology::testing
+}  // namespace p2p::topology::test_util

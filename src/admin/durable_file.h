@@ -1,0 +1,19 @@
+// Writing files so that a crash leaves either the old content or the new,
+// never a torn file: write a temporary file in the same directory, fsync it,
+// rename it over the target, fsync the directory.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace p2p::admin {
+
+core::Status write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
+core::Result<std::string> read_file(const std::filesystem::path& path);
+// Removes `path` and syncs its directory so the removal survives a crash.
+core::Status remove_file_durably(const std::filesystem::path& path);
+
+}  // namespace p2p::admin

@@ -1,0 +1,194 @@
+#include "admin/registry.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <system_error>
+
+#include "admin/durable_file.h"
+
+namespace p2p::admin {
+namespace {
+
+constexpr std::string_view kExtension = ".torrent";
+constexpr std::size_t kMaxNameLength = 200;  // well under NAME_MAX (255) with the extension
+
+nlohmann::json to_json(const RegisteredTorrent& t) {
+  nlohmann::json j = {{"file", t.file},
+                      {"info_hash", t.meta.primary().hex()},
+                      {"name", t.meta.name},
+                      {"length", t.meta.length},
+                      {"registered", t.registered.time_since_epoch().count()}};
+  return j;
+}
+
+}  // namespace
+
+Registry::Registry(std::filesystem::path data_dir, const core::Clock& clock)
+    : dir_(std::move(data_dir)), torrents_dir_(dir_ / "torrents"), clock_(clock) {}
+
+core::Status Registry::check_file_name(std::string_view file) {
+  if (file.size() <= kExtension.size() ||
+      file.substr(file.size() - kExtension.size()) != kExtension) {
+    return core::invalid_argument(
+        fmt::format("'{}' must be named <name>.torrent (wrong or missing extension)", file));
+  }
+  std::string_view name = file.substr(0, file.size() - kExtension.size());
+  if (name.size() > kMaxNameLength) {
+    return core::invalid_argument(
+        fmt::format("torrent name is {} characters; at most {}", name.size(), kMaxNameLength));
+  }
+  if (name.front() == '.') {
+    return core::invalid_argument("torrent name must not start with '.'");
+  }
+  for (unsigned char c : name) {
+    if (c == '/' || c == '\\' || c < 0x20 || c == 0x7F) {
+      return core::invalid_argument("torrent name must not contain '/', '\\' or control characters");
+    }
+  }
+  return {};
+}
+
+core::Result<std::unique_ptr<Registry>> Registry::open(const std::filesystem::path& data_dir,
+                                                       const core::Clock& clock) {
+  std::unique_ptr<Registry> r(new Registry(data_dir, clock));
+  std::error_code ec;
+  std::filesystem::create_directories(r->torrents_dir_, ec);
+  if (ec) {
+    return core::unavailable(fmt::format("cannot create data directory {}: {} (set data_dir)",
+                                         r->torrents_dir_.string(), ec.message()));
+  }
+  if (auto st = r->load(); !st) return st.error();
+  return r;
+}
+
+core::Status Registry::load() {
+  const auto index_path = dir_ / "registry.json";
+  std::map<std::string, std::int64_t> registered_at;
+  if (std::filesystem::exists(index_path)) {
+    auto text = read_file(index_path);
+    if (!text) return text.error();
+    auto j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("torrents") ||
+        !j["torrents"].is_array()) {
+      return core::invalid_argument(fmt::format(
+          "{} is not a valid registry index; move it away to rebuild it from {}",
+          index_path.string(), torrents_dir_.string()));
+    }
+    for (const auto& e : j["torrents"]) {
+      if (e.contains("file") && e["file"].is_string() && e.contains("registered") &&
+          e["registered"].is_number_integer()) {
+        registered_at[e["file"].get<std::string>()] = e["registered"].get<std::int64_t>();
+      }
+    }
+  }
+  // The files are the truth; the index only remembers when each was registered.
+  for (const auto& entry : std::filesystem::directory_iterator(torrents_dir_)) {
+    const std::string file = entry.path().filename().string();
+    if (!entry.is_regular_file() || file.front() == '.') continue;
+    if (!check_file_name(file)) {
+      warnings_.push_back(fmt::format("skipped {}: not a <name>.torrent file", entry.path().string()));
+      continue;
+    }
+    auto bytes = read_file(entry.path());
+    if (!bytes) {
+      warnings_.push_back(bytes.error().message);
+      continue;
+    }
+    auto meta = parse_torrent(*bytes);
+    if (!meta) {
+      warnings_.push_back(fmt::format("skipped {}: {}", entry.path().string(), meta.error().message));
+      continue;
+    }
+    RegisteredTorrent t{file, std::move(*meta), clock_.now()};
+    if (auto it = registered_at.find(file); it != registered_at.end()) {
+      t.registered = core::TimePoint(core::Seconds(it->second));
+    }
+    by_file_.emplace(file, std::move(t));
+  }
+  std::lock_guard lock(mu_);
+  return save_index();
+}
+
+core::Status Registry::save_index() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& [file, t] : by_file_) list.push_back(to_json(t));
+  nlohmann::json j = {{"torrents", list}};
+  return write_file_atomically(dir_ / "registry.json", j.dump(2) + "\n");
+}
+
+core::Result<RegisteredTorrent> Registry::add(std::string_view file, std::string_view bytes) {
+  if (auto st = check_file_name(file); !st) return st.error();
+  auto meta = parse_torrent(bytes);
+  if (!meta) return meta.error();
+  std::lock_guard lock(mu_);
+  if (by_file_.contains(file)) {
+    return core::already_exists(
+        fmt::format("{} is already registered; DELETE it first to replace it", file));
+  }
+  for (const auto& [other, t] : by_file_) {
+    if (t.meta.primary() == meta->primary()) {
+      return core::already_exists(fmt::format("info_hash {} is already registered as {}",
+                                              meta->primary().hex(), other));
+    }
+  }
+  const auto path = torrents_dir_ / std::string(file);
+  if (auto st = write_file_atomically(path, bytes); !st) return st.error();
+  RegisteredTorrent t{std::string(file), std::move(*meta), clock_.now()};
+  auto [it, inserted] = by_file_.emplace(t.file, t);
+  if (auto st = save_index(); !st) {
+    // Undo, so a failed registration leaves nothing behind.
+    by_file_.erase(it);
+    (void)remove_file_durably(path);
+    return st.error();
+  }
+  return t;
+}
+
+core::Result<RegisteredTorrent> Registry::remove(std::string_view file) {
+  std::lock_guard lock(mu_);
+  auto it = by_file_.find(file);
+  if (it == by_file_.end()) {
+    return core::not_found(fmt::format("{} is not registered (GET /torrents/ lists them)", file));
+  }
+  RegisteredTorrent t = it->second;
+  by_file_.erase(it);
+  // Index first: if the unlink then fails, the file is merely re-registered at
+  // the next start, which is safe; the reverse order could lose a torrent
+  // that the index still lists.
+  if (auto st = save_index(); !st) {
+    by_file_.emplace(t.file, t);
+    return st.error();
+  }
+  if (auto st = remove_file_durably(torrents_dir_ / t.file); !st) return st.error();
+  return t;
+}
+
+std::vector<RegisteredTorrent> Registry::list() const {
+  std::lock_guard lock(mu_);
+  std::vector<RegisteredTorrent> out;
+  for (const auto& [file, t] : by_file_) out.push_back(t);
+  return out;
+}
+
+std::optional<RegisteredTorrent> Registry::find(std::string_view file) const {
+  std::lock_guard lock(mu_);
+  auto it = by_file_.find(file);
+  if (it == by_file_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<RegisteredTorrent> Registry::find(const core::InfoHash& info_hash) const {
+  std::lock_guard lock(mu_);
+  for (const auto& [file, t] : by_file_) {
+    if (t.meta.primary() == info_hash || t.meta.v2_truncated == info_hash) return t;
+  }
+  return std::nullopt;
+}
+
+core::Result<std::string> Registry::read(std::string_view file) const {
+  if (!find(file)) return core::not_found(fmt::format("{} is not registered", file));
+  return read_file(torrents_dir_ / std::string(file));
+}
+
+}  // namespace p2p::admin

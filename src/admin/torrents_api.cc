@@ -1,0 +1,138 @@
+#include "admin/torrents_api.h"
+
+#include <fmt/format.h>
+
+#include "admin/json_reply.h"
+#include "wire/multipart.h"
+#include "wire/query.h"
+
+namespace p2p::admin {
+namespace {
+
+constexpr std::string_view kPrefix = "/torrents";
+
+}  // namespace
+
+nlohmann::json torrent_json(const RegisteredTorrent& t) {
+  nlohmann::json j = {{"file", t.file},
+                      {"info_hash", t.meta.primary().hex()},
+                      {"name", t.meta.name},
+                      {"length", t.meta.length},
+                      {"files", t.meta.files},
+                      {"private", t.meta.is_private},
+                      {"registered", core::iso8601(t.registered)}};
+  if (t.meta.v2_hex) j["info_hash_v2"] = *t.meta.v2_hex;
+  return j;
+}
+
+TorrentsApi::TorrentsApi(Registry& registry, swarm::SwarmTable& swarms, storage::Store& store,
+                         const core::Clock& clock, std::size_t max_torrent_bytes)
+    : registry_(registry),
+      swarms_(swarms),
+      store_(store),
+      clock_(clock),
+      max_torrent_bytes_(max_torrent_bytes) {}
+
+std::size_t TorrentsApi::body_limit(const net::HttpRequest& request) const {
+  if (request.method == net::Method::kPost || request.method == net::Method::kPut) {
+    // Room for the multipart envelope around the largest accepted file.
+    return max_torrent_bytes_ + 64 * 1024;
+  }
+  return 0;
+}
+
+void TorrentsApi::activate(const RegisteredTorrent& t, swarm::SwarmTable& swarms,
+                           storage::Store& store) {
+  // A hybrid torrent is announced under both hashes; both are live.
+  std::optional<core::InfoHash> hashes[] = {t.meta.v1, t.meta.v2_truncated};
+  for (const auto& h : hashes) {
+    if (!h) continue;
+    swarms.activate(*h, t.meta.length);
+    store.transfer_registered({*h, t.meta.name, t.meta.length, t.registered});
+  }
+}
+
+void TorrentsApi::handle(const net::HttpRequest& request, net::HttpResponse& response,
+                         net::WorkerContext&) {
+  std::string_view rest = request.path.substr(kPrefix.size());
+  if (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
+  std::string file(rest.size(), '\0');
+  auto n = wire::percent_decode(rest, file.data(), file.size());
+  if (!n) return reply_error(response, 400, "bad percent-encoding in the torrent file name");
+  file.resize(*n);
+
+  if (file.empty()) {
+    if (request.method == net::Method::kGet || request.method == net::Method::kHead) {
+      return list(response);
+    }
+    if (request.method == net::Method::kPost) return add(request, "", response);
+    return reply_error(response, 405, "use GET to list or POST a multipart upload");
+  }
+  switch (request.method) {
+    case net::Method::kGet:
+    case net::Method::kHead:
+      return download(file, response);
+    case net::Method::kPost:
+    case net::Method::kPut:
+      return add(request, file, response);
+    case net::Method::kDelete:
+      return remove(file, response);
+    default:
+      return reply_error(response, 405, "use GET, POST, PUT or DELETE on /torrents/<name>.torrent");
+  }
+}
+
+void TorrentsApi::list(net::HttpResponse& response) const {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& t : registry_.list()) arr.push_back(torrent_json(t));
+  reply_json(response, 200, arr);
+}
+
+void TorrentsApi::add(const net::HttpRequest& request, std::string file,
+                      net::HttpResponse& response) {
+  std::string_view bytes = request.body;
+  std::string_view content_type = request.header("Content-Type");
+  if (content_type.substr(0, 19) == "multipart/form-data") {
+    auto part = wire::parse_form_file(content_type, request.body);
+    if (!part) return reply_error(response, part.error());
+    bytes = part->data;
+    if (file.empty()) file = std::string(part->filename);
+  }
+  if (file.empty()) {
+    return reply_error(response, 400,
+                       "no file name: POST to /torrents/<name>.torrent or upload with a filename");
+  }
+  if (bytes.size() > max_torrent_bytes_) {
+    return reply_error(response, 413,
+                       fmt::format("torrent file is {} bytes; max_torrent_bytes is {}",
+                                   bytes.size(), max_torrent_bytes_));
+  }
+  auto t = registry_.add(file, bytes);
+  if (!t) return reply_error(response, t.error());
+  activate(*t, swarms_, store_);
+  reply_json(response, 201, torrent_json(*t));
+}
+
+void TorrentsApi::remove(const std::string& file, net::HttpResponse& response) {
+  auto t = registry_.remove(file);
+  if (!t) return reply_error(response, t.error());
+  const core::TimePoint now = clock_.now();
+  std::optional<core::InfoHash> hashes[] = {t->meta.v1, t->meta.v2_truncated};
+  for (const auto& h : hashes) {
+    if (!h) continue;
+    swarms_.deactivate(*h);
+    store_.transfer_deregistered(*h, now);
+  }
+  reply_json(response, 200, torrent_json(*t));
+}
+
+void TorrentsApi::download(const std::string& file, net::HttpResponse& response) {
+  auto bytes = registry_.read(file);
+  if (!bytes) return reply_error(response, bytes.error());
+  response.status = 200;
+  response.content_type = "application/x-bittorrent";
+  response.body = std::move(*bytes);
+  response.extra_headers = fmt::format("Content-Disposition: attachment; filename=\"{}\"\r\n", file);
+}
+
+}  // namespace p2p::admin

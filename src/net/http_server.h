@@ -1,0 +1,84 @@
+// HttpServer: accepts HTTP/1.1 connections on every worker and hands each
+// request to an HttpHandler.
+//
+// One event loop (io_context) per worker thread, each with its own acceptor on
+// the same port (SO_REUSEPORT: the kernel spreads new connections over the
+// workers, so no accept lock). A connection stays on the worker that accepted
+// it. Requests run inline on that worker unless the handler asks for the
+// blocking pool (a thread of its own) for slow work. Limits enforced here, not
+// by handlers: request line + headers (max_request_bytes), the time to receive
+// a request (request_timeout), idle keep-alive time (keepalive_timeout), body
+// size (the handler's body_limit), open connections (max_connections).
+//
+// Thread-safety: create() and start() on one thread; stop() from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "core/result.h"
+#include "net/http_types.h"
+
+namespace p2p::net {
+
+struct HttpServerOptions {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 6969;  // 0: any free port (see port())
+  int workers = 1;
+  std::size_t max_request_bytes = 8192;
+  std::chrono::seconds request_timeout{10};
+  std::chrono::seconds keepalive_timeout{60};
+  std::size_t max_connections = 20000;
+};
+
+struct HttpServerStats {
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> rejected{0};  // over max_connections
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> bad_requests{0};  // unparsable, oversized, timed out
+  std::atomic<std::int64_t> open{0};
+};
+
+class HttpServer {
+ public:
+  // Binds and listens; errors name the address ("cannot listen on
+  // 0.0.0.0:6969: Address already in use").
+  static core::Result<std::unique_ptr<HttpServer>> create(const HttpServerOptions& options,
+                                                          HttpHandler& handler);
+  ~HttpServer();
+
+  // Starts the worker threads and the blocking pool; returns at once.
+  void start();
+  // Stops accepting, closes every connection, joins the threads. Idempotent.
+  void stop();
+
+  std::uint16_t port() const { return port_; }
+  int workers() const { return static_cast<int>(workers_.size()); }
+  // Worker 0's event loop, for the server's own timers and signals.
+  boost::asio::io_context& main_loop();
+  const HttpServerStats& stats() const { return stats_; }
+
+  struct Worker;  // implementation detail, public for the session code
+
+ private:
+  HttpServer(const HttpServerOptions& options, HttpHandler& handler);
+
+  HttpServerOptions options_;
+  HttpHandler& handler_;
+  std::uint16_t port_ = 0;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<boost::asio::io_context> blocking_loop_;
+  std::unique_ptr<WorkerContext> blocking_context_;
+  std::vector<std::thread> threads_;
+  HttpServerStats stats_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace p2p::net

@@ -1,0 +1,211 @@
+#include "server/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <thread>
+
+#include "admin/registry.h"
+#include "admin/torrents_api.h"
+#include "core/clock.h"
+#include "net/http_server.h"
+#include "net/tracker_handler.h"
+#include "storage/store.h"
+#include "swarm/swarm_table.h"
+#include "topology/locator.h"
+
+namespace p2p::server {
+namespace {
+
+namespace asio = boost::asio;
+
+// The swarm asks its one question of topology through this adapter (swarm/
+// may not depend on topology/).
+class LocatorRackMap final : public swarm::RackMap {
+ public:
+  explicit LocatorRackMap(const topology::Locator& locator) : locator_(locator) {}
+  core::RackId rack_of(const core::Address& a) const noexcept override {
+    return locator_.locate(a);
+  }
+  std::uint64_t generation() const noexcept override { return locator_.generation(); }
+
+ private:
+  const topology::Locator& locator_;
+};
+
+// Expiry runs this often, each time over 1/kSweepSlices of the shards, so a
+// full pass takes kSweepSlices ticks and no tick holds many locks.
+constexpr auto kSweepTick = std::chrono::seconds(1);
+constexpr std::size_t kSweepSlices = 10;
+
+}  // namespace
+
+struct Server::Parts {
+  config::Config config;
+  core::SystemClock clock;
+  std::unique_ptr<topology::Locator> locator;
+  std::unique_ptr<LocatorRackMap> rack_map;
+  std::unique_ptr<storage::Store> store;
+  std::unique_ptr<swarm::SwarmTable> swarms;
+  std::unique_ptr<admin::Registry> registry;
+  std::unique_ptr<net::TrackerHandler> tracker;
+  std::unique_ptr<admin::TorrentsApi> torrents;
+  net::Router router;
+  std::unique_ptr<net::HttpServer> http;
+  asio::io_context control{1};
+  std::unique_ptr<asio::steady_timer> sweep_timer;
+  std::unique_ptr<asio::signal_set> signals;
+  storage::StoreStats last_store_stats;
+};
+
+Server::Server(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+Server::~Server() {
+  if (parts_->http) parts_->http->stop();
+}
+
+std::uint16_t Server::port() const { return parts_->http->port(); }
+
+core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
+  auto p = std::make_unique<Parts>();
+  p->config = c;
+
+  topology::Options topo;
+  topo.kind = c.topology;
+  topo.subnet_prefix_v4 = c.subnet_prefix_v4;
+  topo.subnet_prefix_v6 = c.subnet_prefix_v6;
+  topo.map_file = c.topology_file;
+  auto locator = topology::make_locator(topo);
+  if (!locator) return locator.error();
+  p->locator = std::move(*locator);
+  p->rack_map = std::make_unique<LocatorRackMap>(*p->locator);
+
+  storage::Options so;
+  so.kind = c.store;
+  so.redis_host = c.redishost;
+  so.redis_port = c.redisport;
+  so.key_prefix = c.redis_prefix;
+  const topology::Locator* loc = p->locator.get();
+  auto store = storage::make_store(
+      so, [loc](core::RackId r) { return loc->rack_name(r); }, p->clock);
+  if (!store) return store.error();
+  p->store = std::move(*store);
+
+  swarm::SwarmOptions sw;
+  sw.policy.max_repr_rack = static_cast<std::uint32_t>(c.max_repr_rack);
+  sw.policy.maxpeers = static_cast<std::uint32_t>(c.maxpeers);
+  sw.peer_timeout = core::Seconds(c.peer_timeout);
+  sw.open = c.open;
+  p->swarms = std::make_unique<swarm::SwarmTable>(sw, *p->rack_map, p->clock);
+
+  auto registry = admin::Registry::open(c.data_dir, p->clock);
+  if (!registry) return registry.error();
+  p->registry = std::move(*registry);
+  for (const auto& w : p->registry->load_warnings()) spdlog::warn("registry: {}", w);
+  for (const auto& t : p->registry->list()) {
+    admin::TorrentsApi::activate(t, *p->swarms, *p->store);
+  }
+
+  net::TrackerOptions to;
+  to.active_interval = static_cast<std::uint32_t>(c.active_interval);
+  to.passive_interval = static_cast<std::uint32_t>(c.passive_interval);
+  to.min_interval = static_cast<std::uint32_t>(c.min_interval);
+  to.maxpeers = static_cast<std::uint32_t>(c.maxpeers);
+  to.proxypass = c.proxypass;
+  to.full_scrape = c.full_scrape;
+  to.trusted_proxies = c.trusted_proxies;
+  to.trusted_networks = c.trusted_networks;
+  p->tracker = std::make_unique<net::TrackerHandler>(to, *p->swarms, *p->store);
+  p->torrents = std::make_unique<admin::TorrentsApi>(
+      *p->registry, *p->swarms, *p->store, p->clock,
+      static_cast<std::size_t>(c.max_torrent_bytes));
+
+  p->router.add_exact("/announce", p->tracker.get());
+  p->router.add_exact("/announce/", p->tracker.get());
+  p->router.add_exact("/scrape", p->tracker.get());
+  p->router.add_exact("/scrape/", p->tracker.get());
+  p->router.add_exact("/torrents", p->torrents.get());
+  p->router.add_prefix("/torrents/", p->torrents.get());
+
+  net::HttpServerOptions ho;
+  ho.host = c.host;
+  ho.port = c.port;
+  ho.workers = c.workers > 0 ? c.workers : static_cast<int>(std::thread::hardware_concurrency());
+  ho.max_request_bytes = static_cast<std::size_t>(c.max_request_bytes);
+  ho.request_timeout = std::chrono::seconds(c.request_timeout);
+  ho.keepalive_timeout = std::chrono::seconds(c.keepalive_timeout);
+  ho.max_connections = static_cast<std::size_t>(c.max_connections);
+  auto http = net::HttpServer::create(ho, p->router);
+  if (!http) return http.error();
+  p->http = std::move(*http);
+  return std::unique_ptr<Server>(new Server(std::move(p)));
+}
+
+int Server::run() {
+  Parts& p = *parts_;
+  p.http->start();
+  spdlog::info("p2ptracker listening on {}:{} ({} workers); store={}, topology={}, data_dir={}, "
+               "{} registered transfer(s)",
+               p.config.host, p.http->port(), p.http->workers(), p.config.store,
+               p.config.topology, p.config.data_dir, p.registry->list().size());
+
+  p.signals = std::make_unique<asio::signal_set>(p.control, SIGINT, SIGTERM, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&p, &on_signal](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        if (sig == SIGHUP) {
+          if (auto st = p.locator->reload(); st) {
+            spdlog::info("topology reloaded (generation {})", p.locator->generation());
+          } else {
+            spdlog::error("topology reload failed, keeping the previous map: {}",
+                          st.error().message);
+          }
+          p.signals->async_wait(on_signal);
+          return;
+        }
+        spdlog::info("signal {}: shutting down", sig);
+        p.control.stop();
+      };
+  p.signals->async_wait(on_signal);
+
+  p.sweep_timer = std::make_unique<asio::steady_timer>(p.control);
+  std::function<void()> tick = [&p, &tick] {
+    p.sweep_timer->expires_after(kSweepTick);
+    p.sweep_timer->async_wait([&p, &tick](const boost::system::error_code& ec) {
+      if (ec) return;
+      std::size_t dropped =
+          p.swarms->sweep(swarm::SwarmTable::kShards / kSweepSlices + 1);
+      if (dropped > 0) spdlog::debug("expired {} peer(s)", dropped);
+      // Report store trouble once per change, not once per failed write.
+      storage::StoreStats s = p.store->stats();
+      if (s.connected != p.last_store_stats.connected) {
+        if (s.connected) {
+          spdlog::info("store: connection restored");
+        } else {
+          spdlog::error("store: lost connection to {}:{}; announces are still served, "
+                        "store writes are failing", p.config.redishost, p.config.redisport);
+        }
+      }
+      if (s.dropped > p.last_store_stats.dropped) {
+        spdlog::warn("store: {} write(s) dropped (queue full)", s.dropped - p.last_store_stats.dropped);
+      }
+      p.last_store_stats = s;
+      tick();
+    });
+  };
+  tick();
+
+  p.control.run();
+  p.http->stop();
+  if (auto st = p.store->flush(std::chrono::seconds(3)); !st) {
+    spdlog::warn("store: not everything was written before exit: {}", st.error().message);
+  }
+  spdlog::info("stopped");
+  return 0;
+}
+
+void Server::stop() { parts_->control.stop(); }
+
+}  // namespace p2p::server

@@ -1,0 +1,40 @@
+// Server: builds every part of the tracker from a Config, in dependency order,
+// runs it, and tears it down in reverse.
+//
+// Start-up order matters: topology and store first (the swarm and the handlers
+// use them), then the registry, whose transfers are activated before the first
+// socket is bound, so no announce ever sees a registered transfer as inactive.
+// Shutdown stops the HTTP workers first, then flushes the store.
+//
+// The main thread runs a control loop of its own: signals (SIGINT/SIGTERM stop,
+// SIGHUP reloads the topology) and the incremental peer-expiry timer, so none
+// of that work lands on a worker.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "config/config.h"
+#include "core/result.h"
+
+namespace p2p::server {
+
+class Server {
+ public:
+  static core::Result<std::unique_ptr<Server>> create(const config::Config& config);
+  ~Server();
+
+  // Serves until SIGINT or SIGTERM (or stop()). Returns the process exit code.
+  int run();
+  // Thread-safe.
+  void stop();
+
+  std::uint16_t port() const;
+
+ private:
+  struct Parts;
+  explicit Server(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace p2p::server

@@ -1,0 +1,228 @@
+#include "storage/key_model.h"
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+
+namespace p2p::storage {
+
+const char* verb_name(Verb verb) {
+  switch (verb) {
+    case Verb::kSadd:
+      return "SADD";
+    case Verb::kSrem:
+      return "SREM";
+    case Verb::kSet:
+      return "SET";
+    case Verb::kSetnx:
+      return "SETNX";
+    case Verb::kMset:
+      return "MSET";
+  }
+  return "?";
+}
+
+void CommandBatch::clear() {
+  arena_.clear();
+  args_.clear();
+  commands_.clear();
+}
+
+void CommandBatch::begin(Verb verb) {
+  commands_.push_back({verb, static_cast<std::uint32_t>(args_.size()), 0});
+}
+
+void CommandBatch::put(std::uint64_t v) {
+  char buf[20];  // 2^64 - 1 has 20 decimal digits
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;  // cannot fail: the buffer fits any uint64_t
+  arena_.append(buf, end);
+}
+
+std::string_view event_name(PeerEvent event) {
+  switch (event) {
+    case PeerEvent::kStarted:
+      return "started";
+    case PeerEvent::kCompleted:
+      return "completed";
+    case PeerEvent::kStopped:
+      return "stopped";
+    case PeerEvent::kNone:
+      break;
+  }
+  // BEP 3: "empty, which is the same as not being present".
+  return "empty";
+}
+
+namespace {
+
+std::string_view python_bool(bool b) { return b ? "True" : "False"; }
+
+// The announce "key" parameter as the 8 upper-case hex digits clients send.
+std::string key_hex(std::uint32_t key) {
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08X", key);
+  return buf;
+}
+
+}  // namespace
+
+void KeyModel::plan_peer(const PeerUpdate& u, std::string_view rack, CommandBatch& b) const {
+  const std::string h = u.info_hash.hex();
+  const std::string peer = u.endpoint.to_string();
+  const std::string ip = u.endpoint.address.to_string();
+  const std::string at = core::iso8601(u.at);
+  const bool seeder = u.left == 0;
+  const std::string_view event = event_name(u.event);
+
+  b.begin(Verb::kSadd);
+  b.arg(prefix_, "racks");
+  b.arg(rack);
+  b.begin(Verb::kSadd);
+  b.arg(prefix_, "rack:", rack);
+  b.arg(ip);
+
+  auto member = [&](Verb verb, std::string_view suffix) {
+    b.begin(verb);
+    b.arg(prefix_, h, suffix);
+    b.arg(peer);
+  };
+  auto rack_member = [&](Verb verb, std::string_view kind) {
+    b.begin(verb);
+    b.arg(prefix_, h, ":rack:", rack, kind);
+    b.arg(peer);
+  };
+  if (u.event == PeerEvent::kStopped) {
+    // A stopped peer leaves every current set; its fields stay as history.
+    for (std::string_view kind : {":peers:N", ":peers:R", ":peers:S", ":peers:L"}) {
+      member(Verb::kSrem, kind);
+    }
+    for (std::string_view kind : {":N", ":R", ":S"}) rack_member(Verb::kSrem, kind);
+  } else {
+    member(Verb::kSadd, ":peers:N");
+    rack_member(Verb::kSadd, ":N");
+    // Representative status can be lost (the swarm re-elects), so remove too.
+    const Verb repr = u.representative ? Verb::kSadd : Verb::kSrem;
+    member(repr, ":peers:R");
+    rack_member(repr, ":R");
+    member(seeder ? Verb::kSadd : Verb::kSrem, ":peers:S");
+    member(seeder ? Verb::kSrem : Verb::kSadd, ":peers:L");
+    rack_member(seeder ? Verb::kSadd : Verb::kSrem, ":S");
+  }
+
+  const std::string fp = prefix_ + h + ":peer:" + peer + ":";
+  b.begin(Verb::kMset);
+  b.arg(fp, "compact");
+  b.arg(python_bool(u.compact));
+  b.arg(fp, "port");
+  b.arg(u.endpoint.port);
+  b.arg(fp, "peer_id");
+  b.arg(u.peer_id.hex());
+  b.arg(fp, "key");
+  b.arg(key_hex(u.key));
+  b.arg(fp, "last_event");
+  b.arg(event);
+  b.arg(fp, "event:", event);
+  b.arg(at);
+  b.arg(fp, "seeder");
+  b.arg(python_bool(seeder));
+  b.arg(fp, "downloaded");
+  b.arg(u.downloaded);
+  b.arg(fp, "left");
+  b.arg(u.left);
+  b.arg(fp, "uploaded");
+  b.arg(u.uploaded);
+  b.arg(fp, "rack");
+  b.arg(rack);
+  b.arg(fp, "hostname");  // the original resolved it; we keep the address
+  b.arg(ip);
+  if (u.event == PeerEvent::kStarted || u.event == PeerEvent::kCompleted) {
+    b.arg(prefix_, h, ":last_", event);
+    b.arg(at);
+    b.begin(Verb::kSetnx);
+    b.arg(prefix_, h, ":first_", event);
+    b.arg(at);
+  }
+}
+
+void KeyModel::plan_seen(const core::InfoHash& info_hash, CommandBatch& b) const {
+  b.begin(Verb::kSadd);
+  b.arg(prefix_, "transfers");
+  b.arg(info_hash.hex());
+}
+
+void KeyModel::plan_registered(const TransferRecord& record, CommandBatch& b) const {
+  const std::string h = record.info_hash.hex();
+  b.begin(Verb::kSadd);
+  b.arg(prefix_, "transfers");
+  b.arg(h);
+  b.begin(Verb::kSadd);
+  b.arg(prefix_, "active_transfers");
+  b.arg(h);
+  b.begin(Verb::kMset);
+  b.arg(prefix_, h, ":name");
+  b.arg(record.name);
+  b.arg(prefix_, h, ":length");
+  b.arg(record.length);
+  b.arg(prefix_, h, ":registered");
+  b.arg(core::iso8601(record.registered));
+}
+
+void KeyModel::plan_deregistered(const core::InfoHash& info_hash, core::TimePoint at,
+                                 CommandBatch& b) const {
+  const std::string h = info_hash.hex();
+  b.begin(Verb::kSrem);
+  b.arg(prefix_, "active_transfers");
+  b.arg(h);
+  b.begin(Verb::kSet);
+  b.arg(prefix_, h, ":deregistered");
+  b.arg(core::iso8601(at));
+}
+
+std::string KeyModel::transfer_key_prefix(const core::InfoHash& info_hash) const {
+  return prefix_ + info_hash.hex();
+}
+
+std::string KeyModel::archive_match(const core::InfoHash& info_hash) const {
+  std::string pattern;
+  for (char c : prefix_) {
+    // Redis glob metacharacters (stringmatchlen): * ? [ ] and the escape itself.
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern.push_back('\\');
+    pattern.push_back(c);
+  }
+  pattern += info_hash.hex();
+  pattern.push_back('*');
+  return pattern;
+}
+
+std::string KeyModel::archived_key(std::string_view full_key, core::TimePoint at) const {
+  std::string k = prefix_;
+  k += core::iso8601(at);
+  k.push_back(':');
+  k.append(full_key.substr(prefix_.size()));
+  return k;
+}
+
+std::optional<core::TimePoint> parse_iso8601(std::string_view s) {
+  // "YYYY-MM-DDTHH:MM:SSZ": 20 characters, separators at fixed places.
+  if (s.size() != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+      s[16] != ':' || s[19] != 'Z') {
+    return std::nullopt;
+  }
+  auto number = [&](std::size_t pos, std::size_t len, int& out) {
+    auto [ptr, ec] = std::from_chars(s.data() + pos, s.data() + pos + len, out);
+    return ec == std::errc() && ptr == s.data() + pos + len;
+  };
+  int y, mo, d, h, mi, sec;
+  if (!number(0, 4, y) || !number(5, 2, mo) || !number(8, 2, d) || !number(11, 2, h) ||
+      !number(14, 2, mi) || !number(17, 2, sec)) {
+    return std::nullopt;
+  }
+  using namespace std::chrono;
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
+                           day{static_cast<unsigned>(d)}};
+  if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  return core::TimePoint(sys_days(ymd)) + hours(h) + minutes(mi) + seconds(sec);
+}
+
+}  // namespace p2p::storage

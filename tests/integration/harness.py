@@ -1,0 +1,332 @@
+"""Test support for integration tests: run the real p2ptracker binary, talk to it.
+
+Everything here uses only Debian's python3 standard library (the real-client
+test adds python3-libtorrent). Servers bind loopback port 0 and report the
+port they got, so tests run in parallel without clashing.
+"""
+import contextlib
+import hashlib
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("P2PTRACKER_BIN", os.path.join(ROOT, "build", "p2ptracker"))
+
+
+# --- bencode ---------------------------------------------------------------
+
+def bencode(v):
+    if isinstance(v, bool):
+        v = int(v)
+    if isinstance(v, int):
+        return b"i%de" % v
+    if isinstance(v, str):
+        v = v.encode()
+    if isinstance(v, bytes):
+        return b"%d:%s" % (len(v), v)
+    if isinstance(v, list):
+        return b"l" + b"".join(bencode(x) for x in v) + b"e"
+    if isinstance(v, dict):
+        items = sorted((k.encode() if isinstance(k, str) else k, x) for k, x in v.items())
+        return b"d" + b"".join(bencode(k) + bencode(x) for k, x in items) + b"e"
+    raise TypeError(type(v))
+
+
+def bdecode(data):
+    def parse(i):
+        c = data[i:i + 1]
+        if c == b"i":
+            end = data.index(b"e", i)
+            return int(data[i + 1:end]), end + 1
+        if c == b"l":
+            i += 1
+            out = []
+            while data[i:i + 1] != b"e":
+                v, i = parse(i)
+                out.append(v)
+            return out, i + 1
+        if c == b"d":
+            i += 1
+            out = {}
+            while data[i:i + 1] != b"e":
+                k, i = parse(i)
+                v, i = parse(i)
+                out[k] = v
+            return out, i + 1
+        colon = data.index(b":", i)
+        n = int(data[i:colon])
+        return data[colon + 1:colon + 1 + n], colon + 1 + n
+
+    value, end = parse(0)
+    if end != len(data):
+        raise ValueError("trailing bytes after bencoded value")
+    return value
+
+
+# --- torrents --------------------------------------------------------------
+
+def make_torrent(name, payload, announce="http://127.0.0.1:6969/announce", piece_length=16384,
+                 private=True):
+    """A v1 single-file .torrent for `payload` (bytes). Returns (bytes, info_hash bytes)."""
+    pieces = b"".join(hashlib.sha1(payload[i:i + piece_length]).digest()
+                      for i in range(0, len(payload), piece_length))
+    info = {"name": name, "piece length": piece_length, "pieces": pieces, "length": len(payload)}
+    if private:
+        info["private"] = 1
+    meta = {"announce": announce, "info": info}
+    return bencode(meta), hashlib.sha1(bencode(info)).digest()
+
+
+# --- HTTP ------------------------------------------------------------------
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+    def bdecoded(self):
+        return bdecode(self.body)
+
+    def json(self):
+        import json
+        return json.loads(self.body)
+
+
+def http_request(port, method, target, body=None, headers=None, source="127.0.0.1", timeout=10):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout,
+                                      source_address=(source, 0))
+    try:
+        conn.request(method, target, body=body, headers=headers or {})
+        r = conn.getresponse()
+        return Response(r.status, dict(r.getheaders()), r.read())
+    finally:
+        conn.close()
+
+
+def announce_query(info_hash, peer_id=None, port=6881, uploaded=0, downloaded=0, left=1000,
+                   event=None, compact=1, **extra):
+    """The query string of an announce; binary values percent-encoded byte by byte."""
+    if peer_id is None:
+        peer_id = b"-PT0001-" + os.urandom(6).hex().encode()[:12]
+    params = [("info_hash", info_hash), ("peer_id", peer_id), ("port", str(port)),
+              ("uploaded", str(uploaded)), ("downloaded", str(downloaded)), ("left", str(left))]
+    if compact is not None:
+        params.append(("compact", str(compact)))
+    if event:
+        params.append(("event", event))
+    for k, v in extra.items():
+        params.append((k, v if isinstance(v, (bytes, str)) else str(v)))
+    return "&".join("%s=%s" % (k, urllib.parse.quote_from_bytes(v if isinstance(v, bytes) else v.encode(), safe=""))
+                    for k, v in params)
+
+
+def compact_peers(blob):
+    """Decodes a compact IPv4 peer string into a set of (ip, port)."""
+    out = set()
+    for i in range(0, len(blob), 6):
+        ip = socket.inet_ntoa(blob[i:i + 4])
+        out.add((ip, int.from_bytes(blob[i + 4:i + 6], "big")))
+    return out
+
+
+# --- the tracker process ---------------------------------------------------
+
+class Tracker:
+    """Runs build/p2ptracker with `settings` (--set key=value) on a free port."""
+
+    LISTENING = re.compile(r"listening on (\S+):(\d+)")
+
+    def __init__(self, data_dir=None, config_file=None, env=None, **settings):
+        self.own_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="p2ptracker-test-")
+        self.settings = {"host": "127.0.0.1", "port": 0, "data_dir": self.data_dir,
+                         "workers": 2}
+        self.settings.update(settings)
+        self.config_file = config_file
+        self.env = env
+        self.proc = None
+        self.port = None
+        self.log = []
+        self._log_lock = threading.Lock()
+
+    def args(self):
+        args = [BINARY, "serve"]
+        if self.config_file:
+            args += ["--config", self.config_file]
+        for k, v in self.settings.items():
+            if isinstance(v, bool):
+                v = "true" if v else "false"
+            elif isinstance(v, list):
+                v = "[" + ",".join('"%s"' % x for x in v) + "]"
+            args += ["--set", "%s=%s" % (k, v)]
+        return args
+
+    def start(self, timeout=15):
+        env = dict(os.environ)
+        env.pop("P2PTRACKERCONFIG", None)
+        if self.env:
+            env.update(self.env)
+        self.proc = subprocess.Popen(self.args(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     env=env)
+        found = threading.Event()
+
+        def pump():
+            for raw in self.proc.stdout:
+                line = raw.decode(errors="replace")
+                with self._log_lock:
+                    self.log.append(line)
+                m = self.LISTENING.search(line)
+                if m and not found.is_set():
+                    self.port = int(m.group(2))
+                    found.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if found.wait(0.05):
+                return self
+            if self.proc.poll() is not None:
+                time.sleep(0.2)
+                raise RuntimeError("p2ptracker exited with %s:\n%s" % (self.proc.returncode,
+                                                                        self.output()))
+        self.stop()
+        raise RuntimeError("p2ptracker did not report its port in %ss:\n%s" % (timeout, self.output()))
+
+    def output(self):
+        with self._log_lock:
+            return "".join(self.log)
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode if self.proc else None
+
+    def cleanup(self):
+        self.stop()
+        if self.own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+    # Conveniences
+    def get(self, target, **kw):
+        return http_request(self.port, "GET", target, **kw)
+
+    def announce(self, info_hash, source="127.0.0.1", **params):
+        return http_request(self.port, "GET", "/announce?" + announce_query(info_hash, **params),
+                            source=source)
+
+    def register(self, file_name, torrent_bytes):
+        return http_request(self.port, "POST", "/torrents/" + urllib.parse.quote(file_name),
+                            body=torrent_bytes,
+                            headers={"Content-Type": "application/x-bittorrent"})
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d/announce" % self.port
+
+
+def run_tool(args, **kw):
+    return subprocess.run([BINARY] + args, capture_output=True, text=True, **kw)
+
+
+# --- Redis -------------------------------------------------------------------
+
+def free_port():
+    with contextlib.closing(socket.socket()) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RedisServer:
+    """A throwaway redis-server on a free loopback port."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="p2ptracker-redis-")
+        self.proc = None
+
+    def start(self):
+        exe = shutil.which("redis-server") or "/usr/bin/redis-server"
+        self.proc = subprocess.Popen([exe, "--port", str(self.port), "--bind", "127.0.0.1",
+                                      "--save", "", "--appendonly", "no", "--dir", self.dir],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                if self.command("PING") == "PONG":
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not answer on port %d" % self.port)
+
+    def command(self, *args):
+        """One RESP command; returns str, int, list or None."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            req = b"*%d\r\n" % len(args) + b"".join(
+                b"$%d\r\n%s\r\n" % (len(a), a) for a in (x.encode() if isinstance(x, str) else x for x in args))
+            s.sendall(req)
+            f = s.makefile("rb")
+            return _read_resp(f)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def _read_resp(f):
+    line = f.readline()
+    if not line:
+        raise OSError("connection closed")
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"+":
+        return rest.decode()
+    if kind == b"-":
+        raise RuntimeError(rest.decode())
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        n = int(rest)
+        if n < 0:
+            return None
+        data = f.read(n + 2)[:-2]
+        return data.decode(errors="replace")
+    if kind == b"*":
+        n = int(rest)
+        return None if n < 0 else [_read_resp(f) for _ in range(n)]
+    raise RuntimeError("bad RESP reply %r" % line)
+
+
+def wait_until(predicate, timeout=10, interval=0.05, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = predicate()
+        if v:
+            return v
+        time.sleep(interval)
+    raise AssertionError("timed out waiting for " + what)

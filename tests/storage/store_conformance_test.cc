@@ -1,0 +1,462 @@
+// One suite, every Store: MemoryStore and RedisStore (a real redis-server)
+// must keep the same key model and answer the same reads.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "storage/store.h"
+#include "support/redis_server.h"
+
+namespace p2p::storage {
+namespace {
+
+using namespace std::chrono_literals;
+using Strings = std::vector<std::string>;
+
+constexpr auto kFlushLimit = 10s;  // backstop only; flushes take milliseconds
+
+const Strings kRackNames = {"rack-a", "rack-b", "rack-c"};
+
+core::InfoHash hash(std::uint8_t b) {
+  core::InfoHash h;
+  for (std::size_t i = 0; i < h.bytes.size(); ++i) h.bytes[i] = static_cast<std::uint8_t>(b + i);
+  return h;
+}
+
+core::Endpoint endpoint(const std::string& ip, std::uint16_t port) {
+  return {*core::Address::parse(ip), port};
+}
+
+class StoreConformance : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (redis()) {
+      auto server = test::RedisServer::start();
+      ASSERT_TRUE(server.ok()) << server.error().message;
+      server_ = std::move(*server);
+    }
+    store_ = make("p2p:");
+    ASSERT_NE(store_, nullptr);
+  }
+
+  bool redis() const { return GetParam() == "redis"; }
+
+  std::unique_ptr<Store> make(const std::string& prefix) {
+    Options o;
+    o.kind = GetParam();
+    o.redis_host = "127.0.0.1";
+    o.redis_port = server_ ? server_->port() : 0;
+    o.key_prefix = prefix;
+    auto store = make_store(
+        o, [](core::RackId r) { return kRackNames.at(r.lo); }, clock_);
+    EXPECT_TRUE(store.ok()) << store.error().message;
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+
+  PeerUpdate announce(const core::InfoHash& h, const core::Endpoint& e, std::uint32_t rack,
+                      std::uint64_t left, PeerEvent event, bool representative = false) {
+    PeerUpdate u;
+    u.info_hash = h;
+    u.peer_id.bytes.fill(0x2D);
+    u.endpoint = e;
+    u.rack = core::RackId::named(rack);
+    u.uploaded = 11;
+    u.downloaded = 22;
+    u.left = left;
+    u.key = 0xABCD;
+    u.event = event;
+    u.representative = representative;
+    u.compact = true;
+    u.at = clock_.now();
+    return u;
+  }
+
+  void flush() {
+    core::Status s = store_->flush(kFlushLimit);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+  }
+
+  Strings peers(const core::InfoHash& h, char kind) {
+    auto r = store_->transfer_peers(h, kind);
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() ? *r : Strings{"<error>"};
+  }
+
+  Strings rack_peers(const core::InfoHash& h, const std::string& rack, char kind) {
+    auto r = store_->rack_peers(h, rack, kind);
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() ? *r : Strings{"<error>"};
+  }
+
+  std::map<std::string, std::string> fields(const core::InfoHash& h, const core::Endpoint& e) {
+    auto r = store_->peer_fields(h, e);
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() ? *r : std::map<std::string, std::string>{};
+  }
+
+  std::map<std::string, std::string> transfer(const core::InfoHash& h) {
+    auto r = store_->transfer_fields(h);
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() ? *r : std::map<std::string, std::string>{};
+  }
+
+  // Keys in Redis matching a glob (Redis only).
+  Strings redis_keys(const std::string& pattern) {
+    auto r = server_->command({"KEYS", pattern});
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    Strings keys = r.ok() ? *r : Strings{};
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  }
+
+  core::ManualClock clock_;
+  std::unique_ptr<test::RedisServer> server_;  // outlives the stores using it
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreConformance, StartedAnnounceRecordsThePeerEverywhere) {
+  const auto h = hash(1);
+  const auto e = endpoint("10.0.0.1", 6881);
+  store_->peer_announced(announce(h, e, 0, 1000, PeerEvent::kStarted));
+  flush();
+
+  EXPECT_EQ(peers(h, 'N'), Strings{"10.0.0.1:6881"});
+  EXPECT_EQ(peers(h, 'L'), Strings{"10.0.0.1:6881"});
+  EXPECT_EQ(peers(h, 'S'), Strings{});
+  EXPECT_EQ(peers(h, 'R'), Strings{});
+  EXPECT_EQ(rack_peers(h, "rack-a", 'N'), Strings{"10.0.0.1:6881"});
+  EXPECT_EQ(rack_peers(h, "rack-a", 'S'), Strings{});
+  EXPECT_EQ(rack_peers(h, "rack-a", 'R'), Strings{});
+  EXPECT_EQ(*store_->racks(), Strings{"rack-a"});
+  EXPECT_EQ(*store_->rack_hosts("rack-a"), Strings{"10.0.0.1"});
+
+  const std::string now = core::iso8601(clock_.now());
+  const std::map<std::string, std::string> want = {
+      {"compact", "True"},
+      {"port", "6881"},
+      {"peer_id", "2D2D2D2D2D2D2D2D2D2D2D2D2D2D2D2D2D2D2D2D"},  // 20 bytes of '-', hex
+      {"key", "0000ABCD"},
+      {"last_event", "started"},
+      {"event:started", now},
+      {"seeder", "False"},
+      {"downloaded", "22"},
+      {"left", "1000"},
+      {"uploaded", "11"},
+      {"rack", "rack-a"},
+      {"hostname", "10.0.0.1"},
+  };
+  EXPECT_EQ(fields(h, e), want);
+  auto t = transfer(h);
+  EXPECT_EQ(t["first_started"], now);
+  EXPECT_EQ(t["last_started"], now);
+  EXPECT_EQ(t.count("first_completed"), 0u);
+}
+
+TEST_P(StoreConformance, RegularAnnounceUpdatesCountersAsEventEmpty) {
+  const auto h = hash(1);
+  const auto e = endpoint("10.0.0.1", 6881);
+  store_->peer_announced(announce(h, e, 0, 1000, PeerEvent::kStarted));
+  clock_.advance(30s);
+  auto progress = announce(h, e, 0, 400, PeerEvent::kNone);
+  progress.downloaded = 600;
+  store_->peer_announced(progress);
+  flush();
+
+  auto f = fields(h, e);
+  EXPECT_EQ(f["left"], "400");
+  EXPECT_EQ(f["downloaded"], "600");
+  EXPECT_EQ(f["last_event"], "empty");
+  EXPECT_EQ(f["event:empty"], core::iso8601(clock_.now()));
+  EXPECT_EQ(f["event:started"], core::iso8601(clock_.now() - 30s));
+  EXPECT_EQ(peers(h, 'L'), Strings{"10.0.0.1:6881"});
+  EXPECT_EQ(peers(h, 'N'), Strings{"10.0.0.1:6881"});
+}
+
+TEST_P(StoreConformance, CompletedMovesTheLeecherToTheSeeders) {
+  const auto h = hash(1);
+  const auto e = endpoint("10.0.0.1", 6881);
+  store_->peer_announced(announce(h, e, 1, 1000, PeerEvent::kStarted));
+  clock_.advance(60s);
+  store_->peer_announced(announce(h, e, 1, 0, PeerEvent::kCompleted));
+  flush();
+
+  EXPECT_EQ(peers(h, 'S'), Strings{"10.0.0.1:6881"});
+  EXPECT_EQ(peers(h, 'L'), Strings{});
+  EXPECT_EQ(peers(h, 'N'), Strings{"10.0.0.1:6881"});
+  EXPECT_EQ(rack_peers(h, "rack-b", 'S'), Strings{"10.0.0.1:6881"});
+  auto f = fields(h, e);
+  EXPECT_EQ(f["seeder"], "True");
+  EXPECT_EQ(f["left"], "0");
+  EXPECT_EQ(f["last_event"], "completed");
+  EXPECT_EQ(f["event:completed"], core::iso8601(clock_.now()));
+  auto t = transfer(h);
+  EXPECT_EQ(t["first_completed"], core::iso8601(clock_.now()));
+  EXPECT_EQ(t["last_completed"], core::iso8601(clock_.now()));
+}
+
+TEST_P(StoreConformance, FirstTimestampsAreSetOnceLastOnesMove) {
+  const auto h = hash(1);
+  const auto t0 = clock_.now();
+  store_->peer_announced(announce(h, endpoint("10.0.0.1", 1), 0, 5, PeerEvent::kStarted));
+  store_->peer_announced(announce(h, endpoint("10.0.0.1", 1), 0, 0, PeerEvent::kCompleted));
+  clock_.advance(100s);
+  store_->peer_announced(announce(h, endpoint("10.0.0.2", 1), 0, 5, PeerEvent::kStarted));
+  store_->peer_announced(announce(h, endpoint("10.0.0.2", 1), 0, 0, PeerEvent::kCompleted));
+  flush();
+  auto t = transfer(h);
+  EXPECT_EQ(t["first_started"], core::iso8601(t0));
+  EXPECT_EQ(t["first_completed"], core::iso8601(t0));
+  EXPECT_EQ(t["last_started"], core::iso8601(clock_.now()));
+  EXPECT_EQ(t["last_completed"], core::iso8601(clock_.now()));
+}
+
+TEST_P(StoreConformance, StoppedLeavesEveryCurrentSetButKeepsItsFields) {
+  const auto h = hash(1);
+  const auto seeder = endpoint("10.0.0.1", 6881);
+  const auto leecher = endpoint("10.0.0.2", 6881);
+  store_->peer_announced(announce(h, seeder, 0, 0, PeerEvent::kStarted, true));
+  store_->peer_announced(announce(h, leecher, 0, 10, PeerEvent::kStarted));
+  flush();
+  ASSERT_EQ(peers(h, 'N').size(), 2u);
+
+  clock_.advance(5s);
+  store_->peer_announced(announce(h, seeder, 0, 0, PeerEvent::kStopped, true));
+  store_->peer_announced(announce(h, leecher, 0, 10, PeerEvent::kStopped));
+  flush();
+  for (char kind : {'N', 'R', 'S', 'L'}) EXPECT_EQ(peers(h, kind), Strings{}) << kind;
+  for (char kind : {'N', 'R', 'S'}) EXPECT_EQ(rack_peers(h, "rack-a", kind), Strings{}) << kind;
+  auto f = fields(h, seeder);
+  EXPECT_EQ(f["last_event"], "stopped");
+  EXPECT_EQ(f["event:stopped"], core::iso8601(clock_.now()));
+  EXPECT_EQ(f["port"], "6881");
+  // Racks and their hosts are history: they stay.
+  EXPECT_EQ(*store_->rack_hosts("rack-a"), (Strings{"10.0.0.1", "10.0.0.2"}));
+}
+
+TEST_P(StoreConformance, RepresentativesAreTrackedGloballyAndPerRack) {
+  const auto h = hash(1);
+  const auto a = endpoint("10.0.0.1", 6881);
+  const auto b = endpoint("10.0.1.1", 6881);
+  const auto c = endpoint("10.0.0.2", 6881);
+  store_->peer_announced(announce(h, a, 0, 10, PeerEvent::kStarted, true));
+  store_->peer_announced(announce(h, b, 1, 10, PeerEvent::kStarted, true));
+  store_->peer_announced(announce(h, c, 0, 10, PeerEvent::kStarted, false));
+  flush();
+  EXPECT_EQ(peers(h, 'R'), (Strings{"10.0.0.1:6881", "10.0.1.1:6881"}));
+  EXPECT_EQ(rack_peers(h, "rack-a", 'R'), Strings{"10.0.0.1:6881"});
+  EXPECT_EQ(rack_peers(h, "rack-b", 'R'), Strings{"10.0.1.1:6881"});
+  EXPECT_EQ(rack_peers(h, "rack-a", 'N'), (Strings{"10.0.0.1:6881", "10.0.0.2:6881"}));
+
+  // The swarm re-elected: a lost its seat.
+  store_->peer_announced(announce(h, a, 0, 5, PeerEvent::kNone, false));
+  flush();
+  EXPECT_EQ(peers(h, 'R'), Strings{"10.0.1.1:6881"});
+  EXPECT_EQ(rack_peers(h, "rack-a", 'R'), Strings{});
+}
+
+TEST_P(StoreConformance, RacksAndTheirHostsAccumulate) {
+  const auto h1 = hash(1);
+  const auto h2 = hash(2);
+  store_->peer_announced(announce(h1, endpoint("10.0.0.1", 1000), 0, 1, PeerEvent::kStarted));
+  // Same host, another port and another transfer: still one host.
+  store_->peer_announced(announce(h1, endpoint("10.0.0.1", 1001), 0, 1, PeerEvent::kStarted));
+  store_->peer_announced(announce(h2, endpoint("10.0.0.1", 1000), 0, 1, PeerEvent::kStarted));
+  store_->peer_announced(announce(h1, endpoint("10.0.0.9", 1000), 0, 1, PeerEvent::kStarted));
+  store_->peer_announced(announce(h2, endpoint("10.0.1.1", 1000), 1, 1, PeerEvent::kStarted));
+  flush();
+  EXPECT_EQ(*store_->racks(), (Strings{"rack-a", "rack-b"}));
+  EXPECT_EQ(*store_->rack_hosts("rack-a"), (Strings{"10.0.0.1", "10.0.0.9"}));
+  EXPECT_EQ(*store_->rack_hosts("rack-b"), Strings{"10.0.1.1"});
+  EXPECT_EQ(*store_->rack_hosts("rack-c"), Strings{});
+  // Peers are told apart by address and port.
+  EXPECT_EQ(peers(h1, 'N'), (Strings{"10.0.0.1:1000", "10.0.0.1:1001", "10.0.0.9:1000"}));
+  EXPECT_EQ(peers(h2, 'N'), (Strings{"10.0.0.1:1000", "10.0.1.1:1000"}));
+}
+
+TEST_P(StoreConformance, Ipv6PeersAreBracketed) {
+  const auto h = hash(1);
+  const auto e = endpoint("2001:db8::1", 6881);
+  store_->peer_announced(announce(h, e, 2, 1, PeerEvent::kStarted));
+  flush();
+  EXPECT_EQ(peers(h, 'N'), Strings{"[2001:db8::1]:6881"});
+  EXPECT_EQ(*store_->rack_hosts("rack-c"), Strings{"2001:db8::1"});
+  EXPECT_EQ(fields(h, e)["hostname"], "2001:db8::1");
+}
+
+TEST_P(StoreConformance, SeenTransfersIncludeUnregisteredOnesActiveOnlyRegistered) {
+  store_->transfer_seen(hash(1));
+  store_->transfer_seen(hash(1));
+  flush();
+  EXPECT_EQ(*store_->seen_transfers(), std::vector<core::InfoHash>{hash(1)});
+  EXPECT_TRUE(store_->active_transfers()->empty());
+
+  TransferRecord r;
+  r.info_hash = hash(2);
+  r.name = "release-42.tar";
+  r.length = 123456789012;
+  r.registered = clock_.now();
+  store_->transfer_registered(r);
+  flush();
+  EXPECT_EQ(*store_->seen_transfers(), (std::vector<core::InfoHash>{hash(1), hash(2)}));
+  auto active = store_->active_transfers();
+  ASSERT_TRUE(active.ok()) << active.error().message;
+  ASSERT_EQ(active->size(), 1u);
+  EXPECT_EQ((*active)[0].info_hash, hash(2));
+  EXPECT_EQ((*active)[0].name, "release-42.tar");
+  EXPECT_EQ((*active)[0].length, 123456789012u);
+  EXPECT_EQ((*active)[0].registered, clock_.now());
+  auto t = transfer(hash(2));
+  EXPECT_EQ(t["name"], "release-42.tar");
+  EXPECT_EQ(t["length"], "123456789012");
+  EXPECT_EQ(t["registered"], core::iso8601(clock_.now()));
+}
+
+TEST_P(StoreConformance, ZeroTimesAreStampedWithTheClock) {
+  const auto h = hash(1);
+  const auto e = endpoint("10.0.0.1", 6881);
+  auto u = announce(h, e, 0, 1, PeerEvent::kStarted);
+  u.at = core::TimePoint{};
+  clock_.advance(12345s);
+  store_->peer_announced(u);
+  TransferRecord r;
+  r.info_hash = h;
+  r.name = "x";
+  store_->transfer_registered(r);
+  flush();
+  EXPECT_EQ(fields(h, e)["event:started"], core::iso8601(clock_.now()));
+  EXPECT_EQ(transfer(h)["registered"], core::iso8601(clock_.now()));
+}
+
+TEST_P(StoreConformance, DeregistrationArchivesTheTransfer) {
+  const auto h = hash(7);
+  const auto other = hash(8);
+  TransferRecord r;
+  r.info_hash = h;
+  r.name = "payload";
+  r.length = 10;
+  r.registered = clock_.now();
+  store_->transfer_registered(r);
+  store_->peer_announced(announce(h, endpoint("10.0.0.1", 6881), 0, 10, PeerEvent::kStarted));
+  store_->peer_announced(announce(other, endpoint("10.0.0.1", 6881), 0, 10, PeerEvent::kStarted));
+  clock_.advance(3600s);
+  const core::TimePoint at = clock_.now();
+  store_->transfer_deregistered(h, at);
+  flush();
+
+  EXPECT_TRUE(store_->active_transfers()->empty());
+  EXPECT_EQ(*store_->seen_transfers(), std::vector<core::InfoHash>{h});  // history stays
+  EXPECT_EQ(peers(h, 'N'), Strings{});
+  EXPECT_TRUE(transfer(h).empty());
+  EXPECT_TRUE(fields(h, endpoint("10.0.0.1", 6881)).empty());
+  // Another transfer is untouched.
+  EXPECT_EQ(peers(other, 'N'), Strings{"10.0.0.1:6881"});
+
+  if (redis()) {
+    const std::string archived = "p2p:" + core::iso8601(at) + ":" + h.hex();
+    EXPECT_EQ(redis_keys("p2p:" + h.hex() + "*"), Strings{});
+    const Strings keys = redis_keys(archived + "*");
+    for (const char* suffix : {":name", ":length", ":registered", ":deregistered",
+                               ":first_started", ":peers:N", ":peers:L", ":rack:rack-a:N",
+                               ":peer:10.0.0.1:6881:left"}) {
+      EXPECT_NE(std::find(keys.begin(), keys.end(), archived + suffix), keys.end()) << suffix;
+    }
+    auto name = server_->command({"GET", archived + ":name"});
+    ASSERT_TRUE(name.ok()) << name.error().message;
+    EXPECT_EQ(*name, Strings{"payload"});
+    auto when = server_->command({"GET", archived + ":deregistered"});
+    ASSERT_TRUE(when.ok());
+    EXPECT_EQ(*when, Strings{core::iso8601(at)});
+  }
+
+  // Registering again starts from a clean slate.
+  clock_.advance(1s);
+  r.registered = clock_.now();
+  r.name = "payload-v2";
+  store_->transfer_registered(r);
+  flush();
+  auto active = store_->active_transfers();
+  ASSERT_EQ(active->size(), 1u);
+  EXPECT_EQ((*active)[0].name, "payload-v2");
+  EXPECT_EQ(transfer(h).count("deregistered"), 0u);
+}
+
+TEST_P(StoreConformance, FlushWaitsForEverythingQueuedBefore) {
+  const auto h = hash(3);
+  constexpr int kPeers = 3000;
+  for (int i = 0; i < kPeers; ++i) {
+    store_->peer_announced(announce(h,
+                                    endpoint("10." + std::to_string(i / 250) + ".0." +
+                                                 std::to_string(i % 250),
+                                             6881),
+                                    0, 1, PeerEvent::kStarted));
+    store_->transfer_seen(h);
+  }
+  flush();
+  EXPECT_EQ(peers(h, 'N').size(), static_cast<std::size_t>(kPeers));
+  const StoreStats s = store_->stats();
+  EXPECT_EQ(s.written, 2u * kPeers);
+  EXPECT_EQ(s.dropped, 0u);
+  EXPECT_EQ(s.errors, 0u);
+  EXPECT_TRUE(s.connected);
+  // Nothing queued: flush returns at once, even with no time to wait.
+  EXPECT_TRUE(store_->flush(0ms).ok());
+}
+
+TEST_P(StoreConformance, KeyPrefixesIsolateStoresSharingAServer) {
+  auto other = make("other:");
+  ASSERT_NE(other, nullptr);
+  store_->peer_announced(announce(hash(1), endpoint("10.0.0.1", 1), 0, 1, PeerEvent::kStarted));
+  store_->transfer_seen(hash(1));
+  other->peer_announced(announce(hash(2), endpoint("10.0.0.2", 2), 1, 1, PeerEvent::kStarted));
+  other->transfer_seen(hash(2));
+  flush();
+  ASSERT_TRUE(other->flush(kFlushLimit).ok());
+
+  EXPECT_EQ(*store_->seen_transfers(), std::vector<core::InfoHash>{hash(1)});
+  EXPECT_EQ(*other->seen_transfers(), std::vector<core::InfoHash>{hash(2)});
+  EXPECT_EQ(*store_->racks(), Strings{"rack-a"});
+  EXPECT_EQ(*other->racks(), Strings{"rack-b"});
+  EXPECT_EQ(*other->transfer_peers(hash(1), 'N'), Strings{});
+
+  // Deregistering in one prefix leaves the other's keys alone.
+  other->transfer_deregistered(hash(1), clock_.now());
+  ASSERT_TRUE(other->flush(kFlushLimit).ok());
+  EXPECT_EQ(peers(hash(1), 'N'), Strings{"10.0.0.1:1"});
+
+  if (redis()) {
+    for (const std::string& key : redis_keys("*")) {
+      EXPECT_TRUE(key.rfind("p2p:", 0) == 0 || key.rfind("other:", 0) == 0) << key;
+    }
+    EXPECT_FALSE(redis_keys("p2p:racks").empty());
+    EXPECT_FALSE(redis_keys("other:racks").empty());
+  }
+}
+
+TEST_P(StoreConformance, BadSetKindsAreInvalidArguments) {
+  auto r = store_->transfer_peers(hash(1), 'X');
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, core::ErrorCode::kInvalidArgument);
+  auto rp = store_->rack_peers(hash(1), "rack-a", 'L');  // no per-rack leecher set
+  ASSERT_FALSE(rp.ok());
+  EXPECT_EQ(rp.error().code, core::ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, ReadsOfUnknownThingsAreEmpty) {
+  EXPECT_TRUE(store_->seen_transfers()->empty());
+  EXPECT_TRUE(store_->active_transfers()->empty());
+  EXPECT_TRUE(store_->racks()->empty());
+  EXPECT_TRUE(store_->rack_hosts("nowhere")->empty());
+  EXPECT_TRUE(peers(hash(9), 'N').empty());
+  EXPECT_TRUE(fields(hash(9), endpoint("10.0.0.1", 1)).empty());
+  EXPECT_TRUE(transfer(hash(9)).empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(AllStores, StoreConformance, ::testing::Values("memory", "redis"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace p2p::storage
