@@ -53,6 +53,10 @@ struct Value {
   int line = 0;              // 1-based line it was written on; 0: none (a --set)
 };
 
+// ASCII lower case; and `s` without leading and trailing white space.
+std::string to_lower(std::string_view s);
+std::string_view trim(std::string_view s);
+
 // "source:line", or just "source" when line is 0.
 std::string where(std::string_view source, int line);
 

@@ -28,21 +28,6 @@ bool is_name_char(char c) {
   return is_upper(c) || (c >= 'a' && c <= 'z') || is_digit(c) || c == '_';
 }
 
-std::string_view trim(std::string_view s) {
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (is_upper(c)) c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // How a string is shown in errors: Python's repr, near enough.
 std::string python_repr(std::string_view s) {
   std::string out = "'";

@@ -13,6 +13,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <limits>
 #include <optional>
 #include <random>
 
@@ -83,7 +84,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_header() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(options_.max_request_bytes));
-    parser_->body_limit(0);
+    // Beast checks Content-Length against body_limit while parsing the header,
+    // but the limit depends on the route, known only after the header: lift it
+    // here and set the real one in on_header(). (Not boost::none: Beast 1.74
+    // compares Content-Length > optional, which is true for none.)
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     // A new connection gets request_timeout to send its request; a kept-alive
     // one may idle for keepalive_timeout first.
     stream_.expires_after(first_request_ ? options_.request_timeout : options_.keepalive_timeout);
@@ -101,7 +106,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (limit == 0) {
       return reply_error(413, "this endpoint takes no request body");
     }
-    parser_->body_limit(limit);
+    if (auto length = parser_->content_length(); length && *length > limit) {
+      return reply_error(413, fmt::format("request body of {} bytes exceeds the {} allowed here",
+                                          *length, limit));
+    }
+    parser_->body_limit(limit);  // still guards chunked bodies
     auto expect = parser_->get()[http::field::expect];
     if (beast::iequals(expect, "100-continue")) {
       // curl sends large uploads only after this interim reply (else it waits

@@ -49,8 +49,8 @@ class CommandBatch {
   void arg(const Parts&... parts) {
     const std::size_t offset = arena_.size();
     (put(parts), ...);
-    args_.push_back({static_cast<std::uint32_t>(offset),
-                     static_cast<std::uint32_t>(arena_.size() - offset)});
+    args_.push_back(
+        {static_cast<std::uint32_t>(offset), static_cast<std::uint32_t>(arena_.size() - offset)});
     ++commands_.back().argc;
   }
 
@@ -81,14 +81,14 @@ class CommandBatch {
 
 // The per-peer fields ("HASH:peer:PEER:<field>") peer_fields() reads back.
 inline constexpr std::string_view kPeerFields[] = {
-    "compact", "port",          "peer_id",        "key",           "last_event",
-    "event:started", "event:completed", "event:stopped", "event:empty", "seeder",
-    "downloaded",    "left",            "uploaded",      "rack",        "hostname",
+    "compact",         "port",          "peer_id",     "key",    "last_event", "event:started",
+    "event:completed", "event:stopped", "event:empty", "seeder", "downloaded", "left",
+    "uploaded",        "rack",          "hostname",
 };
 
 // The per-transfer fields ("HASH:<field>") transfer_fields() reads back.
 inline constexpr std::string_view kTransferFields[] = {
-    "name",         "length",         "registered",      "deregistered",
+    "name",          "length",       "registered",      "deregistered",
     "first_started", "last_started", "first_completed", "last_completed",
 };
 

@@ -39,9 +39,9 @@ class MemoryStore final : public WriteBehindStore {
   void archive_locked(const std::string& from_prefix, core::TimePoint at);
 
   std::mutex data_mu_;
-  std::map<std::string, std::string> strings_;       // guarded by data_mu_
+  std::map<std::string, std::string> strings_;         // guarded by data_mu_
   std::map<std::string, std::set<std::string>> sets_;  // guarded by data_mu_
-  std::thread writer_;  // started last, after every member it uses
+  std::thread writer_;                                 // started last, after every member it uses
 };
 
 }  // namespace p2p::storage

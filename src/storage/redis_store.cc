@@ -233,8 +233,8 @@ bool RedisStore::send_pipeline(std::size_t first_record) {
       argv_len_.push_back(arg.size());
     }
     // Only buffers the command; fails only when out of memory.
-    if (redisAppendCommandArgv(c, static_cast<int>(argv_.size()), argv_.data(),
-                               argv_len_.data()) != REDIS_OK) {
+    if (redisAppendCommandArgv(c, static_cast<int>(argv_.size()), argv_.data(), argv_len_.data()) !=
+        REDIS_OK) {
       return fail_all();
     }
   }
@@ -319,9 +319,8 @@ core::Result<RedisStore::Reply> RedisStore::read_command(const std::vector<std::
       read_context_ = std::move(*c);
       fresh = true;
     }
-    Reply reply(static_cast<redisReply*>(
-        redisCommandArgv(read_context_.get(), static_cast<int>(argv.size()), argv.data(),
-                         len.data())));
+    Reply reply(static_cast<redisReply*>(redisCommandArgv(
+        read_context_.get(), static_cast<int>(argv.size()), argv.data(), len.data())));
     if (reply) {
       if (reply->type == REDIS_REPLY_ERROR) {
         return core::internal("Redis at " + where(host_, port_) + " refused " + args[0] + ": " +

@@ -16,8 +16,8 @@ namespace {
 std::string fallback_rack_name(core::RackId rack) {
   switch (rack.tag) {
     case core::RackId::Tag::kV4:
-      return fmt::format("{}/{}", core::Address::v4(static_cast<std::uint32_t>(rack.lo)).to_string(),
-                         rack.prefix);
+      return fmt::format(
+          "{}/{}", core::Address::v4(static_cast<std::uint32_t>(rack.lo)).to_string(), rack.prefix);
     case core::RackId::Tag::kV6:
       return fmt::format("{:016x}/{}", rack.lo, rack.prefix);
     case core::RackId::Tag::kNamed:
@@ -37,8 +37,8 @@ core::Result<std::unique_ptr<Store>> make_store(const Options& options, RackName
   }
   if (!rack_namer) rack_namer = fallback_rack_name;
   if (options.kind == "memory") {
-    return std::unique_ptr<Store>(std::make_unique<MemoryStore>(options, std::move(rack_namer),
-                                                                clock));
+    return std::unique_ptr<Store>(
+        std::make_unique<MemoryStore>(options, std::move(rack_namer), clock));
   }
   if (options.kind == "redis") {
     auto store = RedisStore::connect(options, std::move(rack_namer), clock);

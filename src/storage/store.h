@@ -89,8 +89,7 @@ class Store {
   // Members of a per-rack set "HASH:rack:RACK:<kind>": kind 'N' (peers in the
   // rack), 'R' (its representatives) or 'S' (its seeders); entries "ip:port".
   virtual core::Result<std::vector<std::string>> rack_peers(const core::InfoHash& info_hash,
-                                                            const std::string& rack,
-                                                            char kind) = 0;
+                                                            const std::string& rack, char kind) = 0;
   // The original's per-peer fields (port, peer_id, key, last_event, seeder,
   // downloaded, left, uploaded, rack, ...), all strings.
   virtual core::Result<std::map<std::string, std::string>> peer_fields(

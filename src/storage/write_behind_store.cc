@@ -38,8 +38,7 @@ void WriteBehindStore::transfer_registered(const TransferRecord& record) {
   queue_.push_registered(record);
 }
 
-void WriteBehindStore::transfer_deregistered(const core::InfoHash& info_hash,
-                                             core::TimePoint at) {
+void WriteBehindStore::transfer_deregistered(const core::InfoHash& info_hash, core::TimePoint at) {
   queue_.push_deregistered(info_hash, at == core::TimePoint{} ? clock_.now() : at);
 }
 
@@ -135,8 +134,9 @@ core::Result<std::vector<TransferRecord>> WriteBehindStore::active_transfers() {
     }
     if (registered) out[i].registered = parse_iso8601(*registered).value_or(core::TimePoint{});
   }
-  std::sort(out.begin(), out.end(),
-            [](const TransferRecord& a, const TransferRecord& b) { return a.info_hash < b.info_hash; });
+  std::sort(out.begin(), out.end(), [](const TransferRecord& a, const TransferRecord& b) {
+    return a.info_hash < b.info_hash;
+  });
   return out;
 }
 
@@ -151,15 +151,16 @@ core::Result<std::vector<std::string>> WriteBehindStore::rack_hosts(const std::s
 core::Result<std::vector<std::string>> WriteBehindStore::transfer_peers(
     const core::InfoHash& info_hash, char kind) {
   if (kind != 'N' && kind != 'R' && kind != 'S' && kind != 'L') {
-    return core::invalid_argument(std::string("peer set kind must be N, R, S or L, not '") +
-                                  kind + "'");
+    return core::invalid_argument(std::string("peer set kind must be N, R, S or L, not '") + kind +
+                                  "'");
   }
   const char suffix[] = {':', 'p', 'e', 'e', 'r', 's', ':', kind, '\0'};
   return sorted(set_members(model_.key(info_hash.hex(), suffix)));
 }
 
-core::Result<std::vector<std::string>> WriteBehindStore::rack_peers(
-    const core::InfoHash& info_hash, const std::string& rack, char kind) {
+core::Result<std::vector<std::string>> WriteBehindStore::rack_peers(const core::InfoHash& info_hash,
+                                                                    const std::string& rack,
+                                                                    char kind) {
   if (kind != 'N' && kind != 'R' && kind != 'S') {
     return core::invalid_argument(std::string("rack set kind must be N, R or S, not '") + kind +
                                   "'");
@@ -190,8 +191,7 @@ core::Result<std::map<std::string, std::string>> WriteBehindStore::peer_fields(
 
 core::Result<std::map<std::string, std::string>> WriteBehindStore::transfer_fields(
     const core::InfoHash& info_hash) {
-  return read_fields(model_.key(info_hash.hex(), ":"), kTransferFields,
-                     std::size(kTransferFields));
+  return read_fields(model_.key(info_hash.hex(), ":"), kTransferFields, std::size(kTransferFields));
 }
 
 }  // namespace p2p::storage

@@ -39,8 +39,8 @@ class WriteBehindStore : public Store {
                                                         char kind) override;
   core::Result<std::vector<std::string>> rack_peers(const core::InfoHash& info_hash,
                                                     const std::string& rack, char kind) override;
-  core::Result<std::map<std::string, std::string>> peer_fields(
-      const core::InfoHash& info_hash, const core::Endpoint& peer) override;
+  core::Result<std::map<std::string, std::string>> peer_fields(const core::InfoHash& info_hash,
+                                                               const core::Endpoint& peer) override;
   core::Result<std::map<std::string, std::string>> transfer_fields(
       const core::InfoHash& info_hash) override;
 
@@ -64,8 +64,9 @@ class WriteBehindStore : public Store {
   // to `batch`. Calls the rack namer for peer updates.
   void plan(const QueuedRecord& record, const TransferRecord* transfer, CommandBatch& batch);
   // Reads the string keys `prefix` + field, keyed by field, for those set.
-  core::Result<std::map<std::string, std::string>> read_fields(
-      const std::string& prefix, const std::string_view* fields, std::size_t count);
+  core::Result<std::map<std::string, std::string>> read_fields(const std::string& prefix,
+                                                               const std::string_view* fields,
+                                                               std::size_t count);
   // Counts `count` finished records, `failed` of them failed, and releases
   // flush() waiters.
   void finish(std::size_t count, std::size_t failed);

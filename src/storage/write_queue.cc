@@ -21,7 +21,9 @@ bool WriteQueue::append_locked(const QueuedRecord& record, std::size_t limit, bo
   slots_[(head_ + size_) % slots_size_] = record;
   ++size_;
   ++accepted_;
+  // Wake a sleeping consumer once; later pushes before it runs need not.
   wake = consumer_waiting_;
+  consumer_waiting_ = false;
   return true;
 }
 
@@ -83,8 +85,7 @@ core::Status WriteQueue::wait_done(std::chrono::milliseconds timeout) {
   const std::uint64_t failed_before = failed_;
   if (!done_cv_.wait_for(lock, timeout, [&] { return done_ >= target; })) {
     return core::unavailable("storage flush timed out after " + std::to_string(timeout.count()) +
-                             " ms with " + std::to_string(target - done_) +
-                             " writes still queued");
+                             " ms with " + std::to_string(target - done_) + " writes still queued");
   }
   if (failed_ > failed_before) {
     return core::unavailable(std::to_string(failed_ - failed_before) +
@@ -96,8 +97,11 @@ core::Status WriteQueue::wait_done(std::chrono::milliseconds timeout) {
 bool WriteQueue::pop(std::vector<QueuedRecord>& records, std::vector<TransferRecord>& transfers,
                      std::size_t max) {
   std::unique_lock lock(mu_);
-  consumer_waiting_ = true;
-  consumer_cv_.wait(lock, [&] { return size_ > 0 || closed_; });
+  while (size_ == 0 && !closed_) {
+    // Set before every wait: a push clears it when it notifies.
+    consumer_waiting_ = true;
+    consumer_cv_.wait(lock);
+  }
   consumer_waiting_ = false;
   // Empty here means closed and drained.
   return take_locked(records, transfers, max) > 0;

@@ -98,11 +98,11 @@ class WriteQueue {
   std::size_t head_ = 0;  // oldest record
   std::size_t size_ = 0;
   std::deque<TransferRecord> transfers_;  // payloads of queued kRegistered
-  std::uint64_t accepted_ = 0;  // records ever appended
-  std::uint64_t done_ = 0;      // records ever reported done
-  std::uint64_t failed_ = 0;    // of done_, unsuccessful
+  std::uint64_t accepted_ = 0;            // records ever appended
+  std::uint64_t done_ = 0;                // records ever reported done
+  std::uint64_t failed_ = 0;              // of done_, unsuccessful
   std::uint64_t dropped_ = 0;
-  bool consumer_waiting_ = false;
+  bool consumer_waiting_ = false;  // pop() sleeps and no push has woken it yet
   bool closed_ = false;
 };
 

@@ -57,8 +57,8 @@ std::string format_rack(core::RackId rack, const RackNames& names) {
       return fmt::format("(unknown rack #{})", rack.lo);
     }
     case Tag::kV4:
-      return fmt::format("{}/{}", core::Address::v4(static_cast<std::uint32_t>(rack.lo)).to_string(),
-                         rack.prefix);
+      return fmt::format(
+          "{}/{}", core::Address::v4(static_cast<std::uint32_t>(rack.lo)).to_string(), rack.prefix);
     case Tag::kV6: {
       std::uint8_t bytes[16] = {};
       for (int i = 0; i < 8; ++i) bytes[i] = static_cast<std::uint8_t>(rack.lo >> (56 - 8 * i));

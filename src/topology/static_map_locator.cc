@@ -46,8 +46,12 @@ struct StaticMapLocator::Snapshot {
 namespace {
 
 // Shifting a 64-bit value by 64 is undefined, hence the explicit cases.
-std::uint64_t top_bits64(int n) { return n <= 0 ? 0 : n >= 64 ? ~std::uint64_t{0} : ~std::uint64_t{0} << (64 - n); }
-std::uint32_t top_bits32(int n) { return n <= 0 ? 0 : n >= 32 ? ~std::uint32_t{0} : ~std::uint32_t{0} << (32 - n); }
+std::uint64_t top_bits64(int n) {
+  return n <= 0 ? 0 : n >= 64 ? ~std::uint64_t{0} : ~std::uint64_t{0} << (64 - n);
+}
+std::uint32_t top_bits32(int n) {
+  return n <= 0 ? 0 : n >= 32 ? ~std::uint32_t{0} : ~std::uint32_t{0} << (32 - n);
+}
 
 std::uint64_t load_be64(const std::uint8_t* p) {
   std::uint64_t v = 0;
@@ -116,8 +120,8 @@ core::Result<core::Cidr> parse_prefix(std::string_view token, const std::string&
   assert(address);  // Cidr::parse accepted the same text
   if (*address != cidr->network()) {
     // 10.1.2.3/8 is more likely a typo than a way to write 10.0.0.0/8.
-    return core::invalid_argument(fmt::format("{}: {} has host bits set (the network is {})",
-                                              where, quoted(token), cidr->to_string()));
+    return core::invalid_argument(fmt::format("{}: {} has host bits set (the network is {})", where,
+                                              quoted(token), cidr->to_string()));
   }
   return cidr;
 }
@@ -130,9 +134,9 @@ core::Status check_rack_name(std::string_view name, const std::string& where) {
   }
   auto bad = std::find_if_not(name.begin(), name.end(), is_rack_name_char);
   if (bad != name.end()) {
-    return core::invalid_argument(fmt::format(
-        "{}: rack name {} contains {} (allowed: A-Z a-z 0-9 . _ : / -)", where, quoted(name),
-        quoted(std::string_view(&*bad, 1))));
+    return core::invalid_argument(
+        fmt::format("{}: rack name {} contains {} (allowed: A-Z a-z 0-9 . _ : / -)", where,
+                    quoted(name), quoted(std::string_view(&*bad, 1))));
   }
   return {};
 }
@@ -160,12 +164,12 @@ core::Result<std::string> read_file(const std::string& path) {
   }
   std::fclose(f);
   if (err != 0) {
-    return core::unavailable(fmt::format("rack map file '{}': read failed: {}", path,
-                                         error_text(err)));
+    return core::unavailable(
+        fmt::format("rack map file '{}': read failed: {}", path, error_text(err)));
   }
   if (text.size() > kMaxMapFileBytes) {
-    return core::too_large(fmt::format("rack map file '{}' is larger than {} bytes", path,
-                                       kMaxMapFileBytes));
+    return core::too_large(
+        fmt::format("rack map file '{}' is larger than {} bytes", path, kMaxMapFileBytes));
   }
   return text;
 }
@@ -195,9 +199,9 @@ core::Result<std::vector<RackMapEntry>> parse_rack_map(std::string_view text,
     auto prefix = parse_prefix(tokens[0], where);
     if (!prefix) return prefix.error();
     if (count == 1) {
-      return core::invalid_argument(fmt::format(
-          "{}: {} has no rack name (expected '<CIDR or address> <rack-name>')", where,
-          quoted(tokens[0])));
+      return core::invalid_argument(
+          fmt::format("{}: {} has no rack name (expected '<CIDR or address> <rack-name>')", where,
+                      quoted(tokens[0])));
     }
     if (count > 2) {
       return core::invalid_argument(fmt::format(
@@ -216,8 +220,7 @@ core::Result<std::vector<RackMapEntry>> parse_rack_map(std::string_view text,
   return entries;
 }
 
-StaticMapLocator::StaticMapLocator(std::string path, int prefix_v4, int prefix_v6,
-                                   RackNames& names)
+StaticMapLocator::StaticMapLocator(std::string path, int prefix_v4, int prefix_v6, RackNames& names)
     : path_(std::move(path)), prefix_v4_(prefix_v4), prefix_v6_(prefix_v6), names_(names) {
   assert(prefix_v4 >= 1 && prefix_v4 <= kMaxSubnetPrefixV4);
   assert(prefix_v6 >= 1 && prefix_v6 <= kMaxSubnetPrefixV6);
@@ -226,8 +229,7 @@ StaticMapLocator::StaticMapLocator(std::string path, int prefix_v4, int prefix_v
 StaticMapLocator::~StaticMapLocator() = default;
 
 core::Result<std::unique_ptr<StaticMapLocator>> StaticMapLocator::open(std::string path,
-                                                                       int prefix_v4,
-                                                                       int prefix_v6,
+                                                                       int prefix_v4, int prefix_v6,
                                                                        RackNames& names) {
   std::unique_ptr<StaticMapLocator> locator(
       new StaticMapLocator(std::move(path), prefix_v4, prefix_v6, names));
@@ -298,9 +300,9 @@ core::RackId StaticMapLocator::locate(const core::Address& address) const noexce
     std::uint64_t lo = load_be64(b.data() + 8);
     for (const Snapshot::V6Level& level : snapshot->v6) {
       std::pair key(hi & level.mask_hi, lo & level.mask_lo);
-      auto it = std::lower_bound(
-          level.entries.begin(), level.entries.end(), key,
-          [](const auto& e, const auto& k) { return std::pair(e.hi, e.lo) < k; });
+      auto it =
+          std::lower_bound(level.entries.begin(), level.entries.end(), key,
+                           [](const auto& e, const auto& k) { return std::pair(e.hi, e.lo) < k; });
       if (it != level.entries.end() && it->hi == key.first && it->lo == key.second) {
         return it->rack;
       }
@@ -340,8 +342,6 @@ std::uint64_t StaticMapLocator::generation() const noexcept {
   return generation_.load(std::memory_order_acquire);
 }
 
-std::size_t StaticMapLocator::entry_count() const noexcept {
-  return current()->entry_count;
-}
+std::size_t StaticMapLocator::entry_count() const noexcept { return current()->entry_count; }
 
 }  // namespace p2p::topology

@@ -218,14 +218,18 @@ void encode_value(const BValue& value, BencodeWriter& w) {
 
 // GCC 12 reports -Wmaybe-uninitialized for the inactive alternatives of a
 // BValue moved into a Result (a known false positive with nested variants).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 core::Result<BValue> bdecode(std::string_view in) {
   BValue root;
   if (auto st = Decoder(in).run(root); !st) return st.error();
   return root;
 }
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 std::string bencode(const BValue& value) {
   std::string out;

@@ -160,7 +160,10 @@ core::Result<FormFile> parse_form_file(std::string_view content_type, std::strin
   }
   if (first->close) return core::invalid_argument("form body has no parts");
 
-  std::optional<FormFile> chosen;
+  // In order of preference: a part with a filename; a file field left empty
+  // (a browser sends filename=""); any part.
+  std::optional<FormFile> with_name;
+  std::optional<FormFile> empty_file;
   std::optional<FormFile> first_part;
   std::size_t start = first->next;
   for (int index = 1;; ++index) {
@@ -174,11 +177,13 @@ core::Result<FormFile> parse_form_file(std::string_view content_type, std::strin
     // Found files are kept, but the rest is still checked so a truncated
     // upload is an error rather than a silently short file.
     if (!first_part) first_part = part->file;
-    if (!chosen && part->has_filename) chosen = part->file;
+    if (!empty_file && part->has_filename) empty_file = part->file;
+    if (!with_name && !part->file.filename.empty()) with_name = part->file;
     if (next->close) break;
     start = next->next;
   }
-  return chosen ? *chosen : *first_part;
+  if (with_name) return *with_name;
+  return empty_file ? *empty_file : *first_part;
 }
 
 }  // namespace p2p::wire

@@ -15,7 +15,9 @@ struct FormFile {
   std::string_view data;        // the part's content, exactly
 };
 
-// Returns the first part that carries a filename, else the first part.
+// Returns the first part that carries a filename, else the first part. (A
+// browser sends filename="" for a file field left empty; such a part is chosen
+// only when no part has a real filename, and before a part with none.)
 // `content_type` is the request's Content-Type header, from which the boundary
 // is taken. Errors: not multipart/form-data, no boundary, no closing
 // delimiter, a part without headers.

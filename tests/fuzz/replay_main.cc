@@ -141,7 +141,7 @@ bool read_file(const std::filesystem::path& path, Input& out) {
 int main(int argc, char** argv) {
   std::uint64_t seed = std::random_device()() | std::uint64_t{std::random_device()()} << 32;
   if (const char* env = std::getenv("P2P_FUZZ_SEED")) seed = std::strtoull(env, nullptr, 10);
-  long mutations = 5000;
+  long mutations = 20000;
   std::vector<std::filesystem::path> paths;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];

@@ -330,3 +330,120 @@ def wait_until(predicate, timeout=10, interval=0.05, what="condition"):
             return v
         time.sleep(interval)
     raise AssertionError("timed out waiting for " + what)
+
+
+# --- additions for the integration suites ------------------------------------
+
+def loopback(rack, host):
+    """127.0.<rack>.<host>: a distinct source address; under the default /24 rule
+    every <rack> is its own rack."""
+    return "127.0.%d.%d" % (rack, host)
+
+
+def new_torrent(name="payload", size=40000):
+    """A fresh torrent with random content: (bytes, info_hash bytes)."""
+    return make_torrent(name, os.urandom(size))
+
+
+def register_new(tracker, file_name=None, size=40000):
+    """Registers a fresh random torrent; returns its info-hash (raw bytes).
+    Raises AssertionError (with the reply) when the tracker refuses it."""
+    file_name = file_name or "t-%s.torrent" % os.urandom(6).hex()
+    data, info_hash = make_torrent(file_name[:-len(".torrent")], os.urandom(size))
+    r = tracker.register(file_name, data)
+    if r.status not in (200, 201):
+        raise AssertionError("registering %s: HTTP %d %r" % (file_name, r.status, r.body))
+    return info_hash
+
+
+def multipart_form(field, filename, data, boundary=None):
+    """A multipart/form-data body with one file part, as `curl -F field=@filename`
+    sends it. Returns (body bytes, Content-Type header value)."""
+    boundary = boundary or "------------------------" + os.urandom(8).hex()
+    body = (b"--" + boundary.encode() + b"\r\n"
+            b'Content-Disposition: form-data; name="' + field.encode() + b'"; filename="'
+            + filename.encode() + b'"\r\n'
+            b"Content-Type: application/octet-stream\r\n\r\n"
+            + data + b"\r\n--" + boundary.encode() + b"--\r\n")
+    return body, "multipart/form-data; boundary=" + boundary
+
+
+def raw_connect(port, source="127.0.0.1", timeout=10):
+    """A plain TCP connection to the tracker from `source`."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+class RawResponse:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def bdecoded(self):
+        return bdecode(self.body)
+
+
+def read_raw_response(sock, buf=b""):
+    """Reads one HTTP/1.1 response (Content-Length framed) from `sock`.
+    Returns (RawResponse, bytes read past it). Raises OSError/ConnectionError
+    when the connection closes before a whole response arrived."""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("connection closed before a response header; got %r" % buf)
+        buf += chunk
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    n = int(headers.get("content-length", "0"))
+    while len(rest) < n:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("connection closed inside a response body")
+        rest += chunk
+    return RawResponse(status, headers, rest[:n]), rest[n:]
+
+
+def wait_closed(sock, timeout):
+    """True when the peer closes `sock` (EOF or reset) within `timeout` seconds;
+    data that arrives meanwhile is discarded."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        sock.settimeout(max(0.01, deadline - time.time()))
+        try:
+            if not sock.recv(65536):
+                return True
+        except socket.timeout:
+            return False
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+    return False
+
+
+def scrape_query(*info_hashes):
+    return "&".join("info_hash=" + urllib.parse.quote_from_bytes(h, safe="") for h in info_hashes)
+
+
+def peers_of(reply):
+    """The (ip, port) set of a decoded announce reply, compact or not."""
+    peers = reply[b"peers"]
+    if isinstance(peers, bytes):
+        return compact_peers(peers)
+    return {(p[b"ip"].decode(), p[b"port"]) for p in peers}
+
+
+def write_atomically(path, text):
+    """Replaces `path` in one rename, so a reader never sees half a file."""
+    tmp = path + ".tmp-%s" % os.urandom(4).hex()
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)

@@ -359,9 +359,9 @@ TEST_P(StoreConformance, DeregistrationArchivesTheTransfer) {
     const std::string archived = "p2p:" + core::iso8601(at) + ":" + h.hex();
     EXPECT_EQ(redis_keys("p2p:" + h.hex() + "*"), Strings{});
     const Strings keys = redis_keys(archived + "*");
-    for (const char* suffix : {":name", ":length", ":registered", ":deregistered",
-                               ":first_started", ":peers:N", ":peers:L", ":rack:rack-a:N",
-                               ":peer:10.0.0.1:6881:left"}) {
+    for (const char* suffix :
+         {":name", ":length", ":registered", ":deregistered", ":first_started", ":peers:N",
+          ":peers:L", ":rack:rack-a:N", ":peer:10.0.0.1:6881:left"}) {
       EXPECT_NE(std::find(keys.begin(), keys.end(), archived + suffix), keys.end()) << suffix;
     }
     auto name = server_->command({"GET", archived + ":name"});
@@ -388,11 +388,9 @@ TEST_P(StoreConformance, FlushWaitsForEverythingQueuedBefore) {
   const auto h = hash(3);
   constexpr int kPeers = 3000;
   for (int i = 0; i < kPeers; ++i) {
-    store_->peer_announced(announce(h,
-                                    endpoint("10." + std::to_string(i / 250) + ".0." +
-                                                 std::to_string(i % 250),
-                                             6881),
-                                    0, 1, PeerEvent::kStarted));
+    store_->peer_announced(announce(
+        h, endpoint("10." + std::to_string(i / 250) + ".0." + std::to_string(i % 250), 6881), 0, 1,
+        PeerEvent::kStarted));
     store_->transfer_seen(h);
   }
   flush();

@@ -119,10 +119,9 @@ core::Status RedisServer::launch(std::uint16_t port) {
   const std::string log = dir_ + "/redis.log";
   // Everything the child needs is built before fork(): after it only
   // async-signal-safe calls are allowed.
-  std::vector<std::string> args = {binary_,     "--port",       port_text, "--bind",
-                                   "127.0.0.1", "--save",       "",        "--appendonly",
-                                   "no",        "--daemonize",  "no",      "--dir",
-                                   dir_,        "--logfile",    log};
+  std::vector<std::string> args = {binary_,  "--port", port_text,      "--bind",    "127.0.0.1",
+                                   "--save", "",       "--appendonly", "no",        "--daemonize",
+                                   "no",     "--dir",  dir_,           "--logfile", log};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -126,7 +126,7 @@ TEST_F(StaticMapLocatorTest, CommentsBlankLinesAndWhitespace) {
       "  # indented comment\n"
       "10.0.0.0/8\tdc1   # trailing comment\n"
       "10.1.0.0/16 dc1/row1#no space before the comment\n"
-      "10.2.0.0/16 dc1:row2\r\n"  // CRLF line ending
+      "10.2.0.0/16 dc1:row2\r\n"       // CRLF line ending
       "10.3.0.0/16\t\t dc1.row_3-b");  // no final newline
   ASSERT_TRUE(locator);
   EXPECT_EQ(locator->entry_count(), 4u);
@@ -231,8 +231,7 @@ TEST_F(StaticMapLocatorTest, DuplicatePrefixNamesBothLines) {
     core::Error error = open_error(c.text);
     std::string where = path_ + ":" + std::to_string(c.line) + ": ";
     EXPECT_EQ(error.message.rfind(where, 0), 0u) << error.message;
-    EXPECT_NE(error.message.find(c.prefix + " is given twice"), std::string::npos)
-        << error.message;
+    EXPECT_NE(error.message.find(c.prefix + " is given twice"), std::string::npos) << error.message;
     EXPECT_NE(error.message.find("first at " + path_ + ":" + std::to_string(c.first)),
               std::string::npos)
         << error.message;

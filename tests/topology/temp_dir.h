@@ -19,8 +19,8 @@ class TempDir {
     static std::atomic<int> counter{0};
     std::random_device rd;
     path_ = std::filesystem::temp_directory_path() /
-            ("p2p-topology-test-" + std::to_string(::getpid()) + "-" +
-             std::to_string(counter++) + "-" + std::to_string(rd()));
+            ("p2p-topology-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
+             "-" + std::to_string(rd()));
     std::filesystem::create_directories(path_);
   }
   ~TempDir() {

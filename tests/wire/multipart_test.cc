@@ -91,6 +91,17 @@ TEST(MultipartTest, EmptyFilenameStillMarksAFileField) {
   EXPECT_EQ(r->data, "");
 }
 
+TEST(MultipartTest, RealFilenameBeatsAnEmptyFileField) {
+  std::string body = "--b\r\nContent-Disposition: form-data; name=\"a\"; filename=\"\"\r\n\r\n"
+                     "\r\n--b\r\nContent-Disposition: form-data; name=\"b\"; filename=\"b.torrent\""
+                     "\r\n\r\nde\r\n--b--";
+  auto r = parse_form_file("multipart/form-data; boundary=b", body);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->field_name, "b");
+  EXPECT_EQ(r->filename, "b.torrent");
+  EXPECT_EQ(r->data, "de");
+}
+
 TEST(MultipartTest, PreambleEpilogueAndPadding) {
   std::string body = "preamble text\r\n--b  \r\n"
                      "Content-Disposition: form-data; name=\"f\"; filename=\"q\\\"uote\"\r\n\r\n"

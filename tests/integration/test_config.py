@@ -1,0 +1,247 @@
+"""Command line, config files (TOML and the original's format), static topology."""
+import os
+import shutil
+import signal
+import tempfile
+import tomllib
+import unittest
+
+from harness import (Tracker, RedisServer, run_tool, loopback, register_new, peers_of,
+                     new_torrent, wait_until, write_atomically)
+
+
+class TempDirTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="p2ptracker-config-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def write(self, name, text):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def announce(self, t, h, rack, host, **params):
+        r = t.announce(h, source=loopback(rack, host), **params)
+        self.assertEqual(r.status, 200, r.body)
+        reply = r.bdecoded()
+        self.assertNotIn(b"failure reason", reply)
+        return reply
+
+
+class CommandLineTest(TempDirTest):
+    def test_help(self):
+        r = run_tool(["--help"], timeout=20)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("serve", r.stdout)
+        r = run_tool(["serve", "--help"], timeout=20)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("--config", r.stdout)
+        self.assertIn("--set", r.stdout)
+        self.assertIn("--print-config", r.stdout)
+
+    def test_unknown_flag_fails(self):
+        r = run_tool(["serve", "--no-such-flag"], timeout=20)
+        self.assertNotEqual(r.returncode, 0)
+
+    def test_print_config_round_trips(self):
+        r = run_tool(["serve", "--print-config"], timeout=20)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        conf = tomllib.loads(r.stdout)
+        self.assertEqual(conf["port"], 6969)
+        self.assertEqual(conf["max_repr_rack"], 2)
+        self.assertEqual(conf["active_interval"], 45)
+        self.assertEqual(conf["passive_interval"], 300)
+        self.assertEqual(conf["maxpeers"], 35)
+        self.assertEqual(conf["proxypass"], False)
+        self.assertEqual(conf["open"], False)
+        self.assertEqual(conf["store"], "memory")
+        self.assertEqual(conf["topology"], "subnet")
+        self.assertEqual(conf["data_dir"], "./data")
+        for key in ("host", "redishost", "redisport", "smdb_url", "debug", "peer_timeout",
+                    "trusted_networks", "trusted_proxies"):
+            self.assertIn(key, conf)
+        path = self.write("printed.toml", r.stdout)
+        again = run_tool(["serve", "--config", path, "--print-config"], timeout=20)
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertEqual(again.stdout, r.stdout)
+        # Overrides show up in the printed file.
+        r = run_tool(["serve", "--config", path, "--set", "maxpeers=12", "--print-config"],
+                     timeout=20)
+        self.assertEqual(tomllib.loads(r.stdout)["maxpeers"], 12)
+        # And the printed file starts a tracker (on a free port).
+        with Tracker(config_file=path) as t:
+            h = register_new(t)
+            self.assertEqual(self.announce(t, h, 80, 1)[b"interval"], 45)
+
+    def test_bad_value_names_file_and_line(self):
+        path = self.write("bad.toml", 'host = "127.0.0.1"\nmaxpeers = 10\nport = "abc"\n')
+        r = run_tool(["serve", "--config", path], timeout=20)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(path + ":3", r.stderr)
+        self.assertIn("port", r.stderr)
+
+    def test_out_of_range_value(self):
+        path = self.write("range.toml", "# comment\nmax_repr_rack = 0\n")
+        r = run_tool(["serve", "--config", path], timeout=20)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(path + ":2", r.stderr)
+        self.assertIn("max_repr_rack", r.stderr)
+
+    def test_unknown_key_is_named(self):
+        path = self.write("unknown.toml", 'port = 0\nprot = 7000\n')
+        r = run_tool(["serve", "--config", path], timeout=20)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("prot", r.stderr)
+        self.assertIn(path + ":2", r.stderr)
+
+    def test_bad_override_is_named(self):
+        r = run_tool(["serve", "--set", "maxpeers=lots", "--set", "port=0"], timeout=20)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("maxpeers", r.stderr)
+        r = run_tool(["serve", "--set", "nonsense_key=1"], timeout=20)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("nonsense_key", r.stderr)
+
+    def test_missing_config_file(self):
+        path = os.path.join(self.dir, "absent.toml")
+        r = run_tool(["serve", "--config", path], timeout=20)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(path, r.stderr)
+
+    def test_toml_file_values_apply(self):
+        path = self.write("p.toml", "active_interval = 33\npassive_interval = 77\n"
+                                    "maxpeers = 3\n")
+        with Tracker(config_file=path) as t:
+            h = register_new(t)
+            for host in range(1, 6):
+                reply = self.announce(t, h, 81, host)
+            self.assertEqual(reply[b"interval"], 33)
+            self.assertEqual(len(peers_of(reply)), 3)
+            _, passive = new_torrent()
+            self.assertEqual(self.announce(t, passive, 81, 1)[b"interval"], 77)
+
+    def test_environment_variable_names_the_file(self):
+        path = self.write("env.toml", "active_interval = 34\n")
+        with Tracker(env={"P2PTRACKERCONFIG": path}) as t:
+            h = register_new(t)
+            self.assertEqual(self.announce(t, h, 82, 1)[b"interval"], 34)
+        # --config wins over the variable.
+        other = self.write("other.toml", "active_interval = 36\n")
+        with Tracker(config_file=other, env={"P2PTRACKERCONFIG": path}) as t:
+            h = register_new(t)
+            self.assertEqual(self.announce(t, h, 82, 2)[b"interval"], 36)
+
+
+class LegacyConfigTest(TempDirTest):
+    def test_original_format_starts_and_applies(self):
+        with RedisServer() as redis:
+            path = self.write("p2ptracker.cfg", (
+                'HOST = "127.0.0.1"\n'
+                "PORT = 0\n"
+                "REDISHOST = '127.0.0.1'\n"
+                "REDISPORT = %d\n"
+                "ACTIVE_INTERVAL = 30\n"
+                "PASSIVE_INTERVAL = 5 * 60\n"
+                "MAX_REPR_RACK = 2\n"
+                "PROXYPASS = False\n"
+                "DEBUG = False\n") % redis.port)
+            t = Tracker(config_file=path)
+            # Only what the file cannot say: where this test's data goes.
+            t.settings = {"data_dir": t.data_dir}
+            with t:
+                self.assertIn("store=redis", t.output())
+                h = register_new(t)
+                self.assertEqual(self.announce(t, h, 83, 1)[b"interval"], 30)
+                _, passive = new_torrent()
+                self.assertEqual(self.announce(t, passive, 83, 1)[b"interval"], 300)
+                # Two representatives per rack, as the file says.
+                self.announce(t, h, 83, 2)
+                self.announce(t, h, 83, 3)
+                self.announce(t, h, 84, 1)
+                self.assertEqual(peers_of(self.announce(t, h, 83, 3)),
+                                 {(loopback(83, 1), 6881), (loopback(83, 2), 6881)})
+                # REDISHOST selected the Redis store: the transfer is there.
+                wait_until(lambda: h.hex().upper() in (redis.command("SMEMBERS", "transfers") or []),
+                           what="the registered transfer in Redis")
+
+    def test_legacy_bad_value_names_line(self):
+        path = self.write("bad.cfg", "HOST = '127.0.0.1'\nPORT = 'abc'\n")
+        r = run_tool(["serve", "--config", path], timeout=20)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(path + ":2", r.stderr)
+        self.assertIn("PORT", r.stderr)
+
+
+class StaticTopologyTest(TempDirTest):
+    def hup_and_wait(self, t, marker):
+        before = t.output().count(marker)
+        t.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: t.output().count(marker) > before, timeout=10,
+                   what="'%s' in the log after SIGHUP" % marker)
+
+    def test_map_file_and_reload(self):
+        rack_map = os.path.join(self.dir, "racks.map")
+        write_atomically(rack_map, "# two subnets, one rack\n127.0.1.0/24 r1\n127.0.2.0/24 r1\n")
+        with Tracker(topology="static", topology_file=rack_map, max_repr_rack=1) as t:
+            h = register_new(t)
+            a, b, c, d = (1, 1), (2, 1), (2, 2), (1, 2)
+            for rack, host in (a, b, c, d):
+                self.announce(t, h, rack, host)
+            ep = lambda x: (loopback(*x), 6881)
+            # One rack r1 with one representative (a): c and d see only rack-mates,
+            # from both subnets.
+            self.assertEqual(peers_of(self.announce(t, h, *c)), {ep(a), ep(b), ep(d)})
+            self.assertEqual(peers_of(self.announce(t, h, *d)), {ep(a), ep(b), ep(c)})
+
+            # Split the rack in two and reload.
+            write_atomically(rack_map, "127.0.1.0/24 r1\n127.0.2.0/24 r2\n")
+            self.hup_and_wait(t, "topology reloaded")
+            # r2 = {b, c}: b (first of r2 to be placed) represents it; c and d
+            # now see only their own rack.
+            self.assertEqual(peers_of(self.announce(t, h, *c)), {ep(b)})
+            self.assertEqual(peers_of(self.announce(t, h, *d)), {ep(a)})
+            # The new grouping holds for new swarms too.
+            h2 = register_new(t)
+            for rack, host in (a, b, c):
+                self.announce(t, h2, rack, host)
+            self.assertEqual(peers_of(self.announce(t, h2, *c)), {ep(b)})
+
+            # A broken file on SIGHUP keeps the previous map.
+            write_atomically(rack_map, "127.0.1.0/24 r1\nthis is not a map line\n")
+            self.hup_and_wait(t, "reload failed")
+            self.assertIn("keeping the previous map", t.output())
+            self.assertEqual(peers_of(self.announce(t, h, *c)), {ep(b)})
+            self.assertEqual(peers_of(self.announce(t, h, *d)), {ep(a)})
+            self.assertIsNone(t.proc.poll(), "tracker died on a bad reload")
+
+    def test_unknown_address_falls_back_to_subnet(self):
+        rack_map = os.path.join(self.dir, "racks.map")
+        write_atomically(rack_map, "127.0.1.0/24 r1\n127.0.2.0/24 r1\n")
+        with Tracker(topology="static", topology_file=rack_map, max_repr_rack=1) as t:
+            h = register_new(t)
+            for host in (1, 2, 3):
+                self.announce(t, h, 85, host)
+            self.announce(t, h, 1, 1)
+            # 127.0.85.x is in no map line: its /24 is its rack.
+            self.assertEqual(peers_of(self.announce(t, h, 85, 3)),
+                             {(loopback(85, 1), 6881), (loopback(85, 2), 6881)})
+
+    def test_broken_map_at_start_is_refused(self):
+        rack_map = self.write("broken.map", "127.0.1.0/24 r1\n127.0.2.0/33 r2\n")
+        r = run_tool(["serve", "--set", "port=0", "--set", "data_dir=" + self.dir,
+                      "--set", "topology=static", "--set", "topology_file=" + rack_map],
+                     timeout=20)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(rack_map + ":2", r.stderr)
+
+    def test_static_without_file_is_refused(self):
+        r = run_tool(["serve", "--set", "port=0", "--set", "topology=static"], timeout=20)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("topology_file", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,214 @@
+"""Malformed announces, HTTP limits and connection handling of the real binary."""
+import random
+import socket
+import unittest
+import urllib.parse
+
+from harness import (Tracker, http_request, announce_query, bdecode, loopback, register_new,
+                     raw_connect, read_raw_response, wait_closed, peers_of)
+
+Q = urllib.parse.quote_from_bytes
+HASH = bytes(range(20))
+PEER = b"-XX0001-abcdefghijkl"
+
+
+def query(**overrides):
+    """An announce query with every required parameter, `overrides` replacing
+    (None: leaving out) some of them."""
+    params = {"info_hash": HASH, "peer_id": PEER, "port": "6881", "uploaded": "0",
+              "downloaded": "0", "left": "100", "compact": "1"}
+    params.update(overrides)
+    return "&".join("%s=%s" % (k, Q(v if isinstance(v, bytes) else v.encode(), safe=""))
+                    for k, v in params.items() if v is not None)
+
+
+class MalformedAnnounceTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.t = Tracker().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.t.cleanup()
+
+    def failure(self, q):
+        r = self.t.get("/announce?" + q)
+        self.assertEqual(r.status, 200, r.body)
+        reply = bdecode(r.body)
+        self.assertIn(b"failure reason", reply, reply)
+        self.assertNotIn(b"peers", reply)
+        return reply[b"failure reason"].decode()
+
+    def test_valid_query_is_accepted(self):
+        # The baseline the failures below deviate from.
+        r = self.t.get("/announce?" + query())
+        self.assertNotIn(b"failure reason", bdecode(r.body))
+
+    def test_missing_info_hash(self):
+        self.assertIn("info_hash", self.failure(query(info_hash=None)))
+
+    def test_wrong_length_info_hash(self):
+        reason = self.failure(query(info_hash=HASH[:19]))
+        self.assertIn("info_hash", reason)
+        self.assertIn("20", reason)
+        self.assertIn("info_hash", self.failure(query(info_hash=HASH + b"x")))
+
+    def test_missing_peer_id(self):
+        self.assertIn("peer_id", self.failure(query(peer_id=None)))
+
+    def test_wrong_length_peer_id(self):
+        self.assertIn("peer_id", self.failure(query(peer_id=b"short")))
+
+    def test_bad_ports(self):
+        for port in ("0", "70000", "abc", "-1", ""):
+            self.assertIn("port", self.failure(query(port=port)), "port=%r" % port)
+        self.assertIn("port", self.failure(query(port=None)))
+
+    def test_non_numeric_counters(self):
+        for name in ("uploaded", "downloaded", "left"):
+            for bad in ("abc", "-5", "1.5"):
+                self.assertIn(name, self.failure(query(**{name: bad})), "%s=%s" % (name, bad))
+
+    def test_unknown_event(self):
+        reason = self.failure(query(event="bogus"))
+        self.assertIn("event", reason)
+        self.assertIn("bogus", reason)
+
+    def test_post_is_refused(self):
+        r = http_request(self.t.port, "POST", "/announce?" + query())
+        self.assertEqual(r.status, 405)
+        self.assertIn(b"failure reason", bdecode(r.body))
+
+    def test_unknown_path_is_404_json(self):
+        r = self.t.get("/no/such/thing")
+        self.assertEqual(r.status, 404)
+        self.assertTrue(r.headers.get("Content-Type", "").startswith("application/json"),
+                        r.headers)
+        self.assertIn("error", r.json())
+
+
+class ConnectionTest(unittest.TestCase):
+    """Limits: max_request_bytes=2048, request_timeout=1."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.t = Tracker(max_request_bytes=2048, request_timeout=1).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.t.cleanup()
+
+    def assert_serving(self):
+        h = register_new(self.t)
+        r = self.t.announce(h, source=loopback(50, 1))
+        self.assertEqual(r.status, 200)
+        self.assertEqual(bdecode(r.body)[b"interval"], 45)
+
+    def test_oversized_request_line(self):
+        s = raw_connect(self.t.port)
+        try:
+            target = "/announce?" + query() + "&pad=" + "x" * 4096
+            s.sendall(("GET %s HTTP/1.1\r\nHost: t\r\n\r\n" % target).encode())
+            resp, _ = read_raw_response(s)
+            self.assertEqual(resp.status, 431)
+            reason = bdecode(resp.body)[b"failure reason"].decode()
+            self.assertIn("2048", reason)
+            self.assertTrue(wait_closed(s, 5), "connection left open after an oversized request")
+        finally:
+            s.close()
+        self.assert_serving()
+
+    def test_oversized_headers(self):
+        s = raw_connect(self.t.port)
+        try:
+            s.sendall(("GET /announce?%s HTTP/1.1\r\nHost: t\r\nX-Pad: %s\r\n\r\n"
+                       % (query(), "y" * 4096)).encode())
+            resp, _ = read_raw_response(s)
+            self.assertEqual(resp.status, 431)
+            self.assertIn(b"failure reason", bdecode(resp.body))
+            self.assertTrue(wait_closed(s, 5))
+        finally:
+            s.close()
+
+    def test_slow_request_is_cut_off(self):
+        s = raw_connect(self.t.port, source=loopback(51, 1))
+        try:
+            s.sendall(b"GET /announce?info_hash=")
+            # The server keeps serving others while this one dawdles.
+            self.assert_serving()
+            self.assertTrue(wait_closed(s, 5), "slow client not cut off within 5 s")
+        finally:
+            s.close()
+        self.assert_serving()
+
+    def test_idle_connection_is_cut_off(self):
+        s = raw_connect(self.t.port)
+        try:
+            self.assertTrue(wait_closed(s, 5), "silent connection not closed within 5 s")
+        finally:
+            s.close()
+
+    def test_keep_alive_two_requests_one_connection(self):
+        h = register_new(self.t)
+        s = raw_connect(self.t.port, source=loopback(52, 1))
+        try:
+            replies = []
+            for port in (7001, 7002):
+                q = announce_query(h, port=port)
+                s.sendall(("GET /announce?%s HTTP/1.1\r\nHost: t\r\n\r\n" % q).encode())
+                resp, rest = read_raw_response(s)
+                self.assertEqual(rest, b"")
+                self.assertEqual(resp.status, 200)
+                self.assertNotEqual((resp.header("connection") or "").lower(), "close")
+                replies.append(resp.bdecoded())
+            # Both were served: the second saw the first.
+            self.assertEqual(peers_of(replies[1]), {("127.0.52.1", 7001)})
+        finally:
+            s.close()
+
+    def test_pipelined_requests(self):
+        h = register_new(self.t)
+        s = raw_connect(self.t.port, source=loopback(53, 1))
+        try:
+            data = b"".join(("GET /announce?%s HTTP/1.1\r\nHost: t\r\n\r\n"
+                             % announce_query(h, port=p)).encode() for p in (7001, 7002, 7003))
+            s.sendall(data)
+            buf = b""
+            statuses = []
+            for _ in range(3):
+                resp, buf = read_raw_response(s, buf)
+                statuses.append(resp.status)
+            self.assertEqual(statuses, [200, 200, 200])
+            self.assertEqual(resp.bdecoded()[b"incomplete"], 3)
+        finally:
+            s.close()
+
+    def test_connection_close_is_honoured(self):
+        s = raw_connect(self.t.port)
+        try:
+            s.sendall(("GET /announce?%s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+                       % query()).encode())
+            resp, _ = read_raw_response(s)
+            self.assertEqual(resp.status, 200)
+            self.assertEqual((resp.header("connection") or "").lower(), "close")
+            self.assertTrue(wait_closed(s, 5))
+        finally:
+            s.close()
+
+    def test_garbage_gets_400_and_server_survives(self):
+        noise = random.Random(2).randbytes(512)
+        for garbage in (b"\x00\x01\x02garbage\xff\r\n\r\n", b"HELLO THERE\r\n\r\n",
+                        b"GET /announce HTTP/1.1\r\nBad Header\r\n\r\n", noise + b"\r\n\r\n"):
+            s = raw_connect(self.t.port)
+            try:
+                s.sendall(garbage)
+                resp, _ = read_raw_response(s)
+                self.assertEqual(resp.status, 400, garbage)
+                self.assertIn(b"failure reason", bdecode(resp.body))
+            finally:
+                s.close()
+        self.assert_serving()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,203 @@
+"""store = "redis" against a real redis-server: the original's key model.
+
+Writes reach Redis asynchronously (write-behind), so every check polls with
+wait_until. Key names: docs/storage.md, src/storage/key_model.cc.
+"""
+import os
+import shutil
+import tempfile
+import unittest
+
+from harness import (Tracker, RedisServer, http_request, run_tool, free_port, loopback,
+                     make_torrent, new_torrent, peers_of, wait_until)
+
+RACK1 = "127.0.1.0/24"
+RACK2 = "127.0.2.0/24"
+
+
+class RedisModelTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = RedisServer().start()
+        try:
+            cls.t = Tracker(store="redis", redishost="127.0.0.1", redisport=cls.redis.port).start()
+        except Exception:
+            cls.redis.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.t.cleanup()
+        cls.redis.stop()
+
+    def r(self, *args):
+        return self.redis.command(*args)
+
+    def members(self, key):
+        return set(self.r("SMEMBERS", key) or [])
+
+    def wait_member(self, key, member):
+        wait_until(lambda: member in self.members(key), timeout=10,
+                   what="%r in SMEMBERS %s (has %r)" % (member, key, self.members(key)))
+
+    def wait_value(self, key, value):
+        wait_until(lambda: self.r("GET", key) == value, timeout=10,
+                   what="GET %s == %r (is %r)" % (key, value, self.r("GET", key)))
+
+    def register(self, name):
+        data, h = make_torrent(name, os.urandom(12345))
+        res = self.t.register(name + ".torrent", data)
+        self.assertIn(res.status, (200, 201), res.body)
+        return h, h.hex().upper()
+
+    def announce(self, h, rack, host, **params):
+        res = self.t.announce(h, source=loopback(rack, host), **params)
+        self.assertEqual(res.status, 200)
+        reply = res.bdecoded()
+        self.assertNotIn(b"failure reason", reply)
+        return reply
+
+    def test_keys_of_the_original_model(self):
+        h, H = self.register("model")
+        self.wait_member("transfers", H)
+        self.wait_member("active_transfers", H)
+        self.wait_value(H + ":name", "model")
+        self.wait_value(H + ":length", "12345")
+        self.assertTrue(self.r("GET", H + ":registered"))
+
+        self.announce(h, 1, 1, port=6881, left=1000, event="started", key="ABCD1234")
+        self.announce(h, 1, 2, port=6882, left=0)
+        self.announce(h, 2, 1, port=6883, left=500)
+        self.announce(h, 1, 3, port=6884, left=1000)  # third of its rack: not a representative
+
+        for rack in (RACK1, RACK2):
+            self.wait_member("racks", rack)
+        self.wait_member("rack:" + RACK1, "127.0.1.1")
+        self.wait_member("rack:" + RACK1, "127.0.1.2")
+        self.wait_member("rack:" + RACK2, "127.0.2.1")
+
+        p11, p12, p21, p13 = "127.0.1.1:6881", "127.0.1.2:6882", "127.0.2.1:6883", "127.0.1.3:6884"
+        wait_until(lambda: self.members(H + ":peers:N") == {p11, p12, p21, p13},
+                   what="all four peers in %s:peers:N" % H)
+        self.assertEqual(self.members(H + ":peers:R"), {p11, p12, p21})
+        self.assertEqual(self.members(H + ":peers:S"), {p12})
+        self.assertEqual(self.members(H + ":peers:L"), {p11, p21, p13})
+        self.assertEqual(self.members(H + ":rack:" + RACK1 + ":N"), {p11, p12, p13})
+        self.assertEqual(self.members(H + ":rack:" + RACK1 + ":R"), {p11, p12})
+        self.assertEqual(self.members(H + ":rack:" + RACK1 + ":S"), {p12})
+        self.assertEqual(self.members(H + ":rack:" + RACK2 + ":N"), {p21})
+
+        f = H + ":peer:" + p11 + ":"
+        self.assertEqual(self.r("GET", f + "left"), "1000")
+        self.assertEqual(self.r("GET", f + "port"), "6881")
+        self.assertEqual(self.r("GET", f + "seeder"), "False")
+        self.assertEqual(self.r("GET", f + "rack"), RACK1)
+        self.assertEqual(self.r("GET", f + "last_event"), "started")
+        self.assertEqual(self.r("GET", f + "key"), "ABCD1234")
+        self.assertEqual(self.r("GET", f + "compact"), "True")
+        self.assertEqual(self.r("GET", f + "uploaded"), "0")
+        self.assertEqual(self.r("GET", f + "downloaded"), "0")
+        self.assertTrue(self.r("GET", f + "peer_id"))
+        self.assertTrue(self.r("GET", f + "event:started"))
+        self.assertEqual(self.r("GET", H + ":peer:" + p12 + ":seeder"), "True")
+        self.assertTrue(self.r("GET", H + ":first_started"))
+        self.assertTrue(self.r("GET", H + ":last_started"))
+
+        # Progress and completion update the fields and sets.
+        self.announce(h, 1, 1, port=6881, left=0, event="completed")
+        self.wait_value(f + "left", "0")
+        self.wait_value(f + "last_event", "completed")
+        self.wait_member(H + ":peers:S", p11)
+        self.assertNotIn(p11, self.members(H + ":peers:L"))
+        self.assertTrue(self.r("GET", H + ":first_completed"))
+
+        # A stopped peer leaves the current sets.
+        self.announce(h, 2, 1, port=6883, left=500, event="stopped")
+        wait_until(lambda: p21 not in self.members(H + ":peers:N"),
+                   what="stopped peer gone from peers:N")
+        self.assertNotIn(p21, self.members(H + ":peers:R"))
+        self.assertNotIn(p21, self.members(H + ":rack:" + RACK2 + ":N"))
+
+    def test_unregistered_hash_is_seen_not_active(self):
+        _, h = new_torrent()
+        H = h.hex().upper()
+        reply = self.announce(h, 3, 1)
+        self.assertIn(b"warning message", reply)
+        self.wait_member("transfers", H)
+        self.assertNotIn(H, self.members("active_transfers"))
+
+    def test_delete_archives_keys_under_time(self):
+        h, H = self.register("archived")
+        self.announce(h, 4, 1, port=7001)
+        self.wait_member(H + ":peers:N", "127.0.4.1:7001")
+        self.wait_value(H + ":name", "archived")
+        res = http_request(self.t.port, "DELETE", "/torrents/archived.torrent")
+        self.assertEqual(res.status, 200, res.body)
+        wait_until(lambda: H not in self.members("active_transfers"),
+                   what="the transfer out of active_transfers")
+        wait_until(lambda: not self.r("KEYS", H + "*"), timeout=10,
+                   what="no key left starting with %s (has %r)" % (H, self.r("KEYS", H + "*")))
+        archived = self.r("KEYS", "*:" + H + ":*")
+        self.assertTrue(archived, "no archived keys for " + H)
+        names = [k for k in archived if k.endswith(":" + H + ":name")]
+        self.assertEqual(len(names), 1, archived)
+        self.assertEqual(self.r("GET", names[0]), "archived")
+        stamp = names[0][:-len(":" + H + ":name")]
+        # Every archived key carries the same deregistration time.
+        for k in archived:
+            self.assertTrue(k.startswith(stamp + ":" + H), k)
+        self.assertIn(stamp + ":" + H + ":peers:N", archived)
+        self.assertIn(stamp + ":" + H + ":deregistered", archived)
+        # The transfer is still known as seen.
+        self.assertIn(H, self.members("transfers"))
+        # And the announce path says it is gone.
+        self.assertIn(b"warning message", self.announce(h, 4, 1, port=7001))
+
+
+class RedisFailureTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="p2ptracker-redis-fail-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def test_refuses_to_start_without_redis(self):
+        port = free_port()
+        r = run_tool(["serve", "--set", "port=0", "--set", "host=127.0.0.1",
+                      "--set", "data_dir=" + self.dir, "--set", "store=redis",
+                      "--set", "redishost=127.0.0.1", "--set", "redisport=%d" % port],
+                     timeout=30)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("127.0.0.1:%d" % port, r.stderr)
+        self.assertIn("redis", r.stderr.lower())
+
+    def test_redis_killed_while_running(self):
+        redis = RedisServer().start()
+        try:
+            with Tracker(store="redis", redisport=redis.port) as t:
+                data, h = make_torrent("survivor", os.urandom(5000))
+                self.assertIn(t.register("survivor.torrent", data).status, (200, 201))
+                t.announce(h, source=loopback(5, 1))
+                wait_until(lambda: h.hex().upper() in (redis.command("SMEMBERS", "transfers") or []),
+                           what="the transfer in Redis")
+                redis.stop()
+                for host in range(2, 12):
+                    res = t.announce(h, source=loopback(5, host))
+                    self.assertEqual(res.status, 200)
+                    reply = res.bdecoded()
+                    self.assertEqual(reply[b"interval"], 45)
+                    self.assertNotIn(b"warning message", reply)
+                self.assertEqual(peers_of(t.announce(h, source=loopback(5, 11)).bdecoded()),
+                                 {(loopback(5, x), 6881) for x in range(1, 11)})
+                wait_until(lambda: "lost connection" in t.output(), timeout=10,
+                           what="a log line about the lost Redis connection")
+                # Admin API and scrape still answer.
+                self.assertEqual(t.get("/torrents/").status, 200)
+                self.assertEqual(t.get("/scrape").status, 200)
+                self.assertIsNone(t.proc.poll())
+        finally:
+            redis.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()

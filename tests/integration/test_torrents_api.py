@@ -1,0 +1,339 @@
+"""The /torrents/ admin API and the registry's persistence, against the real binary."""
+import hashlib
+import http.client
+import os
+import shutil
+import signal
+import tempfile
+import unittest
+import urllib.parse
+
+from harness import (Tracker, http_request, make_torrent, bdecode, bencode, loopback,
+                     multipart_form, raw_connect, read_raw_response, peers_of, wait_until)
+
+
+def info_hash_hex(torrent_bytes):
+    return hashlib.sha1(bencode(bdecode(torrent_bytes)[b"info"])).hexdigest().upper()
+
+
+def fresh(name, size=30000):
+    data, h = make_torrent(name, os.urandom(size))
+    return data, h
+
+
+def torrent_files(data_dir):
+    d = os.path.join(data_dir, "torrents")
+    return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+
+class TorrentsApiTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.t = Tracker(max_torrent_bytes=20000).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.t.cleanup()
+
+    def assert_registered(self, r, data, name):
+        self.assertIn(r.status, (200, 201), r.body)
+        self.assertTrue(r.headers.get("Content-Type", "").startswith("application/json"))
+        j = r.json()
+        self.assertEqual(j["info_hash"], info_hash_hex(data))
+        self.assertEqual(j["name"], name)
+        self.assertEqual(j["length"], bdecode(data)[b"info"][b"length"])
+        return j
+
+    def assert_json_error(self, r, status):
+        self.assertEqual(r.status, status, r.body)
+        j = r.json()
+        self.assertIsInstance(j.get("error"), str, j)
+        self.assertTrue(j["error"])
+        return j["error"]
+
+    def announce(self, h, rack, host):
+        r = self.t.announce(h, source=loopback(rack, host))
+        self.assertEqual(r.status, 200)
+        return r.bdecoded()
+
+    # --- registering ----------------------------------------------------------
+
+    def test_register_raw_body(self):
+        data, h = fresh("raw-one")
+        r = self.t.register("raw-one.torrent", data)
+        self.assert_registered(r, data, "raw-one")
+        self.assertIn("raw-one.torrent", torrent_files(self.t.data_dir))
+        reply = self.announce(h, 60, 1)
+        self.assertEqual(reply[b"interval"], 45)
+        self.assertNotIn(b"warning message", reply)
+
+    def test_register_multipart_like_curl(self):
+        data, h = fresh("form-one")
+        body, ctype = multipart_form("file", "form-one.torrent", data)
+        r = http_request(self.t.port, "POST", "/torrents/form-one.torrent", body=body,
+                         headers={"Content-Type": ctype})
+        self.assert_registered(r, data, "form-one")
+        got = self.t.get("/torrents/form-one.torrent")
+        self.assertEqual(got.body, data)
+
+    def test_register_multipart_with_expect_100_continue(self):
+        # What curl does for uploads over 1 KB: headers first, then wait for
+        # "100 Continue" before sending the body.
+        data, h = fresh("expect-one")
+        body, ctype = multipart_form("file", "expect-one.torrent", data)
+        s = raw_connect(self.t.port)
+        try:
+            s.sendall(("POST /torrents/expect-one.torrent HTTP/1.1\r\nHost: t\r\n"
+                       "Content-Type: %s\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n"
+                       % (ctype, len(body))).encode())
+            interim, rest = read_raw_response(s)
+            self.assertEqual(interim.status, 100)
+            self.assertEqual(rest, b"")
+            s.sendall(body)
+            final, _ = read_raw_response(s)
+            self.assertIn(final.status, (200, 201), final.body)
+            import json
+            j = json.loads(final.body)
+            self.assertEqual(j["info_hash"], info_hash_hex(data))
+            self.assertEqual(j["name"], "expect-one")
+        finally:
+            s.close()
+        self.assertEqual(self.t.get("/torrents/expect-one.torrent").body, data)
+
+    def test_register_multipart_via_http_client_expect(self):
+        # http.client sends the body at once; the tracker must still answer
+        # the Expect (100 first) and then the real reply.
+        data, _ = fresh("expect-two")
+        body, ctype = multipart_form("file", "expect-two.torrent", data)
+        conn = http.client.HTTPConnection("127.0.0.1", self.t.port, timeout=10)
+        try:
+            conn.request("POST", "/torrents/expect-two.torrent", body=body,
+                         headers={"Content-Type": ctype, "Expect": "100-continue"})
+            r = conn.getresponse()
+            self.assertIn(r.status, (200, 201))
+            import json
+            self.assertEqual(json.loads(r.read())["info_hash"], info_hash_hex(data))
+        finally:
+            conn.close()
+
+    def test_register_multipart_to_collection_uses_filename(self):
+        data, _ = fresh("by-filename")
+        body, ctype = multipart_form("file", "by-filename.torrent", data)
+        r = http_request(self.t.port, "POST", "/torrents/", body=body,
+                         headers={"Content-Type": ctype})
+        self.assert_registered(r, data, "by-filename")
+        self.assertEqual(self.t.get("/torrents/by-filename.torrent").body, data)
+
+    def test_put_registers_too(self):
+        data, _ = fresh("put-one")
+        r = http_request(self.t.port, "PUT", "/torrents/put-one.torrent", body=data)
+        self.assert_registered(r, data, "put-one")
+
+    # --- listing and downloading -----------------------------------------------
+
+    def test_list_and_download(self):
+        data, _ = fresh("listed")
+        self.assert_registered(self.t.register("listed.torrent", data), data, "listed")
+        r = self.t.get("/torrents/")
+        self.assertEqual(r.status, 200)
+        entries = r.json()
+        self.assertIsInstance(entries, list)
+        mine = [e for e in entries if e.get("file") == "listed.torrent"]
+        self.assertEqual(len(mine), 1, entries)
+        self.assertEqual(mine[0]["info_hash"], info_hash_hex(data))
+        self.assertEqual(mine[0]["name"], "listed")
+        got = self.t.get("/torrents/listed.torrent")
+        self.assertEqual(got.status, 200)
+        self.assertEqual(got.body, data)
+        self.assert_json_error(self.t.get("/torrents/never-registered.torrent"), 404)
+
+    # --- refusals -------------------------------------------------------------
+
+    def test_duplicate_name_is_409(self):
+        data, _ = fresh("dup")
+        self.assert_registered(self.t.register("dup.torrent", data), data, "dup")
+        other, _ = fresh("dup")
+        self.assert_json_error(self.t.register("dup.torrent", other), 409)
+        # The first registration is untouched.
+        self.assertEqual(self.t.get("/torrents/dup.torrent").body, data)
+
+    def test_same_info_hash_under_another_name_is_409(self):
+        data, _ = fresh("twin")
+        self.assert_registered(self.t.register("twin.torrent", data), data, "twin")
+        self.assert_json_error(self.t.register("twin-again.torrent", data), 409)
+        self.assertNotIn("twin-again.torrent", torrent_files(self.t.data_dir))
+        self.assert_json_error(self.t.get("/torrents/twin-again.torrent"), 404)
+
+    def assert_nothing_left(self, before):
+        after = torrent_files(self.t.data_dir)
+        self.assertEqual(after, before, "files left behind in data_dir/torrents")
+
+    def test_corrupt_file_is_400_and_leaves_nothing(self):
+        before = torrent_files(self.t.data_dir)
+        for bad in (b"this is not a torrent", b"d8:announce3:abce", b"",
+                    fresh("cut")[0][:-40]):
+            self.assert_json_error(self.t.register("corrupt.torrent", bad), 400)
+            self.assert_nothing_left(before)
+        body, ctype = multipart_form("file", "corrupt.torrent", b"garbage")
+        r = http_request(self.t.port, "POST", "/torrents/corrupt.torrent", body=body,
+                         headers={"Content-Type": ctype})
+        self.assert_json_error(r, 400)
+        self.assert_nothing_left(before)
+        self.assert_json_error(self.t.get("/torrents/corrupt.torrent"), 404)
+
+    def test_broken_multipart_is_400(self):
+        before = torrent_files(self.t.data_dir)
+        data, _ = fresh("broken-form")
+        body, ctype = multipart_form("file", "broken-form.torrent", data)
+        r = http_request(self.t.port, "POST", "/torrents/broken-form.torrent",
+                         body=body[:-30], headers={"Content-Type": ctype})
+        self.assert_json_error(r, 400)
+        self.assert_nothing_left(before)
+
+    def test_wrong_extension_is_400(self):
+        before = torrent_files(self.t.data_dir)
+        data, _ = fresh("ext")
+        for name in ("ext.txt", "ext", ".torrent", "ext.torrent.bak"):
+            r = self.t.register(name, data)
+            self.assertEqual(r.status, 400, "%s: %r" % (name, r.body))
+            self.assertIn("error", r.json())
+        self.assert_nothing_left(before)
+
+    def test_upload_over_max_torrent_bytes_is_413(self):
+        before = torrent_files(self.t.data_dir)
+        # 2000 pieces: a valid torrent of about 40 KB, over the 20000 limit.
+        data, _ = make_torrent("big", os.urandom(2000 * 16), piece_length=16)
+        self.assertGreater(len(data), 20000)
+        r = self.t.register("big.torrent", data)
+        self.assertEqual(r.status, 413, r.body)
+        body, ctype = multipart_form("file", "big.torrent", data)
+        r = http_request(self.t.port, "POST", "/torrents/big.torrent", body=body,
+                         headers={"Content-Type": ctype})
+        self.assertEqual(r.status, 413, r.body)
+        # Far over the limit: refused while reading, the tracker stays up.
+        try:
+            r = self.t.register("huge.torrent", os.urandom(200000))
+            self.assertEqual(r.status, 413, r.body)
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # refused before the whole body was sent: acceptable
+        self.assert_nothing_left(before)
+        self.assertEqual(self.t.get("/torrents/").status, 200)
+
+    # --- removing -------------------------------------------------------------
+
+    def test_delete_makes_transfer_passive(self):
+        data, h = fresh("gone")
+        self.assert_registered(self.t.register("gone.torrent", data), data, "gone")
+        self.announce(h, 61, 1)
+        self.assertEqual(peers_of(self.announce(h, 61, 2)), {("127.0.61.1", 6881)})
+        r = http_request(self.t.port, "DELETE", "/torrents/gone.torrent")
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.json()["info_hash"], h.hex().upper())
+        reply = self.announce(h, 61, 2)
+        self.assertEqual(reply[b"interval"], 300)
+        self.assertEqual(peers_of(reply), set())
+        self.assertEqual(reply[b"warning message"].decode(),
+                         "No active transfer for that info_hash: " + h.hex().upper())
+        self.assertNotIn("gone.torrent", torrent_files(self.t.data_dir))
+        self.assert_json_error(self.t.get("/torrents/gone.torrent"), 404)
+        names = [e["file"] for e in self.t.get("/torrents/").json()]
+        self.assertNotIn("gone.torrent", names)
+        # The name is free again.
+        self.assert_registered(self.t.register("gone.torrent", data), data, "gone")
+        self.assertNotIn(b"warning message", self.announce(h, 61, 2))
+
+    def test_delete_unknown_is_404(self):
+        r = http_request(self.t.port, "DELETE", "/torrents/nobody.torrent")
+        self.assert_json_error(r, 404)
+
+
+class PersistenceTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="p2ptracker-persist-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def assert_active(self, t, h, rack):
+        reply = t.announce(h, source=loopback(rack, 1)).bdecoded()
+        self.assertEqual(reply[b"interval"], 45, reply)
+        self.assertNotIn(b"warning message", reply)
+
+    def assert_listed(self, t, expected):
+        entries = t.get("/torrents/").json()
+        self.assertEqual(sorted(e["file"] for e in entries), sorted(expected))
+
+    def test_survives_clean_stop_and_sigkill(self):
+        a, ha = fresh("alpha")
+        b, hb = fresh("beta")
+        c, hc = fresh("gamma")
+        d, hd = fresh("delta")
+        t = Tracker(data_dir=self.dir).start()
+        try:
+            for name, data in (("alpha", a), ("beta", b), ("delta", d)):
+                self.assertIn(t.register(name + ".torrent", data).status, (200, 201))
+            self.assertEqual(http_request(t.port, "DELETE", "/torrents/delta.torrent").status, 200)
+            self.assertEqual(t.stop(signal.SIGTERM), 0, t.output())
+        finally:
+            t.cleanup()
+
+        t = Tracker(data_dir=self.dir).start()
+        try:
+            self.assert_listed(t, ["alpha.torrent", "beta.torrent"])
+            self.assert_active(t, ha, 62)
+            self.assert_active(t, hb, 63)
+            reply = t.announce(hd, source=loopback(64, 1)).bdecoded()
+            self.assertIn(b"warning message", reply)  # deleted stays deleted
+            self.assertEqual(t.get("/torrents/alpha.torrent").body, a)
+            # Registered, then killed without any chance to clean up.
+            self.assertIn(t.register("gamma.torrent", c).status, (200, 201))
+            t.stop(signal.SIGKILL)
+        finally:
+            t.cleanup()
+
+        t = Tracker(data_dir=self.dir).start()
+        try:
+            self.assert_listed(t, ["alpha.torrent", "beta.torrent", "gamma.torrent"])
+            for h, rack in ((ha, 65), (hb, 66), (hc, 67)):
+                self.assert_active(t, h, rack)
+            self.assertEqual(t.get("/torrents/gamma.torrent").body, c)
+            self.assertEqual(t.get("/torrents/beta.torrent").body, b)
+            j = {e["file"]: e for e in t.get("/torrents/").json()}
+            self.assertEqual(j["gamma.torrent"]["info_hash"], hc.hex().upper())
+        finally:
+            t.cleanup()
+        leftovers = [f for f in torrent_files(self.dir) if not f.endswith(".torrent")]
+        self.assertEqual(leftovers, [], "temporary files left in data_dir/torrents")
+
+    def test_dropped_in_torrent_is_registered_at_start(self):
+        data, h = fresh("dropped")
+        os.makedirs(os.path.join(self.dir, "torrents"))
+        with open(os.path.join(self.dir, "torrents", "dropped.torrent"), "wb") as f:
+            f.write(data)
+        t = Tracker(data_dir=self.dir).start()
+        try:
+            self.assert_listed(t, ["dropped.torrent"])
+            self.assert_active(t, h, 68)
+            self.assertEqual(t.get("/torrents/dropped.torrent").body, data)
+        finally:
+            t.cleanup()
+
+    def test_corrupt_dropped_in_file_does_not_stop_start(self):
+        good, h = fresh("good")
+        os.makedirs(os.path.join(self.dir, "torrents"))
+        with open(os.path.join(self.dir, "torrents", "good.torrent"), "wb") as f:
+            f.write(good)
+        with open(os.path.join(self.dir, "torrents", "bad.torrent"), "wb") as f:
+            f.write(b"not bencode at all")
+        t = Tracker(data_dir=self.dir).start()
+        try:
+            self.assert_listed(t, ["good.torrent"])
+            self.assert_active(t, h, 69)
+            wait_until(lambda: "bad.torrent" in t.output(), timeout=5,
+                       what="a log line naming the skipped bad.torrent")
+        finally:
+            t.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()

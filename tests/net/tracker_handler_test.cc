@@ -1,0 +1,180 @@
+// TrackerHandler without sockets: trust rules, announce and scrape replies.
+#include "net/tracker_handler.h"
+
+#include <gtest/gtest.h>
+
+#include "core/clock.h"
+#include "storage/store.h"
+#include "swarm/swarm_test_util.h"
+#include "wire/bencode.h"
+
+namespace p2p::net {
+namespace {
+
+using swarm::testing::Slash24;
+
+std::string pct(std::string_view raw) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : raw) {
+    out += '%';
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+class TrackerHandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { make({}); }
+
+  void make(TrackerOptions o) {
+    tracker_.reset();
+    auto s = storage::make_store({}, [](core::RackId) { return std::string("r"); }, clock_);
+    ASSERT_TRUE(s) << s.error().message;
+    store_ = std::move(*s);
+    swarms_ = std::make_unique<swarm::SwarmTable>(swarm::SwarmOptions{}, racks_, clock_);
+    swarms_->activate(hash_, 1000);
+    tracker_ = std::make_unique<TrackerHandler>(o, *swarms_, *store_);
+  }
+
+  // Sends a GET and returns the decoded bencoded reply.
+  wire::BValue get(const std::string& target, const std::string& from = "127.0.1.1",
+                   std::map<std::string, std::string> headers = {}) {
+    HttpRequest r;
+    r.method = Method::kGet;
+    r.target = target;
+    auto q = r.target.find('?');
+    r.path = r.target.substr(0, q);
+    r.query = q == std::string_view::npos ? "" : r.target.substr(q + 1);
+    r.remote = {*core::Address::parse(from), 40000};
+    r.header = [&headers](std::string_view name) -> std::string_view {
+      auto it = headers.find(std::string(name));
+      return it == headers.end() ? std::string_view{} : std::string_view(it->second);
+    };
+    response_.reset();
+    tracker_->handle(r, response_, context_);
+    auto v = wire::bdecode(response_.body);
+    EXPECT_TRUE(v) << response_.body;
+    return v ? *v : wire::BValue{};
+  }
+
+  std::string announce_target(std::string_view hash_raw, int port = 6881,
+                              const std::string& extra = "") {
+    return "/announce?info_hash=" + pct(hash_raw) + "&peer_id=" + pct("-PT0001-abcdefghijkl") +
+           "&port=" + std::to_string(port) + "&uploaded=0&downloaded=0&left=1000" + extra;
+  }
+
+  core::ManualClock clock_;
+  Slash24 racks_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<swarm::SwarmTable> swarms_;
+  std::unique_ptr<TrackerHandler> tracker_;
+  core::InfoHash hash_ = *core::InfoHash::from_hex("0123456789ABCDEF0123456789ABCDEF01234567");
+  HttpResponse response_;
+  WorkerContext context_{7};
+};
+
+TEST_F(TrackerHandlerTest, ActiveAnnounceGetsActiveIntervalAndPeers) {
+  get(announce_target(hash_.view()), "127.0.1.1");
+  auto v = get(announce_target(hash_.view()), "127.0.1.2");
+  ASSERT_TRUE(v.is_dict());
+  EXPECT_EQ(v.find("interval")->as_int(), 45);
+  EXPECT_EQ(v.find("min interval")->as_int(), 15);
+  EXPECT_EQ(v.find("incomplete")->as_int(), 2);
+  EXPECT_EQ(v.find("complete")->as_int(), 0);
+  const std::string& peers = v.find("peers")->as_string();
+  ASSERT_EQ(peers.size(), 6u);
+  EXPECT_EQ(peers.substr(0, 4), std::string("\x7f\x00\x01\x01", 4));
+  EXPECT_EQ(v.find("external ip")->as_string(), std::string("\x7f\x00\x01\x02", 4));
+  EXPECT_EQ(v.find("warning message"), nullptr);
+}
+
+TEST_F(TrackerHandlerTest, UnknownTransferIsPassiveWithWarning) {
+  auto other = *core::InfoHash::from_hex("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF");
+  auto v = get(announce_target(other.view()));
+  EXPECT_EQ(v.find("interval")->as_int(), 300);
+  EXPECT_EQ(v.find("peers")->as_string(), "");
+  EXPECT_EQ(v.find("warning message")->as_string(),
+            "No active transfer for that info_hash: FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF");
+}
+
+TEST_F(TrackerHandlerTest, MalformedAnnounceGetsFailureReason) {
+  auto v = get("/announce?peer_id=x&port=1");
+  ASSERT_NE(v.find("failure reason"), nullptr);
+  EXPECT_NE(v.find("failure reason")->as_string().find("info_hash"), std::string::npos);
+  EXPECT_EQ(tracker_->stats().announce_failures.load(), 1u);
+}
+
+TEST_F(TrackerHandlerTest, IpParameterOnlyFromTrustedNetworks) {
+  const auto ip = "&ip=10.9.8.7";
+  get(announce_target(hash_.view(), 6881, ip), "127.0.1.1");  // untrusted: ignored
+  auto v = get(announce_target(hash_.view(), 6882), "127.0.1.2");
+  EXPECT_EQ(v.find("peers")->as_string().substr(0, 4), std::string("\x7f\x00\x01\x01", 4));
+
+  TrackerOptions o;
+  o.trusted_networks = {*core::Cidr::parse("127.0.5.0/24")};
+  make(o);
+  get(announce_target(hash_.view(), 6881, ip), "127.0.5.1");  // trusted: 10.9.8.7
+  HttpRequest r;
+  r.remote = {*core::Address::parse("127.0.5.1"), 1};
+  r.header = [](std::string_view) { return std::string_view{}; };
+  EXPECT_EQ(tracker_->peer_address(r, core::Address::parse("10.9.8.7")).to_string(), "10.9.8.7");
+  r.remote = {*core::Address::parse("127.0.6.1"), 1};
+  EXPECT_EQ(tracker_->peer_address(r, core::Address::parse("10.9.8.7")).to_string(), "127.0.6.1");
+}
+
+TEST_F(TrackerHandlerTest, ProxyHeadersOnlyFromTrustedProxiesWithProxypass) {
+  std::map<std::string, std::string> h = {{"X-Forwarded-For", "10.0.0.1, 10.0.0.2"}};
+  HttpRequest r;
+  r.remote = {*core::Address::parse("127.0.0.1"), 1};
+  r.header = [&h](std::string_view n) -> std::string_view {
+    auto it = h.find(std::string(n));
+    return it == h.end() ? std::string_view{} : std::string_view(it->second);
+  };
+  // proxypass off: headers ignored.
+  EXPECT_EQ(tracker_->peer_address(r, std::nullopt).to_string(), "127.0.0.1");
+
+  TrackerOptions o;
+  o.proxypass = true;
+  o.trusted_proxies = {*core::Cidr::parse("127.0.0.1/32"), *core::Cidr::parse("10.0.0.2/32")};
+  make(o);
+  // Rightmost address that is not one of our proxies.
+  EXPECT_EQ(tracker_->peer_address(r, std::nullopt).to_string(), "10.0.0.1");
+  h["X-Real-IP"] = "192.0.2.7";
+  EXPECT_EQ(tracker_->peer_address(r, std::nullopt).to_string(), "192.0.2.7");
+  // From an untrusted TCP peer, the same headers mean nothing.
+  r.remote = {*core::Address::parse("127.0.0.9"), 1};
+  EXPECT_EQ(tracker_->peer_address(r, std::nullopt).to_string(), "127.0.0.9");
+}
+
+TEST_F(TrackerHandlerTest, ScrapeAndFullScrape) {
+  get(announce_target(hash_.view()), "127.0.1.1");
+  auto v = get("/scrape?info_hash=" + pct(hash_.view()));
+  const auto* files = v.find("files");
+  ASSERT_NE(files, nullptr);
+  const auto* entry = files->find(std::string(hash_.view()));
+  ASSERT_NE(entry, nullptr);
+  EXPECT_EQ(entry->find("incomplete")->as_int(), 1);
+  auto all = get("/scrape");
+  EXPECT_EQ(all.find("files")->as_dict().size(), 1u);
+
+  TrackerOptions o;
+  o.full_scrape = false;
+  make(o);
+  EXPECT_NE(get("/scrape").find("failure reason"), nullptr);
+}
+
+TEST_F(TrackerHandlerTest, NonGetIsRefused) {
+  HttpRequest r;
+  r.method = Method::kPost;
+  r.target = r.path = "/announce";
+  r.header = [](std::string_view) { return std::string_view{}; };
+  response_.reset();
+  tracker_->handle(r, response_, context_);
+  EXPECT_EQ(response_.status, 405);
+  EXPECT_NE(response_.body.find("failure reason"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace p2p::net
