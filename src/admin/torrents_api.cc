@@ -25,13 +25,8 @@ nlohmann::json torrent_json(const RegisteredTorrent& t) {
   return j;
 }
 
-TorrentsApi::TorrentsApi(Registry& registry, swarm::SwarmTable& swarms, storage::Store& store,
-                         const core::Clock& clock, std::size_t max_torrent_bytes)
-    : registry_(registry),
-      swarms_(swarms),
-      store_(store),
-      clock_(clock),
-      max_torrent_bytes_(max_torrent_bytes) {}
+TorrentsApi::TorrentsApi(Transfers& transfers, std::size_t max_torrent_bytes)
+    : transfers_(transfers), max_torrent_bytes_(max_torrent_bytes) {}
 
 std::size_t TorrentsApi::body_limit(const net::HttpRequest& request) const {
   if (request.method == net::Method::kPost || request.method == net::Method::kPut) {
@@ -39,17 +34,6 @@ std::size_t TorrentsApi::body_limit(const net::HttpRequest& request) const {
     return max_torrent_bytes_ + 64 * 1024;
   }
   return 0;
-}
-
-void TorrentsApi::activate(const RegisteredTorrent& t, swarm::SwarmTable& swarms,
-                           storage::Store& store) {
-  // A hybrid torrent is announced under both hashes; both are live.
-  std::optional<core::InfoHash> hashes[] = {t.meta.v1, t.meta.v2_truncated};
-  for (const auto& h : hashes) {
-    if (!h) continue;
-    swarms.activate(*h, t.meta.length);
-    store.transfer_registered({*h, t.meta.name, t.meta.length, t.registered});
-  }
 }
 
 void TorrentsApi::handle(const net::HttpRequest& request, net::HttpResponse& response,
@@ -84,7 +68,7 @@ void TorrentsApi::handle(const net::HttpRequest& request, net::HttpResponse& res
 
 void TorrentsApi::list(net::HttpResponse& response) const {
   nlohmann::json arr = nlohmann::json::array();
-  for (const auto& t : registry_.list()) arr.push_back(torrent_json(t));
+  for (const auto& t : transfers_.registry().list()) arr.push_back(torrent_json(t));
   reply_json(response, 200, arr);
 }
 
@@ -107,27 +91,20 @@ void TorrentsApi::add(const net::HttpRequest& request, std::string file,
                        fmt::format("torrent file is {} bytes; max_torrent_bytes is {}",
                                    bytes.size(), max_torrent_bytes_));
   }
-  auto t = registry_.add(file, bytes);
+  auto t = transfers_.add(file, bytes);
   if (!t) return reply_error(response, t.error());
-  activate(*t, swarms_, store_);
   reply_json(response, 201, torrent_json(*t));
 }
 
 void TorrentsApi::remove(const std::string& file, net::HttpResponse& response) {
-  auto t = registry_.remove(file);
-  if (!t) return reply_error(response, t.error());
-  const core::TimePoint now = clock_.now();
-  std::optional<core::InfoHash> hashes[] = {t->meta.v1, t->meta.v2_truncated};
-  for (const auto& h : hashes) {
-    if (!h) continue;
-    swarms_.deactivate(*h);
-    store_.transfer_deregistered(*h, now);
-  }
+  auto t = transfers_.registry().find(file);
+  auto r = transfers_.deactivate(file);
+  if (!r) return reply_error(response, r.error());
   reply_json(response, 200, torrent_json(*t));
 }
 
 void TorrentsApi::download(const std::string& file, net::HttpResponse& response) {
-  auto bytes = registry_.read(file);
+  auto bytes = transfers_.registry().read(file);
   if (!bytes) return reply_error(response, bytes.error());
   response.status = 200;
   response.content_type = "application/x-bittorrent";

@@ -150,8 +150,10 @@ const std::vector<Key>& keys() {
 
       // --- Storage ---
       text_key("store", kStorage, &Config::store,
-               "Where swarm state lives: \"memory\" (in the process, lost on restart) or "
-               "\"redis\" (at redishost:redisport, survives restarts, can be shared).",
+               "Where the tracker writes down what it sees, in the original's data model: "
+               "\"memory\" (in the process) or \"redis\" (at redishost:redisport, for tools "
+               "that read the original's keys). Swarms themselves always live in memory and are "
+               "rebuilt from announces; registered torrents live in data_dir.",
                {"memory", "redis"}),
       text_key("redis_prefix", kStorage, &Config::redis_prefix,
                "Prepended to every Redis key, so several trackers can share one Redis database. "
@@ -168,8 +170,9 @@ const std::vector<Key>& keys() {
               "active_interval, otherwise peers expire between two announces; the default "
               "allows about two missed announces."),
       bool_key("open", kAnnounces, &Config::open,
-               "Track every info_hash announced. Off: only transfers registered through the admin "
-               "API are tracked, announces for others fail."),
+               "Track every info_hash announced, like a public tracker. Off: only transfers "
+               "registered through the admin API get peers; announces for others get "
+               "passive_interval, no peers and a warning."),
       bool_key("full_scrape", kAnnounces, &Config::full_scrape,
                "A /scrape without info_hash lists every active transfer. Turn off if the list of "
                "transfers should not be public."),
@@ -196,6 +199,14 @@ const std::vector<Key>& keys() {
       int_key("subnet_prefix_v6", kTopology, &Config::subnet_prefix_v6, 1, 64,
               "With topology = \"subnet\": the IPv6 prefix length of a rack (64: one /64, the "
               "usual IPv6 subnet, per rack)."),
+
+      // --- Deploy visibility ---
+      int_key("history_days", kAnnounces, &Config::history_days, 1, 36500,
+              "Days a finished deploy (a deactivated transfer) stays in /history/ before it is "
+              "pruned."),
+      int_key("stall_intervals", kAnnounces, &Config::stall_intervals, 1, 1000,
+              "A downloading peer whose bytes left did not go down for this many "
+              "active_intervals is reported as stuck by the stats API and the dashboard."),
 
       // --- Limits ---
       int_key("workers", kLimits, &Config::workers, 0, 256,

@@ -55,6 +55,9 @@ struct Config {
   int keepalive_timeout = 60;  // seconds an idle keep-alive connection stays
   int max_connections = 20000;  // open HTTP connections, all workers together
   std::string log_level = "info";  // trace, debug, info, warn, error
+  int history_days = 30;  // finished deploys stay in /history/ this long
+  int stall_intervals = 3;  // a downloading peer without progress this many
+                            // active_intervals is "stuck" in the stats API
 
   friend bool operator==(const Config&, const Config&) = default;
 };

@@ -7,8 +7,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <thread>
 
+#include "admin/history.h"
 #include "admin/registry.h"
 #include "admin/torrents_api.h"
+#include "admin/transfers.h"
+#include "admin/transfers_api.h"
 #include "core/clock.h"
 #include "net/http_server.h"
 #include "net/tracker_handler.h"
@@ -50,8 +53,11 @@ struct Server::Parts {
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<swarm::SwarmTable> swarms;
   std::unique_ptr<admin::Registry> registry;
+  std::unique_ptr<admin::History> history;
+  std::unique_ptr<admin::Transfers> transfers;
   std::unique_ptr<net::TrackerHandler> tracker;
   std::unique_ptr<admin::TorrentsApi> torrents;
+  std::unique_ptr<admin::TransfersApi> transfers_api;
   net::Router router;
   std::unique_ptr<net::HttpServer> http;
   asio::io_context control{1};
@@ -104,9 +110,16 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
   if (!registry) return registry.error();
   p->registry = std::move(*registry);
   for (const auto& w : p->registry->load_warnings()) spdlog::warn("registry: {}", w);
-  for (const auto& t : p->registry->list()) {
-    admin::TorrentsApi::activate(t, *p->swarms, *p->store);
-  }
+  auto history = admin::History::open(c.data_dir, p->clock,
+                                      core::Seconds(std::int64_t{c.history_days} * 86400));
+  if (!history) return history.error();
+  p->history = std::move(*history);
+  admin::StatsOptions stats;
+  stats.stall_after = core::Seconds(std::int64_t{c.stall_intervals} * c.active_interval);
+  p->transfers = std::make_unique<admin::Transfers>(
+      *p->registry, *p->history, *p->swarms, *p->store, p->clock,
+      [loc](core::RackId r) { return loc->rack_name(r); }, stats);
+  p->transfers->activate_registered();
 
   net::TrackerOptions to;
   to.active_interval = static_cast<std::uint32_t>(c.active_interval);
@@ -119,8 +132,8 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
   to.trusted_networks = c.trusted_networks;
   p->tracker = std::make_unique<net::TrackerHandler>(to, *p->swarms, *p->store);
   p->torrents = std::make_unique<admin::TorrentsApi>(
-      *p->registry, *p->swarms, *p->store, p->clock,
-      static_cast<std::size_t>(c.max_torrent_bytes));
+      *p->transfers, static_cast<std::size_t>(c.max_torrent_bytes));
+  p->transfers_api = std::make_unique<admin::TransfersApi>(*p->transfers);
 
   p->router.add_exact("/announce", p->tracker.get());
   p->router.add_exact("/announce/", p->tracker.get());
@@ -128,6 +141,10 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
   p->router.add_exact("/scrape/", p->tracker.get());
   p->router.add_exact("/torrents", p->torrents.get());
   p->router.add_prefix("/torrents/", p->torrents.get());
+  p->router.add_exact("/transfers", p->transfers_api.get());
+  p->router.add_prefix("/transfers/", p->transfers_api.get());
+  p->router.add_exact("/history", p->transfers_api.get());
+  p->router.add_exact("/history/", p->transfers_api.get());
 
   net::HttpServerOptions ho;
   ho.host = c.host;

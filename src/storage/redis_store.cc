@@ -6,7 +6,9 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
+#include <string_view>
 #include <utility>
 
 namespace p2p::storage {
@@ -31,7 +33,7 @@ constexpr milliseconds kBackoffMax{1000};
 constexpr milliseconds kShutdownDrain{2000};
 // Keys per SCAN round trip while archiving: a transfer has about 15 keys per
 // peer; Redis answers a COUNT of 1000 in well under a millisecond.
-constexpr const char* kScanCount = "1000";
+constexpr std::string_view kScanCount = "1000";
 
 timeval to_timeval(milliseconds d) {
   timeval tv;
@@ -256,8 +258,9 @@ bool RedisStore::archive(const core::InfoHash& info_hash, core::TimePoint at) {
   std::set<std::string> keys;
   std::string cursor = "0";
   do {
-    const char* argv[] = {"SCAN", cursor.c_str(), "MATCH", match.c_str(), "COUNT", kScanCount};
-    const std::size_t len[] = {4, cursor.size(), 5, match.size(), 5, 4};
+    const char* argv[] = {"SCAN",        cursor.c_str(), "MATCH",
+                          match.c_str(), "COUNT",        kScanCount.data()};
+    const std::size_t len[] = {4, cursor.size(), 5, match.size(), 5, kScanCount.size()};
     const Reply reply(
         static_cast<redisReply*>(redisCommandArgv(writer_context_.get(), 6, argv, len)));
     if (!reply) {

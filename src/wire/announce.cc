@@ -108,9 +108,8 @@ core::Status decode_u64(std::string_view name, const std::optional<std::string_v
   auto text = decode_small(*encoded, buf);
   auto v = text ? parse_u64(*text) : std::nullopt;
   if (!v) {
-    return core::invalid_argument(
-        fmt::format("{} must be a non-negative integer (at most {})", name,
-                    std::numeric_limits<std::uint64_t>::max()));
+    return core::invalid_argument(fmt::format("{} must be a non-negative integer (at most {})",
+                                              name, std::numeric_limits<std::uint64_t>::max()));
   }
   out = *v;
   return {};

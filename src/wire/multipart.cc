@@ -141,8 +141,8 @@ core::Result<Part> parse_part(std::string_view part, int index) {
 core::Result<FormFile> parse_form_file(std::string_view content_type, std::string_view body) {
   std::string_view media = trim(content_type.substr(0, content_type.find(';')));
   if (!iequals(media, "multipart/form-data")) {
-    return core::invalid_argument(fmt::format(
-        "Content-Type must be multipart/form-data, got '{}'", media.substr(0, 64)));
+    return core::invalid_argument(
+        fmt::format("Content-Type must be multipart/form-data, got '{}'", media.substr(0, 64)));
   }
   auto boundary = find_param(content_type, "boundary");
   if (!boundary || boundary->empty()) {

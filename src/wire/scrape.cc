@@ -41,10 +41,9 @@ core::Status parse_scrape(std::string_view query, std::vector<core::InfoHash>& o
 }
 
 void encode_scrape(std::span<const ScrapeEntry> entries, std::string& out) {
-  assert(std::is_sorted(entries.begin(), entries.end(),
-                        [](const ScrapeEntry& a, const ScrapeEntry& b) {
-                          return a.info_hash < b.info_hash;
-                        }));
+  assert(std::is_sorted(
+      entries.begin(), entries.end(),
+      [](const ScrapeEntry& a, const ScrapeEntry& b) { return a.info_hash < b.info_hash; }));
   BencodeWriter w(out);
   w.begin_dict();
   w.string("files");

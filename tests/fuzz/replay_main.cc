@@ -65,6 +65,7 @@ void run(const Input& in) {
 
 // Fragments that matter to the wire parsers: bencode structure, query syntax,
 // percent escapes, multipart delimiters, numbers at the edges.
+// clang-format off
 const std::string_view kTokens[] = {
     "i",  "e",  "l",  "d",         "0:",         "i-0e",       "i0e",       "-",
     "%",  "%0", "%zz", "%00",      "%FF",        "&",          "=",         "+",
@@ -73,6 +74,7 @@ const std::string_view kTokens[] = {
     "\"",            ";",          "boundary=",  "filename=",  "name=",     "Content-Disposition: ",
     "18446744073709551616",        "65536",      "4294967296", "99999999999999999999:",
 };
+// clang-format on
 
 std::size_t pick(core::Rng& rng, std::size_t n) { return n == 0 ? 0 : rng.below(n); }
 

@@ -31,8 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto d = wire::bdecode(out);
   FUZZ_CHECK(d && d->find("files"));
   std::sort(hashes.begin(), hashes.end());
-  std::size_t unique = static_cast<std::size_t>(
-      std::unique(hashes.begin(), hashes.end()) - hashes.begin());
+  std::size_t unique =
+      static_cast<std::size_t>(std::unique(hashes.begin(), hashes.end()) - hashes.begin());
   FUZZ_CHECK(d->find("files")->as_dict().size() == unique);
   return 0;
 }

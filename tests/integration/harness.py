@@ -188,7 +188,8 @@ class Tracker:
                     self.port = int(m.group(2))
                     found.set()
 
-        threading.Thread(target=pump, daemon=True).start()
+        self._pump = threading.Thread(target=pump, daemon=True)
+        self._pump.start()
         deadline = time.time() + timeout
         while time.time() < deadline:
             if found.wait(0.05):
@@ -216,6 +217,12 @@ class Tracker:
 
     def cleanup(self):
         self.stop()
+        # The log pump reads to EOF once the process is gone; then the pipe can close.
+        pump = getattr(self, "_pump", None)
+        if pump is not None:
+            pump.join(5)
+            if not pump.is_alive() and self.proc.stdout:
+                self.proc.stdout.close()
         if self.own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 

@@ -4,11 +4,13 @@ Every peer announces from its own loopback address 127.0.R.H; under the
 default /24 rule R is its rack. Each test registers a fresh torrent, so the
 tests of one class share a tracker but never a swarm.
 """
+import http.client
 import socket
+import threading
 import unittest
 
-from harness import (Tracker, http_request, announce_query, loopback, register_new,
-                     peers_of, new_torrent)
+from harness import (Tracker, http_request, announce_query, bdecode, compact_peers, loopback,
+                     register_new, peers_of, new_torrent, wait_until)
 
 PORT = 6881
 
@@ -216,6 +218,80 @@ class AnnounceTest(unittest.TestCase):
         self.assertEqual(peers_of(self.announce(h, 35, 1)), {ep(35, 2), ep(35, 3)})
         self.assertEqual(peers_of(self.announce(h, 36, 1)), {ep(35, 2), ep(35, 3)})
 
+    def test_representative_that_completes_stays_representative(self):
+        h = register_new(self.t)
+        for host in (1, 2, 3):
+            self.announce(h, 37, host, left=100)
+        self.announce(h, 38, 1, left=100)
+        done = self.announce(h, 37, 1, left=0, event="completed")
+        # Now a seeder: it sees no seeders, and still the other rack.
+        self.assertEqual(peers_of(done), {ep(37, 2), ep(37, 3), ep(38, 1)})
+        self.assertEqual(done[b"complete"], 1)
+        # Its rack-mates and the other rack still get it as a representative.
+        self.assertEqual(peers_of(self.announce(h, 37, 3, left=100)), {ep(37, 1), ep(37, 2)})
+        self.assertEqual(peers_of(self.announce(h, 38, 1, left=100)), {ep(37, 1), ep(37, 2)})
+        # The slot did not move to the third peer.
+        self.assertEqual(peers_of(self.announce(h, 37, 3, left=100)), {ep(37, 1), ep(37, 2)})
+
+    def test_origin_seeder_reaches_downloading_representatives(self):
+        h = register_new(self.t)
+        self.announce(h, 47, 1, left=100)
+        self.announce(h, 47, 2, left=100)
+        self.announce(h, 47, 3, left=0)  # arrives complete (a build server), not a representative
+        self.announce(h, 48, 1, left=100)
+        self.announce(h, 48, 2, left=100)
+        self.announce(h, 48, 3, left=100)
+        # Rack 48's downloading representatives get the origin seeder of rack 47...
+        self.assertEqual(peers_of(self.announce(h, 48, 1, left=100)),
+                         {ep(48, 2), ep(48, 3), ep(47, 1), ep(47, 2), ep(47, 3)})
+        # ...its other peers do not.
+        self.assertEqual(peers_of(self.announce(h, 48, 3, left=100)), {ep(48, 1), ep(48, 2)})
+        # A peer of rack 48 that finished downloading inside its rack is no
+        # source for other racks (it is not a representative: serving other racks
+        # would load rack 48's uplink a third time).
+        self.announce(h, 48, 3, left=0, event="completed")
+        self.assertEqual(peers_of(self.announce(h, 47, 1, left=100)),
+                         {ep(47, 2), ep(47, 3), ep(48, 1), ep(48, 2)})
+        # A representative that has finished no longer gets seeders.
+        self.assertEqual(peers_of(self.announce(h, 48, 1, left=0, event="completed")),
+                         {ep(48, 2), ep(47, 1), ep(47, 2)})
+
+    def test_binary_info_hash_is_decoded_byte_by_byte(self):
+        raw = b"&=+%?# /\x00\xff\x7fAz09~._-\x80"
+        self.assertEqual(len(raw), 20)
+        # Unreserved bytes literal, the rest escaped in lower case.
+        unreserved = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        enc = "".join(chr(b) if b in unreserved else "%%%02x" % b for b in raw)
+        q = announce_query(b"x" * 20, port=PORT).replace(
+            "info_hash=" + "x" * 20, "info_hash=" + enc)
+        r = http_request(self.t.port, "GET", "/announce?" + q, source=loopback(49, 1))
+        reply = r.bdecoded()
+        self.assertNotIn(b"failure reason", reply, reply)
+        self.assertEqual(reply[b"warning message"].decode(),
+                         "No active transfer for that info_hash: " + raw.hex().upper())
+
+    def test_numwant_negative_or_junk_means_default(self):
+        h = register_new(self.t)
+        for host in range(1, 5):
+            self.announce(h, 39, host)
+        for numwant in ("-1", "lots"):
+            self.assertEqual(len(peers_of(self.announce(h, 39, 4, numwant=numwant))), 3,
+                             "numwant=%s" % numwant)
+
+    def test_empty_and_paused_events_are_accepted(self):
+        h = register_new(self.t)
+        self.announce(h, 56, 1, event="started")
+        self.announce(h, 56, 2, event="")
+        self.announce(h, 56, 3, event="paused")
+        self.assertEqual(peers_of(self.announce(h, 56, 4)), {ep(56, 1), ep(56, 2), ep(56, 3)})
+
+    def test_stop_from_unknown_peer_is_harmless(self):
+        h = register_new(self.t)
+        self.announce(h, 57, 1)
+        reply = self.announce(h, 57, 2, event="stopped")
+        self.assertEqual(reply[b"incomplete"], 1)
+        self.assertEqual(peers_of(self.announce(h, 57, 3)), {ep(57, 1)})
+
 
 class MaxpeersTest(unittest.TestCase):
     @classmethod
@@ -303,6 +379,146 @@ class PassiveIntervalTest(unittest.TestCase):
             self.assertEqual(reply[b"warning message"].decode(),
                              "No active transfer for that info_hash: " + h.hex().upper())
             self.assertEqual(peers_of(reply), set())
+
+
+class ExpiryTest(unittest.TestCase):
+    """peer_timeout=2: silent peers stop being handed out, then leave the swarm
+    and free their representative slots."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.t = Tracker(peer_timeout=2, active_interval=1, min_interval=1).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.t.cleanup()
+
+    def announce(self, h, rack, host, **params):
+        r = self.t.announce(h, source=loopback(rack, host), port=PORT, **params)
+        self.assertEqual(r.status, 200)
+        return r.bdecoded()
+
+    def test_silent_representatives_expire_and_free_their_slots(self):
+        h = register_new(self.t)
+        for rack, host in ((58, 1), (58, 2), (58, 3), (59, 1)):
+            self.announce(h, rack, host)
+        self.assertEqual(peers_of(self.announce(h, 58, 3)), {ep(58, 1), ep(58, 2)})
+        # 58.1 and 58.2 fall silent; 58.3 and 59.1 keep announcing.
+        views = []
+
+        def promoted():
+            self.announce(h, 59, 1)
+            view = peers_of(self.announce(h, 58, 3))
+            views.append(view)
+            return view == {ep(59, 1)}
+
+        wait_until(promoted, timeout=30, interval=0.25,
+                   what="58.3 promoted after the representatives expired")
+        # Once a silent peer was gone from a view it never came back.
+        gone = next(i for i, v in enumerate(views) if ep(58, 1) not in v)
+        self.assertTrue(all(ep(58, 1) not in v and ep(58, 2) not in v for v in views[gone:]),
+                        views)
+        reply = self.announce(h, 59, 1)
+        self.assertEqual(peers_of(reply), {ep(58, 3)})
+        self.assertEqual(reply[b"incomplete"], 2)
+        self.assertEqual(reply[b"interval"], 1)
+
+
+class ConcurrencyTest(unittest.TestCase):
+    """Many announces at once, spread over the workers: the policy's invariants
+    hold whatever the interleaving."""
+
+    def test_concurrent_announces_keep_two_representatives_per_rack(self):
+        with Tracker(workers=2) as t:
+            h = register_new(t)
+            racks, hosts = (100, 101, 102, 103), range(1, 9)
+            errors = []
+
+            def run(rack, host):
+                try:
+                    for event in ("started", None, None):
+                        r = t.announce(h, source=loopback(rack, host), port=PORT,
+                                       event=event)
+                        if r.status != 200 or b"failure reason" in r.bdecoded():
+                            errors.append((rack, host, r.status, r.body))
+                except Exception as e:  # reported below, not lost in a thread
+                    errors.append((rack, host, repr(e)))
+
+            threads = [threading.Thread(target=run, args=(r, x)) for r in racks for x in hosts]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join(60)
+            self.assertEqual(errors, [])
+            # An outsider's representative sees exactly max_repr_rack (2) of each rack.
+            reply = t.announce(h, source=loopback(104, 1), port=PORT).bdecoded()
+            got = peers_of(reply)
+            self.assertEqual(reply[b"incomplete"], 33)
+            for r in racks:
+                mine = {p for p in got if p[0].startswith("127.0.%d." % r)}
+                self.assertEqual(len(mine), 2, "rack %d: %s" % (r, sorted(mine)))
+            # Inside each rack, the non-representatives see only rack-mates and
+            # agree on who the two representatives are.
+            for r in racks:
+                reps = {p for p in got if p[0].startswith("127.0.%d." % r)}
+                for x in hosts:
+                    if ep(r, x) in reps:
+                        continue
+                    view = peers_of(t.announce(h, source=loopback(r, x), port=PORT).bdecoded())
+                    self.assertTrue(reps <= view, (r, x, view, reps))
+                    self.assertTrue(all(ip.startswith("127.0.%d." % r) for ip, _ in view), view)
+
+
+class DualStackTest(unittest.TestCase):
+    """host = "::": IPv6 peers get peers6; IPv4 clients still count as IPv4."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.t = Tracker(host="::").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.t.cleanup()
+
+    def announce6(self, h, port, **params):
+        conn = http.client.HTTPConnection("::1", self.t.port, timeout=10,
+                                          source_address=("::1", 0))
+        try:
+            conn.request("GET", "/announce?" + announce_query(h, port=port, **params))
+            r = conn.getresponse()
+            self.assertEqual(r.status, 200)
+            return bdecode(r.read())
+        finally:
+            conn.close()
+
+    def test_ipv4_client_on_dual_stack_listener(self):
+        h = register_new(self.t)
+        reply = self.t.announce(h, source=loopback(90, 1), port=PORT).bdecoded()
+        # Seen as 127.0.90.1, not ::ffff:127.0.90.1.
+        self.assertEqual(reply[b"external ip"], socket.inet_aton("127.0.90.1"))
+        for host in (2, 3):
+            self.t.announce(h, source=loopback(90, host), port=PORT)
+        self.t.announce(h, source=loopback(91, 1), port=PORT)
+        # The /24 rule still applies: 90.3 is its rack's third peer.
+        reply = self.t.announce(h, source=loopback(90, 3), port=PORT).bdecoded()
+        self.assertEqual(peers_of(reply), {ep(90, 1), ep(90, 2)})
+
+    def test_ipv6_peers(self):
+        h = register_new(self.t)
+        self.t.announce(h, source=loopback(92, 1), port=PORT)
+        self.announce6(h, 7001)
+        reply = self.announce6(h, 7002)
+        self.assertEqual(reply[b"external ip"], socket.inet_pton(socket.AF_INET6, "::1"))
+        # A rack-mate over IPv6 in peers6, the IPv4 rack's representative in peers.
+        self.assertEqual(reply[b"peers6"],
+                         socket.inet_pton(socket.AF_INET6, "::1") + (7001).to_bytes(2, "big"))
+        self.assertEqual(compact_peers(reply[b"peers"]), {ep(92, 1)})
+        reply = self.announce6(h, 7002, compact=0)
+        self.assertEqual({(p[b"ip"], p[b"port"]) for p in reply[b"peers"]},
+                         {(b"::1", 7001), (b"127.0.92.1", PORT)})
+        # IPv4 peers learn of the IPv6 representatives in peers6.
+        reply = self.t.announce(h, source=loopback(92, 1), port=PORT).bdecoded()
+        self.assertEqual(len(reply[b"peers6"]), 36)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 """Malformed announces, HTTP limits and connection handling of the real binary."""
 import random
+import signal
 import socket
+import time
 import unittest
 import urllib.parse
 
 from harness import (Tracker, http_request, announce_query, bdecode, loopback, register_new,
-                     raw_connect, read_raw_response, wait_closed, peers_of)
+                     raw_connect, read_raw_response, wait_closed, peers_of, wait_until)
 
 Q = urllib.parse.quote_from_bytes
 HASH = bytes(range(20))
@@ -43,6 +45,17 @@ class MalformedAnnounceTest(unittest.TestCase):
         # The baseline the failures below deviate from.
         r = self.t.get("/announce?" + query())
         self.assertNotIn(b"failure reason", bdecode(r.body))
+
+    def test_extra_and_odd_parameters_are_tolerated(self):
+        # What real clients add (Transmission, uTorrent, rtorrent), empty pairs,
+        # a flag without '=', and a repeated parameter (the last one counts).
+        q = ("&&" + query(port="1234") + "&supportcrypto=1&requirecrypto=0&corrupt=0"
+             "&redundant=0&trackerid=&flag&port=6881&")
+        r = self.t.get("/announce?" + q)
+        self.assertEqual(r.status, 200)
+        reply = bdecode(r.body)
+        self.assertNotIn(b"failure reason", reply, reply)
+        self.assertIn(b"interval", reply)
 
     def test_missing_info_hash(self):
         self.assertIn("info_hash", self.failure(query(info_hash=None)))
@@ -195,6 +208,25 @@ class ConnectionTest(unittest.TestCase):
         finally:
             s.close()
 
+    def test_http_1_0_closes_unless_asked(self):
+        s = raw_connect(self.t.port)
+        try:
+            s.sendall(("GET /announce?%s HTTP/1.0\r\n\r\n" % query()).encode())
+            resp, _ = read_raw_response(s)
+            self.assertEqual(resp.status, 200)
+            self.assertTrue(wait_closed(s, 5), "HTTP/1.0 connection kept open")
+        finally:
+            s.close()
+        s = raw_connect(self.t.port)
+        try:
+            for _ in range(2):
+                s.sendall(("GET /announce?%s HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                           % query()).encode())
+                resp, _ = read_raw_response(s)
+                self.assertEqual(resp.status, 200)
+        finally:
+            s.close()
+
     def test_garbage_gets_400_and_server_survives(self):
         noise = random.Random(2).randbytes(512)
         for garbage in (b"\x00\x01\x02garbage\xff\r\n\r\n", b"HELLO THERE\r\n\r\n",
@@ -208,6 +240,37 @@ class ConnectionTest(unittest.TestCase):
             finally:
                 s.close()
         self.assert_serving()
+
+
+class KeepAliveTimeoutTest(unittest.TestCase):
+    def test_idle_kept_alive_connection_is_closed(self):
+        with Tracker(keepalive_timeout=1) as t:
+            s = raw_connect(t.port)
+            try:
+                s.sendall(("GET /announce?%s HTTP/1.1\r\nHost: t\r\n\r\n" % query()).encode())
+                resp, _ = read_raw_response(s)
+                self.assertEqual(resp.status, 200)
+                self.assertTrue(wait_closed(s, 5), "idle keep-alive connection not closed")
+            finally:
+                s.close()
+
+
+class ShutdownTest(unittest.TestCase):
+    def test_sigterm_with_open_connections_exits_cleanly(self):
+        t = Tracker().start()
+        try:
+            idle = raw_connect(t.port)
+            half = raw_connect(t.port)
+            half.sendall(b"GET /announce?info_hash=")
+            started = time.time()
+            code = t.stop(signal.SIGTERM, timeout=10)
+            self.assertEqual(code, 0, t.output())
+            self.assertLess(time.time() - started, 5)
+            wait_until(lambda: "stopped" in t.output(), timeout=5, what="'stopped' in the log")
+            idle.close()
+            half.close()
+        finally:
+            t.cleanup()
 
 
 if __name__ == "__main__":

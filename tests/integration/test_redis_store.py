@@ -16,6 +16,8 @@ RACK2 = "127.0.2.0/24"
 
 
 class RedisModelTest(unittest.TestCase):
+    torrents = {}  # HASH -> the .torrent bytes registered
+
     @classmethod
     def setUpClass(cls):
         cls.redis = RedisServer().start()
@@ -48,6 +50,7 @@ class RedisModelTest(unittest.TestCase):
         data, h = make_torrent(name, os.urandom(12345))
         res = self.t.register(name + ".torrent", data)
         self.assertIn(res.status, (200, 201), res.body)
+        self.torrents[h.hex().upper()] = data
         return h, h.hex().upper()
 
     def announce(self, h, rack, host, **params):
@@ -152,6 +155,14 @@ class RedisModelTest(unittest.TestCase):
         self.assertIn(H, self.members("transfers"))
         # And the announce path says it is gone.
         self.assertIn(b"warning message", self.announce(h, 4, 1, port=7001))
+        # Registering it again starts a fresh set of keys.
+        res = self.t.register("archived.torrent", self.torrents[H])
+        self.assertIn(res.status, (200, 201), res.body)
+        self.wait_member("active_transfers", H)
+        self.wait_value(H + ":name", "archived")
+        self.announce(h, 4, 2, port=7002)
+        self.wait_member(H + ":peers:N", "127.0.4.2:7002")
+        self.assertNotIn("127.0.4.1:7001", self.members(H + ":peers:N"))
 
 
 class RedisFailureTest(unittest.TestCase):
@@ -195,6 +206,22 @@ class RedisFailureTest(unittest.TestCase):
                 self.assertEqual(t.get("/torrents/").status, 200)
                 self.assertEqual(t.get("/scrape").status, 200)
                 self.assertIsNone(t.proc.poll())
+
+                # Redis comes back on the same port: later writes reach it again.
+                port = redis.port
+                redis = RedisServer()
+                redis.port = port
+                redis.start()
+                H = h.hex().upper()
+
+                def written():
+                    t.announce(h, source=loopback(6, 1), port=6999)
+                    return "127.0.6.1:6999" in (redis.command("SMEMBERS", H + ":peers:N") or [])
+
+                wait_until(written, timeout=20, interval=0.25,
+                           what="announces written to the restarted Redis")
+                wait_until(lambda: "connection restored" in t.output(), timeout=10,
+                           what="a log line about the restored Redis connection")
         finally:
             redis.stop()
 

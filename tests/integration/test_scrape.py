@@ -100,6 +100,16 @@ class ScrapeTest(unittest.TestCase):
         self.announce(h, 76, 1)
         self.assertEqual(self.counts(self.scrape(h, path="/scrape/"), h), (0, 0, 1))
 
+    def test_too_many_hashes_is_failure(self):
+        # Mostly literal bytes keep 129 of them under max_request_bytes.
+        hashes = [b"h" * 18 + i.to_bytes(2, "big") for i in range(129)]
+        r = self.t.get("/scrape?" + scrape_query(*hashes[:100]))
+        self.assertEqual(len(bdecode(r.body)[b"files"]), 100)
+        r = http_request(self.t.port, "GET", "/scrape?" + scrape_query(*hashes))
+        self.assertEqual(r.status, 200)
+        reason = bdecode(r.body)[b"failure reason"].decode()
+        self.assertIn("128", reason)
+
     def test_bad_info_hash_is_failure(self):
         r = self.t.get("/scrape?info_hash=abc")
         self.assertEqual(r.status, 200)

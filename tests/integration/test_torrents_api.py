@@ -199,6 +199,31 @@ class TorrentsApiTest(unittest.TestCase):
             self.assertIn("error", r.json())
         self.assert_nothing_left(before)
 
+    def test_names_cannot_escape_the_data_dir(self):
+        before = torrent_files(self.t.data_dir)
+        parent = os.path.dirname(self.t.data_dir)
+        data, _ = fresh("evil")
+        for target in ("/torrents/..%2F..%2Fevil.torrent", "/torrents/sub/evil.torrent",
+                       "/torrents/..%2Fevil.torrent", "/torrents/%2Ftmp%2Fevil.torrent"):
+            r = http_request(self.t.port, "POST", target, body=data)
+            self.assertGreaterEqual(r.status, 400, target)
+            self.assertLess(r.status, 500, target)
+        self.assert_nothing_left(before)
+        self.assertFalse(os.path.exists(os.path.join(self.t.data_dir, "evil.torrent")))
+        self.assertFalse(os.path.exists(os.path.join(parent, "evil.torrent")))
+        self.assertFalse(os.path.exists("/tmp/evil.torrent"))
+
+    def test_name_with_space_round_trips(self):
+        data, _ = fresh("my build")
+        r = http_request(self.t.port, "POST", "/torrents/my%20build.torrent", body=data)
+        self.assert_registered(r, data, "my build")
+        self.assertIn("my build.torrent", torrent_files(self.t.data_dir))
+        self.assertEqual(self.t.get("/torrents/my%20build.torrent").body, data)
+        files = [e["file"] for e in self.t.get("/torrents").json()]  # no trailing slash
+        self.assertIn("my build.torrent", files)
+        r = http_request(self.t.port, "DELETE", "/torrents/my%20build.torrent")
+        self.assertEqual(r.status, 200)
+
     def test_upload_over_max_torrent_bytes_is_413(self):
         before = torrent_files(self.t.data_dir)
         # 2000 pieces: a valid torrent of about 40 KB, over the 20000 limit.

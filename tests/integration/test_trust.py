@@ -27,7 +27,8 @@ class TrustBase(unittest.TestCase):
         cls.t.cleanup()
 
     def announce(self, h, source, headers=None, **params):
-        r = http_request(self.t.port, "GET", "/announce?" + announce_query(h, port=PORT, **params),
+        params.setdefault("port", PORT)
+        r = http_request(self.t.port, "GET", "/announce?" + announce_query(h, **params),
                          headers=headers, source=source)
         self.assertEqual(r.status, 200, r.body)
         reply = r.bdecoded()

@@ -384,6 +384,31 @@ TEST_P(StoreConformance, DeregistrationArchivesTheTransfer) {
   EXPECT_EQ(transfer(h).count("deregistered"), 0u);
 }
 
+TEST_P(StoreConformance, DeregistrationArchivesEveryKeyOfABigTransfer) {
+  // Enough keys (about 15 per peer) for several SCAN rounds in Redis.
+  const auto h = hash(9);
+  constexpr int kPeers = 400;
+  for (int i = 0; i < kPeers; ++i) {
+    store_->peer_announced(announce(h, endpoint("10.0.1." + std::to_string(i % 250), 1000 + i),
+                                    static_cast<std::uint32_t>(i % 3), 0, PeerEvent::kStarted));
+  }
+  flush();
+  ASSERT_EQ(peers(h, 'N').size(), static_cast<std::size_t>(kPeers));
+  std::size_t before = 0;
+  if (redis()) before = redis_keys("p2p:" + h.hex() + "*").size();
+
+  const core::TimePoint at = clock_.now();
+  store_->transfer_deregistered(h, at);
+  flush();
+  EXPECT_EQ(peers(h, 'N'), Strings{});
+  for (const std::string& rack : kRackNames) EXPECT_EQ(rack_peers(h, rack, 'N'), Strings{});
+  if (redis()) {
+    EXPECT_EQ(redis_keys("p2p:" + h.hex() + "*"), Strings{});
+    // Every key moved, plus the deregistration time itself.
+    EXPECT_EQ(redis_keys("p2p:" + core::iso8601(at) + ":" + h.hex() + "*").size(), before + 1);
+  }
+}
+
 TEST_P(StoreConformance, FlushWaitsForEverythingQueuedBefore) {
   const auto h = hash(3);
   constexpr int kPeers = 3000;

@@ -69,9 +69,7 @@ void operator delete[](void* p, std::align_val_t) noexcept { release(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept { release(p); }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { release(p); }
 void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
-  release(p);
-}
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(p); }
 
 namespace p2p::wire {
 namespace {
@@ -120,8 +118,8 @@ TEST(AllocTest, WarmAnnounceAndScrapeDoNotAllocate) {
 
   std::vector<PeerEntry> peers;
   for (int i = 0; i < 50; ++i) {
-    std::string addr = i % 3 == 0 ? "2001:db8::" + std::to_string(i + 1)
-                                  : "10.0." + std::to_string(i) + ".1";
+    std::string addr =
+        i % 3 == 0 ? "2001:db8::" + std::to_string(i + 1) : "10.0." + std::to_string(i) + ".1";
     peers.push_back({{*core::Address::parse(addr), static_cast<std::uint16_t>(6881 + i)},
                      *core::PeerId::from_bytes(std::string(20, static_cast<char>('a' + i % 26)))});
   }

@@ -96,8 +96,7 @@ TEST(ParseAnnounceTest, RtorrentAndTransmissionQueries) {
 
 TEST(ParseAnnounceTest, MissingRequiredParameters) {
   const std::string full = base_query();
-  for (std::string_view name :
-       {"info_hash", "peer_id", "port", "uploaded", "downloaded", "left"}) {
+  for (std::string_view name : {"info_hash", "peer_id", "port", "uploaded", "downloaded", "left"}) {
     // Rebuild the query without `name`.
     std::string q;
     std::size_t pos = 0;
@@ -156,8 +155,8 @@ TEST(ParseAnnounceTest, PortErrors) {
 TEST(ParseAnnounceTest, CounterErrors) {
   const std::string head =
       std::string("info_hash=") + kHashQuery + "&peer_id=" + kPeerQuery + "&port=1";
-  const std::string bad_values[] = {"-1", "1.5", "", "abc", "18446744073709551616", " 1", "0x10",
-                                    std::string(40, '1')};
+  const std::string bad_values[] = {
+      "-1", "1.5", "", "abc", "18446744073709551616", " 1", "0x10", std::string(40, '1')};
   for (std::string_view name : {"uploaded", "downloaded", "left"}) {
     for (const std::string& bad : bad_values) {
       std::string q = head;
@@ -178,7 +177,9 @@ TEST(ParseAnnounceTest, CounterErrors) {
 
 TEST(ParseAnnounceTest, Events) {
   const std::string q = base_query();
-  auto event = [&](std::string_view value) { return parse_announce(q + "&event=" + std::string(value)); };
+  auto event = [&](std::string_view value) {
+    return parse_announce(q + "&event=" + std::string(value));
+  };
   EXPECT_EQ(event("started")->event, AnnounceEvent::kStarted);
   EXPECT_EQ(event("completed")->event, AnnounceEvent::kCompleted);
   EXPECT_EQ(event("stopped")->event, AnnounceEvent::kStopped);
@@ -226,9 +227,7 @@ TEST(ParseAnnounceTest, Numwant) {
 
 TEST(ParseAnnounceTest, Key) {
   const std::string q = base_query();
-  auto key = [&](std::string_view v) {
-    return parse_announce(q + "&key=" + std::string(v))->key;
-  };
+  auto key = [&](std::string_view v) { return parse_announce(q + "&key=" + std::string(v))->key; };
   EXPECT_EQ(key("1A2B3C4D"), 0x1A2B3C4Du);
   EXPECT_EQ(key("deadbeef"), 0xDEADBEEFu);
   EXPECT_EQ(key("12345678"), 0x12345678u);  // 8 digits: hex, consistently
@@ -295,9 +294,12 @@ Address random_address(core::Rng& rng) {
 
 std::uint64_t random_counter(core::Rng& rng) {
   switch (rng.below(3)) {
-    case 0: return 0;
-    case 1: return rng.below(1'000'000'000);
-    default: return rng.next();
+    case 0:
+      return 0;
+    case 1:
+      return rng.below(1'000'000'000);
+    default:
+      return rng.next();
   }
 }
 
@@ -316,9 +318,15 @@ std::string to_query(const AnnounceRequest& r, core::Rng& rng) {
       if (rng.below(3) == 0) params.push_back("event=");
       if (rng.below(3) == 0) params.push_back("event=paused");
       break;
-    case AnnounceEvent::kStarted: params.push_back("event=started"); break;
-    case AnnounceEvent::kCompleted: params.push_back("event=completed"); break;
-    case AnnounceEvent::kStopped: params.push_back("event=stopped"); break;
+    case AnnounceEvent::kStarted:
+      params.push_back("event=started");
+      break;
+    case AnnounceEvent::kCompleted:
+      params.push_back("event=completed");
+      break;
+    case AnnounceEvent::kStopped:
+      params.push_back("event=stopped");
+      break;
   }
   if (!r.compact) {
     params.push_back("compact=0");
@@ -547,8 +555,8 @@ TEST(EncodeAnnounceTest, RandomRoundTrip) {
       ASSERT_EQ(v4.size() % 6, 0u);
       for (std::size_t j = 0; j < v4.size(); j += 6) {
         auto raw = reinterpret_cast<const std::uint8_t*>(v4.data() + j);
-        back.push_back({{Address::v4_bytes(raw), static_cast<std::uint16_t>(raw[4] << 8 | raw[5])},
-                        {}});
+        back.push_back(
+            {{Address::v4_bytes(raw), static_cast<std::uint16_t>(raw[4] << 8 | raw[5])}, {}});
       }
       if (const BValue* p6 = d->find("peers6")) {
         const std::string& v6 = p6->as_string();

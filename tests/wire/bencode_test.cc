@@ -91,8 +91,7 @@ TEST(BdecodeTest, DecodesEveryKind) {
 
 TEST(BdecodeTest, Extremes) {
   EXPECT_EQ(bdecode("i9223372036854775807e")->as_int(), std::numeric_limits<std::int64_t>::max());
-  EXPECT_EQ(bdecode("i-9223372036854775808e")->as_int(),
-            std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(bdecode("i-9223372036854775808e")->as_int(), std::numeric_limits<std::int64_t>::min());
   EXPECT_EQ(bdecode("i0e")->as_int(), 0);
   EXPECT_EQ(bdecode("0:")->as_string(), "");
   EXPECT_EQ(bdecode(std::string_view("3:\0\0\0", 5))->as_string(), std::string(3, '\0'));
@@ -169,8 +168,8 @@ TEST(BdecodeTest, DepthLimit) {
 }
 
 TEST(BencodeTest, ReEncodesCanonically) {
-  for (std::string_view in : {"i-5e", "4:spam", "le", "de", "d1:ad1:bl0:i0eeee",
-                              "d3:bar4:spam3:fooi42ee"}) {
+  for (std::string_view in :
+       {"i-5e", "4:spam", "le", "de", "d1:ad1:bl0:i0eeee", "d3:bar4:spam3:fooi42ee"}) {
     auto r = bdecode(in);
     ASSERT_TRUE(r) << in;
     EXPECT_EQ(bencode(*r), in);
@@ -183,8 +182,8 @@ BValue random_value(core::Rng& rng, int depth) {
     case 0: {
       std::uint64_t r = rng.next();
       // Small numbers and the extremes both matter.
-      v.v = rng.below(2) ? static_cast<std::int64_t>(r % 2001) - 1000
-                         : static_cast<std::int64_t>(r);
+      v.v =
+          rng.below(2) ? static_cast<std::int64_t>(r % 2001) - 1000 : static_cast<std::int64_t>(r);
       break;
     }
     case 1:

@@ -54,14 +54,16 @@ TEST(MultipartTest, FindsTheFilePart) {
 }
 
 TEST(MultipartTest, QuotedBoundaryCaseAndExtraParameters) {
-  std::string body = "--abc\r\n"
-                     "content-disposition: form-data; filename=\"x.torrent\"; name=upload\r\n"
-                     "\r\n"
-                     "DATA\r\n"
-                     "--abc--";
+  std::string body =
+      "--abc\r\n"
+      "content-disposition: form-data; filename=\"x.torrent\"; name=upload\r\n"
+      "\r\n"
+      "DATA\r\n"
+      "--abc--";
   for (std::string_view type :
        {"multipart/form-data; boundary=\"abc\"", "Multipart/Form-Data;charset=utf-8;BOUNDARY=abc",
-        "  multipart/form-data ;  boundary=abc  ", "multipart/form-data; x=\"a;b\"; boundary=abc"}) {
+        "  multipart/form-data ;  boundary=abc  ",
+        "multipart/form-data; x=\"a;b\"; boundary=abc"}) {
     auto r = parse_form_file(type, body);
     ASSERT_TRUE(r) << type << ": " << r.error().message;
     EXPECT_EQ(r->field_name, "upload");
@@ -71,8 +73,9 @@ TEST(MultipartTest, QuotedBoundaryCaseAndExtraParameters) {
 }
 
 TEST(MultipartTest, WithoutAFileReturnsTheFirstPart) {
-  std::string body = "--b\r\nContent-Disposition: form-data; name=\"one\"\r\n\r\n1\r\n"
-                     "--b\r\nContent-Disposition: form-data; name=\"two\"\r\n\r\n2\r\n--b--\r\n";
+  std::string body =
+      "--b\r\nContent-Disposition: form-data; name=\"one\"\r\n\r\n1\r\n"
+      "--b\r\nContent-Disposition: form-data; name=\"two\"\r\n\r\n2\r\n--b--\r\n";
   auto r = parse_form_file("multipart/form-data; boundary=b", body);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->field_name, "one");
@@ -81,9 +84,10 @@ TEST(MultipartTest, WithoutAFileReturnsTheFirstPart) {
 }
 
 TEST(MultipartTest, EmptyFilenameStillMarksAFileField) {
-  std::string body = "--b\r\nContent-Disposition: form-data; name=\"one\"\r\n\r\n1\r\n"
-                     "--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"\"\r\n\r\n"
-                     "\r\n--b--";
+  std::string body =
+      "--b\r\nContent-Disposition: form-data; name=\"one\"\r\n\r\n1\r\n"
+      "--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"\"\r\n\r\n"
+      "\r\n--b--";
   auto r = parse_form_file("multipart/form-data; boundary=b", body);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->field_name, "f");
@@ -92,9 +96,10 @@ TEST(MultipartTest, EmptyFilenameStillMarksAFileField) {
 }
 
 TEST(MultipartTest, RealFilenameBeatsAnEmptyFileField) {
-  std::string body = "--b\r\nContent-Disposition: form-data; name=\"a\"; filename=\"\"\r\n\r\n"
-                     "\r\n--b\r\nContent-Disposition: form-data; name=\"b\"; filename=\"b.torrent\""
-                     "\r\n\r\nde\r\n--b--";
+  std::string body =
+      "--b\r\nContent-Disposition: form-data; name=\"a\"; filename=\"\"\r\n\r\n"
+      "\r\n--b\r\nContent-Disposition: form-data; name=\"b\"; filename=\"b.torrent\""
+      "\r\n\r\nde\r\n--b--";
   auto r = parse_form_file("multipart/form-data; boundary=b", body);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->field_name, "b");
@@ -103,9 +108,10 @@ TEST(MultipartTest, RealFilenameBeatsAnEmptyFileField) {
 }
 
 TEST(MultipartTest, PreambleEpilogueAndPadding) {
-  std::string body = "preamble text\r\n--b  \r\n"
-                     "Content-Disposition: form-data; name=\"f\"; filename=\"q\\\"uote\"\r\n\r\n"
-                     "x\r\n--b--\r\nepilogue";
+  std::string body =
+      "preamble text\r\n--b  \r\n"
+      "Content-Disposition: form-data; name=\"f\"; filename=\"q\\\"uote\"\r\n\r\n"
+      "x\r\n--b--\r\nepilogue";
   auto r = parse_form_file("multipart/form-data; boundary=b", body);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->filename, "q\\\"uote");  // escapes left as sent

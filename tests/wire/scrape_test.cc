@@ -81,8 +81,8 @@ TEST(EncodeScrapeTest, EmptyAndDuplicates) {
   EXPECT_EQ(out, "d5:filesdee");
 
   // A hash asked for twice is answered once, keeping the dictionary valid.
-  const ScrapeEntry entries[] = {{hash_of('a'), 1, 1, 1}, {hash_of('a'), 1, 1, 1},
-                                 {hash_of('b'), 2, 2, 2}};
+  const ScrapeEntry entries[] = {
+      {hash_of('a'), 1, 1, 1}, {hash_of('a'), 1, 1, 1}, {hash_of('b'), 2, 2, 2}};
   out.clear();
   encode_scrape(entries, out);
   auto d = bdecode(out);
