@@ -170,6 +170,9 @@ std::optional<nlohmann::json> Transfers::stats(const core::InfoHash& info_hash, 
       {"size", size},
       {"progress", round1(peers ? total_progress / peers : 0.0)},
   };
+  nlohmann::json completions = nlohmann::json::array();
+  for (core::TimePoint c : t.completions()) completions.push_back(core::iso8601(c));
+  global["completions"] = std::move(completions);
   nlohmann::json out = {{"global", std::move(global)}};
   if (racks) out["racks"] = std::move(rack_json);
   return out;

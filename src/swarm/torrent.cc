@@ -135,6 +135,7 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
   if (a.event == Event::kCompleted && !(self->flags & Peer::kCompleted)) {
     self->flags |= Peer::kCompleted;
     ++completed_;
+    completions_.push_back(now);
     if (first_completed == core::TimePoint{}) first_completed = now;
     last_completed = now;
   }

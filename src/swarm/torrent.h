@@ -115,6 +115,9 @@ class Torrent {
 
   // Deploy milestones, for the stats API.
   core::TimePoint first_started{}, last_started{}, first_completed{}, last_completed{};
+  // When each completed event was counted, oldest first (one per peer that
+  // finished): the dashboard's completed-hosts-over-time plot.
+  const std::vector<core::TimePoint>& completions() const { return completions_; }
 
  private:
   RackGroup& group_for(core::RackId rack);
@@ -129,6 +132,7 @@ class Torrent {
   std::uint32_t seeders_ = 0;
   std::uint32_t leechers_ = 0;
   std::uint32_t completed_ = 0;
+  std::vector<core::TimePoint> completions_;
 };
 
 template <class RackOf>

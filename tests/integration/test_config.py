@@ -23,6 +23,12 @@ class TempDirTest(unittest.TestCase):
             f.write(text)
         return path
 
+    def hup_and_wait(self, t, marker):
+        before = t.output().count(marker)
+        t.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: t.output().count(marker) > before, timeout=10,
+                   what="'%s' in the log after SIGHUP" % marker)
+
     def announce(self, t, h, rack, host, **params):
         r = t.announce(h, source=loopback(rack, host), **params)
         self.assertEqual(r.status, 200, r.body)
@@ -176,11 +182,6 @@ class LegacyConfigTest(TempDirTest):
 
 
 class StaticTopologyTest(TempDirTest):
-    def hup_and_wait(self, t, marker):
-        before = t.output().count(marker)
-        t.proc.send_signal(signal.SIGHUP)
-        wait_until(lambda: t.output().count(marker) > before, timeout=10,
-                   what="'%s' in the log after SIGHUP" % marker)
 
     def test_map_file_and_reload(self):
         rack_map = os.path.join(self.dir, "racks.map")
@@ -216,6 +217,16 @@ class StaticTopologyTest(TempDirTest):
             self.assertEqual(peers_of(self.announce(t, h, *c)), {ep(b)})
             self.assertEqual(peers_of(self.announce(t, h, *d)), {ep(a)})
             self.assertIsNone(t.proc.poll(), "tracker died on a bad reload")
+
+    def test_sighup_with_subnet_topology_is_harmless(self):
+        with Tracker() as t:
+            h = register_new(t)
+            self.announce(t, h, 86, 1)
+            self.hup_and_wait(t, "topology reloaded")
+            self.hup_and_wait(t, "topology reloaded")
+            reply = self.announce(t, h, 86, 2)
+            self.assertEqual(peers_of(reply), {(loopback(86, 1), 6881)})
+            self.assertIsNone(t.proc.poll())
 
     def test_unknown_address_falls_back_to_subnet(self):
         rack_map = os.path.join(self.dir, "racks.map")

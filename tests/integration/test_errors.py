@@ -1,7 +1,6 @@
 """Malformed announces, HTTP limits and connection handling of the real binary."""
 import random
 import signal
-import socket
 import time
 import unittest
 import urllib.parse
@@ -253,6 +252,39 @@ class KeepAliveTimeoutTest(unittest.TestCase):
                 self.assertTrue(wait_closed(s, 5), "idle keep-alive connection not closed")
             finally:
                 s.close()
+
+
+class MaxConnectionsTest(unittest.TestCase):
+    def test_connections_over_the_limit_are_closed(self):
+        with Tracker(max_connections=4, request_timeout=30) as t:
+            conns = [raw_connect(t.port) for _ in range(5)]
+            closed = set()
+            try:
+                # Which one the server turns away depends on accept order across
+                # workers; exactly one of the five must go, the others stay.
+                def one_closed():
+                    for i, s in enumerate(conns):
+                        if i not in closed and wait_closed(s, 0.05):
+                            closed.add(i)
+                    return len(closed) >= 1
+
+                wait_until(one_closed, timeout=5, what="one connection over the limit closed")
+                for i, s in enumerate(conns):
+                    if i not in closed and wait_closed(s, 0.2):
+                        closed.add(i)
+                self.assertEqual(len(closed), 1, "closed: %s" % sorted(closed))
+            finally:
+                for s in conns:
+                    s.close()
+
+            # Freed slots serve again.
+            def serves():
+                try:
+                    return t.get("/announce?" + query()).status == 200
+                except OSError:
+                    return False
+
+            wait_until(serves, timeout=10, what="announces served after the idle ones left")
 
 
 class ShutdownTest(unittest.TestCase):

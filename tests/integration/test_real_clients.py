@@ -98,6 +98,8 @@ class Client:
         self.peer_sources = set()      # where peers came from (tracker, pex, dht, lsd, incoming)
         self.tracker_errors = []
         self.tracker_replies = 0
+        self.events = []               # (time, host, text): the timeline, for diagnosis
+        self.last_decile = -1
         self.started_at = None
         self.completed_at = None
         self.handle = None
@@ -144,20 +146,32 @@ class Client:
     def _saw(self, ip):
         self.attempted.add(ip)
 
+    def _event(self, text):
+        self.events.append((time.monotonic(), self.name, text))
+
     def poll(self):
         for a in self.session.pop_alerts():
             if isinstance(a, lt.peer_connect_alert):
-                self.peers.add(a.ip[0])
-                self._saw(a.ip[0])
+                self.peers.add(a.endpoint[0])
+                self._saw(a.endpoint[0])
+                self._event("connect %s:%d" % a.endpoint)
             elif isinstance(a, lt.incoming_connection_alert):
                 self.peers.add(a.endpoint[0])
                 self._saw(a.endpoint[0])
+                self._event("incoming %s:%d" % a.endpoint)
+            elif isinstance(a, lt.peer_disconnected_alert):
+                self._saw(a.endpoint[0])
+                self._event("disconnect %s:%d (%s: %s)" % (a.endpoint + (a.op, a.error.message())))
             elif isinstance(a, lt.peer_alert):
-                self._saw(a.ip[0])
+                self._saw(a.endpoint[0])
             elif isinstance(a, lt.tracker_error_alert):
                 self.tracker_errors.append(a.message())
+                self._event("tracker error: " + a.message())
             elif isinstance(a, lt.tracker_reply_alert):
                 self.tracker_replies += 1
+                self._event("tracker reply: %d peers" % a.num_peers)
+            elif isinstance(a, lt.tracker_warning_alert):
+                self._event("tracker warning: " + a.message())
         if self.handle is None:
             return
         for p in self.handle.get_peer_info():
@@ -168,10 +182,15 @@ class Client:
                                 (lt.peer_info.dht, "dht"), (lt.peer_info.lsd, "lsd")):
                 if p.source & flag:
                     self.peer_sources.add(label)
-        if self.completed_at is None:
-            st = self.handle.status()
-            if st.is_seeding and st.progress >= 1.0:
-                self.completed_at = time.monotonic()
+        st = self.handle.status()
+        if int(st.progress * 10) != self.last_decile:
+            self.last_decile = int(st.progress * 10)
+            self._event("progress %d%% (%d peers, %d unchoked us? down %d KiB/s, up %d KiB/s)"
+                        % (st.progress * 100, st.num_peers, st.num_uploads,
+                           st.download_payload_rate // 1024, st.upload_payload_rate // 1024))
+        if self.completed_at is None and st.is_seeding and st.progress >= 1.0:
+            self.completed_at = time.monotonic()
+            self._event("completed")
 
     def outside(self):
         return {ip for ip in self.peers | self.attempted if rack_of(ip) != self.rack}
@@ -236,6 +255,16 @@ class RealClientsTest(unittest.TestCase):
             c.poll()
         cls.elapsed = time.monotonic() - cls.t0
         cls._print_summary()
+        log = os.environ.get("P2PTRACKER_REAL_CLIENTS_LOG")
+        if log:
+            with open(log, "w") as f:
+                f.write(cls.timeline())
+
+    @classmethod
+    def timeline(cls):
+        """Every client's connections, tracker replies and progress, by time since the start."""
+        events = sorted(e for c in [cls.origin] + cls.clients for e in c.events)
+        return "".join("%7.2f %-6s %s\n" % (t - cls.t0, who, text) for t, who, text in events)
 
     @classmethod
     def _print_summary(cls):

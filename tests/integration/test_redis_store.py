@@ -68,7 +68,9 @@ class RedisModelTest(unittest.TestCase):
         self.wait_value(H + ":length", "12345")
         self.assertTrue(self.r("GET", H + ":registered"))
 
-        self.announce(h, 1, 1, port=6881, left=1000, event="started", key="ABCD1234")
+        pid = b"-XX0001-peer11peer11"
+        self.announce(h, 1, 1, port=6881, left=1000, event="started", key="ABCD1234",
+                      peer_id=pid)
         self.announce(h, 1, 2, port=6882, left=0)
         self.announce(h, 2, 1, port=6883, left=500)
         self.announce(h, 1, 3, port=6884, left=1000)  # third of its rack: not a representative
@@ -100,7 +102,8 @@ class RedisModelTest(unittest.TestCase):
         self.assertEqual(self.r("GET", f + "compact"), "True")
         self.assertEqual(self.r("GET", f + "uploaded"), "0")
         self.assertEqual(self.r("GET", f + "downloaded"), "0")
-        self.assertTrue(self.r("GET", f + "peer_id"))
+        self.assertEqual(self.r("GET", f + "peer_id"), pid.hex().upper())
+        self.assertEqual(self.r("GET", f + "hostname"), "127.0.1.1")
         self.assertTrue(self.r("GET", f + "event:started"))
         self.assertEqual(self.r("GET", H + ":peer:" + p12 + ":seeder"), "True")
         self.assertTrue(self.r("GET", H + ":first_started"))
@@ -120,6 +123,14 @@ class RedisModelTest(unittest.TestCase):
                    what="stopped peer gone from peers:N")
         self.assertNotIn(p21, self.members(H + ":peers:R"))
         self.assertNotIn(p21, self.members(H + ":rack:" + RACK2 + ":N"))
+        # Its fields stay, as history.
+        self.wait_value(H + ":peer:" + p21 + ":last_event", "stopped")
+        self.assertEqual(self.r("GET", H + ":peer:" + p21 + ":left"), "500")
+        # A regular announce is event "empty".
+        self.announce(h, 1, 3, port=6884, left=900)
+        self.wait_value(H + ":peer:" + p13 + ":last_event", "empty")
+        self.assertEqual(self.r("GET", H + ":peer:" + p13 + ":left"), "900")
+        self.assertTrue(self.r("GET", H + ":peer:" + p13 + ":event:empty"))
 
     def test_unregistered_hash_is_seen_not_active(self):
         _, h = new_torrent()

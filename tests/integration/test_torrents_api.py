@@ -1,12 +1,12 @@
 """The /torrents/ admin API and the registry's persistence, against the real binary."""
 import hashlib
 import http.client
+import json
 import os
 import shutil
 import signal
 import tempfile
 import unittest
-import urllib.parse
 
 from harness import (Tracker, http_request, make_torrent, bdecode, bencode, loopback,
                      multipart_form, raw_connect, read_raw_response, peers_of, wait_until)
@@ -92,7 +92,6 @@ class TorrentsApiTest(unittest.TestCase):
             s.sendall(body)
             final, _ = read_raw_response(s)
             self.assertIn(final.status, (200, 201), final.body)
-            import json
             j = json.loads(final.body)
             self.assertEqual(j["info_hash"], info_hash_hex(data))
             self.assertEqual(j["name"], "expect-one")
@@ -111,10 +110,35 @@ class TorrentsApiTest(unittest.TestCase):
                          headers={"Content-Type": ctype, "Expect": "100-continue"})
             r = conn.getresponse()
             self.assertIn(r.status, (200, 201))
-            import json
             self.assertEqual(json.loads(r.read())["info_hash"], info_hash_hex(data))
         finally:
             conn.close()
+
+    def test_register_chunked_body(self):
+        data, _ = fresh("chunked")
+        conn = http.client.HTTPConnection("127.0.0.1", self.t.port, timeout=10)
+        try:
+            conn.request("POST", "/torrents/chunked.torrent",
+                         body=iter([data[:100], data[100:]]), encode_chunked=True,
+                         headers={"Transfer-Encoding": "chunked"})
+            r = conn.getresponse()
+            body = r.read()
+            self.assertIn(r.status, (200, 201), body)
+        finally:
+            conn.close()
+        self.assertEqual(self.t.get("/torrents/chunked.torrent").body, data)
+
+    def test_expect_100_continue_over_the_limit_is_refused_before_the_body(self):
+        s = raw_connect(self.t.port)
+        try:
+            s.sendall(b"POST /torrents/too-big.torrent HTTP/1.1\r\nHost: t\r\n"
+                      b"Content-Type: application/x-bittorrent\r\n"
+                      b"Content-Length: 5000000\r\nExpect: 100-continue\r\n\r\n")
+            resp, _ = read_raw_response(s)
+            self.assertEqual(resp.status, 413)
+        finally:
+            s.close()
+        self.assertNotIn("too-big.torrent", torrent_files(self.t.data_dir))
 
     def test_register_multipart_to_collection_uses_filename(self):
         data, _ = fresh("by-filename")
@@ -223,6 +247,14 @@ class TorrentsApiTest(unittest.TestCase):
         self.assertIn("my build.torrent", files)
         r = http_request(self.t.port, "DELETE", "/torrents/my%20build.torrent")
         self.assertEqual(r.status, 200)
+        # UTF-8 names, percent-encoded in the URL.
+        data, _ = fresh("d\u00e9ploy")
+        r = http_request(self.t.port, "POST", "/torrents/d%C3%A9ploy.torrent", body=data)
+        self.assert_registered(r, data, "d\u00e9ploy")
+        self.assertIn("d\u00e9ploy.torrent", torrent_files(self.t.data_dir))
+        got = self.t.get("/torrents/d%C3%A9ploy.torrent")
+        self.assertEqual(got.body, data)
+        self.assertEqual(got.headers.get("Content-Type"), "application/x-bittorrent")
 
     def test_upload_over_max_torrent_bytes_is_413(self):
         before = torrent_files(self.t.data_dir)
