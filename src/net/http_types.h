@@ -3,6 +3,7 @@
 // Beast type: they get an HttpRequest view and fill an HttpResponse.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <optional>
 #include <string>
@@ -54,6 +55,7 @@ struct WorkerContext {
   core::Rng rng;
   std::vector<core::PeerContact> peers;
   std::vector<core::InfoHash> hashes;
+  std::array<char, 96> warning{};  // the reply's "warning message" text
   int index = 0;  // worker number, for per-worker counters
 };
 

@@ -14,6 +14,7 @@
 #include "admin/transfers_api.h"
 #include "core/clock.h"
 #include "net/http_server.h"
+#include "net/tracker.h"
 #include "net/tracker_handler.h"
 #include "storage/store.h"
 #include "swarm/swarm_table.h"
@@ -55,7 +56,8 @@ struct Server::Parts {
   std::unique_ptr<admin::Registry> registry;
   std::unique_ptr<admin::History> history;
   std::unique_ptr<admin::Transfers> transfers;
-  std::unique_ptr<net::TrackerHandler> tracker;
+  std::unique_ptr<net::Tracker> tracker;
+  std::unique_ptr<net::TrackerHandler> tracker_http;
   std::unique_ptr<admin::TorrentsApi> torrents;
   std::unique_ptr<admin::TransfersApi> transfers_api;
   net::Router router;
@@ -130,15 +132,16 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
   to.full_scrape = c.full_scrape;
   to.trusted_proxies = c.trusted_proxies;
   to.trusted_networks = c.trusted_networks;
-  p->tracker = std::make_unique<net::TrackerHandler>(to, *p->swarms, *p->store);
+  p->tracker = std::make_unique<net::Tracker>(to, *p->swarms, *p->store);
+  p->tracker_http = std::make_unique<net::TrackerHandler>(*p->tracker);
   p->torrents = std::make_unique<admin::TorrentsApi>(
       *p->transfers, static_cast<std::size_t>(c.max_torrent_bytes));
   p->transfers_api = std::make_unique<admin::TransfersApi>(*p->transfers);
 
-  p->router.add_exact("/announce", p->tracker.get());
-  p->router.add_exact("/announce/", p->tracker.get());
-  p->router.add_exact("/scrape", p->tracker.get());
-  p->router.add_exact("/scrape/", p->tracker.get());
+  p->router.add_exact("/announce", p->tracker_http.get());
+  p->router.add_exact("/announce/", p->tracker_http.get());
+  p->router.add_exact("/scrape", p->tracker_http.get());
+  p->router.add_exact("/scrape/", p->tracker_http.get());
   p->router.add_exact("/torrents", p->torrents.get());
   p->router.add_prefix("/torrents/", p->torrents.get());
   p->router.add_exact("/transfers", p->transfers_api.get());

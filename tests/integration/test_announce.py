@@ -382,12 +382,12 @@ class PassiveIntervalTest(unittest.TestCase):
 
 
 class ExpiryTest(unittest.TestCase):
-    """peer_timeout=2: silent peers stop being handed out, then leave the swarm
+    """peer_timeout=3: silent peers stop being handed out, then leave the swarm
     and free their representative slots."""
 
     @classmethod
     def setUpClass(cls):
-        cls.t = Tracker(peer_timeout=2, active_interval=1, min_interval=1).start()
+        cls.t = Tracker(peer_timeout=3, active_interval=1, min_interval=1).start()
 
     @classmethod
     def tearDownClass(cls):

@@ -89,7 +89,7 @@ def make_payload_torrent(work_dir, announce_url):
 class Client:
     """One lt.session bound to one loopback address, with one torrent."""
 
-    def __init__(self, name, ip, save_path):
+    def __init__(self, name, ip, save_path, **overrides):
         self.name, self.ip, self.rack = name, ip, rack_of(ip)
         self.save_path = save_path
         self.peers = set()             # every peer IP this host was ever connected to
@@ -125,6 +125,7 @@ class Client:
             "hashing_threads": 1,
             "alert_mask": ALERT_MASK,
             "user_agent": "p2ptracker-test/" + name,
+            **overrides,
         }, 0)  # flags 0: no default plugins (ut_pex, ut_metadata, smart_ban)
         # Every IPv4 address, loopback included, in the global peer class only, so
         # the upload cap and the choker apply to loopback peers.

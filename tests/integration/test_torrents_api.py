@@ -382,6 +382,11 @@ class PersistenceTest(unittest.TestCase):
             f.write(good)
         with open(os.path.join(self.dir, "torrents", "bad.torrent"), "wb") as f:
             f.write(b"not bencode at all")
+        # What a crash mid-write or an operator may leave behind.
+        with open(os.path.join(self.dir, "torrents", ".half.torrent.999.tmp"), "wb") as f:
+            f.write(good[:50])
+        with open(os.path.join(self.dir, "torrents", "README.txt"), "w") as f:
+            f.write("notes\n")
         t = Tracker(data_dir=self.dir).start()
         try:
             self.assert_listed(t, ["good.torrent"])

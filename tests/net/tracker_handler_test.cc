@@ -35,7 +35,8 @@ class TrackerHandlerTest : public ::testing::Test {
     store_ = std::move(*s);
     swarms_ = std::make_unique<swarm::SwarmTable>(swarm::SwarmOptions{}, racks_, clock_);
     swarms_->activate(hash_, 1000);
-    tracker_ = std::make_unique<TrackerHandler>(o, *swarms_, *store_);
+    core_ = std::make_unique<Tracker>(o, *swarms_, *store_);
+    tracker_ = std::make_unique<TrackerHandler>(*core_);
   }
 
   // Sends a GET and returns the decoded bencoded reply.
@@ -69,6 +70,7 @@ class TrackerHandlerTest : public ::testing::Test {
   Slash24 racks_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<swarm::SwarmTable> swarms_;
+  std::unique_ptr<Tracker> core_;
   std::unique_ptr<TrackerHandler> tracker_;
   core::InfoHash hash_ = *core::InfoHash::from_hex("0123456789ABCDEF0123456789ABCDEF01234567");
   HttpResponse response_;
@@ -103,7 +105,7 @@ TEST_F(TrackerHandlerTest, MalformedAnnounceGetsFailureReason) {
   auto v = get("/announce?peer_id=x&port=1");
   ASSERT_NE(v.find("failure reason"), nullptr);
   EXPECT_NE(v.find("failure reason")->as_string().find("info_hash"), std::string::npos);
-  EXPECT_EQ(tracker_->stats().announce_failures.load(), 1u);
+  EXPECT_EQ(core_->stats().announce_failures.load(), 1u);
 }
 
 TEST_F(TrackerHandlerTest, IpParameterOnlyFromTrustedNetworks) {

@@ -1,0 +1,115 @@
+#include "net/tracker.h"
+
+#include <algorithm>
+
+namespace p2p::net {
+namespace {
+
+swarm::Event to_swarm(wire::AnnounceEvent e) {
+  switch (e) {
+    case wire::AnnounceEvent::kStarted: return swarm::Event::kStarted;
+    case wire::AnnounceEvent::kCompleted: return swarm::Event::kCompleted;
+    case wire::AnnounceEvent::kStopped: return swarm::Event::kStopped;
+    case wire::AnnounceEvent::kNone: break;
+  }
+  return swarm::Event::kNone;
+}
+
+storage::PeerEvent to_store(wire::AnnounceEvent e) {
+  switch (e) {
+    case wire::AnnounceEvent::kStarted: return storage::PeerEvent::kStarted;
+    case wire::AnnounceEvent::kCompleted: return storage::PeerEvent::kCompleted;
+    case wire::AnnounceEvent::kStopped: return storage::PeerEvent::kStopped;
+    case wire::AnnounceEvent::kNone: break;
+  }
+  return storage::PeerEvent::kNone;
+}
+
+}  // namespace
+
+Tracker::Tracker(const TrackerOptions& options, swarm::SwarmTable& swarms, storage::Store& store)
+    : options_(options), swarms_(swarms), store_(store) {
+  options_.min_interval = std::min(options_.min_interval, options_.active_interval);
+}
+
+void Tracker::announce(const wire::AnnounceRequest& a, const core::Address& address,
+                       WorkerContext& context, wire::AnnounceReply& reply) {
+  ++stats_.announces;
+  swarm::PeerAnnounce pa;
+  pa.endpoint = {address, a.port};
+  pa.peer_id = a.peer_id;
+  pa.uploaded = a.uploaded;
+  pa.downloaded = a.downloaded;
+  pa.left = a.left;
+  pa.event = to_swarm(a.event);
+  pa.numwant = a.numwant.value_or(options_.maxpeers);
+
+  auto& peers = context.peers;
+  peers.clear();
+  if (peers.capacity() < options_.maxpeers) peers.reserve(options_.maxpeers);
+  const swarm::AnnounceResult result = swarms_.announce(a.info_hash, pa, context.rng, peers);
+
+  reply.compact = a.compact;
+  reply.no_peer_id = a.no_peer_id;
+  reply.external_ip = address;
+  if (result.active) {
+    reply.interval = options_.active_interval;
+    reply.min_interval = options_.min_interval;
+    reply.complete = result.outcome.seeders;
+    reply.incomplete = result.outcome.leechers;
+    reply.peers = peers;
+    storage::PeerUpdate u;
+    u.info_hash = a.info_hash;
+    u.peer_id = a.peer_id;
+    u.endpoint = pa.endpoint;
+    u.rack = result.rack;
+    u.uploaded = a.uploaded;
+    u.downloaded = a.downloaded;
+    u.left = a.left;
+    u.key = a.key.value_or(0);
+    u.event = to_store(a.event);
+    u.representative = result.outcome.representative;
+    u.compact = a.compact;
+    u.at = result.now;
+    store_.peer_announced(u);
+    return;
+  }
+  ++stats_.announces_inactive;
+  reply.interval = options_.passive_interval;
+  reply.min_interval = std::min(options_.min_interval, options_.passive_interval);
+  reply.complete = reply.incomplete = 0;
+  reply.peers = {};
+  // Built in the worker's buffer: unknown hashes are common (clients keep
+  // polling finished deploys), so this path must not allocate either.
+  static constexpr std::string_view kNoTransfer = "No active transfer for that info_hash: ";
+  auto& w = context.warning;
+  std::copy(kNoTransfer.begin(), kNoTransfer.end(), w.begin());
+  a.info_hash.hex_to(w.data() + kNoTransfer.size());
+  reply.warning = std::string_view(w.data(), kNoTransfer.size() + 40);
+  store_.transfer_seen(a.info_hash);
+}
+
+std::size_t Tracker::scrape(std::vector<core::InfoHash>& hashes,
+                            std::span<wire::ScrapeEntry> out) {
+  ++stats_.scrapes;
+  std::sort(hashes.begin(), hashes.end());
+  hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
+  std::size_t n = 0;
+  for (const auto& h : hashes) {
+    swarm::ScrapeCounts c = swarms_.scrape(h);
+    out[n++] = {h, c.complete, c.downloaded, c.incomplete};
+  }
+  return n;
+}
+
+std::vector<wire::ScrapeEntry> Tracker::full_scrape() const {
+  std::vector<wire::ScrapeEntry> all;
+  swarms_.for_each_active([&](const core::InfoHash& h, const swarm::ScrapeCounts& c) {
+    all.push_back({h, c.complete, c.downloaded, c.incomplete});
+  });
+  std::sort(all.begin(), all.end(),
+            [](const auto& x, const auto& y) { return x.info_hash < y.info_hash; });
+  return all;
+}
+
+}  // namespace p2p::net
