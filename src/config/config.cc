@@ -162,6 +162,9 @@ const std::vector<Key>& keys() {
                "Directory for registered torrents and other durable state.", {}, true),
 
       // --- Announces and swarms ---
+      int_key("udp_port", kAnnounces, &Config::udp_port, -1, 65535,
+              "UDP tracker port (BEP 15: connect, announce, scrape). -1: the same number as "
+              "port; 0: no UDP tracker."),
       int_key("min_interval", kAnnounces, &Config::min_interval, 1, kIntMax,
               "The \"min interval\" in announce replies: clients should not announce more often. "
               "Capped at the interval in force."),

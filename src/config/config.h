@@ -23,6 +23,7 @@ struct Config {
   // --- The original p2ptracker's keys -----------------------------------
   std::string host = "0.0.0.0";  // address to listen on ("::" for dual stack)
   std::uint16_t port = 6969;     // HTTP port (the de-facto tracker port)
+  int udp_port = -1;             // UDP tracker (BEP 15): -1 same as port, 0 off
   std::string redishost = "127.0.0.1";
   std::uint16_t redisport = 6379;
   std::string smdb_url;  // server-management REST service; empty: not used

@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <thread>
 
+#include "admin/dashboard_api.h"
 #include "admin/history.h"
 #include "admin/registry.h"
 #include "admin/torrents_api.h"
@@ -16,6 +17,7 @@
 #include "net/http_server.h"
 #include "net/tracker.h"
 #include "net/tracker_handler.h"
+#include "net/udp_server.h"
 #include "storage/store.h"
 #include "swarm/swarm_table.h"
 #include "topology/locator.h"
@@ -60,8 +62,10 @@ struct Server::Parts {
   std::unique_ptr<net::TrackerHandler> tracker_http;
   std::unique_ptr<admin::TorrentsApi> torrents;
   std::unique_ptr<admin::TransfersApi> transfers_api;
+  admin::DashboardApi dashboard;
   net::Router router;
   std::unique_ptr<net::HttpServer> http;
+  std::unique_ptr<net::UdpServer> udp;  // null when udp_port = 0
   asio::io_context control{1};
   std::unique_ptr<asio::steady_timer> sweep_timer;
   std::unique_ptr<asio::signal_set> signals;
@@ -72,6 +76,7 @@ Server::Server(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 
 Server::~Server() {
   if (parts_->http) parts_->http->stop();
+  if (parts_->udp) parts_->udp->stop();
 }
 
 std::uint16_t Server::port() const { return parts_->http->port(); }
@@ -148,6 +153,8 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
   p->router.add_prefix("/transfers/", p->transfers_api.get());
   p->router.add_exact("/history", p->transfers_api.get());
   p->router.add_exact("/history/", p->transfers_api.get());
+  p->router.add_exact("/", &p->dashboard);
+  p->router.add_prefix("/dashboard/", &p->dashboard);
 
   net::HttpServerOptions ho;
   ho.host = c.host;
@@ -160,17 +167,25 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
   auto http = net::HttpServer::create(ho, p->router);
   if (!http) return http.error();
   p->http = std::move(*http);
+
+  if (c.udp_port != 0) {
+    net::UdpServerOptions uo;
+    uo.host = c.host;
+    // -1 follows the HTTP port, including the one the system picked for port 0.
+    uo.port = c.udp_port < 0 ? p->http->port() : static_cast<std::uint16_t>(c.udp_port);
+    uo.workers = ho.workers;
+    auto udp = net::UdpServer::create(uo, *p->tracker, p->clock);
+    if (!udp) return udp.error();
+    p->udp = std::move(*udp);
+  }
   return std::unique_ptr<Server>(new Server(std::move(p)));
 }
 
 int Server::run() {
   Parts& p = *parts_;
-  p.http->start();
-  spdlog::info("p2ptracker listening on {}:{} ({} workers); store={}, topology={}, data_dir={}, "
-               "{} registered transfer(s)",
-               p.config.host, p.http->port(), p.http->workers(), p.config.store,
-               p.config.topology, p.config.data_dir, p.registry->list().size());
-
+  // Signals first: once "listening" is logged a supervisor (or a test) may send
+  // SIGTERM at once, and it must mean a clean stop, not the default death.
+  // Signals that arrive before control.run() wait in the set.
   p.signals = std::make_unique<asio::signal_set>(p.control, SIGINT, SIGTERM, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&p, &on_signal](const boost::system::error_code& ec, int sig) {
@@ -189,6 +204,14 @@ int Server::run() {
         p.control.stop();
       };
   p.signals->async_wait(on_signal);
+
+  p.http->start();
+  if (p.udp) p.udp->start();
+  spdlog::info("p2ptracker listening on {}:{} ({} workers; UDP {}); store={}, topology={}, "
+               "data_dir={}, {} registered transfer(s)",
+               p.config.host, p.http->port(), p.http->workers(),
+               p.udp ? std::to_string(p.udp->port()) : std::string("off"), p.config.store,
+               p.config.topology, p.config.data_dir, p.registry->list().size());
 
   p.sweep_timer = std::make_unique<asio::steady_timer>(p.control);
   std::function<void()> tick = [&p, &tick] {
@@ -219,6 +242,7 @@ int Server::run() {
 
   p.control.run();
   p.http->stop();
+  if (p.udp) p.udp->stop();
   if (auto st = p.store->flush(std::chrono::seconds(3)); !st) {
     spdlog::warn("store: not everything was written before exit: {}", st.error().message);
   }

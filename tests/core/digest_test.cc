@@ -40,3 +40,30 @@ TEST(RngTest, SeededAndBounded) {
 
 }  // namespace
 }  // namespace p2p::core
+
+#include "core/siphash.h"
+
+namespace p2p::core {
+namespace {
+
+// The reference test vector of the SipHash paper (appendix A): key 00..0f,
+// message 00..0e (15 bytes) -> a129ca6149be45e5.
+TEST(SipHashTest, PaperVector) {
+  SipKey key;
+  for (int i = 0; i < 16; ++i) key[i] = static_cast<std::uint8_t>(i);
+  std::uint8_t msg[15];
+  for (int i = 0; i < 15; ++i) msg[i] = static_cast<std::uint8_t>(i);
+  EXPECT_EQ(siphash24(key, msg, sizeof msg), 0xa129ca6149be45e5ull);
+}
+
+TEST(SipHashTest, KeyAndInputMatter) {
+  SipKey a{}, b{};
+  b[0] = 1;
+  const char m[] = "127.0.0.1:6881";
+  EXPECT_NE(siphash24(a, m, sizeof m), siphash24(b, m, sizeof m));
+  EXPECT_NE(siphash24(a, m, sizeof m), siphash24(a, m, sizeof m - 1));
+  EXPECT_EQ(siphash24(a, m, sizeof m), siphash24(a, m, sizeof m));
+}
+
+}  // namespace
+}  // namespace p2p::core

@@ -288,6 +288,17 @@ class MaxConnectionsTest(unittest.TestCase):
 
 
 class ShutdownTest(unittest.TestCase):
+    def test_sigterm_right_after_start_is_a_clean_stop(self):
+        # Regression: signals used to be installed only after "listening on" was
+        # logged, so an early SIGTERM killed the process (exit -15). A race: try
+        # a few times.
+        for _ in range(10):
+            t = Tracker().start()
+            try:
+                self.assertEqual(t.stop(signal.SIGTERM, timeout=10), 0, t.output())
+            finally:
+                t.cleanup()
+
     def test_sigterm_with_open_connections_exits_cleanly(self):
         t = Tracker().start()
         try:

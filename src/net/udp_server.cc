@@ -1,0 +1,305 @@
+#include "net/udp_server.h"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+#include "wire/udp.h"
+
+namespace p2p::net {
+namespace {
+
+core::Endpoint from_sockaddr(const sockaddr_storage& ss) {
+  if (ss.ss_family == AF_INET) {
+    const auto& a = reinterpret_cast<const sockaddr_in&>(ss);
+    return {core::Address::v4(ntohl(a.sin_addr.s_addr)), ntohs(a.sin_port)};
+  }
+  const auto& a = reinterpret_cast<const sockaddr_in6&>(ss);
+  // An IPv4 client of a dual-stack socket arrives IPv4-mapped and folds to IPv4.
+  return {core::Address::v6_bytes(a.sin6_addr.s6_addr), ntohs(a.sin6_port)};
+}
+
+bool in_any(const std::vector<core::Cidr>& nets, const core::Address& a) {
+  return std::any_of(nets.begin(), nets.end(), [&](const core::Cidr& c) { return c.contains(a); });
+}
+
+// Largest datagram we receive: a full scrape (16 + 74 * 20) or an announce
+// with BEP 41 options fits with room to spare; larger packets are truncated
+// by the kernel and then fail to parse, which is the right answer.
+constexpr std::size_t kMaxRequest = 2048;
+
+}  // namespace
+
+std::uint64_t ConnectionIds::id_for(const core::Endpoint& client, std::int64_t window) const {
+  std::uint8_t msg[16 + 2 + 8];
+  std::memcpy(msg, client.address.bytes().data(), 16);
+  msg[16] = static_cast<std::uint8_t>(client.port >> 8);
+  msg[17] = static_cast<std::uint8_t>(client.port);
+  for (int i = 0; i < 8; ++i) msg[18 + i] = static_cast<std::uint8_t>(window >> (8 * i));
+  return core::siphash24(key_, msg, sizeof msg);
+}
+
+std::uint64_t ConnectionIds::issue(const core::Endpoint& client) const {
+  return id_for(client, clock_.now().time_since_epoch().count() / kWindowSeconds);
+}
+
+bool ConnectionIds::valid(std::uint64_t id, const core::Endpoint& client) const {
+  const std::int64_t window = clock_.now().time_since_epoch().count() / kWindowSeconds;
+  return id == id_for(client, window) || id == id_for(client, window - 1);
+}
+
+struct UdpServer::Worker {
+  int fd = -1;
+  WorkerContext context{0};
+  std::size_t reply_capacity = 0;
+  std::vector<std::uint8_t> in;   // batch x kMaxRequest
+  std::vector<std::uint8_t> out;  // batch x reply_capacity
+  std::vector<mmsghdr> in_msgs, out_msgs;
+  std::vector<iovec> in_iov, out_iov;
+  std::vector<sockaddr_storage> addrs;
+  std::array<wire::ScrapeEntry, wire::kUdpMaxScrapeHashes> entries;
+  // Written only by this worker's thread; read (relaxed) by stats().
+  struct Counters {
+    std::atomic<std::uint64_t> received{0}, sent{0}, connects{0}, announces{0}, scrapes{0},
+        errors_sent{0}, dropped{0};
+  };
+  alignas(64) Counters counters;
+
+  ~Worker() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+UdpServer::UdpServer(const UdpServerOptions& options, Tracker& tracker, const core::Clock& clock)
+    : options_(options), tracker_(tracker), ids_([] {
+        // A fresh key per process: ids from before a restart are refused and
+        // clients reconnect, which BEP 15 clients do on any error anyway.
+        core::SipKey key;
+        std::random_device rd;
+        for (auto& b : key) b = static_cast<std::uint8_t>(rd());
+        return key;
+      }(), clock) {}
+
+UdpServer::~UdpServer() {
+  stop();
+  if (stop_fd_ >= 0) ::close(stop_fd_);
+}
+
+core::Result<std::unique_ptr<UdpServer>> UdpServer::create(const UdpServerOptions& options,
+                                                           Tracker& tracker,
+                                                           const core::Clock& clock) {
+  std::unique_ptr<UdpServer> s(new UdpServer(options, tracker, clock));
+  auto host = core::Address::parse(options.host);
+  if (!host) {
+    return core::invalid_argument(fmt::format(
+        "host '{}' is not an IP address to listen on (try 0.0.0.0 or ::)", options.host));
+  }
+  // The IPv6 wildcard listens dual-stack; anything else in its own family.
+  const bool v6 = !host->is_v4();
+  std::uint16_t port = options.port;
+  const std::size_t batch = static_cast<std::size_t>(std::max(1, options.batch));
+  const std::size_t reply_capacity = 20 + 18 * std::size_t{tracker.options().maxpeers};
+  for (int i = 0; i < std::max(1, options.workers); ++i) {
+    auto w = std::make_unique<Worker>();
+    auto fail = [&](std::string_view what) {
+      return core::unavailable(fmt::format("cannot listen on UDP {}:{} ({}): {}", options.host,
+                                           port, what, std::strerror(errno)));
+    };
+    w->fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (w->fd < 0) return fail("socket");
+    int one = 1, zero = 0;
+    if (::setsockopt(w->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      return fail("SO_REUSEPORT");
+    }
+    // Bursts of announces from a whole fleet: a larger receive buffer rides
+    // them out instead of dropping (best effort; capped by net.core.rmem_max).
+    int rcvbuf = 4 << 20;
+    ::setsockopt(w->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    sockaddr_storage ss{};
+    socklen_t len;
+    if (v6) {
+      ::setsockopt(w->fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+      auto& a = reinterpret_cast<sockaddr_in6&>(ss);
+      a.sin6_family = AF_INET6;
+      a.sin6_port = htons(port);
+      std::memcpy(a.sin6_addr.s6_addr, host->bytes().data(), 16);
+      len = sizeof a;
+    } else {
+      auto& a = reinterpret_cast<sockaddr_in&>(ss);
+      a.sin_family = AF_INET;
+      a.sin_port = htons(port);
+      a.sin_addr.s_addr = htonl(host->v4_value());
+      len = sizeof a;
+    }
+    if (::bind(w->fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) return fail("bind");
+    if (::getsockname(w->fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+      port = from_sockaddr(ss).port;
+    }
+    w->context = WorkerContext(std::random_device{}() ^ (std::uint64_t(i) << 32));
+    w->context.index = i;
+    w->reply_capacity = reply_capacity;
+    w->in.resize(batch * kMaxRequest);
+    w->out.resize(batch * reply_capacity);
+    w->in_msgs.resize(batch);
+    w->out_msgs.resize(batch);
+    w->in_iov.resize(batch);
+    w->out_iov.resize(batch);
+    w->addrs.resize(batch);
+    w->context.hashes.reserve(wire::kUdpMaxScrapeHashes);
+    w->context.peers.reserve(tracker.options().maxpeers);
+    s->workers_.push_back(std::move(w));
+  }
+  s->port_ = port;
+  s->stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (s->stop_fd_ < 0) return core::unavailable("eventfd: " + std::string(std::strerror(errno)));
+  return s;
+}
+
+void UdpServer::start() {
+  for (auto& w : workers_) threads_.emplace_back([this, w = w.get()] { run(*w); });
+}
+
+void UdpServer::stop() {
+  if (stopped_.exchange(true)) return;
+  if (stop_fd_ >= 0) {
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(stop_fd_, &one, sizeof one);
+  }
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+UdpStats UdpServer::stats() const {
+  UdpStats s;
+  for (const auto& w : workers_) {
+    const auto& c = w->counters;
+    s.received += c.received.load(std::memory_order_relaxed);
+    s.sent += c.sent.load(std::memory_order_relaxed);
+    s.connects += c.connects.load(std::memory_order_relaxed);
+    s.announces += c.announces.load(std::memory_order_relaxed);
+    s.scrapes += c.scrapes.load(std::memory_order_relaxed);
+    s.errors_sent += c.errors_sent.load(std::memory_order_relaxed);
+    s.dropped += c.dropped.load(std::memory_order_relaxed);
+  }
+  return s;
+}
+
+namespace {
+
+void bump(std::atomic<std::uint64_t>& c) { c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+
+}  // namespace
+
+void UdpServer::run(Worker& w) {
+  const std::size_t batch = w.in_msgs.size();
+  for (std::size_t i = 0; i < batch; ++i) {
+    w.in_iov[i] = {w.in.data() + i * kMaxRequest, kMaxRequest};
+  }
+  pollfd fds[2] = {{w.fd, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+  while (!stopped_.load(std::memory_order_relaxed)) {
+    if (::poll(fds, 2, -1) < 0 && errno != EINTR) break;
+    if (fds[1].revents & POLLIN) break;
+    if (!(fds[0].revents & POLLIN)) continue;
+    for (std::size_t i = 0; i < batch; ++i) {
+      w.in_msgs[i] = {};
+      w.in_msgs[i].msg_hdr.msg_iov = &w.in_iov[i];
+      w.in_msgs[i].msg_hdr.msg_iovlen = 1;
+      w.in_msgs[i].msg_hdr.msg_name = &w.addrs[i];
+      w.in_msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+    }
+    int n = ::recvmmsg(w.fd, w.in_msgs.data(), static_cast<unsigned>(batch), MSG_DONTWAIT, nullptr);
+    if (n <= 0) continue;
+    std::size_t replies = 0;
+    for (int i = 0; i < n; ++i) {
+      bump(w.counters.received);
+      std::span<const std::uint8_t> packet(w.in.data() + i * kMaxRequest, w.in_msgs[i].msg_len);
+      std::span<std::uint8_t> out(w.out.data() + replies * w.reply_capacity, w.reply_capacity);
+      const core::Endpoint client = from_sockaddr(w.addrs[i]);
+      std::size_t len = 0;
+
+      wire::UdpHeader h;
+      if (!wire::parse_udp_header(packet, h)) {
+        bump(w.counters.dropped);
+        continue;
+      }
+      if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kConnect)) {
+        if (h.connection_id != wire::kUdpProtocolId) {
+          bump(w.counters.dropped);
+          continue;
+        }
+        bump(w.counters.connects);
+        len = wire::encode_udp_connect(h.transaction_id, ids_.issue(client), out);
+      } else if (!ids_.valid(h.connection_id, client)) {
+        // Unproven source address: answering could reflect traffic at a
+        // spoofed victim, so say nothing.
+        bump(w.counters.dropped);
+        continue;
+      } else if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kAnnounce)) {
+        auto parsed = wire::parse_udp_announce(packet);
+        if (!parsed) {
+          ++tracker_.stats().announce_failures;
+          bump(w.counters.errors_sent);
+          len = wire::encode_udp_error(h.transaction_id, parsed.error().message, out);
+        } else {
+          bump(w.counters.announces);
+          const wire::AnnounceRequest& a = parsed->request;
+          core::Address addr = client.address;
+          if (a.ip && in_any(tracker_.options().trusted_networks, addr)) addr = *a.ip;
+          wire::AnnounceReply reply;
+          tracker_.announce(a, addr, w.context, reply);
+          len = wire::encode_udp_announce(h.transaction_id, reply, !client.address.is_v4(), out);
+        }
+      } else if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kScrape)) {
+        w.context.hashes.clear();
+        if (auto st = wire::parse_udp_scrape(packet, w.context.hashes); !st) {
+          ++tracker_.stats().scrape_failures;
+          bump(w.counters.errors_sent);
+          len = wire::encode_udp_error(h.transaction_id, st.error().message, out);
+        } else {
+          bump(w.counters.scrapes);
+          ++tracker_.stats().scrapes;
+          std::size_t k = 0;
+          for (const auto& hash : w.context.hashes) {  // BEP 15: in request order
+            swarm::ScrapeCounts c = tracker_.scrape_one(hash);
+            w.entries[k++] = {hash, c.complete, c.downloaded, c.incomplete};
+          }
+          len = wire::encode_udp_scrape(
+              h.transaction_id, std::span<const wire::ScrapeEntry>(w.entries.data(), k), out);
+        }
+      } else {
+        bump(w.counters.errors_sent);
+        len = wire::encode_udp_error(h.transaction_id, "unknown action", out);
+      }
+      w.out_iov[replies] = {out.data(), len};
+      w.out_msgs[replies] = {};
+      w.out_msgs[replies].msg_hdr.msg_iov = &w.out_iov[replies];
+      w.out_msgs[replies].msg_hdr.msg_iovlen = 1;
+      w.out_msgs[replies].msg_hdr.msg_name = &w.addrs[i];
+      w.out_msgs[replies].msg_hdr.msg_namelen = w.in_msgs[i].msg_hdr.msg_namelen;
+      ++replies;
+    }
+    std::size_t done = 0;
+    while (done < replies) {
+      int k = ::sendmmsg(w.fd, w.out_msgs.data() + done, static_cast<unsigned>(replies - done), 0);
+      if (k <= 0) {
+        if (errno == EINTR) continue;
+        break;  // a reply we cannot send is a lost UDP packet; the client retries
+      }
+      done += static_cast<std::size_t>(k);
+    }
+    w.counters.sent.fetch_add(done, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace p2p::net
