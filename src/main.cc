@@ -1,4 +1,5 @@
-// p2ptracker: flags -> config -> server; nothing else.
+// p2ptracker: flags -> config -> server, or flags -> one operator subcommand
+// (src/cli/); nothing else.
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -6,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "cli/commands.h"
 #include "config/config.h"
 #include "server/server.h"
 
@@ -79,11 +81,22 @@ int main(int argc, char** argv) {
       "Endpoints: /announce, /scrape, /torrents/ (see README.md).\n"
       "Signals: SIGHUP reloads the topology map; SIGINT/SIGTERM stop.");
 
+  // The operator commands: clients of a running tracker's HTTP API.
+  const p2p::cli::Command commands[] = {
+      p2p::cli::add_make_torrent(app),
+      p2p::cli::add_register(app),
+      p2p::cli::add_status(app),
+      p2p::cli::add_watch(app),
+  };
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
   if (serve_cmd->parsed()) return serve(config_path, overrides, print_config);
+  for (const auto& c : commands) {
+    if (c.app->parsed()) return c.run();
+  }
   return 0;
 }

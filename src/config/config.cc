@@ -165,6 +165,12 @@ const std::vector<Key>& keys() {
       int_key("udp_port", kAnnounces, &Config::udp_port, -1, 65535,
               "UDP tracker port (BEP 15: connect, announce, scrape). -1: the same number as "
               "port; 0: no UDP tracker."),
+      text_key("policy", kAnnounces, &Config::policy,
+               "Which representatives of a rack exchange data with other racks. \"original\": "
+               "all max_repr_rack of them, as the original p2ptracker did. \"standby\": one at "
+               "a time; the others stand by and take over when it stops, expires or stalls "
+               "(stall_intervals), so the rack's uplink carries the payload about once.",
+               {"original", "standby"}),
       int_key("min_interval", kAnnounces, &Config::min_interval, 1, kIntMax,
               "The \"min interval\" in announce replies: clients should not announce more often. "
               "Capped at the interval in force."),

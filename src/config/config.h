@@ -28,6 +28,7 @@ struct Config {
   std::uint16_t redisport = 6379;
   std::string smdb_url;  // server-management REST service; empty: not used
   int max_repr_rack = 2;  // representatives per rack per transfer
+  std::string policy = "original";  // "original" or "standby" (see docs/policy.md)
   int active_interval = 45;   // seconds between announces of an active transfer
   int passive_interval = 300;  // ... of an unknown or inactive transfer
   int maxpeers = 35;           // most peers in one announce reply

@@ -6,18 +6,21 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <chrono>
 #include <limits>
 #include <optional>
 #include <random>
 
 #include "net/asio_convert.h"
+#include "net/handler_memory.h"
 
 namespace p2p::net {
 
@@ -27,8 +30,10 @@ namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 
 struct HttpServer::Worker {
-  Worker(HttpServer& s, int index, std::uint64_t seed) : server(s), context(seed) {
+  Worker(HttpServer& s, int index, std::uint64_t seed, metrics::WorkerCounters& counters)
+      : server(s), context(seed) {
     context.index = index;
+    context.counters = &counters;
   }
   HttpServer& server;
   asio::io_context loop{1};  // one thread per loop: Asio may skip locking
@@ -62,27 +67,50 @@ void failure_body(std::string& out, std::string_view reason) {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, HttpServer::Worker& worker, const HttpServerOptions& options,
-          HttpHandler& handler, asio::io_context& blocking_loop, WorkerContext& blocking_context,
-          HttpServerStats& stats)
-      : stream_(std::move(socket)),
+          HttpHandler& handler, asio::io_context& blocking_loop, WorkerContext& blocking_context)
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
         worker_(worker),
+        counters_(*worker.context.counters),
         options_(options),
         handler_(handler),
         blocking_loop_(blocking_loop),
-        blocking_context_(blocking_context),
-        stats_(stats) {
+        blocking_context_(blocking_context) {
     beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
+    auto ep = socket_.remote_endpoint(ec);
     if (!ec) remote_ = from_asio(ep);
-    ++stats_.open;
+    counters_.add_shared(metrics::Counter::kHttpConnectionsOpen, 1);
   }
-  ~Session() { --stats_.open; }
+  // The last reference may drop off the worker (a blocking-pool request at
+  // shutdown), hence add_shared.
+  ~Session() { counters_.add_shared(metrics::Counter::kHttpConnectionsOpen, -1); }
 
   void start() { read_header(); }
 
  private:
+  using Fields = http::basic_fields<ArenaAllocator<char>>;
+  using Parser = http::request_parser<http::string_body, ArenaAllocator<char>>;
+
+  // One deadline per phase (receive a request, write a reply). When it
+  // passes the socket is closed, which fails the pending operation: slow and
+  // idle clients are cut off without a timer per read.
+  void arm(std::chrono::seconds timeout) {
+    timer_.expires_after(timeout);
+    timer_.async_wait(bind_memory(memory_, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;  // re-armed or cancelled
+      self->timed_out_ = true;
+      beast::error_code ignored;
+      self->socket_.close(ignored);
+    }));
+  }
+
   void read_header() {
-    parser_.emplace();
+    // The previous request's fields lived in the arena; the parser that owned
+    // them is gone before the arena is reused.
+    parser_.reset();
+    arena_.reset();
+    parser_.emplace(std::piecewise_construct, std::make_tuple(),
+                    std::make_tuple(ArenaAllocator<char>(arena_)));
     parser_->header_limit(static_cast<std::uint32_t>(options_.max_request_bytes));
     // Beast checks Content-Length against body_limit while parsing the header,
     // but the limit depends on the route, known only after the header: lift it
@@ -91,11 +119,12 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     // A new connection gets request_timeout to send its request; a kept-alive
     // one may idle for keepalive_timeout first.
-    stream_.expires_after(first_request_ ? options_.request_timeout : options_.keepalive_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    arm(first_request_ ? options_.request_timeout : options_.keepalive_timeout);
+    http::async_read_header(socket_, buffer_, *parser_,
+                            bind_memory(memory_, [self = shared_from_this()](
+                                                     beast::error_code ec, std::size_t) {
                               self->on_header(ec);
-                            });
+                            }));
   }
 
   void on_header(beast::error_code ec) {
@@ -116,38 +145,42 @@ class Session : public std::enable_shared_from_this<Session> {
       // curl sends large uploads only after this interim reply (else it waits
       // a second for nothing).
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
-                        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
+                        bind_memory(memory_, [self = shared_from_this()](beast::error_code ec,
+                                                                         std::size_t) {
                           if (ec) return self->close();
                           self->read_body();
-                        });
+                        }));
       return;
     }
     read_body();
   }
 
   void read_body() {
-    stream_.expires_after(options_.request_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    arm(options_.request_timeout);
+    http::async_read(socket_, buffer_, *parser_,
+                     bind_memory(memory_, [self = shared_from_this()](beast::error_code ec,
+                                                                      std::size_t) {
                        if (ec) return self->on_read_error(ec);
                        self->fill_request();
                        self->dispatch();
-                     });
+                     }));
   }
 
   void on_read_error(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
-        ec == asio::error::operation_aborted) {
+    if (timed_out_) {
+      // The deadline closed the socket: slow or idle clients are cut off.
+      // Only a request that had started counts as bad.
+      if (first_request_ || buffer_.size() > 0) {
+        counters_.add(metrics::Counter::kHttpBadRequests);
+      }
       return close();
     }
-    if (ec == beast::error::timeout) {
-      // The stream already closed the socket: slow or idle clients are cut off.
-      if (!first_request_ && buffer_.size() == 0) return;  // idle keep-alive ended
-      ++stats_.bad_requests;
-      return;
+    if (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+        ec == asio::error::operation_aborted || ec == asio::error::eof) {
+      return close();
     }
-    ++stats_.bad_requests;
+    counters_.add(metrics::Counter::kHttpBadRequests);
     if (ec == http::error::header_limit) {
       return reply_error(431, fmt::format("request line and headers exceed {} bytes",
                                           options_.max_request_bytes));
@@ -173,9 +206,12 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void dispatch() {
-    ++stats_.requests;
+    counters_.add(metrics::Counter::kHttpRequests);
+    // p2ptracker_http_response_seconds runs from here to the last byte written.
+    dispatched_at_ = std::chrono::steady_clock::now();
+    timed_ = true;
     response_.reset();
-    stream_.expires_never();
+    timer_.cancel();  // handling has no deadline; writing the reply has one
     if (handler_.placement(request_) == Placement::kInline) {
       handler_.handle(request_, response_, worker_.context);
       return write_response();
@@ -183,11 +219,12 @@ class Session : public std::enable_shared_from_this<Session> {
     // Slow work leaves the worker's loop; the reply is written back on it.
     asio::post(blocking_loop_, [self = shared_from_this()] {
       self->handler_.handle(self->request_, self->response_, self->blocking_context_);
-      asio::post(self->stream_.get_executor(), [self] { self->write_response(); });
+      asio::post(self->socket_.get_executor(), [self] { self->write_response(); });
     });
   }
 
   void reply_error(int status, std::string_view reason) {
+    timed_ = false;  // refused before any handler: a bad request, not a response time
     response_.reset();
     response_.status = status;
     response_.close = true;
@@ -208,36 +245,51 @@ class Session : public std::enable_shared_from_this<Session> {
                    response_.extra_headers);
     std::array<asio::const_buffer, 2> buffers = {
         asio::buffer(head_), asio::buffer(response_.body.data(), head_only ? 0 : response_.body.size())};
-    stream_.expires_after(options_.request_timeout);
-    asio::async_write(stream_, buffers,
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    arm(options_.request_timeout);
+    asio::async_write(socket_, buffers,
+                      bind_memory(memory_, [self = shared_from_this()](beast::error_code ec,
+                                                                       std::size_t) {
+                        // On the worker's loop: its own block, single writer.
+                        if (!ec && self->timed_) {
+                          self->counters_.observe_latency(std::chrono::steady_clock::now() -
+                                                          self->dispatched_at_);
+                        }
+                        self->timed_ = false;
                         if (ec || !self->keep_alive_) return self->close();
                         self->first_request_ = false;
                         self->read_header();
-                      });
+                      }));
   }
 
   void close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    timer_.cancel();
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
   }
 
-  beast::tcp_stream stream_;
+  // Declared first: destroyed last, after everything that may hold its memory.
+  HandlerMemory memory_;
+  RequestArena arena_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<Parser> parser_;
   HttpServer::Worker& worker_;
+  metrics::WorkerCounters& counters_;  // the worker's block
   const HttpServerOptions& options_;
   HttpHandler& handler_;
   asio::io_context& blocking_loop_;
   WorkerContext& blocking_context_;
-  HttpServerStats& stats_;
   core::Endpoint remote_;
   HttpRequest request_;
   HttpResponse response_;
   std::string head_;
   bool first_request_ = true;
   bool keep_alive_ = false;
+  bool timed_out_ = false;
+  bool timed_ = false;  // a dispatched request whose response is being written
+  std::chrono::steady_clock::time_point dispatched_at_;
 };
 
 }  // namespace
@@ -259,9 +311,17 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOpt
   const int n = std::max(1, options.workers);
   std::random_device seed_source;
   std::uint16_t port = options.port;
+  metrics::Registry* registry = options.metrics;
+  if (registry == nullptr) {
+    server->own_metrics_ = std::make_unique<metrics::Registry>();
+    registry = server->own_metrics_.get();
+  }
   for (int i = 0; i < n; ++i) {
+    metrics::WorkerCounters& counters = registry->add_worker();
+    server->worker_counters_.push_back(&counters);
     auto w = std::make_unique<Worker>(*server, i,
-                                      (std::uint64_t{seed_source()} << 32) ^ seed_source() ^ i);
+                                      (std::uint64_t{seed_source()} << 32) ^ seed_source() ^ i,
+                                      counters);
     tcp::endpoint ep(address, port);
     auto& acc = w->acceptor.emplace(w->loop);
     auto fail = [&](std::string_view what) -> core::Error {
@@ -290,33 +350,57 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOpt
   server->blocking_loop_ = std::make_unique<asio::io_context>(1);
   server->blocking_context_ = std::make_unique<WorkerContext>(seed_source());
   server->blocking_context_->index = n;
+  server->blocking_context_->counters = &registry->add_worker();
   return server;
+}
+
+HttpServerStats HttpServer::stats() const {
+  HttpServerStats s;
+  for (const metrics::WorkerCounters* c : worker_counters_) {
+    s.accepted += c->get(metrics::Counter::kHttpConnectionsAccepted);
+    s.rejected += c->get(metrics::Counter::kHttpConnectionsRejected);
+    s.requests += c->get(metrics::Counter::kHttpRequests);
+    s.bad_requests += c->get(metrics::Counter::kHttpBadRequests);
+    s.open += static_cast<std::int64_t>(c->get(metrics::Counter::kHttpConnectionsOpen));
+  }
+  return s;
 }
 
 asio::io_context& HttpServer::main_loop() { return workers_.front()->loop; }
 
 namespace {
 
+// Connections open on every worker: relaxed reads of each worker's block (a
+// few cache lines per accept, never written here).
+std::int64_t open_connections(const std::vector<metrics::WorkerCounters*>& all) {
+  std::uint64_t sum = 0;
+  for (const auto* c : all) sum += c->get(metrics::Counter::kHttpConnectionsOpen);
+  return static_cast<std::int64_t>(sum);
+}
+
 void accept_loop(HttpServer::Worker& w, const HttpServerOptions& options, HttpHandler& handler,
                  asio::io_context& blocking_loop, WorkerContext& blocking_context,
-                 HttpServerStats& stats) {
+                 const std::vector<metrics::WorkerCounters*>& all_counters) {
   w.acceptor->async_accept(
-      w.loop, [&w, &options, &handler, &blocking_loop, &blocking_context, &stats](
+      w.loop, [&w, &options, &handler, &blocking_loop, &blocking_context, &all_counters](
                   beast::error_code ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted || !w.acceptor->is_open()) return;
         if (!ec) {
-          ++stats.accepted;
-          if (static_cast<std::size_t>(stats.open.load()) >= options.max_connections) {
-            ++stats.rejected;  // closing at once is the cheapest answer under a flood
+          metrics::WorkerCounters& counters = *w.context.counters;
+          counters.add(metrics::Counter::kHttpConnectionsAccepted);
+          const std::int64_t open = open_connections(all_counters);
+          if (open >= 0 && static_cast<std::size_t>(open) >= options.max_connections) {
+            // Closing at once is the cheapest answer under a flood.
+            counters.add(metrics::Counter::kHttpConnectionsRejected);
             socket.close(ec);
           } else {
             socket.set_option(tcp::no_delay(true), ec);
             std::make_shared<Session>(std::move(socket), w, options, handler, blocking_loop,
-                                      blocking_context, stats)
+                                      blocking_context)
                 ->start();
           }
         }
-        accept_loop(w, options, handler, blocking_loop, blocking_context, stats);
+        accept_loop(w, options, handler, blocking_loop, blocking_context, all_counters);
       });
 }
 
@@ -324,7 +408,7 @@ void accept_loop(HttpServer::Worker& w, const HttpServerOptions& options, HttpHa
 
 void HttpServer::start() {
   for (auto& w : workers_) {
-    accept_loop(*w, options_, handler_, *blocking_loop_, *blocking_context_, stats_);
+    accept_loop(*w, options_, handler_, *blocking_loop_, *blocking_context_, worker_counters_);
   }
   for (auto& w : workers_) {
     threads_.emplace_back([loop = &w->loop] {

@@ -24,6 +24,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "core/result.h"
+#include "metrics/registry.h"
 #include "net/http_types.h"
 
 namespace p2p::net {
@@ -36,14 +37,19 @@ struct HttpServerOptions {
   std::chrono::seconds request_timeout{10};
   std::chrono::seconds keepalive_timeout{60};
   std::size_t max_connections = 20000;
+  // Where the workers' counter blocks come from (the server's /metrics
+  // registry); null: the server keeps its own, visible only through stats().
+  metrics::Registry* metrics = nullptr;
 };
 
+// The server's counters summed over its workers (each worker counts in its own
+// metrics::WorkerCounters block; see p2ptracker_http_* on /metrics).
 struct HttpServerStats {
-  std::atomic<std::uint64_t> accepted{0};
-  std::atomic<std::uint64_t> rejected{0};  // over max_connections
-  std::atomic<std::uint64_t> requests{0};
-  std::atomic<std::uint64_t> bad_requests{0};  // unparsable, oversized, timed out
-  std::atomic<std::int64_t> open{0};
+  std::uint64_t accepted = 0;
+  std::uint64_t rejected = 0;      // over max_connections
+  std::uint64_t requests = 0;
+  std::uint64_t bad_requests = 0;  // unparsable, oversized, timed out
+  std::int64_t open = 0;
 };
 
 class HttpServer {
@@ -63,7 +69,9 @@ class HttpServer {
   int workers() const { return static_cast<int>(workers_.size()); }
   // Worker 0's event loop, for the server's own timers and signals.
   boost::asio::io_context& main_loop();
-  const HttpServerStats& stats() const { return stats_; }
+  // Sums the workers' blocks (reads other threads' cache lines: not for the
+  // hot path).
+  HttpServerStats stats() const;
 
   struct Worker;  // implementation detail, public for the session code
 
@@ -77,7 +85,8 @@ class HttpServer {
   std::unique_ptr<boost::asio::io_context> blocking_loop_;
   std::unique_ptr<WorkerContext> blocking_context_;
   std::vector<std::thread> threads_;
-  HttpServerStats stats_;
+  std::unique_ptr<metrics::Registry> own_metrics_;  // when options.metrics is null
+  std::vector<metrics::WorkerCounters*> worker_counters_;  // one per worker, in order
   std::atomic<bool> stopped_{false};
 };
 

@@ -14,6 +14,8 @@
 #include "core/digest.h"
 #include "core/peer.h"
 #include "core/rng.h"
+#include "metrics/metric_list.h"
+#include "metrics/worker_counters.h"
 
 namespace p2p::net {
 
@@ -56,7 +58,17 @@ struct WorkerContext {
   std::vector<core::PeerContact> peers;
   std::vector<core::InfoHash> hashes;
   std::array<char, 96> warning{};  // the reply's "warning message" text
-  int index = 0;  // worker number, for per-worker counters
+  int index = 0;  // worker number
+  // This thread's counter block (from metrics::Registry::add_worker), set by
+  // the server that owns the context; null: nothing is counted (tests).
+  metrics::WorkerCounters* counters = nullptr;
+  // The front door this context serves: the `protocol` label of what it counts.
+  metrics::Protocol protocol = metrics::Protocol::kHttp;
+
+  // Owning thread only; never blocks, never allocates.
+  void count(metrics::Counter c) noexcept {
+    if (counters != nullptr) counters->add(c);
+  }
 };
 
 // Where a request runs: on the worker's event loop (must not block) or on the

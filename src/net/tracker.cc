@@ -32,9 +32,35 @@ Tracker::Tracker(const TrackerOptions& options, swarm::SwarmTable& swarms, stora
   options_.min_interval = std::min(options_.min_interval, options_.active_interval);
 }
 
+void count_announce_failure(WorkerContext& context, std::string_view message) noexcept {
+  context.count(metrics::announce_counter(context.protocol, metrics::AnnounceStatus::kFailure));
+  context.count(metrics::failure_counter(context.protocol, announce_failure_reason(message)));
+}
+
+void count_scrape(WorkerContext& context, bool ok) noexcept {
+  context.count(metrics::scrape_counter(
+      context.protocol, ok ? metrics::ScrapeStatus::kOk : metrics::ScrapeStatus::kFailure));
+}
+
+// Keyed on the words wire/ puts first in its messages ("missing port", "port
+// must be ...", "unknown event ..."); tests/net/tracker_handler_test.cc sends
+// one mistake of each kind so a reworded message cannot silently become
+// "other".
+metrics::FailureReason announce_failure_reason(std::string_view m) noexcept {
+  using R = metrics::FailureReason;
+  if (m.starts_with("missing ")) m.remove_prefix(8);
+  if (m.starts_with("info_hash")) return R::kInfoHash;
+  if (m.starts_with("peer_id")) return R::kPeerId;
+  if (m.starts_with("port")) return R::kPort;
+  if (m.starts_with("uploaded") || m.starts_with("downloaded") || m.starts_with("left")) {
+    return R::kCounters;
+  }
+  if (m.starts_with("unknown event")) return R::kEvent;
+  return R::kOther;
+}
+
 void Tracker::announce(const wire::AnnounceRequest& a, const core::Address& address,
                        WorkerContext& context, wire::AnnounceReply& reply) {
-  ++stats_.announces;
   swarm::PeerAnnounce pa;
   pa.endpoint = {address, a.port};
   pa.peer_id = a.peer_id;
@@ -48,11 +74,17 @@ void Tracker::announce(const wire::AnnounceRequest& a, const core::Address& addr
   peers.clear();
   if (peers.capacity() < options_.maxpeers) peers.reserve(options_.maxpeers);
   const swarm::AnnounceResult result = swarms_.announce(a.info_hash, pa, context.rng, peers);
+  // The swarm located the peer once, whatever the transfer's state.
+  context.count(metrics::Counter::kTopologyLookups);
+  if (options_.static_topology && result.rack.tag != core::RackId::Tag::kNamed) {
+    context.count(metrics::Counter::kTopologyFallbacks);
+  }
 
   reply.compact = a.compact;
   reply.no_peer_id = a.no_peer_id;
   reply.external_ip = address;
   if (result.active) {
+    context.count(metrics::announce_counter(context.protocol, metrics::AnnounceStatus::kOk));
     reply.interval = options_.active_interval;
     reply.min_interval = options_.min_interval;
     reply.complete = result.outcome.seeders;
@@ -74,7 +106,7 @@ void Tracker::announce(const wire::AnnounceRequest& a, const core::Address& addr
     store_.peer_announced(u);
     return;
   }
-  ++stats_.announces_inactive;
+  context.count(metrics::announce_counter(context.protocol, metrics::AnnounceStatus::kInactive));
   reply.interval = options_.passive_interval;
   reply.min_interval = std::min(options_.min_interval, options_.passive_interval);
   reply.complete = reply.incomplete = 0;
@@ -91,7 +123,6 @@ void Tracker::announce(const wire::AnnounceRequest& a, const core::Address& addr
 
 std::size_t Tracker::scrape(std::vector<core::InfoHash>& hashes,
                             std::span<wire::ScrapeEntry> out) {
-  ++stats_.scrapes;
   std::sort(hashes.begin(), hashes.end());
   hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
   std::size_t n = 0;

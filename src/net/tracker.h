@@ -11,8 +11,10 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <string_view>
 
 #include "core/address.h"
+#include "metrics/metric_list.h"
 #include "net/http_types.h"
 #include "storage/store.h"
 #include "swarm/swarm_table.h"
@@ -27,12 +29,33 @@ struct TrackerOptions {
   std::uint32_t min_interval = 15;
   std::uint32_t maxpeers = 35;
   bool full_scrape = true;
+  // topology = static: a rack the map did not name is counted as a fallback
+  // (p2ptracker_topology_fallbacks_total).
+  bool static_topology = false;
   // HTTP only: whose address counts (see TrackerHandler).
   bool proxypass = false;
   std::vector<core::Cidr> trusted_proxies;
   std::vector<core::Cidr> trusted_networks;
 };
 
+// Counting is per worker (WorkerContext::counters, summed on /metrics):
+// announce() counts ok/inactive announces and rack lookups itself; a front
+// door counts what it answers without the Tracker, with these helpers. Owning
+// thread of `context` only; never allocate.
+//
+// A malformed announce: result="failure" and its reason, derived from the
+// parser's message (see announce_failure_reason).
+void count_announce_failure(WorkerContext& context, std::string_view message) noexcept;
+// One scrape request answered (ok) or refused (malformed, full scrape off).
+void count_scrape(WorkerContext& context, bool ok) noexcept;
+// The parameter a parser's failure message is about ("info_hash must be 20
+// bytes" -> kInfoHash, "missing left" -> kCounters, unknown -> kOther).
+metrics::FailureReason announce_failure_reason(std::string_view message) noexcept;
+
+// Deprecated: shared atomics that contend across cores. Nothing in the HTTP
+// path touches them any more; the UDP server still increments them until it
+// counts through its WorkerContext (count_announce_failure / count_scrape),
+// then this goes.
 struct TrackerStats {
   std::atomic<std::uint64_t> announces{0};
   std::atomic<std::uint64_t> announces_inactive{0};
@@ -47,11 +70,14 @@ class Tracker {
 
   // Applies `request` for the peer at `address` and fills `reply`; the peers
   // and the warning text it points to live in `context` until the next call.
+  // Counts the announce (ok or inactive, under context.protocol) and its rack
+  // lookup in context.counters.
   void announce(const wire::AnnounceRequest& request, const core::Address& address,
                 WorkerContext& context, wire::AnnounceReply& reply);
 
   // Counts for `hashes` (sorted and deduplicated in place) into `out`, which
-  // must hold hashes.size() entries. Returns how many were written.
+  // must hold hashes.size() entries. Returns how many were written. The front
+  // door counts the request (count_scrape).
   std::size_t scrape(std::vector<core::InfoHash>& hashes, std::span<wire::ScrapeEntry> out);
   // One transfer's counts (UDP scrape answers in request order).
   swarm::ScrapeCounts scrape_one(const core::InfoHash& info_hash) const {

@@ -64,7 +64,7 @@ void TrackerHandler::announce(const HttpRequest& request, HttpResponse& response
                               WorkerContext& context) {
   auto parsed = wire::parse_announce(request.query);
   if (!parsed) {
-    ++tracker_.stats().announce_failures;
+    count_announce_failure(context, parsed.error().message);
     wire::encode_failure(parsed.error().message, response.body);
     return;
   }
@@ -79,20 +79,22 @@ void TrackerHandler::scrape(const HttpRequest& request, HttpResponse& response,
   hashes.clear();
   if (hashes.capacity() < wire::kMaxScrapeHashes) hashes.reserve(wire::kMaxScrapeHashes);
   if (auto st = wire::parse_scrape(request.query, hashes); !st) {
-    ++tracker_.stats().scrape_failures;
+    count_scrape(context, false);
     wire::encode_failure(st.error().message, response.body);
     return;
   }
   if (hashes.empty()) {
     if (!tracker_.options().full_scrape) {
-      ++tracker_.stats().scrape_failures;
+      count_scrape(context, false);
       wire::encode_failure("full scrape is disabled on this tracker; pass info_hash",
                            response.body);
       return;
     }
+    count_scrape(context, true);
     wire::encode_scrape(tracker_.full_scrape(), response.body);
     return;
   }
+  count_scrape(context, true);
   std::array<wire::ScrapeEntry, wire::kMaxScrapeHashes> entries;
   std::size_t n = tracker_.scrape(hashes, entries);
   wire::encode_scrape(std::span<const wire::ScrapeEntry>(entries.data(), n), response.body);

@@ -14,7 +14,9 @@
 #include "admin/transfers.h"
 #include "admin/transfers_api.h"
 #include "core/clock.h"
+#include "metrics/registry.h"
 #include "net/http_server.h"
+#include "net/metrics_handler.h"
 #include "net/tracker.h"
 #include "net/tracker_handler.h"
 #include "net/udp_server.h"
@@ -51,6 +53,7 @@ constexpr std::size_t kSweepSlices = 10;
 struct Server::Parts {
   config::Config config;
   core::SystemClock clock;
+  metrics::Registry metrics;  // before everything that counts into it
   std::unique_ptr<topology::Locator> locator;
   std::unique_ptr<LocatorRackMap> rack_map;
   std::unique_ptr<storage::Store> store;
@@ -62,6 +65,7 @@ struct Server::Parts {
   std::unique_ptr<net::TrackerHandler> tracker_http;
   std::unique_ptr<admin::TorrentsApi> torrents;
   std::unique_ptr<admin::TransfersApi> transfers_api;
+  std::unique_ptr<net::MetricsHandler> metrics_http;
   admin::DashboardApi dashboard;
   net::Router router;
   std::unique_ptr<net::HttpServer> http;
@@ -110,6 +114,8 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
   sw.policy.max_repr_rack = static_cast<std::uint32_t>(c.max_repr_rack);
   sw.policy.maxpeers = static_cast<std::uint32_t>(c.maxpeers);
   sw.peer_timeout = core::Seconds(c.peer_timeout);
+  sw.policy.mode = c.policy == "standby" ? swarm::PolicyMode::kStandby : swarm::PolicyMode::kOriginal;
+  sw.policy.stall_after = core::Seconds(std::int64_t{c.stall_intervals} * c.active_interval);
   sw.open = c.open;
   p->swarms = std::make_unique<swarm::SwarmTable>(sw, *p->rack_map, p->clock);
 
@@ -137,11 +143,15 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
   to.full_scrape = c.full_scrape;
   to.trusted_proxies = c.trusted_proxies;
   to.trusted_networks = c.trusted_networks;
+  to.static_topology = c.topology == "static";
   p->tracker = std::make_unique<net::Tracker>(to, *p->swarms, *p->store);
   p->tracker_http = std::make_unique<net::TrackerHandler>(*p->tracker);
   p->torrents = std::make_unique<admin::TorrentsApi>(
       *p->transfers, static_cast<std::size_t>(c.max_torrent_bytes));
   p->transfers_api = std::make_unique<admin::TransfersApi>(*p->transfers);
+  p->metrics_http = std::make_unique<net::MetricsHandler>(
+      p->metrics, net::MetricsSources{p->swarms.get(), p->store.get(),
+                                      [loc](core::RackId r) { return loc->rack_name(r); }});
 
   p->router.add_exact("/announce", p->tracker_http.get());
   p->router.add_exact("/announce/", p->tracker_http.get());
@@ -153,6 +163,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
   p->router.add_prefix("/transfers/", p->transfers_api.get());
   p->router.add_exact("/history", p->transfers_api.get());
   p->router.add_exact("/history/", p->transfers_api.get());
+  p->router.add_exact("/metrics", p->metrics_http.get());
   p->router.add_exact("/", &p->dashboard);
   p->router.add_prefix("/dashboard/", &p->dashboard);
 
@@ -164,6 +175,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
   ho.request_timeout = std::chrono::seconds(c.request_timeout);
   ho.keepalive_timeout = std::chrono::seconds(c.keepalive_timeout);
   ho.max_connections = static_cast<std::size_t>(c.max_connections);
+  ho.metrics = &p->metrics;
   auto http = net::HttpServer::create(ho, p->router);
   if (!http) return http.error();
   p->http = std::move(*http);

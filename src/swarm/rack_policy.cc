@@ -10,6 +10,10 @@
 //   - any other peer sees only peers of its own rack, representatives first;
 //   - a seeder is never told about seeders (they have nothing to trade);
 //   - nobody is told about itself.
+// With PolicyMode::kStandby, "representative" above means "gateway": only one
+// representative per rack at a time (RackGroup::is_gateway), the others
+// waiting to take over if it stops or stalls, so a rack pulls the payload
+// across its uplink about once instead of once per representative.
 // "Origin seeders" are peers that arrived complete (the build server). A peer
 // that finished downloading inside a rack is not one: telling other racks
 // about it would let them pull across its rack's uplink through a host that is
@@ -44,7 +48,8 @@ void sample(std::uint32_t k, ForEach&& for_each, core::Rng& rng,
 }  // namespace
 
 void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit,
-                     core::TimePoint stale_before, core::Rng& rng,
+                     core::TimePoint now, core::TimePoint stale_before,
+                     const PolicyOptions& policy, core::Rng& rng,
                      std::vector<core::PeerContact>& out) const {
   const bool self_seeds = self.seeder();
   auto wanted = [&](const Peer& p) {
@@ -57,7 +62,7 @@ void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit
     }
   };
 
-  if (!self.representative()) {
+  if (!own.is_gateway(self, policy, now)) {
     // The rack's representatives bring the payload in: list them first so a
     // small numwant still reaches them, then a random share of the rest.
     const std::size_t base = out.size();
@@ -77,13 +82,13 @@ void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit
     return;
   }
 
-  // A representative: other racks' representatives and origin seeders...
+  // A gateway: other racks' gateways and origin seeders...
   auto for_each_outsider = [&](auto&& fn) {
     for (const RackGroup& g : racks_) {
       if (&g == &own) continue;
       for (const auto& e : g.representatives) {
         const Peer* p = g.find(e);
-        if (p != nullptr && wanted(*p)) fn(*p);
+        if (p != nullptr && wanted(*p) && g.is_gateway(*p, policy, now)) fn(*p);
       }
       for (const auto& e : g.origins) {
         const Peer* p = g.find(e);

@@ -113,9 +113,19 @@ SwarmTable::Totals SwarmTable::totals() const {
     for (const auto& [hash, e] : s.torrents) {
       t.peers += e.torrent.size();
       t.seeders += e.torrent.seeders();
+      t.leechers += e.torrent.leechers();
+      for (const RackGroup& g : e.torrent.racks()) t.representatives += g.representatives.size();
     }
   }
   return t;
+}
+
+void SwarmTable::for_each_torrent(
+    const std::function<void(const core::InfoHash&, std::uint64_t, const Torrent&)>& fn) const {
+  for (const Shard& s : shards_) {
+    std::lock_guard lock(s.mu);
+    for (const auto& [hash, e] : s.torrents) fn(hash, e.length, e.torrent);
+  }
 }
 
 }  // namespace p2p::swarm

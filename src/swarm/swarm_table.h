@@ -90,8 +90,18 @@ class SwarmTable {
     std::uint64_t transfers = 0;
     std::uint64_t peers = 0;
     std::uint64_t seeders = 0;
+    std::uint64_t leechers = 0;
+    std::uint64_t representatives = 0;
   };
   Totals totals() const;
+
+  // Calls fn(info_hash, length, torrent) for every active transfer, holding
+  // that transfer's shard lock: announces to the shard wait while fn runs, so
+  // fn only reads and counts (/metrics: progress, completions per rack).
+  // `length` is the registered payload size, 0 when unknown (open tracker).
+  void for_each_torrent(
+      const std::function<void(const core::InfoHash&, std::uint64_t length, const Torrent&)>& fn)
+      const;
 
   const SwarmOptions& options() const { return options_; }
 

@@ -24,6 +24,21 @@ Peer* RackGroup::find(const core::Endpoint& e) {
   return const_cast<Peer*>(std::as_const(*this).find(e));
 }
 
+bool RackGroup::is_gateway(const Peer& p, const PolicyOptions& policy,
+                           core::TimePoint now) const {
+  if (!p.representative()) return false;
+  if (policy.mode == PolicyMode::kOriginal) return true;
+  // kStandby: the first representative still making progress (or done) is the
+  // one gateway; `representatives` is in promotion order.
+  for (const auto& e : representatives) {
+    const Peer* r = find(e);
+    if (r == nullptr) continue;
+    const bool stalled = !r->seeder() && now - r->last_progress >= policy.stall_after;
+    if (!stalled) return r == &p;
+  }
+  return false;  // all stalled: nobody pulls until one makes progress again
+}
+
 RackGroup& Torrent::group_for(core::RackId rack) {
   auto it = std::lower_bound(racks_.begin(), racks_.end(), rack,
                              [](const RackGroup& g, core::RackId r) { return g.rack < r; });
@@ -145,7 +160,7 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
   outcome.leechers = leechers_;
   std::uint32_t limit = std::min(a.numwant, policy.maxpeers);
   assert(out.capacity() - out.size() >= limit);
-  if (limit > 0) select(g, *self, limit, stale_before, rng, out);
+  if (limit > 0) select(g, *self, limit, now, stale_before, policy, rng, out);
   return outcome;
 }
 

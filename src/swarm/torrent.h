@@ -46,6 +46,24 @@ struct Peer {
   bool origin() const { return flags & kOrigin; }
 };
 
+// Which rule decides a rack's gateways to the rest of the swarm.
+enum class PolicyMode : std::uint8_t {
+  // The original p2ptracker's: every representative sees outside peers.
+  kOriginal,
+  // One representative at a time pulls from outside; the others stand by and
+  // take over when it stops, expires or stalls (no progress for stall_after).
+  // A gateway that finished keeps the role: its rack now has the payload.
+  kStandby,
+};
+
+// Policy knobs (from config; see docs/configuration.md).
+struct PolicyOptions {
+  std::uint32_t max_repr_rack = 2;
+  std::uint32_t maxpeers = 35;
+  PolicyMode mode = PolicyMode::kOriginal;
+  core::Seconds stall_after{135};  // kStandby: a gateway this long without progress is stalled
+};
+
 struct RackGroup {
   core::RackId rack;
   std::vector<Peer> peers;  // sorted by endpoint
@@ -56,13 +74,13 @@ struct RackGroup {
   std::uint32_t seeders = 0;
 
   const Peer* find(const core::Endpoint& e) const;
+  // Whether `p`, one of this rack's peers, may exchange data with other racks
+  // under `policy` at `now`: a representative in kOriginal mode; in kStandby
+  // mode only the first representative (in promotion order) that is not
+  // stalled. (Origin seeders are visible to other racks' gateways in every
+  // mode, but are told only about their own rack unless they represent it.)
+  bool is_gateway(const Peer& p, const PolicyOptions& policy, core::TimePoint now) const;
   Peer* find(const core::Endpoint& e);
-};
-
-// Policy knobs (from config; see docs/configuration.md).
-struct PolicyOptions {
-  std::uint32_t max_repr_rack = 2;
-  std::uint32_t maxpeers = 35;
 };
 
 // One announce as the swarm sees it: already parsed and located.
@@ -124,8 +142,8 @@ class Torrent {
   // Returns the iterator after the removed peer.
   std::vector<Peer>::iterator remove_peer(RackGroup& g, std::vector<Peer>::iterator it);
   void insert_peer(RackGroup& g, const Peer& p, const PolicyOptions& policy);
-  void select(const RackGroup& own, const Peer& self, std::uint32_t limit,
-              core::TimePoint stale_before, core::Rng& rng,
+  void select(const RackGroup& own, const Peer& self, std::uint32_t limit, core::TimePoint now,
+              core::TimePoint stale_before, const PolicyOptions& policy, core::Rng& rng,
               std::vector<core::PeerContact>& out) const;
 
   std::vector<RackGroup> racks_;  // sorted by rack

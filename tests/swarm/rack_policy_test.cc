@@ -353,3 +353,89 @@ TEST_F(RackPolicyTest, TopologyReloadRegroupsPeers) {
 
 }  // namespace
 }  // namespace p2p::swarm
+
+namespace p2p::swarm {
+namespace {
+
+using testing::ep;
+using testing::names;
+using Names = std::set<std::string>;
+
+// PolicyMode::kStandby: one gateway per rack, the other representative waits.
+class StandbyPolicyTest : public ::testing::Test {
+ protected:
+  Names announce(const std::string& ip, std::uint64_t left, Event event = Event::kNone) {
+    PeerAnnounce a;
+    a.endpoint = ep(ip);
+    a.left = left;
+    a.event = event;
+    a.numwant = 50;
+    out_.clear();
+    out_.reserve(50);
+    result_ = table_.announce(hash_, a, rng_, out_);
+    return names(out_);
+  }
+  static bool outside(const Names& n, const std::string& rack_prefix) {
+    for (const auto& s : n) {
+      if (s.rfind(rack_prefix, 0) != 0) return true;
+    }
+    return false;
+  }
+
+  core::ManualClock clock_;
+  testing::Slash24 racks_;
+  SwarmTable table_{SwarmOptions{{2, 50, PolicyMode::kStandby, core::Seconds(60)},
+                                 core::Seconds(600), false},
+                    racks_, clock_};
+  core::InfoHash hash_ = *core::InfoHash::from_hex("BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB");
+  core::Rng rng_{3};
+  std::vector<core::PeerContact> out_;
+  AnnounceResult result_;
+
+  void SetUp() override {
+    table_.activate(hash_, 1000);
+    announce("127.0.9.1", 0, Event::kStarted);  // origin
+    for (auto ip : {"127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.2.1", "127.0.2.2"}) {
+      announce(ip, 1000, Event::kStarted);
+    }
+  }
+};
+
+TEST_F(StandbyPolicyTest, OnlyTheFirstRepresentativePullsFromOutside) {
+  EXPECT_TRUE(outside(announce("127.0.1.1", 900), "127.0.1."));
+  Names standby = announce("127.0.1.2", 900);
+  EXPECT_TRUE(result_.outcome.representative);  // a representative...
+  EXPECT_FALSE(outside(standby, "127.0.1."));   // ...that waits inside its rack
+  // Other racks' gateways see only 127.0.1.1 of rack 1.
+  Names b = announce("127.0.2.1", 900);
+  EXPECT_TRUE(b.contains("127.0.1.1"));
+  EXPECT_FALSE(b.contains("127.0.1.2"));
+  EXPECT_TRUE(b.contains("127.0.9.1"));
+}
+
+TEST_F(StandbyPolicyTest, StandbyTakesOverWhenTheGatewayStops) {
+  announce("127.0.1.1", 900, Event::kStopped);
+  EXPECT_TRUE(outside(announce("127.0.1.2", 900), "127.0.1."));
+}
+
+TEST_F(StandbyPolicyTest, StandbyTakesOverWhenTheGatewayStallsAndGivesBack) {
+  clock_.advance(core::Seconds(30));
+  announce("127.0.1.2", 800);  // progress
+  clock_.advance(core::Seconds(40));
+  announce("127.0.1.1", 1000);  // 127.0.1.1: no progress for 70 s > 60 s
+  EXPECT_TRUE(outside(announce("127.0.1.2", 700), "127.0.1."));
+  EXPECT_FALSE(outside(announce("127.0.1.1", 1000), "127.0.1."));
+  // Progress again: the first in promotion order is the gateway once more.
+  EXPECT_TRUE(outside(announce("127.0.1.1", 500), "127.0.1."));
+  EXPECT_FALSE(outside(announce("127.0.1.2", 700), "127.0.1."));
+}
+
+TEST_F(StandbyPolicyTest, FinishedGatewayKeepsTheRoleSoTheStandbyStaysInside) {
+  announce("127.0.1.1", 0, Event::kCompleted);
+  clock_.advance(core::Seconds(120));  // a seeder never stalls
+  EXPECT_FALSE(outside(announce("127.0.1.2", 500), "127.0.1."));
+  EXPECT_TRUE(announce("127.0.1.2", 500).contains("127.0.1.1"));
+}
+
+}  // namespace
+}  // namespace p2p::swarm

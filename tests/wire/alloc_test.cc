@@ -3,73 +3,12 @@
 // counting ones, so it is kept apart from the other wire tests.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
+#include "support/count_allocations.h"
 #include "wire/announce.h"
 #include "wire/scrape.h"
-
-namespace {
-
-bool g_counting = false;
-long g_allocations = 0;
-
-void* counted_alloc(std::size_t n) {
-  if (g_counting) ++g_allocations;
-  return std::malloc(n == 0 ? 1 : n);
-}
-
-void* counted_aligned_alloc(std::size_t n, std::align_val_t align) {
-  if (g_counting) ++g_allocations;
-  auto a = static_cast<std::size_t>(align);
-  // aligned_alloc wants a size that is a multiple of the alignment.
-  return std::aligned_alloc(a, (n + a - 1) / a * a);
-}
-
-// Out of line so GCC does not see new's malloc meet delete's free after
-// inlining and report -Wmismatched-new-delete about its own replacement.
-[[gnu::noinline]] void release(void* p) { std::free(p); }
-
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-void* operator new(std::size_t n, std::align_val_t a) {
-  if (void* p = counted_aligned_alloc(n, a)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n, std::align_val_t a) {
-  if (void* p = counted_aligned_alloc(n, a)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return counted_aligned_alloc(n, a);
-}
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return counted_aligned_alloc(n, a);
-}
-void operator delete(void* p) noexcept { release(p); }
-void operator delete[](void* p) noexcept { release(p); }
-void operator delete(void* p, std::size_t) noexcept { release(p); }
-void operator delete[](void* p, std::size_t) noexcept { release(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { release(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { release(p); }
-void operator delete(void* p, std::align_val_t) noexcept { release(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { release(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { release(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { release(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(p); }
 
 namespace p2p::wire {
 namespace {
@@ -77,15 +16,7 @@ namespace {
 // Keeps the optimizer from dropping work whose result is otherwise unused.
 void* volatile g_sink;
 
-class AllocationCounter {
- public:
-  AllocationCounter() {
-    g_allocations = 0;
-    g_counting = true;
-  }
-  ~AllocationCounter() { g_counting = false; }
-  long count() const { return g_allocations; }
-};
+using p2p::testing::AllocationCounter;
 
 TEST(AllocTest, CounterSeesAllocations) {
   long n;

@@ -1,0 +1,201 @@
+// The one list of every metric p2ptracker exposes on /metrics (STYLE.md:
+// "names declared in one list"), and the label vocabularies they use.
+//
+// Two tables, both here:
+//   P2P_METRIC_FAMILIES: every metric name with its type and help text, in the
+//     order /metrics prints them. docs/metrics.md documents each one.
+//   P2P_WORKER_COUNTERS: the series counted per worker on the hot path, each
+//     one family plus a fixed label set. Labels are bounded by construction:
+//     every combination is listed, nothing is built from request data.
+// Families not fed by worker counters get their values at scrape time from a
+// callback (metrics::Registry::set_value / set_samples).
+//
+// Header only, no state. Thread-safe (constants).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace p2p::metrics {
+
+enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
+
+// X(id, name, type, help). Counter names end in _total (the text format's
+// convention that promtool checks); units are base units (seconds, ratio).
+#define P2P_METRIC_FAMILIES(X)                                                                  \
+  X(kAnnounces, "p2ptracker_announces_total", kCounter,                                       \
+    "Announces answered, by protocol and result: ok (active transfer), inactive (unknown "    \
+    "transfer, passive reply with a warning), failure (malformed, failure reason sent).")      \
+  X(kAnnounceFailures, "p2ptracker_announce_failures_total", kCounter,                        \
+    "Malformed announces by protocol and the parameter at fault (info_hash, peer_id, port, "   \
+    "counters = uploaded/downloaded/left, event, other).")                                     \
+  X(kScrapes, "p2ptracker_scrapes_total", kCounter,                                           \
+    "Scrapes answered, by protocol and result (failure: malformed or full scrape disabled).")  \
+  X(kHttpRequests, "p2ptracker_http_requests_total", kCounter,                                \
+    "HTTP requests dispatched to a handler, every endpoint.")                                  \
+  X(kHttpResponseSeconds, "p2ptracker_http_response_seconds", kHistogram,                     \
+    "Time from dispatching an HTTP request to its response written to the socket.")           \
+  X(kHttpConnectionsAccepted, "p2ptracker_http_connections_accepted_total", kCounter,         \
+    "TCP connections accepted, including those rejected at once.")                            \
+  X(kHttpConnectionsRejected, "p2ptracker_http_connections_rejected_total", kCounter,         \
+    "TCP connections closed at once because max_connections were open.")                      \
+  X(kHttpConnectionsOpen, "p2ptracker_http_connections_open", kGauge,                         \
+    "TCP connections open now.")                                                              \
+  X(kHttpBadRequests, "p2ptracker_http_bad_requests_total", kCounter,                         \
+    "HTTP requests refused before any handler: unparsable, oversized, or too slow.")          \
+  X(kTopologyLookups, "p2ptracker_topology_lookups_total", kCounter,                          \
+    "Rack lookups made for announces.")                                                       \
+  X(kTopologyFallbacks, "p2ptracker_topology_fallbacks_total", kCounter,                      \
+    "Rack lookups a static topology map did not answer, decided by the subnet rule instead "  \
+    "(always 0 with topology = subnet).")                                                     \
+  X(kTransfersActive, "p2ptracker_transfers_active", kGauge,                                  \
+    "Active transfers: registered ones, and with open = true any announced.")                 \
+  X(kPeers, "p2ptracker_peers", kGauge, "Peers in all active swarms.")                        \
+  X(kSeeders, "p2ptracker_seeders", kGauge, "Seeders (left = 0) in all active swarms.")       \
+  X(kLeechers, "p2ptracker_leechers", kGauge, "Leechers (left > 0) in all active swarms.")    \
+  X(kRepresentatives, "p2ptracker_representatives", kGauge,                                   \
+    "Rack representatives (peers told about other racks) in all active swarms.")              \
+  X(kTransferProgress, "p2ptracker_transfer_progress_ratio", kGauge,                          \
+    "Mean download progress (1 - left/size) of a transfer's peers, 0 to 1; only the 50 "      \
+    "active transfers with the most peers.")                                                  \
+  X(kRackCompletedHosts, "p2ptracker_rack_completed_hosts", kGauge,                           \
+    "Peers of a rack that finished downloading, summed over active transfers; at most 100 "   \
+    "racks (most peers first), the rest summed as rack=\"other\".")                           \
+  X(kStoreWrites, "p2ptracker_store_writes_total", kCounter,                                  \
+    "Records the store applied (Redis: written).")                                            \
+  X(kStoreDropped, "p2ptracker_store_dropped_total", kCounter,                                \
+    "Records dropped because the store's queue was full.")                                    \
+  X(kStoreErrors, "p2ptracker_store_errors_total", kCounter,                                  \
+    "Store writes that failed (Redis down, ...).")                                            \
+  X(kStoreConnected, "p2ptracker_store_connected", kGauge,                                    \
+    "1 when the store's last command reached it, else 0.")
+
+// X(id, family, labels). The labels text goes between the braces as is. The
+// order inside each labeled family is the arithmetic of announce_counter(),
+// failure_counter() and scrape_counter() below (static_asserts check it).
+#define P2P_WORKER_COUNTERS(X)                                                                \
+  X(kAnnounceHttpOk, kAnnounces, "protocol=\"http\",result=\"ok\"")                           \
+  X(kAnnounceHttpInactive, kAnnounces, "protocol=\"http\",result=\"inactive\"")               \
+  X(kAnnounceHttpFailure, kAnnounces, "protocol=\"http\",result=\"failure\"")                 \
+  X(kAnnounceUdpOk, kAnnounces, "protocol=\"udp\",result=\"ok\"")                             \
+  X(kAnnounceUdpInactive, kAnnounces, "protocol=\"udp\",result=\"inactive\"")                 \
+  X(kAnnounceUdpFailure, kAnnounces, "protocol=\"udp\",result=\"failure\"")                   \
+  X(kFailureHttpInfoHash, kAnnounceFailures, "protocol=\"http\",reason=\"info_hash\"")        \
+  X(kFailureHttpPeerId, kAnnounceFailures, "protocol=\"http\",reason=\"peer_id\"")            \
+  X(kFailureHttpPort, kAnnounceFailures, "protocol=\"http\",reason=\"port\"")                 \
+  X(kFailureHttpCounters, kAnnounceFailures, "protocol=\"http\",reason=\"counters\"")         \
+  X(kFailureHttpEvent, kAnnounceFailures, "protocol=\"http\",reason=\"event\"")               \
+  X(kFailureHttpOther, kAnnounceFailures, "protocol=\"http\",reason=\"other\"")               \
+  X(kFailureUdpInfoHash, kAnnounceFailures, "protocol=\"udp\",reason=\"info_hash\"")          \
+  X(kFailureUdpPeerId, kAnnounceFailures, "protocol=\"udp\",reason=\"peer_id\"")              \
+  X(kFailureUdpPort, kAnnounceFailures, "protocol=\"udp\",reason=\"port\"")                   \
+  X(kFailureUdpCounters, kAnnounceFailures, "protocol=\"udp\",reason=\"counters\"")           \
+  X(kFailureUdpEvent, kAnnounceFailures, "protocol=\"udp\",reason=\"event\"")                 \
+  X(kFailureUdpOther, kAnnounceFailures, "protocol=\"udp\",reason=\"other\"")                 \
+  X(kScrapeHttpOk, kScrapes, "protocol=\"http\",result=\"ok\"")                               \
+  X(kScrapeHttpFailure, kScrapes, "protocol=\"http\",result=\"failure\"")                     \
+  X(kScrapeUdpOk, kScrapes, "protocol=\"udp\",result=\"ok\"")                                 \
+  X(kScrapeUdpFailure, kScrapes, "protocol=\"udp\",result=\"failure\"")                       \
+  X(kHttpRequests, kHttpRequests, "")                                                         \
+  X(kHttpConnectionsAccepted, kHttpConnectionsAccepted, "")                                   \
+  X(kHttpConnectionsRejected, kHttpConnectionsRejected, "")                                   \
+  X(kHttpConnectionsOpen, kHttpConnectionsOpen, "")                                           \
+  X(kHttpBadRequests, kHttpBadRequests, "")                                                   \
+  X(kTopologyLookups, kTopologyLookups, "")                                                   \
+  X(kTopologyFallbacks, kTopologyFallbacks, "")
+
+enum class Family : std::uint8_t {
+#define P2P_X(id, name, type, help) id,
+  P2P_METRIC_FAMILIES(P2P_X)
+#undef P2P_X
+};
+
+enum class Counter : std::uint8_t {
+#define P2P_X(id, family, labels) id,
+  P2P_WORKER_COUNTERS(P2P_X)
+#undef P2P_X
+};
+
+struct FamilyInfo {
+  std::string_view name;
+  Type type;
+  std::string_view help;
+};
+
+struct CounterInfo {
+  Family family;
+  std::string_view labels;
+};
+
+inline constexpr std::array kFamilies = {
+#define P2P_X(id, name, type, help) FamilyInfo{name, Type::type, help},
+    P2P_METRIC_FAMILIES(P2P_X)
+#undef P2P_X
+};
+
+inline constexpr std::array kCounters = {
+#define P2P_X(id, family, labels) CounterInfo{Family::family, labels},
+    P2P_WORKER_COUNTERS(P2P_X)
+#undef P2P_X
+};
+
+inline constexpr std::size_t kFamilyCount = kFamilies.size();
+inline constexpr std::size_t kCounterCount = kCounters.size();
+
+constexpr const FamilyInfo& info(Family f) { return kFamilies[static_cast<std::size_t>(f)]; }
+constexpr const CounterInfo& info(Counter c) { return kCounters[static_cast<std::size_t>(c)]; }
+
+// Bounds on the label sets built from swarm data at scrape time: enough for
+// every transfer and rack an operator watches in one deploy, few enough that a
+// fleet of tens of thousands of hosts cannot blow up Prometheus's series count.
+inline constexpr std::size_t kMaxTransferSeries = 50;  // p2ptracker_transfer_progress_ratio
+inline constexpr std::size_t kMaxRackSeries = 100;     // p2ptracker_rack_completed_hosts
+inline constexpr std::string_view kOtherRack = "other";  // the rest of the racks, summed
+
+// --- Label vocabularies of the worker counters -----------------------------
+
+// Which front door a request came through.
+enum class Protocol : std::uint8_t { kHttp, kUdp };
+inline constexpr std::size_t kProtocols = 2;
+
+// How an announce was answered.
+enum class AnnounceStatus : std::uint8_t { kOk, kInactive, kFailure };
+inline constexpr std::size_t kAnnounceStatuses = 3;
+
+// The parameter a malformed announce got wrong.
+enum class FailureReason : std::uint8_t { kInfoHash, kPeerId, kPort, kCounters, kEvent, kOther };
+inline constexpr std::size_t kFailureReasons = 6;
+
+enum class ScrapeStatus : std::uint8_t { kOk, kFailure };
+inline constexpr std::size_t kScrapeStatuses = 2;
+
+constexpr Counter announce_counter(Protocol p, AnnounceStatus s) {
+  return static_cast<Counter>(static_cast<std::size_t>(Counter::kAnnounceHttpOk) +
+                              static_cast<std::size_t>(p) * kAnnounceStatuses +
+                              static_cast<std::size_t>(s));
+}
+constexpr Counter failure_counter(Protocol p, FailureReason r) {
+  return static_cast<Counter>(static_cast<std::size_t>(Counter::kFailureHttpInfoHash) +
+                              static_cast<std::size_t>(p) * kFailureReasons +
+                              static_cast<std::size_t>(r));
+}
+constexpr Counter scrape_counter(Protocol p, ScrapeStatus s) {
+  return static_cast<Counter>(static_cast<std::size_t>(Counter::kScrapeHttpOk) +
+                              static_cast<std::size_t>(p) * kScrapeStatuses +
+                              static_cast<std::size_t>(s));
+}
+
+static_assert(announce_counter(Protocol::kUdp, AnnounceStatus::kFailure) ==
+              Counter::kAnnounceUdpFailure);
+static_assert(announce_counter(Protocol::kHttp, AnnounceStatus::kInactive) ==
+              Counter::kAnnounceHttpInactive);
+static_assert(failure_counter(Protocol::kHttp, FailureReason::kOther) == Counter::kFailureHttpOther);
+static_assert(failure_counter(Protocol::kUdp, FailureReason::kCounters) ==
+              Counter::kFailureUdpCounters);
+static_assert(scrape_counter(Protocol::kUdp, ScrapeStatus::kFailure) == Counter::kScrapeUdpFailure);
+static_assert(scrape_counter(Protocol::kHttp, ScrapeStatus::kFailure) ==
+              Counter::kScrapeHttpFailure);
+
+}  // namespace p2p::metrics

@@ -1,0 +1,202 @@
+// Issue 4: "No heap allocation per announce once warm". Runs the real HTTP and
+// UDP servers in this process, warms them up, then counts every allocation (in
+// any thread) while a client sends more announces; expects zero.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+#include <string>
+
+#include "net/http_server.h"
+#include "net/tracker.h"
+#include "net/tracker_handler.h"
+#include "net/udp_server.h"
+#include "storage/store.h"
+#include "support/count_allocations.h"
+#include "swarm/swarm_test_util.h"
+#include "wire/udp.h"
+
+namespace p2p::net {
+namespace {
+
+using p2p::testing::AllocationCounter;
+
+// The store's own thread allocates as it applies records (off the announce
+// path, but the counter sees every thread), so this test writes to nowhere.
+class DiscardingStore final : public storage::Store {
+ public:
+  void peer_announced(const storage::PeerUpdate&) noexcept override {}
+  void transfer_seen(const core::InfoHash&) noexcept override {}
+  void transfer_registered(const storage::TransferRecord&) override {}
+  void transfer_deregistered(const core::InfoHash&, core::TimePoint) override {}
+  core::Status flush(std::chrono::milliseconds) override { return {}; }
+  core::Result<std::vector<core::InfoHash>> seen_transfers() override { return std::vector<core::InfoHash>{}; }
+  core::Result<std::vector<storage::TransferRecord>> active_transfers() override {
+    return std::vector<storage::TransferRecord>{};
+  }
+  core::Result<std::vector<std::string>> racks() override { return std::vector<std::string>{}; }
+  core::Result<std::vector<std::string>> rack_hosts(const std::string&) override {
+    return std::vector<std::string>{};
+  }
+  core::Result<std::vector<std::string>> transfer_peers(const core::InfoHash&, char) override {
+    return std::vector<std::string>{};
+  }
+  core::Result<std::vector<std::string>> rack_peers(const core::InfoHash&, const std::string&,
+                                                    char) override {
+    return std::vector<std::string>{};
+  }
+  core::Result<std::map<std::string, std::string>> peer_fields(const core::InfoHash&,
+                                                               const core::Endpoint&) override {
+    return std::map<std::string, std::string>{};
+  }
+  core::Result<std::map<std::string, std::string>> transfer_fields(const core::InfoHash&) override {
+    return std::map<std::string, std::string>{};
+  }
+  storage::StoreStats stats() const override { return {}; }
+};
+
+class AllocTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    swarms_.activate(hash_, 1 << 20);
+    HttpServerOptions ho;
+    ho.host = "127.0.0.1";
+    ho.port = 0;
+    ho.workers = 1;
+    auto http = HttpServer::create(ho, handler_);
+    ASSERT_TRUE(http);
+    http_ = std::move(*http);
+    http_->start();
+    UdpServerOptions uo;
+    uo.host = "127.0.0.1";
+    uo.port = 0;
+    uo.workers = 1;
+    auto udp = UdpServer::create(uo, tracker_, clock_);
+    ASSERT_TRUE(udp);
+    udp_ = std::move(*udp);
+    udp_->start();
+  }
+  void TearDown() override {
+    http_->stop();
+    udp_->stop();
+  }
+
+  static std::string pct(const core::InfoHash& h) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string s;
+    for (auto b : h.bytes) {
+      s += '%';
+      s += kHex[b >> 4];
+      s += kHex[b & 15];
+    }
+    return s;
+  }
+
+  core::ManualClock clock_;
+  swarm::testing::Slash24 racks_;
+  DiscardingStore store_;
+  swarm::SwarmTable swarms_{swarm::SwarmOptions{}, racks_, clock_};
+  Tracker tracker_{TrackerOptions{}, swarms_, store_};
+  TrackerHandler handler_{tracker_};
+  std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<UdpServer> udp_;
+  core::InfoHash hash_ = *core::InfoHash::from_hex("1111111111111111111111111111111111111111");
+};
+
+TEST_F(AllocTest, WarmHttpAnnouncesDoNotAllocate) {
+  // Other peers in the swarm, so the replies carry peers.
+  for (int h = 2; h < 12; ++h) {
+    swarm::PeerAnnounce a;
+    a.endpoint = {*core::Address::parse("127.0.0." + std::to_string(h)), 6881};
+    a.left = 100;
+    a.numwant = 0;
+    std::vector<core::PeerContact> none;
+    core::Rng rng;
+    swarms_.announce(hash_, a, rng, none);
+  }
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(http_->port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string req = "GET /announce?info_hash=" + pct(hash_) +
+                          "&peer_id=-PT0001-abcdefghijkl&port=6881&uploaded=0&downloaded=0"
+                          "&left=100&compact=1 HTTP/1.1\r\nHost: tracker\r\n"
+                          "User-Agent: test/1.0\r\nAccept-Encoding: gzip\r\n\r\n";
+  std::array<char, 65536> buf;
+  auto round_trip = [&] {
+    ASSERT_EQ(::send(fd, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
+    // One response: headers + the Content-Length body.
+    std::size_t got = 0;
+    while (true) {
+      ssize_t n = ::recv(fd, buf.data() + got, buf.size() - got, 0);
+      ASSERT_GT(n, 0);
+      got += static_cast<std::size_t>(n);
+      std::string_view s(buf.data(), got);
+      auto end = s.find("\r\n\r\n");
+      if (end == std::string_view::npos) continue;
+      auto cl = s.find("Content-Length: ");
+      std::size_t len = std::strtoul(buf.data() + cl + 16, nullptr, 10);
+      if (got >= end + 4 + len) {
+        ASSERT_NE(s.find("5:peers"), std::string_view::npos);
+        return;
+      }
+    }
+  };
+  for (int i = 0; i < 200; ++i) round_trip();
+  long allocations;
+  {
+    AllocationCounter counter;
+    for (int i = 0; i < 500; ++i) round_trip();
+    allocations = counter.count();
+  }
+  ::close(fd);
+  EXPECT_EQ(allocations, 0) << "heap allocations over 500 warm HTTP announces";
+}
+
+TEST_F(AllocTest, WarmUdpAnnouncesDoNotAllocate) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(udp_->port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  std::array<std::uint8_t, 2048> in{};
+  std::array<std::uint8_t, 16> connect{};
+  std::uint64_t magic = wire::kUdpProtocolId;
+  for (int i = 0; i < 8; ++i) connect[i] = static_cast<std::uint8_t>(magic >> (56 - 8 * i));
+  ASSERT_EQ(::send(fd, connect.data(), connect.size(), 0), 16);
+  ASSERT_EQ(::recv(fd, in.data(), in.size(), 0), 16);
+  std::array<std::uint8_t, 98> announce{};
+  std::memcpy(announce.data(), in.data() + 8, 8);  // connection id
+  announce[11] = 1;                                // action announce
+  std::memcpy(announce.data() + 16, hash_.bytes.data(), 20);
+  announce[16 + 20] = '-';
+  announce[16 + 48 + 7] = 100;  // left
+  announce[96] = 0x1A;          // port 6881
+  announce[97] = 0xE1;
+  announce[92] = announce[93] = announce[94] = announce[95] = 0xFF;  // num_want -1
+  auto round_trip = [&] {
+    ASSERT_EQ(::send(fd, announce.data(), announce.size(), 0), 98);
+    ASSERT_GE(::recv(fd, in.data(), in.size(), 0), 20);
+    ASSERT_EQ(in[3], 1);
+  };
+  for (int i = 0; i < 200; ++i) round_trip();
+  long allocations;
+  {
+    AllocationCounter counter;
+    for (int i = 0; i < 500; ++i) round_trip();
+    allocations = counter.count();
+  }
+  ::close(fd);
+  EXPECT_EQ(allocations, 0) << "heap allocations over 500 warm UDP announces";
+}
+
+}  // namespace
+}  // namespace p2p::net
