@@ -1,13 +1,18 @@
 # p2ptracker: the two commands a new user needs, and a few more.
 #   make run    install missing Debian packages, build, start on embedded defaults
 #   make test   install missing packages (test ones too), build, run every test
+#   make bench  install the benchmark packages, build, run bench/run.py against
+#               opentracker and nginx (docs/performance.md); bench-quick: 1 rep of 3 s
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 # Extra arguments for `make run`, e.g. make run ARGS="--config etc/p2ptracker.toml"
 ARGS ?=
+# Extra arguments for bench/run.py, e.g. make bench BENCH_ARGS="--skip-memory"
+BENCH_ARGS ?=
 
-.PHONY: all deps test-deps configure build run test clean format
+.PHONY: all deps test-deps bench-deps configure build run test bench bench-quick bench-build \
+	clean format
 
 all: build
 
@@ -16,6 +21,9 @@ deps:
 
 test-deps:
 	@scripts/install-deps.sh --test
+
+bench-deps:
+	@scripts/install-deps.sh --bench
 
 $(BUILD_DIR)/build.ninja:
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DP2P_WERROR=ON
@@ -31,6 +39,19 @@ run: build
 test: test-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j $(JOBS)
+
+# Configure again so a Google Benchmark installed since the last configure is
+# found (bench/CMakeLists.txt builds policy_bench only when it is).
+bench-build: bench-deps configure
+	cmake -S . -B $(BUILD_DIR) -DP2P_BENCH=ON
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker udp_load policy_bench
+
+bench: bench-build
+	/usr/bin/python3 bench/run.py --build-dir $(BUILD_DIR) --command "make bench" $(BENCH_ARGS)
+
+bench-quick: bench-build
+	/usr/bin/python3 bench/run.py --build-dir $(BUILD_DIR) --reps 1 --duration 3 \
+		--micro-min-time 0.05 --command "make bench-quick" $(BENCH_ARGS)
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h' 'bench/*.cc')

@@ -15,17 +15,33 @@ build_pkgs=(
   libcli11-dev                        # command line
   libspdlog-dev libfmt-dev            # logging and formatting
 )
-# Tests: unit test framework, a real Redis, real BitTorrent clients.
+# Tests: unit test framework, a real Redis, real BitTorrent clients, a real browser.
 test_pkgs=(
   libgtest-dev libgmock-dev
   redis-server
   python3 python3-libtorrent
+  chromium                            # headless browser for the dashboard test
+  prometheus                          # promtool: /metrics checked by a real parser
+)
+
+# Benchmarks (make bench): the tracker we compare against, an HTTP load
+# generator, the fixed-body HTTP ceiling, a profiler, Google Benchmark.
+bench_pkgs=(
+  opentracker                         # Debian's build: whitelist mode
+  wrk                                 # HTTP load, Lua-scripted requests
+  nginx-light                         # the tiny-HTTP-responder ceiling
+  linux-perf                          # profiles of a missed target
+  libbenchmark-dev                    # bench/micro (Google Benchmark)
 )
 
 want=("${build_pkgs[@]}")
-if [[ "${1:-}" == "--test" ]]; then
-  want+=("${test_pkgs[@]}")
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --test) want+=("${test_pkgs[@]}") ;;
+    --bench) want+=("${bench_pkgs[@]}") ;;
+    *) echo "install-deps: unknown option $arg (known: --test, --bench)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for pkg in "${want[@]}"; do
@@ -46,3 +62,8 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The tests need only promtool; the prometheus daemon the package enables is
+# not wanted on a build machine, so it is stopped and disabled again.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && [[ -d /run/systemd/system ]]; then
+  $sudo systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+fi

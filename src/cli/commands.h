@@ -11,8 +11,8 @@
 namespace p2p::cli {
 
 struct Command {
-  CLI::App* app = nullptr;    // the subcommand, owned by the parent app
-  std::function<int()> run;   // call after a successful parse when app->parsed()
+  CLI::App* app = nullptr;   // the subcommand, owned by the parent app
+  std::function<int()> run;  // call after a successful parse when app->parsed()
 };
 
 Command add_make_torrent(CLI::App& parent);

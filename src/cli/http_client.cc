@@ -41,8 +41,7 @@ core::Result<HttpReply> HttpClient::del(std::string_view target) const {
 }
 
 core::Result<HttpReply> HttpClient::request(Method method, std::string_view target,
-                                            std::string body,
-                                            std::string_view content_type) const {
+                                            std::string body, std::string_view content_type) const {
   const std::string where = tracker_.authority();
   asio::io_context ioc;
   // Name resolution is blocking (getaddrinfo has no cancel); the system
@@ -107,19 +106,19 @@ core::Result<HttpReply> HttpClient::request(Method method, std::string_view targ
         return core::unavailable(fmt::format("cannot reach tracker at {}: no connection within {}",
                                              where, seconds_text(timeout_)));
       }
-      return core::unavailable(fmt::format("tracker at {} did not answer within {}", where,
-                                           seconds_text(timeout_)));
+      return core::unavailable(
+          fmt::format("tracker at {} did not answer within {}", where, seconds_text(timeout_)));
     }
     if (stage == Stage::kConnect) {
       return core::unavailable(
           fmt::format("cannot reach tracker at {}: {}", where, failure.message()));
     }
     if (failure == http::error::body_limit) {
-      return core::unavailable(fmt::format("reply from tracker at {} is larger than {} MiB",
-                                           where, kMaxReplyBytes >> 20));
+      return core::unavailable(fmt::format("reply from tracker at {} is larger than {} MiB", where,
+                                           kMaxReplyBytes >> 20));
     }
-    return core::unavailable(fmt::format("lost the connection to tracker at {} while {}: {}",
-                                         where, stage == Stage::kSend ? "sending" : "receiving",
+    return core::unavailable(fmt::format("lost the connection to tracker at {} while {}: {}", where,
+                                         stage == Stage::kSend ? "sending" : "receiving",
                                          failure.message()));
   }
   beast::error_code ignored;

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -100,12 +101,26 @@ class HashProgress {
   bool logged_ = false;
 };
 
+// The temporary file's name for the signal handler below: a fixed buffer, as
+// a handler may only use async-signal-safe calls (unlink, signal, raise).
+char g_temp_path[4096];
+volatile std::sig_atomic_t g_temp_armed = 0;
+
+extern "C" void remove_temp_and_die(int sig) {
+  if (g_temp_armed) ::unlink(g_temp_path);
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+constexpr int kCleanupSignals[] = {SIGINT, SIGTERM, SIGHUP};
+
 // The temporary output file: created before hashing (so an unwritable
 // destination fails in a second, not after an hour of hashing), renamed over
 // the output at the end, removed if anything fails.
 class TempOutput {
  public:
   ~TempOutput() {
+    disarm();
     if (fd_ >= 0) ::close(fd_);
     if (!path_.empty()) ::unlink(path_.c_str());
   }
@@ -116,8 +131,14 @@ class TempOutput {
     if (fd_ < 0) {
       const int err = errno;
       path_.clear();
-      return core::unavailable(fmt::format("cannot write {}: {}", output.string(),
-                                           std::strerror(err)));
+      return core::unavailable(
+          fmt::format("cannot write {}: {}", output.string(), std::strerror(err)));
+    }
+    // Ctrl-C during an hour of hashing must not leave the file behind.
+    if (path_.size() < sizeof(g_temp_path)) {
+      std::memcpy(g_temp_path, path_.c_str(), path_.size() + 1);
+      g_temp_armed = 1;
+      for (int sig : kCleanupSignals) std::signal(sig, remove_temp_and_die);
     }
     return {};
   }
@@ -136,6 +157,7 @@ class TempOutput {
     }
     fd_ = -1;
     if (::rename(path_.c_str(), output.c_str()) != 0) return write_error(output);
+    disarm();
     path_.clear();
     return {};
   }
@@ -143,8 +165,15 @@ class TempOutput {
   const std::string& path() const { return path_; }
 
  private:
+  static void disarm() {
+    if (!g_temp_armed) return;
+    g_temp_armed = 0;
+    for (int sig : kCleanupSignals) std::signal(sig, SIG_DFL);
+  }
+
   core::Error write_error(const fs::path& output) const {
-    return core::unavailable(fmt::format("cannot write {}: {}", output.string(), std::strerror(errno)));
+    return core::unavailable(
+        fmt::format("cannot write {}: {}", output.string(), std::strerror(errno)));
   }
 
   std::string path_;
@@ -205,28 +234,21 @@ int run(const Options& o) {
   if (!summary) return fail(kCommand, "the new torrent does not parse: " + summary.error().message);
   const char* format = o.v2 ? "v2" : o.hybrid ? "hybrid v1+v2" : "v1";
   if (o.json) {
-    nlohmann::json j = {{"torrent", output.string()},
-                        {"info_hash", summary->info_hash},
-                        {"name", summary->name},
-                        {"files", summary->files},
-                        {"length", summary->length},
-                        {"piece_size", summary->piece_size},
-                        {"pieces", summary->pieces},
-                        {"private", summary->is_private},
-                        {"format", format},
-                        {"announce", m.announce_url}};
+    nlohmann::json j = {{"torrent", output.string()}, {"info_hash", summary->info_hash},
+                        {"name", summary->name},      {"files", summary->files},
+                        {"length", summary->length},  {"piece_size", summary->piece_size},
+                        {"pieces", summary->pieces},  {"private", summary->is_private},
+                        {"format", format},           {"announce", m.announce_url}};
     if (summary->info_hash_v2) j["info_hash_v2"] = *summary->info_hash_v2;
     std::cout << j.dump(2) << "\n";
     return 0;
   }
   if (chatty) {
-    std::cerr << fmt::format("wrote {}: {}, {} file{}, {}, {} pieces of {}, {}, {}\n",
-                             output.string(), summary->name, summary->files,
-                             summary->files == 1 ? "" : "s", human_bytes(summary->length),
-                             summary->pieces,
-                             human_bytes(static_cast<std::uint64_t>(summary->piece_size)),
-                             summary->is_private ? "private" : "public (DHT and PEX allowed)",
-                             format);
+    std::cerr << fmt::format(
+        "wrote {}: {}, {} file{}, {}, {} pieces of {}, {}, {}\n", output.string(), summary->name,
+        summary->files, summary->files == 1 ? "" : "s", human_bytes(summary->length),
+        summary->pieces, human_bytes(static_cast<std::uint64_t>(summary->piece_size)),
+        summary->is_private ? "private" : "public (DHT and PEX allowed)", format);
     std::cerr << "announce " << m.announce_url << "\n";
     if (summary->info_hash_v2) std::cerr << "info_hash_v2 " << *summary->info_hash_v2 << "\n";
     if (!summary->is_private) {

@@ -7,7 +7,7 @@ namespace p2p::cli {
 void add_tracker_option(CLI::App* cmd, std::string& value) {
   cmd->add_option("-t,--tracker", value,
                   "The tracker: its announce URL (http://HOST:6969/announce) or base URL "
-                  "(http://HOST:6969); default $P2PTRACKER_URL")
+                  "(http://HOST:6969)")
       ->envname(kTrackerEnv)
       ->type_name("URL");
 }

@@ -24,8 +24,9 @@ int list_transfers(const TrackerApi& api, bool json) {
   auto registered = api.get_json("/transfers/");
   if (!registered) return fail(kCommand, registered.error().message);
   if (!registered->is_object()) {
-    return fail(kCommand, "GET /transfers/ did not answer with a JSON object; is --tracker a "
-                          "p2ptracker?");
+    return fail(kCommand,
+                "GET /transfers/ did not answer with a JSON object; is --tracker a "
+                "p2ptracker?");
   }
   std::vector<nlohmann::json> rows;
   for (const auto& [hex, file] : registered->items()) {

@@ -73,11 +73,11 @@ std::string transfer_summary(const nlohmann::json& stats) {
   out += fmt::format("info_hash  {}\n", text(g, "info_hash"));
   out += fmt::format("progress   {}, complete: {}\n", percent_text(number(g, "progress")),
                      yes_no(flag(g, "complete")));
-  out += fmt::format("peers      {} ({} seeders, {} leechers, {} representatives, {} stuck) in {} "
-                     "rack{}\n",
-                     count(g, "peers"), count(g, "seeders"), count(g, "leechers"),
-                     count(g, "representatives"), count(g, "stuck"), count(g, "racks"),
-                     count(g, "racks") == 1 ? "" : "s");
+  out += fmt::format(
+      "peers      {} ({} seeders, {} leechers, {} representatives, {} stuck) in {} "
+      "rack{}\n",
+      count(g, "peers"), count(g, "seeders"), count(g, "leechers"), count(g, "representatives"),
+      count(g, "stuck"), count(g, "racks"), count(g, "racks") == 1 ? "" : "s");
   out += fmt::format("started    {} (registered); first start {}, last start {}\n",
                      text(g, "started"), text(g, "first_start"), text(g, "last_start"));
   out += fmt::format("completed  {} peer{}; first {}, last {}\n", count(g, "completed"),

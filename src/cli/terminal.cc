@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <iterator>
 
@@ -73,6 +73,10 @@ std::string human_bytes(std::uint64_t bytes) {
   while (v >= 1024.0 && unit + 1 < std::size(kUnits)) {
     v /= 1024.0;
     ++unit;
+  }
+  // Exact sizes (piece sizes, round payloads) without a pointless ".0".
+  if (v == static_cast<double>(static_cast<std::uint64_t>(v))) {
+    return fmt::format("{} {}", static_cast<std::uint64_t>(v), kUnits[unit]);
   }
   return fmt::format("{:.1f} {}", v, kUnits[unit]);
 }

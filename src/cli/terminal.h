@@ -24,7 +24,7 @@ int terminal_rows(int fd, int fallback = 24);
 // `percent` (0-100). Unicode blocks when the locale is UTF-8.
 std::string progress_bar(double percent, int width);
 
-// 52428800 -> "50.0 MiB"; below 1 KiB "123 B".
+// 52428800 -> "50 MiB", 1572864 -> "1.5 MiB"; below 1 KiB "123 B".
 std::string human_bytes(std::uint64_t bytes);
 
 // Seconds as "42s", "3m07s", "1h02m".

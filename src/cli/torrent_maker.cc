@@ -4,8 +4,8 @@
 
 #include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/create_torrent.hpp>
 #include <libtorrent/error_code.hpp>
@@ -44,8 +44,8 @@ int payload_files(const lt::file_storage& files) {
 core::Status valid_name(std::string_view name) {
   if (name.empty() || name == "." || name == ".." ||
       name.find_first_of(std::string_view("/\0", 2)) != std::string_view::npos) {
-    return core::invalid_argument(fmt::format(
-        "--name '{}' is not a valid file name (no '/', not '.' or '..')", name));
+    return core::invalid_argument(
+        fmt::format("--name '{}' is not a valid file name (no '/', not '.' or '..')", name));
   }
   return {};
 }
@@ -69,8 +69,8 @@ struct TorrentMaker::Impl {
   lt::file_storage files;
   // Holds a reference to `files`: declared after it, destroyed before it.
   std::unique_ptr<lt::create_torrent> creator;
-  fs::path payload;  // as the operator gave it, for messages
-  fs::path source;  // what libtorrent reads: the payload, or the link naming it
+  fs::path payload;   // as the operator gave it, for messages
+  fs::path source;    // what libtorrent reads: the payload, or the link naming it
   fs::path link_dir;  // a temporary directory holding that link, if any
   std::string name;
 

@@ -54,14 +54,14 @@ core::Result<nlohmann::json> TrackerApi::parse_reply(const HttpReply& reply,
     if (json.is_object() && json.contains("error") && json["error"].is_string()) {
       return error_for_status(reply.status, json["error"].get<std::string>());
     }
-    return error_for_status(
-        reply.status, fmt::format("{} failed: {} answered '{}'", what,
-                                  client_.tracker().authority(), excerpt(reply.body)));
+    return error_for_status(reply.status,
+                            fmt::format("{} failed: {} answered '{}'", what,
+                                        client_.tracker().authority(), excerpt(reply.body)));
   }
   if (json.is_discarded()) {
-    return core::invalid_argument(fmt::format(
-        "{}: {} answered HTTP {} but not with JSON ('{}'); is --tracker a p2ptracker?", what,
-        client_.tracker().url(""), reply.status, excerpt(reply.body)));
+    return core::invalid_argument(
+        fmt::format("{}: {} answered HTTP {} but not with JSON ('{}'); is --tracker a p2ptracker?",
+                    what, client_.tracker().url(""), reply.status, excerpt(reply.body)));
   }
   return json;
 }
@@ -87,8 +87,7 @@ core::Result<nlohmann::json> TrackerApi::register_torrent(std::string_view file_
   body += torrent_bytes;
   body += "\r\n--" + boundary + "--\r\n";
   const std::string target = "/torrents/" + percent_encode_segment(file_name);
-  auto reply =
-      client_.post(target, std::move(body), "multipart/form-data; boundary=" + boundary);
+  auto reply = client_.post(target, std::move(body), "multipart/form-data; boundary=" + boundary);
   if (!reply) return reply.error();
   return parse_reply(*reply, fmt::format("POST {}", target));
 }
@@ -100,7 +99,8 @@ core::Result<nlohmann::json> TrackerApi::transfer(const core::InfoHash& info_has
 
 core::Result<core::InfoHash> TrackerApi::resolve_transfer(std::string_view arg) const {
   if (auto h = core::InfoHash::from_hex(arg)) return *h;
-  if (arg.empty()) return core::invalid_argument("empty transfer: give an info-hash (40 hex digits)");
+  if (arg.empty())
+    return core::invalid_argument("empty transfer: give an info-hash (40 hex digits)");
   // Not a hash: a registered file (as given to register, maybe with a
   // directory) or the torrent's name.
   auto list = get_json("/torrents/");
@@ -124,10 +124,10 @@ core::Result<core::InfoHash> TrackerApi::resolve_transfer(std::string_view arg) 
         "{} registered torrents are named '{}'; give the info-hash or the .torrent file name",
         by_name.size(), arg));
   }
-  return core::not_found(fmt::format(
-      "'{}' is neither an info-hash (40 hex digits) nor a torrent registered at {} "
-      "(p2ptracker status lists them)",
-      arg, client_.tracker().authority()));
+  return core::not_found(
+      fmt::format("'{}' is neither an info-hash (40 hex digits) nor a torrent registered at {} "
+                  "(p2ptracker status lists them)",
+                  arg, client_.tracker().authority()));
 }
 
 }  // namespace p2p::cli

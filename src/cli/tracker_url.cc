@@ -35,7 +35,8 @@ core::Result<TrackerUrl> parse_tracker_url(std::string_view text) {
   if (auto scheme_end = rest.find("://"); scheme_end != std::string_view::npos) {
     std::string scheme(rest.substr(0, scheme_end));
     for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (scheme == "https") return bad(text, "https is not supported (the tracker serves plain HTTP)");
+    if (scheme == "https")
+      return bad(text, "https is not supported (the tracker serves plain HTTP)");
     if (scheme != "http") return bad(text, fmt::format("unsupported scheme '{}'", scheme));
     rest.remove_prefix(scheme_end + 3);
     default_port = kDefaultHttpPort;

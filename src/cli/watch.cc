@@ -88,6 +88,8 @@ class View {
  public:
   virtual ~View() = default;
   virtual void show(const nlohmann::json& stats, std::int64_t elapsed) = 0;
+  // Something else was printed on the terminal: draw the next frame below it.
+  virtual void interrupted() {}
 };
 
 // A terminal: one frame redrawn in place with ANSI escapes.
@@ -110,15 +112,15 @@ class LiveView final : public View {
     if (g.complete && g.seeders < min_seeders_) {
       state = fmt::format("waiting for {} seeders", min_seeders_);
     }
-    lines.push_back(fmt::format("{} {:>6}  {} peers: {} seeding, {} leeching, {} stuck  racks "
-                                "{}/{} complete  {}",
-                                progress_bar(g.progress, 32), percent_text(g.progress), g.peers,
-                                g.seeders, g.leechers, g.stuck, complete_racks(racks),
-                                racks.size(), state));
+    lines.push_back(
+        fmt::format("{} {:>6}  {}", progress_bar(g.progress, 32), percent_text(g.progress), state));
+    lines.push_back(fmt::format("{} peers: {} seeding, {} leeching, {} stuck; racks {}/{} complete",
+                                g.peers, g.seeders, g.leechers, g.stuck, complete_racks(racks),
+                                racks.size()));
 
     // Keep the frame within the screen: with more racks than rows, show the
     // unfinished ones (those are what someone watching looks for).
-    const std::size_t room = rows > 6 ? static_cast<std::size_t>(rows - 4) : 2;
+    const std::size_t room = rows > 7 ? static_cast<std::size_t>(rows - 5) : 2;
     std::vector<const RackRow*> shown;
     for (const auto& r : racks) shown.push_back(&r);
     std::size_t hidden_complete = 0;
@@ -148,7 +150,8 @@ class LiveView final : public View {
     if (racks.empty()) lines.push_back("  no peer has announced yet");
 
     std::string frame;
-    if (drawn_ > 0) frame += fmt::format("\033[{}F", drawn_);  // to the first line of the last frame
+    if (drawn_ > 0)
+      frame += fmt::format("\033[{}F", drawn_);  // to the first line of the last frame
     for (const auto& l : lines) {
       frame += "\033[2K";
       frame += fit(l, columns);
@@ -158,6 +161,8 @@ class LiveView final : public View {
     std::cout << frame << std::flush;
     drawn_ = lines.size();
   }
+
+  void interrupted() override { drawn_ = 0; }
 
  private:
   double timeout_;
@@ -174,11 +179,11 @@ class LogView final : public View {
     const auto racks = rack_rows(stats);
     std::string out;
     if (!last_ || !(*last_ == g)) {
-      out += fmt::format("[+{}] {} peers {} seeders {} leechers {} stuck {} racks {}/{} complete "
-                         "{}\n",
-                         human_duration(elapsed), percent_text(g.progress), g.peers, g.seeders,
-                         g.leechers, g.stuck, complete_racks(racks), racks.size(),
-                         g.complete ? "yes" : "no");
+      out += fmt::format(
+          "[+{}] {} peers {} seeders {} leechers {} stuck {} racks {}/{} complete "
+          "{}\n",
+          human_duration(elapsed), percent_text(g.progress), g.peers, g.seeders, g.leechers,
+          g.stuck, complete_racks(racks), racks.size(), g.complete ? "yes" : "no");
       last_ = g;
     }
     for (const auto& r : racks) {
@@ -218,8 +223,8 @@ std::string unfinished_racks(const std::vector<RackRow>& racks) {
   std::size_t n = 0;
   for (const auto& r : racks) {
     if (r.complete) continue;
-    if (n++ < kListed) out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", r.rack,
-                                          percent_text(r.progress));
+    if (n++ < kListed)
+      out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", r.rack, percent_text(r.progress));
   }
   if (n > kListed) out += fmt::format(" and {} more", n - kListed);
   return out;
@@ -243,8 +248,8 @@ int run(const Options& o) {
   }
 
   const auto start = Clock::now();
-  const auto interval = std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(o.interval));
+  const auto interval =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.interval));
   const bool has_deadline = o.timeout > 0;
   const Clock::time_point deadline =
       start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.timeout));
@@ -254,15 +259,18 @@ int run(const Options& o) {
     std::chrono::milliseconds request_timeout = kRequestTimeout;
     if (has_deadline) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      request_timeout = std::clamp<std::chrono::milliseconds>(left, kMinRequestTimeout,
-                                                              kRequestTimeout);
+      request_timeout =
+          std::clamp<std::chrono::milliseconds>(left, kMinRequestTimeout, kRequestTimeout);
     }
     TrackerApi poll_api(HttpClient(api->tracker(), request_timeout));
     auto stats = poll_api.transfer(*hash, /*racks=*/true);
     const auto elapsed =
         std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - start).count();
     if (stats) {
-      if (outage_reported) std::cerr << "tracker reachable again\n";
+      if (outage_reported) {
+        std::cerr << "tracker reachable again\n";
+        view->interrupted();
+      }
       outage_reported = false;
       view->show(*stats, elapsed);
       const Global g = Global::from(*stats);
@@ -278,11 +286,13 @@ int run(const Options& o) {
       // not fail a deploy that is still running. Keep polling until --timeout.
       if (!outage_reported) {
         std::cerr << fmt::format("p2ptracker watch: {}; retrying\n", stats.error().message);
+        view->interrupted();
         outage_reported = true;
       }
     } else if (stats.error().code == core::ErrorCode::kNotFound) {
       return fail(kCommand, last ? "the transfer was deactivated or deregistered while "
-                                   "watching: " + stats.error().message
+                                   "watching: " +
+                                       stats.error().message
                                  : stats.error().message);
     } else {
       return fail(kCommand, stats.error().message);
@@ -298,9 +308,9 @@ int run(const Options& o) {
         if (g.complete) why += fmt::format(" (fewer than --min-seeders {})", o.min_seeders);
         const std::string racks = unfinished_racks(rack_rows(*last));
         if (!racks.empty()) why += "; unfinished racks: " + racks;
+        if (outage_reported) why += "; the tracker has not answered since (see above)";
       }
-      std::cerr << fmt::format("p2ptracker watch: timed out after {}: {}\n",
-                               human_duration(static_cast<std::int64_t>(o.timeout)), why);
+      std::cerr << fmt::format("p2ptracker watch: timed out after {:g}s: {}\n", o.timeout, why);
       return kExitTimeout;
     }
     auto next = now + interval;
@@ -334,8 +344,8 @@ Command add_watch(CLI::App& parent) {
                 "Print the tracker's transfer JSON (?racks=1), one line each time it changes");
   cmd->footer(
       "On a terminal: live progress bars, one per rack, redrawn in place. Otherwise a line\n"
-      "whenever the numbers change. Exit status: 0 complete; 1 unknown or deactivated\n"
-      "transfer, unreachable tracker, bad flags; 2 --timeout passed.\n"
+      "whenever the numbers change. Exit status: 0 complete; 1 an unknown or deactivated\n"
+      "transfer or an unreachable tracker; 2 --timeout passed.\n"
       "Example (a deploy script):\n"
       "  p2ptracker watch \"$HASH\" --timeout 1800 --min-seeders 120 || exit 1");
   return {cmd, [o] { return run(*o); }};

@@ -26,7 +26,10 @@ std::string pct(std::string_view raw) {
 
 class TrackerHandlerTest : public ::testing::Test {
  protected:
-  void SetUp() override { make({}); }
+  void SetUp() override {
+    context_.counters = &counters_;
+    make({});
+  }
 
   void make(TrackerOptions o) {
     tracker_.reset();
@@ -74,6 +77,7 @@ class TrackerHandlerTest : public ::testing::Test {
   std::unique_ptr<TrackerHandler> tracker_;
   core::InfoHash hash_ = *core::InfoHash::from_hex("0123456789ABCDEF0123456789ABCDEF01234567");
   HttpResponse response_;
+  metrics::WorkerCounters counters_;  // the worker's block: what /metrics sums
   WorkerContext context_{7};
 };
 
@@ -105,7 +109,87 @@ TEST_F(TrackerHandlerTest, MalformedAnnounceGetsFailureReason) {
   auto v = get("/announce?peer_id=x&port=1");
   ASSERT_NE(v.find("failure reason"), nullptr);
   EXPECT_NE(v.find("failure reason")->as_string().find("info_hash"), std::string::npos);
-  EXPECT_EQ(core_->stats().announce_failures.load(), 1u);
+  using metrics::Counter;
+  EXPECT_EQ(counters_.get(Counter::kAnnounceHttpFailure), 1u);
+  EXPECT_EQ(counters_.get(Counter::kFailureHttpInfoHash), 1u);
+  EXPECT_EQ(counters_.get(Counter::kAnnounceHttpOk), 0u);
+  EXPECT_EQ(counters_.get(Counter::kTopologyLookups), 0u);  // never reached the swarm
+}
+
+TEST_F(TrackerHandlerTest, AnnouncesAreCountedByResult) {
+  using metrics::Counter;
+  get(announce_target(hash_.view()), "127.0.1.1");
+  get(announce_target(hash_.view()), "127.0.1.2");
+  auto other = *core::InfoHash::from_hex("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF");
+  get(announce_target(other.view()));
+  EXPECT_EQ(counters_.get(Counter::kAnnounceHttpOk), 2u);
+  EXPECT_EQ(counters_.get(Counter::kAnnounceHttpInactive), 1u);
+  EXPECT_EQ(counters_.get(Counter::kAnnounceHttpFailure), 0u);
+  EXPECT_EQ(counters_.get(Counter::kAnnounceUdpOk), 0u);
+  EXPECT_EQ(counters_.get(Counter::kTopologyLookups), 3u);
+  // A subnet topology has no map to fall back from.
+  EXPECT_EQ(counters_.get(Counter::kTopologyFallbacks), 0u);
+
+  // A context without a block counts nothing and still answers.
+  WorkerContext bare(9);
+  response_.reset();
+  HttpRequest r;
+  r.method = Method::kGet;
+  std::string target = announce_target(hash_.view(), 7000);
+  r.target = target;
+  r.path = "/announce";
+  r.query = r.target.substr(r.target.find('?') + 1);
+  r.remote = {*core::Address::parse("127.0.3.3"), 1};
+  r.header = [](std::string_view) { return std::string_view{}; };
+  tracker_->handle(r, response_, bare);
+  EXPECT_NE(response_.body.find("8:intervali45e"), std::string::npos) << response_.body;
+  EXPECT_EQ(counters_.get(Counter::kAnnounceHttpOk), 2u);
+}
+
+TEST_F(TrackerHandlerTest, StaticTopologyCountsUnnamedRacksAsFallbacks) {
+  TrackerOptions o;
+  o.static_topology = true;  // Slash24 names no rack: every lookup falls back
+  make(o);
+  get(announce_target(hash_.view()), "127.0.1.1");
+  get(announce_target(hash_.view()), "127.0.1.2");
+  EXPECT_EQ(counters_.get(metrics::Counter::kTopologyLookups), 2u);
+  EXPECT_EQ(counters_.get(metrics::Counter::kTopologyFallbacks), 2u);
+}
+
+// Each kind of mistake lands in its own reason: guards the mapping from the
+// parser's messages (net::announce_failure_reason) against rewording.
+TEST_F(TrackerHandlerTest, FailureReasonsFollowTheParameterAtFault) {
+  using metrics::Counter;
+  const std::string id = "&peer_id=" + pct("-PT0001-abcdefghijkl");
+  const std::string good_hash = "info_hash=" + pct(hash_.view());
+  const std::string counters = "&uploaded=0&downloaded=0&left=0";
+  struct Case {
+    std::string query;
+    Counter reason;
+  } cases[] = {
+      {"peer_id=x&port=1", Counter::kFailureHttpInfoHash},
+      {"info_hash=abc" + id + "&port=1" + counters, Counter::kFailureHttpInfoHash},
+      {good_hash + "&port=1" + counters, Counter::kFailureHttpPeerId},
+      {good_hash + "&peer_id=short&port=1" + counters, Counter::kFailureHttpPeerId},
+      {good_hash + id + counters, Counter::kFailureHttpPort},
+      {good_hash + id + "&port=0" + counters, Counter::kFailureHttpPort},
+      {good_hash + id + "&port=1&downloaded=0&left=0", Counter::kFailureHttpCounters},
+      {good_hash + id + "&port=1&uploaded=0&downloaded=-1&left=0", Counter::kFailureHttpCounters},
+      {good_hash + id + "&port=1&uploaded=0&downloaded=0", Counter::kFailureHttpCounters},
+      {good_hash + id + "&port=1" + counters + "&event=bogus", Counter::kFailureHttpEvent},
+  };
+  std::uint64_t failures = 0;
+  for (const Case& c : cases) {
+    const std::uint64_t before = counters_.get(c.reason);
+    auto v = get("/announce?" + c.query);
+    ASSERT_NE(v.find("failure reason"), nullptr) << c.query;
+    EXPECT_EQ(counters_.get(c.reason), before + 1)
+        << c.query << " -> " << v.find("failure reason")->as_string();
+    ++failures;
+  }
+  EXPECT_EQ(counters_.get(Counter::kAnnounceHttpFailure), failures);
+  EXPECT_EQ(counters_.get(Counter::kFailureHttpOther), 0u);
+  EXPECT_EQ(announce_failure_reason("something new"), metrics::FailureReason::kOther);
 }
 
 TEST_F(TrackerHandlerTest, IpParameterOnlyFromTrustedNetworks) {
@@ -160,11 +244,16 @@ TEST_F(TrackerHandlerTest, ScrapeAndFullScrape) {
   EXPECT_EQ(entry->find("incomplete")->as_int(), 1);
   auto all = get("/scrape");
   EXPECT_EQ(all.find("files")->as_dict().size(), 1u);
+  EXPECT_EQ(counters_.get(metrics::Counter::kScrapeHttpOk), 2u);
+  get("/scrape?info_hash=short");
+  EXPECT_EQ(counters_.get(metrics::Counter::kScrapeHttpFailure), 1u);
 
   TrackerOptions o;
   o.full_scrape = false;
   make(o);
   EXPECT_NE(get("/scrape").find("failure reason"), nullptr);
+  EXPECT_EQ(counters_.get(metrics::Counter::kScrapeHttpFailure), 2u);
+  EXPECT_EQ(counters_.get(metrics::Counter::kScrapeHttpOk), 2u);
 }
 
 TEST_F(TrackerHandlerTest, NonGetIsRefused) {

@@ -120,6 +120,7 @@
       return body;
     } catch (e) {
       if (e.name === 'AbortError') throw new Error('no answer from the tracker within 5 s');
+      if (e instanceof TypeError) throw new Error('tracker unreachable');  // fetch's network error
       throw e;
     } finally {
       clearTimeout(timer);
@@ -491,7 +492,9 @@
     const state = ok ? 'ok' : 'error';
     status.dataset.state = state;
     document.body.dataset.state = state;
-    setText(document.getElementById('status-text'), message);
+    const text = document.getElementById('status-text');
+    setText(text, message);
+    text.title = message;
     document.getElementById('transfers').classList.toggle('stale', !ok);
   }
 
@@ -501,7 +504,7 @@
       renderTransfers(list);
       setStatus(true, 'live · updated ' + clock(new Date()));
     } catch (e) {
-      setStatus(false, 'tracker unreachable (' + e.message + ') · retrying every ' +
+      setStatus(false, 'update failed: ' + e.message + ' · retrying every ' +
                 (POLL_MS / 1000) + ' s');
     } finally {
       polls++;

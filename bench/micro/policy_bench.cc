@@ -1,0 +1,196 @@
+// policy_bench: Google Benchmark micro-benchmarks of the announce path's pure
+// parts, for catching regressions: one Torrent::announce (peer update plus the
+// rack policy's selection) in swarms of 100 and 10,000 peers spread over 5 and
+// 200 racks, parsing an announce query, encoding a compact reply with 35
+// peers, and decoding that reply.
+//
+// Run by `make bench` (short --benchmark_min_time); the numbers land in
+// docs/performance.md. Single-threaded; every fixture is built before timing.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/address.h"
+#include "core/clock.h"
+#include "core/digest.h"
+#include "core/peer.h"
+#include "core/rack.h"
+#include "core/rng.h"
+#include "swarm/torrent.h"
+#include "wire/announce.h"
+#include "wire/bencode.h"
+
+namespace {
+
+using p2p::core::Address;
+using p2p::core::Endpoint;
+using p2p::core::PeerContact;
+using p2p::core::PeerId;
+using p2p::core::RackId;
+using p2p::core::TimePoint;
+
+constexpr std::uint32_t kMaxPeers = 35;  // the default maxpeers: a reply's size
+
+const TimePoint kNow{p2p::core::Seconds(1'700'000'000)};
+const TimePoint kStaleBefore = kNow - p2p::core::Seconds(150);  // default peer_timeout
+
+PeerId peer_id_for(std::uint32_t i) {
+  char text[21];  // 20 characters and snprintf's terminator
+  std::snprintf(text, sizeof text, "-BN0001-%012u", i);
+  PeerId id;
+  std::memcpy(id.bytes.data(), text, PeerId::kSize);
+  return id;
+}
+
+// Peer i of a swarm: rack i % racks is the /24 10.R.R.0, the host its index in
+// the rack. Every tenth peer a seeder, as in the load benchmarks.
+p2p::swarm::PeerAnnounce peer_announce(std::uint32_t i, std::uint32_t racks) {
+  std::uint32_t rack = i % racks, host = i / racks;
+  std::uint32_t net = (10u << 24) | (rack << 8);  // 10.0.R.0/24, R < 256
+  p2p::swarm::PeerAnnounce a;
+  // Hosts beyond 254 in a rack move to the next port, so endpoints stay unique.
+  a.endpoint =
+      Endpoint{Address::v4(net | (1 + host % 254)), static_cast<std::uint16_t>(6881 + host / 254)};
+  a.peer_id = peer_id_for(i);
+  a.rack = RackId::v4_prefix(net, 24);
+  a.left = i % 10 == 0 ? 0 : 1'000'000;
+  a.downloaded = a.left == 0 ? 1'000'000 : 0;
+  a.numwant = kMaxPeers;
+  return a;
+}
+
+// Torrent::announce of an existing peer (the steady state of a deploy: every
+// peer re-announces each interval), selection included.
+void BM_TorrentAnnounce(benchmark::State& state) {
+  const auto peers = static_cast<std::uint32_t>(state.range(0));
+  const auto racks = static_cast<std::uint32_t>(state.range(1));
+  p2p::swarm::Torrent torrent;
+  p2p::swarm::PolicyOptions policy;
+  p2p::core::Rng rng(42);
+  std::vector<PeerContact> out;
+  out.reserve(kMaxPeers);
+  std::vector<p2p::swarm::PeerAnnounce> announces;
+  for (std::uint32_t i = 0; i < peers; ++i) {
+    announces.push_back(peer_announce(i, racks));
+    out.clear();
+    torrent.announce(announces.back(), kNow, kStaleBefore, policy, rng, out);
+  }
+  std::uint64_t handed_out = 0;
+  for (auto _ : state) {
+    out.clear();
+    const auto& a = announces[rng.below(peers)];
+    auto outcome = torrent.announce(a, kNow, kStaleBefore, policy, rng, out);
+    benchmark::DoNotOptimize(outcome);
+    handed_out += out.size();
+  }
+  state.counters["peers_per_reply"] =
+      benchmark::Counter(static_cast<double>(handed_out), benchmark::Counter::kAvgIterations);
+}
+BENCHMARK(BM_TorrentAnnounce)
+    ->ArgNames({"peers", "racks"})
+    ->Args({100, 5})
+    ->Args({100, 200})
+    ->Args({10'000, 5})
+    ->Args({10'000, 200});
+
+// A first announce into a swarm (insert, representative slot, selection) and
+// the stop that removes it again, so the swarm keeps its size.
+void BM_TorrentJoinLeave(benchmark::State& state) {
+  const auto peers = static_cast<std::uint32_t>(state.range(0));
+  const auto racks = static_cast<std::uint32_t>(state.range(1));
+  p2p::swarm::Torrent torrent;
+  p2p::swarm::PolicyOptions policy;
+  p2p::core::Rng rng(42);
+  std::vector<PeerContact> out;
+  out.reserve(kMaxPeers);
+  for (std::uint32_t i = 0; i < peers; ++i) {
+    out.clear();
+    torrent.announce(peer_announce(i, racks), kNow, kStaleBefore, policy, rng, out);
+  }
+  std::uint32_t next = peers;
+  for (auto _ : state) {
+    auto a = peer_announce(next++ % (2 * peers) + peers, racks);
+    out.clear();
+    torrent.announce(a, kNow, kStaleBefore, policy, rng, out);
+    a.event = p2p::swarm::Event::kStopped;
+    out.clear();
+    torrent.announce(a, kNow, kStaleBefore, policy, rng, out);
+  }
+}
+BENCHMARK(BM_TorrentJoinLeave)->ArgNames({"peers", "racks"})->Args({100, 5})->Args({10'000, 200});
+
+// The query string rtorrent/libtorrent send, binary hashes percent-encoded.
+std::string announce_query() {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string q = "info_hash=";
+  for (int i = 0; i < 20; ++i) {
+    auto b = static_cast<std::uint8_t>(i * 37 + 11);
+    q += '%';
+    q += kHex[b >> 4];
+    q += kHex[b & 15];
+  }
+  q += "&peer_id=-BN0001-000000004711&port=20047&uploaded=0&downloaded=0&left=1000000"
+       "&corrupt=0&key=5C2B1A7E&event=started&numwant=35&compact=1&no_peer_id=1";
+  return q;
+}
+
+void BM_ParseAnnounce(benchmark::State& state) {
+  const std::string query = announce_query();
+  for (auto _ : state) {
+    auto r = p2p::wire::parse_announce(query);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_ParseAnnounce);
+
+std::vector<PeerContact> some_peers(std::uint32_t n) {
+  std::vector<PeerContact> peers;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    peers.push_back(PeerContact{Endpoint{Address::v4((10u << 24) | i), 6881}, peer_id_for(i)});
+  }
+  return peers;
+}
+
+void BM_EncodeAnnounceCompact35(benchmark::State& state) {
+  const auto peers = some_peers(kMaxPeers);
+  p2p::wire::AnnounceReply reply;
+  reply.interval = 45;
+  reply.min_interval = 15;
+  reply.complete = 10;
+  reply.incomplete = 90;
+  reply.peers = peers;
+  reply.external_ip = Address::v4(0x7F000001);
+  std::string out;
+  out.reserve(1024);  // the worker's reusable buffer, already grown
+  for (auto _ : state) {
+    out.clear();
+    p2p::wire::encode_announce(reply, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * out.size()));
+}
+BENCHMARK(BM_EncodeAnnounceCompact35);
+
+void BM_BdecodeAnnounceReply(benchmark::State& state) {
+  const auto peers = some_peers(kMaxPeers);
+  p2p::wire::AnnounceReply reply;
+  reply.interval = 45;
+  reply.min_interval = 15;
+  reply.peers = peers;
+  std::string body;
+  p2p::wire::encode_announce(reply, body);
+  for (auto _ : state) {
+    auto v = p2p::wire::bdecode(body);
+    benchmark::DoNotOptimize(v);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));
+}
+BENCHMARK(BM_BdecodeAnnounceReply);
+
+}  // namespace
+
+BENCHMARK_MAIN();

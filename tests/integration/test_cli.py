@@ -1,0 +1,606 @@
+"""The operator subcommands (make-torrent, register, status, watch) of the real binary.
+
+make-torrent's output is checked by libtorrent itself (Debian's python3-libtorrent)
+and by hashing the payload here; register, status and watch run against a live
+tracker whose swarms are driven by announces from 127.0.R.H (R: the rack under the
+default /24 rule), and what they print is compared with the tracker's own JSON API.
+"""
+import hashlib
+import json
+import os
+import pty
+import re
+import select
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+import libtorrent as lt
+
+from harness import (BINARY, Tracker, bdecode, bencode, free_port, http_request, loopback,
+                     make_torrent, register_new, run_tool)
+
+HEX40 = re.compile(r"^[0-9A-F]{40}$")
+
+
+def tool_env(**extra):
+    """The environment for the CLI: no P2PTRACKER_URL unless a test sets one."""
+    env = dict(os.environ)
+    env.pop("P2PTRACKER_URL", None)
+    env.update(extra)
+    return env
+
+
+def run(args, **kw):
+    kw.setdefault("env", tool_env())
+    kw.setdefault("timeout", 120)
+    return run_tool(args, **kw)
+
+
+def run_on_pty(args, env=None, stream="stderr", timeout=60):
+    """Runs the CLI with `stream` ("stdout" or "stderr") on a pseudo-terminal;
+    returns (returncode, what the terminal received, the other stream)."""
+    master, slave = pty.openpty()
+    env = env or tool_env()
+    env["TERM"] = "xterm"
+    kw = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "env": env}
+    kw[stream] = slave
+    proc = subprocess.Popen([BINARY] + args, **kw)
+    os.close(slave)
+    received = b""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other side is closed
+                break
+            if not chunk:
+                break
+            received += chunk
+        elif proc.poll() is not None:
+            break
+    os.close(master)
+    pipe = proc.stdout if stream == "stderr" else proc.stderr
+    other = pipe.read()
+    pipe.close()
+    proc.wait(10)
+    return proc.returncode, received.decode(errors="replace"), other.decode(errors="replace")
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def v1_pieces(data, piece_length):
+    return b"".join(hashlib.sha1(data[i:i + piece_length]).digest()
+                    for i in range(0, len(data), piece_length))
+
+
+def file_list(ti):
+    fs = ti.files()
+    return [(fs.file_path(i), fs.file_size(i)) for i in range(fs.num_files())
+            if not fs.file_flags(i) & lt.file_storage.flag_pad_file]
+
+
+class MakeTorrentTest(unittest.TestCase):
+    ANNOUNCE = "http://tracker.example:6969/announce"
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="p2ptracker-cli-")
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def write(self, rel, data):
+        p = self.path(rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as f:
+            f.write(data)
+        return p
+
+    def make(self, args, **kw):
+        kw.setdefault("cwd", self.dir)
+        r = run(["make-torrent"] + args, **kw)
+        return r
+
+    def assert_made(self, r):
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout.strip(), HEX40, r.stdout)
+        return r.stdout.strip()
+
+    # --- payloads -----------------------------------------------------------------
+
+    def test_single_file(self):
+        payload = os.urandom(100000)
+        self.write("payload.bin", payload)
+        r = self.make(["payload.bin", "--tracker", self.ANNOUNCE, "--piece-size", "16K",
+                       "-o", "out.torrent"])
+        printed = self.assert_made(r)
+        self.assertIn("1 file", r.stderr)
+        raw = read(self.path("out.torrent"))
+        ti = lt.torrent_info(self.path("out.torrent"))
+        self.assertEqual(ti.name(), "payload.bin")
+        self.assertEqual(file_list(ti), [("payload.bin", 100000)])
+        self.assertEqual(ti.total_size(), 100000)
+        self.assertEqual(ti.piece_length(), 16384)
+        self.assertEqual(ti.num_pieces(), 7)
+        self.assertTrue(ti.priv())
+        self.assertEqual([t.url for t in ti.trackers()], [self.ANNOUNCE])
+        # v1 only (a hybrid torrent would be announced twice), and the info-hash
+        # libtorrent computes is the one printed.
+        self.assertTrue(ti.info_hashes().has_v1())
+        self.assertFalse(ti.info_hashes().has_v2())
+        self.assertEqual(str(ti.info_hashes().v1).upper(), printed)
+        meta = bdecode(raw)
+        self.assertEqual(hashlib.sha1(bencode(meta[b"info"])).hexdigest().upper(), printed)
+        # The pieces really are the payload's SHA-1s.
+        self.assertEqual(meta[b"info"][b"pieces"], v1_pieces(payload, 16384))
+        self.assertEqual(meta[b"info"][b"private"], 1)
+        # No temporary file left behind.
+        self.assertEqual(sorted(os.listdir(self.dir)), ["out.torrent", "payload.bin"])
+
+    def test_directory(self):
+        files = {"a.txt": os.urandom(30000), "sub/b.bin": os.urandom(70001),
+                 "sub/deeper/c": os.urandom(5), "empty": b""}
+        for rel, data in files.items():
+            self.write(os.path.join("app", rel), data)
+        r = self.make(["app", "--tracker", self.ANNOUNCE, "--piece-size", "32768"])
+        printed = self.assert_made(r)
+        self.assertIn("4 files", r.stderr)
+        # Default output: the payload's name + .torrent, in the current directory.
+        out = self.path("app.torrent")
+        ti = lt.torrent_info(out)
+        self.assertEqual(ti.name(), "app")
+        listed = file_list(ti)
+        self.assertEqual(sorted(listed),
+                         sorted((os.path.join("app", rel), len(d)) for rel, d in files.items()))
+        self.assertEqual(ti.total_size(), sum(len(d) for d in files.values()))
+        self.assertEqual(ti.piece_length(), 32768)
+        self.assertTrue(ti.priv())
+        self.assertEqual(str(ti.info_hashes().v1).upper(), printed)
+        # Pieces cover the files concatenated in the torrent's order.
+        content = b"".join(read(self.path(p)) for p, _ in listed)
+        self.assertEqual(bdecode(read(out))[b"info"][b"pieces"],
+                         v1_pieces(content, 32768))
+
+    def test_name_public_json_and_base_url(self):
+        self.write("app/x.bin", os.urandom(20000))
+        self.write("app/y.bin", os.urandom(20000))
+        r = self.make(["app", "--tracker", "http://tracker.example:6969", "--name", "release-7",
+                       "--no-private", "--json", "-o", "rel.torrent"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        ti = lt.torrent_info(self.path("rel.torrent"))
+        self.assertEqual(ti.name(), "release-7")
+        self.assertEqual(sorted(p for p, _ in file_list(ti)),
+                         ["release-7/x.bin", "release-7/y.bin"])
+        self.assertFalse(ti.priv())
+        # The base URL is accepted and announces to its /announce.
+        self.assertEqual([t.url for t in ti.trackers()], [self.ANNOUNCE])
+        self.assertEqual(j["info_hash"], str(ti.info_hashes().v1).upper())
+        self.assertEqual(j["name"], "release-7")
+        self.assertEqual(j["files"], 2)
+        self.assertEqual(j["length"], 40000)
+        self.assertEqual(j["piece_size"], ti.piece_length())
+        self.assertFalse(j["private"])
+        self.assertEqual(j["announce"], self.ANNOUNCE)
+        # A single file renamed as well.
+        payload = os.urandom(20000)
+        self.write("one.bin", payload)
+        r = self.make(["one.bin", "--tracker", self.ANNOUNCE, "--name", "renamed.bin"])
+        self.assert_made(r)
+        ti = lt.torrent_info(self.path("renamed.bin.torrent"))
+        self.assertEqual(file_list(ti), [("renamed.bin", 20000)])
+
+    def test_hybrid(self):
+        self.write("p.bin", os.urandom(50000))
+        r = self.make(["p.bin", "--tracker", self.ANNOUNCE, "--hybrid"])
+        printed = self.assert_made(r)
+        ti = lt.torrent_info(self.path("p.bin.torrent"))
+        self.assertTrue(ti.info_hashes().has_v1())
+        self.assertTrue(ti.info_hashes().has_v2())
+        self.assertEqual(str(ti.info_hashes().v1).upper(), printed)
+        r = self.make(["p.bin", "--tracker", self.ANNOUNCE, "--hybrid", "--v2", "-f"])
+        self.assertNotEqual(r.returncode, 0)
+
+    def test_output_inside_the_payload_is_not_hashed(self):
+        self.write("app/a.bin", os.urandom(20000))
+        r = self.make(["app", "--tracker", self.ANNOUNCE, "-o", "app/app.torrent"])
+        self.assert_made(r)
+        ti = lt.torrent_info(self.path("app", "app.torrent"))
+        self.assertEqual(file_list(ti), [("app/a.bin", 20000)])
+
+    def test_refuses_to_overwrite_without_force(self):
+        self.write("p.bin", os.urandom(20000))
+        first = self.assert_made(self.make(["p.bin", "--tracker", self.ANNOUNCE]))
+        r = self.make(["p.bin", "--tracker", self.ANNOUNCE])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("already exists", r.stderr)
+        self.write("p.bin", os.urandom(20000))
+        second = self.assert_made(self.make(["p.bin", "--tracker", self.ANNOUNCE, "--force"]))
+        self.assertNotEqual(first, second)
+        self.assertEqual(str(lt.torrent_info(self.path("p.bin.torrent")).info_hashes().v1).upper(),
+                         second)
+
+    def test_progress_bar_on_a_terminal(self):
+        self.write("p.bin", os.urandom(300000))
+        rc, tty, out = run_on_pty(["make-torrent", self.path("p.bin"), "--tracker", self.ANNOUNCE,
+                                   "-o", self.path("p.torrent")], stream="stderr")
+        self.assertEqual(rc, 0, tty)
+        self.assertIn("hashing p.bin", tty)
+        self.assertIn("100.0%", tty)
+        self.assertIn("\r", tty)  # redrawn in place
+        self.assertRegex(out.strip(), HEX40)
+
+    # --- errors a person can act on -------------------------------------------------
+
+    def test_errors(self):
+        self.write("p.bin", os.urandom(1000))
+        os.makedirs(self.path("empty-dir"))
+        cases = [
+            (["missing.bin", "--tracker", self.ANNOUNCE], "missing.bin: no such file or directory"),
+            (["p.bin", "--tracker", self.ANNOUNCE, "-o", "/nonexistent-dir/p.torrent"],
+             "cannot write /nonexistent-dir/p.torrent: No such file or directory"),
+            (["p.bin", "--tracker", "ftp://tracker.example/announce"], "unsupported scheme 'ftp'"),
+            (["p.bin", "--tracker", "http://tracker.example:99999/announce"],
+             "port '99999' is not a number"),
+            (["p.bin", "--tracker", self.ANNOUNCE, "--piece-size", "1000"],
+             "expected a power of two"),
+            (["p.bin"], "no tracker given: pass --tracker"),
+            (["empty-dir", "--tracker", self.ANNOUNCE], "no files to share"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                r = self.make(args)
+                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertIn(message, r.stderr)
+                self.assertEqual(r.stdout, "")
+        self.assertEqual(sorted(os.listdir(self.dir)), ["empty-dir", "p.bin"])
+
+    def test_help(self):
+        for cmd in ("make-torrent", "register", "status", "watch"):
+            with self.subTest(cmd=cmd):
+                r = run([cmd, "--help"])
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertIn("--tracker", r.stdout)
+                self.assertIn("P2PTRACKER_URL", r.stdout)
+        r = run(["make-torrent", "--help"])
+        self.assertIn("rack policy", r.stdout)  # why --private is the default
+
+
+class TrackerCommandsTest(unittest.TestCase):
+    """register, status, watch against one live tracker; each test its own torrent."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.t = Tracker().start()
+        cls.base = "http://127.0.0.1:%d" % cls.t.port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.t.cleanup()
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="p2ptracker-cli-")
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+
+    def cli(self, args, **kw):
+        return run(args + ["--tracker", self.base], **kw)
+
+    def announce(self, info_hash, rack, host, left, event=None):
+        r = self.t.announce(info_hash, source=loopback(rack, host), port=6881,
+                            peer_id=("-PT0001-%04d%08d" % (rack, host)).encode(), left=left,
+                            event=event)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertNotIn(b"failure reason", r.bdecoded())
+
+    def api(self, info_hash_hex, racks=True):
+        r = self.t.get("/transfers/%s.json%s" % (info_hash_hex, "?racks=1" if racks else ""))
+        self.assertEqual(r.status, 200, r.body)
+        return r.json()
+
+    def new_transfer(self, size=40000):
+        """Registers a fresh torrent; returns (hex info-hash, file name)."""
+        name = "t-%s.torrent" % os.urandom(6).hex()
+        h = register_new(self.t, name, size=size)
+        return h.hex().upper(), name
+
+    # --- register ----------------------------------------------------------------------
+
+    def made_torrent(self, announce):
+        payload = os.path.join(self.dir, "build-%s.tar" % os.urandom(4).hex())
+        with open(payload, "wb") as f:
+            f.write(os.urandom(70000))
+        r = run(["make-torrent", payload, "--tracker", announce, "-q",
+                 "-o", payload + ".torrent"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return payload + ".torrent", r.stdout.strip()
+
+    def test_register_lists_it(self):
+        path, made = self.made_torrent(self.t.url)
+        # The announce URL works as --tracker as well as the base URL.
+        r = run(["register", path, "--tracker", self.t.url])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), made)
+        self.assertNotIn("warning", r.stderr)
+        listed = self.t.get("/torrents/").json()
+        entry = [x for x in listed if x["file"] == os.path.basename(path)]
+        self.assertEqual(len(entry), 1, listed)
+        self.assertEqual(entry[0]["info_hash"], made)
+        self.assertEqual(entry[0]["length"], 70000)
+        self.assertTrue(entry[0]["private"])
+        # The tracker serves the very bytes make-torrent wrote.
+        got = self.t.get("/torrents/" + os.path.basename(path))
+        self.assertEqual(got.body, read(path))
+        # Registering it again: the tracker's 409 message, exit 1...
+        r = self.cli(["register", path])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("already registered", r.stderr)
+        self.assertIn("409", r.stderr)
+        # ...unless the script says that is fine.
+        r = self.cli(["register", path, "--exist-ok"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), made)
+
+    def test_register_json_env_and_name(self):
+        path, made = self.made_torrent(self.t.url)
+        r = run(["register", path, "--json", "--as", "renamed"],
+                env=tool_env(P2PTRACKER_URL=self.base))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        self.assertEqual(j["info_hash"], made)
+        self.assertEqual(j["file"], "renamed.torrent")
+        self.assertEqual(j["length"], 70000)
+        self.assertIn(made, self.t.get("/transfers/").json())
+
+    def test_register_warns_about_another_tracker(self):
+        path, made = self.made_torrent("http://elsewhere.example:6969/announce")
+        r = self.cli(["register", path])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("warning", r.stderr)
+        self.assertIn("elsewhere.example", r.stderr)
+
+    def test_register_errors(self):
+        bad = os.path.join(self.dir, "bad.torrent")
+        with open(bad, "wb") as f:
+            f.write(b"this is not bencode")
+        r = self.cli(["register", bad])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("not a valid .torrent file", r.stderr)
+        r = self.cli(["register", os.path.join(self.dir, "missing.torrent")])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("missing.torrent: no such file", r.stderr)
+        # The tracker's own refusal reaches the operator: a torrent larger than
+        # max_torrent_bytes is not possible here, a duplicate info-hash is.
+        data, _ = make_torrent("dup", os.urandom(20000), announce=self.t.url)
+        for name in ("dup-a.torrent", "dup-b.torrent"):
+            with open(os.path.join(self.dir, name), "wb") as f:
+                f.write(data)
+        self.assertEqual(self.cli(["register", os.path.join(self.dir, "dup-a.torrent")]).returncode,
+                         0)
+        r = self.cli(["register", os.path.join(self.dir, "dup-b.torrent")])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("is already registered as dup-a.torrent", r.stderr)
+        self.assertEqual(r.stdout, "")
+
+    # --- status ------------------------------------------------------------------------
+
+    def populate(self, h):
+        """Rack 1: a seeder and a half-done peer; rack 2: a fresh leecher."""
+        raw = bytes.fromhex(h)
+        self.announce(raw, 1, 1, 0, "started")
+        self.announce(raw, 1, 1, 0, "completed")
+        self.announce(raw, 1, 2, 20000, "started")
+        self.announce(raw, 2, 1, 40000, "started")
+
+    def test_status_list(self):
+        h, name = self.new_transfer()
+        self.populate(h)
+        r = self.cli(["status"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = {line.split()[0]: line.split() for line in r.stdout.splitlines()[1:]}
+        self.assertEqual(r.stdout.split()[:7],
+                         ["INFO_HASH", "FILE", "PROGRESS", "PEERS", "SEEDERS", "STUCK", "COMPLETE"])
+        g = self.api(h, racks=False)["global"]
+        self.assertEqual(rows[h], [h, name, "%.1f%%" % g["progress"], "3", "1", "0", "no"])
+        self.assertEqual(g["peers"], 3)
+        r = self.cli(["status", "--json"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        listed = {x["info_hash"]: x for x in json.loads(r.stdout)}
+        self.assertEqual(listed[h], g)
+        self.assertEqual(set(listed), set(self.t.get("/transfers/").json()))
+
+    def test_status_one_transfer(self):
+        h, name = self.new_transfer()
+        self.populate(h)
+        api = self.api(h)
+        for arg in (h, h.lower(), name):  # the info-hash in either case, or the file name
+            with self.subTest(arg=arg):
+                r = self.cli(["status", arg])
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertIn(h, r.stdout)
+                table = r.stdout[r.stdout.index("RACK"):].splitlines()
+                self.assertEqual(table[0].split(),
+                                 ["RACK", "N", "R", "S", "PROGRESS", "STUCK", "COMPLETE"])
+                rows = {line.split()[0]: line.split()[1:] for line in table[1:]}
+                self.assertEqual(set(rows), set(api["racks"]))
+                self.assertEqual(set(rows), {"127.0.1.0/24", "127.0.2.0/24"})
+                for rack, v in api["racks"].items():
+                    self.assertEqual(rows[rack], [str(v["N"]), str(v["R"]), str(v["S"]),
+                                                  "%.1f%%" % v["progress"], str(v["stuck"]),
+                                                  "yes" if v["complete"] else "no"])
+        self.assertEqual(api["racks"]["127.0.1.0/24"]["N"], 2)
+        self.assertEqual(api["racks"]["127.0.1.0/24"]["S"], 1)
+        self.assertEqual(api["racks"]["127.0.1.0/24"]["progress"], 75.0)
+        r = self.cli(["status", h, "--json"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout), self.api(h))
+
+    def test_status_unknown(self):
+        r = self.cli(["status", "AB" * 20])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no registered transfer has info_hash " + "AB" * 20, r.stderr)
+        self.assertIn("404", r.stderr)
+        r = self.cli(["status", "nothing-like-this"])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("neither an info-hash", r.stderr)
+
+    # --- watch -------------------------------------------------------------------------
+
+    def test_watch_exits_0_when_complete(self):
+        h, _ = self.new_transfer()
+        raw = bytes.fromhex(h)
+        hosts = [(r, x) for r in (3, 4) for x in (1, 2)]
+        for r, x in hosts:
+            self.announce(raw, r, x, 40000, "started")
+        proc = subprocess.Popen([BINARY, "watch", h, "--tracker", self.t.url, "--interval", "0.2",
+                                 "--timeout", "60"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=tool_env())
+        still_running = []
+
+        def deploy():
+            time.sleep(0.6)
+            for i, (r, x) in enumerate(hosts):
+                self.announce(raw, r, x, 10000)
+                time.sleep(0.3)
+                # Every peer but this one has finished: watch must still wait.
+                still_running.append(proc.poll() is None)
+                self.announce(raw, r, x, 0, "completed")
+                time.sleep(0.1)
+
+        driver = threading.Thread(target=deploy)
+        driver.start()
+        out, err = proc.communicate(timeout=90)
+        driver.join()
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertEqual(still_running, [True] * len(hosts))
+        self.assertIn("complete: 4 of 4 peers seeding in 2 racks", err)
+        lines = out.splitlines()
+        # Not a terminal: plain lines, one per change, ending with the complete state.
+        self.assertNotIn("\x1b", out)
+        self.assertTrue(any("0.0% peers 4 seeders 0" in l for l in lines), out)
+        overall = [l for l in lines if " rack " not in l]
+        self.assertIn("100.0% peers 4 seeders 4 leechers 0 stuck 0 racks 2/2 complete yes",
+                      overall[-1])
+        self.assertTrue(any("rack 127.0.3.0/24 100.0% N 2" in l for l in lines), out)
+
+    def test_watch_json_lines(self):
+        h, _ = self.new_transfer()
+        raw = bytes.fromhex(h)
+        self.announce(raw, 5, 1, 0, "started")
+        self.announce(raw, 5, 1, 0, "completed")
+        r = self.cli(["watch", h, "--json", "--timeout", "30"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        docs = [json.loads(l) for l in r.stdout.splitlines()]
+        self.assertEqual(len(docs), 1)
+        self.assertTrue(docs[0]["global"]["complete"])
+        self.assertEqual(docs[0]["racks"]["127.0.5.0/24"]["S"], 1)
+
+    def test_watch_timeout(self):
+        h, _ = self.new_transfer()
+        self.announce(bytes.fromhex(h), 6, 1, 30000, "started")
+        start = time.time()
+        r = self.cli(["watch", h, "--timeout", "1.5", "--interval", "0.2"])
+        took = time.time() - start
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("timed out after 1.5s: 25.0% done, 0 of 1 peers seeding", r.stderr)
+        self.assertIn("127.0.6.0/24 (25.0%)", r.stderr)
+        self.assertGreaterEqual(took, 1.5)
+        self.assertLess(took, 15)
+
+    def test_watch_min_seeders(self):
+        h, _ = self.new_transfer()
+        raw = bytes.fromhex(h)
+        self.announce(raw, 7, 1, 0, "completed")
+        r = self.cli(["watch", h, "--timeout", "1", "--interval", "0.2", "--min-seeders", "2"])
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("fewer than --min-seeders 2", r.stderr)
+        self.announce(raw, 7, 2, 0, "completed")
+        r = self.cli(["watch", h, "--timeout", "10", "--min-seeders", "2"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_watch_unknown_hash(self):
+        r = self.cli(["watch", "CD" * 20, "--timeout", "5"])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no registered transfer has info_hash " + "CD" * 20, r.stderr)
+
+    def test_watch_deactivated_while_watching(self):
+        h, _ = self.new_transfer()
+        self.announce(bytes.fromhex(h), 8, 1, 40000, "started")
+        proc = subprocess.Popen([BINARY, "watch", h, "--tracker", self.base, "--interval", "0.2",
+                                 "--timeout", "60"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=tool_env())
+        time.sleep(1)
+        self.assertIsNone(proc.poll())
+        self.assertEqual(http_request(self.t.port, "DELETE", "/transfers/%s.json" % h).status, 200)
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 1, err)
+        self.assertIn("deactivated or deregistered", err)
+
+    def test_watch_on_a_terminal(self):
+        h, _ = self.new_transfer()
+        raw = bytes.fromhex(h)
+        self.announce(raw, 9, 1, 0, "completed")
+        self.announce(raw, 10, 1, 0, "completed")
+        rc, tty, err = run_on_pty(["watch", h, "--tracker", self.base, "--timeout", "30"],
+                                  stream="stdout")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("\x1b[2K", tty)  # lines cleared and redrawn in place
+        self.assertIn("127.0.9.0/24", tty)
+        self.assertIn("127.0.10.0/24", tty)
+        self.assertIn("racks 2/2 complete", tty)
+
+    def test_watch_survives_a_tracker_restart(self):
+        """A deploy outlives a tracker restart: watch keeps polling through the
+        outage (the registry is on disk) and exits 0 once the swarm completes."""
+        data_dir = tempfile.mkdtemp(prefix="p2ptracker-cli-restart-")
+        self.addCleanup(shutil.rmtree, data_dir, ignore_errors=True)
+        port = free_port()
+        first = Tracker(data_dir=data_dir, port=port).start()
+        try:
+            h = register_new(first).hex().upper()
+            raw = bytes.fromhex(h)
+            first.announce(raw, source=loopback(11, 1), left=40000, event="started")
+            proc = subprocess.Popen([BINARY, "watch", h, "--tracker", "127.0.0.1:%d" % port,
+                                     "--interval", "0.2", "--timeout", "60"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    env=tool_env())
+            time.sleep(0.8)
+        finally:
+            first.cleanup()
+        time.sleep(1)
+        self.assertIsNone(proc.poll(), "watch gave up during the outage")
+        second = Tracker(data_dir=data_dir, port=port).start()
+        try:
+            second.announce(raw, source=loopback(11, 1), left=0, event="completed")
+            out, err = proc.communicate(timeout=30)
+        finally:
+            second.cleanup()
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertIn("cannot reach tracker at 127.0.0.1:%d" % port, err)
+        self.assertIn("retrying", err)
+        self.assertIn("complete: 1 of 1 peers seeding", err)
+
+    # --- an unreachable tracker ---------------------------------------------------------
+
+    def test_unreachable_tracker(self):
+        port = free_port()  # nothing listens there
+        path, _ = self.made_torrent("http://127.0.0.1:%d/announce" % port)
+        for args in (["status"], ["status", "AB" * 20], ["watch", "AB" * 20],
+                     ["register", path]):
+            with self.subTest(args=args):
+                r = run(args + ["--tracker", "http://127.0.0.1:%d/announce" % port])
+                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertIn("cannot reach tracker at 127.0.0.1:%d: Connection refused" % port,
+                              r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
