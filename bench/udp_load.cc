@@ -99,6 +99,7 @@ struct Options {
   int rack_size = 20;  // fill: hosts per 127.0.R.0/24
   std::uint16_t fill_port = 6881;
   int timeout_ms = 1000;  // a request unanswered this long is lost (and, in fill, resent)
+  double rate = 0;        // most requests sent per second, all sockets together; 0: no limit
   std::uint64_t seed = 1;
 };
 
@@ -200,7 +201,7 @@ void usage() {
                "announce|scrape|prime|fill]\n"
                "  [--peers-per-torrent 100] [--port-base 20000] [--sockets 4] [--window 256]\n"
                "  [--duration 10] [--scrape-hashes 10] [--numwant 35] [--rack-size 20]\n"
-               "  [--fill-port 6881] [--timeout-ms 1000] [--seed 1]\n");
+               "  [--fill-port 6881] [--timeout-ms 1000] [--rate 0] [--seed 1]\n");
 }
 
 bool parse_mode(std::string_view v, Mode& out) {
@@ -251,6 +252,8 @@ bool parse_args(int argc, char** argv, Options& o) {
       o.fill_port = u16(v);
     } else if (a == "--timeout-ms") {
       o.timeout_ms = std::stoi(v);
+    } else if (a == "--rate") {
+      o.rate = std::stod(v);
     } else if (a == "--seed") {
       o.seed = std::stoull(v);
     } else {
@@ -595,6 +598,13 @@ int Generator::run() {
     }
     bool renewing = now - last_connect >= kReconnectEvery;
 
+    // --rate: a request may go out once the time since the start allows it.
+    std::uint64_t allowed = UINT64_MAX;
+    if (o_.rate > 0) {
+      allowed =
+          static_cast<std::uint64_t>(std::chrono::duration<double>(now - start).count() * o_.rate) +
+          1;
+    }
     bool progress = false;
     for (std::size_t si = 0; si < socks_.size(); ++si) {
       Socket& s = socks_[si];
@@ -602,7 +612,7 @@ int Generator::run() {
       int count = 0;
       batch_slots.clear();
       while (sending && !renewing && count < kBatch && !s.free_slots.empty() &&
-             static_cast<double>(s.slots_in_use) < s.cwnd) {
+             static_cast<double>(s.slots_in_use) < s.cwnd && c_.sent + count < allowed) {
         std::uint32_t item = 0;
         if (finite()) {
           if (!s.retry.empty()) {

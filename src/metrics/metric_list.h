@@ -22,6 +22,7 @@ namespace p2p::metrics {
 
 enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
 
+// clang-format off
 // X(id, name, type, help). Counter names end in _total (the text format's
 // convention that promtool checks); units are base units (seconds, ratio).
 #define P2P_METRIC_FAMILIES(X)                                                                  \
@@ -105,6 +106,7 @@ enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
   X(kHttpBadRequests, kHttpBadRequests, "")                                                   \
   X(kTopologyLookups, kTopologyLookups, "")                                                   \
   X(kTopologyFallbacks, kTopologyFallbacks, "")
+// clang-format on
 
 enum class Family : std::uint8_t {
 #define P2P_X(id, name, type, help) id,
@@ -150,8 +152,8 @@ constexpr const CounterInfo& info(Counter c) { return kCounters[static_cast<std:
 // Bounds on the label sets built from swarm data at scrape time: enough for
 // every transfer and rack an operator watches in one deploy, few enough that a
 // fleet of tens of thousands of hosts cannot blow up Prometheus's series count.
-inline constexpr std::size_t kMaxTransferSeries = 50;  // p2ptracker_transfer_progress_ratio
-inline constexpr std::size_t kMaxRackSeries = 100;     // p2ptracker_rack_completed_hosts
+inline constexpr std::size_t kMaxTransferSeries = 50;    // p2ptracker_transfer_progress_ratio
+inline constexpr std::size_t kMaxRackSeries = 100;       // p2ptracker_rack_completed_hosts
 inline constexpr std::string_view kOtherRack = "other";  // the rest of the racks, summed
 
 // --- Label vocabularies of the worker counters -----------------------------
@@ -191,7 +193,8 @@ static_assert(announce_counter(Protocol::kUdp, AnnounceStatus::kFailure) ==
               Counter::kAnnounceUdpFailure);
 static_assert(announce_counter(Protocol::kHttp, AnnounceStatus::kInactive) ==
               Counter::kAnnounceHttpInactive);
-static_assert(failure_counter(Protocol::kHttp, FailureReason::kOther) == Counter::kFailureHttpOther);
+static_assert(failure_counter(Protocol::kHttp, FailureReason::kOther) ==
+              Counter::kFailureHttpOther);
 static_assert(failure_counter(Protocol::kUdp, FailureReason::kCounters) ==
               Counter::kFailureUdpCounters);
 static_assert(scrape_counter(Protocol::kUdp, ScrapeStatus::kFailure) == Counter::kScrapeUdpFailure);

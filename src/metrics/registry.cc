@@ -149,9 +149,8 @@ void Registry::render_counters(Family family, std::string& out) const {
     char buf[24];
     // A gauge kept per worker (open connections) may wrap below zero in one
     // block; the sum is right modulo 2^64, so read it back as signed.
-    auto end = f.type == Type::kGauge
-                   ? fmt::format_to(buf, "{}", static_cast<std::int64_t>(sum))
-                   : fmt::format_to(buf, "{}", sum);
+    auto end = f.type == Type::kGauge ? fmt::format_to(buf, "{}", static_cast<std::int64_t>(sum))
+                                      : fmt::format_to(buf, "{}", sum);
     append_sample(f.name, kCounters[i].labels, std::string_view(buf, end - buf), out);
   }
 }

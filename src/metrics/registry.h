@@ -90,8 +90,8 @@ class Registry {
 
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<WorkerCounters>> blocks_;  // guarded by mu_
-  std::array<Source, kFamilyCount> sources_;            // guarded by mu_
-  std::vector<std::function<void()>> collectors_;       // guarded by mu_
+  std::array<Source, kFamilyCount> sources_;             // guarded by mu_
+  std::vector<std::function<void()>> collectors_;        // guarded by mu_
 };
 
 }  // namespace p2p::metrics

@@ -34,7 +34,7 @@ inline constexpr std::size_t kCacheLine = 64;  // x86-64 and most arm64 cores
 // admin request (a .torrent upload written with fsync) in tens of
 // milliseconds; past a second only "too slow" matters. Roughly 1-2.5-5 steps.
 inline constexpr std::array<std::uint64_t, 14> kLatencyBoundsNs = {
-    50'000,     100'000,    250'000,     500'000,     1'000'000,   2'500'000,   5'000'000,
+    50'000,     100'000,    250'000,    500'000,     1'000'000,   2'500'000,   5'000'000,
     10'000'000, 25'000'000, 50'000'000, 100'000'000, 250'000'000, 500'000'000, 1'000'000'000};
 // The same bounds in seconds, as the `le` label prints them.
 inline constexpr std::array<std::string_view, 14> kLatencyBoundsText = {

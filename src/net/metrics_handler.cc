@@ -107,7 +107,8 @@ void register_metric_sources(metrics::Registry& registry, const MetricsSources& 
                        [stats] { return static_cast<double>(stats->written); });
     registry.set_value(Family::kStoreDropped,
                        [stats] { return static_cast<double>(stats->dropped); });
-    registry.set_value(Family::kStoreErrors, [stats] { return static_cast<double>(stats->errors); });
+    registry.set_value(Family::kStoreErrors,
+                       [stats] { return static_cast<double>(stats->errors); });
     registry.set_value(Family::kStoreConnected, [stats] { return stats->connected ? 1.0 : 0.0; });
   }
 }

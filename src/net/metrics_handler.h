@@ -24,8 +24,8 @@
 namespace p2p::net {
 
 struct MetricsSources {
-  const swarm::SwarmTable* swarms = nullptr;  // null: no swarm gauges
-  const storage::Store* store = nullptr;      // null: no store metrics
+  const swarm::SwarmTable* swarms = nullptr;           // null: no swarm gauges
+  const storage::Store* store = nullptr;               // null: no store metrics
   std::function<std::string(core::RackId)> rack_name;  // the rack="..." label
 };
 
@@ -58,8 +58,7 @@ class MetricsHandler final : public HttpHandler {
   MetricsHandler(metrics::Registry& registry, const MetricsSources& sources);
 
   Placement placement(const HttpRequest&) const override { return Placement::kBlocking; }
-  void handle(const HttpRequest& request, HttpResponse& response,
-              WorkerContext& context) override;
+  void handle(const HttpRequest& request, HttpResponse& response, WorkerContext& context) override;
 
  private:
   const metrics::Registry& registry_;

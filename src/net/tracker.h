@@ -52,18 +52,6 @@ void count_scrape(WorkerContext& context, bool ok) noexcept;
 // bytes" -> kInfoHash, "missing left" -> kCounters, unknown -> kOther).
 metrics::FailureReason announce_failure_reason(std::string_view message) noexcept;
 
-// Deprecated: shared atomics that contend across cores. Nothing in the HTTP
-// path touches them any more; the UDP server still increments them until it
-// counts through its WorkerContext (count_announce_failure / count_scrape),
-// then this goes.
-struct TrackerStats {
-  std::atomic<std::uint64_t> announces{0};
-  std::atomic<std::uint64_t> announces_inactive{0};
-  std::atomic<std::uint64_t> announce_failures{0};
-  std::atomic<std::uint64_t> scrapes{0};
-  std::atomic<std::uint64_t> scrape_failures{0};
-};
-
 class Tracker {
  public:
   Tracker(const TrackerOptions& options, swarm::SwarmTable& swarms, storage::Store& store);
@@ -87,14 +75,11 @@ class Tracker {
   std::vector<wire::ScrapeEntry> full_scrape() const;
 
   const TrackerOptions& options() const { return options_; }
-  TrackerStats& stats() { return stats_; }
-  const TrackerStats& stats() const { return stats_; }
 
  private:
   TrackerOptions options_;
   swarm::SwarmTable& swarms_;
   storage::Store& store_;
-  TrackerStats stats_;
 };
 
 }  // namespace p2p::net

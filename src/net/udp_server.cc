@@ -109,6 +109,11 @@ core::Result<std::unique_ptr<UdpServer>> UdpServer::create(const UdpServerOption
   std::uint16_t port = options.port;
   const std::size_t batch = static_cast<std::size_t>(std::max(1, options.batch));
   const std::size_t reply_capacity = 20 + 18 * std::size_t{tracker.options().maxpeers};
+  metrics::Registry* registry = options.metrics;
+  if (registry == nullptr) {
+    s->own_metrics_ = std::make_unique<metrics::Registry>();
+    registry = s->own_metrics_.get();
+  }
   for (int i = 0; i < std::max(1, options.workers); ++i) {
     auto w = std::make_unique<Worker>();
     auto fail = [&](std::string_view what) {
@@ -147,6 +152,8 @@ core::Result<std::unique_ptr<UdpServer>> UdpServer::create(const UdpServerOption
     }
     w->context = WorkerContext(std::random_device{}() ^ (std::uint64_t(i) << 32));
     w->context.index = i;
+    w->context.counters = &registry->add_worker();
+    w->context.protocol = metrics::Protocol::kUdp;
     w->reply_capacity = reply_capacity;
     w->in.resize(batch * kMaxRequest);
     w->out.resize(batch * reply_capacity);
@@ -248,7 +255,7 @@ void UdpServer::run(Worker& w) {
       } else if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kAnnounce)) {
         auto parsed = wire::parse_udp_announce(packet);
         if (!parsed) {
-          ++tracker_.stats().announce_failures;
+          count_announce_failure(w.context, parsed.error().message);
           bump(w.counters.errors_sent);
           len = wire::encode_udp_error(h.transaction_id, parsed.error().message, out);
         } else {
@@ -263,12 +270,12 @@ void UdpServer::run(Worker& w) {
       } else if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kScrape)) {
         w.context.hashes.clear();
         if (auto st = wire::parse_udp_scrape(packet, w.context.hashes); !st) {
-          ++tracker_.stats().scrape_failures;
+          count_scrape(w.context, false);
           bump(w.counters.errors_sent);
           len = wire::encode_udp_error(h.transaction_id, st.error().message, out);
         } else {
           bump(w.counters.scrapes);
-          ++tracker_.stats().scrapes;
+          count_scrape(w.context, true);
           std::size_t k = 0;
           for (const auto& hash : w.context.hashes) {  // BEP 15: in request order
             swarm::ScrapeCounts c = tracker_.scrape_one(hash);

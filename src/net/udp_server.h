@@ -26,6 +26,7 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "core/siphash.h"
+#include "metrics/registry.h"
 #include "net/tracker.h"
 
 namespace p2p::net {
@@ -35,6 +36,9 @@ struct UdpServerOptions {
   std::uint16_t port = 6969;  // 0: any free port
   int workers = 1;
   int batch = 32;  // packets per recvmmsg/sendmmsg call
+  // Where the workers' counter blocks come from (the server's /metrics
+  // registry); null: the server keeps its own.
+  metrics::Registry* metrics = nullptr;
 };
 
 // Counts, summed over workers on read.
@@ -84,6 +88,7 @@ class UdpServer {
   ConnectionIds ids_;
   std::uint16_t port_ = 0;
   int stop_fd_ = -1;  // eventfd: wakes every worker's poll() on stop
+  std::unique_ptr<metrics::Registry> own_metrics_;  // when options.metrics is null
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};

@@ -186,6 +186,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
     // -1 follows the HTTP port, including the one the system picked for port 0.
     uo.port = c.udp_port < 0 ? p->http->port() : static_cast<std::uint16_t>(c.udp_port);
     uo.workers = ho.workers;
+    uo.metrics = ho.metrics;
     auto udp = net::UdpServer::create(uo, *p->tracker, p->clock);
     if (!udp) return udp.error();
     p->udp = std::move(*udp);

@@ -183,10 +183,10 @@ TEST(RegistryTest, HistogramIsCumulativeWithSumAndCount) {
   WorkerCounters& b = r.add_worker();
   using std::chrono::microseconds;
   using std::chrono::milliseconds;
-  a.observe_latency(microseconds(10));   // le 0.00005
-  a.observe_latency(microseconds(50));   // le 0.00005 (bounds are inclusive)
-  b.observe_latency(microseconds(700));  // le 0.001
-  b.observe_latency(milliseconds(3));    // le 0.005
+  a.observe_latency(microseconds(10));         // le 0.00005
+  a.observe_latency(microseconds(50));         // le 0.00005 (bounds are inclusive)
+  b.observe_latency(microseconds(700));        // le 0.001
+  b.observe_latency(milliseconds(3));          // le 0.005
   a.observe_latency(std::chrono::seconds(2));  // +Inf only
   auto s = samples_of(render(r));
   const std::string n = "p2ptracker_http_response_seconds";

@@ -59,11 +59,11 @@ class SwarmMetricsTest : public ::testing::Test {
 TEST_F(SwarmMetricsTest, TotalsProgressAndRackCompletions) {
   const auto h = hash_n(1);
   swarms_.activate(h, 1000);
-  announce(h, "10.0.1.1", 0);     // origin seeder: not a completion
-  announce(h, "10.0.1.2", 1000);  // leecher, 0%
-  announce(h, "10.0.1.2", 0);     // ... finished: a completion in rack 10.0.1.0/24
-  announce(h, "10.0.2.1", 500);   // 50%
-  announce(h, "10.0.2.2", 250);   // 75%
+  announce(h, "10.0.1.1", 0);         // origin seeder: not a completion
+  announce(h, "10.0.1.2", 1000);      // leecher, 0%
+  announce(h, "10.0.1.2", 0);         // ... finished: a completion in rack 10.0.1.0/24
+  announce(h, "10.0.2.1", 500);       // 50%
+  announce(h, "10.0.2.2", 250);       // 75%
   swarms_.activate(hash_n(2), 1000);  // registered, nobody yet
 
   SwarmMetrics m = collect_swarm_metrics(swarms_, rack_name);
@@ -105,7 +105,8 @@ TEST_F(SwarmMetricsTest, ProgressOnlyForThe50LargestTransfers) {
   // largest.
   for (int n = 1; n <= 60; ++n) {
     swarms_.activate(hash_n(n), 100);
-    for (int p = 0; p < n; ++p) announce(hash_n(n), "10.1.0.1", 100, static_cast<std::uint16_t>(1000 + p));
+    for (int p = 0; p < n; ++p)
+      announce(hash_n(n), "10.1.0.1", 100, static_cast<std::uint16_t>(1000 + p));
   }
   auto progress = by_label(collect_swarm_metrics(swarms_, rack_name).progress);
   ASSERT_EQ(progress.size(), metrics::kMaxTransferSeries);
