@@ -108,7 +108,7 @@ std::optional<nlohmann::json> Transfers::stats(const core::InfoHash& info_hash, 
     return 100.0 * (1.0 - static_cast<double>(std::min(p.left, size)) / static_cast<double>(size));
   };
   auto stuck = [&](const swarm::Peer& p) {
-    return !p.seeder() && now - p.last_progress >= options_.stall_after;
+    return !p.seeder() && now - p.last_progress.time() >= options_.stall_after;
   };
 
   double total_progress = 0;
@@ -130,7 +130,7 @@ std::optional<nlohmann::json> Transfers::stats(const core::InfoHash& info_hash, 
                         {"representative", p.representative()},
                         {"seeder", p.seeder()},
                         {"stuck", s},
-                        {"last_seen", core::iso8601(p.last_seen)}});
+                        {"last_seen", core::iso8601(p.last_seen.time())}});
       }
     }
     total_progress += rack_progress;

@@ -54,7 +54,7 @@ void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit
   const bool self_seeds = self.seeder();
   auto wanted = [&](const Peer& p) {
     return p.endpoint != self.endpoint && !(self_seeds && p.seeder()) &&
-           p.last_seen >= stale_before;
+           p.last_seen.time() >= stale_before;
   };
   auto for_each_rack_mate = [&](auto&& fn) {
     for (const Peer& p : own.peers) {

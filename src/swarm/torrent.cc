@@ -33,7 +33,7 @@ bool RackGroup::is_gateway(const Peer& p, const PolicyOptions& policy,
   for (const auto& e : representatives) {
     const Peer* r = find(e);
     if (r == nullptr) continue;
-    const bool stalled = !r->seeder() && now - r->last_progress >= policy.stall_after;
+    const bool stalled = !r->seeder() && now - r->last_progress.time() >= policy.stall_after;
     if (!stalled) return r == &p;
   }
   return false;  // all stalled: nobody pulls until one makes progress again
@@ -107,9 +107,7 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     p.endpoint = a.endpoint;
     p.peer_id = a.peer_id;
     p.left = a.left;
-    p.uploaded = a.uploaded;
-    p.downloaded = a.downloaded;
-    p.first_seen = p.last_seen = p.last_progress = now;
+    p.last_seen = p.last_progress = now;
     // A peer that arrives complete is a source (a build server), not a
     // downloader that finished: every rack's representatives may see it.
     if (a.left == 0) p.flags |= Peer::kOrigin;
@@ -132,8 +130,6 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
       }
     }
     self->left = a.left;
-    self->uploaded = a.uploaded;
-    self->downloaded = a.downloaded;
     self->last_seen = now;
     // A slot freed by a representative that left goes to the next peer of the
     // rack to announce.
@@ -168,7 +164,7 @@ std::size_t Torrent::expire(core::TimePoint cutoff) {
   std::size_t dropped = 0;
   for (auto g = racks_.begin(); g != racks_.end();) {
     for (auto it = g->peers.begin(); it != g->peers.end();) {
-      if (it->last_seen < cutoff) {
+      if (it->last_seen.time() < cutoff) {
         it = remove_peer(*g, it);
         ++dropped;
       } else {

@@ -25,26 +25,39 @@ namespace p2p::swarm {
 
 enum class Event : std::uint8_t { kNone, kStarted, kCompleted, kStopped };
 
+// A time in 32 bits (seconds since the Unix epoch, good until 2106): every
+// peer carries two, and a tracker holds millions of peers.
+class Stamp32 {
+ public:
+  Stamp32() = default;
+  Stamp32(core::TimePoint t)  // NOLINT: converts like the TimePoint it stores
+      : s_(static_cast<std::uint32_t>(t.time_since_epoch().count())) {}
+  core::TimePoint time() const { return core::TimePoint(core::Seconds(s_)); }
+
+ private:
+  std::uint32_t s_ = 0;
+};
+
+// One peer of a swarm. Kept small on purpose (56 bytes): it is the unit the
+// tracker's memory scales with. Fields are ordered to avoid padding.
 struct Peer {
   // Bits of `flags`.
   static constexpr std::uint8_t kRepresentative = 1;  // may see other racks
   static constexpr std::uint8_t kOrigin = 2;  // first seen with left == 0: a source
   static constexpr std::uint8_t kCompleted = 4;  // sent event=completed (counted once)
 
+  std::uint64_t left = 0;
+  Stamp32 last_seen;
+  Stamp32 last_progress;  // when `left` last went down (stall detection)
   core::Endpoint endpoint;
   core::PeerId peer_id;
-  std::uint64_t left = 0;
-  std::uint64_t uploaded = 0;
-  std::uint64_t downloaded = 0;
-  core::TimePoint first_seen;
-  core::TimePoint last_seen;
-  core::TimePoint last_progress;  // when `left` last went down (stall detection)
   std::uint8_t flags = 0;
 
   bool seeder() const { return left == 0; }
   bool representative() const { return flags & kRepresentative; }
   bool origin() const { return flags & kOrigin; }
 };
+static_assert(sizeof(Peer) <= 56, "a peer record grew: every tracker's memory grows with it");
 
 // Which rule decides a rack's gateways to the rest of the swarm.
 enum class PolicyMode : std::uint8_t {
