@@ -113,8 +113,9 @@ const std::vector<Key>& keys() {
   static const std::vector<Key> kKeys = {
       // --- The original p2ptracker's keys ---
       text_key("host", kOriginal, &Config::host,
-               "Address the HTTP server listens on. \"0.0.0.0\" is every IPv4 address; \"::\" "
-               "listens on IPv6 and, where the system allows, IPv4 as well."),
+               "Address the HTTP and UDP servers listen on. \"::\" (the default) listens on IPv6 "
+               "and IPv4 at once (dual stack), falling back to \"0.0.0.0\" (every IPv4 address) "
+               "on a host without IPv6."),
       port_key("port", kOriginal, &Config::port,
                "HTTP port for announce, scrape and the admin API. 6969 is the de-facto tracker "
                "port; 0 lets the system pick a free port (for tests)."),

@@ -21,7 +21,7 @@ namespace p2p::config {
 
 struct Config {
   // --- The original p2ptracker's keys -----------------------------------
-  std::string host = "0.0.0.0";  // address to listen on ("::" for dual stack)
+  std::string host = "::";  // address to listen on; "::" is dual stack (IPv4 too)
   std::uint16_t port = 6969;     // HTTP port (the de-facto tracker port)
   int udp_port = -1;             // UDP tracker (BEP 15): -1 same as port, 0 off
   std::string redishost = "127.0.0.1";

@@ -177,12 +177,20 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
   ho.max_connections = static_cast<std::size_t>(c.max_connections);
   ho.metrics = &p->metrics;
   auto http = net::HttpServer::create(ho, p->router);
+  if (!http && c.host == "::") {
+    // Dual stack is the default, but a host may have IPv6 disabled.
+    spdlog::warn("cannot listen on [::] ({}); falling back to IPv4 only (0.0.0.0)",
+                 http.error().message);
+    ho.host = "0.0.0.0";
+    p->config.host = ho.host;
+    http = net::HttpServer::create(ho, p->router);
+  }
   if (!http) return http.error();
   p->http = std::move(*http);
 
   if (c.udp_port != 0) {
     net::UdpServerOptions uo;
-    uo.host = c.host;
+    uo.host = ho.host;
     // -1 follows the HTTP port, including the one the system picked for port 0.
     uo.port = c.udp_port < 0 ? p->http->port() : static_cast<std::uint16_t>(c.udp_port);
     uo.workers = ho.workers;
