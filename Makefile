@@ -3,6 +3,8 @@
 #   make test   install missing packages (test ones too), build, run every test
 #   make bench  install the benchmark packages, build, run bench/run.py against
 #               opentracker and nginx (docs/performance.md); bench-quick: 1 rep of 3 s
+#   make bench-deploy  real-client deploy benchmark (bench/deploy/run.py): rack uplink
+#               amplification against opentracker, rtorrent + aria2c (docs/performance.md)
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
@@ -10,9 +12,12 @@ JOBS ?= $(shell nproc)
 ARGS ?=
 # Extra arguments for bench/run.py, e.g. make bench BENCH_ARGS="--skip-memory"
 BENCH_ARGS ?=
+# Extra arguments for bench/deploy/run.py, e.g. make bench-deploy DEPLOY_ARGS="--runs 5"
+DEPLOY_ARGS ?=
 
 .PHONY: all deps test-deps bench-deps configure build run test bench bench-quick bench-build \
 	clean format
+.PHONY: deploy-deps bench-deploy
 
 all: build
 
@@ -52,6 +57,14 @@ bench: bench-build
 bench-quick: bench-build
 	/usr/bin/python3 bench/run.py --build-dir $(BUILD_DIR) --reps 1 --duration 3 \
 		--micro-min-time 0.05 --command "make bench-quick" $(BENCH_ARGS)
+
+deploy-deps:
+	@scripts/install-deps.sh --deploy
+
+bench-deploy: deploy-deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker
+	/usr/bin/python3 bench/deploy/run.py --binary $(BUILD_DIR)/p2ptracker --mixed-clients \
+		--command "make bench-deploy" $(DEPLOY_ARGS)
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h' 'bench/*.cc')

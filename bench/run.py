@@ -392,7 +392,7 @@ class Load:
         good = r["requests"] - r["status_errors"]
         return {"rate": good / (r["duration_us"] / 1e6), "p50_us": r["p50_us"],
                 "p99_us": r["p99_us"], "errors": errors, "closed": r["read_errors"],
-                "requests": r["requests"]}
+                "dropped": 0, "requests": r["requests"]}
 
     def udp(self, port, mode, extra=(), duration=None, sockets=None, window=None):
         duration = self.args.duration if duration is None else duration
@@ -408,8 +408,11 @@ class Load:
             raise RuntimeError("udp_load %s failed (%d): %s %s" % (mode, out.returncode,
                                                                    out.stdout, out.stderr))
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        r["errors"] = r["errors"] + r["bad_tid"] + r["malformed"] + r["lost"]
+        # Lost requests are the server's drops (its receive buffer full):
+        # udp_load's window backs off on them, like TCP. Counted apart.
+        r["errors"] = r["errors"] + r["bad_tid"] + r["malformed"]
         r["closed"] = 0
+        r["dropped"] = r["lost"]
         return r
 
 
@@ -524,9 +527,9 @@ def throughput(args, tmp, binary, udp_load, stack):
                 r = run_work(load, key, servers[t], args, rep)
                 results[key][t].append(r)
                 log("rep %d %-23s %-11s %9.0f/s  p50 %6d us  p99 %6d us  cpu server %.2f "
-                    "load %.2f  errors %d closed %d" % (
+                    "load %.2f  errors %d closed %d dropped %d" % (
                         rep + 1, key, t, r["rate"], r["p50_us"], r["p99_us"], r["server_cpu"],
-                        r["load_cpu"], r["errors"], r["closed"]))
+                        r["load_cpu"], r["errors"], r["closed"], r["dropped"]))
     for s in servers.values():
         s.check_alive()
     return results, fill
@@ -870,18 +873,25 @@ def main():
                 n = sum(r["errors"] for r in results.get(key, {}).get(t, []))
                 if n:
                     errs.append("%s/%s %d" % (key, t, n))
-        closed = []
-        for key, _, _, targets in WORKS:
-            for t in targets:
-                n = sum(r["closed"] for r in results.get(key, {}).get(t, []))
-                if n:
-                    closed.append("%s/%s %s" % (key, t, format(n, ",")))
-        parts.append("Errors (socket errors, timeouts, non-2xx; UDP: lost, bad transaction id, "
-                     "error packets), all repetitions: %s." % (", ".join(errs) or "none"))
+        def totals(field):
+            out = []
+            for key, _, _, targets in WORKS:
+                for t in targets:
+                    n = sum(r[field] for r in results.get(key, {}).get(t, []))
+                    if n:
+                        out.append("%s/%s %s" % (key, t, format(n, ",")))
+            return out
+        closed, dropped = totals("closed"), totals("dropped")
+        parts.append("Errors (socket errors, timeouts, non-2xx; UDP: bad transaction id, "
+                     "malformed replies, error packets), all repetitions: %s."
+                     % (", ".join(errs) or "none"))
         if closed:
             parts.append("Connections the server closed after a reply (wrk's read errors: "
                          "opentracker has no keep-alive), all repetitions: %s."
                          % ", ".join(closed))
+        if dropped:
+            parts.append("UDP requests the server dropped (receive buffer full; udp_load's "
+                         "window backs off), all repetitions: %s." % ", ".join(dropped))
         parts += ["", "CPU used during the measurements (medians; 1.00 = one CPU busy the "
                   "whole time; a server well below 1.00 was held back by something else):", "",
                   cpu_table(results), ""]

@@ -34,12 +34,22 @@ bench_pkgs=(
   libbenchmark-dev                    # bench/micro (Google Benchmark)
 )
 
+# Real-client deploy benchmark (make bench-deploy, bench/deploy/): the
+# random-peers baseline tracker, libtorrent's Python bindings, the original's
+# client (rtorrent) and aria2c for the mixed-clients deploy.
+deploy_pkgs=(
+  opentracker python3 python3-libtorrent
+  rtorrent
+  aria2
+)
+
 want=("${build_pkgs[@]}")
 for arg in "$@"; do
   case "$arg" in
     --test) want+=("${test_pkgs[@]}") ;;
     --bench) want+=("${bench_pkgs[@]}") ;;
-    *) echo "install-deps: unknown option $arg (known: --test, --bench)" >&2; exit 2 ;;
+    --deploy) want+=("${deploy_pkgs[@]}") ;;
+    *) echo "install-deps: unknown option $arg (known: --test, --bench, --deploy)" >&2; exit 2 ;;
   esac
 done
 

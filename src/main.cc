@@ -87,6 +87,7 @@ int main(int argc, char** argv) {
       p2p::cli::add_register(app),
       p2p::cli::add_status(app),
       p2p::cli::add_watch(app),
+      p2p::cli::add_simulate(app),
   };
 
   try {

@@ -11,28 +11,34 @@ namespace p2p::admin {
 
 inline int http_status(core::ErrorCode code) {
   switch (code) {
-    case core::ErrorCode::kInvalidArgument: return 400;
-    case core::ErrorCode::kNotFound: return 404;
-    case core::ErrorCode::kAlreadyExists: return 409;
-    case core::ErrorCode::kTooLarge: return 413;
-    case core::ErrorCode::kUnavailable: return 503;
-    case core::ErrorCode::kInternal: return 500;
+    case core::ErrorCode::kInvalidArgument:
+      return 400;
+    case core::ErrorCode::kNotFound:
+      return 404;
+    case core::ErrorCode::kAlreadyExists:
+      return 409;
+    case core::ErrorCode::kTooLarge:
+      return 413;
+    case core::ErrorCode::kUnavailable:
+      return 503;
+    case core::ErrorCode::kInternal:
+      return 500;
   }
   return 500;
 }
 
-inline void reply_json(net::HttpResponse& r, int status, const nlohmann::json& body) {
+inline void reply_json(net::HttpResponse &r, int status, const nlohmann::json &body) {
   r.status = status;
   r.content_type = "application/json";
   r.body = body.dump(2);
   r.body.push_back('\n');
 }
 
-inline void reply_error(net::HttpResponse& r, const core::Error& e) {
+inline void reply_error(net::HttpResponse &r, const core::Error &e) {
   reply_json(r, http_status(e.code), {{"error", e.message}});
 }
 
-inline void reply_error(net::HttpResponse& r, int status, std::string message) {
+inline void reply_error(net::HttpResponse &r, int status, std::string message) {
   reply_json(r, status, {{"error", std::move(message)}});
 }
 

@@ -14,11 +14,11 @@
 namespace p2p::admin {
 
 struct TorrentMeta {
-  std::optional<core::InfoHash> v1;  // SHA-1 of the info dictionary
-  std::optional<std::string> v2_hex;  // SHA-256 (64 hex digits), v2 and hybrid
+  std::optional<core::InfoHash> v1;            // SHA-1 of the info dictionary
+  std::optional<std::string> v2_hex;           // SHA-256 (64 hex digits), v2 and hybrid
   std::optional<core::InfoHash> v2_truncated;  // what v2 clients announce (BEP 52)
-  std::string name;  // the info dictionary's name
-  std::uint64_t length = 0;  // payload bytes, all files
+  std::string name;                            // the info dictionary's name
+  std::uint64_t length = 0;                    // payload bytes, all files
   int files = 0;
   bool is_private = false;
 

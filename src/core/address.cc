@@ -13,10 +13,9 @@ constexpr std::uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 
 }  // namespace
 
 Address Address::v4(std::uint32_t host_order) {
-  std::uint8_t b[4] = {static_cast<std::uint8_t>(host_order >> 24),
-                       static_cast<std::uint8_t>(host_order >> 16),
-                       static_cast<std::uint8_t>(host_order >> 8),
-                       static_cast<std::uint8_t>(host_order)};
+  std::uint8_t b[4] = {
+      static_cast<std::uint8_t>(host_order >> 24), static_cast<std::uint8_t>(host_order >> 16),
+      static_cast<std::uint8_t>(host_order >> 8), static_cast<std::uint8_t>(host_order)};
   return v4_bytes(b);
 }
 
@@ -73,7 +72,7 @@ std::string Endpoint::to_string() const {
   return "[" + address.to_string() + "]:" + std::to_string(port);
 }
 
-Address mask(const Address& a, int prefix_len) {
+Address mask(const Address &a, int prefix_len) {
   int bits = a.is_v4() ? 96 + prefix_len : prefix_len;
   bits = std::clamp(bits, 0, 128);
   std::array<std::uint8_t, 16> b = a.bytes();
@@ -110,7 +109,7 @@ Result<Cidr> Cidr::parse(std::string_view text) {
   return Cidr(*addr, len);
 }
 
-bool Cidr::contains(const Address& a) const {
+bool Cidr::contains(const Address &a) const {
   if (network_.is_v4() != a.is_v4()) return false;
   int len = network_.is_v4() ? prefix_len128_ - 96 : prefix_len128_;
   return mask(a, len) == network_;

@@ -1,8 +1,8 @@
 // Result<T>: a value or an Error, the one way fallible code reports failure.
 //
 // Parsers of untrusted input return Result instead of throwing (STYLE.md:
-// "untrusted input never throws"). Shaped like std::expected, which g++ 12 lacks
-// in C++20. Thread-compatible: a Result is a plain value.
+// "untrusted input never throws"). Shaped like std::expected, which g++ 12
+// lacks in C++20. Thread-compatible: a Result is a plain value.
 #pragma once
 
 #include <cassert>
@@ -46,30 +46,30 @@ inline Error internal(std::string message) { return {ErrorCode::kInternal, std::
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design, like expected
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design, like expected
   Result(Error error) : v_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & {
+  T &value() & {
     assert(ok());
     return std::get<0>(v_);
   }
-  const T& value() const& {
+  const T &value() const & {
     assert(ok());
     return std::get<0>(v_);
   }
-  T&& value() && {
+  T &&value() && {
     assert(ok());
     return std::get<0>(std::move(v_));
   }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
+  T *operator->() { return &value(); }
+  const T *operator->() const { return &value(); }
+  T &operator*() & { return value(); }
+  const T &operator*() const & { return value(); }
 
-  const Error& error() const {
+  const Error &error() const {
     assert(!ok());
     return std::get<1>(v_);
   }
@@ -87,7 +87,7 @@ class [[nodiscard]] Result<void> {
 
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
-  const Error& error() const {
+  const Error &error() const {
     assert(!ok_);
     return error_;
   }

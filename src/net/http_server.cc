@@ -11,9 +11,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <chrono>
 #include <limits>
 #include <optional>
@@ -30,12 +30,12 @@ namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 
 struct HttpServer::Worker {
-  Worker(HttpServer& s, int index, std::uint64_t seed, metrics::WorkerCounters& counters)
+  Worker(HttpServer &s, int index, std::uint64_t seed, metrics::WorkerCounters &counters)
       : server(s), context(seed) {
     context.index = index;
     context.counters = &counters;
   }
-  HttpServer& server;
+  HttpServer &server;
   asio::io_context loop{1};  // one thread per loop: Asio may skip locking
   std::optional<tcp::acceptor> acceptor;
   WorkerContext context;
@@ -48,26 +48,32 @@ using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT
 
 Method to_method(http::verb v) {
   switch (v) {
-    case http::verb::get: return Method::kGet;
-    case http::verb::head: return Method::kHead;
-    case http::verb::post: return Method::kPost;
-    case http::verb::put: return Method::kPut;
-    case http::verb::delete_: return Method::kDelete;
-    default: return Method::kOther;
+    case http::verb::get:
+      return Method::kGet;
+    case http::verb::head:
+      return Method::kHead;
+    case http::verb::post:
+      return Method::kPost;
+    case http::verb::put:
+      return Method::kPut;
+    case http::verb::delete_:
+      return Method::kDelete;
+    default:
+      return Method::kOther;
   }
 }
 
 // Error replies written by the server itself, before any handler ran. Bencoded
 // like a tracker failure so a BitTorrent client can show the reason.
-void failure_body(std::string& out, std::string_view reason) {
+void failure_body(std::string &out, std::string_view reason) {
   out.clear();
   fmt::format_to(std::back_inserter(out), "d14:failure reason{}:{}e", reason.size(), reason);
 }
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer::Worker& worker, const HttpServerOptions& options,
-          HttpHandler& handler, asio::io_context& blocking_loop, WorkerContext& blocking_context)
+  Session(tcp::socket socket, HttpServer::Worker &worker, const HttpServerOptions &options,
+          HttpHandler &handler, asio::io_context &blocking_loop, WorkerContext &blocking_context)
       : socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         worker_(worker),
@@ -120,11 +126,11 @@ class Session : public std::enable_shared_from_this<Session> {
     // A new connection gets request_timeout to send its request; a kept-alive
     // one may idle for keepalive_timeout first.
     arm(first_request_ ? options_.request_timeout : options_.keepalive_timeout);
-    http::async_read_header(socket_, buffer_, *parser_,
-                            bind_memory(memory_, [self = shared_from_this()](
-                                                     beast::error_code ec, std::size_t) {
-                              self->on_header(ec);
-                            }));
+    http::async_read_header(
+        socket_, buffer_, *parser_,
+        bind_memory(memory_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          self->on_header(ec);
+        }));
   }
 
   void on_header(beast::error_code ec) {
@@ -136,8 +142,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return reply_error(413, "this endpoint takes no request body");
     }
     if (auto length = parser_->content_length(); length && *length > limit) {
-      return reply_error(413, fmt::format("request body of {} bytes exceeds the {} allowed here",
-                                          *length, limit));
+      return reply_error(
+          413, fmt::format("request body of {} bytes exceeds the {} allowed here", *length, limit));
     }
     parser_->body_limit(limit);  // still guards chunked bodies
     auto expect = parser_->get()[http::field::expect];
@@ -145,12 +151,12 @@ class Session : public std::enable_shared_from_this<Session> {
       // curl sends large uploads only after this interim reply (else it waits
       // a second for nothing).
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
-                        bind_memory(memory_, [self = shared_from_this()](beast::error_code ec,
-                                                                         std::size_t) {
-                          if (ec) return self->close();
-                          self->read_body();
-                        }));
+      asio::async_write(
+          socket_, asio::buffer(kContinue.data(), kContinue.size()),
+          bind_memory(memory_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec) return self->close();
+            self->read_body();
+          }));
       return;
     }
     read_body();
@@ -158,13 +164,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read_body() {
     arm(options_.request_timeout);
-    http::async_read(socket_, buffer_, *parser_,
-                     bind_memory(memory_, [self = shared_from_this()](beast::error_code ec,
-                                                                      std::size_t) {
-                       if (ec) return self->on_read_error(ec);
-                       self->fill_request();
-                       self->dispatch();
-                     }));
+    http::async_read(
+        socket_, buffer_, *parser_,
+        bind_memory(memory_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          if (ec) return self->on_read_error(ec);
+          self->fill_request();
+          self->dispatch();
+        }));
   }
 
   void on_read_error(beast::error_code ec) {
@@ -182,21 +188,22 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     counters_.add(metrics::Counter::kHttpBadRequests);
     if (ec == http::error::header_limit) {
-      return reply_error(431, fmt::format("request line and headers exceed {} bytes",
-                                          options_.max_request_bytes));
+      return reply_error(
+          431, fmt::format("request line and headers exceed {} bytes", options_.max_request_bytes));
     }
     if (ec == http::error::body_limit) return reply_error(413, "request body too large");
     reply_error(400, fmt::format("malformed HTTP request: {}", ec.message()));
   }
 
   void fill_request() {
-    auto& msg = parser_->get();
+    auto &msg = parser_->get();
     request_.method = to_method(msg.method());
     auto target = msg.target();
     request_.target = std::string_view(target.data(), target.size());
     auto q = request_.target.find('?');
     request_.path = request_.target.substr(0, q);
-    request_.query = q == std::string_view::npos ? std::string_view{} : request_.target.substr(q + 1);
+    request_.query =
+        q == std::string_view::npos ? std::string_view{} : request_.target.substr(q + 1);
     request_.body = msg.body();
     request_.remote = remote_;
     request_.header = [&msg](std::string_view name) {
@@ -233,8 +240,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void write_response() {
-    keep_alive_ = !response_.close && parser_ && parser_->is_header_done() &&
-                  parser_->get().keep_alive();
+    keep_alive_ =
+        !response_.close && parser_ && parser_->is_header_done() && parser_->get().keep_alive();
     const bool head_only = request_.method == Method::kHead;
     head_.clear();
     fmt::format_to(std::back_inserter(head_),
@@ -244,21 +251,22 @@ class Session : public std::enable_shared_from_this<Session> {
                    response_.body.size(), keep_alive_ ? "keep-alive" : "close",
                    response_.extra_headers);
     std::array<asio::const_buffer, 2> buffers = {
-        asio::buffer(head_), asio::buffer(response_.body.data(), head_only ? 0 : response_.body.size())};
+        asio::buffer(head_),
+        asio::buffer(response_.body.data(), head_only ? 0 : response_.body.size())};
     arm(options_.request_timeout);
-    asio::async_write(socket_, buffers,
-                      bind_memory(memory_, [self = shared_from_this()](beast::error_code ec,
-                                                                       std::size_t) {
-                        // On the worker's loop: its own block, single writer.
-                        if (!ec && self->timed_) {
-                          self->counters_.observe_latency(std::chrono::steady_clock::now() -
-                                                          self->dispatched_at_);
-                        }
-                        self->timed_ = false;
-                        if (ec || !self->keep_alive_) return self->close();
-                        self->first_request_ = false;
-                        self->read_header();
-                      }));
+    asio::async_write(
+        socket_, buffers,
+        bind_memory(memory_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          // On the worker's loop: its own block, single writer.
+          if (!ec && self->timed_) {
+            self->counters_.observe_latency(std::chrono::steady_clock::now() -
+                                            self->dispatched_at_);
+          }
+          self->timed_ = false;
+          if (ec || !self->keep_alive_) return self->close();
+          self->first_request_ = false;
+          self->read_header();
+        }));
   }
 
   void close() {
@@ -275,12 +283,12 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::steady_timer timer_;
   beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
-  HttpServer::Worker& worker_;
-  metrics::WorkerCounters& counters_;  // the worker's block
-  const HttpServerOptions& options_;
-  HttpHandler& handler_;
-  asio::io_context& blocking_loop_;
-  WorkerContext& blocking_context_;
+  HttpServer::Worker &worker_;
+  metrics::WorkerCounters &counters_;  // the worker's block
+  const HttpServerOptions &options_;
+  HttpHandler &handler_;
+  asio::io_context &blocking_loop_;
+  WorkerContext &blocking_context_;
   core::Endpoint remote_;
   HttpRequest request_;
   HttpResponse response_;
@@ -294,39 +302,38 @@ class Session : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
-HttpServer::HttpServer(const HttpServerOptions& options, HttpHandler& handler)
+HttpServer::HttpServer(const HttpServerOptions &options, HttpHandler &handler)
     : options_(options), handler_(handler) {}
 
 HttpServer::~HttpServer() { stop(); }
 
-core::Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOptions& options,
-                                                             HttpHandler& handler) {
+core::Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOptions &options,
+                                                             HttpHandler &handler) {
   std::unique_ptr<HttpServer> server(new HttpServer(options, handler));
   beast::error_code ec;
   auto address = asio::ip::make_address(options.host, ec);
   if (ec) {
-    return core::invalid_argument(
-        fmt::format("host '{}' is not an IP address to listen on (try 0.0.0.0 or ::)", options.host));
+    return core::invalid_argument(fmt::format(
+        "host '{}' is not an IP address to listen on (try 0.0.0.0 or ::)", options.host));
   }
   const int n = std::max(1, options.workers);
   std::random_device seed_source;
   std::uint16_t port = options.port;
-  metrics::Registry* registry = options.metrics;
+  metrics::Registry *registry = options.metrics;
   if (registry == nullptr) {
     server->own_metrics_ = std::make_unique<metrics::Registry>();
     registry = server->own_metrics_.get();
   }
   for (int i = 0; i < n; ++i) {
-    metrics::WorkerCounters& counters = registry->add_worker();
+    metrics::WorkerCounters &counters = registry->add_worker();
     server->worker_counters_.push_back(&counters);
-    auto w = std::make_unique<Worker>(*server, i,
-                                      (std::uint64_t{seed_source()} << 32) ^ seed_source() ^ i,
-                                      counters);
+    auto w = std::make_unique<Worker>(
+        *server, i, (std::uint64_t{seed_source()} << 32) ^ seed_source() ^ i, counters);
     tcp::endpoint ep(address, port);
-    auto& acc = w->acceptor.emplace(w->loop);
+    auto &acc = w->acceptor.emplace(w->loop);
     auto fail = [&](std::string_view what) -> core::Error {
-      return core::unavailable(fmt::format("cannot listen on {}:{} ({}): {}", options.host, port,
-                                           what, ec.message()));
+      return core::unavailable(
+          fmt::format("cannot listen on {}:{} ({}): {}", options.host, port, what, ec.message()));
     };
     acc.open(ep.protocol(), ec);
     if (ec) return fail("open");
@@ -356,7 +363,7 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOpt
 
 HttpServerStats HttpServer::stats() const {
   HttpServerStats s;
-  for (const metrics::WorkerCounters* c : worker_counters_) {
+  for (const metrics::WorkerCounters *c : worker_counters_) {
     s.accepted += c->get(metrics::Counter::kHttpConnectionsAccepted);
     s.rejected += c->get(metrics::Counter::kHttpConnectionsRejected);
     s.requests += c->get(metrics::Counter::kHttpRequests);
@@ -366,51 +373,50 @@ HttpServerStats HttpServer::stats() const {
   return s;
 }
 
-asio::io_context& HttpServer::main_loop() { return workers_.front()->loop; }
+asio::io_context &HttpServer::main_loop() { return workers_.front()->loop; }
 
 namespace {
 
 // Connections open on every worker: relaxed reads of each worker's block (a
 // few cache lines per accept, never written here).
-std::int64_t open_connections(const std::vector<metrics::WorkerCounters*>& all) {
+std::int64_t open_connections(const std::vector<metrics::WorkerCounters *> &all) {
   std::uint64_t sum = 0;
-  for (const auto* c : all) sum += c->get(metrics::Counter::kHttpConnectionsOpen);
+  for (const auto *c : all) sum += c->get(metrics::Counter::kHttpConnectionsOpen);
   return static_cast<std::int64_t>(sum);
 }
 
-void accept_loop(HttpServer::Worker& w, const HttpServerOptions& options, HttpHandler& handler,
-                 asio::io_context& blocking_loop, WorkerContext& blocking_context,
-                 const std::vector<metrics::WorkerCounters*>& all_counters) {
-  w.acceptor->async_accept(
-      w.loop, [&w, &options, &handler, &blocking_loop, &blocking_context, &all_counters](
-                  beast::error_code ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || !w.acceptor->is_open()) return;
-        if (!ec) {
-          metrics::WorkerCounters& counters = *w.context.counters;
-          counters.add(metrics::Counter::kHttpConnectionsAccepted);
-          const std::int64_t open = open_connections(all_counters);
-          if (open >= 0 && static_cast<std::size_t>(open) >= options.max_connections) {
-            // Closing at once is the cheapest answer under a flood.
-            counters.add(metrics::Counter::kHttpConnectionsRejected);
-            socket.close(ec);
-          } else {
-            socket.set_option(tcp::no_delay(true), ec);
-            std::make_shared<Session>(std::move(socket), w, options, handler, blocking_loop,
-                                      blocking_context)
-                ->start();
-          }
-        }
-        accept_loop(w, options, handler, blocking_loop, blocking_context, all_counters);
-      });
+void accept_loop(HttpServer::Worker &w, const HttpServerOptions &options, HttpHandler &handler,
+                 asio::io_context &blocking_loop, WorkerContext &blocking_context,
+                 const std::vector<metrics::WorkerCounters *> &all_counters) {
+  w.acceptor->async_accept(w.loop, [&w, &options, &handler, &blocking_loop, &blocking_context,
+                                    &all_counters](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !w.acceptor->is_open()) return;
+    if (!ec) {
+      metrics::WorkerCounters &counters = *w.context.counters;
+      counters.add(metrics::Counter::kHttpConnectionsAccepted);
+      const std::int64_t open = open_connections(all_counters);
+      if (open >= 0 && static_cast<std::size_t>(open) >= options.max_connections) {
+        // Closing at once is the cheapest answer under a flood.
+        counters.add(metrics::Counter::kHttpConnectionsRejected);
+        socket.close(ec);
+      } else {
+        socket.set_option(tcp::no_delay(true), ec);
+        std::make_shared<Session>(std::move(socket), w, options, handler, blocking_loop,
+                                  blocking_context)
+            ->start();
+      }
+    }
+    accept_loop(w, options, handler, blocking_loop, blocking_context, all_counters);
+  });
 }
 
 }  // namespace
 
 void HttpServer::start() {
-  for (auto& w : workers_) {
+  for (auto &w : workers_) {
     accept_loop(*w, options_, handler_, *blocking_loop_, *blocking_context_, worker_counters_);
   }
-  for (auto& w : workers_) {
+  for (auto &w : workers_) {
     threads_.emplace_back([loop = &w->loop] {
       auto guard = asio::make_work_guard(*loop);
       loop->run();
@@ -424,7 +430,7 @@ void HttpServer::start() {
 
 void HttpServer::stop() {
   if (stopped_.exchange(true)) return;
-  for (auto& w : workers_) {
+  for (auto &w : workers_) {
     asio::post(w->loop, [&w] {
       beast::error_code ec;
       w->acceptor->close(ec);
@@ -432,7 +438,7 @@ void HttpServer::stop() {
     w->loop.stop();
   }
   if (blocking_loop_) blocking_loop_->stop();
-  for (auto& t : threads_) {
+  for (auto &t : threads_) {
     if (t.joinable()) t.join();
   }
 }

@@ -38,7 +38,7 @@ struct UdpServerOptions {
   int batch = 32;  // packets per recvmmsg/sendmmsg call
   // Where the workers' counter blocks come from (the server's /metrics
   // registry); null: the server keeps its own.
-  metrics::Registry* metrics = nullptr;
+  metrics::Registry *metrics = nullptr;
 };
 
 // Counts, summed over workers on read.
@@ -48,28 +48,28 @@ struct UdpStats {
   std::uint64_t connects = 0;
   std::uint64_t announces = 0;
   std::uint64_t scrapes = 0;
-  std::uint64_t errors_sent = 0;    // error packets answered
-  std::uint64_t dropped = 0;        // no header, bad protocol id, bad connection id
+  std::uint64_t errors_sent = 0;  // error packets answered
+  std::uint64_t dropped = 0;      // no header, bad protocol id, bad connection id
 };
 
 class ConnectionIds {
  public:
   static constexpr std::int64_t kWindowSeconds = 60;
-  ConnectionIds(const core::SipKey& key, const core::Clock& clock) : key_(key), clock_(clock) {}
-  std::uint64_t issue(const core::Endpoint& client) const;
-  bool valid(std::uint64_t id, const core::Endpoint& client) const;
+  ConnectionIds(const core::SipKey &key, const core::Clock &clock) : key_(key), clock_(clock) {}
+  std::uint64_t issue(const core::Endpoint &client) const;
+  bool valid(std::uint64_t id, const core::Endpoint &client) const;
 
  private:
-  std::uint64_t id_for(const core::Endpoint& client, std::int64_t window) const;
+  std::uint64_t id_for(const core::Endpoint &client, std::int64_t window) const;
   core::SipKey key_;
-  const core::Clock& clock_;
+  const core::Clock &clock_;
 };
 
 class UdpServer {
  public:
-  static core::Result<std::unique_ptr<UdpServer>> create(const UdpServerOptions& options,
-                                                         Tracker& tracker,
-                                                         const core::Clock& clock);
+  static core::Result<std::unique_ptr<UdpServer>> create(const UdpServerOptions &options,
+                                                         Tracker &tracker,
+                                                         const core::Clock &clock);
   ~UdpServer();
 
   void start();
@@ -80,14 +80,14 @@ class UdpServer {
   struct Worker;
 
  private:
-  UdpServer(const UdpServerOptions& options, Tracker& tracker, const core::Clock& clock);
-  void run(Worker& w);
+  UdpServer(const UdpServerOptions &options, Tracker &tracker, const core::Clock &clock);
+  void run(Worker &w);
 
   UdpServerOptions options_;
-  Tracker& tracker_;
+  Tracker &tracker_;
   ConnectionIds ids_;
   std::uint16_t port_ = 0;
-  int stop_fd_ = -1;  // eventfd: wakes every worker's poll() on stop
+  int stop_fd_ = -1;                                // eventfd: wakes every worker's poll() on stop
   std::unique_ptr<metrics::Registry> own_metrics_;  // when options.metrics is null
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;

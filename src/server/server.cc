@@ -33,14 +33,14 @@ namespace asio = boost::asio;
 // may not depend on topology/).
 class LocatorRackMap final : public swarm::RackMap {
  public:
-  explicit LocatorRackMap(const topology::Locator& locator) : locator_(locator) {}
-  core::RackId rack_of(const core::Address& a) const noexcept override {
+  explicit LocatorRackMap(const topology::Locator &locator) : locator_(locator) {}
+  core::RackId rack_of(const core::Address &a) const noexcept override {
     return locator_.locate(a);
   }
   std::uint64_t generation() const noexcept override { return locator_.generation(); }
 
  private:
-  const topology::Locator& locator_;
+  const topology::Locator &locator_;
 };
 
 // Expiry runs this often, each time over 1/kSweepSlices of the shards, so a
@@ -85,7 +85,7 @@ Server::~Server() {
 
 std::uint16_t Server::port() const { return parts_->http->port(); }
 
-core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
+core::Result<std::unique_ptr<Server>> Server::create(const config::Config &c) {
   auto p = std::make_unique<Parts>();
   p->config = c;
 
@@ -104,7 +104,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
   so.redis_host = c.redishost;
   so.redis_port = c.redisport;
   so.key_prefix = c.redis_prefix;
-  const topology::Locator* loc = p->locator.get();
+  const topology::Locator *loc = p->locator.get();
   auto store = storage::make_store(
       so, [loc](core::RackId r) { return loc->rack_name(r); }, p->clock);
   if (!store) return store.error();
@@ -114,7 +114,8 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
   sw.policy.max_repr_rack = static_cast<std::uint32_t>(c.max_repr_rack);
   sw.policy.maxpeers = static_cast<std::uint32_t>(c.maxpeers);
   sw.peer_timeout = core::Seconds(c.peer_timeout);
-  sw.policy.mode = c.policy == "standby" ? swarm::PolicyMode::kStandby : swarm::PolicyMode::kOriginal;
+  sw.policy.mode =
+      c.policy == "standby" ? swarm::PolicyMode::kStandby : swarm::PolicyMode::kOriginal;
   sw.policy.stall_after = core::Seconds(std::int64_t{c.stall_intervals} * c.active_interval);
   sw.open = c.open;
   p->swarms = std::make_unique<swarm::SwarmTable>(sw, *p->rack_map, p->clock);
@@ -122,7 +123,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
   auto registry = admin::Registry::open(c.data_dir, p->clock);
   if (!registry) return registry.error();
   p->registry = std::move(*registry);
-  for (const auto& w : p->registry->load_warnings()) spdlog::warn("registry: {}", w);
+  for (const auto &w : p->registry->load_warnings()) spdlog::warn("registry: {}", w);
   auto history = admin::History::open(c.data_dir, p->clock,
                                       core::Seconds(std::int64_t{c.history_days} * 86400));
   if (!history) return history.error();
@@ -146,8 +147,8 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
   to.static_topology = c.topology == "static";
   p->tracker = std::make_unique<net::Tracker>(to, *p->swarms, *p->store);
   p->tracker_http = std::make_unique<net::TrackerHandler>(*p->tracker);
-  p->torrents = std::make_unique<admin::TorrentsApi>(
-      *p->transfers, static_cast<std::size_t>(c.max_torrent_bytes));
+  p->torrents = std::make_unique<admin::TorrentsApi>(*p->transfers,
+                                                     static_cast<std::size_t>(c.max_torrent_bytes));
   p->transfers_api = std::make_unique<admin::TransfersApi>(*p->transfers);
   p->metrics_http = std::make_unique<net::MetricsHandler>(
       p->metrics, net::MetricsSources{p->swarms.get(), p->store.get(),
@@ -203,13 +204,13 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
 }
 
 int Server::run() {
-  Parts& p = *parts_;
+  Parts &p = *parts_;
   // Signals first: once "listening" is logged a supervisor (or a test) may send
   // SIGTERM at once, and it must mean a clean stop, not the default death.
   // Signals that arrive before control.run() wait in the set.
   p.signals = std::make_unique<asio::signal_set>(p.control, SIGINT, SIGTERM, SIGHUP);
-  std::function<void(const boost::system::error_code&, int)> on_signal =
-      [&p, &on_signal](const boost::system::error_code& ec, int sig) {
+  std::function<void(const boost::system::error_code &, int)> on_signal =
+      [&p, &on_signal](const boost::system::error_code &ec, int sig) {
         if (ec) return;
         if (sig == SIGHUP) {
           if (auto st = p.locator->reload(); st) {
@@ -228,19 +229,20 @@ int Server::run() {
 
   p.http->start();
   if (p.udp) p.udp->start();
-  spdlog::info("p2ptracker listening on {}:{} ({} workers; UDP {}); store={}, topology={}, "
-               "data_dir={}, {} registered transfer(s)",
-               p.config.host, p.http->port(), p.http->workers(),
-               p.udp ? std::to_string(p.udp->port()) : std::string("off"), p.config.store,
-               p.config.topology, p.config.data_dir, p.registry->list().size());
+  spdlog::info(
+      "p2ptracker listening on {}:{} ({} workers; UDP {}); store={}, "
+      "topology={}, "
+      "data_dir={}, {} registered transfer(s)",
+      p.config.host, p.http->port(), p.http->workers(),
+      p.udp ? std::to_string(p.udp->port()) : std::string("off"), p.config.store, p.config.topology,
+      p.config.data_dir, p.registry->list().size());
 
   p.sweep_timer = std::make_unique<asio::steady_timer>(p.control);
   std::function<void()> tick = [&p, &tick] {
     p.sweep_timer->expires_after(kSweepTick);
-    p.sweep_timer->async_wait([&p, &tick](const boost::system::error_code& ec) {
+    p.sweep_timer->async_wait([&p, &tick](const boost::system::error_code &ec) {
       if (ec) return;
-      std::size_t dropped =
-          p.swarms->sweep(swarm::SwarmTable::kShards / kSweepSlices + 1);
+      std::size_t dropped = p.swarms->sweep(swarm::SwarmTable::kShards / kSweepSlices + 1);
       if (dropped > 0) spdlog::debug("expired {} peer(s)", dropped);
       // Report store trouble once per change, not once per failed write.
       storage::StoreStats s = p.store->stats();
@@ -248,12 +250,15 @@ int Server::run() {
         if (s.connected) {
           spdlog::info("store: connection restored");
         } else {
-          spdlog::error("store: lost connection to {}:{}; announces are still served, "
-                        "store writes are failing", p.config.redishost, p.config.redisport);
+          spdlog::error(
+              "store: lost connection to {}:{}; announces are still served, "
+              "store writes are failing",
+              p.config.redishost, p.config.redisport);
         }
       }
       if (s.dropped > p.last_store_stats.dropped) {
-        spdlog::warn("store: {} write(s) dropped (queue full)", s.dropped - p.last_store_stats.dropped);
+        spdlog::warn("store: {} write(s) dropped (queue full)",
+                     s.dropped - p.last_store_stats.dropped);
       }
       p.last_store_stats = s;
       tick();

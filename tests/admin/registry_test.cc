@@ -20,7 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // A real v1 torrent for a payload of `size` bytes.
-std::string make_torrent(const std::string& name, std::int64_t size) {
+std::string make_torrent(const std::string &name, std::int64_t size) {
   lt::file_storage fs;
   fs.add_file(name, size);
   lt::create_torrent ct(fs, 16384, lt::create_torrent::v1_only);
@@ -38,8 +38,7 @@ std::string make_torrent(const std::string& name, std::int64_t size) {
 class RegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("p2p-registry-" + std::to_string(std::random_device{}()));
+    dir_ = fs::temp_directory_path() / ("p2p-registry-" + std::to_string(std::random_device{}()));
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -121,7 +120,7 @@ TEST_F(RegistryTest, RefusesDuplicatesAndCorruptFilesLeavingNothing) {
   auto ext = r->add("bad.txt", bytes);
   ASSERT_FALSE(ext);
   std::size_t files = 0;
-  for (const auto& e : fs::directory_iterator(dir_ / "torrents")) {
+  for (const auto &e : fs::directory_iterator(dir_ / "torrents")) {
     (void)e;
     ++files;
   }
@@ -146,8 +145,8 @@ TEST_F(RegistryTest, SurvivesReopenWithRegistrationTime) {
 
 TEST_F(RegistryTest, PicksUpDroppedInFilesAndSkipsJunk) {
   fs::create_directories(dir_ / "torrents");
-  ASSERT_TRUE(write_file_atomically(dir_ / "torrents" / "dropped.torrent",
-                                    make_torrent("d", 1000)));
+  ASSERT_TRUE(
+      write_file_atomically(dir_ / "torrents" / "dropped.torrent", make_torrent("d", 1000)));
   ASSERT_TRUE(write_file_atomically(dir_ / "torrents" / "junk.torrent", "garbage"));
   ASSERT_TRUE(write_file_atomically(dir_ / "torrents" / ".partial.torrent.tmp", "x"));
   auto r = open();

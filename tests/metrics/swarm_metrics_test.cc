@@ -41,13 +41,7 @@ class SwarmMetricsTest : public ::testing::Test {
   // One announce of `ip`:port with `left` bytes to go.
   void announce(const core::InfoHash& h, const std::string& ip, std::uint64_t left,
                 std::uint16_t port = 6881) {
-    swarm::PeerAnnounce a;
-    a.endpoint = swarm::testing::ep(ip, port);
-    a.peer_id = swarm::testing::pid(ip, port);
-    a.left = left;
-    a.numwant = 0;
-    std::vector<core::PeerContact> none;
-    swarms_.announce(h, a, rng_, none);
+    swarm::testing::join(swarms_, h, ip, left, port);
   }
 
   core::ManualClock clock_;

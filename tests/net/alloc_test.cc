@@ -30,31 +30,34 @@ using p2p::testing::AllocationCounter;
 // path, but the counter sees every thread), so this test writes to nowhere.
 class DiscardingStore final : public storage::Store {
  public:
-  void peer_announced(const storage::PeerUpdate&) noexcept override {}
-  void transfer_seen(const core::InfoHash&) noexcept override {}
-  void transfer_registered(const storage::TransferRecord&) override {}
-  void transfer_deregistered(const core::InfoHash&, core::TimePoint) override {}
+  void peer_announced(const storage::PeerUpdate &) noexcept override {}
+  void transfer_seen(const core::InfoHash &) noexcept override {}
+  void transfer_registered(const storage::TransferRecord &) override {}
+  void transfer_deregistered(const core::InfoHash &, core::TimePoint) override {}
   core::Status flush(std::chrono::milliseconds) override { return {}; }
-  core::Result<std::vector<core::InfoHash>> seen_transfers() override { return std::vector<core::InfoHash>{}; }
+  core::Result<std::vector<core::InfoHash>> seen_transfers() override {
+    return std::vector<core::InfoHash>{};
+  }
   core::Result<std::vector<storage::TransferRecord>> active_transfers() override {
     return std::vector<storage::TransferRecord>{};
   }
   core::Result<std::vector<std::string>> racks() override { return std::vector<std::string>{}; }
-  core::Result<std::vector<std::string>> rack_hosts(const std::string&) override {
+  core::Result<std::vector<std::string>> rack_hosts(const std::string &) override {
     return std::vector<std::string>{};
   }
-  core::Result<std::vector<std::string>> transfer_peers(const core::InfoHash&, char) override {
+  core::Result<std::vector<std::string>> transfer_peers(const core::InfoHash &, char) override {
     return std::vector<std::string>{};
   }
-  core::Result<std::vector<std::string>> rack_peers(const core::InfoHash&, const std::string&,
+  core::Result<std::vector<std::string>> rack_peers(const core::InfoHash &, const std::string &,
                                                     char) override {
     return std::vector<std::string>{};
   }
-  core::Result<std::map<std::string, std::string>> peer_fields(const core::InfoHash&,
-                                                               const core::Endpoint&) override {
+  core::Result<std::map<std::string, std::string>> peer_fields(const core::InfoHash &,
+                                                               const core::Endpoint &) override {
     return std::map<std::string, std::string>{};
   }
-  core::Result<std::map<std::string, std::string>> transfer_fields(const core::InfoHash&) override {
+  core::Result<std::map<std::string, std::string>> transfer_fields(
+      const core::InfoHash &) override {
     return std::map<std::string, std::string>{};
   }
   storage::StoreStats stats() const override { return {}; }
@@ -86,7 +89,7 @@ class AllocTest : public ::testing::Test {
     udp_->stop();
   }
 
-  static std::string pct(const core::InfoHash& h) {
+  static std::string pct(const core::InfoHash &h) {
     static constexpr char kHex[] = "0123456789ABCDEF";
     std::string s;
     for (auto b : h.bytes) {
@@ -110,21 +113,14 @@ class AllocTest : public ::testing::Test {
 
 TEST_F(AllocTest, WarmHttpAnnouncesDoNotAllocate) {
   // Other peers in the swarm, so the replies carry peers.
-  for (int h = 2; h < 12; ++h) {
-    swarm::PeerAnnounce a;
-    a.endpoint = {*core::Address::parse("127.0.0." + std::to_string(h)), 6881};
-    a.left = 100;
-    a.numwant = 0;
-    std::vector<core::PeerContact> none;
-    core::Rng rng;
-    swarms_.announce(hash_, a, rng, none);
-  }
+  for (int h = 2; h < 12; ++h)
+    swarm::testing::join(swarms_, hash_, "127.0.0." + std::to_string(h), 100);
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(http_->port());
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
   const std::string req = "GET /announce?info_hash=" + pct(hash_) +
                           "&peer_id=-PT0001-abcdefghijkl&port=6881&uploaded=0&downloaded=0"
                           "&left=100&compact=1 HTTP/1.1\r\nHost: tracker\r\n"
@@ -166,7 +162,7 @@ TEST_F(AllocTest, WarmUdpAnnouncesDoNotAllocate) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(udp_->port());
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
   std::array<std::uint8_t, 2048> in{};
   std::array<std::uint8_t, 16> connect{};
   std::uint64_t magic = wire::kUdpProtocolId;

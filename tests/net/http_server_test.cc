@@ -1,4 +1,5 @@
-// HttpServer against raw sockets: chunked arrival, limits, keep-alive, timeouts.
+// HttpServer against raw sockets: chunked arrival, limits, keep-alive,
+// timeouts.
 #include "net/http_server.h"
 
 #include <arpa/inet.h>
@@ -18,15 +19,15 @@ namespace {
 // Answers with the method, path and query it saw, so tests can check parsing.
 class EchoHandler final : public HttpHandler {
  public:
-  Placement placement(const HttpRequest& r) const override {
+  Placement placement(const HttpRequest &r) const override {
     return r.path == "/slow" ? Placement::kBlocking : Placement::kInline;
   }
-  std::size_t body_limit(const HttpRequest& r) const override {
+  std::size_t body_limit(const HttpRequest &r) const override {
     return r.path == "/upload" ? 1000 : 0;
   }
-  void handle(const HttpRequest& r, HttpResponse& resp, WorkerContext&) override {
-    resp.body = std::string(r.path) + "|" + std::string(r.query) + "|" + std::to_string(r.body.size()) +
-                "|" + std::string(r.header("X-Test"));
+  void handle(const HttpRequest &r, HttpResponse &resp, WorkerContext &) override {
+    resp.body = std::string(r.path) + "|" + std::string(r.query) + "|" +
+                std::to_string(r.body.size()) + "|" + std::string(r.header("X-Test"));
   }
 };
 
@@ -38,17 +39,21 @@ class Client {
     a.sin_family = AF_INET;
     a.sin_port = htons(port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0;
   }
   ~Client() { ::close(fd_); }
   bool connected() const { return connected_; }
-  void send(std::string_view s) { ASSERT_EQ(::send(fd_, s.data(), s.size(), MSG_NOSIGNAL), (ssize_t)s.size()); }
-  // Reads until `n` complete responses arrived, the peer closes, or the timeout.
+  void send(std::string_view s) {
+    ASSERT_EQ(::send(fd_, s.data(), s.size(), MSG_NOSIGNAL), (ssize_t)s.size());
+  }
+  // Reads until `n` complete responses arrived, the peer closes, or the
+  // timeout.
   std::string read_responses(int n, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
     std::string got;
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (count_responses(got) < n) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) break;
       pollfd p{fd_, POLLIN, 0};
       if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
@@ -76,7 +81,7 @@ class Client {
   }
 
  private:
-  static int count_responses(const std::string& s) {
+  static int count_responses(const std::string &s) {
     int n = 0;
     std::size_t pos = 0;
     while ((pos = s.find("HTTP/1.1 ", pos)) != std::string::npos) {
@@ -119,7 +124,8 @@ TEST_F(HttpServerTest, AnswersRequestArrivingInEveryChunkSize) {
   for (std::size_t chunk = 1; chunk <= req.size(); chunk += (chunk < 8 ? 1 : 7)) {
     Client c(server_->port());
     ASSERT_TRUE(c.connected());
-    for (std::size_t i = 0; i < req.size(); i += chunk) c.send(std::string_view(req).substr(i, chunk));
+    for (std::size_t i = 0; i < req.size(); i += chunk)
+      c.send(std::string_view(req).substr(i, chunk));
     std::string got = c.read_responses(1);
     ASSERT_NE(got.find("HTTP/1.1 200 OK"), std::string::npos) << "chunk " << chunk << ": " << got;
     EXPECT_NE(got.find("/announce|a=1&b=%20|0|yes"), std::string::npos) << got;
@@ -129,7 +135,9 @@ TEST_F(HttpServerTest, AnswersRequestArrivingInEveryChunkSize) {
 TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   start();
   Client c(server_->port());
-  c.send("GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /two HTTP/1.1\r\nHost: x\r\n\r\n");
+  c.send(
+      "GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /two HTTP/1.1\r\nHost: "
+      "x\r\n\r\n");
   std::string got = c.read_responses(2);
   EXPECT_NE(got.find("/one|"), std::string::npos);
   EXPECT_NE(got.find("/two|"), std::string::npos);
@@ -189,7 +197,8 @@ TEST_F(HttpServerTest, BodyLimits) {
   }
   {
     Client c(server_->port());
-    c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'x'));
+    c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" +
+           std::string(5000, 'x'));
     EXPECT_NE(c.read_responses(1).find("HTTP/1.1 413"), std::string::npos);
   }
   {
@@ -198,9 +207,12 @@ TEST_F(HttpServerTest, BodyLimits) {
     EXPECT_NE(c.read_responses(1).find("HTTP/1.1 413"), std::string::npos);
   }
   {
-    // curl's Expect: 100-continue gets the interim reply before the body is sent.
+    // curl's Expect: 100-continue gets the interim reply before the body is
+    // sent.
     Client c(server_->port());
-    c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
+    c.send(
+        "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: "
+        "100-continue\r\n\r\n");
     std::string interim = c.read_responses(0, std::chrono::milliseconds(500));
     c.send("abc");
     std::string got = interim + c.read_responses(1);
@@ -212,7 +224,9 @@ TEST_F(HttpServerTest, BodyLimits) {
 TEST_F(HttpServerTest, BlockingPlacementStillAnswers) {
   start();
   Client c(server_->port());
-  c.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n");
+  c.send(
+      "GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: "
+      "x\r\n\r\n");
   std::string got = c.read_responses(2);
   auto slow = got.find("/slow|"), fast = got.find("/fast|");
   ASSERT_NE(slow, std::string::npos);
@@ -231,10 +245,10 @@ TEST_F(HttpServerTest, PortInUseIsAClearError) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a), 0);
   ASSERT_EQ(::listen(fd, 1), 0);
   socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len);
   o.port = ntohs(a.sin_port);
   EchoHandler h;
   auto s = HttpServer::create(o, h);

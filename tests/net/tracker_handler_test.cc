@@ -33,7 +33,8 @@ class TrackerHandlerTest : public ::testing::Test {
 
   void make(TrackerOptions o) {
     tracker_.reset();
-    auto s = storage::make_store({}, [](core::RackId) { return std::string("r"); }, clock_);
+    auto s = storage::make_store(
+        {}, [](core::RackId) { return std::string("r"); }, clock_);
     ASSERT_TRUE(s) << s.error().message;
     store_ = std::move(*s);
     swarms_ = std::make_unique<swarm::SwarmTable>(swarm::SwarmOptions{}, racks_, clock_);
@@ -43,7 +44,7 @@ class TrackerHandlerTest : public ::testing::Test {
   }
 
   // Sends a GET and returns the decoded bencoded reply.
-  wire::BValue get(const std::string& target, const std::string& from = "127.0.1.1",
+  wire::BValue get(const std::string &target, const std::string &from = "127.0.1.1",
                    std::map<std::string, std::string> headers = {}) {
     HttpRequest r;
     r.method = Method::kGet;
@@ -64,7 +65,7 @@ class TrackerHandlerTest : public ::testing::Test {
   }
 
   std::string announce_target(std::string_view hash_raw, int port = 6881,
-                              const std::string& extra = "") {
+                              const std::string &extra = "") {
     return "/announce?info_hash=" + pct(hash_raw) + "&peer_id=" + pct("-PT0001-abcdefghijkl") +
            "&port=" + std::to_string(port) + "&uploaded=0&downloaded=0&left=1000" + extra;
   }
@@ -89,7 +90,7 @@ TEST_F(TrackerHandlerTest, ActiveAnnounceGetsActiveIntervalAndPeers) {
   EXPECT_EQ(v.find("min interval")->as_int(), 15);
   EXPECT_EQ(v.find("incomplete")->as_int(), 2);
   EXPECT_EQ(v.find("complete")->as_int(), 0);
-  const std::string& peers = v.find("peers")->as_string();
+  const std::string &peers = v.find("peers")->as_string();
   ASSERT_EQ(peers.size(), 6u);
   EXPECT_EQ(peers.substr(0, 4), std::string("\x7f\x00\x01\x01", 4));
   EXPECT_EQ(v.find("external ip")->as_string(), std::string("\x7f\x00\x01\x02", 4));
@@ -102,7 +103,8 @@ TEST_F(TrackerHandlerTest, UnknownTransferIsPassiveWithWarning) {
   EXPECT_EQ(v.find("interval")->as_int(), 300);
   EXPECT_EQ(v.find("peers")->as_string(), "");
   EXPECT_EQ(v.find("warning message")->as_string(),
-            "No active transfer for that info_hash: FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF");
+            "No active transfer for that info_hash: "
+            "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF");
 }
 
 TEST_F(TrackerHandlerTest, MalformedAnnounceGetsFailureReason) {
@@ -113,7 +115,8 @@ TEST_F(TrackerHandlerTest, MalformedAnnounceGetsFailureReason) {
   EXPECT_EQ(counters_.get(Counter::kAnnounceHttpFailure), 1u);
   EXPECT_EQ(counters_.get(Counter::kFailureHttpInfoHash), 1u);
   EXPECT_EQ(counters_.get(Counter::kAnnounceHttpOk), 0u);
-  EXPECT_EQ(counters_.get(Counter::kTopologyLookups), 0u);  // never reached the swarm
+  EXPECT_EQ(counters_.get(Counter::kTopologyLookups),
+            0u);  // never reached the swarm
 }
 
 TEST_F(TrackerHandlerTest, AnnouncesAreCountedByResult) {
@@ -179,7 +182,7 @@ TEST_F(TrackerHandlerTest, FailureReasonsFollowTheParameterAtFault) {
       {good_hash + id + "&port=1" + counters + "&event=bogus", Counter::kFailureHttpEvent},
   };
   std::uint64_t failures = 0;
-  for (const Case& c : cases) {
+  for (const Case &c : cases) {
     const std::uint64_t before = counters_.get(c.reason);
     auto v = get("/announce?" + c.query);
     ASSERT_NE(v.find("failure reason"), nullptr) << c.query;
@@ -194,14 +197,16 @@ TEST_F(TrackerHandlerTest, FailureReasonsFollowTheParameterAtFault) {
 
 TEST_F(TrackerHandlerTest, IpParameterOnlyFromTrustedNetworks) {
   const auto ip = "&ip=10.9.8.7";
-  get(announce_target(hash_.view(), 6881, ip), "127.0.1.1");  // untrusted: ignored
+  get(announce_target(hash_.view(), 6881, ip),
+      "127.0.1.1");  // untrusted: ignored
   auto v = get(announce_target(hash_.view(), 6882), "127.0.1.2");
   EXPECT_EQ(v.find("peers")->as_string().substr(0, 4), std::string("\x7f\x00\x01\x01", 4));
 
   TrackerOptions o;
   o.trusted_networks = {*core::Cidr::parse("127.0.5.0/24")};
   make(o);
-  get(announce_target(hash_.view(), 6881, ip), "127.0.5.1");  // trusted: 10.9.8.7
+  get(announce_target(hash_.view(), 6881, ip),
+      "127.0.5.1");  // trusted: 10.9.8.7
   HttpRequest r;
   r.remote = {*core::Address::parse("127.0.5.1"), 1};
   r.header = [](std::string_view) { return std::string_view{}; };
@@ -237,9 +242,9 @@ TEST_F(TrackerHandlerTest, ProxyHeadersOnlyFromTrustedProxiesWithProxypass) {
 TEST_F(TrackerHandlerTest, ScrapeAndFullScrape) {
   get(announce_target(hash_.view()), "127.0.1.1");
   auto v = get("/scrape?info_hash=" + pct(hash_.view()));
-  const auto* files = v.find("files");
+  const auto *files = v.find("files");
   ASSERT_NE(files, nullptr);
-  const auto* entry = files->find(std::string(hash_.view()));
+  const auto *entry = files->find(std::string(hash_.view()));
   ASSERT_NE(entry, nullptr);
   EXPECT_EQ(entry->find("incomplete")->as_int(), 1);
   auto all = get("/scrape");

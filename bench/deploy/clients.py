@@ -1,0 +1,166 @@
+"""Other BitTorrent clients in a deploy: Debian's rtorrent 0.9.8 and aria2c 1.36, each as its
+own process bound to its own loopback address (127.0.R.H), configured as docs/clients.md says.
+
+They join a swarm.Deploy as `extra_hosts`: start() launches the process, poll() notices
+completion (each client runs a hook on completion that creates a marker file), stop() ends
+the process. They expose no per-connection byte counters; the libtorrent hosts of the same
+deploy still count what they exchanged with them.
+"""
+import contextlib
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+import time
+
+from swarm import rack_of
+
+
+def free_port(ip):
+    """A free TCP port on `ip` (the client re-binds it a moment later)."""
+    with contextlib.closing(socket.socket()) as s:
+        s.bind((ip, 0))
+        return s.getsockname()[1]
+
+
+class ProcessHost:
+    """A client process with one torrent; completion is a marker file its hook creates."""
+
+    kind = "?"
+
+    def __init__(self, name, ip, work_dir, torrent_bytes, upload_cap):
+        self.name, self.ip, self.rack = name, ip, rack_of(ip)
+        self.dir = os.path.join(work_dir, name)
+        self.save_path = os.path.join(self.dir, "download")
+        os.makedirs(self.save_path, exist_ok=True)
+        self.torrent_path = os.path.join(self.dir, "payload.torrent")
+        with open(self.torrent_path, "wb") as f:
+            f.write(torrent_bytes)
+        self.done_file = os.path.join(self.dir, "done")
+        self.log_path = os.path.join(self.dir, "client.log")
+        self.upload_cap = upload_cap
+        self.port = free_port(ip)
+        self.proc = None
+        self.started_at = None
+        self.completed_at = None
+
+    def command(self):
+        raise NotImplementedError
+
+    def start(self):
+        self.started_at = time.monotonic()
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=self._log,
+                                     stderr=subprocess.STDOUT, cwd=self.dir,
+                                     start_new_session=True)
+
+    def poll(self):
+        if self.completed_at is None and os.path.exists(self.done_file):
+            self.completed_at = time.monotonic()
+        if self.proc is not None and self.proc.poll() is not None and self.completed_at is None:
+            raise RuntimeError("%s (%s) exited with %s:\n%s"
+                               % (self.name, self.kind, self.proc.returncode, self.log_tail()))
+
+    def log_tail(self, n=3000):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read()[-n:].decode(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc is not None:
+            self._log.close()
+
+    def file_path(self, name="payload.bin"):
+        return os.path.join(self.save_path, name)
+
+
+class RTorrentHost(ProcessHost):
+    """rtorrent 0.9.8 headless (system.daemon.set), its own rc, no ~/.rtorrent.rc."""
+
+    kind = "rtorrent"
+
+    def rc_lines(self):
+        return [
+            "directory.default.set = %s" % self.save_path,
+            "session.path.set = %s" % os.path.join(self.dir, "session"),
+            # Listen on, connect from and announce from the host's own address.
+            "network.bind_address.set = %s" % self.ip,
+            "network.local_address.set = %s" % self.ip,
+            "network.port_range.set = %d-%d" % (self.port, self.port),
+            "network.port_random.set = no",
+            # The tracker must be the only source of peers (the original's rtorrent.rc
+            # disabled peer exchange for this reason).
+            "dht.mode.set = disable",
+            "protocol.pex.set = no",
+            "trackers.use_udp.set = no",
+            "protocol.encryption.set = allow_incoming,try_outgoing,enable_retry",
+            "throttle.global_up.max_rate.set_kb = %d" % max(1, self.upload_cap // 1024),
+            "pieces.hash.on_completion.set = no",
+            # Completion: a marker file for the benchmark (any deploy hook goes here).
+            'method.set_key = event.download.finished, p2p_done, '
+            '"execute.nothrow = touch, %s"' % self.done_file,
+            "system.daemon.set = true",
+            "load.start = %s" % self.torrent_path,
+        ]
+
+    def command(self):
+        os.makedirs(os.path.join(self.dir, "session"), exist_ok=True)
+        rc = os.path.join(self.dir, "rtorrent.rc")
+        with open(rc, "w") as f:
+            f.write("\n".join(self.rc_lines()) + "\n")
+        return ["rtorrent", "-n", "-o", "import=%s" % rc]
+
+
+class Aria2Host(ProcessHost):
+    """aria2c 1.36: --interface binds its listening socket, its peer connections and its
+    HTTP announces to the host's address."""
+
+    kind = "aria2c"
+
+    def flags(self):
+        return [
+            "--dir=%s" % self.save_path,
+            "--interface=%s" % self.ip,
+            "--listen-port=%d" % self.port,
+            "--enable-dht=false", "--enable-dht6=false",
+            "--bt-enable-lpd=false",
+            "--enable-peer-exchange=false",
+            "--disable-ipv6=true",
+            "--max-overall-upload-limit=%d" % self.upload_cap,
+            # Keep seeding after completion (the benchmark stops it); 0.0: whatever the ratio.
+            "--seed-time=60", "--seed-ratio=0.0",
+            "--file-allocation=none",
+            "--bt-hash-check-seed=false",
+            "--summary-interval=0",
+            "--console-log-level=warn",
+            "--log=%s" % os.path.join(self.dir, "aria2.log"), "--log-level=info",
+            "--on-bt-download-complete=%s" % self._hook(),
+        ]
+
+    def _hook(self):
+        # aria2 runs the hook with (gid, file count, path); it only has to mark completion.
+        hook = os.path.join(self.dir, "on-complete.sh")
+        with open(hook, "w") as f:
+            f.write("#!/bin/sh\ntouch %s\n" % shlex.quote(self.done_file))
+        os.chmod(hook, 0o755)
+        return hook
+
+    def command(self):
+        return ["aria2c"] + self.flags() + [self.torrent_path]
+
+
+KINDS = {"rtorrent": RTorrentHost, "aria2c": Aria2Host}
+
+
+def available(kind):
+    return shutil.which({"rtorrent": "rtorrent", "aria2c": "aria2c"}[kind]) is not None

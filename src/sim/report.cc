@@ -1,0 +1,117 @@
+#include "sim/report.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+namespace p2p::sim {
+namespace {
+
+std::string rate_text(double bytes_per_s) {
+  if (bytes_per_s <= 0) return "unlimited";
+  if (std::fmod(bytes_per_s, 1024) == 0 && bytes_per_s < 1e8) {
+    return fmt::format("{:g} KiB/s", bytes_per_s / 1024);
+  }
+  const double bits = bytes_per_s * 8;
+  if (bits >= 1e9) return fmt::format("{:g} Gbit/s", bits / 1e9);
+  if (bits >= 1e6) return fmt::format("{:g} Mbit/s", bits / 1e6);
+  return fmt::format("{:g} KiB/s", bytes_per_s / 1024);
+}
+
+std::string size_text(std::uint64_t b) {
+  if (b >= (1ull << 30) && b % (1ull << 30) == 0) return fmt::format("{} GiB", b >> 30);
+  if (b >= (1ull << 20) && b % (1ull << 20) == 0) return fmt::format("{} MiB", b >> 20);
+  if (b >= (1ull << 10) && b % (1ull << 10) == 0) return fmt::format("{} KiB", b >> 10);
+  return fmt::format("{} B", b);
+}
+
+}  // namespace
+
+std::string table(const std::vector<Run>& runs) {
+  std::string out;
+  if (runs.empty()) return out;
+  const auto& f = runs.front().options.fleet;
+  const auto& c = runs.front().options.client;
+  out += fmt::format(
+      "payload {} in {} B pieces; host NIC {}, upload cap {}; rack uplink {}; origin uplink {}, "
+      "cap {}\n",
+      size_text(c.payload_bytes), c.piece_bytes, rate_text(f.host_nic),
+      rate_text(f.host_upload_cap), rate_text(f.rack_uplink), rate_text(f.origin_uplink),
+      rate_text(f.origin_upload_cap));
+  out += fmt::format("{:<12} {:>7} {:>6} {:>8} {:>8} {:>8} {:>9} {:>9} {:>7} {:>9} {:>8} {:>8} {:>7}\n",
+                     "POLICY", "HOSTS", "RACKS", "AMP_MAX", "AMP_MEAN", "EGR_MAX", "PEAK_MAX",
+                     "PEAK_MEAN", "ORIGIN", "DEPLOY_S", "P50_S", "P90_S", "WALL_S");
+  for (const auto& r : runs) {
+    const auto& x = r.result;
+    auto pct = [&](double v) {
+      return r.options.fleet.rack_uplink > 0 ? fmt::format("{:.0f}%", v * 100) : std::string("-");
+    };
+    out += fmt::format(
+        "{:<12} {:>7} {:>6} {:>8.2f} {:>8.2f} {:>8.2f} {:>9} {:>9} {:>7.2f} {:>9.1f} {:>8.1f} "
+        "{:>8.1f} {:>7.2f}{}\n",
+        label(r.options.tracker), x.hosts, x.racks, x.amplification.max, x.amplification.mean,
+        x.egress.max, pct(x.peak_uplink_in.max), pct(x.peak_uplink_in.mean), x.origin_copies,
+        x.deploy_seconds, x.completion_p50, x.completion_p90, x.wall_seconds,
+        x.complete ? "" : "  INCOMPLETE (time limit)");
+  }
+  return out;
+}
+
+std::string json(const std::vector<Run>& runs, bool per_rack) {
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& r : runs) {
+    const auto& o = r.options;
+    const auto& x = r.result;
+    auto summary = [](const Summary& s) {
+      return nlohmann::json{{"max", s.max}, {"mean", s.mean}, {"median", s.median}};
+    };
+    nlohmann::json j = {
+        {"policy", label(o.tracker)},
+        {"peer_source", o.tracker.source == PeerSource::kRandomPeers ? "random" : "tracker"},
+        {"mode", o.tracker.policy.mode == swarm::PolicyMode::kStandby ? "standby" : "original"},
+        {"max_repr_rack", o.tracker.policy.max_repr_rack},
+        {"hosts", x.hosts},
+        {"racks", x.racks},
+        {"hosts_per_rack", o.fleet.hosts_per_rack},
+        {"datacenters", o.fleet.datacenters},
+        {"payload_bytes", x.payload_bytes},
+        {"piece_bytes", o.client.piece_bytes},
+        {"pieces", x.pieces},
+        {"host_nic", o.fleet.host_nic},
+        {"host_upload_cap", o.fleet.host_upload_cap},
+        {"rack_uplink", o.fleet.rack_uplink},
+        {"origin_uplink", o.fleet.origin_uplink},
+        {"origin_upload_cap", o.fleet.origin_upload_cap},
+        {"seed", o.seed},
+        {"complete", x.complete},
+        {"deploy_seconds", x.deploy_seconds},
+        {"completion_p50", x.completion_p50},
+        {"completion_p90", x.completion_p90},
+        {"amplification", summary(x.amplification)},
+        {"egress", summary(x.egress)},
+        {"peak_uplink_in", summary(x.peak_uplink_in)},
+        {"datacenter_amplification", x.datacenter_amplification},
+        {"origin_copies", x.origin_copies},
+        {"max_link_utilisation", x.max_link_utilisation},
+        {"announces", x.announces},
+        {"steps", x.steps},
+        {"step_seconds", x.step},
+        {"wall_seconds", x.wall_seconds},
+    };
+    if (per_rack) {
+      nlohmann::json racks = nlohmann::json::array();
+      for (const auto& rr : x.per_rack) {
+        racks.push_back({{"bytes_in", rr.bytes_in},
+                         {"bytes_out", rr.bytes_out},
+                         {"peak_in", rr.peak_in},
+                         {"peak_out", rr.peak_out}});
+      }
+      j["per_rack"] = std::move(racks);
+    }
+    all.push_back(std::move(j));
+  }
+  return nlohmann::json{{"runs", std::move(all)}}.dump(2) + "\n";
+}
+
+}  // namespace p2p::sim

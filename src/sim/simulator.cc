@@ -1,0 +1,625 @@
+// The deploy simulator: fixed time steps, whole-piece transfers, max-min fair
+// link sharing, peers from the tracker's real policy (swarm::Torrent) or from
+// the random-peers baseline (sim::RandomPeers). See simulator.h for the model
+// and docs/simulator.md for its assumptions and limits.
+#include "sim/simulator.h"
+
+#include <algorithm>
+#include <bit>
+#include <cassert>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <queue>
+
+#include "core/clock.h"
+#include "core/rng.h"
+#include "sim/random_peers.h"
+
+namespace p2p::sim {
+namespace {
+
+constexpr std::uint32_t kNoRack = std::numeric_limits<std::uint32_t>::max();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+// Max-min fairness by repeated redistribution: each round gives the capacity
+// that flows bottlenecked elsewhere leave unused to the others. Three rounds
+// get within a few percent of the exact allocation on these topologies
+// (host cap -> rack uplink -> host NIC); a final scaling pass keeps every link
+// within its capacity whatever the rounds left.
+constexpr int kFairShareRounds = 3;
+// Peak uplink rates are measured over windows of this many seconds (or one
+// step when steps are longer), like a switch's per-second counters.
+constexpr double kPeakWindow = 1.0;
+// Simulated addresses: host h is 10.0.0.0 + h + 1, the origin 11.0.0.1; every
+// client listens on the same port. Racks are named RackIds (the tracker's
+// static-map topology), the origin in a rack of its own.
+constexpr std::uint32_t kHostBase = 0x0A000001u;
+constexpr std::uint32_t kOriginAddress = 0x0B000001u;
+constexpr std::uint16_t kPort = 6881;
+const core::TimePoint kEpoch{core::Seconds(1'700'000'000)};
+
+double cap_or_inf(double v) { return v > 0 ? v : kInf; }
+
+struct Flow {
+  std::uint32_t src = 0, dst = 0, piece = 0;
+  double remaining = 0;
+  double rate = 0;
+  std::uint8_t nres = 0;
+  std::uint32_t res[6] = {};
+};
+
+class Simulation {
+ public:
+  explicit Simulation(const Options& o);
+  Result run();
+
+ private:
+  // --- layout -------------------------------------------------------------
+  std::uint32_t rack_of(std::uint32_t node) const {
+    return node == origin_ ? kNoRack : node / o_.fleet.hosts_per_rack;
+  }
+  std::uint32_t dc_of(std::uint32_t node) const {
+    return node == origin_ ? 0 : dc_of_rack_[rack_of(node)];
+  }
+  std::uint64_t piece_len(std::uint32_t p) const {
+    return p + 1 == pieces_ ? o_.client.payload_bytes - std::uint64_t(p) * o_.client.piece_bytes
+                            : o_.client.piece_bytes;
+  }
+  std::uint64_t* have(std::uint32_t n) { return &have_[std::size_t(n) * words_]; }
+  std::uint64_t* inflight(std::uint32_t n) { return &inflight_[std::size_t(n) * words_]; }
+  std::uint16_t* avail(std::uint32_t n) { return &avail_[std::size_t(n) * pieces_]; }
+  bool complete(std::uint32_t n) const { return have_count_[n] == pieces_; }
+  bool connected(std::uint32_t a, std::uint32_t b) const {
+    const auto& v = nbr_[a];
+    return std::find(v.begin(), v.end(), b) != v.end();
+  }
+
+  // --- tracker --------------------------------------------------------------
+  double interval() const {
+    return o_.tracker.source == PeerSource::kRandomPeers && o_.tracker.baseline_interval > 0
+               ? o_.tracker.baseline_interval
+               : o_.tracker.active_interval;
+  }
+  void announce(std::uint32_t node, double t, swarm::Event event);
+  core::Endpoint endpoint(std::uint32_t node) const;
+  std::uint32_t node_of(const core::Endpoint& e) const;
+
+  // --- peers and pieces ---------------------------------------------------
+  void connect(std::uint32_t a, std::uint32_t b);
+  void disconnect(std::uint32_t a, std::uint32_t b);
+  void add_availability(std::uint32_t to, std::uint32_t from);
+  void mark_dirty(std::uint32_t n);
+  // Starts transfers for `n`; returns true when a peer had a wanted piece but
+  // no free upload slot (try again next step).
+  bool pick(std::uint32_t n);
+  std::uint32_t choose_piece(std::uint32_t n, std::uint32_t src);
+  void start_flow(std::uint32_t src, std::uint32_t dst, std::uint32_t piece);
+  void finish_flow(const Flow& f, double t);
+
+  // --- links --------------------------------------------------------------
+  void allocate(double dt);
+  void advance(double t, double dt);
+
+  Options o_;
+  std::uint32_t hosts_ = 0, racks_ = 0, dcs_ = 0, origin_ = 0, nodes_ = 0;
+  std::uint32_t pieces_ = 0, words_ = 0;
+  std::vector<std::uint32_t> dc_of_rack_;
+
+  core::Rng rng_;
+  core::ManualClock clock_{kEpoch};
+  swarm::Torrent torrent_;
+  RandomPeers random_;
+  std::vector<core::PeerContact> contacts_;
+  std::vector<std::uint32_t> peers_;
+
+  std::vector<std::uint64_t> have_, inflight_;
+  std::vector<std::uint16_t> avail_;  // hosts only: copies among each host's peers
+  std::vector<std::uint32_t> have_count_;
+  std::vector<std::uint64_t> have_bytes_, uploaded_;
+  std::vector<std::vector<std::uint32_t>> nbr_;
+  std::vector<std::vector<std::uint32_t>> sources_;  // peers each node downloads from now
+  std::vector<std::uint32_t> up_used_;
+  std::vector<std::uint8_t> announced_, dirty_;
+  std::vector<std::uint32_t> dirty_list_;
+  std::vector<double> start_, done_at_, next_announce_;
+  using Due = std::pair<double, std::uint32_t>;
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
+  std::vector<std::uint32_t> just_completed_;
+
+  std::vector<Flow> flows_;
+  // Links: [0, nodes) node out (upload cap, NIC), [nodes, 2 nodes) node in
+  // (NIC), then rack out, rack in, datacenter out, datacenter in.
+  std::vector<double> cap_, share_, load_, constrained_;
+  std::vector<std::uint32_t> count_, unconstrained_, touched_;
+  std::uint32_t rack_out0_ = 0, rack_in0_ = 0, dc_out0_ = 0, dc_in0_ = 0;
+
+  std::vector<double> rack_in_, rack_out_, dc_in_, win_in_, win_out_;
+  std::vector<double> peak_in_, peak_out_;
+  double origin_sent_ = 0;
+  double max_util_ = 0;
+  std::uint64_t announces_ = 0;
+};
+
+Simulation::Simulation(const Options& o) : o_(o), rng_(o.seed), random_(0) {
+  assert(o_.fleet.racks > 0 && o_.fleet.hosts_per_rack > 0);
+  assert(o_.client.piece_bytes > 0 && o_.client.payload_bytes > 0);
+  racks_ = o_.fleet.racks;
+  hosts_ = racks_ * o_.fleet.hosts_per_rack;
+  dcs_ = std::max<std::uint32_t>(1, std::min(o_.fleet.datacenters, racks_));
+  origin_ = hosts_;
+  nodes_ = hosts_ + 1;
+  pieces_ = static_cast<std::uint32_t>((o_.client.payload_bytes + o_.client.piece_bytes - 1) /
+                                       o_.client.piece_bytes);
+  words_ = (pieces_ + 63) / 64;
+  dc_of_rack_.resize(racks_);
+  for (std::uint32_t r = 0; r < racks_; ++r) {
+    dc_of_rack_[r] = static_cast<std::uint32_t>(std::uint64_t(r) * dcs_ / racks_);
+  }
+  random_ = RandomPeers(nodes_);
+  contacts_.reserve(std::max(o_.client.numwant, o_.tracker.policy.maxpeers));
+
+  have_.assign(std::size_t(nodes_) * words_, 0);
+  inflight_.assign(std::size_t(nodes_) * words_, 0);
+  avail_.assign(std::size_t(hosts_) * pieces_, 0);
+  have_count_.assign(nodes_, 0);
+  have_bytes_.assign(nodes_, 0);
+  uploaded_.assign(nodes_, 0);
+  nbr_.resize(nodes_);
+  sources_.resize(nodes_);
+  up_used_.assign(nodes_, 0);
+  announced_.assign(nodes_, 0);
+  dirty_.assign(nodes_, 0);
+  start_.assign(nodes_, 0);
+  done_at_.assign(nodes_, -1);
+  next_announce_.assign(nodes_, kInf);
+
+  // The origin holds everything from the start.
+  for (std::uint32_t p = 0; p < pieces_; ++p) have(origin_)[p / 64] |= 1ull << (p % 64);
+  have_count_[origin_] = pieces_;
+  have_bytes_[origin_] = o_.client.payload_bytes;
+
+  rack_out0_ = 2 * nodes_;
+  rack_in0_ = rack_out0_ + racks_;
+  dc_out0_ = rack_in0_ + racks_;
+  dc_in0_ = dc_out0_ + dcs_;
+  cap_.assign(dc_in0_ + dcs_, kInf);
+  for (std::uint32_t h = 0; h < hosts_; ++h) {
+    cap_[h] = std::min(cap_or_inf(o_.fleet.host_upload_cap), cap_or_inf(o_.fleet.host_nic));
+    cap_[nodes_ + h] = cap_or_inf(o_.fleet.host_nic);
+  }
+  cap_[origin_] =
+      std::min(cap_or_inf(o_.fleet.origin_upload_cap), cap_or_inf(o_.fleet.origin_uplink));
+  cap_[nodes_ + origin_] = cap_or_inf(o_.fleet.origin_uplink);
+  for (std::uint32_t r = 0; r < racks_; ++r) {
+    cap_[rack_out0_ + r] = cap_[rack_in0_ + r] = cap_or_inf(o_.fleet.rack_uplink);
+  }
+  for (std::uint32_t d = 0; d < dcs_; ++d) {
+    cap_[dc_out0_ + d] = cap_[dc_in0_ + d] = cap_or_inf(o_.fleet.datacenter_uplink);
+  }
+  share_.assign(cap_.size(), 0);
+  load_.assign(cap_.size(), 0);
+  constrained_.assign(cap_.size(), 0);
+  count_.assign(cap_.size(), 0);
+  unconstrained_.assign(cap_.size(), 0);
+
+  rack_in_.assign(racks_, 0);
+  rack_out_.assign(racks_, 0);
+  win_in_.assign(racks_, 0);
+  win_out_.assign(racks_, 0);
+  peak_in_.assign(racks_, 0);
+  peak_out_.assign(racks_, 0);
+  dc_in_.assign(dcs_, 0);
+}
+
+core::Endpoint Simulation::endpoint(std::uint32_t node) const {
+  return {core::Address::v4(node == origin_ ? kOriginAddress : kHostBase + node), kPort};
+}
+
+std::uint32_t Simulation::node_of(const core::Endpoint& e) const {
+  const std::uint32_t a = e.address.v4_value();
+  return a == kOriginAddress ? origin_ : a - kHostBase;
+}
+
+void Simulation::announce(std::uint32_t node, double t, swarm::Event event) {
+  ++announces_;
+  announced_[node] = 1;
+  const bool seeder = complete(node);
+  peers_.clear();
+  if (o_.tracker.source == PeerSource::kTracker) {
+    // The tracker's own code path: Torrent::announce with the simulated clock.
+    clock_.set(kEpoch + core::Seconds(static_cast<std::int64_t>(std::floor(t))));
+    const core::TimePoint now = clock_.now();
+    swarm::PeerAnnounce a;
+    a.endpoint = endpoint(node);
+    for (int i = 0; i < 4; ++i) a.peer_id.bytes[i] = static_cast<std::uint8_t>(node >> (8 * i));
+    a.rack = core::RackId::named(node == origin_ ? racks_ : rack_of(node));
+    a.uploaded = uploaded_[node];
+    a.downloaded = have_bytes_[node];
+    a.left = o_.client.payload_bytes - have_bytes_[node];
+    a.event = event;
+    a.numwant = o_.client.numwant;
+    contacts_.clear();
+    torrent_.announce(a, now, now - core::Seconds(o_.tracker.peer_timeout), o_.tracker.policy,
+                      rng_, contacts_);
+    for (const auto& c : contacts_) peers_.push_back(node_of(c.endpoint));
+  } else {
+    random_.announce(node, seeder, std::min(o_.client.numwant, o_.tracker.policy.maxpeers), rng_,
+                     peers_);
+  }
+  for (std::uint32_t p : peers_) connect(node, p);
+}
+
+void Simulation::add_availability(std::uint32_t to, std::uint32_t from) {
+  if (to == origin_) return;
+  std::uint16_t* av = avail(to);
+  const std::uint64_t* h = have(from);
+  for (std::uint32_t w = 0; w < words_; ++w) {
+    for (std::uint64_t bits = h[w]; bits != 0; bits &= bits - 1) {
+      ++av[w * 64 + static_cast<std::uint32_t>(std::countr_zero(bits))];
+    }
+  }
+}
+
+void Simulation::connect(std::uint32_t a, std::uint32_t b) {
+  const std::uint32_t limit = o_.client.max_connections;
+  if (a == b || connected(a, b) || nbr_[a].size() >= limit || nbr_[b].size() >= limit) return;
+  if (complete(a) && complete(b)) return;  // seeds do not keep seed connections
+  nbr_[a].push_back(b);
+  nbr_[b].push_back(a);
+  add_availability(a, b);
+  add_availability(b, a);
+  mark_dirty(a);
+  mark_dirty(b);
+}
+
+void Simulation::disconnect(std::uint32_t a, std::uint32_t b) {
+  // Only ever called between two seeders: no availability to take back that
+  // anyone still reads, and no transfer between them.
+  auto drop = [](std::vector<std::uint32_t>& v, std::uint32_t x) {
+    auto it = std::find(v.begin(), v.end(), x);
+    if (it != v.end()) {
+      *it = v.back();
+      v.pop_back();
+    }
+  };
+  drop(nbr_[a], b);
+  drop(nbr_[b], a);
+}
+
+void Simulation::mark_dirty(std::uint32_t n) {
+  if (n == origin_ || complete(n) || dirty_[n]) return;
+  dirty_[n] = 1;
+  dirty_list_.push_back(n);
+}
+
+std::uint32_t Simulation::choose_piece(std::uint32_t n, std::uint32_t src) {
+  const std::uint64_t* mine = have(n);
+  const std::uint64_t* busy = inflight(n);
+  const std::uint64_t* theirs = have(src);
+  const std::uint16_t* av = avail(n);
+  const bool rarest = o_.client.piece_order == PieceOrder::kRarestFirst;
+  std::uint32_t best = pieces_;
+  std::uint32_t best_avail = std::numeric_limits<std::uint32_t>::max();
+  std::uint64_t ties = 0;
+  for (std::uint32_t w = 0; w < words_; ++w) {
+    for (std::uint64_t bits = theirs[w] & ~mine[w] & ~busy[w]; bits != 0; bits &= bits - 1) {
+      const std::uint32_t p = w * 64 + static_cast<std::uint32_t>(std::countr_zero(bits));
+      const std::uint32_t a = rarest ? av[p] : 0;
+      if (a < best_avail) {
+        best_avail = a;
+        best = p;
+        ties = 1;
+      } else if (a == best_avail && rng_.below(++ties) == 0) {
+        best = p;  // uniform among the equally rare
+      }
+    }
+  }
+  return best;
+}
+
+bool Simulation::pick(std::uint32_t n) {
+  if (complete(n)) return false;
+  auto& srcs = sources_[n];
+  const auto& nb = nbr_[n];
+  if (nb.empty() || srcs.size() >= o_.client.download_slots) return false;
+  bool blocked = false;
+  const std::size_t start = rng_.below(nb.size());
+  for (std::size_t k = 0; k < nb.size() && srcs.size() < o_.client.download_slots; ++k) {
+    const std::uint32_t y = nb[(start + k) % nb.size()];
+    if (std::find(srcs.begin(), srcs.end(), y) != srcs.end()) continue;
+    bool useful = false;
+    for (std::uint32_t w = 0; w < words_ && !useful; ++w) {
+      useful = (have(y)[w] & ~have(n)[w] & ~inflight(n)[w]) != 0;
+    }
+    if (!useful) continue;
+    if (up_used_[y] >= o_.client.upload_slots) {
+      blocked = true;
+      continue;
+    }
+    start_flow(y, n, choose_piece(n, y));
+  }
+  return blocked;
+}
+
+void Simulation::start_flow(std::uint32_t src, std::uint32_t dst, std::uint32_t piece) {
+  assert(piece < pieces_);
+  Flow f;
+  f.src = src;
+  f.dst = dst;
+  f.piece = piece;
+  f.remaining = static_cast<double>(piece_len(piece));
+  auto add = [&](std::uint32_t r) {
+    if (cap_[r] != kInf) f.res[f.nres++] = r;
+  };
+  add(src);
+  add(nodes_ + dst);
+  const std::uint32_t rs = rack_of(src), rd = rack_of(dst);
+  if (rs != rd) {
+    if (rs != kNoRack) add(rack_out0_ + rs);
+    add(rack_in0_ + rd);
+  }
+  const std::uint32_t ds = dc_of(src), dd = dc_of(dst);
+  if (ds != dd) {
+    add(dc_out0_ + ds);
+    add(dc_in0_ + dd);
+  }
+  inflight(dst)[piece / 64] |= 1ull << (piece % 64);
+  ++up_used_[src];
+  sources_[dst].push_back(src);
+  flows_.push_back(f);
+}
+
+void Simulation::finish_flow(const Flow& f, double t) {
+  const std::uint32_t n = f.dst, p = f.piece;
+  inflight(n)[p / 64] &= ~(1ull << (p % 64));
+  --up_used_[f.src];
+  auto& srcs = sources_[n];
+  srcs.erase(std::find(srcs.begin(), srcs.end(), f.src));
+  have(n)[p / 64] |= 1ull << (p % 64);
+  ++have_count_[n];
+  have_bytes_[n] += piece_len(p);
+  // A "have" message to every peer: one more copy among their peers.
+  for (std::uint32_t z : nbr_[n]) {
+    if (z != origin_) ++avail(z)[p];
+    mark_dirty(z);
+  }
+  if (complete(n)) {
+    done_at_[n] = t;
+    just_completed_.push_back(n);
+  } else {
+    mark_dirty(n);
+  }
+}
+
+void Simulation::allocate(double dt) {
+  for (std::uint32_t r : touched_) {
+    count_[r] = 0;
+    load_[r] = 0;
+  }
+  touched_.clear();
+  for (const Flow& f : flows_) {
+    for (int i = 0; i < f.nres; ++i) {
+      if (count_[f.res[i]]++ == 0) touched_.push_back(f.res[i]);
+    }
+  }
+  for (std::uint32_t r : touched_) share_[r] = cap_[r] / count_[r];
+  auto rate_of = [&](Flow& f) {
+    double rate = kInf;
+    for (int i = 0; i < f.nres; ++i) rate = std::min(rate, share_[f.res[i]]);
+    // No capped link on the way: the piece arrives within the step.
+    f.rate = rate == kInf ? f.remaining / dt : rate;
+  };
+  for (Flow& f : flows_) rate_of(f);
+  for (int round = 1; round < kFairShareRounds; ++round) {
+    for (std::uint32_t r : touched_) {
+      constrained_[r] = 0;
+      unconstrained_[r] = 0;
+    }
+    for (const Flow& f : flows_) {
+      for (int i = 0; i < f.nres; ++i) {
+        const std::uint32_t r = f.res[i];
+        if (f.rate < share_[r] * (1 - 1e-9)) {
+          constrained_[r] += f.rate;  // held back by another link
+        } else {
+          ++unconstrained_[r];
+        }
+      }
+    }
+    for (std::uint32_t r : touched_) {
+      if (unconstrained_[r] > 0) {
+        share_[r] = std::max(0.0, cap_[r] - constrained_[r]) / unconstrained_[r];
+      }
+    }
+    for (Flow& f : flows_) rate_of(f);
+  }
+  // Feasibility: scale flows down on any link the rounds overfilled.
+  for (const Flow& f : flows_) {
+    for (int i = 0; i < f.nres; ++i) load_[f.res[i]] += f.rate;
+  }
+  for (std::uint32_t r : touched_) share_[r] = load_[r] > cap_[r] ? cap_[r] / load_[r] : 1.0;
+  for (Flow& f : flows_) {
+    double scale = 1.0;
+    for (int i = 0; i < f.nres; ++i) scale = std::min(scale, share_[f.res[i]]);
+    f.rate *= scale;
+  }
+  for (std::uint32_t r : touched_) load_[r] = 0;
+  for (const Flow& f : flows_) {
+    for (int i = 0; i < f.nres; ++i) load_[f.res[i]] += f.rate;
+  }
+  for (std::uint32_t r : touched_) max_util_ = std::max(max_util_, load_[r] / cap_[r]);
+}
+
+void Simulation::advance(double t, double dt) {
+  std::size_t i = 0;
+  while (i < flows_.size()) {
+    Flow& f = flows_[i];
+    const double bytes = std::min(f.remaining, f.rate * dt);
+    const std::uint32_t rs = rack_of(f.src), rd = rack_of(f.dst);
+    if (rs != rd) {
+      rack_in_[rd] += bytes;
+      win_in_[rd] += bytes;
+      if (rs != kNoRack) {
+        rack_out_[rs] += bytes;
+        win_out_[rs] += bytes;
+      }
+    }
+    if (dc_of(f.src) != dc_of(f.dst)) dc_in_[dc_of(f.dst)] += bytes;
+    if (f.src == origin_) origin_sent_ += bytes;
+    uploaded_[f.src] += static_cast<std::uint64_t>(bytes);
+    if (f.remaining - bytes <= 1e-6) {
+      const Flow done = f;
+      const double finish = t + (f.rate > 0 ? f.remaining / f.rate : dt);
+      f = flows_.back();
+      flows_.pop_back();
+      finish_flow(done, std::min(finish, t + dt));
+    } else {
+      f.remaining -= bytes;
+      ++i;
+    }
+  }
+}
+
+Result Simulation::run() {
+  const auto wall0 = std::chrono::steady_clock::now();
+  double dt = o_.step;
+  if (dt <= 0) {
+    const double cap = std::min(cap_or_inf(o_.fleet.host_upload_cap), cap_or_inf(o_.fleet.host_nic));
+    dt = cap == kInf ? 1.0 : static_cast<double>(o_.client.piece_bytes) / cap / 4;
+    dt = std::clamp(dt, 0.001, 1.0);
+  }
+  const auto window_steps =
+      static_cast<std::uint64_t>(std::max(1.0, std::round(kPeakWindow / dt)));
+
+  // The origin seeds before anyone starts; hosts start within start_spread.
+  announce(origin_, 0, swarm::Event::kStarted);
+  next_announce_[origin_] = interval();
+  due_.push({next_announce_[origin_], origin_});
+  double first_start = kInf;
+  for (std::uint32_t h = 0; h < hosts_; ++h) {
+    start_[h] = o_.client.start_spread > 0
+                    ? o_.client.start_spread * static_cast<double>(rng_.below(1u << 30)) /
+                          static_cast<double>(1u << 30)
+                    : 0;
+    first_start = std::min(first_start, start_[h]);
+    next_announce_[h] = start_[h];
+    due_.push({start_[h], h});
+  }
+
+  Result res;
+  std::uint32_t completed = 0;
+  double t = 0;
+  std::uint64_t steps = 0;
+  std::vector<std::uint32_t> work;
+  while (completed < hosts_ && t < o_.time_limit) {
+    while (!due_.empty() && due_.top().first <= t) {
+      const auto [when, n] = due_.top();
+      due_.pop();
+      if (when != next_announce_[n]) continue;  // rescheduled since
+      announce(n, t, announced_[n] ? swarm::Event::kNone : swarm::Event::kStarted);
+      next_announce_[n] = when + interval();
+      due_.push({next_announce_[n], n});
+    }
+    // Requests, in a random order so no host always gets the free slots first.
+    work.swap(dirty_list_);
+    dirty_list_.clear();
+    for (std::size_t i = work.size(); i > 1; --i) std::swap(work[i - 1], work[rng_.below(i)]);
+    for (std::uint32_t n : work) dirty_[n] = 0;
+    for (std::uint32_t n : work) {
+      if (pick(n)) mark_dirty(n);
+    }
+    allocate(dt);
+    advance(t, dt);
+    // A client announces event=completed at once; seeds drop seed peers.
+    for (std::uint32_t n : just_completed_) {
+      ++completed;
+      std::vector<std::uint32_t> seeds;
+      for (std::uint32_t z : nbr_[n]) {
+        if (complete(z)) seeds.push_back(z);
+      }
+      for (std::uint32_t z : seeds) disconnect(n, z);
+      announce(n, done_at_[n], swarm::Event::kCompleted);
+      next_announce_[n] = done_at_[n] + interval();
+      due_.push({next_announce_[n], n});
+    }
+    just_completed_.clear();
+    ++steps;
+    t += dt;
+    if (steps % window_steps == 0 || completed == hosts_) {
+      const double len = dt * static_cast<double>(steps % window_steps == 0
+                                                       ? window_steps
+                                                       : steps % window_steps);
+      for (std::uint32_t r = 0; r < racks_; ++r) {
+        peak_in_[r] = std::max(peak_in_[r], win_in_[r] / len);
+        peak_out_[r] = std::max(peak_out_[r], win_out_[r] / len);
+        win_in_[r] = win_out_[r] = 0;
+      }
+    }
+  }
+
+  const double payload = static_cast<double>(o_.client.payload_bytes);
+  res.complete = completed == hosts_;
+  res.hosts = hosts_;
+  res.racks = racks_;
+  res.pieces = pieces_;
+  res.payload_bytes = o_.client.payload_bytes;
+  res.steps = steps;
+  res.step = dt;
+  res.announces = announces_;
+  std::vector<double> done;
+  double last = first_start;
+  for (std::uint32_t h = 0; h < hosts_; ++h) {
+    const double d = done_at_[h] >= 0 ? done_at_[h] : t;
+    done.push_back(d - first_start);
+    last = std::max(last, d);
+  }
+  res.deploy_seconds = last - first_start;
+  std::sort(done.begin(), done.end());
+  res.completion_p50 = done[done.size() / 2];
+  res.completion_p90 = done[std::min(done.size() - 1, done.size() * 9 / 10)];
+  std::vector<double> amp, egr, util;
+  const double uplink = o_.fleet.rack_uplink;
+  for (std::uint32_t r = 0; r < racks_; ++r) {
+    RackReport rr;
+    rr.bytes_in = static_cast<std::uint64_t>(std::llround(rack_in_[r]));
+    rr.bytes_out = static_cast<std::uint64_t>(std::llround(rack_out_[r]));
+    rr.peak_in = peak_in_[r];
+    rr.peak_out = peak_out_[r];
+    res.per_rack.push_back(rr);
+    amp.push_back(rack_in_[r] / payload);
+    egr.push_back(rack_out_[r] / payload);
+    util.push_back(uplink > 0 ? peak_in_[r] / uplink : 0);
+  }
+  auto summarize = [](std::vector<double> v) {
+    Summary s;
+    std::sort(v.begin(), v.end());
+    s.max = v.back();
+    double sum = 0;
+    for (double x : v) sum += x;
+    s.mean = sum / static_cast<double>(v.size());
+    s.median = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+    return s;
+  };
+  res.amplification = summarize(amp);
+  res.egress = summarize(egr);
+  res.peak_uplink_in = summarize(util);
+  for (double b : dc_in_) res.datacenter_amplification.push_back(b / payload);
+  res.origin_copies = origin_sent_ / payload;
+  res.max_link_utilisation = max_util_;
+  res.host_bytes.assign(have_bytes_.begin(), have_bytes_.begin() + hosts_);
+  res.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  return res;
+}
+
+}  // namespace
+
+Result simulate(const Options& options) { return Simulation(options).run(); }
+
+std::string label(const TrackerModel& tracker) {
+  if (tracker.source == PeerSource::kRandomPeers) return "random";
+  return std::string(tracker.policy.mode == swarm::PolicyMode::kStandby ? "standby/"
+                                                                        : "original/") +
+         std::to_string(tracker.policy.max_repr_rack);
+}
+
+}  // namespace p2p::sim

@@ -1,0 +1,128 @@
+// Fleet-scale deploy simulator: how many times each rack's uplink carries a
+// payload when thousands of hosts download it through BitTorrent, under the
+// tracker's real rack policy (swarm::Torrent::announce) or under random peers
+// (what a general-purpose tracker such as opentracker hands out).
+//
+// The model (docs/simulator.md has the full list of assumptions):
+//   - hosts in racks, racks optionally in datacenters; every host has a NIC
+//     rate and a client upload cap; every rack one uplink (a capacity in each
+//     direction), every datacenter optionally one; the origin seeder sits
+//     outside every rack (in datacenter 0's core) behind its own uplink;
+//   - time advances in fixed steps; in each step every transfer (one piece
+//     from one peer to another) gets a max-min fair share of each link it
+//     crosses: the sender's upload cap, the receiver's NIC, the racks' and
+//     datacenters' uplinks when it leaves them;
+//   - clients announce when they start, every active_interval, and when they
+//     complete; they connect to the peers the tracker names (up to
+//     max_connections each) and request rarest-first pieces they lack from
+//     connected peers with a free upload slot.
+//
+// Deterministic: the same Options (seed included) give the same Result.
+// Single-threaded; simulate() owns everything it touches, so separate calls
+// may run on separate threads.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "swarm/torrent.h"
+
+namespace p2p::sim {
+
+// Where clients get their peers from.
+enum class PeerSource : std::uint8_t {
+  // BASELINE, not p2ptracker: a uniform random sample of the swarm (self
+  // excluded, seeders get no seeders), what opentracker answers.
+  kRandomPeers,
+  // p2ptracker: swarm::Torrent::announce with Options::policy.
+  kTracker,
+};
+
+enum class PieceOrder : std::uint8_t { kRarestFirst, kRandom };
+
+// Rates are bytes per second; 0 means unlimited.
+struct Fleet {
+  std::uint32_t racks = 50;
+  std::uint32_t hosts_per_rack = 40;
+  std::uint32_t datacenters = 1;  // racks are dealt out in contiguous blocks
+  double host_nic = 125e6;        // 1 Gbit/s, each direction
+  double host_upload_cap = 12.5e6;  // the client's cap: 100 Mbit/s, as the original's
+  double rack_uplink = 125e6;       // 1 Gbit/s each direction (racks of 40 x 1 Gbit/s)
+  double datacenter_uplink = 0;     // 0: not a bottleneck
+  double origin_uplink = 125e6;     // the build server's NIC
+  double origin_upload_cap = 12.5e6;
+};
+
+struct ClientModel {
+  std::uint64_t payload_bytes = 1ull << 30;
+  std::uint64_t piece_bytes = 4ull << 20;
+  std::uint32_t max_connections = 50;  // peer connections per host (both directions)
+  std::uint32_t upload_slots = 4;      // concurrent uploads (unchoked peers) per host
+  std::uint32_t download_slots = 4;    // pieces in flight per downloader, one per peer
+  std::uint32_t numwant = 50;
+  double start_spread = 10;  // hosts start uniformly within this many seconds
+  PieceOrder piece_order = PieceOrder::kRarestFirst;
+};
+
+struct TrackerModel {
+  PeerSource source = PeerSource::kTracker;
+  swarm::PolicyOptions policy;      // max_repr_rack, maxpeers, mode, stall_after
+  std::uint32_t active_interval = 45;  // seconds between announces
+  // kRandomPeers: seconds between announces when not the same as
+  // active_interval (0). opentracker's is compiled in: 30 minutes, so in a
+  // short deploy its clients announce only when they start and complete.
+  std::uint32_t baseline_interval = 0;
+  std::uint32_t peer_timeout = 150;
+};
+
+struct Options {
+  Fleet fleet;
+  ClientModel client;
+  TrackerModel tracker;
+  double step = 0;          // seconds per time step; 0: a quarter of one piece at the upload cap, <= 1
+  double time_limit = 36000;  // simulated seconds before giving up
+  std::uint64_t seed = 1;
+};
+
+struct RackReport {
+  std::uint64_t bytes_in = 0;   // from outside the rack (the origin included)
+  std::uint64_t bytes_out = 0;  // to outside the rack
+  double peak_in = 0;           // highest rate in, bytes/s, over 1 s windows
+  double peak_out = 0;
+};
+
+struct Summary {  // of a per-rack quantity
+  double max = 0, mean = 0, median = 0;
+};
+
+struct Result {
+  bool complete = false;   // every host has the whole payload
+  double deploy_seconds = 0;  // first start to last completion (or to time_limit)
+  double completion_p50 = 0, completion_p90 = 0;  // per-host seconds from the first start
+  std::uint32_t hosts = 0, racks = 0, pieces = 0;
+  std::uint64_t payload_bytes = 0;
+  std::vector<RackReport> per_rack;
+  Summary amplification;    // bytes_in / payload, over racks
+  Summary egress;           // bytes_out / payload
+  Summary peak_uplink_in;   // peak_in / rack_uplink (0 when the uplink is unlimited)
+  std::vector<double> datacenter_amplification;  // bytes into each DC / payload
+  double origin_copies = 0;  // bytes the origin sent / payload
+  // Highest load / capacity seen on any capped link in any step (rack and
+  // datacenter uplinks, host NICs, upload caps): <= 1 by construction.
+  double max_link_utilisation = 0;
+  std::vector<std::uint64_t> host_bytes;  // payload bytes each host holds at the end
+  std::uint64_t announces = 0;
+  std::uint64_t steps = 0;
+  double step = 0;
+  double wall_seconds = 0;
+};
+
+// Runs one deploy. Never throws for a valid Options; asserts on nonsense
+// (zero racks, zero piece size).
+Result simulate(const Options& options);
+
+// A short label for the peer source and policy: "random", "original/2", "standby/2".
+std::string label(const TrackerModel& tracker);
+
+}  // namespace p2p::sim

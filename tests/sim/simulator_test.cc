@@ -1,0 +1,153 @@
+// The deploy simulator (src/sim/): conservation, determinism, the policies'
+// order of amplification, link capacities, speed.
+#include "sim/simulator.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "sim/random_peers.h"
+
+namespace p2p::sim {
+namespace {
+
+// A small fleet that runs in well under a second: 8 racks x 10 hosts, 64 MiB
+// in 1 MiB pieces, the default caps (100 Mbit/s clients, 1 Gbit/s uplinks).
+Options small_fleet(PeerSource source, swarm::PolicyMode mode, std::uint32_t reps) {
+  Options o;
+  o.fleet.racks = 8;
+  o.fleet.hosts_per_rack = 10;
+  o.client.payload_bytes = 64ull << 20;
+  o.client.piece_bytes = 1ull << 20;
+  o.tracker.source = source;
+  o.tracker.policy.mode = mode;
+  o.tracker.policy.max_repr_rack = reps;
+  o.seed = 7;
+  return o;
+}
+
+Options random_fleet() {
+  return small_fleet(PeerSource::kRandomPeers, swarm::PolicyMode::kOriginal, 2);
+}
+Options original_fleet() {
+  return small_fleet(PeerSource::kTracker, swarm::PolicyMode::kOriginal, 2);
+}
+Options standby_fleet() {
+  return small_fleet(PeerSource::kTracker, swarm::PolicyMode::kStandby, 2);
+}
+
+TEST(SimulatorTest, EveryHostEndsWithTheWholePayload) {
+  for (const Options& o : {random_fleet(), original_fleet(), standby_fleet()}) {
+    const Result r = simulate(o);
+    SCOPED_TRACE(label(o.tracker));
+    ASSERT_TRUE(r.complete);
+    ASSERT_EQ(r.host_bytes.size(), 80u);
+    for (std::uint64_t b : r.host_bytes) EXPECT_EQ(b, o.client.payload_bytes);
+    // Every rack got at least one copy across its uplink; nothing came from nowhere.
+    for (const auto& rack : r.per_rack) EXPECT_GE(rack.bytes_in, o.client.payload_bytes);
+    EXPECT_GE(r.origin_copies, 1.0 - 1e-9);
+    EXPECT_GT(r.deploy_seconds, 0);
+  }
+}
+
+TEST(SimulatorTest, LastPieceMayBeShort) {
+  Options o = original_fleet();
+  o.client.payload_bytes = (10ull << 20) + 12345;  // 11 pieces, the last 12345 bytes
+  const Result r = simulate(o);
+  ASSERT_TRUE(r.complete);
+  EXPECT_EQ(r.pieces, 11u);
+  for (std::uint64_t b : r.host_bytes) EXPECT_EQ(b, o.client.payload_bytes);
+}
+
+TEST(SimulatorTest, SameSeedSameResult) {
+  for (const Options& o : {random_fleet(), original_fleet(), standby_fleet()}) {
+    const Result a = simulate(o);
+    const Result b = simulate(o);
+    EXPECT_EQ(a.deploy_seconds, b.deploy_seconds);
+    EXPECT_EQ(a.announces, b.announces);
+    ASSERT_EQ(a.per_rack.size(), b.per_rack.size());
+    for (std::size_t i = 0; i < a.per_rack.size(); ++i) {
+      EXPECT_EQ(a.per_rack[i].bytes_in, b.per_rack[i].bytes_in);
+      EXPECT_EQ(a.per_rack[i].bytes_out, b.per_rack[i].bytes_out);
+    }
+  }
+  Options other = original_fleet();
+  other.seed = 8;
+  EXPECT_NE(simulate(original_fleet()).per_rack[0].bytes_in, simulate(other).per_rack[0].bytes_in);
+}
+
+TEST(SimulatorTest, RandomPeersCrossUplinksMoreThanOriginalMoreThanStandby) {
+  const Result random = simulate(random_fleet());
+  const Result original = simulate(original_fleet());
+  const Result standby = simulate(standby_fleet());
+  EXPECT_GT(random.amplification.mean, original.amplification.mean);
+  EXPECT_GT(original.amplification.mean, standby.amplification.mean);
+  EXPECT_GT(random.amplification.max, original.amplification.max);
+  EXPECT_GE(original.amplification.max, standby.amplification.max);
+  // The bounds behind them: at most max_repr_rack hosts of a rack ever pull
+  // from outside, so a rack takes in at most that many copies.
+  EXPECT_LE(original.amplification.max, 2.0 + 1e-9);
+  EXPECT_LE(standby.amplification.max, 1.0 + 1e-9);
+  EXPECT_GT(random.amplification.mean, 3.0);  // 10 hosts a rack, most peers outside
+}
+
+TEST(SimulatorTest, OneRepresentativeIsOneCopy) {
+  const Result r = simulate(small_fleet(PeerSource::kTracker, swarm::PolicyMode::kOriginal, 1));
+  ASSERT_TRUE(r.complete);
+  EXPECT_NEAR(r.amplification.max, 1.0, 1e-9);
+  EXPECT_NEAR(r.amplification.mean, 1.0, 1e-9);
+}
+
+TEST(SimulatorTest, NoLinkCarriesMoreThanItsCapacity) {
+  for (Options o : {random_fleet(), original_fleet()}) {
+    o.fleet.rack_uplink = 30e6;  // tight: random peers hit it hard
+    o.fleet.datacenters = 2;
+    o.fleet.datacenter_uplink = 50e6;
+    const Result r = simulate(o);
+    SCOPED_TRACE(label(o.tracker));
+    ASSERT_TRUE(r.complete);
+    EXPECT_LE(r.max_link_utilisation, 1.0 + 1e-9);
+    EXPECT_GT(r.max_link_utilisation, 0.5);
+    for (const auto& rack : r.per_rack) {
+      EXPECT_LE(rack.peak_in, o.fleet.rack_uplink * (1 + 1e-9));
+      EXPECT_LE(rack.peak_out, o.fleet.rack_uplink * (1 + 1e-9));
+    }
+    EXPECT_LE(r.peak_uplink_in.max, 1.0 + 1e-9);
+  }
+}
+
+TEST(SimulatorTest, AThousandHostsFinishQuickly) {
+  Options o;
+  o.fleet.racks = 25;
+  o.fleet.hosts_per_rack = 40;
+  o.client.payload_bytes = 256ull << 20;
+  o.client.piece_bytes = 4ull << 20;
+  for (auto source : {PeerSource::kRandomPeers, PeerSource::kTracker}) {
+    o.tracker.source = source;
+    const auto t0 = std::chrono::steady_clock::now();
+    const Result r = simulate(o);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_TRUE(r.complete);
+    EXPECT_LT(wall, 10.0);  // typically well under a second
+  }
+}
+
+TEST(RandomPeersTest, UniformSampleWithoutSelfAndSeedersForSeeders) {
+  RandomPeers peers(1000);
+  core::Rng rng(3);
+  std::vector<std::uint32_t> out;
+  for (std::uint32_t n = 0; n < 1000; ++n) peers.announce(n, n % 2 == 0, 0, rng, out);
+  out.clear();
+  peers.announce(0, true, 35, rng, out);  // a seeder: only leechers (odd nodes)
+  EXPECT_EQ(out.size(), 35u);
+  for (std::uint32_t p : out) EXPECT_EQ(p % 2, 1u);
+  out.clear();
+  peers.announce(1, false, 35, rng, out);
+  EXPECT_EQ(out.size(), 35u);
+  std::sort(out.begin(), out.end());
+  EXPECT_EQ(std::unique(out.begin(), out.end()), out.end());
+  EXPECT_EQ(std::count(out.begin(), out.end(), 1u), 0);
+}
+
+}  // namespace
+}  // namespace p2p::sim
