@@ -4,7 +4,8 @@
 #   make bench  install the benchmark packages, build, run bench/run.py against
 #               opentracker and nginx (docs/performance.md); bench-quick: 1 rep of 3 s
 #   make bench-deploy  real-client deploy benchmark (bench/deploy/run.py): rack uplink
-#               amplification against opentracker, rtorrent + aria2c (docs/performance.md)
+#               amplification against opentracker, rtorrent + aria2c (docs/performance.md);
+#               bench-deploy-uplink: the same with rack uplinks shaped by tc (needs root)
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
@@ -16,8 +17,8 @@ BENCH_ARGS ?=
 DEPLOY_ARGS ?=
 
 .PHONY: all deps test-deps bench-deps configure build run test bench bench-quick bench-build \
-	clean format
-.PHONY: deploy-deps bench-deploy
+	clean format simulate-plots
+.PHONY: deploy-deps bench-deploy bench-deploy-uplink
 
 all: build
 
@@ -65,6 +66,20 @@ bench-deploy: deploy-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker
 	/usr/bin/python3 bench/deploy/run.py --binary $(BUILD_DIR)/p2ptracker --mixed-clients \
 		--command "make bench-deploy" $(DEPLOY_ARGS)
+
+# The same with every rack's edge shaped by tc in a private network namespace (root).
+bench-deploy-uplink: deploy-deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker
+	/usr/bin/python3 bench/deploy/run.py --binary $(BUILD_DIR)/p2ptracker --uplink \
+		--command "make bench-deploy-uplink" $(DEPLOY_ARGS)
+
+# The fleet simulator's plots and results table (docs/simulator.md): gnuplot
+# PNGs in docs/, bench/simulate/results.{json,md}. SIZES/POLICIES/EXTRA pass
+# through to bench/simulate/plot.sh.
+simulate-plots: deps configure
+	@scripts/install-deps.sh --sim
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker
+	bench/simulate/plot.sh $(BUILD_DIR)/p2ptracker
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h' 'bench/*.cc')

@@ -228,10 +228,11 @@ class Server:
 class P2PTracker(Server):
     name = "p2ptracker"
 
-    def __init__(self, workdir, pin, binary, torrents):
+    def __init__(self, workdir, pin, binary, torrents, overrides=()):
         super().__init__(workdir, pin)
         self.binary = binary
         self.torrents = torrents  # [(file name, bytes)]
+        self.overrides = list(overrides)  # extra "key=value" for --set (--p2p-set)
 
     def start(self, timeout=300):
         data_dir = os.path.join(self.workdir, "data")
@@ -245,7 +246,8 @@ class P2PTracker(Server):
                      # opentracker keeps a peer 45 minutes; so do we here, so
                      # both swarms keep their 100,000 / 1,000,000 peers for
                      # the whole run whatever the order of the works.
-                     "--set", "peer_timeout=2700", "--set", "log_level=info"])
+                     "--set", "peer_timeout=2700", "--set", "log_level=info"] +
+                    [a for kv in self.overrides for a in ("--set", kv)])
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.check_alive()
@@ -494,7 +496,8 @@ def throughput(args, tmp, binary, udp_load, stack):
     with open(hashes_file, "w") as f:
         f.writelines(h.hex() + "\n" for h in hashes)
     servers = {}
-    for cls, extra in ((P2PTracker, (binary, torrents)), (OpenTracker, (hashes,)), (Nginx, ())):
+    for cls, extra in ((P2PTracker, (binary, torrents, args.p2p_set)), (OpenTracker, (hashes,)),
+                       (Nginx, ())):
         d = os.path.join(tmp, cls.name)
         os.makedirs(d)
         s = cls(d, args.pin, *extra)
@@ -550,7 +553,7 @@ def memory(args, tmp, binary, udp_load, stack):
         f.writelines(h.hex() + "\n" for h in hashes)
     load = Load(args, udp_load, hashes_file)
     out = {}
-    for cls, extra in ((P2PTracker, (binary, torrents)), (OpenTracker, (hashes,))):
+    for cls, extra in ((P2PTracker, (binary, torrents, args.p2p_set)), (OpenTracker, (hashes,))):
         d = os.path.join(tmp, "mem-" + cls.name)
         os.makedirs(d)
         s = cls(d, args.pin, *extra)
@@ -785,6 +788,8 @@ def parse_args():
     p.add_argument("--skip-throughput", action="store_true")
     p.add_argument("--skip-memory", action="store_true")
     p.add_argument("--skip-micro", action="store_true")
+    p.add_argument("--p2p-set", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra p2ptracker setting (--set), e.g. store=none; repeatable")
     p.add_argument("--no-pin", dest="pin", action="store_false",
                    help="do not pin servers to CPU 0 and load to CPU 1")
     p.add_argument("--output", default=os.path.join(ROOT, "docs", "performance.md"),
@@ -842,8 +847,9 @@ def main():
         "Machine: %s CPUs (`nproc`), %s, Linux %s, %s RAM; load average %s at the start, "
         "%s at the end  " % (facts["nproc"], facts["cpu"], facts["kernel"], facts["memory"],
                              facts["load"], end_load),
-        "Software: p2ptracker %s (workers=1), opentracker %s (Debian), nginx %s, wrk %s  "
-        % (facts["commit"], facts["opentracker"], facts["nginx"], facts["wrk"]),
+        "Software: p2ptracker %s (workers=1%s), opentracker %s (Debian), nginx %s, wrk %s  "
+        % (facts["commit"], "".join(", " + kv for kv in args.p2p_set), facts["opentracker"],
+           facts["nginx"], facts["wrk"]),
         "Setup: servers pinned to CPU 0, load generators to CPU 1%s; %d repetition(s) of %d s "
         "per measurement, targets alternating, medians shown. HTTP: wrk -t1 -c%d; UDP: "
         "udp_load, %d sockets, at most %d requests in flight each. Pool: %s registered torrents, %s "
@@ -889,6 +895,10 @@ def main():
             parts.append("Connections the server closed after a reply (wrk's read errors: "
                          "opentracker has no keep-alive), all repetitions: %s."
                          % ", ".join(closed))
+        ppr = ["%s %.1f" % (t, median_of(rr, "peers_per_reply"))
+               for t, rr in results.get("udp_announce", {}).items() if rr]
+        if ppr:
+            parts.append("Peers per UDP announce reply (median): %s." % ", ".join(ppr))
         if dropped:
             parts.append("UDP requests the server dropped (receive buffer full; udp_load's "
                          "window backs off), all repetitions: %s." % ", ".join(dropped))

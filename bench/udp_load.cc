@@ -166,6 +166,7 @@ struct Counts {
   std::uint64_t malformed = 0;  // wrong action or size
   std::uint64_t lost = 0;       // timed out
   std::uint64_t gave_up = 0;    // fill: items never answered
+  std::uint64_t peers = 0;      // peers in all announce replies (a sanity check: 35 each)
 };
 
 bool parse_endpoint(const std::string& text, sockaddr_in& out) {
@@ -507,6 +508,7 @@ void Generator::on_reply(Socket& s, const std::uint8_t* p, std::size_t n, Clock:
   } else {
     ok = action == kAnnounce && n >= 20 && (n - 20) % 6 == 0;
     if (!ok) ++c_.malformed;
+    if (ok) c_.peers += (n - 20) / 6;
     if (ok && finite()) {
       std::uint32_t size = get32(p + 12) + get32(p + 16);  // leechers + seeders
       std::uint32_t torrent = target(slot.item).torrent;
@@ -700,10 +702,10 @@ int Generator::run() {
       "{{\"mode\": \"{}\", \"sockets\": {}, \"window\": {}, \"seconds\": {:.3f}, \"sent\": {}, "
       "\"answered\": {}, \"errors\": {}, \"bad_tid\": {}, \"malformed\": {}, \"lost\": {}, "
       "\"gave_up\": {}, \"rate\": {:.1f}, \"p50_us\": {}, \"p99_us\": {}, \"peers_held\": {}, "
-      "\"mean_window\": {:.1f}}}\n",
+      "\"mean_window\": {:.1f}, \"peers_per_reply\": {:.2f}}}\n",
       mode, o_.sockets, o_.window, elapsed, c_.sent, c_.answered, c_.errors, c_.bad_tid,
-      c_.malformed, c_.lost, c_.gave_up, rate, percentile(0.50), percentile(0.99), peers_held,
-      cwnd);
+      c_.malformed, c_.lost, c_.gave_up, rate, percentile(0.50), percentile(0.99), peers_held, cwnd,
+      c_.answered ? static_cast<double>(c_.peers) / static_cast<double>(c_.answered) : 0.0);
   return c_.answered > 0 ? 0 : 1;
 }
 

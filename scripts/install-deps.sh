@@ -36,11 +36,18 @@ bench_pkgs=(
 
 # Real-client deploy benchmark (make bench-deploy, bench/deploy/): the
 # random-peers baseline tracker, libtorrent's Python bindings, the original's
-# client (rtorrent) and aria2c for the mixed-clients deploy.
+# client (rtorrent) and aria2c for the mixed-clients deploy; tc and unshare for
+# --uplink (shaped rack uplinks in a private network namespace).
 deploy_pkgs=(
   opentracker python3 python3-libtorrent
   rtorrent
   aria2
+  iproute2 util-linux
+)
+
+# Fleet simulator plots (make simulate-plots, bench/simulate/plot.sh).
+sim_pkgs=(
+  gnuplot-nox                         # PNG plots in docs/ (pngcairo terminal)
 )
 
 want=("${build_pkgs[@]}")
@@ -49,7 +56,8 @@ for arg in "$@"; do
     --test) want+=("${test_pkgs[@]}") ;;
     --bench) want+=("${bench_pkgs[@]}") ;;
     --deploy) want+=("${deploy_pkgs[@]}") ;;
-    *) echo "install-deps: unknown option $arg (known: --test, --bench, --deploy)" >&2; exit 2 ;;
+    --sim) want+=("${sim_pkgs[@]}") ;;
+    *) echo "install-deps: unknown option $arg (known: --test, --bench, --deploy, --sim)" >&2; exit 2 ;;
   esac
 done
 

@@ -29,17 +29,14 @@ def sh(*args):
 
 
 def in_private_namespace():
-    """True when lo is the only interface and the namespace is not the initial one."""
-    try:
-        with open("/proc/self/ns/net") as _:
-            pass
-        own = subprocess.run(["readlink", "/proc/self/ns/net"], capture_output=True,
-                             text=True).stdout.strip()
-        init = subprocess.run(["readlink", "/proc/1/ns/net"], capture_output=True,
-                              text=True).stdout.strip()
-        return own != init
-    except OSError:
-        return False
+    """True only in a fresh network namespace: its only interface is lo.
+
+    (Comparing /proc/self/ns/net with /proc/1/ns/net is not enough: in a container the link
+    of pid 1 may be unreadable, and a wrong answer here would shape the machine's own lo.)"""
+    out = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True)
+    names = [line.split(":")[1].strip().split("@")[0] for line in out.stdout.splitlines()
+             if line.strip()]
+    return out.returncode == 0 and names == ["lo"]
 
 
 def _u32(dev, parent, prio, matches, flowid):
@@ -53,7 +50,9 @@ def _u32(dev, parent, prio, matches, flowid):
 
 def setup(racks, rate_bytes, tracker_port=None):
     """Shapes the private namespace's lo: `racks` rack edges of `rate_bytes`/s each way."""
-    assert in_private_namespace(), "uplink.setup() outside a private network namespace"
+    if not in_private_namespace():
+        raise RuntimeError("uplink.setup(): not in a fresh network namespace (only lo); "
+                           "refusing to shape this machine's lo")
     sh("ip", "link", "set", "lo", "up")
     rate = "%dbit" % (rate_bytes * 8)
     burst = "%d" % max(16 * 1024, rate_bytes // 50)

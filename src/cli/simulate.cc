@@ -41,8 +41,8 @@ std::optional<double> parse_rate(std::string text) {
     unit.resize(unit.size() - 2);  // "100Mbit/s" == "100Mbit"
   }
   static const std::pair<const char*, double> kUnits[] = {
-      {"", 1},          {"B", 1},           {"kbit", 1e3 / 8}, {"Mbit", 1e6 / 8},
-      {"Gbit", 1e9 / 8}, {"KB", 1e3},        {"MB", 1e6},       {"GB", 1e9},
+      {"", 1},           {"B", 1},           {"kbit", 1e3 / 8},    {"Mbit", 1e6 / 8},
+      {"Gbit", 1e9 / 8}, {"KB", 1e3},        {"MB", 1e6},          {"GB", 1e9},
       {"KiB", 1024.0},   {"MiB", 1048576.0}, {"GiB", 1073741824.0}};
   for (const auto& [name, mult] : kUnits) {
     if (unit == name && v >= 0) return v * mult;
@@ -117,8 +117,8 @@ struct Flags {
 // The real-client setups the simulator is validated against (docs/simulator.md).
 void apply_preset(CLI::App* cmd, Flags& f) {
   auto unset = [&](const char* name) { return cmd->count(name) == 0; };
-  auto small = [&](std::uint32_t racks, std::uint32_t hosts, const char* payload,
-                   const char* piece, const char* cap) {
+  auto small = [&](std::uint32_t racks, std::uint32_t hosts, const char* payload, const char* piece,
+                   const char* cap) {
     if (unset("--racks")) f.racks = racks;
     if (unset("--hosts-per-rack")) f.hosts_per_rack = hosts;
     if (unset("--payload")) f.payload = payload;
@@ -180,8 +180,8 @@ int run(CLI::App* cmd, Flags& f) {
   auto rate = [&](const std::string& text, const char* flag, double& out) {
     auto r = parse_rate(text);
     if (!r) {
-      fail(fmt::format("{} {}: not a rate (e.g. 100Mbit, 1Gbit, 512KiB, 0 for unlimited)",
-                       flag, text));
+      fail(fmt::format("{} {}: not a rate (e.g. 100Mbit, 1Gbit, 512KiB, 0 for unlimited)", flag,
+                       text));
       return false;
     }
     out = *r;
@@ -200,7 +200,8 @@ int run(CLI::App* cmd, Flags& f) {
   auto piece = parse_size(f.piece);
   if (!payload) return fail("--payload " + f.payload + ": not a size (e.g. 1GiB, 32MiB)");
   if (!piece) return fail("--piece-size " + f.piece + ": not a size (e.g. 4MiB, 64KiB)");
-  if (f.racks == 0 || f.hosts_per_rack == 0) return fail("--racks and --hosts-per-rack must be > 0");
+  if (f.racks == 0 || f.hosts_per_rack == 0)
+    return fail("--racks and --hosts-per-rack must be > 0");
   base.fleet.racks = f.racks;
   base.fleet.hosts_per_rack = f.hosts_per_rack;
   base.fleet.datacenters = std::max<std::uint32_t>(1, f.datacenters);
@@ -346,8 +347,7 @@ Command add_simulate(CLI::App& parent) {
       ->capture_default_str();
   cmd->add_option("--time-limit", f->time_limit, "Simulated seconds before giving up")
       ->capture_default_str();
-  cmd->add_option("--seed", f->seed, "Random seed (same seed, same result)")
-      ->capture_default_str();
+  cmd->add_option("--seed", f->seed, "Random seed (same seed, same result)")->capture_default_str();
   cmd->add_option("--seeds", f->seeds,
                   "Runs per policy with seeds seed, seed+1, ...; the report shows medians")
       ->capture_default_str();

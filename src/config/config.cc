@@ -153,9 +153,11 @@ const std::vector<Key>& keys() {
       text_key("store", kStorage, &Config::store,
                "Where the tracker writes down what it sees, in the original's data model: "
                "\"memory\" (in the process) or \"redis\" (at redishost:redisport, for tools "
-               "that read the original's keys). Swarms themselves always live in memory and are "
-               "rebuilt from announces; registered torrents live in data_dir.",
-               {"memory", "redis"}),
+               "that read the original's keys) or \"none\" (nothing kept: the memory store's "
+               "per-peer keys grow with every peer ever seen, and nothing but tools reads them). "
+               "Swarms themselves always live in memory and are rebuilt from announces; "
+               "registered torrents live in data_dir.",
+               {"memory", "redis", "none"}),
       text_key("redis_prefix", kStorage, &Config::redis_prefix,
                "Prepended to every Redis key, so several trackers can share one Redis database. "
                "Empty: no prefix."),

@@ -39,9 +39,10 @@ std::string table(const std::vector<Run>& runs) {
       size_text(c.payload_bytes), c.piece_bytes, rate_text(f.host_nic),
       rate_text(f.host_upload_cap), rate_text(f.rack_uplink), rate_text(f.origin_uplink),
       rate_text(f.origin_upload_cap));
-  out += fmt::format("{:<12} {:>7} {:>6} {:>8} {:>8} {:>8} {:>9} {:>9} {:>7} {:>9} {:>8} {:>8} {:>7}\n",
-                     "POLICY", "HOSTS", "RACKS", "AMP_MAX", "AMP_MEAN", "EGR_MAX", "PEAK_MAX",
-                     "PEAK_MEAN", "ORIGIN", "DEPLOY_S", "P50_S", "P90_S", "WALL_S");
+  out += fmt::format(
+      "{:<12} {:>7} {:>6} {:>8} {:>8} {:>8} {:>9} {:>9} {:>7} {:>9} {:>8} {:>8} {:>7}\n", "POLICY",
+      "HOSTS", "RACKS", "AMP_MAX", "AMP_MEAN", "EGR_MAX", "PEAK_MAX", "PEAK_MEAN", "ORIGIN",
+      "DEPLOY_S", "P50_S", "P90_S", "WALL_S");
   for (const auto& r : runs) {
     const auto& x = r.result;
     auto pct = [&](double v) {
@@ -54,6 +55,12 @@ std::string table(const std::vector<Run>& runs) {
         x.egress.max, pct(x.peak_uplink_in.max), pct(x.peak_uplink_in.mean), x.origin_copies,
         x.deploy_seconds, x.completion_p50, x.completion_p90, x.wall_seconds,
         x.complete ? "" : "  INCOMPLETE (time limit)");
+    if (x.datacenter_amplification.size() > 1) {
+      // The next level up: copies into each datacenter (the origin is in the first).
+      out += "             datacenters, copies in:";
+      for (double a : x.datacenter_amplification) out += fmt::format(" {:.2f}", a);
+      out += "\n";
+    }
   }
   return out;
 }

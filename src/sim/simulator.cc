@@ -239,8 +239,8 @@ void Simulation::announce(std::uint32_t node, double t, swarm::Event event) {
     a.event = event;
     a.numwant = o_.client.numwant;
     contacts_.clear();
-    torrent_.announce(a, now, now - core::Seconds(o_.tracker.peer_timeout), o_.tracker.policy,
-                      rng_, contacts_);
+    torrent_.announce(a, now, now - core::Seconds(o_.tracker.peer_timeout), o_.tracker.policy, rng_,
+                      contacts_);
     for (const auto& c : contacts_) peers_.push_back(node_of(c.endpoint));
   } else {
     random_.announce(node, seeder, std::min(o_.client.numwant, o_.tracker.policy.maxpeers), rng_,
@@ -483,12 +483,12 @@ Result Simulation::run() {
   const auto wall0 = std::chrono::steady_clock::now();
   double dt = o_.step;
   if (dt <= 0) {
-    const double cap = std::min(cap_or_inf(o_.fleet.host_upload_cap), cap_or_inf(o_.fleet.host_nic));
+    const double cap =
+        std::min(cap_or_inf(o_.fleet.host_upload_cap), cap_or_inf(o_.fleet.host_nic));
     dt = cap == kInf ? 1.0 : static_cast<double>(o_.client.piece_bytes) / cap / 4;
     dt = std::clamp(dt, 0.001, 1.0);
   }
-  const auto window_steps =
-      static_cast<std::uint64_t>(std::max(1.0, std::round(kPeakWindow / dt)));
+  const auto window_steps = static_cast<std::uint64_t>(std::max(1.0, std::round(kPeakWindow / dt)));
 
   // The origin seeds before anyone starts; hosts start within start_spread.
   announce(origin_, 0, swarm::Event::kStarted);
@@ -545,9 +545,8 @@ Result Simulation::run() {
     ++steps;
     t += dt;
     if (steps % window_steps == 0 || completed == hosts_) {
-      const double len = dt * static_cast<double>(steps % window_steps == 0
-                                                       ? window_steps
-                                                       : steps % window_steps);
+      const double len =
+          dt * static_cast<double>(steps % window_steps == 0 ? window_steps : steps % window_steps);
       for (std::uint32_t r = 0; r < racks_; ++r) {
         peak_in_[r] = std::max(peak_in_[r], win_in_[r] / len);
         peak_out_[r] = std::max(peak_out_[r], win_out_[r] / len);

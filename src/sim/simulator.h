@@ -45,8 +45,8 @@ enum class PieceOrder : std::uint8_t { kRarestFirst, kRandom };
 struct Fleet {
   std::uint32_t racks = 50;
   std::uint32_t hosts_per_rack = 40;
-  std::uint32_t datacenters = 1;  // racks are dealt out in contiguous blocks
-  double host_nic = 125e6;        // 1 Gbit/s, each direction
+  std::uint32_t datacenters = 1;    // racks are dealt out in contiguous blocks
+  double host_nic = 125e6;          // 1 Gbit/s, each direction
   double host_upload_cap = 12.5e6;  // the client's cap: 100 Mbit/s, as the original's
   double rack_uplink = 125e6;       // 1 Gbit/s each direction (racks of 40 x 1 Gbit/s)
   double datacenter_uplink = 0;     // 0: not a bottleneck
@@ -67,7 +67,7 @@ struct ClientModel {
 
 struct TrackerModel {
   PeerSource source = PeerSource::kTracker;
-  swarm::PolicyOptions policy;      // max_repr_rack, maxpeers, mode, stall_after
+  swarm::PolicyOptions policy;         // max_repr_rack, maxpeers, mode, stall_after
   std::uint32_t active_interval = 45;  // seconds between announces
   // kRandomPeers: seconds between announces when not the same as
   // active_interval (0). opentracker's is compiled in: 30 minutes, so in a
@@ -80,7 +80,7 @@ struct Options {
   Fleet fleet;
   ClientModel client;
   TrackerModel tracker;
-  double step = 0;          // seconds per time step; 0: a quarter of one piece at the upload cap, <= 1
+  double step = 0;  // seconds per time step; 0: a quarter of one piece at the upload cap, <= 1
   double time_limit = 36000;  // simulated seconds before giving up
   std::uint64_t seed = 1;
 };
@@ -97,17 +97,17 @@ struct Summary {  // of a per-rack quantity
 };
 
 struct Result {
-  bool complete = false;   // every host has the whole payload
+  bool complete = false;      // every host has the whole payload
   double deploy_seconds = 0;  // first start to last completion (or to time_limit)
   double completion_p50 = 0, completion_p90 = 0;  // per-host seconds from the first start
   std::uint32_t hosts = 0, racks = 0, pieces = 0;
   std::uint64_t payload_bytes = 0;
   std::vector<RackReport> per_rack;
-  Summary amplification;    // bytes_in / payload, over racks
-  Summary egress;           // bytes_out / payload
-  Summary peak_uplink_in;   // peak_in / rack_uplink (0 when the uplink is unlimited)
+  Summary amplification;   // bytes_in / payload, over racks
+  Summary egress;          // bytes_out / payload
+  Summary peak_uplink_in;  // peak_in / rack_uplink (0 when the uplink is unlimited)
   std::vector<double> datacenter_amplification;  // bytes into each DC / payload
-  double origin_copies = 0;  // bytes the origin sent / payload
+  double origin_copies = 0;                      // bytes the origin sent / payload
   // Highest load / capacity seen on any capped link in any step (rack and
   // datacenter uplinks, host NICs, upload caps): <= 1 by construction.
   double max_link_utilisation = 0;

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "storage/memory_store.h"
+#include "storage/null_store.h"
 #include "storage/redis_store.h"
 
 namespace p2p::storage {
@@ -40,13 +41,14 @@ core::Result<std::unique_ptr<Store>> make_store(const Options& options, RackName
     return std::unique_ptr<Store>(
         std::make_unique<MemoryStore>(options, std::move(rack_namer), clock));
   }
+  if (options.kind == "none") return std::unique_ptr<Store>(std::make_unique<NullStore>());
   if (options.kind == "redis") {
     auto store = RedisStore::connect(options, std::move(rack_namer), clock);
     if (!store.ok()) return store.error();
     return std::unique_ptr<Store>(std::move(*store));
   }
   return core::invalid_argument("unknown store kind \"" + options.kind +
-                                "\"; valid kinds are \"memory\" and \"redis\"");
+                                "\"; valid kinds are \"memory\", \"redis\" and \"none\"");
 }
 
 }  // namespace p2p::storage

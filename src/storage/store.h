@@ -108,7 +108,7 @@ class Store {
 using RackNamer = std::function<std::string(core::RackId)>;
 
 struct Options {
-  std::string kind = "memory";  // "memory" or "redis"
+  std::string kind = "memory";  // "memory", "redis" or "none"
   std::string redis_host = "127.0.0.1";
   std::uint16_t redis_port = 6379;
   std::string key_prefix;        // prepended to every Redis key

@@ -16,7 +16,7 @@
 #include "net/tracker.h"
 #include "net/tracker_handler.h"
 #include "net/udp_server.h"
-#include "storage/store.h"
+#include "storage/null_store.h"
 #include "support/count_allocations.h"
 #include "swarm/swarm_test_util.h"
 #include "wire/udp.h"
@@ -25,43 +25,6 @@ namespace p2p::net {
 namespace {
 
 using p2p::testing::AllocationCounter;
-
-// The store's own thread allocates as it applies records (off the announce
-// path, but the counter sees every thread), so this test writes to nowhere.
-class DiscardingStore final : public storage::Store {
- public:
-  void peer_announced(const storage::PeerUpdate &) noexcept override {}
-  void transfer_seen(const core::InfoHash &) noexcept override {}
-  void transfer_registered(const storage::TransferRecord &) override {}
-  void transfer_deregistered(const core::InfoHash &, core::TimePoint) override {}
-  core::Status flush(std::chrono::milliseconds) override { return {}; }
-  core::Result<std::vector<core::InfoHash>> seen_transfers() override {
-    return std::vector<core::InfoHash>{};
-  }
-  core::Result<std::vector<storage::TransferRecord>> active_transfers() override {
-    return std::vector<storage::TransferRecord>{};
-  }
-  core::Result<std::vector<std::string>> racks() override { return std::vector<std::string>{}; }
-  core::Result<std::vector<std::string>> rack_hosts(const std::string &) override {
-    return std::vector<std::string>{};
-  }
-  core::Result<std::vector<std::string>> transfer_peers(const core::InfoHash &, char) override {
-    return std::vector<std::string>{};
-  }
-  core::Result<std::vector<std::string>> rack_peers(const core::InfoHash &, const std::string &,
-                                                    char) override {
-    return std::vector<std::string>{};
-  }
-  core::Result<std::map<std::string, std::string>> peer_fields(const core::InfoHash &,
-                                                               const core::Endpoint &) override {
-    return std::map<std::string, std::string>{};
-  }
-  core::Result<std::map<std::string, std::string>> transfer_fields(
-      const core::InfoHash &) override {
-    return std::map<std::string, std::string>{};
-  }
-  storage::StoreStats stats() const override { return {}; }
-};
 
 class AllocTest : public ::testing::Test {
  protected:
@@ -102,7 +65,10 @@ class AllocTest : public ::testing::Test {
 
   core::ManualClock clock_;
   swarm::testing::Slash24 racks_;
-  DiscardingStore store_;
+  // The memory store's own thread allocates as it applies records (off the
+  // announce path, but the counter sees every thread), so this test writes to
+  // nowhere.
+  storage::NullStore store_;
   swarm::SwarmTable swarms_{swarm::SwarmOptions{}, racks_, clock_};
   Tracker tracker_{TrackerOptions{}, swarms_, store_};
   TrackerHandler handler_{tracker_};

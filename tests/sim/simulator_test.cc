@@ -126,7 +126,8 @@ TEST(SimulatorTest, AThousandHostsFinishQuickly) {
     o.tracker.source = source;
     const auto t0 = std::chrono::steady_clock::now();
     const Result r = simulate(o);
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     EXPECT_TRUE(r.complete);
     EXPECT_LT(wall, 10.0);  // typically well under a second
   }
