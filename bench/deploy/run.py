@@ -237,7 +237,13 @@ LABELS = {"original": "p2ptracker, policy original", "standby": "p2ptracker, pol
           "opentracker": "opentracker (random peers)"}
 
 
-def report(args, results, payload, started, finished, mixed):
+def run_facts():
+    """What the report says about the run that must be taken when it ends, not later."""
+    return {"load": " ".join("%.2f" % x for x in os.getloadavg()), "commit": _commit()}
+
+
+def report(args, results, payload, started, finished, mixed, facts=None):
+    facts = facts or run_facts()
     kinds = [k for k in args.trackers.split(",")]
     per = {k: [summarize_run(r) for r in results if r["tracker"] == k] for k in kinds}
     med = {k: {f: median([s[f] for s in per[k]]) for f in
@@ -262,10 +268,9 @@ def report(args, results, payload, started, finished, mixed):
         "Date: %s UTC, %.0f s in all  " % (started.strftime("%Y-%m-%d %H:%M"),
                                           (finished - started).total_seconds()),
         "Machine: %d CPUs, %s, Linux %s; load average %s at the end  "
-        % (os.cpu_count(), _cpu_model(), platform.release(),
-           " ".join("%.2f" % x for x in os.getloadavg())),
+        % (os.cpu_count(), _cpu_model(), platform.release(), facts["load"]),
         "Software: p2ptracker %s, opentracker %s, python3-libtorrent %s  "
-        % (_commit(), _dpkg_version("opentracker"), _dpkg_version("python3-libtorrent")),
+        % (facts["commit"], _dpkg_version("opentracker"), _dpkg_version("python3-libtorrent")),
         "Deploy: %d racks × %d hosts (127.0.R.H, racks by /24) + 1 origin seeder on 127.0.0.1; "
         "payload %s MiB in %d KiB pieces (private, v1); upload cap %d KiB/s per client, "
         "origin %d KiB/s; max_repr_rack = %d, active_interval = 2 s; %d run(s) per tracker, "
@@ -294,7 +299,10 @@ def report(args, results, payload, started, finished, mixed):
             fmt(m["p50_host"], "%.1f s"), ratio(k, "mean_amp"), ratio(k, "deploy_seconds")))
     if any(med[k]["edge_in_mean"] is not None for k in kinds):
         lines += ["", "Measured at the shaped rack edges (tc class counters, IP bytes with "
-                  "headers, divided by the payload size):", "",
+                  "headers, divided by the payload size). tc counts packets as they pass a "
+                  "class, so a packet dropped at a congested downlink and resent by TCP counts "
+                  "twice on its sender's uplink: \"out of a rack\" exceeds the clients' own "
+                  "egress most where downlinks are congested.", "",
                   "| tracker | into a rack, mean | into a rack, max | out of a rack, mean |",
                   "|---|---|---|---|"]
         for k in kinds:
@@ -356,6 +364,8 @@ def report(args, results, payload, started, finished, mixed):
                  "Peer sources seen by the clients: %s." % ", ".join(src))
     if mixed:
         lines += [""] + mixed_report(mixed)
+        if getattr(args, "mixed_command", None):  # merged from a separate invocation
+            lines += ["(These mixed-clients results: `%s`.)" % args.mixed_command, ""]
     return "\n".join(lines) + "\n"
 
 
@@ -424,8 +434,8 @@ DOCS_NOTES = """
 
 - Without `--uplink` nothing limits a rack's edge, only each host's upload cap. The
   random-peers tracker lets every host pull from outside, so all hosts' caps serve cross-rack
-  traffic: it is the fastest there, at about one copy per host (4 of 5 here; a host's first
-  pieces come from rack-mates too). The original's rule (2 representatives) carries
+  traffic: it is the fastest there, at nearly one copy per host (about 4 for racks of 5: some
+  pieces come from rack-mates). The original's rule (2 representatives) carries
   about 1.7-1.9 copies per rack: both representatives pull nearly a full copy each.
 - `standby` gets each rack to about 1.0 copy, but the deploy is slower: one gateway per rack
   must feed its rack-mates and the other racks' gateways from one host's upload cap, and
@@ -527,7 +537,8 @@ def rerender(args):
     sys.argv[1:] = saved.get("argv", [])
     text = report(run_args, saved["results"], None,
                   datetime.datetime.fromisoformat(saved["started"]),
-                  datetime.datetime.fromisoformat(saved["finished"]), saved["mixed"])
+                  datetime.datetime.fromisoformat(saved["finished"]), saved["mixed"],
+                  saved.get("facts"))
     print(text)
     if not args.no_docs:
         write_docs(args.docs, text, uplink=getattr(run_args, "uplink", False))
@@ -610,9 +621,10 @@ def main(argv=None):
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     finished = datetime.datetime.now(datetime.timezone.utc)
+    facts = run_facts()
     if results or mixed:
         if results:
-            text = report(args, results, payload, started, finished, mixed)
+            text = report(args, results, payload, started, finished, mixed, facts)
         else:
             text = "\n".join(mixed_report(mixed)) + "\n"
         print()
@@ -620,7 +632,8 @@ def main(argv=None):
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"results": results, "mixed": mixed, "args": vars(args),
-                           "argv": sys.argv[1:], "started": started.isoformat(),
+                           "argv": sys.argv[1:], "facts": facts,
+                           "started": started.isoformat(),
                            "finished": finished.isoformat()}, f, indent=1, default=str)
         if not args.no_docs and results:
             write_docs(args.docs, text, uplink=args.uplink)
