@@ -25,8 +25,9 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
+# The mixed-clients test runs rtorrent, aria2c and transmission: --deploy.
 test-deps:
-	@scripts/install-deps.sh --test
+	@scripts/install-deps.sh --test --deploy
 
 bench-deps:
 	@scripts/install-deps.sh --bench

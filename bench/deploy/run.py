@@ -14,8 +14,8 @@ with policy = "original" and policy = "standby" and against Debian's opentracker
 random-peers baseline); medians over --runs. Results go to stdout and, between the markers
 <!-- deploy:begin --> and <!-- deploy:end -->, to docs/performance.md.
 
---mixed-clients runs a smaller deploy (2 racks x 3 hosts) in which rtorrent and aria2c
-(clients.py) take part beside libtorrent, against p2ptracker, and checks that every host
+--mixed-clients runs a smaller deploy (2 racks x 4 hosts) in which rtorrent, aria2c and
+transmission-cli (clients.py) take part beside libtorrent, against p2ptracker, and checks that every host
 completes with the right bytes and that the tracker saw each at its own address.
 
 Usage: /usr/bin/python3 bench/deploy/run.py [--runs 3] [--racks 4 --hosts 5] [--payload-mib 32]
@@ -39,10 +39,11 @@ sys.path.insert(0, HERE)
 MIB = 1 << 20
 KIB = 1 << 10
 BEGIN, END = "<!-- deploy:begin -->", "<!-- deploy:end -->"
-# The mixed-clients deploy: 2 racks x 3 hosts, each rack with all three clients, a different
-# client first in each rack (the first to announce tend to become the representatives).
+# The mixed-clients deploy: 2 racks x 4 hosts, each rack with all four clients, started in a
+# different order in each rack (the first to announce tend to become the representatives).
 MIXED_LAYOUT = {"r1h1": "libtorrent", "r1h2": "rtorrent", "r1h3": "aria2c",
-                "r2h1": "aria2c", "r2h2": "rtorrent", "r2h3": "libtorrent"}
+                "r1h4": "transmission", "r2h1": "transmission", "r2h2": "aria2c",
+                "r2h3": "rtorrent", "r2h4": "libtorrent"}
 
 
 def parse_args(argv=None):
@@ -68,7 +69,7 @@ def parse_args(argv=None):
                    help="rack edge rate each way, KiB/s (default: a quarter of the sum of "
                         "the rack's hosts' upload caps)")
     p.add_argument("--mixed-clients", action="store_true",
-                   help="also run the 2 x 3 deploy with rtorrent and aria2c clients")
+                   help="also run the 2 x 4 deploy with rtorrent, aria2c and transmission")
     p.add_argument("--mixed-only", action="store_true", help="only the mixed-clients deploy")
     p.add_argument("--binary", default=None,
                    help="p2ptracker binary (default: $P2PTRACKER_BIN, else build/p2ptracker)")
@@ -370,7 +371,8 @@ def report(args, results, payload, started, finished, mixed, facts=None):
 
 
 def mixed_report(mixed):
-    lines = ["### Mixed clients: libtorrent, rtorrent and aria2c in one deploy", ""]
+    lines = ["### Mixed clients: libtorrent, rtorrent, aria2c and transmission in one deploy",
+             ""]
     for r in mixed:
         seconds = r["deploy_seconds"]
         lines.append("Against %s: %s, deploy time %s." % (
@@ -463,7 +465,8 @@ same rack inflow counted by the senders, and the share of each host's own
 `total_payload_download` no per-connection counter saw. The short version
 (`tests/integration/test_deploy_amplification.py`: 3 × 3, 8 MiB, policy original) runs in
 `make test` and asserts a maximum amplification over racks of at most 2.0 (two
-representatives); `tests/integration/test_mixed_clients.py` runs the mixed-clients deploy.
+representatives); `tests/integration/test_mixed_clients.py` runs the mixed-clients deploy
+(libtorrent, rtorrent, aria2c and transmission-cli, 2 racks × 4 hosts, 4 MiB).
 
 Options: `--racks`, `--hosts`, `--payload-mib`, `--piece-kib`, `--upload-cap-kib`,
 `--origin-cap-kib`, `--max-repr-rack`, `--runs`, `--trackers original,standby,opentracker`,
@@ -490,7 +493,6 @@ them; the benchmark uses neither).
 ### Not done yet
 
 - **`--levels`** (multi-level topology): not implemented; racks are the default /24s.
-- Transmission is documented in [clients.md](clients.md) but not run.
 """
 
 
@@ -595,7 +597,7 @@ def main(argv=None):
                                                "" if r["complete"] else " INCOMPLETE"),
                           flush=True)
         if args.mixed_clients or args.mixed_only:
-            for kind in ("rtorrent", "aria2c"):
+            for kind in ("rtorrent", "aria2c", "transmission"):
                 if not clients.available(kind):
                     sys.exit("run.py: %s is not installed (scripts/install-deps.sh --deploy)"
                              % kind)
@@ -610,7 +612,7 @@ def main(argv=None):
             for k in [k for k in kinds if k != "opentracker"] or ["original"]:
                 label = "mixed-%s" % k
                 r = run_deploy(k, args, os.path.join(work, label), base, payload, label,
-                               other_client=other, racks=2, hosts=3)
+                               other_client=other, racks=2, hosts=4)
                 mixed.append(r)
                 print("%-18s %s, deploy %s; %s" % (
                     label, "complete" if r["complete"] and not r["bad_files"] else "FAILED",

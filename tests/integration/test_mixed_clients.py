@@ -1,10 +1,11 @@
-"""rtorrent and aria2c in a deploy through p2ptracker, beside libtorrent.
+"""rtorrent, aria2c and transmission in a deploy through p2ptracker, beside libtorrent.
 
-2 racks x 3 hosts on 127.0.R.H, each rack with one python3-libtorrent client, one rtorrent
-0.9.8 (headless, its own rtorrent.rc) and one aria2c 1.36, configured as docs/clients.md
-documents (bench/deploy/clients.py), and an origin seeder on 127.0.0.1. Asserts that every
+2 racks x 4 hosts on 127.0.R.H, each rack with one python3-libtorrent client, one rtorrent
+0.9.8 (headless, its own rtorrent.rc), one aria2c 1.36 and one transmission-cli 3.00,
+configured as docs/clients.md documents (bench/deploy/clients.py, the layout of
+bench/deploy/run.py --mixed-clients), and an origin seeder on 127.0.0.1. Asserts that every
 host completes with the payload's bytes and that the tracker saw each client at its own
-address, in its own rack. Skipped when rtorrent or aria2c is not installed
+address, in its own rack. Skipped when one of those clients is not installed
 (scripts/install-deps.sh --deploy installs them).
 """
 import os
@@ -25,16 +26,19 @@ PAYLOAD_BYTES = 4 * 1024 * 1024
 PIECE_BYTES = 64 * 1024
 UPLOAD_CAP = 1024 * 1024
 COMPLETE_TIMEOUT = 150.0
-LAYOUT = {"r1h1": "libtorrent", "r1h2": "rtorrent", "r1h3": "aria2c",
-          "r2h1": "aria2c", "r2h2": "rtorrent", "r2h3": "libtorrent"}
+from run import MIXED_LAYOUT as LAYOUT  # noqa: E402
 
 
-@unittest.skipUnless(clients.available("rtorrent") and clients.available("aria2c"),
-                     "rtorrent or aria2c not installed")
 class MixedClientsTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        # make test installs all three (install-deps.sh --deploy): a missing
+        # one is a broken setup, not a reason to skip.
+        missing = [k for k in ("rtorrent", "aria2c", "transmission") if not clients.available(k)]
+        if missing:
+            raise RuntimeError("missing BitTorrent client(s) %s: run 'make test' or "
+                               "'scripts/install-deps.sh --deploy'" % ", ".join(missing))
         cls.work_dir = tempfile.mkdtemp(prefix="p2ptracker-mixed-")
         cls.tracker = trackers.P2PTracker("original", max_repr_rack=2)
         cls.deploy = None
@@ -52,7 +56,7 @@ class MixedClientsTest(unittest.TestCase):
                     return None
                 return clients.KINDS[kind](name, ip, cls.work_dir, torrent, UPLOAD_CAP)
 
-            cls.deploy = swarm.Deploy(cls.work_dir, torrent, 2, 3, UPLOAD_CAP,
+            cls.deploy = swarm.Deploy(cls.work_dir, torrent, 2, 4, UPLOAD_CAP,
                                       os.path.join(cls.work_dir, "origin"), other_client=other)
             cls.complete = cls.deploy.run(COMPLETE_TIMEOUT)
             print("\nmixed clients: %s" % ", ".join(
