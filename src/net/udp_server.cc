@@ -41,12 +41,16 @@ constexpr std::size_t kMaxRequest = 2048;
 
 }  // namespace
 
-std::uint64_t ConnectionIds::id_for(const core::Endpoint &client, std::int64_t window) const {
-  std::uint8_t msg[16 + 2 + 8];
+std::uint64_t ConnectionIds::id_for(const core::Endpoint& client, std::int64_t window) const {
+  // The address and the window, not the port: the id proves the client can
+  // receive at that address (BEP 15's defence against spoofed sources), which
+  // the port adds nothing to; and libtorrent 2.0.8 caches one id per tracker
+  // for all its UDP sockets, so an id tied to the port would make its
+  // announces from another socket fail until it reconnects (seen with two
+  // sessions in one process).
+  std::uint8_t msg[16 + 8];
   std::memcpy(msg, client.address.bytes().data(), 16);
-  msg[16] = static_cast<std::uint8_t>(client.port >> 8);
-  msg[17] = static_cast<std::uint8_t>(client.port);
-  for (int i = 0; i < 8; ++i) msg[18 + i] = static_cast<std::uint8_t>(window >> (8 * i));
+  for (int i = 0; i < 8; ++i) msg[16 + i] = static_cast<std::uint8_t>(window >> (8 * i));
   return core::siphash24(key_, msg, sizeof msg);
 }
 

@@ -6,8 +6,8 @@
 // batch, not per packet) and each with its own scratch, so workers share
 // nothing but the swarm table's shard locks.
 //
-// Connection ids are a keyed hash (SipHash) of the client's address, port and
-// a one-minute window; the current and the previous window are accepted, so an
+// Connection ids are a keyed hash (SipHash) of the client's address and a
+// one-minute window (not its port: see ConnectionIds::id_for); the current and the previous window are accepted, so an
 // id lives one to two minutes and the server keeps no per-client state.
 // Replies follow STYLE.md: an error packet only to a client that proved its
 // address (valid connection id) and sent a transaction id; anything else is

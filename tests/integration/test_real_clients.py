@@ -189,5 +189,68 @@ class RealClientsTest(unittest.TestCase):
         self.assertGreaterEqual(self.origin.uploaded, PAYLOAD_BYTES)
 
 
+class RealClientsOverUdpTest(unittest.TestCase):
+    """Real libtorrent clients that announce over UDP (BEP 15) and complete a
+    download: one swarm, two front doors.
+
+    Every client here binds 127.0.0.1 (distinct ports): libtorrent 2.0.8 sends a
+    UDP tracker request only from a listen socket whose address is an interface
+    address, and 127.0.R.H aliases are not: clients bound there time out
+    without sending a packet (seen with a packet capture on lo; HTTP announces
+    are not affected). The rack policy over UDP is the same code as over HTTP
+    and is covered by the HTTP swarm above and by tests/net/udp_server_test.cc."""
+
+    CLIENTS = 3
+
+    def test_clients_complete_announcing_over_udp(self):
+        work_dir = tempfile.mkdtemp(prefix="p2ptracker-real-udp-")
+        self.addCleanup(shutil.rmtree, work_dir, True)
+        with Tracker(**TRACKER_SETTINGS) as tracker:
+            url = "udp://127.0.0.1:%d/announce" % tracker.port
+            sha256, torrent = swarm.make_payload_torrent(
+                work_dir, url, PAYLOAD_BYTES // 4, PIECE_BYTES, creator="p2ptracker udp test")
+            self.assertEqual(tracker.register("payload.torrent", torrent).status, 201)
+            # One address for everyone: libtorrent must accept several peers on it.
+            same_ip = {"allow_multiple_connections_per_ip": True}
+            origin = swarm.Client("origin", "127.0.0.1", os.path.join(work_dir, "origin"),
+                                  UPLOAD_CAP, **same_ip)
+            clients = []
+            for i in range(self.CLIENTS):
+                path = os.path.join(work_dir, "u%d" % i)
+                os.makedirs(path, exist_ok=True)
+                clients.append(swarm.Client("u%d" % i, "127.0.0.1", path, UPLOAD_CAP, **same_ip))
+            everyone = [origin] + clients
+            try:
+                origin.add(torrent)
+                for c in clients:
+                    c.add(torrent)
+                deadline = time.monotonic() + COMPLETE_TIMEOUT
+                while time.monotonic() < deadline:
+                    for c in everyone:
+                        c.poll()
+                    if all(c.completed_at is not None for c in clients):
+                        break
+                    time.sleep(0.1)
+                for c in clients:
+                    self.assertIsNotNone(c.completed_at, "%s did not complete: %s" % (
+                        c.name, [e[2] for e in c.events[-8:]]))
+                    self.assertEqual(c.file_sha256(), sha256)
+                    self.assertEqual(c.tracker_errors, [])
+                    self.assertGreater(c.tracker_replies, 0)
+                metrics = tracker.get("/metrics").body.decode()
+                counts = {}
+                for line in metrics.splitlines():
+                    if line.startswith("p2ptracker_announces_total{"):
+                        labels, value = line.rsplit(" ", 1)
+                        counts[labels] = float(value)
+                udp = counts.get('p2ptracker_announces_total{protocol="udp",result="ok"}', 0)
+                http = counts.get('p2ptracker_announces_total{protocol="http",result="ok"}', 0)
+                self.assertGreaterEqual(udp, len(everyone))
+                self.assertEqual(http, 0)
+            finally:
+                for c in everyone:
+                    c.close()
+
+
 if __name__ == "__main__":
     unittest.main()

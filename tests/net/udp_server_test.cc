@@ -284,3 +284,27 @@ TEST_F(UdpServerTest, Ipv6AnnounceGetsIpv6Peers) {
 
 }  // namespace
 }  // namespace p2p::net
+
+namespace p2p::net {
+namespace {
+
+// libtorrent shares one connection id per tracker across its UDP sockets: an id
+// issued to one port of an address must serve another port of it, and never
+// another address.
+TEST(ConnectionIdsTest, BoundToTheAddressNotThePort) {
+  core::ManualClock clock;
+  core::SipKey key{};
+  key[3] = 7;
+  ConnectionIds ids(key, clock);
+  const core::Endpoint a{*core::Address::parse("127.0.1.1"), 40000};
+  const core::Endpoint a2{*core::Address::parse("127.0.1.1"), 40001};
+  const core::Endpoint b{*core::Address::parse("127.0.1.2"), 40000};
+  std::uint64_t id = ids.issue(a);
+  EXPECT_TRUE(ids.valid(id, a));
+  EXPECT_TRUE(ids.valid(id, a2));
+  EXPECT_FALSE(ids.valid(id, b));
+  EXPECT_NE(ConnectionIds(core::SipKey{}, clock).issue(a), id);  // keyed
+}
+
+}  // namespace
+}  // namespace p2p::net
