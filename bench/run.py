@@ -614,12 +614,20 @@ def fmt_us(us):
     return "%.2f ms" % (us / 1000) if us >= 1000 else "%d µs" % us
 
 
+def load_bound(runs):
+    """The load generator, not the server, set the pace: it used (nearly) its
+    whole CPU while the server had time to spare."""
+    return bool(runs) and median_of(runs, "load_cpu") >= 0.9 and median_of(runs,
+                                                                           "server_cpu") < 0.9
+
+
 def cell(runs):
     if not runs:
         return "—"
-    return "%s (p50 %s, p99 %s)" % (fmt_rate(median_of(runs, "rate")),
-                                     fmt_us(median_of(runs, "p50_us")),
-                                     fmt_us(median_of(runs, "p99_us")))
+    return "%s%s (p50 %s, p99 %s)" % (fmt_rate(median_of(runs, "rate")),
+                                       " †" if load_bound(runs) else "",
+                                       fmt_us(median_of(runs, "p50_us")),
+                                       fmt_us(median_of(runs, "p99_us")))
 
 
 def build_table(results, mem):
@@ -869,6 +877,10 @@ def main():
                     ", its store dropped %s writes" % format(v["store_dropped"], ",")
                     if k == "p2ptracker" else "")
                 for k, v in mem.items())))
+    if results and any(load_bound(rr) for runs in results.values() for rr in runs.values()):
+        parts.append("† The load generator used ≥ 0.9 of its CPU while the server used "
+                     "< 0.9 of its own: that number is the load generator's ceiling, not the "
+                     "server's; compare the servers by requests per CPU-second (below).")
     if fill:
         parts.append("Swarm peers after the fill: %s. " % ", ".join(
             "%s %s" % (k, format(v, ",")) for k, v in fill.items()))
