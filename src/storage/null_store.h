@@ -10,7 +10,8 @@
 
 namespace p2p::storage {
 
-class NullStore final : public Store {
+// Not final: tests derive from it to fake one answer (stats()).
+class NullStore : public Store {
  public:
   void peer_announced(const PeerUpdate&) noexcept override {}
   void transfer_seen(const core::InfoHash&) noexcept override {}

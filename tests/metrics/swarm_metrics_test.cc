@@ -11,7 +11,7 @@
 #include "core/clock.h"
 #include "metrics/registry.h"
 #include "net/metrics_handler.h"
-#include "storage/store.h"
+#include "storage/null_store.h"
 #include "swarm/swarm_table.h"
 #include "swarm/swarm_test_util.h"
 
@@ -132,37 +132,9 @@ TEST_F(SwarmMetricsTest, AtMost100RacksThenOther) {
   EXPECT_EQ(racks["rack=\"other\""], 31);
 }
 
-class FixedStore final : public storage::Store {
+// A store whose stats the test chooses.
+class FixedStore final : public storage::NullStore {
  public:
-  void peer_announced(const storage::PeerUpdate&) noexcept override {}
-  void transfer_seen(const core::InfoHash&) noexcept override {}
-  void transfer_registered(const storage::TransferRecord&) override {}
-  void transfer_deregistered(const core::InfoHash&, core::TimePoint) override {}
-  core::Status flush(std::chrono::milliseconds) override { return {}; }
-  core::Result<std::vector<core::InfoHash>> seen_transfers() override {
-    return std::vector<core::InfoHash>{};
-  }
-  core::Result<std::vector<storage::TransferRecord>> active_transfers() override {
-    return std::vector<storage::TransferRecord>{};
-  }
-  core::Result<std::vector<std::string>> racks() override { return std::vector<std::string>{}; }
-  core::Result<std::vector<std::string>> rack_hosts(const std::string&) override {
-    return std::vector<std::string>{};
-  }
-  core::Result<std::vector<std::string>> transfer_peers(const core::InfoHash&, char) override {
-    return std::vector<std::string>{};
-  }
-  core::Result<std::vector<std::string>> rack_peers(const core::InfoHash&, const std::string&,
-                                                    char) override {
-    return std::vector<std::string>{};
-  }
-  core::Result<std::map<std::string, std::string>> peer_fields(const core::InfoHash&,
-                                                               const core::Endpoint&) override {
-    return std::map<std::string, std::string>{};
-  }
-  core::Result<std::map<std::string, std::string>> transfer_fields(const core::InfoHash&) override {
-    return std::map<std::string, std::string>{};
-  }
   storage::StoreStats stats() const override { return {41, 2, 3, false}; }
 };
 
