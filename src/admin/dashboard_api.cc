@@ -57,8 +57,8 @@ std::string_view version_asked(std::string_view query) {
 DashboardApi::DashboardApi() {
   std::string page;
   bool have_page = false;
-  for (const EmbeddedFile &f : dashboard_files()) {
-    std::string bytes(reinterpret_cast<const char *>(f.data), f.size);
+  for (const EmbeddedFile& f : dashboard_files()) {
+    std::string bytes(reinterpret_cast<const char*>(f.data), f.size);
     if (f.name == kPage) {
       page = std::move(bytes);
       have_page = true;
@@ -70,7 +70,7 @@ DashboardApi::DashboardApi() {
   assert(have_page && "src/admin/CMakeLists.txt must embed dashboard/index.html");
   (void)have_page;
   // The page refers to an asset's version as "{{app.js}}".
-  for (const Asset &a : assets_) {
+  for (const Asset& a : assets_) {
     const std::string token = "{{" + a.name + "}}";
     for (auto at = page.find(token); at != std::string::npos;
          at = page.find(token, at + a.version.size())) {
@@ -80,7 +80,7 @@ DashboardApi::DashboardApi() {
   assets_.push_back({"", content_type_of(kPage), std::move(page), ""});
 }
 
-const DashboardApi::Asset *DashboardApi::find(std::string_view path) const {
+const DashboardApi::Asset* DashboardApi::find(std::string_view path) const {
   std::string_view name;
   if (path == "/") {
     name = "";
@@ -89,15 +89,15 @@ const DashboardApi::Asset *DashboardApi::find(std::string_view path) const {
   } else {
     return nullptr;
   }
-  for (const Asset &a : assets_) {
+  for (const Asset& a : assets_) {
     if (a.name == name) return &a;
   }
   return nullptr;
 }
 
-void DashboardApi::handle(const net::HttpRequest &request, net::HttpResponse &response,
-                          net::WorkerContext &) {
-  const Asset *asset = find(request.path);
+void DashboardApi::handle(const net::HttpRequest& request, net::HttpResponse& response,
+                          net::WorkerContext&) {
+  const Asset* asset = find(request.path);
   if (asset == nullptr) {
     return reply_error(response, 404,
                        fmt::format("no dashboard file at {}; the dashboard is at /", request.path));

@@ -27,7 +27,7 @@ namespace p2p::admin {
 // One embedded file: its bytes and their SHA-256 (64 hex digits).
 struct EmbeddedFile {
   std::string_view name;  // "app.js", relative to src/admin/dashboard/
-  const unsigned char *data;
+  const unsigned char* data;
   std::size_t size;
   std::string_view sha256;
 };
@@ -41,11 +41,11 @@ class DashboardApi final : public net::HttpHandler {
   // Builds the page from the embedded files; see the .cc for the cache scheme.
   DashboardApi();
 
-  net::Placement placement(const net::HttpRequest &) const override {
+  net::Placement placement(const net::HttpRequest&) const override {
     return net::Placement::kInline;
   }
-  void handle(const net::HttpRequest &request, net::HttpResponse &response,
-              net::WorkerContext &context) override;
+  void handle(const net::HttpRequest& request, net::HttpResponse& response,
+              net::WorkerContext& context) override;
 
  private:
   struct Asset {
@@ -54,7 +54,7 @@ class DashboardApi final : public net::HttpHandler {
     std::string body;
     std::string version;  // SHA-256 prefix, the ?v= of its URL in the page
   };
-  const Asset *find(std::string_view path) const;
+  const Asset* find(std::string_view path) const;
 
   std::vector<Asset> assets_;
 };

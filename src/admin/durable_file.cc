@@ -11,11 +11,11 @@
 namespace p2p::admin {
 namespace {
 
-core::Error io_error(std::string_view what, const std::filesystem::path &path) {
+core::Error io_error(std::string_view what, const std::filesystem::path& path) {
   return core::unavailable(std::string(what) + " " + path.string() + ": " + std::strerror(errno));
 }
 
-core::Status sync_directory(const std::filesystem::path &dir) {
+core::Status sync_directory(const std::filesystem::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return io_error("cannot open directory", dir);
   int rc = ::fsync(fd);
@@ -26,7 +26,7 @@ core::Status sync_directory(const std::filesystem::path &dir) {
 
 }  // namespace
 
-core::Status write_file_atomically(const std::filesystem::path &path, std::string_view bytes) {
+core::Status write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
   // A dot-name in the same directory: rename() is atomic only within one file
   // system, and loaders skip dot-files, so a leftover is never mistaken for
   // data.
@@ -34,7 +34,7 @@ core::Status write_file_atomically(const std::filesystem::path &path, std::strin
                                                     std::to_string(::getpid()) + ".tmp");
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return io_error("cannot create", tmp);
-  const char *p = bytes.data();
+  const char* p = bytes.data();
   std::size_t left = bytes.size();
   while (left > 0) {
     ssize_t n = ::write(fd, p, left);
@@ -63,7 +63,7 @@ core::Status write_file_atomically(const std::filesystem::path &path, std::strin
   return sync_directory(path.parent_path());
 }
 
-core::Result<std::string> read_file(const std::filesystem::path &path) {
+core::Result<std::string> read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return core::not_found("cannot read " + path.string());
   std::ostringstream ss;
@@ -71,7 +71,7 @@ core::Result<std::string> read_file(const std::filesystem::path &path) {
   return ss.str();
 }
 
-core::Status remove_file_durably(const std::filesystem::path &path) {
+core::Status remove_file_durably(const std::filesystem::path& path) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) return io_error("cannot remove", path);
   return sync_directory(path.parent_path());
 }

@@ -11,9 +11,9 @@
 
 namespace p2p::admin {
 
-core::Status write_file_atomically(const std::filesystem::path &path, std::string_view bytes);
-core::Result<std::string> read_file(const std::filesystem::path &path);
+core::Status write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
+core::Result<std::string> read_file(const std::filesystem::path& path);
 // Removes `path` and syncs its directory so the removal survives a crash.
-core::Status remove_file_durably(const std::filesystem::path &path);
+core::Status remove_file_durably(const std::filesystem::path& path);
 
 }  // namespace p2p::admin

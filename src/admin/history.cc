@@ -45,10 +45,10 @@ nlohmann::json DeployRecord::to_json() const {
             secs(first_complete), secs(last_complete)}}};
 }
 
-std::optional<DeployRecord> DeployRecord::from_json(const nlohmann::json &j) {
+std::optional<DeployRecord> DeployRecord::from_json(const nlohmann::json& j) {
   if (!j.is_object() || !j.contains("info_hash") || !j.contains("t")) return std::nullopt;
   auto hash = core::InfoHash::from_hex(j.value("info_hash", ""));
-  const auto &t = j["t"];
+  const auto& t = j["t"];
   if (!hash || !t.is_array() || t.size() != 6) return std::nullopt;
   DeployRecord r;
   r.info_hash = *hash;
@@ -68,11 +68,11 @@ std::optional<DeployRecord> DeployRecord::from_json(const nlohmann::json &j) {
   return r;
 }
 
-History::History(std::filesystem::path file, const core::Clock &clock, core::Seconds max_age)
+History::History(std::filesystem::path file, const core::Clock& clock, core::Seconds max_age)
     : file_(std::move(file)), clock_(clock), max_age_(max_age) {}
 
-core::Result<std::unique_ptr<History>> History::open(const std::filesystem::path &data_dir,
-                                                     const core::Clock &clock,
+core::Result<std::unique_ptr<History>> History::open(const std::filesystem::path& data_dir,
+                                                     const core::Clock& clock,
                                                      core::Seconds max_age) {
   std::unique_ptr<History> h(new History(data_dir / "history.json", clock, max_age));
   if (std::filesystem::exists(h->file_)) {
@@ -83,7 +83,7 @@ core::Result<std::unique_ptr<History>> History::open(const std::filesystem::path
       return core::invalid_argument(fmt::format(
           "{} is not a valid history file; move it away to start a new one", h->file_.string()));
     }
-    for (const auto &e : j["deploys"]) {
+    for (const auto& e : j["deploys"]) {
       if (auto r = DeployRecord::from_json(e)) h->records_.push_back(std::move(*r));
     }
   }
@@ -94,16 +94,16 @@ core::Result<std::unique_ptr<History>> History::open(const std::filesystem::path
 
 void History::prune() {
   const core::TimePoint cutoff = clock_.now() - max_age_;
-  std::erase_if(records_, [&](const DeployRecord &r) { return r.deregistered < cutoff; });
+  std::erase_if(records_, [&](const DeployRecord& r) { return r.deregistered < cutoff; });
 }
 
 core::Status History::save() const {
   nlohmann::json list = nlohmann::json::array();
-  for (const auto &r : records_) list.push_back(r.to_json());
+  for (const auto& r : records_) list.push_back(r.to_json());
   return write_file_atomically(file_, nlohmann::json{{"deploys", list}}.dump(2) + "\n");
 }
 
-core::Status History::add(const DeployRecord &record) {
+core::Status History::add(const DeployRecord& record) {
   std::lock_guard lock(mu_);
   records_.push_back(record);
   prune();

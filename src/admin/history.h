@@ -35,27 +35,27 @@ struct DeployRecord {
   std::uint32_t racks = 0;
 
   nlohmann::json to_json() const;
-  static std::optional<DeployRecord> from_json(const nlohmann::json &j);
+  static std::optional<DeployRecord> from_json(const nlohmann::json& j);
 };
 
 class History {
  public:
-  static core::Result<std::unique_ptr<History>> open(const std::filesystem::path &data_dir,
-                                                     const core::Clock &clock,
+  static core::Result<std::unique_ptr<History>> open(const std::filesystem::path& data_dir,
+                                                     const core::Clock& clock,
                                                      core::Seconds max_age);
 
   // Appends and persists (atomically), pruning records older than max_age.
-  core::Status add(const DeployRecord &record);
+  core::Status add(const DeployRecord& record);
   // Newest first.
   std::vector<DeployRecord> list() const;
 
  private:
-  History(std::filesystem::path file, const core::Clock &clock, core::Seconds max_age);
+  History(std::filesystem::path file, const core::Clock& clock, core::Seconds max_age);
   void prune();               // mu_ held
   core::Status save() const;  // mu_ held
 
   std::filesystem::path file_;
-  const core::Clock &clock_;
+  const core::Clock& clock_;
   core::Seconds max_age_;
   mutable std::mutex mu_;
   std::vector<DeployRecord> records_;  // guarded by mu_; oldest first

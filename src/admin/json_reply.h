@@ -27,18 +27,18 @@ inline int http_status(core::ErrorCode code) {
   return 500;
 }
 
-inline void reply_json(net::HttpResponse &r, int status, const nlohmann::json &body) {
+inline void reply_json(net::HttpResponse& r, int status, const nlohmann::json& body) {
   r.status = status;
   r.content_type = "application/json";
   r.body = body.dump(2);
   r.body.push_back('\n');
 }
 
-inline void reply_error(net::HttpResponse &r, const core::Error &e) {
+inline void reply_error(net::HttpResponse& r, const core::Error& e) {
   reply_json(r, http_status(e.code), {{"error", e.message}});
 }
 
-inline void reply_error(net::HttpResponse &r, int status, std::string message) {
+inline void reply_error(net::HttpResponse& r, int status, std::string message) {
   reply_json(r, status, {{"error", std::move(message)}});
 }
 

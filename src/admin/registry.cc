@@ -13,7 +13,7 @@ namespace {
 constexpr std::string_view kExtension = ".torrent";
 constexpr std::size_t kMaxNameLength = 200;  // well under NAME_MAX (255) with the extension
 
-nlohmann::json to_json(const RegisteredTorrent &t) {
+nlohmann::json to_json(const RegisteredTorrent& t) {
   nlohmann::json j = {{"file", t.file},
                       {"info_hash", t.meta.primary().hex()},
                       {"name", t.meta.name},
@@ -24,7 +24,7 @@ nlohmann::json to_json(const RegisteredTorrent &t) {
 
 }  // namespace
 
-Registry::Registry(std::filesystem::path data_dir, const core::Clock &clock)
+Registry::Registry(std::filesystem::path data_dir, const core::Clock& clock)
     : dir_(std::move(data_dir)), torrents_dir_(dir_ / "torrents"), clock_(clock) {}
 
 core::Status Registry::check_file_name(std::string_view file) {
@@ -50,8 +50,8 @@ core::Status Registry::check_file_name(std::string_view file) {
   return {};
 }
 
-core::Result<std::unique_ptr<Registry>> Registry::open(const std::filesystem::path &data_dir,
-                                                       const core::Clock &clock) {
+core::Result<std::unique_ptr<Registry>> Registry::open(const std::filesystem::path& data_dir,
+                                                       const core::Clock& clock) {
   std::unique_ptr<Registry> r(new Registry(data_dir, clock));
   std::error_code ec;
   std::filesystem::create_directories(r->torrents_dir_, ec);
@@ -77,7 +77,7 @@ core::Status Registry::load() {
                       "rebuild it from {}",
                       index_path.string(), torrents_dir_.string()));
     }
-    for (const auto &e : j["torrents"]) {
+    for (const auto& e : j["torrents"]) {
       if (e.contains("file") && e["file"].is_string() && e.contains("registered") &&
           e["registered"].is_number_integer()) {
         registered_at[e["file"].get<std::string>()] = e["registered"].get<std::int64_t>();
@@ -85,7 +85,7 @@ core::Status Registry::load() {
     }
   }
   // The files are the truth; the index only remembers when each was registered.
-  for (const auto &entry : std::filesystem::directory_iterator(torrents_dir_)) {
+  for (const auto& entry : std::filesystem::directory_iterator(torrents_dir_)) {
     const std::string file = entry.path().filename().string();
     if (!entry.is_regular_file() || file.front() == '.') continue;
     if (!check_file_name(file)) {
@@ -116,7 +116,7 @@ core::Status Registry::load() {
 
 core::Status Registry::save_index() const {
   nlohmann::json list = nlohmann::json::array();
-  for (const auto &[file, t] : by_file_) list.push_back(to_json(t));
+  for (const auto& [file, t] : by_file_) list.push_back(to_json(t));
   nlohmann::json j = {{"torrents", list}};
   return write_file_atomically(dir_ / "registry.json", j.dump(2) + "\n");
 }
@@ -130,7 +130,7 @@ core::Result<RegisteredTorrent> Registry::add(std::string_view file, std::string
     return core::already_exists(
         fmt::format("{} is already registered; DELETE it first to replace it", file));
   }
-  for (const auto &[other, t] : by_file_) {
+  for (const auto& [other, t] : by_file_) {
     if (t.meta.primary() == meta->primary()) {
       return core::already_exists(
           fmt::format("info_hash {} is already registered as {}", meta->primary().hex(), other));
@@ -171,7 +171,7 @@ core::Result<RegisteredTorrent> Registry::remove(std::string_view file) {
 std::vector<RegisteredTorrent> Registry::list() const {
   std::lock_guard lock(mu_);
   std::vector<RegisteredTorrent> out;
-  for (const auto &[file, t] : by_file_) out.push_back(t);
+  for (const auto& [file, t] : by_file_) out.push_back(t);
   return out;
 }
 
@@ -182,9 +182,9 @@ std::optional<RegisteredTorrent> Registry::find(std::string_view file) const {
   return it->second;
 }
 
-std::optional<RegisteredTorrent> Registry::find(const core::InfoHash &info_hash) const {
+std::optional<RegisteredTorrent> Registry::find(const core::InfoHash& info_hash) const {
   std::lock_guard lock(mu_);
-  for (const auto &[file, t] : by_file_) {
+  for (const auto& [file, t] : by_file_) {
     if (t.meta.primary() == info_hash || t.meta.v2_truncated == info_hash) return t;
   }
   return std::nullopt;

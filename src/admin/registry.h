@@ -35,8 +35,8 @@ class Registry {
  public:
   // Creates the directories if needed and loads what is there. Errors name the
   // path (unwritable data_dir, corrupt registry.json).
-  static core::Result<std::unique_ptr<Registry>> open(const std::filesystem::path &data_dir,
-                                                      const core::Clock &clock);
+  static core::Result<std::unique_ptr<Registry>> open(const std::filesystem::path& data_dir,
+                                                      const core::Clock& clock);
 
   // Registers `bytes` under `file`. Errors: bad file name or extension,
   // corrupt torrent (invalid_argument); the name or info-hash taken
@@ -47,24 +47,24 @@ class Registry {
 
   std::vector<RegisteredTorrent> list() const;
   std::optional<RegisteredTorrent> find(std::string_view file) const;
-  std::optional<RegisteredTorrent> find(const core::InfoHash &info_hash) const;
+  std::optional<RegisteredTorrent> find(const core::InfoHash& info_hash) const;
   core::Result<std::string> read(std::string_view file) const;
 
   // Problems met while loading (skipped files), for the start-up log.
-  const std::vector<std::string> &load_warnings() const { return warnings_; }
+  const std::vector<std::string>& load_warnings() const { return warnings_; }
 
   // Checks a registration file name: "<name>.torrent", name of 1-200
   // characters, no '/', no leading '.', no control characters.
   static core::Status check_file_name(std::string_view file);
 
  private:
-  Registry(std::filesystem::path data_dir, const core::Clock &clock);
+  Registry(std::filesystem::path data_dir, const core::Clock& clock);
   core::Status load();
   core::Status save_index() const;  // mu_ held
 
   std::filesystem::path dir_;
   std::filesystem::path torrents_dir_;
-  const core::Clock &clock_;
+  const core::Clock& clock_;
   mutable std::mutex mu_;
   std::map<std::string, RegisteredTorrent, std::less<>> by_file_;  // guarded by mu_
   std::vector<std::string> warnings_;

@@ -12,7 +12,7 @@ core::Result<TorrentMeta> parse_torrent(std::string_view bytes) {
                       ec, lt::from_span);
   if (ec) return core::invalid_argument("not a valid .torrent file: " + ec.message());
   TorrentMeta m;
-  const lt::info_hash_t &ih = ti.info_hashes();
+  const lt::info_hash_t& ih = ti.info_hashes();
   if (ih.has_v1()) m.v1 = core::InfoHash::from_bytes({ih.v1.data(), 20});
   if (ih.has_v2()) {
     static constexpr char kDigits[] = "0123456789ABCDEF";

@@ -13,7 +13,7 @@ constexpr std::string_view kPrefix = "/torrents";
 
 }  // namespace
 
-nlohmann::json torrent_json(const RegisteredTorrent &t) {
+nlohmann::json torrent_json(const RegisteredTorrent& t) {
   nlohmann::json j = {{"file", t.file},
                       {"info_hash", t.meta.primary().hex()},
                       {"name", t.meta.name},
@@ -25,10 +25,10 @@ nlohmann::json torrent_json(const RegisteredTorrent &t) {
   return j;
 }
 
-TorrentsApi::TorrentsApi(Transfers &transfers, std::size_t max_torrent_bytes)
+TorrentsApi::TorrentsApi(Transfers& transfers, std::size_t max_torrent_bytes)
     : transfers_(transfers), max_torrent_bytes_(max_torrent_bytes) {}
 
-std::size_t TorrentsApi::body_limit(const net::HttpRequest &request) const {
+std::size_t TorrentsApi::body_limit(const net::HttpRequest& request) const {
   if (request.method == net::Method::kPost || request.method == net::Method::kPut) {
     // Room for the multipart envelope around the largest accepted file.
     return max_torrent_bytes_ + 64 * 1024;
@@ -36,8 +36,8 @@ std::size_t TorrentsApi::body_limit(const net::HttpRequest &request) const {
   return 0;
 }
 
-void TorrentsApi::handle(const net::HttpRequest &request, net::HttpResponse &response,
-                         net::WorkerContext &) {
+void TorrentsApi::handle(const net::HttpRequest& request, net::HttpResponse& response,
+                         net::WorkerContext&) {
   std::string_view rest = request.path.substr(kPrefix.size());
   if (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
   std::string file(rest.size(), '\0');
@@ -66,14 +66,14 @@ void TorrentsApi::handle(const net::HttpRequest &request, net::HttpResponse &res
   }
 }
 
-void TorrentsApi::list(net::HttpResponse &response) const {
+void TorrentsApi::list(net::HttpResponse& response) const {
   nlohmann::json arr = nlohmann::json::array();
-  for (const auto &t : transfers_.registry().list()) arr.push_back(torrent_json(t));
+  for (const auto& t : transfers_.registry().list()) arr.push_back(torrent_json(t));
   reply_json(response, 200, arr);
 }
 
-void TorrentsApi::add(const net::HttpRequest &request, std::string file,
-                      net::HttpResponse &response) {
+void TorrentsApi::add(const net::HttpRequest& request, std::string file,
+                      net::HttpResponse& response) {
   std::string_view bytes = request.body;
   std::string_view content_type = request.header("Content-Type");
   if (content_type.substr(0, 19) == "multipart/form-data") {
@@ -97,14 +97,14 @@ void TorrentsApi::add(const net::HttpRequest &request, std::string file,
   reply_json(response, 201, torrent_json(*t));
 }
 
-void TorrentsApi::remove(const std::string &file, net::HttpResponse &response) {
+void TorrentsApi::remove(const std::string& file, net::HttpResponse& response) {
   auto t = transfers_.registry().find(file);
   auto r = transfers_.deactivate(file);
   if (!r) return reply_error(response, r.error());
   reply_json(response, 200, torrent_json(*t));
 }
 
-void TorrentsApi::download(const std::string &file, net::HttpResponse &response) {
+void TorrentsApi::download(const std::string& file, net::HttpResponse& response) {
   auto bytes = transfers_.registry().read(file);
   if (!bytes) return reply_error(response, bytes.error());
   response.status = 200;

@@ -21,25 +21,25 @@ namespace p2p::admin {
 
 class TorrentsApi final : public net::HttpHandler {
  public:
-  TorrentsApi(Transfers &transfers, std::size_t max_torrent_bytes);
+  TorrentsApi(Transfers& transfers, std::size_t max_torrent_bytes);
 
-  net::Placement placement(const net::HttpRequest &) const override {
+  net::Placement placement(const net::HttpRequest&) const override {
     return net::Placement::kBlocking;
   }
-  std::size_t body_limit(const net::HttpRequest &request) const override;
-  void handle(const net::HttpRequest &request, net::HttpResponse &response,
-              net::WorkerContext &context) override;
+  std::size_t body_limit(const net::HttpRequest& request) const override;
+  void handle(const net::HttpRequest& request, net::HttpResponse& response,
+              net::WorkerContext& context) override;
 
  private:
-  void list(net::HttpResponse &response) const;
-  void add(const net::HttpRequest &request, std::string file, net::HttpResponse &response);
-  void remove(const std::string &file, net::HttpResponse &response);
-  void download(const std::string &file, net::HttpResponse &response);
+  void list(net::HttpResponse& response) const;
+  void add(const net::HttpRequest& request, std::string file, net::HttpResponse& response);
+  void remove(const std::string& file, net::HttpResponse& response);
+  void download(const std::string& file, net::HttpResponse& response);
 
-  Transfers &transfers_;
+  Transfers& transfers_;
   std::size_t max_torrent_bytes_;
 };
 
-nlohmann::json torrent_json(const RegisteredTorrent &t);
+nlohmann::json torrent_json(const RegisteredTorrent& t);
 
 }  // namespace p2p::admin

@@ -11,7 +11,7 @@ namespace {
 double round1(double v) { return std::round(v * 10.0) / 10.0; }
 
 // The info-hashes a torrent is announced under (v1, and v2 for hybrids).
-std::vector<core::InfoHash> hashes_of(const RegisteredTorrent &t) {
+std::vector<core::InfoHash> hashes_of(const RegisteredTorrent& t) {
   std::vector<core::InfoHash> out;
   if (t.meta.v1) out.push_back(*t.meta.v1);
   if (t.meta.v2_truncated) out.push_back(*t.meta.v2_truncated);
@@ -20,8 +20,8 @@ std::vector<core::InfoHash> hashes_of(const RegisteredTorrent &t) {
 
 }  // namespace
 
-Transfers::Transfers(Registry &registry, History &history, swarm::SwarmTable &swarms,
-                     storage::Store &store, const core::Clock &clock, RackNamer rack_name,
+Transfers::Transfers(Registry& registry, History& history, swarm::SwarmTable& swarms,
+                     storage::Store& store, const core::Clock& clock, RackNamer rack_name,
                      StatsOptions options)
     : registry_(registry),
       history_(history),
@@ -31,15 +31,15 @@ Transfers::Transfers(Registry &registry, History &history, swarm::SwarmTable &sw
       rack_name_(std::move(rack_name)),
       options_(options) {}
 
-void Transfers::activate(const RegisteredTorrent &t) {
-  for (const auto &h : hashes_of(t)) {
+void Transfers::activate(const RegisteredTorrent& t) {
+  for (const auto& h : hashes_of(t)) {
     swarms_.activate(h, t.meta.length);
     store_.transfer_registered({h, t.meta.name, t.meta.length, t.registered});
   }
 }
 
 void Transfers::activate_registered() {
-  for (const auto &t : registry_.list()) activate(t);
+  for (const auto& t : registry_.list()) activate(t);
 }
 
 core::Result<RegisteredTorrent> Transfers::add(std::string_view file, std::string_view bytes) {
@@ -49,7 +49,7 @@ core::Result<RegisteredTorrent> Transfers::add(std::string_view file, std::strin
   return t;
 }
 
-core::Result<DeployRecord> Transfers::deactivate(const core::InfoHash &info_hash) {
+core::Result<DeployRecord> Transfers::deactivate(const core::InfoHash& info_hash) {
   auto t = registry_.find(info_hash);
   if (!t) {
     return core::not_found(fmt::format("no registered transfer has info_hash {}", info_hash.hex()));
@@ -70,7 +70,7 @@ core::Result<DeployRecord> Transfers::deactivate(std::string_view file) {
   r.registered = t->registered;
   r.deregistered = clock_.now();
   if (auto snap = swarms_.snapshot(r.info_hash)) {
-    const swarm::Torrent &s = snap->torrent;
+    const swarm::Torrent& s = snap->torrent;
     r.first_start = s.first_started;
     r.last_start = s.last_started;
     r.first_complete = s.first_completed;
@@ -82,7 +82,7 @@ core::Result<DeployRecord> Transfers::deactivate(std::string_view file) {
   }
   auto removed = registry_.remove(file);
   if (!removed) return removed.error();
-  for (const auto &h : hashes_of(*removed)) {
+  for (const auto& h : hashes_of(*removed)) {
     swarms_.deactivate(h);
     store_.transfer_deregistered(h, r.deregistered);
   }
@@ -96,32 +96,32 @@ core::Result<DeployRecord> Transfers::deactivate(std::string_view file) {
   return r;
 }
 
-std::optional<nlohmann::json> Transfers::stats(const core::InfoHash &info_hash, bool racks,
+std::optional<nlohmann::json> Transfers::stats(const core::InfoHash& info_hash, bool racks,
                                                bool members) const {
   auto reg = registry_.find(info_hash);
   if (!reg) return std::nullopt;
   auto snap = swarms_.snapshot(info_hash);
   swarm::Torrent empty;
-  const swarm::Torrent &t = snap ? snap->torrent : empty;
+  const swarm::Torrent& t = snap ? snap->torrent : empty;
   const std::uint64_t size = reg->meta.length;
   const core::TimePoint now = clock_.now();
 
-  auto progress_of = [&](const swarm::Peer &p) {
+  auto progress_of = [&](const swarm::Peer& p) {
     if (size == 0) return 100.0;
     return 100.0 * (1.0 - static_cast<double>(std::min(p.left, size)) / static_cast<double>(size));
   };
-  auto stuck = [&](const swarm::Peer &p) {
+  auto stuck = [&](const swarm::Peer& p) {
     return !p.seeder() && now - p.last_progress.time() >= options_.stall_after;
   };
 
   double total_progress = 0;
   std::uint32_t representatives = 0, stuck_count = 0;
   nlohmann::json rack_json = nlohmann::json::object();
-  for (const swarm::RackGroup &g : t.racks()) {
+  for (const swarm::RackGroup& g : t.racks()) {
     double rack_progress = 0;
     std::uint32_t rack_stuck = 0;
     nlohmann::json list = nlohmann::json::array();
-    for (const swarm::Peer &p : g.peers) {
+    for (const swarm::Peer& p : g.peers) {
       double pr = progress_of(p);
       rack_progress += pr;
       bool s = stuck(p);
@@ -181,36 +181,36 @@ std::optional<nlohmann::json> Transfers::stats(const core::InfoHash &info_hash, 
   return out;
 }
 
-std::optional<nlohmann::json> Transfers::members(const core::InfoHash &info_hash,
+std::optional<nlohmann::json> Transfers::members(const core::InfoHash& info_hash,
                                                  std::string_view kind) const {
   if (!registry_.find(info_hash)) return std::nullopt;
   auto snap = swarms_.snapshot(info_hash);
   swarm::Torrent empty;
-  const swarm::Torrent &t = snap ? snap->torrent : empty;
+  const swarm::Torrent& t = snap ? snap->torrent : empty;
   if (kind == "racks") {
     nlohmann::json out = nlohmann::json::object();
-    for (const auto &g : t.racks()) {
+    for (const auto& g : t.racks()) {
       nlohmann::json list = nlohmann::json::array();
-      for (const auto &p : g.peers) list.push_back(p.endpoint.to_string());
+      for (const auto& p : g.peers) list.push_back(p.endpoint.to_string());
       out[rack_name_(g.rack)] = std::move(list);
     }
     return out;
   }
-  std::function<bool(const swarm::Peer &)> keep;
+  std::function<bool(const swarm::Peer&)> keep;
   if (kind == "peers") {
-    keep = [](const swarm::Peer &) { return true; };
+    keep = [](const swarm::Peer&) { return true; };
   } else if (kind == "seeders") {
-    keep = [](const swarm::Peer &p) { return p.seeder(); };
+    keep = [](const swarm::Peer& p) { return p.seeder(); };
   } else if (kind == "leechers") {
-    keep = [](const swarm::Peer &p) { return !p.seeder(); };
+    keep = [](const swarm::Peer& p) { return !p.seeder(); };
   } else if (kind == "representants") {
-    keep = [](const swarm::Peer &p) { return p.representative(); };
+    keep = [](const swarm::Peer& p) { return p.representative(); };
   } else {
     return std::nullopt;
   }
   nlohmann::json out = nlohmann::json::array();
-  for (const auto &g : t.racks()) {
-    for (const auto &p : g.peers) {
+  for (const auto& g : t.racks()) {
+    for (const auto& p : g.peers) {
       if (keep(p)) out.push_back(p.endpoint.to_string());
     }
   }

@@ -30,8 +30,8 @@ struct StatsOptions {
 
 class Transfers {
  public:
-  Transfers(Registry &registry, History &history, swarm::SwarmTable &swarms, storage::Store &store,
-            const core::Clock &clock, RackNamer rack_name, StatsOptions options);
+  Transfers(Registry& registry, History& history, swarm::SwarmTable& swarms, storage::Store& store,
+            const core::Clock& clock, RackNamer rack_name, StatsOptions options);
 
   // Makes every registered torrent live (start-up).
   void activate_registered();
@@ -39,29 +39,29 @@ class Transfers {
   core::Result<RegisteredTorrent> add(std::string_view file, std::string_view bytes);
   // Unregisters the transfer and records it in History.
   core::Result<DeployRecord> deactivate(std::string_view file);
-  core::Result<DeployRecord> deactivate(const core::InfoHash &info_hash);
+  core::Result<DeployRecord> deactivate(const core::InfoHash& info_hash);
 
   // {"global": {...}} and, if `racks`, "racks": {...}; with `members`, each
   // rack lists its peers. nullopt: not a registered transfer.
-  std::optional<nlohmann::json> stats(const core::InfoHash &info_hash, bool racks,
+  std::optional<nlohmann::json> stats(const core::InfoHash& info_hash, bool racks,
                                       bool members) const;
   // One of the original's member lists: kind "peers", "seeders",
   // "representants", "leechers" (arrays of "ip:port") or "racks" (rack ->
   // array). nullopt: unknown transfer or kind.
-  std::optional<nlohmann::json> members(const core::InfoHash &info_hash,
+  std::optional<nlohmann::json> members(const core::InfoHash& info_hash,
                                         std::string_view kind) const;
 
-  Registry &registry() { return registry_; }
-  History &history() { return history_; }
+  Registry& registry() { return registry_; }
+  History& history() { return history_; }
 
  private:
-  void activate(const RegisteredTorrent &t);
+  void activate(const RegisteredTorrent& t);
 
-  Registry &registry_;
-  History &history_;
-  swarm::SwarmTable &swarms_;
-  storage::Store &store_;
-  const core::Clock &clock_;
+  Registry& registry_;
+  History& history_;
+  swarm::SwarmTable& swarms_;
+  storage::Store& store_;
+  const core::Clock& clock_;
   RackNamer rack_name_;
   StatsOptions options_;
 };

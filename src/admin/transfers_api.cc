@@ -27,8 +27,8 @@ std::optional<core::InfoHash> hash_of(std::string_view segment) {
 
 }  // namespace
 
-void TransfersApi::handle(const net::HttpRequest &request, net::HttpResponse &response,
-                          net::WorkerContext &) {
+void TransfersApi::handle(const net::HttpRequest& request, net::HttpResponse& response,
+                          net::WorkerContext&) {
   if (request.path.starts_with("/history")) return handle_history(request, response);
   const bool is_get = request.method == net::Method::kGet || request.method == net::Method::kHead;
   std::string_view rest = request.path.substr(std::string_view("/transfers").size());
@@ -37,7 +37,7 @@ void TransfersApi::handle(const net::HttpRequest &request, net::HttpResponse &re
   if (rest.empty()) {
     if (!is_get) return reply_error(response, 405, "use GET on /transfers/");
     nlohmann::json out = nlohmann::json::object();
-    for (const auto &t : transfers_.registry().list()) out[t.meta.primary().hex()] = t.file;
+    for (const auto& t : transfers_.registry().list()) out[t.meta.primary().hex()] = t.file;
     return reply_json(response, 200, out);
   }
 
@@ -85,12 +85,12 @@ void TransfersApi::handle(const net::HttpRequest &request, net::HttpResponse &re
   reply_json(response, 200, *stats);
 }
 
-void TransfersApi::handle_history(const net::HttpRequest &request, net::HttpResponse &response) {
+void TransfersApi::handle_history(const net::HttpRequest& request, net::HttpResponse& response) {
   if (request.method != net::Method::kGet && request.method != net::Method::kHead) {
     return reply_error(response, 405, "use GET on /history/");
   }
   nlohmann::json list = nlohmann::json::array();
-  for (const auto &r : transfers_.history().list()) {
+  for (const auto& r : transfers_.history().list()) {
     auto j = r.to_json();
     j.erase("t");
     list.push_back(std::move(j));

@@ -23,17 +23,17 @@ namespace p2p::admin {
 
 class TransfersApi final : public net::HttpHandler {
  public:
-  explicit TransfersApi(Transfers &transfers) : transfers_(transfers) {}
+  explicit TransfersApi(Transfers& transfers) : transfers_(transfers) {}
 
-  net::Placement placement(const net::HttpRequest &) const override {
+  net::Placement placement(const net::HttpRequest&) const override {
     return net::Placement::kBlocking;
   }
-  void handle(const net::HttpRequest &request, net::HttpResponse &response,
-              net::WorkerContext &context) override;
+  void handle(const net::HttpRequest& request, net::HttpResponse& response,
+              net::WorkerContext& context) override;
 
  private:
-  void handle_history(const net::HttpRequest &request, net::HttpResponse &response);
-  Transfers &transfers_;
+  void handle_history(const net::HttpRequest& request, net::HttpResponse& response);
+  Transfers& transfers_;
 };
 
 }  // namespace p2p::admin

@@ -72,7 +72,7 @@ std::string Endpoint::to_string() const {
   return "[" + address.to_string() + "]:" + std::to_string(port);
 }
 
-Address mask(const Address &a, int prefix_len) {
+Address mask(const Address& a, int prefix_len) {
   int bits = a.is_v4() ? 96 + prefix_len : prefix_len;
   bits = std::clamp(bits, 0, 128);
   std::array<std::uint8_t, 16> b = a.bytes();
@@ -109,7 +109,7 @@ Result<Cidr> Cidr::parse(std::string_view text) {
   return Cidr(*addr, len);
 }
 
-bool Cidr::contains(const Address &a) const {
+bool Cidr::contains(const Address& a) const {
   if (network_.is_v4() != a.is_v4()) return false;
   int len = network_.is_v4() ? prefix_len128_ - 96 : prefix_len128_;
   return mask(a, len) == network_;

@@ -33,13 +33,13 @@ class Address {
   // Host-order IPv4 value; only meaningful when is_v4().
   std::uint32_t v4_value() const;
   bool is_loopback() const;
-  const std::array<std::uint8_t, 16> &bytes() const { return bytes_; }
+  const std::array<std::uint8_t, 16>& bytes() const { return bytes_; }
   // The 4 address bytes of an IPv4 address (for compact peer lists).
-  const std::uint8_t *v4_data() const { return bytes_.data() + 12; }
+  const std::uint8_t* v4_data() const { return bytes_.data() + 12; }
 
   std::string to_string() const;
 
-  friend auto operator<=>(const Address &, const Address &) = default;
+  friend auto operator<=>(const Address&, const Address&) = default;
 
  private:
   std::array<std::uint8_t, 16> bytes_{};
@@ -51,7 +51,7 @@ struct Endpoint {
 
   // "1.2.3.4:6881" or "[::1]:6881".
   std::string to_string() const;
-  friend auto operator<=>(const Endpoint &, const Endpoint &) = default;
+  friend auto operator<=>(const Endpoint&, const Endpoint&) = default;
 };
 
 // A network prefix: "10.0.0.0/8", "2001:db8::/32"; a bare address is a host
@@ -63,13 +63,13 @@ class Cidr {
 
   static Result<Cidr> parse(std::string_view text);
 
-  bool contains(const Address &a) const;
-  const Address &network() const { return network_; }
+  bool contains(const Address& a) const;
+  const Address& network() const { return network_; }
   // Prefix length in the address's own family (0-32 for IPv4, 0-128 for IPv6).
   int prefix_len() const;
   std::string to_string() const;
 
-  friend auto operator<=>(const Cidr &, const Cidr &) = default;
+  friend auto operator<=>(const Cidr&, const Cidr&) = default;
 
  private:
   Address network_;
@@ -77,13 +77,13 @@ class Cidr {
 };
 
 // The prefix of `a` of `prefix_len` bits in its own family.
-Address mask(const Address &a, int prefix_len);
+Address mask(const Address& a, int prefix_len);
 
 }  // namespace p2p::core
 
 template <>
 struct std::hash<p2p::core::Address> {
-  std::size_t operator()(const p2p::core::Address &a) const noexcept {
+  std::size_t operator()(const p2p::core::Address& a) const noexcept {
     std::uint64_t hi, lo;
     std::memcpy(&hi, a.bytes().data(), 8);
     std::memcpy(&lo, a.bytes().data() + 8, 8);
@@ -93,7 +93,7 @@ struct std::hash<p2p::core::Address> {
 
 template <>
 struct std::hash<p2p::core::Endpoint> {
-  std::size_t operator()(const p2p::core::Endpoint &e) const noexcept {
+  std::size_t operator()(const p2p::core::Endpoint& e) const noexcept {
     return std::hash<p2p::core::Address>()(e.address) * 31 + e.port;
   }
 };

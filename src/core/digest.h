@@ -49,7 +49,7 @@ struct Digest20 {
   }
 
   // Writes the 40 hex digits to `out` (no terminator); never allocates.
-  void hex_to(char *out) const {
+  void hex_to(char* out) const {
     static constexpr char kDigits[] = "0123456789ABCDEF";
     for (std::size_t i = 0; i < kSize; ++i) {
       out[2 * i] = kDigits[bytes[i] >> 4];
@@ -57,7 +57,7 @@ struct Digest20 {
     }
   }
 
-  std::string_view view() const { return {reinterpret_cast<const char *>(bytes.data()), kSize}; }
+  std::string_view view() const { return {reinterpret_cast<const char*>(bytes.data()), kSize}; }
 
   // The first 8 bytes: already uniformly distributed for info-hashes (SHA-1).
   std::uint64_t prefix64() const {
@@ -66,7 +66,7 @@ struct Digest20 {
     return v;
   }
 
-  friend auto operator<=>(const Digest20 &, const Digest20 &) = default;
+  friend auto operator<=>(const Digest20&, const Digest20&) = default;
 
  private:
   static int hex_value(char c) {
@@ -86,7 +86,7 @@ using PeerId = Digest20<PeerIdTag>;
 
 template <class Tag>
 struct std::hash<p2p::core::Digest20<Tag>> {
-  std::size_t operator()(const p2p::core::Digest20<Tag> &d) const noexcept {
+  std::size_t operator()(const p2p::core::Digest20<Tag>& d) const noexcept {
     // Info-hashes are SHA-1 output; peer ids are not, so mix the bytes in.
     std::uint64_t a, b;
     std::memcpy(&a, d.bytes.data(), 8);

@@ -10,7 +10,7 @@ namespace p2p::core {
 struct PeerContact {
   Endpoint endpoint;
   PeerId peer_id;
-  friend bool operator==(const PeerContact &, const PeerContact &) = default;
+  friend bool operator==(const PeerContact&, const PeerContact&) = default;
 };
 
 }  // namespace p2p::core

@@ -30,7 +30,7 @@ struct RackId {
     return {Tag::kV6, static_cast<std::uint8_t>(prefix_len), top64};
   }
 
-  friend auto operator<=>(const RackId &, const RackId &) = default;
+  friend auto operator<=>(const RackId&, const RackId&) = default;
 };
 
 }  // namespace p2p::core

@@ -52,24 +52,24 @@ class [[nodiscard]] Result {
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T &value() & {
+  T& value() & {
     assert(ok());
     return std::get<0>(v_);
   }
-  const T &value() const & {
+  const T& value() const& {
     assert(ok());
     return std::get<0>(v_);
   }
-  T &&value() && {
+  T&& value() && {
     assert(ok());
     return std::get<0>(std::move(v_));
   }
-  T *operator->() { return &value(); }
-  const T *operator->() const { return &value(); }
-  T &operator*() & { return value(); }
-  const T &operator*() const & { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
 
-  const Error &error() const {
+  const Error& error() const {
     assert(!ok());
     return std::get<1>(v_);
   }
@@ -87,7 +87,7 @@ class [[nodiscard]] Result<void> {
 
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
-  const Error &error() const {
+  const Error& error() const {
     assert(!ok_);
     return error_;
   }

@@ -12,7 +12,7 @@ class Rng {
  public:
   explicit Rng(std::uint64_t seed = 0x5EED) {
     // splitmix64 spreads a small seed over the whole state.
-    for (auto &s : s_) {
+    for (auto& s : s_) {
       seed += 0x9E3779B97F4A7C15ull;
       std::uint64_t z = seed;
       z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;

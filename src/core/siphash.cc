@@ -7,7 +7,7 @@ namespace {
 
 std::uint64_t rotl(std::uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
 
-std::uint64_t load_le64(const std::uint8_t *p) {
+std::uint64_t load_le64(const std::uint8_t* p) {
   std::uint64_t v = 0;
   for (int i = 7; i >= 0; --i) v = v << 8 | p[i];
   return v;
@@ -41,12 +41,12 @@ struct State {
 
 }  // namespace
 
-std::uint64_t siphash24(const SipKey &key, const void *data, std::size_t size) {
+std::uint64_t siphash24(const SipKey& key, const void* data, std::size_t size) {
   const std::uint64_t k0 = load_le64(key.data());
   const std::uint64_t k1 = load_le64(key.data() + 8);
   State s{k0 ^ 0x736f6d6570736575ull, k1 ^ 0x646f72616e646f6dull, k0 ^ 0x6c7967656e657261ull,
           k1 ^ 0x7465646279746573ull};
-  const auto *in = static_cast<const std::uint8_t *>(data);
+  const auto* in = static_cast<const std::uint8_t*>(data);
   const std::size_t full = size / 8 * 8;
   for (std::size_t i = 0; i < full; i += 8) s.compress(load_le64(in + i));
   // The last block: the remaining bytes, and the length in the top byte.

@@ -14,6 +14,6 @@ namespace p2p::core {
 
 using SipKey = std::array<std::uint8_t, 16>;
 
-std::uint64_t siphash24(const SipKey &key, const void *data, std::size_t size);
+std::uint64_t siphash24(const SipKey& key, const void* data, std::size_t size);
 
 }  // namespace p2p::core

@@ -8,7 +8,7 @@
 
 namespace p2p::net {
 
-inline core::Address from_asio(const boost::asio::ip::address &a) {
+inline core::Address from_asio(const boost::asio::ip::address& a) {
   if (a.is_v4()) return core::Address::v4(a.to_v4().to_uint());
   // IPv4-mapped IPv6 (dual-stack sockets) folds to IPv4 by construction.
   auto bytes = a.to_v6().to_bytes();
@@ -16,7 +16,7 @@ inline core::Address from_asio(const boost::asio::ip::address &a) {
 }
 
 template <class Protocol>
-core::Endpoint from_asio(const boost::asio::ip::basic_endpoint<Protocol> &e) {
+core::Endpoint from_asio(const boost::asio::ip::basic_endpoint<Protocol>& e) {
   return {from_asio(e.address()), e.port()};
 }
 

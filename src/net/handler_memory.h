@@ -31,10 +31,10 @@ class HandlerMemory {
   static constexpr int kSlots = 3;  // socket op, timer wait, one spare
 
   HandlerMemory() = default;
-  HandlerMemory(const HandlerMemory &) = delete;
-  HandlerMemory &operator=(const HandlerMemory &) = delete;
+  HandlerMemory(const HandlerMemory&) = delete;
+  HandlerMemory& operator=(const HandlerMemory&) = delete;
 
-  void *allocate(std::size_t size) {
+  void* allocate(std::size_t size) {
     if (size <= kSlotSize) {
       for (int i = 0; i < kSlots; ++i) {
         if (!used_[i]) {
@@ -46,7 +46,7 @@ class HandlerMemory {
     return ::operator new(size);
   }
 
-  void deallocate(void *p) {
+  void deallocate(void* p) {
     for (int i = 0; i < kSlots; ++i) {
       if (p == slots_[i].data()) {
         used_[i] = false;
@@ -65,24 +65,24 @@ template <class T>
 class HandlerAllocator {
  public:
   using value_type = T;
-  explicit HandlerAllocator(HandlerMemory &m) : memory_(&m) {}
+  explicit HandlerAllocator(HandlerMemory& m) : memory_(&m) {}
   template <class U>
-  HandlerAllocator(const HandlerAllocator<U> &other) noexcept : memory_(other.memory_) {}
-  T *allocate(std::size_t n) { return static_cast<T *>(memory_->allocate(sizeof(T) * n)); }
-  void deallocate(T *p, std::size_t) { memory_->deallocate(p); }
+  HandlerAllocator(const HandlerAllocator<U>& other) noexcept : memory_(other.memory_) {}
+  T* allocate(std::size_t n) { return static_cast<T*>(memory_->allocate(sizeof(T) * n)); }
+  void deallocate(T* p, std::size_t) { memory_->deallocate(p); }
   template <class U>
-  bool operator==(const HandlerAllocator<U> &o) const noexcept {
+  bool operator==(const HandlerAllocator<U>& o) const noexcept {
     return memory_ == o.memory_;
   }
   template <class U>
-  bool operator!=(const HandlerAllocator<U> &o) const noexcept {
+  bool operator!=(const HandlerAllocator<U>& o) const noexcept {
     return memory_ != o.memory_;
   }
 
  private:
   template <class>
   friend class HandlerAllocator;
-  HandlerMemory *memory_;
+  HandlerMemory* memory_;
 };
 
 // A completion handler that tells Asio to allocate from `memory`.
@@ -90,20 +90,20 @@ template <class Handler>
 class MemoryBoundHandler {
  public:
   using allocator_type = HandlerAllocator<void>;
-  MemoryBoundHandler(HandlerMemory &m, Handler h) : memory_(m), handler_(std::move(h)) {}
+  MemoryBoundHandler(HandlerMemory& m, Handler h) : memory_(m), handler_(std::move(h)) {}
   allocator_type get_allocator() const noexcept { return allocator_type(memory_); }
   template <class... Args>
-  void operator()(Args &&...args) {
+  void operator()(Args&&... args) {
     handler_(std::forward<Args>(args)...);
   }
 
  private:
-  HandlerMemory &memory_;
+  HandlerMemory& memory_;
   Handler handler_;
 };
 
 template <class Handler>
-MemoryBoundHandler<Handler> bind_memory(HandlerMemory &m, Handler h) {
+MemoryBoundHandler<Handler> bind_memory(HandlerMemory& m, Handler h) {
   return MemoryBoundHandler<Handler>(m, std::move(h));
 }
 
@@ -112,7 +112,7 @@ class RequestArena {
  public:
   static constexpr std::size_t kSize = 16 * 1024;
 
-  void *allocate(std::size_t size, std::size_t align) {
+  void* allocate(std::size_t size, std::size_t align) {
     std::size_t start = (used_ + align - 1) / align * align;
     if (start + size <= kSize) {
       used_ = start + size;
@@ -120,8 +120,8 @@ class RequestArena {
     }
     return ::operator new(size);
   }
-  void deallocate(void *p) {
-    auto *c = static_cast<unsigned char *>(p);
+  void deallocate(void* p) {
+    auto* c = static_cast<unsigned char*>(p);
     if (c >= buffer_.data() && c < buffer_.data() + kSize) return;  // freed by reset()
     ::operator delete(p);
   }
@@ -138,26 +138,26 @@ class ArenaAllocator {
  public:
   using value_type = T;
   using is_always_equal = std::false_type;
-  explicit ArenaAllocator(RequestArena &a) noexcept : arena_(&a) {}
+  explicit ArenaAllocator(RequestArena& a) noexcept : arena_(&a) {}
   template <class U>
-  ArenaAllocator(const ArenaAllocator<U> &other) noexcept : arena_(other.arena_) {}
-  T *allocate(std::size_t n) {
-    return static_cast<T *>(arena_->allocate(sizeof(T) * n, alignof(T)));
+  ArenaAllocator(const ArenaAllocator<U>& other) noexcept : arena_(other.arena_) {}
+  T* allocate(std::size_t n) {
+    return static_cast<T*>(arena_->allocate(sizeof(T) * n, alignof(T)));
   }
-  void deallocate(T *p, std::size_t) { arena_->deallocate(p); }
+  void deallocate(T* p, std::size_t) { arena_->deallocate(p); }
   template <class U>
-  bool operator==(const ArenaAllocator<U> &o) const noexcept {
+  bool operator==(const ArenaAllocator<U>& o) const noexcept {
     return arena_ == o.arena_;
   }
   template <class U>
-  bool operator!=(const ArenaAllocator<U> &o) const noexcept {
+  bool operator!=(const ArenaAllocator<U>& o) const noexcept {
     return arena_ != o.arena_;
   }
 
  private:
   template <class>
   friend class ArenaAllocator;
-  RequestArena *arena_;
+  RequestArena* arena_;
 };
 
 }  // namespace p2p::net

@@ -30,12 +30,12 @@ namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 
 struct HttpServer::Worker {
-  Worker(HttpServer &s, int index, std::uint64_t seed, metrics::WorkerCounters &counters)
+  Worker(HttpServer& s, int index, std::uint64_t seed, metrics::WorkerCounters& counters)
       : server(s), context(seed) {
     context.index = index;
     context.counters = &counters;
   }
-  HttpServer &server;
+  HttpServer& server;
   asio::io_context loop{1};  // one thread per loop: Asio may skip locking
   std::optional<tcp::acceptor> acceptor;
   WorkerContext context;
@@ -65,15 +65,15 @@ Method to_method(http::verb v) {
 
 // Error replies written by the server itself, before any handler ran. Bencoded
 // like a tracker failure so a BitTorrent client can show the reason.
-void failure_body(std::string &out, std::string_view reason) {
+void failure_body(std::string& out, std::string_view reason) {
   out.clear();
   fmt::format_to(std::back_inserter(out), "d14:failure reason{}:{}e", reason.size(), reason);
 }
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer::Worker &worker, const HttpServerOptions &options,
-          HttpHandler &handler, asio::io_context &blocking_loop, WorkerContext &blocking_context)
+  Session(tcp::socket socket, HttpServer::Worker& worker, const HttpServerOptions& options,
+          HttpHandler& handler, asio::io_context& blocking_loop, WorkerContext& blocking_context)
       : socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         worker_(worker),
@@ -196,7 +196,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void fill_request() {
-    auto &msg = parser_->get();
+    auto& msg = parser_->get();
     request_.method = to_method(msg.method());
     auto target = msg.target();
     request_.target = std::string_view(target.data(), target.size());
@@ -283,12 +283,12 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::steady_timer timer_;
   beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
-  HttpServer::Worker &worker_;
-  metrics::WorkerCounters &counters_;  // the worker's block
-  const HttpServerOptions &options_;
-  HttpHandler &handler_;
-  asio::io_context &blocking_loop_;
-  WorkerContext &blocking_context_;
+  HttpServer::Worker& worker_;
+  metrics::WorkerCounters& counters_;  // the worker's block
+  const HttpServerOptions& options_;
+  HttpHandler& handler_;
+  asio::io_context& blocking_loop_;
+  WorkerContext& blocking_context_;
   core::Endpoint remote_;
   HttpRequest request_;
   HttpResponse response_;
@@ -302,13 +302,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
-HttpServer::HttpServer(const HttpServerOptions &options, HttpHandler &handler)
+HttpServer::HttpServer(const HttpServerOptions& options, HttpHandler& handler)
     : options_(options), handler_(handler) {}
 
 HttpServer::~HttpServer() { stop(); }
 
-core::Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOptions &options,
-                                                             HttpHandler &handler) {
+core::Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOptions& options,
+                                                             HttpHandler& handler) {
   std::unique_ptr<HttpServer> server(new HttpServer(options, handler));
   beast::error_code ec;
   auto address = asio::ip::make_address(options.host, ec);
@@ -319,18 +319,18 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOpt
   const int n = std::max(1, options.workers);
   std::random_device seed_source;
   std::uint16_t port = options.port;
-  metrics::Registry *registry = options.metrics;
+  metrics::Registry* registry = options.metrics;
   if (registry == nullptr) {
     server->own_metrics_ = std::make_unique<metrics::Registry>();
     registry = server->own_metrics_.get();
   }
   for (int i = 0; i < n; ++i) {
-    metrics::WorkerCounters &counters = registry->add_worker();
+    metrics::WorkerCounters& counters = registry->add_worker();
     server->worker_counters_.push_back(&counters);
     auto w = std::make_unique<Worker>(
         *server, i, (std::uint64_t{seed_source()} << 32) ^ seed_source() ^ i, counters);
     tcp::endpoint ep(address, port);
-    auto &acc = w->acceptor.emplace(w->loop);
+    auto& acc = w->acceptor.emplace(w->loop);
     auto fail = [&](std::string_view what) -> core::Error {
       return core::unavailable(
           fmt::format("cannot listen on {}:{} ({}): {}", options.host, port, what, ec.message()));
@@ -363,7 +363,7 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOpt
 
 HttpServerStats HttpServer::stats() const {
   HttpServerStats s;
-  for (const metrics::WorkerCounters *c : worker_counters_) {
+  for (const metrics::WorkerCounters* c : worker_counters_) {
     s.accepted += c->get(metrics::Counter::kHttpConnectionsAccepted);
     s.rejected += c->get(metrics::Counter::kHttpConnectionsRejected);
     s.requests += c->get(metrics::Counter::kHttpRequests);
@@ -373,26 +373,26 @@ HttpServerStats HttpServer::stats() const {
   return s;
 }
 
-asio::io_context &HttpServer::main_loop() { return workers_.front()->loop; }
+asio::io_context& HttpServer::main_loop() { return workers_.front()->loop; }
 
 namespace {
 
 // Connections open on every worker: relaxed reads of each worker's block (a
 // few cache lines per accept, never written here).
-std::int64_t open_connections(const std::vector<metrics::WorkerCounters *> &all) {
+std::int64_t open_connections(const std::vector<metrics::WorkerCounters*>& all) {
   std::uint64_t sum = 0;
-  for (const auto *c : all) sum += c->get(metrics::Counter::kHttpConnectionsOpen);
+  for (const auto* c : all) sum += c->get(metrics::Counter::kHttpConnectionsOpen);
   return static_cast<std::int64_t>(sum);
 }
 
-void accept_loop(HttpServer::Worker &w, const HttpServerOptions &options, HttpHandler &handler,
-                 asio::io_context &blocking_loop, WorkerContext &blocking_context,
-                 const std::vector<metrics::WorkerCounters *> &all_counters) {
+void accept_loop(HttpServer::Worker& w, const HttpServerOptions& options, HttpHandler& handler,
+                 asio::io_context& blocking_loop, WorkerContext& blocking_context,
+                 const std::vector<metrics::WorkerCounters*>& all_counters) {
   w.acceptor->async_accept(w.loop, [&w, &options, &handler, &blocking_loop, &blocking_context,
                                     &all_counters](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !w.acceptor->is_open()) return;
     if (!ec) {
-      metrics::WorkerCounters &counters = *w.context.counters;
+      metrics::WorkerCounters& counters = *w.context.counters;
       counters.add(metrics::Counter::kHttpConnectionsAccepted);
       const std::int64_t open = open_connections(all_counters);
       if (open >= 0 && static_cast<std::size_t>(open) >= options.max_connections) {
@@ -413,10 +413,10 @@ void accept_loop(HttpServer::Worker &w, const HttpServerOptions &options, HttpHa
 }  // namespace
 
 void HttpServer::start() {
-  for (auto &w : workers_) {
+  for (auto& w : workers_) {
     accept_loop(*w, options_, handler_, *blocking_loop_, *blocking_context_, worker_counters_);
   }
-  for (auto &w : workers_) {
+  for (auto& w : workers_) {
     threads_.emplace_back([loop = &w->loop] {
       auto guard = asio::make_work_guard(*loop);
       loop->run();
@@ -430,7 +430,7 @@ void HttpServer::start() {
 
 void HttpServer::stop() {
   if (stopped_.exchange(true)) return;
-  for (auto &w : workers_) {
+  for (auto& w : workers_) {
     asio::post(w->loop, [&w] {
       beast::error_code ec;
       w->acceptor->close(ec);
@@ -438,7 +438,7 @@ void HttpServer::stop() {
     w->loop.stop();
   }
   if (blocking_loop_) blocking_loop_->stop();
-  for (auto &t : threads_) {
+  for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
 }

@@ -38,7 +38,7 @@ struct HttpServerOptions {
   std::size_t max_connections = 20000;
   // Where the workers' counter blocks come from (the server's /metrics
   // registry); null: the server keeps its own, visible only through stats().
-  metrics::Registry *metrics = nullptr;
+  metrics::Registry* metrics = nullptr;
 };
 
 // The server's counters summed over its workers (each worker counts in its own
@@ -55,8 +55,8 @@ class HttpServer {
  public:
   // Binds and listens; errors name the address ("cannot listen on
   // 0.0.0.0:6969: Address already in use").
-  static core::Result<std::unique_ptr<HttpServer>> create(const HttpServerOptions &options,
-                                                          HttpHandler &handler);
+  static core::Result<std::unique_ptr<HttpServer>> create(const HttpServerOptions& options,
+                                                          HttpHandler& handler);
   ~HttpServer();
 
   // Starts the worker threads and the blocking pool; returns at once.
@@ -67,7 +67,7 @@ class HttpServer {
   std::uint16_t port() const { return port_; }
   int workers() const { return static_cast<int>(workers_.size()); }
   // Worker 0's event loop, for the server's own timers and signals.
-  boost::asio::io_context &main_loop();
+  boost::asio::io_context& main_loop();
   // Sums the workers' blocks (reads other threads' cache lines: not for the
   // hot path).
   HttpServerStats stats() const;
@@ -75,17 +75,17 @@ class HttpServer {
   struct Worker;  // implementation detail, public for the session code
 
  private:
-  HttpServer(const HttpServerOptions &options, HttpHandler &handler);
+  HttpServer(const HttpServerOptions& options, HttpHandler& handler);
 
   HttpServerOptions options_;
-  HttpHandler &handler_;
+  HttpHandler& handler_;
   std::uint16_t port_ = 0;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<boost::asio::io_context> blocking_loop_;
   std::unique_ptr<WorkerContext> blocking_context_;
   std::vector<std::thread> threads_;
-  std::unique_ptr<metrics::Registry> own_metrics_;          // when options.metrics is null
-  std::vector<metrics::WorkerCounters *> worker_counters_;  // one per worker, in order
+  std::unique_ptr<metrics::Registry> own_metrics_;         // when options.metrics is null
+  std::vector<metrics::WorkerCounters*> worker_counters_;  // one per worker, in order
   std::atomic<bool> stopped_{false};
 };
 

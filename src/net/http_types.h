@@ -61,7 +61,7 @@ struct WorkerContext {
   int index = 0;                   // worker number
   // This thread's counter block (from metrics::Registry::add_worker), set by
   // the server that owns the context; null: nothing is counted (tests).
-  metrics::WorkerCounters *counters = nullptr;
+  metrics::WorkerCounters* counters = nullptr;
   // The front door this context serves: the `protocol` label of what it counts.
   metrics::Protocol protocol = metrics::Protocol::kHttp;
 
@@ -78,28 +78,28 @@ enum class Placement { kInline, kBlocking };
 class HttpHandler {
  public:
   virtual ~HttpHandler() = default;
-  virtual Placement placement(const HttpRequest &request) const = 0;
+  virtual Placement placement(const HttpRequest& request) const = 0;
   // Fills `response`. Thread-safe: called from every worker at once.
-  virtual void handle(const HttpRequest &request, HttpResponse &response,
-                      WorkerContext &context) = 0;
+  virtual void handle(const HttpRequest& request, HttpResponse& response,
+                      WorkerContext& context) = 0;
   // Largest body this request may carry (read after its headers); 0: none.
-  virtual std::size_t body_limit(const HttpRequest &) const { return 0; }
+  virtual std::size_t body_limit(const HttpRequest&) const { return 0; }
 };
 
 // Routes by path: exact paths first, then the longest matching prefix.
 class Router final : public HttpHandler {
  public:
-  void add_exact(std::string path, HttpHandler *handler);
-  void add_prefix(std::string prefix, HttpHandler *handler);
+  void add_exact(std::string path, HttpHandler* handler);
+  void add_prefix(std::string prefix, HttpHandler* handler);
 
-  Placement placement(const HttpRequest &request) const override;
-  void handle(const HttpRequest &request, HttpResponse &response, WorkerContext &context) override;
-  std::size_t body_limit(const HttpRequest &request) const override;
+  Placement placement(const HttpRequest& request) const override;
+  void handle(const HttpRequest& request, HttpResponse& response, WorkerContext& context) override;
+  std::size_t body_limit(const HttpRequest& request) const override;
 
  private:
-  HttpHandler *route(std::string_view path) const;
-  std::vector<std::pair<std::string, HttpHandler *>> exact_;
-  std::vector<std::pair<std::string, HttpHandler *>> prefixes_;  // longest first
+  HttpHandler* route(std::string_view path) const;
+  std::vector<std::pair<std::string, HttpHandler*>> exact_;
+  std::vector<std::pair<std::string, HttpHandler*>> prefixes_;  // longest first
 };
 
 // Reason phrase for a status code ("Not Found").

@@ -21,12 +21,12 @@ struct RackRow {
   std::uint64_t completed = 0;
 };
 
-double progress_of(std::uint64_t length, const swarm::Torrent &t) {
+double progress_of(std::uint64_t length, const swarm::Torrent& t) {
   if (t.empty()) return 0;
   if (length == 0) return static_cast<double>(t.seeders()) / static_cast<double>(t.size());
   double sum = 0;
-  for (const swarm::RackGroup &g : t.racks()) {
-    for (const swarm::Peer &p : g.peers) {
+  for (const swarm::RackGroup& g : t.racks()) {
+    for (const swarm::Peer& p : g.peers) {
       sum += 1.0 - static_cast<double>(std::min(p.left, length)) / static_cast<double>(length);
     }
   }
@@ -35,8 +35,8 @@ double progress_of(std::uint64_t length, const swarm::Torrent &t) {
 
 }  // namespace
 
-SwarmMetrics collect_swarm_metrics(const swarm::SwarmTable &swarms,
-                                   const std::function<std::string(core::RackId)> &rack_name) {
+SwarmMetrics collect_swarm_metrics(const swarm::SwarmTable& swarms,
+                                   const std::function<std::string(core::RackId)>& rack_name) {
   SwarmMetrics m;
   m.totals = swarms.totals();
 
@@ -44,31 +44,31 @@ SwarmMetrics collect_swarm_metrics(const swarm::SwarmTable &swarms,
   std::vector<TransferRow> transfers;
   std::unordered_map<core::RackId, RackRow> racks;
   swarms.for_each_torrent(
-      [&](const core::InfoHash &h, std::uint64_t length, const swarm::Torrent &t) {
+      [&](const core::InfoHash& h, std::uint64_t length, const swarm::Torrent& t) {
         transfers.push_back({h, progress_of(length, t), t.size()});
-        for (const swarm::RackGroup &g : t.racks()) {
-          RackRow &r = racks[g.rack];
+        for (const swarm::RackGroup& g : t.racks()) {
+          RackRow& r = racks[g.rack];
           r.hosts += g.peers.size();
-          for (const swarm::Peer &p : g.peers) r.completed += p.seeder() && !p.origin();
+          for (const swarm::Peer& p : g.peers) r.completed += p.seeder() && !p.origin();
         }
       });
 
   std::vector<metrics::Ranked> ranked;
   ranked.reserve(transfers.size());
-  for (const TransferRow &t : transfers) {
+  for (const TransferRow& t : transfers) {
     ranked.push_back({t.info_hash.hex(), t.progress, static_cast<double>(t.peers)});
   }
   metrics::append_bounded("info_hash", ranked, metrics::kMaxTransferSeries, {}, m.progress);
 
   // Two RackIds may print the same (a map reload renamed one): one series.
   std::map<std::string, RackRow> by_name;
-  for (const auto &[rack, row] : racks) {
-    RackRow &r = by_name[rack_name ? rack_name(rack) : std::string("unknown")];
+  for (const auto& [rack, row] : racks) {
+    RackRow& r = by_name[rack_name ? rack_name(rack) : std::string("unknown")];
     r.hosts += row.hosts;
     r.completed += row.completed;
   }
   ranked.clear();
-  for (const auto &[name, row] : by_name) {
+  for (const auto& [name, row] : by_name) {
     ranked.push_back({name, static_cast<double>(row.completed), static_cast<double>(row.hosts)});
   }
   metrics::append_bounded("rack", ranked, metrics::kMaxRackSeries, metrics::kOtherRack,
@@ -76,9 +76,9 @@ SwarmMetrics collect_swarm_metrics(const swarm::SwarmTable &swarms,
   return m;
 }
 
-void register_metric_sources(metrics::Registry &registry, const MetricsSources &sources) {
+void register_metric_sources(metrics::Registry& registry, const MetricsSources& sources) {
   using metrics::Family;
-  if (const swarm::SwarmTable *swarms = sources.swarms) {
+  if (const swarm::SwarmTable* swarms = sources.swarms) {
     // One walk per scrape, read by every swarm family below. Renders are
     // serialized by the registry, so the snapshot needs no lock of its own.
     auto snap = std::make_shared<SwarmMetrics>();
@@ -93,14 +93,14 @@ void register_metric_sources(metrics::Registry &registry, const MetricsSources &
     total(Family::kSeeders, &swarm::SwarmTable::Totals::seeders);
     total(Family::kLeechers, &swarm::SwarmTable::Totals::leechers);
     total(Family::kRepresentatives, &swarm::SwarmTable::Totals::representatives);
-    registry.set_samples(Family::kTransferProgress, [snap](std::vector<metrics::Sample> &out) {
+    registry.set_samples(Family::kTransferProgress, [snap](std::vector<metrics::Sample>& out) {
       out.insert(out.end(), snap->progress.begin(), snap->progress.end());
     });
-    registry.set_samples(Family::kRackCompletedHosts, [snap](std::vector<metrics::Sample> &out) {
+    registry.set_samples(Family::kRackCompletedHosts, [snap](std::vector<metrics::Sample>& out) {
       out.insert(out.end(), snap->rack_completed.begin(), snap->rack_completed.end());
     });
   }
-  if (const storage::Store *store = sources.store) {
+  if (const storage::Store* store = sources.store) {
     auto stats = std::make_shared<storage::StoreStats>();
     registry.add_collector([stats, store] { *stats = store->stats(); });
     registry.set_value(Family::kStoreWrites,
@@ -113,12 +113,12 @@ void register_metric_sources(metrics::Registry &registry, const MetricsSources &
   }
 }
 
-MetricsHandler::MetricsHandler(metrics::Registry &registry, const MetricsSources &sources)
+MetricsHandler::MetricsHandler(metrics::Registry& registry, const MetricsSources& sources)
     : registry_(registry) {
   register_metric_sources(registry, sources);
 }
 
-void MetricsHandler::handle(const HttpRequest &request, HttpResponse &response, WorkerContext &) {
+void MetricsHandler::handle(const HttpRequest& request, HttpResponse& response, WorkerContext&) {
   if (request.method != Method::kGet && request.method != Method::kHead) {
     response.status = 405;
     response.extra_headers = "Allow: GET, HEAD\r\n";

@@ -24,8 +24,8 @@
 namespace p2p::net {
 
 struct MetricsSources {
-  const swarm::SwarmTable *swarms = nullptr;           // null: no swarm gauges
-  const storage::Store *store = nullptr;               // null: no store metrics
+  const swarm::SwarmTable* swarms = nullptr;           // null: no swarm gauges
+  const storage::Store* store = nullptr;               // null: no store metrics
   std::function<std::string(core::RackId)> rack_name;  // the rack="..." label
 };
 
@@ -45,24 +45,24 @@ struct SwarmMetrics {
 // its peers that seed.
 // A rack's completed hosts: peers that finished downloading (seeders that were
 // not origin seeders when they joined), summed over active transfers.
-SwarmMetrics collect_swarm_metrics(const swarm::SwarmTable &swarms,
-                                   const std::function<std::string(core::RackId)> &rack_name);
+SwarmMetrics collect_swarm_metrics(const swarm::SwarmTable& swarms,
+                                   const std::function<std::string(core::RackId)>& rack_name);
 
 // Registers `sources`' scrape-time values with `registry`. The sources must
 // outlive every later render.
-void register_metric_sources(metrics::Registry &registry, const MetricsSources &sources);
+void register_metric_sources(metrics::Registry& registry, const MetricsSources& sources);
 
 class MetricsHandler final : public HttpHandler {
  public:
   // Registers `sources` with `registry` (register_metric_sources) and serves
   // it.
-  MetricsHandler(metrics::Registry &registry, const MetricsSources &sources);
+  MetricsHandler(metrics::Registry& registry, const MetricsSources& sources);
 
-  Placement placement(const HttpRequest &) const override { return Placement::kBlocking; }
-  void handle(const HttpRequest &request, HttpResponse &response, WorkerContext &context) override;
+  Placement placement(const HttpRequest&) const override { return Placement::kBlocking; }
+  void handle(const HttpRequest& request, HttpResponse& response, WorkerContext& context) override;
 
  private:
-  const metrics::Registry &registry_;
+  const metrics::Registry& registry_;
 };
 
 }  // namespace p2p::net

@@ -4,38 +4,38 @@
 
 namespace p2p::net {
 
-void Router::add_exact(std::string path, HttpHandler *handler) {
+void Router::add_exact(std::string path, HttpHandler* handler) {
   exact_.emplace_back(std::move(path), handler);
 }
 
-void Router::add_prefix(std::string prefix, HttpHandler *handler) {
+void Router::add_prefix(std::string prefix, HttpHandler* handler) {
   prefixes_.emplace_back(std::move(prefix), handler);
   std::stable_sort(prefixes_.begin(), prefixes_.end(),
-                   [](const auto &a, const auto &b) { return a.first.size() > b.first.size(); });
+                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
 }
 
-HttpHandler *Router::route(std::string_view path) const {
-  for (const auto &[p, h] : exact_) {
+HttpHandler* Router::route(std::string_view path) const {
+  for (const auto& [p, h] : exact_) {
     if (p == path) return h;
   }
-  for (const auto &[p, h] : prefixes_) {
+  for (const auto& [p, h] : prefixes_) {
     if (path.substr(0, p.size()) == p) return h;
   }
   return nullptr;
 }
 
-Placement Router::placement(const HttpRequest &request) const {
-  HttpHandler *h = route(request.path);
+Placement Router::placement(const HttpRequest& request) const {
+  HttpHandler* h = route(request.path);
   return h != nullptr ? h->placement(request) : Placement::kInline;
 }
 
-std::size_t Router::body_limit(const HttpRequest &request) const {
-  HttpHandler *h = route(request.path);
+std::size_t Router::body_limit(const HttpRequest& request) const {
+  HttpHandler* h = route(request.path);
   return h != nullptr ? h->body_limit(request) : 0;
 }
 
-void Router::handle(const HttpRequest &request, HttpResponse &response, WorkerContext &context) {
-  if (HttpHandler *h = route(request.path)) {
+void Router::handle(const HttpRequest& request, HttpResponse& response, WorkerContext& context) {
+  if (HttpHandler* h = route(request.path)) {
     h->handle(request, response, context);
     return;
   }

@@ -35,17 +35,17 @@ storage::PeerEvent to_store(wire::AnnounceEvent e) {
 
 }  // namespace
 
-Tracker::Tracker(const TrackerOptions &options, swarm::SwarmTable &swarms, storage::Store &store)
+Tracker::Tracker(const TrackerOptions& options, swarm::SwarmTable& swarms, storage::Store& store)
     : options_(options), swarms_(swarms), store_(store) {
   options_.min_interval = std::min(options_.min_interval, options_.active_interval);
 }
 
-void count_announce_failure(WorkerContext &context, std::string_view message) noexcept {
+void count_announce_failure(WorkerContext& context, std::string_view message) noexcept {
   context.count(metrics::announce_counter(context.protocol, metrics::AnnounceStatus::kFailure));
   context.count(metrics::failure_counter(context.protocol, announce_failure_reason(message)));
 }
 
-void count_scrape(WorkerContext &context, bool ok) noexcept {
+void count_scrape(WorkerContext& context, bool ok) noexcept {
   context.count(metrics::scrape_counter(
       context.protocol, ok ? metrics::ScrapeStatus::kOk : metrics::ScrapeStatus::kFailure));
 }
@@ -67,8 +67,8 @@ metrics::FailureReason announce_failure_reason(std::string_view m) noexcept {
   return R::kOther;
 }
 
-void Tracker::announce(const wire::AnnounceRequest &a, const core::Address &address,
-                       WorkerContext &context, wire::AnnounceReply &reply) {
+void Tracker::announce(const wire::AnnounceRequest& a, const core::Address& address,
+                       WorkerContext& context, wire::AnnounceReply& reply) {
   swarm::PeerAnnounce pa;
   pa.endpoint = {address, a.port};
   pa.peer_id = a.peer_id;
@@ -78,7 +78,7 @@ void Tracker::announce(const wire::AnnounceRequest &a, const core::Address &addr
   pa.event = to_swarm(a.event);
   pa.numwant = a.numwant.value_or(options_.maxpeers);
 
-  auto &peers = context.peers;
+  auto& peers = context.peers;
   peers.clear();
   if (peers.capacity() < options_.maxpeers) peers.reserve(options_.maxpeers);
   const swarm::AnnounceResult result = swarms_.announce(a.info_hash, pa, context.rng, peers);
@@ -122,18 +122,18 @@ void Tracker::announce(const wire::AnnounceRequest &a, const core::Address &addr
   // Built in the worker's buffer: unknown hashes are common (clients keep
   // polling finished deploys), so this path must not allocate either.
   static constexpr std::string_view kNoTransfer = "No active transfer for that info_hash: ";
-  auto &w = context.warning;
+  auto& w = context.warning;
   std::copy(kNoTransfer.begin(), kNoTransfer.end(), w.begin());
   a.info_hash.hex_to(w.data() + kNoTransfer.size());
   reply.warning = std::string_view(w.data(), kNoTransfer.size() + 40);
   store_.transfer_seen(a.info_hash);
 }
 
-std::size_t Tracker::scrape(std::vector<core::InfoHash> &hashes, std::span<wire::ScrapeEntry> out) {
+std::size_t Tracker::scrape(std::vector<core::InfoHash>& hashes, std::span<wire::ScrapeEntry> out) {
   std::sort(hashes.begin(), hashes.end());
   hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
   std::size_t n = 0;
-  for (const auto &h : hashes) {
+  for (const auto& h : hashes) {
     swarm::ScrapeCounts c = swarms_.scrape(h);
     out[n++] = {h, c.complete, c.downloaded, c.incomplete};
   }
@@ -142,11 +142,11 @@ std::size_t Tracker::scrape(std::vector<core::InfoHash> &hashes, std::span<wire:
 
 std::vector<wire::ScrapeEntry> Tracker::full_scrape() const {
   std::vector<wire::ScrapeEntry> all;
-  swarms_.for_each_active([&](const core::InfoHash &h, const swarm::ScrapeCounts &c) {
+  swarms_.for_each_active([&](const core::InfoHash& h, const swarm::ScrapeCounts& c) {
     all.push_back({h, c.complete, c.downloaded, c.incomplete});
   });
   std::sort(all.begin(), all.end(),
-            [](const auto &x, const auto &y) { return x.info_hash < y.info_hash; });
+            [](const auto& x, const auto& y) { return x.info_hash < y.info_hash; });
   return all;
 }
 

@@ -45,42 +45,42 @@ struct TrackerOptions {
 //
 // A malformed announce: result="failure" and its reason, derived from the
 // parser's message (see announce_failure_reason).
-void count_announce_failure(WorkerContext &context, std::string_view message) noexcept;
+void count_announce_failure(WorkerContext& context, std::string_view message) noexcept;
 // One scrape request answered (ok) or refused (malformed, full scrape off).
-void count_scrape(WorkerContext &context, bool ok) noexcept;
+void count_scrape(WorkerContext& context, bool ok) noexcept;
 // The parameter a parser's failure message is about ("info_hash must be 20
 // bytes" -> kInfoHash, "missing left" -> kCounters, unknown -> kOther).
 metrics::FailureReason announce_failure_reason(std::string_view message) noexcept;
 
 class Tracker {
  public:
-  Tracker(const TrackerOptions &options, swarm::SwarmTable &swarms, storage::Store &store);
+  Tracker(const TrackerOptions& options, swarm::SwarmTable& swarms, storage::Store& store);
 
   // Applies `request` for the peer at `address` and fills `reply`; the peers
   // and the warning text it points to live in `context` until the next call.
   // Counts the announce (ok or inactive, under context.protocol) and its rack
   // lookup in context.counters.
-  void announce(const wire::AnnounceRequest &request, const core::Address &address,
-                WorkerContext &context, wire::AnnounceReply &reply);
+  void announce(const wire::AnnounceRequest& request, const core::Address& address,
+                WorkerContext& context, wire::AnnounceReply& reply);
 
   // Counts for `hashes` (sorted and deduplicated in place) into `out`, which
   // must hold hashes.size() entries. Returns how many were written. The front
   // door counts the request (count_scrape).
-  std::size_t scrape(std::vector<core::InfoHash> &hashes, std::span<wire::ScrapeEntry> out);
+  std::size_t scrape(std::vector<core::InfoHash>& hashes, std::span<wire::ScrapeEntry> out);
   // One transfer's counts (UDP scrape answers in request order).
-  swarm::ScrapeCounts scrape_one(const core::InfoHash &info_hash) const {
+  swarm::ScrapeCounts scrape_one(const core::InfoHash& info_hash) const {
     return swarms_.scrape(info_hash);
   }
   // Every active transfer, sorted by info-hash (allocates: a full scrape is
   // rare).
   std::vector<wire::ScrapeEntry> full_scrape() const;
 
-  const TrackerOptions &options() const { return options_; }
+  const TrackerOptions& options() const { return options_; }
 
  private:
   TrackerOptions options_;
-  swarm::SwarmTable &swarms_;
-  storage::Store &store_;
+  swarm::SwarmTable& swarms_;
+  storage::Store& store_;
 };
 
 }  // namespace p2p::net

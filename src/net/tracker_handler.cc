@@ -9,8 +9,8 @@
 namespace p2p::net {
 namespace {
 
-bool in_any(const std::vector<core::Cidr> &nets, const core::Address &a) {
-  return std::any_of(nets.begin(), nets.end(), [&](const core::Cidr &c) { return c.contains(a); });
+bool in_any(const std::vector<core::Cidr>& nets, const core::Address& a) {
+  return std::any_of(nets.begin(), nets.end(), [&](const core::Cidr& c) { return c.contains(a); });
 }
 
 std::string_view trim(std::string_view s) {
@@ -19,12 +19,12 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool is_get(const HttpRequest &r) { return r.method == Method::kGet || r.method == Method::kHead; }
+bool is_get(const HttpRequest& r) { return r.method == Method::kGet || r.method == Method::kHead; }
 
 }  // namespace
 
-void TrackerHandler::handle(const HttpRequest &request, HttpResponse &response,
-                            WorkerContext &context) {
+void TrackerHandler::handle(const HttpRequest& request, HttpResponse& response,
+                            WorkerContext& context) {
   if (!is_get(request)) {
     response.status = 405;
     wire::encode_failure("the tracker answers GET requests only", response.body);
@@ -34,9 +34,9 @@ void TrackerHandler::handle(const HttpRequest &request, HttpResponse &response,
   announce(request, response, context);
 }
 
-core::Address TrackerHandler::peer_address(const HttpRequest &request,
-                                           const std::optional<core::Address> &ip_param) const {
-  const TrackerOptions &o = tracker_.options();
+core::Address TrackerHandler::peer_address(const HttpRequest& request,
+                                           const std::optional<core::Address>& ip_param) const {
+  const TrackerOptions& o = tracker_.options();
   core::Address addr = request.remote.address;
   if (o.proxypass && in_any(o.trusted_proxies, addr)) {
     if (auto real = core::Address::parse(trim(request.header("X-Real-IP")))) {
@@ -60,8 +60,8 @@ core::Address TrackerHandler::peer_address(const HttpRequest &request,
   return addr;
 }
 
-void TrackerHandler::announce(const HttpRequest &request, HttpResponse &response,
-                              WorkerContext &context) {
+void TrackerHandler::announce(const HttpRequest& request, HttpResponse& response,
+                              WorkerContext& context) {
   auto parsed = wire::parse_announce(request.query);
   if (!parsed) {
     count_announce_failure(context, parsed.error().message);
@@ -73,9 +73,9 @@ void TrackerHandler::announce(const HttpRequest &request, HttpResponse &response
   wire::encode_announce(reply, response.body);
 }
 
-void TrackerHandler::scrape(const HttpRequest &request, HttpResponse &response,
-                            WorkerContext &context) {
-  auto &hashes = context.hashes;
+void TrackerHandler::scrape(const HttpRequest& request, HttpResponse& response,
+                            WorkerContext& context) {
+  auto& hashes = context.hashes;
   hashes.clear();
   if (hashes.capacity() < wire::kMaxScrapeHashes) hashes.reserve(wire::kMaxScrapeHashes);
   if (auto st = wire::parse_scrape(request.query, hashes); !st) {

@@ -20,21 +20,21 @@ namespace p2p::net {
 
 class TrackerHandler final : public HttpHandler {
  public:
-  explicit TrackerHandler(Tracker &tracker) : tracker_(tracker) {}
+  explicit TrackerHandler(Tracker& tracker) : tracker_(tracker) {}
 
-  Placement placement(const HttpRequest &) const override { return Placement::kInline; }
-  void handle(const HttpRequest &request, HttpResponse &response, WorkerContext &context) override;
+  Placement placement(const HttpRequest&) const override { return Placement::kInline; }
+  void handle(const HttpRequest& request, HttpResponse& response, WorkerContext& context) override;
 
   // The address a request speaks for, after the trust rules (exposed for
   // tests).
-  core::Address peer_address(const HttpRequest &request,
-                             const std::optional<core::Address> &ip_param) const;
+  core::Address peer_address(const HttpRequest& request,
+                             const std::optional<core::Address>& ip_param) const;
 
  private:
-  void announce(const HttpRequest &request, HttpResponse &response, WorkerContext &context);
-  void scrape(const HttpRequest &request, HttpResponse &response, WorkerContext &context);
+  void announce(const HttpRequest& request, HttpResponse& response, WorkerContext& context);
+  void scrape(const HttpRequest& request, HttpResponse& response, WorkerContext& context);
 
-  Tracker &tracker_;
+  Tracker& tracker_;
 };
 
 }  // namespace p2p::net

@@ -19,19 +19,19 @@
 namespace p2p::net {
 namespace {
 
-core::Endpoint from_sockaddr(const sockaddr_storage &ss) {
+core::Endpoint from_sockaddr(const sockaddr_storage& ss) {
   if (ss.ss_family == AF_INET) {
-    const auto &a = reinterpret_cast<const sockaddr_in &>(ss);
+    const auto& a = reinterpret_cast<const sockaddr_in&>(ss);
     return {core::Address::v4(ntohl(a.sin_addr.s_addr)), ntohs(a.sin_port)};
   }
-  const auto &a = reinterpret_cast<const sockaddr_in6 &>(ss);
+  const auto& a = reinterpret_cast<const sockaddr_in6&>(ss);
   // An IPv4 client of a dual-stack socket arrives IPv4-mapped and folds to
   // IPv4.
   return {core::Address::v6_bytes(a.sin6_addr.s6_addr), ntohs(a.sin6_port)};
 }
 
-bool in_any(const std::vector<core::Cidr> &nets, const core::Address &a) {
-  return std::any_of(nets.begin(), nets.end(), [&](const core::Cidr &c) { return c.contains(a); });
+bool in_any(const std::vector<core::Cidr>& nets, const core::Address& a) {
+  return std::any_of(nets.begin(), nets.end(), [&](const core::Cidr& c) { return c.contains(a); });
 }
 
 // Largest datagram we receive: a full scrape (16 + 74 * 20) or an announce
@@ -54,11 +54,11 @@ std::uint64_t ConnectionIds::id_for(const core::Endpoint& client, std::int64_t w
   return core::siphash24(key_, msg, sizeof msg);
 }
 
-std::uint64_t ConnectionIds::issue(const core::Endpoint &client) const {
+std::uint64_t ConnectionIds::issue(const core::Endpoint& client) const {
   return id_for(client, clock_.now().time_since_epoch().count() / kWindowSeconds);
 }
 
-bool ConnectionIds::valid(std::uint64_t id, const core::Endpoint &client) const {
+bool ConnectionIds::valid(std::uint64_t id, const core::Endpoint& client) const {
   const std::int64_t window = clock_.now().time_since_epoch().count() / kWindowSeconds;
   return id == id_for(client, window) || id == id_for(client, window - 1);
 }
@@ -85,7 +85,7 @@ struct UdpServer::Worker {
   }
 };
 
-UdpServer::UdpServer(const UdpServerOptions &options, Tracker &tracker, const core::Clock &clock)
+UdpServer::UdpServer(const UdpServerOptions& options, Tracker& tracker, const core::Clock& clock)
     : options_(options),
       tracker_(tracker),
       ids_(
@@ -95,7 +95,7 @@ UdpServer::UdpServer(const UdpServerOptions &options, Tracker &tracker, const co
             // anyway.
             core::SipKey key;
             std::random_device rd;
-            for (auto &b : key) b = static_cast<std::uint8_t>(rd());
+            for (auto& b : key) b = static_cast<std::uint8_t>(rd());
             return key;
           }(),
           clock) {}
@@ -105,9 +105,9 @@ UdpServer::~UdpServer() {
   if (stop_fd_ >= 0) ::close(stop_fd_);
 }
 
-core::Result<std::unique_ptr<UdpServer>> UdpServer::create(const UdpServerOptions &options,
-                                                           Tracker &tracker,
-                                                           const core::Clock &clock) {
+core::Result<std::unique_ptr<UdpServer>> UdpServer::create(const UdpServerOptions& options,
+                                                           Tracker& tracker,
+                                                           const core::Clock& clock) {
   std::unique_ptr<UdpServer> s(new UdpServer(options, tracker, clock));
   auto host = core::Address::parse(options.host);
   if (!host) {
@@ -119,7 +119,7 @@ core::Result<std::unique_ptr<UdpServer>> UdpServer::create(const UdpServerOption
   std::uint16_t port = options.port;
   const std::size_t batch = static_cast<std::size_t>(std::max(1, options.batch));
   const std::size_t reply_capacity = 20 + 18 * std::size_t{tracker.options().maxpeers};
-  metrics::Registry *registry = options.metrics;
+  metrics::Registry* registry = options.metrics;
   if (registry == nullptr) {
     s->own_metrics_ = std::make_unique<metrics::Registry>();
     registry = s->own_metrics_.get();
@@ -144,20 +144,20 @@ core::Result<std::unique_ptr<UdpServer>> UdpServer::create(const UdpServerOption
     socklen_t len;
     if (v6) {
       ::setsockopt(w->fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-      auto &a = reinterpret_cast<sockaddr_in6 &>(ss);
+      auto& a = reinterpret_cast<sockaddr_in6&>(ss);
       a.sin6_family = AF_INET6;
       a.sin6_port = htons(port);
       std::memcpy(a.sin6_addr.s6_addr, host->bytes().data(), 16);
       len = sizeof a;
     } else {
-      auto &a = reinterpret_cast<sockaddr_in &>(ss);
+      auto& a = reinterpret_cast<sockaddr_in&>(ss);
       a.sin_family = AF_INET;
       a.sin_port = htons(port);
       a.sin_addr.s_addr = htonl(host->v4_value());
       len = sizeof a;
     }
-    if (::bind(w->fd, reinterpret_cast<sockaddr *>(&ss), len) != 0) return fail("bind");
-    if (::getsockname(w->fd, reinterpret_cast<sockaddr *>(&ss), &len) == 0) {
+    if (::bind(w->fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) return fail("bind");
+    if (::getsockname(w->fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
       port = from_sockaddr(ss).port;
     }
     w->context = WorkerContext(std::random_device{}() ^ (std::uint64_t(i) << 32));
@@ -183,7 +183,7 @@ core::Result<std::unique_ptr<UdpServer>> UdpServer::create(const UdpServerOption
 }
 
 void UdpServer::start() {
-  for (auto &w : workers_) threads_.emplace_back([this, w = w.get()] { run(*w); });
+  for (auto& w : workers_) threads_.emplace_back([this, w = w.get()] { run(*w); });
 }
 
 void UdpServer::stop() {
@@ -192,15 +192,15 @@ void UdpServer::stop() {
     std::uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(stop_fd_, &one, sizeof one);
   }
-  for (auto &t : threads_) {
+  for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
 }
 
 UdpStats UdpServer::stats() const {
   UdpStats s;
-  for (const auto &w : workers_) {
-    const auto &c = w->counters;
+  for (const auto& w : workers_) {
+    const auto& c = w->counters;
     s.received += c.received.load(std::memory_order_relaxed);
     s.sent += c.sent.load(std::memory_order_relaxed);
     s.connects += c.connects.load(std::memory_order_relaxed);
@@ -214,13 +214,13 @@ UdpStats UdpServer::stats() const {
 
 namespace {
 
-void bump(std::atomic<std::uint64_t> &c) {
+void bump(std::atomic<std::uint64_t>& c) {
   c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
 }  // namespace
 
-void UdpServer::run(Worker &w) {
+void UdpServer::run(Worker& w) {
   const std::size_t batch = w.in_msgs.size();
   for (std::size_t i = 0; i < batch; ++i) {
     w.in_iov[i] = {w.in.data() + i * kMaxRequest, kMaxRequest};
@@ -272,7 +272,7 @@ void UdpServer::run(Worker &w) {
           len = wire::encode_udp_error(h.transaction_id, parsed.error().message, out);
         } else {
           bump(w.counters.announces);
-          const wire::AnnounceRequest &a = parsed->request;
+          const wire::AnnounceRequest& a = parsed->request;
           core::Address addr = client.address;
           if (a.ip && in_any(tracker_.options().trusted_networks, addr)) addr = *a.ip;
           wire::AnnounceReply reply;
@@ -289,7 +289,7 @@ void UdpServer::run(Worker &w) {
           bump(w.counters.scrapes);
           count_scrape(w.context, true);
           std::size_t k = 0;
-          for (const auto &hash : w.context.hashes) {  // BEP 15: in request order
+          for (const auto& hash : w.context.hashes) {  // BEP 15: in request order
             swarm::ScrapeCounts c = tracker_.scrape_one(hash);
             w.entries[k++] = {hash, c.complete, c.downloaded, c.incomplete};
           }

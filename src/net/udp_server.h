@@ -7,11 +7,10 @@
 // nothing but the swarm table's shard locks.
 //
 // Connection ids are a keyed hash (SipHash) of the client's address and a
-// one-minute window (not its port: see ConnectionIds::id_for); the current and the previous window are accepted, so an
-// id lives one to two minutes and the server keeps no per-client state.
-// Replies follow STYLE.md: an error packet only to a client that proved its
-// address (valid connection id) and sent a transaction id; anything else is
-// dropped and counted.
+// one-minute window (not its port: see ConnectionIds::id_for); the current and the previous window
+// are accepted, so an id lives one to two minutes and the server keeps no per-client state. Replies
+// follow STYLE.md: an error packet only to a client that proved its address (valid connection id)
+// and sent a transaction id; anything else is dropped and counted.
 //
 // Thread-safety: create() and start() on one thread; stop() from any thread.
 #pragma once
@@ -38,7 +37,7 @@ struct UdpServerOptions {
   int batch = 32;  // packets per recvmmsg/sendmmsg call
   // Where the workers' counter blocks come from (the server's /metrics
   // registry); null: the server keeps its own.
-  metrics::Registry *metrics = nullptr;
+  metrics::Registry* metrics = nullptr;
 };
 
 // Counts, summed over workers on read.
@@ -55,21 +54,21 @@ struct UdpStats {
 class ConnectionIds {
  public:
   static constexpr std::int64_t kWindowSeconds = 60;
-  ConnectionIds(const core::SipKey &key, const core::Clock &clock) : key_(key), clock_(clock) {}
-  std::uint64_t issue(const core::Endpoint &client) const;
-  bool valid(std::uint64_t id, const core::Endpoint &client) const;
+  ConnectionIds(const core::SipKey& key, const core::Clock& clock) : key_(key), clock_(clock) {}
+  std::uint64_t issue(const core::Endpoint& client) const;
+  bool valid(std::uint64_t id, const core::Endpoint& client) const;
 
  private:
-  std::uint64_t id_for(const core::Endpoint &client, std::int64_t window) const;
+  std::uint64_t id_for(const core::Endpoint& client, std::int64_t window) const;
   core::SipKey key_;
-  const core::Clock &clock_;
+  const core::Clock& clock_;
 };
 
 class UdpServer {
  public:
-  static core::Result<std::unique_ptr<UdpServer>> create(const UdpServerOptions &options,
-                                                         Tracker &tracker,
-                                                         const core::Clock &clock);
+  static core::Result<std::unique_ptr<UdpServer>> create(const UdpServerOptions& options,
+                                                         Tracker& tracker,
+                                                         const core::Clock& clock);
   ~UdpServer();
 
   void start();
@@ -80,11 +79,11 @@ class UdpServer {
   struct Worker;
 
  private:
-  UdpServer(const UdpServerOptions &options, Tracker &tracker, const core::Clock &clock);
-  void run(Worker &w);
+  UdpServer(const UdpServerOptions& options, Tracker& tracker, const core::Clock& clock);
+  void run(Worker& w);
 
   UdpServerOptions options_;
-  Tracker &tracker_;
+  Tracker& tracker_;
   ConnectionIds ids_;
   std::uint16_t port_ = 0;
   int stop_fd_ = -1;                                // eventfd: wakes every worker's poll() on stop

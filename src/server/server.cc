@@ -33,14 +33,14 @@ namespace asio = boost::asio;
 // may not depend on topology/).
 class LocatorRackMap final : public swarm::RackMap {
  public:
-  explicit LocatorRackMap(const topology::Locator &locator) : locator_(locator) {}
-  core::RackId rack_of(const core::Address &a) const noexcept override {
+  explicit LocatorRackMap(const topology::Locator& locator) : locator_(locator) {}
+  core::RackId rack_of(const core::Address& a) const noexcept override {
     return locator_.locate(a);
   }
   std::uint64_t generation() const noexcept override { return locator_.generation(); }
 
  private:
-  const topology::Locator &locator_;
+  const topology::Locator& locator_;
 };
 
 // Expiry runs this often, each time over 1/kSweepSlices of the shards, so a
@@ -85,7 +85,7 @@ Server::~Server() {
 
 std::uint16_t Server::port() const { return parts_->http->port(); }
 
-core::Result<std::unique_ptr<Server>> Server::create(const config::Config &c) {
+core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
   auto p = std::make_unique<Parts>();
   p->config = c;
 
@@ -104,7 +104,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config &c) {
   so.redis_host = c.redishost;
   so.redis_port = c.redisport;
   so.key_prefix = c.redis_prefix;
-  const topology::Locator *loc = p->locator.get();
+  const topology::Locator* loc = p->locator.get();
   auto store = storage::make_store(
       so, [loc](core::RackId r) { return loc->rack_name(r); }, p->clock);
   if (!store) return store.error();
@@ -123,7 +123,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config &c) {
   auto registry = admin::Registry::open(c.data_dir, p->clock);
   if (!registry) return registry.error();
   p->registry = std::move(*registry);
-  for (const auto &w : p->registry->load_warnings()) spdlog::warn("registry: {}", w);
+  for (const auto& w : p->registry->load_warnings()) spdlog::warn("registry: {}", w);
   auto history = admin::History::open(c.data_dir, p->clock,
                                       core::Seconds(std::int64_t{c.history_days} * 86400));
   if (!history) return history.error();
@@ -204,13 +204,13 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config &c) {
 }
 
 int Server::run() {
-  Parts &p = *parts_;
+  Parts& p = *parts_;
   // Signals first: once "listening" is logged a supervisor (or a test) may send
   // SIGTERM at once, and it must mean a clean stop, not the default death.
   // Signals that arrive before control.run() wait in the set.
   p.signals = std::make_unique<asio::signal_set>(p.control, SIGINT, SIGTERM, SIGHUP);
-  std::function<void(const boost::system::error_code &, int)> on_signal =
-      [&p, &on_signal](const boost::system::error_code &ec, int sig) {
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&p, &on_signal](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         if (sig == SIGHUP) {
           if (auto st = p.locator->reload(); st) {
@@ -240,7 +240,7 @@ int Server::run() {
   p.sweep_timer = std::make_unique<asio::steady_timer>(p.control);
   std::function<void()> tick = [&p, &tick] {
     p.sweep_timer->expires_after(kSweepTick);
-    p.sweep_timer->async_wait([&p, &tick](const boost::system::error_code &ec) {
+    p.sweep_timer->async_wait([&p, &tick](const boost::system::error_code& ec) {
       if (ec) return;
       std::size_t dropped = p.swarms->sweep(swarm::SwarmTable::kShards / kSweepSlices + 1);
       if (dropped > 0) spdlog::debug("expired {} peer(s)", dropped);

@@ -15,7 +15,7 @@ namespace p2p::swarm {
 class RackMap {
  public:
   virtual ~RackMap() = default;
-  virtual core::RackId rack_of(const core::Address &address) const noexcept = 0;
+  virtual core::RackId rack_of(const core::Address& address) const noexcept = 0;
   // Changes whenever racks may have moved (a topology reload); torrents then
   // regroup their peers on their next announce.
   virtual std::uint64_t generation() const noexcept = 0;

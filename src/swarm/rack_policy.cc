@@ -25,17 +25,17 @@
 namespace p2p::swarm {
 namespace {
 
-core::PeerContact contact(const Peer &p) { return {p.endpoint, p.peer_id}; }
+core::PeerContact contact(const Peer& p) { return {p.endpoint, p.peer_id}; }
 
 // Reservoir sampling (Algorithm R): appends a uniform random choice of at most
 // k of the peers `for_each` visits, in one pass and without a scratch array.
 template <class ForEach>
-void sample(std::uint32_t k, ForEach &&for_each, core::Rng &rng,
-            std::vector<core::PeerContact> &out) {
+void sample(std::uint32_t k, ForEach&& for_each, core::Rng& rng,
+            std::vector<core::PeerContact>& out) {
   if (k == 0) return;
   const std::size_t base = out.size();
   std::uint64_t seen = 0;
-  for_each([&](const Peer &p) {
+  for_each([&](const Peer& p) {
     if (seen < k) {
       out.push_back(contact(p));
     } else if (auto j = rng.below(seen + 1); j < k) {
@@ -47,16 +47,16 @@ void sample(std::uint32_t k, ForEach &&for_each, core::Rng &rng,
 
 }  // namespace
 
-void Torrent::select(const RackGroup &own, const Peer &self, std::uint32_t limit,
-                     core::TimePoint now, core::TimePoint stale_before, const PolicyOptions &policy,
-                     core::Rng &rng, std::vector<core::PeerContact> &out) const {
+void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit,
+                     core::TimePoint now, core::TimePoint stale_before, const PolicyOptions& policy,
+                     core::Rng& rng, std::vector<core::PeerContact>& out) const {
   const bool self_seeds = self.seeder();
-  auto wanted = [&](const Peer &p) {
+  auto wanted = [&](const Peer& p) {
     return p.endpoint != self.endpoint && !(self_seeds && p.seeder()) &&
            p.last_seen.time() >= stale_before;
   };
-  auto for_each_rack_mate = [&](auto &&fn) {
-    for (const Peer &p : own.peers) {
+  auto for_each_rack_mate = [&](auto&& fn) {
+    for (const Peer& p : own.peers) {
       if (wanted(p)) fn(p);
     }
   };
@@ -65,15 +65,15 @@ void Torrent::select(const RackGroup &own, const Peer &self, std::uint32_t limit
     // The rack's representatives bring the payload in: list them first so a
     // small numwant still reaches them, then a random share of the rest.
     const std::size_t base = out.size();
-    for (const auto &e : own.representatives) {
-      const Peer *p = own.find(e);
+    for (const auto& e : own.representatives) {
+      const Peer* p = own.find(e);
       if (p != nullptr && wanted(*p) && out.size() - base < limit) out.push_back(contact(*p));
     }
     const auto taken = static_cast<std::uint32_t>(out.size() - base);
     sample(
         limit - taken,
-        [&](auto &&fn) {
-          for_each_rack_mate([&](const Peer &p) {
+        [&](auto&& fn) {
+          for_each_rack_mate([&](const Peer& p) {
             if (!p.representative()) fn(p);
           });
         },
@@ -82,15 +82,15 @@ void Torrent::select(const RackGroup &own, const Peer &self, std::uint32_t limit
   }
 
   // A gateway: other racks' gateways and origin seeders...
-  auto for_each_outsider = [&](auto &&fn) {
-    for (const RackGroup &g : racks_) {
+  auto for_each_outsider = [&](auto&& fn) {
+    for (const RackGroup& g : racks_) {
       if (&g == &own) continue;
-      for (const auto &e : g.representatives) {
-        const Peer *p = g.find(e);
+      for (const auto& e : g.representatives) {
+        const Peer* p = g.find(e);
         if (p != nullptr && wanted(*p) && g.is_gateway(*p, policy, now)) fn(*p);
       }
-      for (const auto &e : g.origins) {
-        const Peer *p = g.find(e);
+      for (const auto& e : g.origins) {
+        const Peer* p = g.find(e);
         if (p != nullptr && !p->representative() && p->seeder() && wanted(*p)) fn(*p);
       }
     }
@@ -99,8 +99,8 @@ void Torrent::select(const RackGroup &own, const Peer &self, std::uint32_t limit
   // to outsiders (the representative's job is to reach them; its rack-mates
   // will find it through their own announces) and the rest to rack-mates.
   std::uint32_t outsiders = 0, mates = 0;
-  for_each_outsider([&](const Peer &) { ++outsiders; });
-  for_each_rack_mate([&](const Peer &) { ++mates; });
+  for_each_outsider([&](const Peer&) { ++outsiders; });
+  for_each_rack_mate([&](const Peer&) { ++mates; });
   const std::uint32_t out_quota =
       std::min(outsiders, std::max(limit - std::min(mates, limit), (limit + 1) / 2));
   const std::uint32_t mate_quota = std::min(mates, limit - out_quota);

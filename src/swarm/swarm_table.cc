@@ -2,19 +2,19 @@
 
 namespace p2p::swarm {
 
-SwarmTable::SwarmTable(SwarmOptions options, const RackMap &racks, const core::Clock &clock)
+SwarmTable::SwarmTable(SwarmOptions options, const RackMap& racks, const core::Clock& clock)
     : options_(options), racks_(racks), clock_(clock) {}
 
-void SwarmTable::activate(const core::InfoHash &info_hash, std::uint64_t length) {
-  Shard &s = shard_of(info_hash);
+void SwarmTable::activate(const core::InfoHash& info_hash, std::uint64_t length) {
+  Shard& s = shard_of(info_hash);
   std::lock_guard lock(s.mu);
-  Entry &e = s.torrents[info_hash];
+  Entry& e = s.torrents[info_hash];
   e.registered = true;
   e.length = length;
 }
 
-bool SwarmTable::deactivate(const core::InfoHash &info_hash) {
-  Shard &s = shard_of(info_hash);
+bool SwarmTable::deactivate(const core::InfoHash& info_hash) {
+  Shard& s = shard_of(info_hash);
   std::lock_guard lock(s.mu);
   auto it = s.torrents.find(info_hash);
   if (it == s.torrents.end() || !it->second.registered) return false;
@@ -22,14 +22,14 @@ bool SwarmTable::deactivate(const core::InfoHash &info_hash) {
   return true;
 }
 
-bool SwarmTable::is_active(const core::InfoHash &info_hash) const {
-  const Shard &s = shard_of(info_hash);
+bool SwarmTable::is_active(const core::InfoHash& info_hash) const {
+  const Shard& s = shard_of(info_hash);
   std::lock_guard lock(s.mu);
   return s.torrents.contains(info_hash);
 }
 
-AnnounceResult SwarmTable::announce(const core::InfoHash &info_hash, PeerAnnounce a, core::Rng &rng,
-                                    std::vector<core::PeerContact> &out) {
+AnnounceResult SwarmTable::announce(const core::InfoHash& info_hash, PeerAnnounce a, core::Rng& rng,
+                                    std::vector<core::PeerContact>& out) {
   // Locate outside the lock: the RackMap never blocks, but the shard lock
   // should cover only the swarm update.
   a.rack = racks_.rack_of(a.endpoint.address);
@@ -40,7 +40,7 @@ AnnounceResult SwarmTable::announce(const core::InfoHash &info_hash, PeerAnnounc
   AnnounceResult result;
   result.rack = a.rack;
   result.now = now;
-  Shard &s = shard_of(info_hash);
+  Shard& s = shard_of(info_hash);
   std::lock_guard lock(s.mu);
   auto it = s.torrents.find(info_hash);
   if (it == s.torrents.end()) {
@@ -48,9 +48,9 @@ AnnounceResult SwarmTable::announce(const core::InfoHash &info_hash, PeerAnnounc
     it = s.torrents.emplace(info_hash, Entry{}).first;
     it->second.torrent.topology_generation = generation;
   }
-  Torrent &t = it->second.torrent;
+  Torrent& t = it->second.torrent;
   if (t.topology_generation != generation) {
-    t.regroup([this](const core::Address &addr) { return racks_.rack_of(addr); }, options_.policy);
+    t.regroup([this](const core::Address& addr) { return racks_.rack_of(addr); }, options_.policy);
     t.topology_generation = generation;
   }
   result.active = true;
@@ -59,27 +59,27 @@ AnnounceResult SwarmTable::announce(const core::InfoHash &info_hash, PeerAnnounc
   return result;
 }
 
-ScrapeCounts SwarmTable::scrape(const core::InfoHash &info_hash) const {
-  const Shard &s = shard_of(info_hash);
+ScrapeCounts SwarmTable::scrape(const core::InfoHash& info_hash) const {
+  const Shard& s = shard_of(info_hash);
   std::lock_guard lock(s.mu);
   auto it = s.torrents.find(info_hash);
   if (it == s.torrents.end()) return {};
-  const Torrent &t = it->second.torrent;
+  const Torrent& t = it->second.torrent;
   return {t.seeders(), t.completed(), t.leechers()};
 }
 
 void SwarmTable::for_each_active(
-    const std::function<void(const core::InfoHash &, const ScrapeCounts &)> &fn) const {
-  for (const Shard &s : shards_) {
+    const std::function<void(const core::InfoHash&, const ScrapeCounts&)>& fn) const {
+  for (const Shard& s : shards_) {
     std::lock_guard lock(s.mu);
-    for (const auto &[hash, e] : s.torrents) {
+    for (const auto& [hash, e] : s.torrents) {
       fn(hash, {e.torrent.seeders(), e.torrent.completed(), e.torrent.leechers()});
     }
   }
 }
 
-std::optional<TransferSnapshot> SwarmTable::snapshot(const core::InfoHash &info_hash) const {
-  const Shard &s = shard_of(info_hash);
+std::optional<TransferSnapshot> SwarmTable::snapshot(const core::InfoHash& info_hash) const {
+  const Shard& s = shard_of(info_hash);
   std::lock_guard lock(s.mu);
   auto it = s.torrents.find(info_hash);
   if (it == s.torrents.end()) return std::nullopt;
@@ -90,7 +90,7 @@ std::size_t SwarmTable::sweep(std::size_t shard_count) {
   const core::TimePoint cutoff = clock_.now() - options_.peer_timeout;
   std::size_t dropped = 0;
   for (std::size_t i = 0; i < shard_count && i < kShards; ++i) {
-    Shard &s = shards_[sweep_cursor_.fetch_add(1, std::memory_order_relaxed) % kShards];
+    Shard& s = shards_[sweep_cursor_.fetch_add(1, std::memory_order_relaxed) % kShards];
     std::lock_guard lock(s.mu);
     for (auto it = s.torrents.begin(); it != s.torrents.end();) {
       dropped += it->second.torrent.expire(cutoff);
@@ -106,24 +106,24 @@ std::size_t SwarmTable::sweep(std::size_t shard_count) {
 
 SwarmTable::Totals SwarmTable::totals() const {
   Totals t;
-  for (const Shard &s : shards_) {
+  for (const Shard& s : shards_) {
     std::lock_guard lock(s.mu);
     t.transfers += s.torrents.size();
-    for (const auto &[hash, e] : s.torrents) {
+    for (const auto& [hash, e] : s.torrents) {
       t.peers += e.torrent.size();
       t.seeders += e.torrent.seeders();
       t.leechers += e.torrent.leechers();
-      for (const RackGroup &g : e.torrent.racks()) t.representatives += g.representatives.size();
+      for (const RackGroup& g : e.torrent.racks()) t.representatives += g.representatives.size();
     }
   }
   return t;
 }
 
 void SwarmTable::for_each_torrent(
-    const std::function<void(const core::InfoHash &, std::uint64_t, const Torrent &)> &fn) const {
-  for (const Shard &s : shards_) {
+    const std::function<void(const core::InfoHash&, std::uint64_t, const Torrent&)>& fn) const {
+  for (const Shard& s : shards_) {
     std::lock_guard lock(s.mu);
-    for (const auto &[hash, e] : s.torrents) fn(hash, e.length, e.torrent);
+    for (const auto& [hash, e] : s.torrents) fn(hash, e.length, e.torrent);
   }
 }
 

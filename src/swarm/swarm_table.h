@@ -60,28 +60,28 @@ class SwarmTable {
   // on one shard lock.
   static constexpr std::size_t kShards = 256;
 
-  SwarmTable(SwarmOptions options, const RackMap &racks, const core::Clock &clock);
+  SwarmTable(SwarmOptions options, const RackMap& racks, const core::Clock& clock);
 
   // Registers a transfer (its swarm starts empty, or keeps peers an open
   // tracker already had). `length` is the payload size, for progress.
-  void activate(const core::InfoHash &info_hash, std::uint64_t length);
+  void activate(const core::InfoHash& info_hash, std::uint64_t length);
   // Unregisters it and drops its swarm. False if it was not registered.
-  bool deactivate(const core::InfoHash &info_hash);
-  bool is_active(const core::InfoHash &info_hash) const;
+  bool deactivate(const core::InfoHash& info_hash);
+  bool is_active(const core::InfoHash& info_hash) const;
 
   // Applies an announce. `a.rack` is ignored: the table locates the peer with
   // the RackMap itself. Appends the selected peers to `out` (capacity must
   // hold maxpeers more). No allocation unless a torrent, rack or peer is new.
-  AnnounceResult announce(const core::InfoHash &info_hash, PeerAnnounce a, core::Rng &rng,
-                          std::vector<core::PeerContact> &out);
+  AnnounceResult announce(const core::InfoHash& info_hash, PeerAnnounce a, core::Rng& rng,
+                          std::vector<core::PeerContact>& out);
 
   // Counts of one transfer; zeros for an inactive one.
-  ScrapeCounts scrape(const core::InfoHash &info_hash) const;
+  ScrapeCounts scrape(const core::InfoHash& info_hash) const;
   // Calls fn(info_hash, counts) for every active transfer, shard by shard.
   void for_each_active(
-      const std::function<void(const core::InfoHash &, const ScrapeCounts &)> &fn) const;
+      const std::function<void(const core::InfoHash&, const ScrapeCounts&)>& fn) const;
 
-  std::optional<TransferSnapshot> snapshot(const core::InfoHash &info_hash) const;
+  std::optional<TransferSnapshot> snapshot(const core::InfoHash& info_hash) const;
 
   // Expires stale peers in the next `shard_count` shards (round robin) and
   // drops empty unregistered swarms. Returns peers dropped.
@@ -100,10 +100,10 @@ class SwarmTable {
   // that transfer's shard lock: announces to the shard wait while fn runs, so
   // fn only reads and counts (/metrics: progress, completions per rack).
   // `length` is the registered payload size, 0 when unknown (open tracker).
-  void for_each_torrent(const std::function<void(const core::InfoHash &, std::uint64_t length,
-                                                 const Torrent &)> &fn) const;
+  void for_each_torrent(const std::function<void(const core::InfoHash&, std::uint64_t length,
+                                                 const Torrent&)>& fn) const;
 
-  const SwarmOptions &options() const { return options_; }
+  const SwarmOptions& options() const { return options_; }
 
  private:
   struct Entry {
@@ -116,12 +116,12 @@ class SwarmTable {
     std::unordered_map<core::InfoHash, Entry> torrents;  // guarded by mu
   };
 
-  Shard &shard_of(const core::InfoHash &h) { return shards_[h.prefix64() % kShards]; }
-  const Shard &shard_of(const core::InfoHash &h) const { return shards_[h.prefix64() % kShards]; }
+  Shard& shard_of(const core::InfoHash& h) { return shards_[h.prefix64() % kShards]; }
+  const Shard& shard_of(const core::InfoHash& h) const { return shards_[h.prefix64() % kShards]; }
 
   SwarmOptions options_;
-  const RackMap &racks_;
-  const core::Clock &clock_;
+  const RackMap& racks_;
+  const core::Clock& clock_;
   std::array<Shard, kShards> shards_;
   std::atomic<std::size_t> sweep_cursor_{0};
 };

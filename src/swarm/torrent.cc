@@ -6,31 +6,31 @@
 namespace p2p::swarm {
 namespace {
 
-bool endpoint_less(const Peer &p, const core::Endpoint &e) { return p.endpoint < e; }
+bool endpoint_less(const Peer& p, const core::Endpoint& e) { return p.endpoint < e; }
 
-void erase_endpoint(std::vector<core::Endpoint> &v, const core::Endpoint &e) {
+void erase_endpoint(std::vector<core::Endpoint>& v, const core::Endpoint& e) {
   auto it = std::find(v.begin(), v.end(), e);
   if (it != v.end()) v.erase(it);
 }
 
 }  // namespace
 
-const Peer *RackGroup::find(const core::Endpoint &e) const {
+const Peer* RackGroup::find(const core::Endpoint& e) const {
   auto it = std::lower_bound(peers.begin(), peers.end(), e, endpoint_less);
   return it != peers.end() && it->endpoint == e ? &*it : nullptr;
 }
 
-Peer *RackGroup::find(const core::Endpoint &e) {
-  return const_cast<Peer *>(std::as_const(*this).find(e));
+Peer* RackGroup::find(const core::Endpoint& e) {
+  return const_cast<Peer*>(std::as_const(*this).find(e));
 }
 
-bool RackGroup::is_gateway(const Peer &p, const PolicyOptions &policy, core::TimePoint now) const {
+bool RackGroup::is_gateway(const Peer& p, const PolicyOptions& policy, core::TimePoint now) const {
   if (!p.representative()) return false;
   if (policy.mode == PolicyMode::kOriginal) return true;
   // kStandby: the first representative still making progress (or done) is the
   // one gateway; `representatives` is in promotion order.
-  for (const auto &e : representatives) {
-    const Peer *r = find(e);
+  for (const auto& e : representatives) {
+    const Peer* r = find(e);
     if (r == nullptr) continue;
     const bool stalled = !r->seeder() && now - r->last_progress.time() >= policy.stall_after;
     if (!stalled) return r == &p;
@@ -38,9 +38,9 @@ bool RackGroup::is_gateway(const Peer &p, const PolicyOptions &policy, core::Tim
   return false;  // all stalled: nobody pulls until one makes progress again
 }
 
-RackGroup &Torrent::group_for(core::RackId rack) {
+RackGroup& Torrent::group_for(core::RackId rack) {
   auto it = std::lower_bound(racks_.begin(), racks_.end(), rack,
-                             [](const RackGroup &g, core::RackId r) { return g.rack < r; });
+                             [](const RackGroup& g, core::RackId r) { return g.rack < r; });
   if (it == racks_.end() || it->rack != rack) {
     it = racks_.insert(it, RackGroup{});
     it->rack = rack;
@@ -48,7 +48,7 @@ RackGroup &Torrent::group_for(core::RackId rack) {
   return *it;
 }
 
-void Torrent::insert_peer(RackGroup &g, const Peer &p, const PolicyOptions &policy) {
+void Torrent::insert_peer(RackGroup& g, const Peer& p, const PolicyOptions& policy) {
   auto it = std::lower_bound(g.peers.begin(), g.peers.end(), p.endpoint, endpoint_less);
   it = g.peers.insert(it, p);
   // The first max_repr_rack peers of a rack to announce represent it.
@@ -65,7 +65,7 @@ void Torrent::insert_peer(RackGroup &g, const Peer &p, const PolicyOptions &poli
   }
 }
 
-std::vector<Peer>::iterator Torrent::remove_peer(RackGroup &g, std::vector<Peer>::iterator it) {
+std::vector<Peer>::iterator Torrent::remove_peer(RackGroup& g, std::vector<Peer>::iterator it) {
   if (it->representative()) erase_endpoint(g.representatives, it->endpoint);
   if (it->origin()) erase_endpoint(g.origins, it->endpoint);
   if (it->seeder()) {
@@ -77,15 +77,15 @@ std::vector<Peer>::iterator Torrent::remove_peer(RackGroup &g, std::vector<Peer>
   return g.peers.erase(it);
 }
 
-AnnounceOutcome Torrent::announce(const PeerAnnounce &a, core::TimePoint now,
-                                  core::TimePoint stale_before, const PolicyOptions &policy,
-                                  core::Rng &rng, std::vector<core::PeerContact> &out) {
+AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
+                                  core::TimePoint stale_before, const PolicyOptions& policy,
+                                  core::Rng& rng, std::vector<core::PeerContact>& out) {
   AnnounceOutcome outcome;
   if (a.event == Event::kStopped) {
     // A stop for a peer we never saw (or already expired) changes nothing and
     // must not create an empty rack group.
     auto g = std::lower_bound(racks_.begin(), racks_.end(), a.rack,
-                              [](const RackGroup &g, core::RackId r) { return g.rack < r; });
+                              [](const RackGroup& g, core::RackId r) { return g.rack < r; });
     if (g != racks_.end() && g->rack == a.rack) {
       auto it = std::lower_bound(g->peers.begin(), g->peers.end(), a.endpoint, endpoint_less);
       if (it != g->peers.end() && it->endpoint == a.endpoint) {
@@ -99,8 +99,8 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce &a, core::TimePoint now,
     return outcome;
   }
 
-  RackGroup &g = group_for(a.rack);
-  Peer *self = g.find(a.endpoint);
+  RackGroup& g = group_for(a.rack);
+  Peer* self = g.find(a.endpoint);
   if (self == nullptr) {
     Peer p;
     p.endpoint = a.endpoint;

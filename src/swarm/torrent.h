@@ -86,14 +86,14 @@ struct RackGroup {
   std::vector<core::Endpoint> origins;
   std::uint32_t seeders = 0;
 
-  const Peer *find(const core::Endpoint &e) const;
+  const Peer* find(const core::Endpoint& e) const;
   // Whether `p`, one of this rack's peers, may exchange data with other racks
   // under `policy` at `now`: a representative in kOriginal mode; in kStandby
   // mode only the first representative (in promotion order) that is not
   // stalled. (Origin seeders are visible to other racks' gateways in every
   // mode, but are told only about their own rack unless they represent it.)
-  bool is_gateway(const Peer &p, const PolicyOptions &policy, core::TimePoint now) const;
-  Peer *find(const core::Endpoint &e);
+  bool is_gateway(const Peer& p, const PolicyOptions& policy, core::TimePoint now) const;
+  Peer* find(const core::Endpoint& e);
 };
 
 // One announce as the swarm sees it: already parsed and located.
@@ -122,9 +122,9 @@ class Torrent {
   // should see to `out` (at most min(numwant, maxpeers); `out` is not cleared;
   // its capacity must already hold that many so nothing allocates). Peers last
   // seen before `stale_before` are never handed out.
-  AnnounceOutcome announce(const PeerAnnounce &a, core::TimePoint now, core::TimePoint stale_before,
-                           const PolicyOptions &policy, core::Rng &rng,
-                           std::vector<core::PeerContact> &out);
+  AnnounceOutcome announce(const PeerAnnounce& a, core::TimePoint now, core::TimePoint stale_before,
+                           const PolicyOptions& policy, core::Rng& rng,
+                           std::vector<core::PeerContact>& out);
 
   // Drops peers last seen before `cutoff`, freeing their representative
   // slots. Returns how many were dropped.
@@ -133,14 +133,14 @@ class Torrent {
   // Moves every peer to the rack `rack_of` now gives; representatives keep
   // their role where their rack's slots allow.
   template <class RackOf>
-  void regroup(RackOf &&rack_of, const PolicyOptions &policy);
+  void regroup(RackOf&& rack_of, const PolicyOptions& policy);
 
   std::uint32_t seeders() const { return seeders_; }
   std::uint32_t leechers() const { return leechers_; }
   std::uint32_t completed() const { return completed_; }  // completed events, ever
   std::size_t size() const { return seeders_ + leechers_; }
   bool empty() const { return size() == 0; }
-  const std::vector<RackGroup> &racks() const { return racks_; }
+  const std::vector<RackGroup>& racks() const { return racks_; }
 
   std::uint64_t topology_generation = 0;  // which RackMap generation grouped us
 
@@ -148,16 +148,16 @@ class Torrent {
   core::TimePoint first_started{}, last_started{}, first_completed{}, last_completed{};
   // When each completed event was counted, oldest first (one per peer that
   // finished): the dashboard's completed-hosts-over-time plot.
-  const std::vector<core::TimePoint> &completions() const { return completions_; }
+  const std::vector<core::TimePoint>& completions() const { return completions_; }
 
  private:
-  RackGroup &group_for(core::RackId rack);
+  RackGroup& group_for(core::RackId rack);
   // Returns the iterator after the removed peer.
-  std::vector<Peer>::iterator remove_peer(RackGroup &g, std::vector<Peer>::iterator it);
-  void insert_peer(RackGroup &g, const Peer &p, const PolicyOptions &policy);
-  void select(const RackGroup &own, const Peer &self, std::uint32_t limit, core::TimePoint now,
-              core::TimePoint stale_before, const PolicyOptions &policy, core::Rng &rng,
-              std::vector<core::PeerContact> &out) const;
+  std::vector<Peer>::iterator remove_peer(RackGroup& g, std::vector<Peer>::iterator it);
+  void insert_peer(RackGroup& g, const Peer& p, const PolicyOptions& policy);
+  void select(const RackGroup& own, const Peer& self, std::uint32_t limit, core::TimePoint now,
+              core::TimePoint stale_before, const PolicyOptions& policy, core::Rng& rng,
+              std::vector<core::PeerContact>& out) const;
 
   std::vector<RackGroup> racks_;  // sorted by rack
   std::uint32_t seeders_ = 0;
@@ -167,14 +167,14 @@ class Torrent {
 };
 
 template <class RackOf>
-void Torrent::regroup(RackOf &&rack_of, const PolicyOptions &policy) {
+void Torrent::regroup(RackOf&& rack_of, const PolicyOptions& policy) {
   std::vector<RackGroup> old;
   old.swap(racks_);
   seeders_ = leechers_ = 0;
   // Representatives first, so they keep their slots in their (new) rack.
   for (int pass = 0; pass < 2; ++pass) {
-    for (auto &g : old) {
-      for (auto &p : g.peers) {
+    for (auto& g : old) {
+      for (auto& p : g.peers) {
         if (p.representative() != (pass == 0)) continue;
         Peer copy = p;
         copy.flags &= static_cast<std::uint8_t>(~Peer::kRepresentative);

@@ -6,27 +6,27 @@
 namespace p2p::wire {
 namespace {
 
-std::uint64_t get64(const std::uint8_t *p) {
+std::uint64_t get64(const std::uint8_t* p) {
   std::uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v = v << 8 | p[i];
   return v;
 }
-std::uint32_t get32(const std::uint8_t *p) {
+std::uint32_t get32(const std::uint8_t* p) {
   return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
 }
-std::uint16_t get16(const std::uint8_t *p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
-std::uint8_t *put64(std::uint8_t *p, std::uint64_t v) {
+std::uint16_t get16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
+std::uint8_t* put64(std::uint8_t* p, std::uint64_t v) {
   for (int i = 7; i >= 0; --i) *p++ = static_cast<std::uint8_t>(v >> (8 * i));
   return p;
 }
-std::uint8_t *put32(std::uint8_t *p, std::uint32_t v) {
+std::uint8_t* put32(std::uint8_t* p, std::uint32_t v) {
   *p++ = static_cast<std::uint8_t>(v >> 24);
   *p++ = static_cast<std::uint8_t>(v >> 16);
   *p++ = static_cast<std::uint8_t>(v >> 8);
   *p++ = static_cast<std::uint8_t>(v);
   return p;
 }
-std::uint8_t *put16(std::uint8_t *p, std::uint16_t v) {
+std::uint8_t* put16(std::uint8_t* p, std::uint16_t v) {
   *p++ = static_cast<std::uint8_t>(v >> 8);
   *p++ = static_cast<std::uint8_t>(v);
   return p;
@@ -39,7 +39,7 @@ constexpr std::uint8_t kUrlData = 2;
 
 }  // namespace
 
-bool parse_udp_header(std::span<const std::uint8_t> packet, UdpHeader &out) {
+bool parse_udp_header(std::span<const std::uint8_t> packet, UdpHeader& out) {
   if (packet.size() < 16) return false;
   out.connection_id = get64(packet.data());
   out.action = get32(packet.data() + 8);
@@ -52,9 +52,9 @@ core::Result<UdpAnnounce> parse_udp_announce(std::span<const std::uint8_t> packe
     return core::invalid_argument("truncated announce: " + std::to_string(packet.size()) +
                                   " bytes, expected at least 98");
   }
-  const std::uint8_t *p = packet.data() + 16;
+  const std::uint8_t* p = packet.data() + 16;
   UdpAnnounce out;
-  AnnounceRequest &r = out.request;
+  AnnounceRequest& r = out.request;
   std::memcpy(r.info_hash.bytes.data(), p, 20);
   std::memcpy(r.peer_id.bytes.data(), p + 20, 20);
   r.downloaded = get64(p + 40);
@@ -105,12 +105,12 @@ core::Result<UdpAnnounce> parse_udp_announce(std::span<const std::uint8_t> packe
     i += len;
   }
   out.url_data =
-      std::string_view(reinterpret_cast<const char *>(packet.data() + url_start), url_len);
+      std::string_view(reinterpret_cast<const char*>(packet.data() + url_start), url_len);
   return out;
 }
 
 core::Status parse_udp_scrape(std::span<const std::uint8_t> packet,
-                              std::vector<core::InfoHash> &out) {
+                              std::vector<core::InfoHash>& out) {
   std::size_t body = packet.size() - 16;
   if (packet.size() <= 16) return core::invalid_argument("scrape without info_hash");
   if (body % 20 != 0) return core::invalid_argument("scrape with a partial info_hash");
@@ -127,24 +127,24 @@ core::Status parse_udp_scrape(std::span<const std::uint8_t> packet,
 
 std::size_t encode_udp_connect(std::uint32_t transaction_id, std::uint64_t connection_id,
                                std::span<std::uint8_t> out) {
-  std::uint8_t *p = out.data();
+  std::uint8_t* p = out.data();
   p = put32(p, static_cast<std::uint32_t>(UdpAction::kConnect));
   p = put32(p, transaction_id);
   p = put64(p, connection_id);
   return static_cast<std::size_t>(p - out.data());
 }
 
-std::size_t encode_udp_announce(std::uint32_t transaction_id, const AnnounceReply &reply, bool ipv6,
+std::size_t encode_udp_announce(std::uint32_t transaction_id, const AnnounceReply& reply, bool ipv6,
                                 std::span<std::uint8_t> out) {
-  std::uint8_t *p = out.data();
-  std::uint8_t *const end = out.data() + out.size();
+  std::uint8_t* p = out.data();
+  std::uint8_t* const end = out.data() + out.size();
   p = put32(p, static_cast<std::uint32_t>(UdpAction::kAnnounce));
   p = put32(p, transaction_id);
   p = put32(p, reply.interval);
   p = put32(p, reply.incomplete);
   p = put32(p, reply.complete);
   const std::size_t entry = ipv6 ? 18 : 6;
-  for (const PeerEntry &peer : reply.peers) {
+  for (const PeerEntry& peer : reply.peers) {
     if (peer.endpoint.address.is_v4() == ipv6) continue;
     if (static_cast<std::size_t>(end - p) < entry) break;
     if (ipv6) {
@@ -161,10 +161,10 @@ std::size_t encode_udp_announce(std::uint32_t transaction_id, const AnnounceRepl
 
 std::size_t encode_udp_scrape(std::uint32_t transaction_id, std::span<const ScrapeEntry> entries,
                               std::span<std::uint8_t> out) {
-  std::uint8_t *p = out.data();
+  std::uint8_t* p = out.data();
   p = put32(p, static_cast<std::uint32_t>(UdpAction::kScrape));
   p = put32(p, transaction_id);
-  for (const ScrapeEntry &e : entries) {
+  for (const ScrapeEntry& e : entries) {
     p = put32(p, e.complete);
     p = put32(p, e.downloaded);
     p = put32(p, e.incomplete);
@@ -174,7 +174,7 @@ std::size_t encode_udp_scrape(std::uint32_t transaction_id, std::span<const Scra
 
 std::size_t encode_udp_error(std::uint32_t transaction_id, std::string_view message,
                              std::span<std::uint8_t> out) {
-  std::uint8_t *p = out.data();
+  std::uint8_t* p = out.data();
   p = put32(p, static_cast<std::uint32_t>(UdpAction::kError));
   p = put32(p, transaction_id);
   std::size_t n = std::min(message.size(), out.size() - 8);

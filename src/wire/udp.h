@@ -40,7 +40,7 @@ struct UdpHeader {
   std::uint32_t action = 0;
   std::uint32_t transaction_id = 0;
 };
-bool parse_udp_header(std::span<const std::uint8_t> packet, UdpHeader &out);
+bool parse_udp_header(std::span<const std::uint8_t> packet, UdpHeader& out);
 
 // Parses an announce (header already checked) into the HTTP announce model, so
 // the same Tracker serves both. event: 0 none, 1 completed, 2 started, 3
@@ -57,7 +57,7 @@ core::Result<UdpAnnounce> parse_udp_announce(std::span<const std::uint8_t> packe
 // Appends the scrape's info-hashes to `out` (cleared by the caller). Errors:
 // no hash, a partial hash, more than kUdpMaxScrapeHashes.
 core::Status parse_udp_scrape(std::span<const std::uint8_t> packet,
-                              std::vector<core::InfoHash> &out);
+                              std::vector<core::InfoHash>& out);
 
 // Encoders write into `out` and return the bytes written; `out` must be large
 // enough (see the sizes above). They never allocate.
@@ -65,7 +65,7 @@ std::size_t encode_udp_connect(std::uint32_t transaction_id, std::uint64_t conne
                                std::span<std::uint8_t> out);
 // Peers of the other address family than `ipv6` are skipped: a BEP 15 reply
 // holds one kind of address.
-std::size_t encode_udp_announce(std::uint32_t transaction_id, const AnnounceReply &reply, bool ipv6,
+std::size_t encode_udp_announce(std::uint32_t transaction_id, const AnnounceReply& reply, bool ipv6,
                                 std::span<std::uint8_t> out);
 std::size_t encode_udp_scrape(std::uint32_t transaction_id, std::span<const ScrapeEntry> entries,
                               std::span<std::uint8_t> out);

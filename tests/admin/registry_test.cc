@@ -20,7 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // A real v1 torrent for a payload of `size` bytes.
-std::string make_torrent(const std::string &name, std::int64_t size) {
+std::string make_torrent(const std::string& name, std::int64_t size) {
   lt::file_storage fs;
   fs.add_file(name, size);
   lt::create_torrent ct(fs, 16384, lt::create_torrent::v1_only);
@@ -120,7 +120,7 @@ TEST_F(RegistryTest, RefusesDuplicatesAndCorruptFilesLeavingNothing) {
   auto ext = r->add("bad.txt", bytes);
   ASSERT_FALSE(ext);
   std::size_t files = 0;
-  for (const auto &e : fs::directory_iterator(dir_ / "torrents")) {
+  for (const auto& e : fs::directory_iterator(dir_ / "torrents")) {
     (void)e;
     ++files;
   }

@@ -52,7 +52,7 @@ class AllocTest : public ::testing::Test {
     udp_->stop();
   }
 
-  static std::string pct(const core::InfoHash &h) {
+  static std::string pct(const core::InfoHash& h) {
     static constexpr char kHex[] = "0123456789ABCDEF";
     std::string s;
     for (auto b : h.bytes) {
@@ -86,7 +86,7 @@ TEST_F(AllocTest, WarmHttpAnnouncesDoNotAllocate) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(http_->port());
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   const std::string req = "GET /announce?info_hash=" + pct(hash_) +
                           "&peer_id=-PT0001-abcdefghijkl&port=6881&uploaded=0&downloaded=0"
                           "&left=100&compact=1 HTTP/1.1\r\nHost: tracker\r\n"
@@ -128,7 +128,7 @@ TEST_F(AllocTest, WarmUdpAnnouncesDoNotAllocate) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(udp_->port());
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   std::array<std::uint8_t, 2048> in{};
   std::array<std::uint8_t, 16> connect{};
   std::uint64_t magic = wire::kUdpProtocolId;

@@ -19,13 +19,13 @@ namespace {
 // Answers with the method, path and query it saw, so tests can check parsing.
 class EchoHandler final : public HttpHandler {
  public:
-  Placement placement(const HttpRequest &r) const override {
+  Placement placement(const HttpRequest& r) const override {
     return r.path == "/slow" ? Placement::kBlocking : Placement::kInline;
   }
-  std::size_t body_limit(const HttpRequest &r) const override {
+  std::size_t body_limit(const HttpRequest& r) const override {
     return r.path == "/upload" ? 1000 : 0;
   }
-  void handle(const HttpRequest &r, HttpResponse &resp, WorkerContext &) override {
+  void handle(const HttpRequest& r, HttpResponse& resp, WorkerContext&) override {
     resp.body = std::string(r.path) + "|" + std::string(r.query) + "|" +
                 std::to_string(r.body.size()) + "|" + std::string(r.header("X-Test"));
   }
@@ -39,7 +39,7 @@ class Client {
     a.sin_family = AF_INET;
     a.sin_port = htons(port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0;
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
   }
   ~Client() { ::close(fd_); }
   bool connected() const { return connected_; }
@@ -81,7 +81,7 @@ class Client {
   }
 
  private:
-  static int count_responses(const std::string &s) {
+  static int count_responses(const std::string& s) {
     int n = 0;
     std::size_t pos = 0;
     while ((pos = s.find("HTTP/1.1 ", pos)) != std::string::npos) {
@@ -245,10 +245,10 @@ TEST_F(HttpServerTest, PortInUseIsAClearError) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a), 0);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   ASSERT_EQ(::listen(fd, 1), 0);
   socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   o.port = ntohs(a.sin_port);
   EchoHandler h;
   auto s = HttpServer::create(o, h);

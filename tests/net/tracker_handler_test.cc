@@ -44,7 +44,7 @@ class TrackerHandlerTest : public ::testing::Test {
   }
 
   // Sends a GET and returns the decoded bencoded reply.
-  wire::BValue get(const std::string &target, const std::string &from = "127.0.1.1",
+  wire::BValue get(const std::string& target, const std::string& from = "127.0.1.1",
                    std::map<std::string, std::string> headers = {}) {
     HttpRequest r;
     r.method = Method::kGet;
@@ -65,7 +65,7 @@ class TrackerHandlerTest : public ::testing::Test {
   }
 
   std::string announce_target(std::string_view hash_raw, int port = 6881,
-                              const std::string &extra = "") {
+                              const std::string& extra = "") {
     return "/announce?info_hash=" + pct(hash_raw) + "&peer_id=" + pct("-PT0001-abcdefghijkl") +
            "&port=" + std::to_string(port) + "&uploaded=0&downloaded=0&left=1000" + extra;
   }
@@ -90,7 +90,7 @@ TEST_F(TrackerHandlerTest, ActiveAnnounceGetsActiveIntervalAndPeers) {
   EXPECT_EQ(v.find("min interval")->as_int(), 15);
   EXPECT_EQ(v.find("incomplete")->as_int(), 2);
   EXPECT_EQ(v.find("complete")->as_int(), 0);
-  const std::string &peers = v.find("peers")->as_string();
+  const std::string& peers = v.find("peers")->as_string();
   ASSERT_EQ(peers.size(), 6u);
   EXPECT_EQ(peers.substr(0, 4), std::string("\x7f\x00\x01\x01", 4));
   EXPECT_EQ(v.find("external ip")->as_string(), std::string("\x7f\x00\x01\x02", 4));
@@ -182,7 +182,7 @@ TEST_F(TrackerHandlerTest, FailureReasonsFollowTheParameterAtFault) {
       {good_hash + id + "&port=1" + counters + "&event=bogus", Counter::kFailureHttpEvent},
   };
   std::uint64_t failures = 0;
-  for (const Case &c : cases) {
+  for (const Case& c : cases) {
     const std::uint64_t before = counters_.get(c.reason);
     auto v = get("/announce?" + c.query);
     ASSERT_NE(v.find("failure reason"), nullptr) << c.query;
@@ -242,9 +242,9 @@ TEST_F(TrackerHandlerTest, ProxyHeadersOnlyFromTrustedProxiesWithProxypass) {
 TEST_F(TrackerHandlerTest, ScrapeAndFullScrape) {
   get(announce_target(hash_.view()), "127.0.1.1");
   auto v = get("/scrape?info_hash=" + pct(hash_.view()));
-  const auto *files = v.find("files");
+  const auto* files = v.find("files");
   ASSERT_NE(files, nullptr);
-  const auto *entry = files->find(std::string(hash_.view()));
+  const auto* entry = files->find(std::string(hash_.view()));
   ASSERT_NE(entry, nullptr);
   EXPECT_EQ(entry->find("incomplete")->as_int(), 1);
   auto all = get("/scrape");

@@ -22,10 +22,10 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-void put(Bytes &b, std::uint64_t v, int n) {
+void put(Bytes& b, std::uint64_t v, int n) {
   for (int i = n - 1; i >= 0; --i) b.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
 }
-std::uint64_t get(const Bytes &b, std::size_t off, int n) {
+std::uint64_t get(const Bytes& b, std::size_t off, int n) {
   std::uint64_t v = 0;
   for (int i = 0; i < n; ++i) v = v << 8 | b[off + i];
   return v;
@@ -34,13 +34,13 @@ std::uint64_t get(const Bytes &b, std::size_t off, int n) {
 // A UDP client bound to a chosen loopback address (its "host").
 class UdpClient {
  public:
-  UdpClient(const std::string &local, std::uint16_t server_port, bool v6 = false) : v6_(v6) {
+  UdpClient(const std::string& local, std::uint16_t server_port, bool v6 = false) : v6_(v6) {
     fd_ = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
     if (v6) {
       sockaddr_in6 a{};
       a.sin6_family = AF_INET6;
       inet_pton(AF_INET6, local.c_str(), &a.sin6_addr);
-      ::bind(fd_, reinterpret_cast<sockaddr *>(&a), sizeof a);
+      ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
       server6_.sin6_family = AF_INET6;
       server6_.sin6_port = htons(server_port);
       inet_pton(AF_INET6, "::1", &server6_.sin6_addr);
@@ -48,7 +48,7 @@ class UdpClient {
       sockaddr_in a{};
       a.sin_family = AF_INET;
       inet_pton(AF_INET, local.c_str(), &a.sin_addr);
-      ::bind(fd_, reinterpret_cast<sockaddr *>(&a), sizeof a);
+      ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
       server4_.sin_family = AF_INET;
       server4_.sin_port = htons(server_port);
       server4_.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -56,12 +56,12 @@ class UdpClient {
   }
   ~UdpClient() { ::close(fd_); }
 
-  std::optional<Bytes> ask(const Bytes &packet, int timeout_ms = 2000) {
+  std::optional<Bytes> ask(const Bytes& packet, int timeout_ms = 2000) {
     if (v6_) {
-      ::sendto(fd_, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr *>(&server6_),
+      ::sendto(fd_, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&server6_),
                sizeof server6_);
     } else {
-      ::sendto(fd_, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr *>(&server4_),
+      ::sendto(fd_, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&server4_),
                sizeof server4_);
     }
     pollfd p{fd_, POLLIN, 0};
@@ -87,7 +87,7 @@ class UdpClient {
     return get(*r, 8, 8);
   }
 
-  static Bytes announce(std::uint64_t conn, const core::InfoHash &h, std::uint64_t left,
+  static Bytes announce(std::uint64_t conn, const core::InfoHash& h, std::uint64_t left,
                         std::uint16_t port = 6881, std::uint32_t event = 2) {
     Bytes b;
     put(b, conn, 8);
@@ -115,7 +115,7 @@ class UdpClient {
 
 class UdpServerTest : public ::testing::Test {
  protected:
-  void start(const std::string &host = "127.0.0.1") {
+  void start(const std::string& host = "127.0.0.1") {
     auto s = storage::make_store(
         {}, [](core::RackId) { return std::string("r"); }, clock_);
     ASSERT_TRUE(s);

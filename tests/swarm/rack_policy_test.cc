@@ -16,12 +16,12 @@ using Names = std::set<std::string>;
 class RackPolicyTest : public ::testing::Test {
  protected:
   // Announces from ip:port and returns the addresses it was given.
-  Names announce(const std::string &ip, std::uint64_t left, Event event = Event::kNone,
+  Names announce(const std::string& ip, std::uint64_t left, Event event = Event::kNone,
                  std::uint32_t numwant = 50, std::uint16_t port = 6881) {
     last_ = do_announce(ip, left, event, numwant, port);
     return names(out_);
   }
-  std::vector<core::PeerContact> do_announce(const std::string &ip, std::uint64_t left, Event event,
+  std::vector<core::PeerContact> do_announce(const std::string& ip, std::uint64_t left, Event event,
                                              std::uint32_t numwant, std::uint16_t port) {
     PeerAnnounce a;
     a.endpoint = ep(ip, port);
@@ -93,7 +93,7 @@ TEST_F(RackPolicyTest, NonRepresentativeNeverSeesOutside) {
   for (int h = 1; h <= 6; ++h) announce("127.0.1." + std::to_string(h), 1000, Event::kStarted);
   for (int h = 1; h <= 4; ++h) announce("127.0.2." + std::to_string(h), 1000, Event::kStarted);
   for (int h = 3; h <= 6; ++h) {
-    for (const auto &n : announce("127.0.1." + std::to_string(h), 1000)) {
+    for (const auto& n : announce("127.0.1." + std::to_string(h), 1000)) {
       EXPECT_EQ(n.rfind("127.0.1.", 0), 0u) << "127.0.1." << h << " was told about " << n;
     }
   }
@@ -154,7 +154,7 @@ TEST_F(RackPolicyTest, NewPeerIdSamePeer) {
   EXPECT_EQ(table_.scrape(hash_).incomplete, 3u);
   announce("127.0.1.2", 1000);
   bool found = false;
-  for (const auto &p : out_) {
+  for (const auto& p : out_) {
     if (p.endpoint == ep("127.0.1.1")) {
       EXPECT_EQ(p.peer_id, a.peer_id);
       found = true;
@@ -275,7 +275,7 @@ TEST_F(RackPolicyTest, RepresentativeKeepsOutsidersWhenCut) {
   Names got = announce("127.0.1.1", 1000, Event::kNone, 10);
   ASSERT_EQ(got.size(), 10u);
   int outside = 0;
-  for (const auto &n : got) outside += n.rfind("127.0.1.", 0) != 0;
+  for (const auto& n : got) outside += n.rfind("127.0.1.", 0) != 0;
   EXPECT_EQ(outside, 2);  // rack 127.0.0.0/24 has exactly 2 representatives
 }
 
@@ -287,7 +287,7 @@ TEST_F(RackPolicyTest, RepresentativeReplyHalfOutsidersWhenManyRacks) {
   Names got = announce("127.0.1.1", 1000, Event::kNone, 10);
   ASSERT_EQ(got.size(), 10u);
   int outside = 0;
-  for (const auto &n : got) outside += n.rfind("127.0.1.", 0) != 0;
+  for (const auto& n : got) outside += n.rfind("127.0.1.", 0) != 0;
   EXPECT_EQ(outside, 5);
 }
 
@@ -324,7 +324,7 @@ TEST_F(RackPolicyTest, DeactivateDropsSwarm) {
 TEST_F(RackPolicyTest, TopologyReloadRegroupsPeers) {
   class Movable final : public RackMap {
    public:
-    core::RackId rack_of(const core::Address &a) const noexcept override {
+    core::RackId rack_of(const core::Address& a) const noexcept override {
       // Before: everyone in one rack. After: by /24.
       return generation_ == 1 ? core::RackId::named(1)
                               : core::RackId::v4_prefix(a.v4_value() & 0xFFFFFF00u, 24);
@@ -336,7 +336,7 @@ TEST_F(RackPolicyTest, TopologyReloadRegroupsPeers) {
   t.activate(hash_, 1000);
   std::vector<core::PeerContact> out;
   out.reserve(50);
-  auto go = [&](const std::string &ip) {
+  auto go = [&](const std::string& ip) {
     PeerAnnounce a;
     a.endpoint = ep(ip);
     a.left = 1000;
@@ -369,7 +369,7 @@ using Names = std::set<std::string>;
 // PolicyMode::kStandby: one gateway per rack, the other representative waits.
 class StandbyPolicyTest : public ::testing::Test {
  protected:
-  Names announce(const std::string &ip, std::uint64_t left, Event event = Event::kNone) {
+  Names announce(const std::string& ip, std::uint64_t left, Event event = Event::kNone) {
     PeerAnnounce a;
     a.endpoint = ep(ip);
     a.left = left;
@@ -380,8 +380,8 @@ class StandbyPolicyTest : public ::testing::Test {
     result_ = table_.announce(hash_, a, rng_, out_);
     return names(out_);
   }
-  static bool outside(const Names &n, const std::string &rack_prefix) {
-    for (const auto &s : n) {
+  static bool outside(const Names& n, const std::string& rack_prefix) {
+    for (const auto& s : n) {
       if (s.rfind(rack_prefix, 0) != 0) return true;
     }
     return false;

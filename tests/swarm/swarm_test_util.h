@@ -15,18 +15,18 @@ namespace p2p::swarm::testing {
 // Rack = the IPv4 /24, like the default subnet rule; generation settable.
 class Slash24 final : public RackMap {
  public:
-  core::RackId rack_of(const core::Address &a) const noexcept override {
+  core::RackId rack_of(const core::Address& a) const noexcept override {
     return core::RackId::v4_prefix(a.v4_value() & 0xFFFFFF00u, 24);
   }
   std::uint64_t generation() const noexcept override { return generation_; }
   std::uint64_t generation_ = 1;
 };
 
-inline core::Endpoint ep(const std::string &ip, std::uint16_t port = 6881) {
+inline core::Endpoint ep(const std::string& ip, std::uint16_t port = 6881) {
   return {*core::Address::parse(ip), port};
 }
 
-inline core::PeerId pid(const std::string &ip, std::uint16_t port = 6881) {
+inline core::PeerId pid(const std::string& ip, std::uint16_t port = 6881) {
   std::string s = "-TS0001-" + ip + ":" + std::to_string(port);
   s.resize(20, '.');
   return *core::PeerId::from_bytes(s);
@@ -34,7 +34,7 @@ inline core::PeerId pid(const std::string &ip, std::uint16_t port = 6881) {
 
 // Adds (or refreshes) ip:port in `table`'s swarm for `h` without asking for
 // peers: setting up a scenario.
-inline void join(SwarmTable &table, const core::InfoHash &h, const std::string &ip,
+inline void join(SwarmTable& table, const core::InfoHash& h, const std::string& ip,
                  std::uint64_t left, std::uint16_t port = 6881) {
   PeerAnnounce a;
   a.endpoint = ep(ip, port);
@@ -46,9 +46,9 @@ inline void join(SwarmTable &table, const core::InfoHash &h, const std::string &
   table.announce(h, a, rng, none);
 }
 
-inline std::set<std::string> names(const std::vector<core::PeerContact> &peers) {
+inline std::set<std::string> names(const std::vector<core::PeerContact>& peers) {
   std::set<std::string> out;
-  for (const auto &p : peers) out.insert(p.endpoint.address.to_string());
+  for (const auto& p : peers) out.insert(p.endpoint.address.to_string());
   return out;
 }
 
