@@ -40,6 +40,9 @@ import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Bencode comes from the integration tests' harness: one codec for tests and bench.
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from harness import bdecode, bencode  # noqa: E402
 BENCH = os.path.join(ROOT, "bench")
 SERVER_CPU = "0"
 LOAD_CPU = "1"
@@ -58,46 +61,6 @@ TARGETS = {
 
 def log(msg):
     print("bench: " + msg, file=sys.stderr, flush=True)
-
-
-def bencode(v):
-    if isinstance(v, int):
-        return b"i%de" % v
-    if isinstance(v, str):
-        v = v.encode()
-    if isinstance(v, bytes):
-        return b"%d:%s" % (len(v), v)
-    if isinstance(v, list):
-        return b"l" + b"".join(bencode(x) for x in v) + b"e"
-    if isinstance(v, dict):
-        items = sorted((k.encode() if isinstance(k, str) else k, x) for k, x in v.items())
-        return b"d" + b"".join(bencode(k) + bencode(x) for k, x in items) + b"e"
-    raise TypeError(type(v))
-
-
-def bdecode(data):
-    def parse(i):
-        c = data[i:i + 1]
-        if c == b"i":
-            end = data.index(b"e", i)
-            return int(data[i + 1:end]), end + 1
-        if c in (b"l", b"d"):
-            i += 1
-            items = []
-            while data[i:i + 1] != b"e":
-                v, i = parse(i)
-                items.append(v)
-            if c == b"l":
-                return items, i + 1
-            return dict(zip(items[::2], items[1::2])), i + 1
-        colon = data.index(b":", i)
-        n = int(data[i:colon])
-        return data[colon + 1:colon + 1 + n], colon + 1 + n
-
-    value, end = parse(0)
-    if end != len(data):
-        raise ValueError("trailing bytes after bencoded value")
-    return value
 
 
 def make_torrent(name, announce):
