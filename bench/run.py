@@ -760,7 +760,7 @@ def parse_args():
     p.add_argument("--skip-memory", action="store_true")
     p.add_argument("--skip-micro", action="store_true")
     p.add_argument("--p2p-set", action="append", default=[], metavar="KEY=VALUE",
-                   help="extra p2ptracker setting (--set), e.g. store=none; repeatable")
+                   help="extra p2ptracker setting (--set), e.g. store=redis; repeatable")
     p.add_argument("--no-pin", dest="pin", action="store_false",
                    help="do not pin servers to CPU 0 and load to CPU 1")
     p.add_argument("--output", default=os.path.join(ROOT, "docs", "performance.md"),

@@ -151,13 +151,12 @@ const std::vector<Key>& keys() {
 
       // --- Storage ---
       text_key("store", kStorage, &Config::store,
-               "Where the tracker writes down what it sees, in the original's data model: "
-               "\"memory\" (in the process) or \"redis\" (at redishost:redisport, for tools "
-               "that read the original's keys) or \"none\" (nothing kept: the memory store's "
-               "per-peer keys grow with every peer ever seen, and nothing but tools reads them). "
-               "Swarms themselves always live in memory and are rebuilt from announces; "
-               "registered torrents live in data_dir.",
-               {"memory", "redis", "none"}),
+               "Where the tracker's state lives. \"memory\": in this process only (swarms and "
+               "stats in memory, rebuilt from announces after a restart; registered torrents "
+               "and history in data_dir). \"redis\": the same, plus a write-behind copy in the "
+               "original p2ptracker's Redis data model at redishost:redisport, for tools that "
+               "read the original's keys and for several trackers sharing one Redis.",
+               {"memory", "redis"}),
       text_key("redis_prefix", kStorage, &Config::redis_prefix,
                "Prepended to every Redis key, so several trackers can share one Redis database. "
                "Empty: no prefix."),

@@ -1,8 +1,8 @@
 // KeyModel: the original p2ptracker's Redis data model (docs/storage.md), as
 // key names and as the Redis-shaped commands each write turns into.
 //
-// Both stores share it so they cannot drift apart: MemoryStore applies the
-// commands to in-memory maps, RedisStore pipelines them to Redis. Only the
+// RedisStore pipelines the commands to Redis; the reads (WriteBehindStore)
+// use the same key names, so writes and reads cannot drift apart. Only the
 // writer threads build commands; KeyModel is immutable after construction and
 // safe to share, a CommandBatch belongs to one thread.
 #pragma once

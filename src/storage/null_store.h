@@ -1,9 +1,9 @@
-// NullStore: a Store that keeps nothing (store = "none").
+// NullStore: a Store that mirrors nothing (store = "memory", the default).
 //
-// For deployments that have no use for the original's data model: the swarms,
-// the stats API and /metrics never read the store, and the memory store's
-// per-peer keys grow with every peer ever seen. Writes return at once; reads
-// answer empty. Thread-safe (it has no state).
+// The tracker's state already lives in memory: the swarms, the stats API and
+// /metrics read the SwarmTable, never the store, and registrations live in
+// data_dir. Only Redis deployments need the original's data model copied out.
+// Writes return at once; reads answer empty. Thread-safe (it has no state).
 #pragma once
 
 #include "storage/store.h"

@@ -5,7 +5,6 @@
 
 #include <utility>
 
-#include "storage/memory_store.h"
 #include "storage/null_store.h"
 #include "storage/redis_store.h"
 
@@ -37,18 +36,18 @@ core::Result<std::unique_ptr<Store>> make_store(const Options& options, RackName
     return core::invalid_argument("store queue_capacity must be at least 1");
   }
   if (!rack_namer) rack_namer = fallback_rack_name;
-  if (options.kind == "memory") {
-    return std::unique_ptr<Store>(
-        std::make_unique<MemoryStore>(options, std::move(rack_namer), clock));
-  }
-  if (options.kind == "none") return std::unique_ptr<Store>(std::make_unique<NullStore>());
+  // The tracker's live state (swarms, counters, milestones) is already in
+  // memory and the registry is in data_dir; a second, key-model copy in the
+  // same process would be read by nothing and cost more CPU than the announce
+  // itself (docs/performance.md). So "memory" mirrors nothing.
+  if (options.kind == "memory") return std::unique_ptr<Store>(std::make_unique<NullStore>());
   if (options.kind == "redis") {
     auto store = RedisStore::connect(options, std::move(rack_namer), clock);
     if (!store.ok()) return store.error();
     return std::unique_ptr<Store>(std::move(*store));
   }
   return core::invalid_argument("unknown store kind \"" + options.kind +
-                                "\"; valid kinds are \"memory\", \"redis\" and \"none\"");
+                                "\"; valid kinds are \"memory\" and \"redis\"");
 }
 
 }  // namespace p2p::storage

@@ -4,7 +4,7 @@
 // Writes come from every worker on the announce path, so they are
 // fire-and-forget: they copy a fixed-size record into a bounded queue and return
 // at once, never blocking and never allocating; a background thread applies
-// them (MemoryStore: to maps; RedisStore: pipelined to Redis). When the queue is
+// them (RedisStore: pipelined to Redis). When the queue is
 // full the record is dropped and counted. Reads block and are for start-up, the
 // admin API and tests, never the announce path. All methods are thread-safe.
 #pragma once
@@ -108,7 +108,7 @@ class Store {
 using RackNamer = std::function<std::string(core::RackId)>;
 
 struct Options {
-  std::string kind = "memory";  // "memory", "redis" or "none"
+  std::string kind = "memory";  // "memory" (no mirror) or "redis"
   std::string redis_host = "127.0.0.1";
   std::uint16_t redis_port = 6379;
   std::string key_prefix;        // prepended to every Redis key

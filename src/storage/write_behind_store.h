@@ -1,4 +1,4 @@
-// WriteBehindStore: what MemoryStore and RedisStore share — the write methods
+// WriteBehindStore: the half of RedisStore that is not Redis — the write methods
 // (into a WriteQueue), flush, stats, and the reads composed from two
 // primitives each store provides (set members, string values).
 //

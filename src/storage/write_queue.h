@@ -1,5 +1,5 @@
 // WriteQueue: the bounded queue between the announce path and a store's writer
-// thread, shared by MemoryStore and RedisStore.
+// thread (RedisStore's).
 //
 // A fixed-capacity ring of trivially copyable records, allocated once. Any
 // thread may push; pushing takes one short mutex, never waits for the consumer

@@ -153,7 +153,7 @@ TEST(TomlTest, OutOfRangeNamesLineKeyAndRange) {
             "t.toml:1: key 'active_interval': expected an integer of at least 1 and at most "
             "2147483647, got 3000000000");
   EXPECT_EQ(error_of(parse_toml("store = \"disk\"", "t.toml")),
-            "t.toml:1: key 'store': expected one of \"memory\", \"redis\" or \"none\", got \"disk\"");
+            "t.toml:1: key 'store': expected one of \"memory\" or \"redis\", got \"disk\"");
   EXPECT_EQ(error_of(parse_toml("log_level = \"verbose\"", "t.toml")),
             "t.toml:1: key 'log_level': expected one of \"trace\", \"debug\", \"info\", "
             "\"warn\" or \"error\", got \"verbose\"");
@@ -272,7 +272,7 @@ TEST(ToTomlTest, RandomConfigsRoundTrip) {
     c.maxpeers = between(1, 2000);
     c.proxypass = rng() % 2 == 0;
     c.debug = rng() % 2 == 0;
-    c.store = pick({"memory", "redis", "none"});
+    c.store = pick({"memory", "redis"});
     c.redis_prefix = random_string(rng);
     c.data_dir = random_string(rng) + "x";
     c.min_interval = between(1, 1 << 30);
@@ -379,7 +379,7 @@ TEST(OverrideTest, ErrorsNameTheOverride) {
   EXPECT_EQ(error_of(apply_override(c, "open=yes")),
             "--set 'open=yes': key 'open': expected true or false, got \"yes\"");
   EXPECT_EQ(error_of(apply_override(c, "store=disk")),
-            "--set 'store=disk': key 'store': expected one of \"memory\", \"redis\" or \"none\", got "
+            "--set 'store=disk': key 'store': expected one of \"memory\" or \"redis\", got "
             "\"disk\"");
   EXPECT_EQ(error_of(apply_override(c, "prot=1")),
             "--set 'prot=1': unknown key 'prot'; did you mean 'port'?");
@@ -437,7 +437,7 @@ INSTANTIATE_TEST_SUITE_P(
         ValidateCase{"peer_timeout_zero", [](Config& c) { c.peer_timeout = 0; },
                      "key 'peer_timeout': expected an integer of at least 1, got 0"},
         ValidateCase{"store", [](Config& c) { c.store = "disk"; },
-                     "key 'store': expected one of \"memory\", \"redis\" or \"none\", got \"disk\""},
+                     "key 'store': expected one of \"memory\" or \"redis\", got \"disk\""},
         ValidateCase{"topology", [](Config& c) { c.topology = "dns"; },
                      "key 'topology': expected one of \"subnet\" or \"static\", got \"dns\""},
         ValidateCase{"static_needs_file", [](Config& c) { c.topology = "static"; },
@@ -607,7 +607,7 @@ TEST(MarkdownTest, OneRowPerKey) {
   EXPECT_THAT(table, StartsWith("| Key | Type | Default | Meaning |\n|---|---|---|---|\n"));
   EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 2 + 35);
   EXPECT_THAT(table, HasSubstr("\n| `port` | integer 0-65535 | `6969` | "));
-  EXPECT_THAT(table, HasSubstr("\n| `store` | `memory`, `redis` or `none` | `\"memory\"` | "));
+  EXPECT_THAT(table, HasSubstr("\n| `store` | `memory` or `redis` | `\"memory\"` | "));
   EXPECT_THAT(table, HasSubstr("\n| `trusted_proxies` | array of CIDR strings | "
                                "`[\"127.0.0.1/32\", \"::1/128\"]` | "));
   EXPECT_THAT(table, HasSubstr("\n| `active_interval` | integer >= 1 | `45` | "));

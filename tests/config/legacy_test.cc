@@ -182,7 +182,7 @@ TEST(LegacyTest, WrongTypeOrRangeNamesLineKeyAndWhatIsValid) {
   EXPECT_EQ(error_of(parse_legacy("PASSIVE_INTERVAL = 0 * 60", "x.cfg")),
             "x.cfg:1: key 'PASSIVE_INTERVAL': expected an integer of at least 1, got 0 * 60");
   EXPECT_EQ(error_of(parse_legacy("STORE = 'disk'", "x.cfg")),
-            "x.cfg:1: key 'STORE': expected one of \"memory\", \"redis\" or \"none\", got 'disk'");
+            "x.cfg:1: key 'STORE': expected one of \"memory\" or \"redis\", got 'disk'");
   EXPECT_EQ(error_of(parse_legacy("TRUSTED_NETWORKS = '10.0.0.0/8'", "x.cfg")),
             "x.cfg:1: key 'TRUSTED_NETWORKS': expected a list of CIDR strings such as "
             "['10.0.0.0/8'], got '10.0.0.0/8'");

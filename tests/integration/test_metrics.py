@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import (Tracker, bdecode, http_request, loopback, raw_connect, read_raw_response, register_new,
+from harness import (RedisServer, Tracker, bdecode, http_request, loopback, raw_connect, read_raw_response, register_new,
                      scrape_query, new_torrent, wait_until)
 
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
@@ -75,7 +75,11 @@ class Metrics:
 
 class MetricsTest(unittest.TestCase):
     def setUp(self):
-        self.t = Tracker().start()
+        # A real Redis, so the store's write counters have writes to count (the
+        # default store = "memory" mirrors nothing).
+        self.redis = RedisServer().start()
+        self.addCleanup(self.redis.stop)
+        self.t = Tracker(store="redis", redishost="127.0.0.1", redisport=self.redis.port).start()
         self.addCleanup(self.t.cleanup)
         self.requests = 0  # HTTP requests this test made, to check the server's count
 

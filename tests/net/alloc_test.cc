@@ -65,9 +65,8 @@ class AllocTest : public ::testing::Test {
 
   core::ManualClock clock_;
   swarm::testing::Slash24 racks_;
-  // The memory store's own thread allocates as it applies records (off the
-  // announce path, but the counter sees every thread), so this test writes to
-  // nowhere.
+  // store = "memory": nothing mirrored. (RedisStore's writer thread allocates
+  // off the announce path, but the counter sees every thread.)
   storage::NullStore store_;
   swarm::SwarmTable swarms_{swarm::SwarmOptions{}, racks_, clock_};
   Tracker tracker_{TrackerOptions{}, swarms_, store_};

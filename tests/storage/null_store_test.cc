@@ -1,4 +1,5 @@
-// store = "none": accepts every write, keeps nothing.
+// store = "memory": the store mirrors nothing (the swarms are the state);
+// it accepts every write and keeps nothing.
 #include <gtest/gtest.h>
 
 #include "core/clock.h"
@@ -10,7 +11,7 @@ namespace {
 TEST(NullStoreTest, KeepsNothing) {
   core::ManualClock clock;
   Options o;
-  o.kind = "none";
+  o.kind = "memory";
   auto store = make_store(o, nullptr, clock);
   ASSERT_TRUE(store) << store.error().message;
   PeerUpdate u;
