@@ -6,7 +6,27 @@
 namespace p2p::swarm {
 namespace {
 
-bool endpoint_less(const Peer& p, const core::Endpoint& e) { return p.endpoint < e; }
+// A function object, not a function, so std::lower_bound inlines it.
+constexpr auto endpoint_less = [](const Peer& p, const core::Endpoint& e) {
+  return p.endpoint < e;
+};
+
+// std::vector doubles its capacity, leaving peer vectors about a third empty
+// on average, and peer records are what the tracker's memory is made of
+// (docs/performance.md): grow by a quarter instead. Inserting into a sorted
+// vector moves the tail anyway, so the extra reallocations cost little.
+template <class T>
+void make_room_for_one(std::vector<T>& v) {
+  if (v.size() == v.capacity()) v.reserve(v.size() + v.size() / 4 + 1);
+}
+
+// After expiry a swarm that shrank keeps its peak capacity; give back what a
+// regrowth by a quarter would not need. (Not on the announce path: expire()
+// runs on the sweep.)
+template <class T>
+void release_slack(std::vector<T>& v) {
+  if (v.capacity() > v.size() + v.size() / 2 + 4) v.shrink_to_fit();
+}
 
 void erase_endpoint(std::vector<core::Endpoint>& v, const core::Endpoint& e) {
   auto it = std::find(v.begin(), v.end(), e);
@@ -49,8 +69,10 @@ RackGroup& Torrent::group_for(core::RackId rack) {
 }
 
 void Torrent::insert_peer(RackGroup& g, const Peer& p, const PolicyOptions& policy) {
-  auto it = std::lower_bound(g.peers.begin(), g.peers.end(), p.endpoint, endpoint_less);
-  it = g.peers.insert(it, p);
+  const auto at = std::lower_bound(g.peers.begin(), g.peers.end(), p.endpoint, endpoint_less) -
+                  g.peers.begin();
+  make_room_for_one(g.peers);
+  auto it = g.peers.insert(g.peers.begin() + at, p);
   // The first max_repr_rack peers of a rack to announce represent it.
   if (g.representatives.size() < policy.max_repr_rack) {
     it->flags |= Peer::kRepresentative;
@@ -170,7 +192,12 @@ std::size_t Torrent::expire(core::TimePoint cutoff) {
         ++it;
       }
     }
-    g = g->peers.empty() ? racks_.erase(g) : g + 1;
+    if (g->peers.empty()) {
+      g = racks_.erase(g);
+    } else {
+      release_slack(g->peers);
+      ++g;
+    }
   }
   return dropped;
 }

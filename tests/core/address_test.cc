@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <random>
+
 namespace p2p::core {
 namespace {
 
@@ -26,6 +29,28 @@ TEST(AddressTest, Loopback) {
   EXPECT_TRUE(Address::parse("127.0.3.4")->is_loopback());
   EXPECT_TRUE(Address::parse("::1")->is_loopback());
   EXPECT_FALSE(Address::parse("10.0.0.1")->is_loopback());
+}
+
+// Address compares 64-bit words; the order must still be the bytes' order
+// (sorted swarms, CIDR ranges and the static map depend on it).
+TEST(AddressTest, OrdersLikeItsBytes) {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 20000; ++i) {
+    std::uint8_t a[16], b[16];
+    for (auto& x : a) x = static_cast<std::uint8_t>(rng());
+    std::memcpy(b, a, 16);
+    // Differ in one byte (or none), so every position is exercised.
+    const int at = static_cast<int>(rng() % 17);
+    if (at < 16) b[at] = static_cast<std::uint8_t>(rng());
+    const Address x = Address::v6_bytes(a), y = Address::v6_bytes(b);
+    const int bytes = std::memcmp(a, b, 16);
+    EXPECT_EQ(x == y, bytes == 0);
+    EXPECT_EQ(x < y, bytes < 0) << x.to_string() << " " << y.to_string();
+    EXPECT_EQ(x > y, bytes > 0);
+  }
+  EXPECT_LT(*Address::parse("10.0.0.255"), *Address::parse("10.0.1.0"));
+  EXPECT_LT(*Address::parse("255.255.255.255"), *Address::parse("2001:db8::"));
+  EXPECT_LT((Endpoint{*Address::parse("10.0.0.1"), 9}), (Endpoint{*Address::parse("10.0.0.1"), 10}));
 }
 
 TEST(EndpointTest, ToString) {

@@ -1,6 +1,8 @@
 // The rack policy, rule by rule, including the original p2ptracker's scenarios.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "core/clock.h"
 #include "swarm/swarm_table.h"
 #include "swarm_test_util.h"
@@ -289,6 +291,35 @@ TEST_F(RackPolicyTest, RepresentativeReplyHalfOutsidersWhenManyRacks) {
   int outside = 0;
   for (const auto& n : got) outside += n.rfind("127.0.1.", 0) != 0;
   EXPECT_EQ(outside, 5);
+}
+
+// A cut reply samples the rack: no duplicates, never itself, only wanted
+// peers, and over many announces every rack-mate about equally often.
+TEST_F(RackPolicyTest, CutRepliesSampleTheRackFairly) {
+  table_.activate(hash_, 1000);
+  // 98 peers: not prime, so some strides must be skipped for being shared
+  // factors with it.
+  for (int h = 1; h <= 98; ++h) announce("127.0.1." + std::to_string(h), 1000, Event::kStarted);
+  std::map<std::string, int> times;
+  constexpr int kRounds = 4000;
+  constexpr std::uint32_t kWant = 10;
+  for (int i = 0; i < kRounds; ++i) {
+    auto reply = do_announce("127.0.1.50", 1000, Event::kNone, kWant, 6881);
+    Names got = names(reply);
+    ASSERT_EQ(reply.size(), kWant);
+    ASSERT_EQ(got.size(), kWant) << "a peer listed twice";
+    EXPECT_FALSE(got.count("127.0.1.50"));
+    // A non-representative is always given its rack's two representatives.
+    EXPECT_TRUE(got.count("127.0.1.1") && got.count("127.0.1.2"));
+    for (const auto& n : got) ++times[n];
+  }
+  // The other 8 of each reply come from 95 non-representative rack-mates.
+  const double expected = kRounds * 8.0 / 95;
+  EXPECT_EQ(times.size(), 97u);  // 95 mates + 2 representatives
+  for (const auto& [name, n] : times) {
+    if (name == "127.0.1.1" || name == "127.0.1.2") continue;
+    EXPECT_NEAR(n, expected, expected * 0.25) << name;
+  }
 }
 
 TEST_F(RackPolicyTest, OpenTrackerTracksUnregisteredHashes) {
