@@ -28,8 +28,8 @@ void release_slack(std::vector<T>& v) {
   if (v.capacity() > v.size() + v.size() / 2 + 4) v.shrink_to_fit();
 }
 
-void erase_endpoint(std::vector<core::Endpoint>& v, const core::Endpoint& e) {
-  auto it = std::find(v.begin(), v.end(), e);
+void erase_endpoint(std::vector<MemberRef>& v, const core::Endpoint& e) {
+  auto it = std::find_if(v.begin(), v.end(), [&](const MemberRef& m) { return m.endpoint == e; });
   if (it != v.end()) v.erase(it);
 }
 
@@ -38,6 +38,13 @@ void erase_endpoint(std::vector<core::Endpoint>& v, const core::Endpoint& e) {
 const Peer* RackGroup::find(const core::Endpoint& e) const {
   auto it = std::lower_bound(peers.begin(), peers.end(), e, endpoint_less);
   return it != peers.end() && it->endpoint == e ? &*it : nullptr;
+}
+
+const Peer* RackGroup::find(const MemberRef& m) const {
+  if (m.hint < peers.size() && peers[m.hint].endpoint == m.endpoint) return &peers[m.hint];
+  const Peer* p = find(m.endpoint);
+  if (p != nullptr) m.hint = static_cast<std::uint32_t>(p - peers.data());
+  return p;
 }
 
 Peer* RackGroup::find(const core::Endpoint& e) {
@@ -76,9 +83,9 @@ void Torrent::insert_peer(RackGroup& g, const Peer& p, const PolicyOptions& poli
   // The first max_repr_rack peers of a rack to announce represent it.
   if (g.representatives.size() < policy.max_repr_rack) {
     it->flags |= Peer::kRepresentative;
-    g.representatives.push_back(it->endpoint);
+    g.representatives.push_back({it->endpoint, static_cast<std::uint32_t>(it - g.peers.begin())});
   }
-  if (it->origin()) g.origins.push_back(it->endpoint);
+  if (it->origin()) g.origins.push_back({it->endpoint});
   if (it->seeder()) {
     ++g.seeders;
     ++seeders_;
@@ -156,7 +163,7 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     // rack to announce.
     if (!self->representative() && g.representatives.size() < policy.max_repr_rack) {
       self->flags |= Peer::kRepresentative;
-      g.representatives.push_back(self->endpoint);
+      g.representatives.push_back({self->endpoint});
     }
   }
 

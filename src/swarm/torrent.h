@@ -77,16 +77,27 @@ struct PolicyOptions {
   core::Seconds stall_after{135};  // kStandby: a gateway this long without progress is stalled
 };
 
+// A member of a rack group named outside its sorted peer vector (one of its
+// representatives or origin seeders), with where it was last found there. The
+// hint saves a binary search (a handful of cache misses on a busy tracker) each
+// time a rack-mate announces; inserts and removals shift positions, so it is
+// checked before use.
+struct MemberRef {
+  core::Endpoint endpoint;
+  mutable std::uint32_t hint = 0;
+};
+
 struct RackGroup {
   core::RackId rack;
   std::vector<Peer> peers;  // sorted by endpoint
-  // Endpoints of the group's representatives (at most max_repr_rack) and of its
-  // origin seeders: the only members other racks may ever be told about.
-  std::vector<core::Endpoint> representatives;
-  std::vector<core::Endpoint> origins;
+  // The group's representatives (at most max_repr_rack, in promotion order)
+  // and origin seeders: the only members other racks may ever be told about.
+  std::vector<MemberRef> representatives;
+  std::vector<MemberRef> origins;
   std::uint32_t seeders = 0;
 
   const Peer* find(const core::Endpoint& e) const;
+  const Peer* find(const MemberRef& m) const;
   // Whether `p`, one of this rack's peers, may exchange data with other racks
   // under `policy` at `now`: a representative in kOriginal mode; in kStandby
   // mode only the first representative (in promotion order) that is not

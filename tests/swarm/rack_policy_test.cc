@@ -322,6 +322,30 @@ TEST_F(RackPolicyTest, CutRepliesSampleTheRackFairly) {
   }
 }
 
+// Representatives are remembered by where they sit in the rack's sorted peers;
+// peers joining below them, and leaving, move them. Every announce in between
+// must still find them.
+TEST_F(RackPolicyTest, RepresentativesFoundAfterRackMatesMoveThem) {
+  table_.activate(hash_, 1000);
+  announce("127.0.1.200", 1000, Event::kStarted);
+  announce("127.0.1.201", 1000, Event::kStarted);
+  for (int h = 100; h >= 1; --h) {
+    // Each one lands below both representatives and shifts them up by one.
+    EXPECT_EQ(announce("127.0.1." + std::to_string(h), 1000, Event::kStarted, 2),
+              (Names{"127.0.1.200", "127.0.1.201"}))
+        << h;
+    if (h % 10 == 0) {
+      announce("127.0.1." + std::to_string(h), 1000, Event::kStopped);
+    }
+  }
+  EXPECT_EQ(announce("127.0.1.55", 1000, Event::kNone, 2), (Names{"127.0.1.200", "127.0.1.201"}));
+  // The first representative leaves: its slot goes to the next announcer.
+  announce("127.0.1.200", 1000, Event::kStopped);
+  announce("127.0.1.55", 1000, Event::kNone, 2);
+  EXPECT_TRUE(outcome_.outcome.representative);
+  EXPECT_EQ(announce("127.0.1.3", 1000, Event::kNone, 2), (Names{"127.0.1.55", "127.0.1.201"}));
+}
+
 TEST_F(RackPolicyTest, OpenTrackerTracksUnregisteredHashes) {
   SwarmTable open{SwarmOptions{{2, 50}, core::Seconds(150), true}, racks_, clock_};
   std::vector<core::PeerContact> out;
