@@ -13,7 +13,9 @@
 // With PolicyMode::kStandby, "representative" above means "gateway": only one
 // representative per rack at a time (RackGroup::is_gateway), the others
 // waiting to take over if it stops or stalls, so a rack pulls the payload
-// across its uplink about once instead of once per representative.
+// across its uplink about once instead of once per representative; with
+// PolicyMode::kProgress the others join it once they hold grant_percent of the
+// payload, so each pulls at most the rest.
 // "Origin seeders" are peers that arrived complete (the build server). A peer
 // that finished downloading inside a rack is not one: telling other racks
 // about it would let them pull across its rack's uplink through a host that is
@@ -61,7 +63,7 @@ void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit
     }
   };
 
-  if (!own.is_gateway(self, policy, now)) {
+  if (!own.is_gateway(self, policy, now, payload_)) {
     // The rack's representatives bring the payload in: list them first so a
     // small numwant still reaches them, then a random share of the rest.
     const std::size_t base = out.size();
@@ -87,7 +89,7 @@ void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit
       if (&g == &own) continue;
       for (const auto& e : g.representatives) {
         const Peer* p = g.find(e);
-        if (p != nullptr && wanted(*p) && g.is_gateway(*p, policy, now)) fn(*p);
+        if (p != nullptr && wanted(*p) && g.is_gateway(*p, policy, now, payload_)) fn(*p);
       }
       for (const auto& e : g.origins) {
         const Peer* p = g.find(e);

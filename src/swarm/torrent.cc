@@ -24,11 +24,44 @@ Peer* RackGroup::find(const core::Endpoint& e) {
   return const_cast<Peer*>(std::as_const(*this).find(e));
 }
 
-bool RackGroup::is_gateway(const Peer& p, const PolicyOptions& policy, core::TimePoint now) const {
+const char* policy_mode_name(PolicyMode mode) {
+  switch (mode) {
+    case PolicyMode::kOriginal:
+      return "original";
+    case PolicyMode::kStandby:
+      return "standby";
+    case PolicyMode::kProgress:
+      return "progress";
+  }
+  return "?";
+}
+
+bool parse_policy_mode(std::string_view name, PolicyMode& mode) {
+  for (auto m : {PolicyMode::kOriginal, PolicyMode::kStandby, PolicyMode::kProgress}) {
+    if (name == policy_mode_name(m)) {
+      mode = m;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool RackGroup::is_gateway(const Peer& p, const PolicyOptions& policy, core::TimePoint now,
+                           std::uint64_t payload) const {
   if (!p.representative()) return false;
   if (policy.mode == PolicyMode::kOriginal) return true;
-  // kStandby: the first representative still making progress (or done) is the
-  // one gateway; `representatives` is in promotion order.
+  // kProgress: a standby that already holds most of the payload can pull at
+  // most the rest from outside, so letting it out bounds the extra copy its
+  // rack's uplink carries, while other racks gain a source that has plenty to
+  // give (and, once it finished, one that only gives).
+  if (policy.mode == PolicyMode::kProgress &&
+      (p.seeder() ||
+       (p.left <= payload && static_cast<double>(payload - p.left) * 100 >=
+                                 static_cast<double>(payload) * policy.grant_percent))) {
+    return true;
+  }
+  // kStandby (and kProgress's first gateway): the first representative still making progress (or
+  // done) is the one gateway; `representatives` is in promotion order.
   for (const auto& e : representatives) {
     const Peer* r = find(e);
     if (r == nullptr) continue;
@@ -99,6 +132,7 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     return outcome;
   }
 
+  if (!payload_known_) payload_ = std::max(payload_, a.left);
   RackGroup& g = group_for(a.rack);
   Peer* self = g.find(a.endpoint);
   if (self == nullptr) {
