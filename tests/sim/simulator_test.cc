@@ -116,6 +116,79 @@ TEST(SimulatorTest, NoLinkCarriesMoreThanItsCapacity) {
   }
 }
 
+TEST(SimulatorTest, ProgressModeBoundsWhatEachStandbyPullsFromOutside) {
+  const double payload = 64.0 * (1 << 20);
+  double previous_mean = 0;
+  for (std::uint32_t grant : {100u, 75u, 50u, 0u}) {
+    Options o = small_fleet(PeerSource::kTracker, swarm::PolicyMode::kProgress, 2);
+    o.tracker.policy.grant_percent = grant;
+    const Result r = simulate(o);
+    SCOPED_TRACE(grant);
+    ASSERT_TRUE(r.complete);
+    for (std::uint64_t b : r.host_bytes) EXPECT_EQ(b, o.client.payload_bytes);
+    // The active gateway pulls at most one copy; the standby only what it
+    // lacked when it held grant_percent.
+    for (const auto& rack : r.per_rack) {
+      EXPECT_LE(static_cast<double>(rack.bytes_in), payload * (2.0 - grant / 100.0) + 1);
+    }
+    // A smaller share lets the standby out earlier: never fewer copies.
+    EXPECT_GE(r.amplification.mean + 1e-9, previous_mean);
+    previous_mean = r.amplification.mean;
+  }
+  // grant_percent 0 lets both representatives out from the start, as the original.
+  Options zero = small_fleet(PeerSource::kTracker, swarm::PolicyMode::kProgress, 2);
+  zero.tracker.policy.grant_percent = 0;
+  EXPECT_GT(simulate(zero).amplification.mean, simulate(standby_fleet()).amplification.mean);
+}
+
+// Rack 0's gateway fails a quarter of the way into the deploy `o` would make.
+Options with_failed_gateway(Options o, FaultKind kind) {
+  const Result healthy = simulate(o);
+  EXPECT_TRUE(healthy.complete);
+  o.fault.at = healthy.deploy_seconds / 4;
+  o.fault.racks = 1;
+  o.fault.kind = kind;
+  return o;
+}
+
+TEST(SimulatorFaultTest, AStandbyTakesOverFromAFailedGateway) {
+  for (auto mode : {swarm::PolicyMode::kStandby, swarm::PolicyMode::kProgress}) {
+    for (auto kind : {FaultKind::kStall, FaultKind::kDie}) {
+      const Options o = with_failed_gateway(small_fleet(PeerSource::kTracker, mode, 2), kind);
+      const Result r = simulate(o);
+      SCOPED_TRACE(label(o.tracker) + (kind == FaultKind::kDie ? " die" : " stall"));
+      ASSERT_TRUE(r.complete);
+      EXPECT_EQ(r.failed_hosts, 1u);
+      int short_hosts = 0;
+      for (std::uint64_t b : r.host_bytes) short_hosts += b < o.client.payload_bytes;
+      EXPECT_EQ(short_hosts, 1);  // the failed gateway, in rack 0
+      for (std::uint32_t h = 0; h < 10; ++h)
+        short_hosts -= r.host_bytes[h] < o.client.payload_bytes;
+      EXPECT_EQ(short_hosts, 0);
+      // Its replacement pulled what it had not passed on: more than one copy
+      // crossed rack 0's uplink, but no more than one per gateway it had.
+      EXPECT_GT(r.per_rack[0].bytes_in, o.client.payload_bytes);
+      if (mode == swarm::PolicyMode::kStandby && kind == FaultKind::kStall) {
+        EXPECT_LE(r.per_rack[0].bytes_in, 2 * o.client.payload_bytes);
+      }
+    }
+  }
+}
+
+TEST(SimulatorFaultTest, WithoutStallDetectionAStalledGatewayStrandsItsRack) {
+  Options o = with_failed_gateway(standby_fleet(), FaultKind::kStall);
+  o.tracker.policy.stall_after = core::Seconds(1'000'000);
+  o.time_limit = 1000;
+  const Result r = simulate(o);
+  EXPECT_FALSE(r.complete);
+  for (std::uint32_t h = 10; h < 80; ++h) EXPECT_EQ(r.host_bytes[h], o.client.payload_bytes);
+  // The original's second gateway already pulls from outside: nothing to detect.
+  Options original = with_failed_gateway(original_fleet(), FaultKind::kStall);
+  original.tracker.policy.stall_after = core::Seconds(1'000'000);
+  original.time_limit = 1000;
+  EXPECT_TRUE(simulate(original).complete);
+}
+
 TEST(SimulatorTest, AThousandHostsFinishQuickly) {
   Options o;
   o.fleet.racks = 25;
