@@ -60,8 +60,8 @@ def parse_args(argv=None):
     p.add_argument("--max-repr-rack", type=int, default=2)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--trackers", default="original,standby,opentracker",
-                   help="comma-separated: original, standby, progress (p2ptracker policies; "
-                        "progress:N sets grant_percent = N), opentracker")
+                   help="comma-separated: original, standby, progress, relay (p2ptracker "
+                        "policies; progress:N sets grant_percent = N), opentracker")
     p.add_argument("--timeout", type=float, default=300, help="seconds per deploy")
     p.add_argument("--uplink", action="store_true",
                    help="shape each rack's edge (uplink and downlink) with tc in a private "
@@ -238,7 +238,7 @@ def summarize_run(r):
 # --- the report ----------------------------------------------------------------------------
 
 LABELS = {"original": "p2ptracker, policy original", "standby": "p2ptracker, policy standby",
-          "progress": "p2ptracker, policy progress",
+          "progress": "p2ptracker, policy progress", "relay": "p2ptracker, policy relay",
           "opentracker": "opentracker (random peers)"}
 
 
@@ -582,7 +582,8 @@ def main(argv=None):
     kinds = args.trackers.split(",")
     for k in kinds:
         if tracker_label(k) is None:
-            sys.exit("run.py: unknown tracker %r (original, standby, progress, opentracker)" % k)
+            sys.exit("run.py: unknown tracker %r (original, standby, progress[:N], relay, "
+                     "opentracker)" % k)
     if "opentracker" in kinds and not shutil.which("opentracker"):
         sys.exit("run.py: opentracker is not installed (scripts/install-deps.sh --deploy)")
     work = tempfile.mkdtemp(prefix="p2ptracker-deploy-")

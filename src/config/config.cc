@@ -174,8 +174,10 @@ const std::vector<Key>& keys() {
                "a time; the others stand by and take over when it stops, expires or stalls "
                "(stall_intervals), so the rack's uplink carries the payload about once. "
                "\"progress\": as standby, and every other representative joins once it holds "
-               "grant_percent of the payload (docs/policy.md).",
-               {"original", "standby", "progress"}),
+               "grant_percent of the payload. \"relay\": as standby, but while the gateway "
+               "downloads it trades inside its rack only with the other representatives, which "
+               "pass its pieces on (docs/policy.md).",
+               {"original", "standby", "progress", "relay"}),
       int_key("grant_percent", kAnnounces, &Config::grant_percent, 0, 100,
               "policy \"progress\": the share of the payload (percent) a standby representative "
               "must hold before it may exchange data with other racks. It then pulls at most the "

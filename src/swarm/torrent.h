@@ -65,14 +65,20 @@ enum class PolicyMode : std::uint8_t {
   // The original p2ptracker's: every representative sees outside peers.
   kOriginal,
   // One representative at a time pulls from outside; the others stand by and
-  // take over when it stops, expires or stalls (no progress for stall_after).
-  // A gateway that finished keeps the role: its rack now has the payload.
+  // take over when it stops, expires or stalls (no progress for stall_after);
+  // when all are stalled they take turns. A gateway that finished keeps the
+  // role: its rack now has the payload.
   kStandby,
   // kStandby's one gateway, plus every other representative once it holds
   // grant_percent of the payload: it then pulls at most the rest from outside
   // (so a rack's uplink carries at most 1 + (max_repr_rack - 1) x (1 -
   // grant_percent / 100) copies) and gives other racks a second source.
   kProgress,
+  // kStandby's gateway, but while it downloads it trades inside its rack only
+  // with the other representatives, and the rest of the rack only with them:
+  // each piece it brings in crosses its upload into the rack about once, so
+  // more of that upload serves other racks' gateways.
+  kRelay,
 };
 
 // The `policy` key's spelling of each mode ("original", "standby", "progress").
@@ -103,7 +109,8 @@ struct RackGroup {
   // Whether `p`, one of this rack's peers, may exchange data with other racks
   // under `policy` at `now`: a representative in kOriginal mode; in kStandby
   // mode only the first representative (in promotion order) that is not
-  // stalled; in kProgress mode that one and every representative whose bytes
+  // stalled, or when all are, each in turn for stall_after (the second
+  // first); in kProgress mode that one and every representative whose bytes
   // left are at most (100 - grant_percent)% of `payload` (the transfer's size
   // as Torrent estimates it; a seeder always qualifies). (Origin seeders are
   // visible to other racks' gateways in every mode, but are told only about

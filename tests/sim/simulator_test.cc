@@ -141,12 +141,17 @@ TEST(SimulatorTest, ProgressModeBoundsWhatEachStandbyPullsFromOutside) {
   EXPECT_GT(simulate(zero).amplification.mean, simulate(standby_fleet()).amplification.mean);
 }
 
-// Rack 0's gateway fails a quarter of the way into the deploy `o` would make.
-Options with_failed_gateway(Options o, FaultKind kind) {
+// The gateways of the first `racks` racks fail a quarter of the way into the
+// deploy `o` would make. Announces every 5 s and stall detection after 15 s,
+// so a stall is noticed well within the deploy.
+Options with_failed_gateways(Options o, FaultKind kind, std::uint32_t racks) {
+  o.tracker.active_interval = 5;
+  o.tracker.policy.stall_after = core::Seconds(15);
+  o.tracker.peer_timeout = 30;
   const Result healthy = simulate(o);
   EXPECT_TRUE(healthy.complete);
   o.fault.at = healthy.deploy_seconds / 4;
-  o.fault.racks = 1;
+  o.fault.racks = racks;
   o.fault.kind = kind;
   return o;
 }
@@ -154,36 +159,39 @@ Options with_failed_gateway(Options o, FaultKind kind) {
 TEST(SimulatorFaultTest, AStandbyTakesOverFromAFailedGateway) {
   for (auto mode : {swarm::PolicyMode::kStandby, swarm::PolicyMode::kProgress}) {
     for (auto kind : {FaultKind::kStall, FaultKind::kDie}) {
-      const Options o = with_failed_gateway(small_fleet(PeerSource::kTracker, mode, 2), kind);
+      // Every rack's gateway at once, so no rack's standby can lean on another
+      // rack's to make progress before it takes over.
+      const Options o = with_failed_gateways(small_fleet(PeerSource::kTracker, mode, 2), kind, 8);
       const Result r = simulate(o);
       SCOPED_TRACE(label(o.tracker) + (kind == FaultKind::kDie ? " die" : " stall"));
       ASSERT_TRUE(r.complete);
-      EXPECT_EQ(r.failed_hosts, 1u);
-      int short_hosts = 0;
-      for (std::uint64_t b : r.host_bytes) short_hosts += b < o.client.payload_bytes;
-      EXPECT_EQ(short_hosts, 1);  // the failed gateway, in rack 0
-      for (std::uint32_t h = 0; h < 10; ++h)
-        short_hosts -= r.host_bytes[h] < o.client.payload_bytes;
-      EXPECT_EQ(short_hosts, 0);
-      // Its replacement pulled what it had not passed on: more than one copy
-      // crossed rack 0's uplink, but no more than one per gateway it had.
-      EXPECT_GT(r.per_rack[0].bytes_in, o.client.payload_bytes);
-      if (mode == swarm::PolicyMode::kStandby && kind == FaultKind::kStall) {
-        EXPECT_LE(r.per_rack[0].bytes_in, 2 * o.client.payload_bytes);
+      EXPECT_EQ(r.failed_hosts, 8u);
+      for (std::uint32_t rack = 0; rack < 8; ++rack) {
+        int short_hosts = 0;
+        for (std::uint32_t h = rack * 10; h < rack * 10 + 10; ++h) {
+          short_hosts += r.host_bytes[h] < o.client.payload_bytes;
+        }
+        EXPECT_EQ(short_hosts, 1) << "rack " << rack;  // only its failed gateway
+        // The replacement pulled what the failed one had not passed on: more
+        // than one copy, but none beyond one per host that held the role.
+        EXPECT_GT(r.per_rack[rack].bytes_in, o.client.payload_bytes);
+        if (mode == swarm::PolicyMode::kStandby && kind == FaultKind::kStall) {
+          EXPECT_LE(r.per_rack[rack].bytes_in, 2 * o.client.payload_bytes);
+        }
       }
     }
   }
 }
 
 TEST(SimulatorFaultTest, WithoutStallDetectionAStalledGatewayStrandsItsRack) {
-  Options o = with_failed_gateway(standby_fleet(), FaultKind::kStall);
+  Options o = with_failed_gateways(standby_fleet(), FaultKind::kStall, 1);
   o.tracker.policy.stall_after = core::Seconds(1'000'000);
   o.time_limit = 1000;
   const Result r = simulate(o);
   EXPECT_FALSE(r.complete);
   for (std::uint32_t h = 10; h < 80; ++h) EXPECT_EQ(r.host_bytes[h], o.client.payload_bytes);
   // The original's second gateway already pulls from outside: nothing to detect.
-  Options original = with_failed_gateway(original_fleet(), FaultKind::kStall);
+  Options original = with_failed_gateways(original_fleet(), FaultKind::kStall, 1);
   original.tracker.policy.stall_after = core::Seconds(1'000'000);
   original.time_limit = 1000;
   EXPECT_TRUE(simulate(original).complete);

@@ -438,6 +438,23 @@ TEST_F(StandbyPolicyTest, StandbyTakesOverWhenTheGatewayStallsAndGivesBack) {
   EXPECT_FALSE(outside(announce("127.0.1.2", 700), "127.0.1."));
 }
 
+// The standby is fed by its gateway, so it stalls with it: without turns
+// nobody would pull for the rack again.
+TEST_F(StandbyPolicyTest, WhenTheStandbyStallsWithItsGatewayTheyTakeTurns) {
+  clock_.advance(core::Seconds(61));  // both 61 s without progress, stall_after 60 s
+  EXPECT_TRUE(outside(announce("127.0.1.2", 1000), "127.0.1."));  // the second goes first
+  EXPECT_FALSE(outside(announce("127.0.1.1", 1000), "127.0.1."));
+  EXPECT_TRUE(announce("127.0.2.1", 900).contains("127.0.1.2"));
+  clock_.advance(core::Seconds(60));  // its turn passed without progress: back to the first
+  EXPECT_FALSE(outside(announce("127.0.1.2", 1000), "127.0.1."));
+  EXPECT_TRUE(outside(announce("127.0.1.1", 1000), "127.0.1."));
+  clock_.advance(core::Seconds(60));
+  EXPECT_TRUE(outside(announce("127.0.1.2", 900), "127.0.1."));  // progress in its turn...
+  clock_.advance(core::Seconds(59));
+  EXPECT_TRUE(outside(announce("127.0.1.2", 900), "127.0.1."));  // ...so it keeps the role
+  EXPECT_FALSE(outside(announce("127.0.1.1", 1000), "127.0.1."));
+}
+
 TEST_F(StandbyPolicyTest, FinishedGatewayKeepsTheRoleSoTheStandbyStaysInside) {
   announce("127.0.1.1", 0, Event::kCompleted);
   clock_.advance(core::Seconds(120));  // a seeder never stalls
@@ -466,8 +483,8 @@ class ProgressPolicyTest : public ::testing::Test {
   }
   // A fresh table with `grant_percent`, holding: origin 127.0.9.1; rack 1:
   // 127.0.1.1 (gateway), .2 (standby), .3; rack 2: .1 (gateway), .2.
-  void use(std::uint32_t grant_percent) {
-    PolicyOptions policy{2, 50, PolicyMode::kProgress, core::Seconds(60)};
+  void use(std::uint32_t grant_percent, PolicyMode mode = PolicyMode::kProgress) {
+    PolicyOptions policy{2, 50, mode, core::Seconds(60)};
     policy.grant_percent = grant_percent;
     table_.emplace(SwarmOptions{policy, core::Seconds(600), false}, racks_, clock_);
     table_->activate(hash_, 1000);
@@ -572,6 +589,58 @@ TEST_F(ProgressPolicyTest, UnregisteredTransferUsesTheLargestLeftAnnounced) {
   announce_to("127.0.2.1", core::RackId::named(2), 2000);
   EXPECT_FALSE(outside(announce_to("127.0.1.2", core::RackId::named(1), 1001), "127.0.1."));
   EXPECT_TRUE(outside(announce_to("127.0.1.2", core::RackId::named(1), 1000), "127.0.1."));
+}
+
+// PolicyMode::kRelay: standby's gateway, meeting its rack through the standby
+// while it downloads. Same swarm as ProgressPolicyTest.
+class RelayPolicyTest : public ProgressPolicyTest {
+ protected:
+  void SetUp() override { use(50, PolicyMode::kRelay); }
+};
+
+TEST_F(RelayPolicyTest, DownloadingGatewayMeetsItsRackOnlyThroughTheStandby) {
+  Names g = announce("127.0.1.1", 900);
+  EXPECT_TRUE(g.contains("127.0.1.2"));
+  EXPECT_FALSE(g.contains("127.0.1.3"));
+  EXPECT_TRUE(g.contains("127.0.2.1"));
+  EXPECT_TRUE(g.contains("127.0.9.1"));
+}
+
+TEST_F(RelayPolicyTest, TheRestOfTheRackSeesTheStandbyNotTheGateway) {
+  Names mate = announce("127.0.1.3", 900);
+  EXPECT_TRUE(mate.contains("127.0.1.2"));
+  EXPECT_FALSE(mate.contains("127.0.1.1"));
+  Names standby = announce("127.0.1.2", 900);  // the one the gateway feeds
+  EXPECT_TRUE(standby.contains("127.0.1.1"));
+  EXPECT_TRUE(standby.contains("127.0.1.3"));
+  EXPECT_FALSE(outside(standby, "127.0.1."));
+}
+
+TEST_F(RelayPolicyTest, OtherRacksSeeOnlyTheGateway) {
+  Names b = announce("127.0.2.1", 900);
+  EXPECT_TRUE(b.contains("127.0.1.1"));
+  EXPECT_FALSE(b.contains("127.0.1.2"));
+  EXPECT_FALSE(b.contains("127.0.1.3"));
+}
+
+TEST_F(RelayPolicyTest, AFinishedGatewayServesTheWholeRack) {
+  announce("127.0.1.1", 0, Event::kCompleted);
+  EXPECT_TRUE(announce("127.0.1.3", 900).contains("127.0.1.1"));
+}
+
+TEST_F(RelayPolicyTest, AStalledStandbyRelaysNothingSoTheRackSeesTheGateway) {
+  clock_.advance(core::Seconds(61));
+  announce("127.0.1.1", 500);  // the gateway progresses, the standby has not for 61 s
+  EXPECT_TRUE(announce("127.0.1.3", 900).contains("127.0.1.1"));
+  EXPECT_TRUE(announce("127.0.1.1", 400).contains("127.0.1.3"));
+}
+
+TEST_F(RelayPolicyTest, WithoutAStandbyTheGatewaySeesItsRackAndANewStandbySeesIt) {
+  announce("127.0.1.2", 900, Event::kStopped);
+  EXPECT_TRUE(announce("127.0.1.1", 900).contains("127.0.1.3"));
+  // The next of the rack to announce takes the free slot and is fed by the gateway.
+  EXPECT_TRUE(announce("127.0.1.3", 900).contains("127.0.1.1"));
+  EXPECT_TRUE(result_.outcome.representative);
 }
 
 }  // namespace
