@@ -453,9 +453,19 @@ DOCS_NOTES = """
   about 1.7-1.9 copies per rack: both representatives pull nearly a full copy each.
 - `standby` gets each rack to about 1.0 copy, but the deploy is slower: one gateway per rack
   must feed its rack-mates and the other racks' gateways from one host's upload cap, and
-  rack-mates cannot help with the outside. The benchmark measures; it does not change the
-  policy (`original` stays the default, as [policy.md](policy.md) says, until a variant is as
-  fast).
+  rack-mates cannot help with the outside. Its clients' timelines show where the cap goes:
+  libtorrent shares it among the peers a host uploads to, so the gateway sends each new piece
+  to several rack-mates and has little left for other racks' gateways, whose intake (and so
+  every rack's) is then slow; the rack-mates lag the gateway and finish well after it.
+- `relay` keeps one copy per rack and removes most of that: the downloading gateway meets its
+  rack only through the standby, which passes its pieces on, so the gateway's cap goes mostly
+  to other racks. It is the fastest one-copy policy here, though not yet as fast as
+  `original` (whose second gateway doubles each rack's intake, at nearly a second copy).
+- `progress` (a standby also leaves the rack once it holds `grant_percent` of the payload)
+  trades copies for time between `standby` and `original`. With real clients the standby
+  reaches 50% late (rack-mates lag the gateway), so the default saves less time than the
+  simulator predicts. The benchmark measures; it does not change the policy (`original`
+  stays the default, as [policy.md](policy.md) says, until a variant is as fast).
 - With shaped rack edges (`--uplink`, below) the random-peers deploy is no longer the fastest:
   its hosts compete for the rack's edge, libtorrent's choker then favours the faster in-rack
   peers, so it carries fewer copies than without shaping but still the most.
