@@ -116,6 +116,16 @@ TEST(SimulatorTest, NoLinkCarriesMoreThanItsCapacity) {
   }
 }
 
+TEST(SimulatorTest, RelayKeepsOneCopyPerRack) {
+  // Only the gateway pulls from outside; the relay and the rest of the rack
+  // are fed from inside, including the hosts the gateway is never told about.
+  const Result r = simulate(small_fleet(PeerSource::kTracker, swarm::PolicyMode::kRelay, 2));
+  ASSERT_TRUE(r.complete);
+  for (std::uint64_t b : r.host_bytes) EXPECT_EQ(b, 64ull << 20);
+  EXPECT_NEAR(r.amplification.max, 1.0, 1e-9);
+  EXPECT_NEAR(r.amplification.mean, 1.0, 1e-9);
+}
+
 TEST(SimulatorTest, ProgressModeBoundsWhatEachStandbyPullsFromOutside) {
   const double payload = 64.0 * (1 << 20);
   double previous_mean = 0;
