@@ -10,7 +10,8 @@
 # 100 Mbit/s client caps, 1 GiB payload in 4 MiB pieces), seed 1.
 #
 # Usage: bench/simulate/plot.sh [BINARY]   (default build/p2ptracker; make simulate-plots)
-#   SIZES="500,2000,10000,50000"  POLICIES="random,original/1,original/2,original/3,standby/2"
+#   SIZES="500,2000,10000,50000"
+#   POLICIES="random,original/1,original/2,original/3,standby/2,progress/2,relay/2"
 #   EXTRA="--seed 2"  (more flags for every run)
 #   REPLOT=1  only redraw the plots and table from bench/simulate/results.json
 set -euo pipefail
@@ -19,7 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bin=${1:-$root/build/p2ptracker}
 sizes=${SIZES:-500,2000,10000,50000}
-policies=${POLICIES:-random,original/1,original/2,original/3,standby/2}
+policies=${POLICIES:-random,original/1,original/2,original/3,standby/2,progress/2,relay/2}
 out_json=$here/results.json
 data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
@@ -83,6 +84,8 @@ style_of() {  # a fixed look per policy, so every plot reads alike
     original/2) echo "lc rgb '#1d4ed8' pt 9 ps 1.4 dt 1" ;;
     original/3) echo "lc rgb '#e07a00' pt 11 ps 1.4 dt 1" ;;
     standby/*) echo "lc rgb '#d00000' pt 6 ps 2 dt 2" ;;
+    progress/*) echo "lc rgb '#00838f' pt 4 ps 1.6 dt 4" ;;
+    relay/*) echo "lc rgb '#6d4c41' pt 8 ps 1.6 dt 5" ;;
     *) echo "pt 13 ps 1.4 dt 3" ;;
   esac
 }

@@ -57,7 +57,7 @@ std::optional<std::uint64_t> parse_size(const std::string& text) {
   return static_cast<std::uint64_t>(*r);
 }
 
-// "random", "original/2", "standby/1": a peer source and policy.
+// "random", "original/2", "standby/1", "progress/2": a peer source and policy.
 std::optional<sim::TrackerModel> parse_policy(const std::string& text,
                                               const sim::TrackerModel& base) {
   sim::TrackerModel t = base;
@@ -67,13 +67,7 @@ std::optional<sim::TrackerModel> parse_policy(const std::string& text,
   }
   const auto slash = text.find('/');
   const std::string mode = text.substr(0, slash);
-  if (mode == "original") {
-    t.policy.mode = swarm::PolicyMode::kOriginal;
-  } else if (mode == "standby") {
-    t.policy.mode = swarm::PolicyMode::kStandby;
-  } else {
-    return std::nullopt;
-  }
+  if (!swarm::parse_policy_mode(mode, t.policy.mode)) return std::nullopt;
   t.source = sim::PeerSource::kTracker;
   if (slash != std::string::npos) {
     const std::string n = text.substr(slash + 1);
@@ -105,10 +99,14 @@ struct Flags {
   std::uint32_t max_connections = 50, upload_slots = 4, download_slots = 4, numwant = 50;
   double start_spread = 10;
   std::string piece_order = "rarest";
-  std::string policies = "random,original/1,original/2,original/3,standby/2";
+  std::string policies = "random,original/1,original/2,original/3,standby/2,progress/2";
   std::uint32_t baseline_interval = 0;
   std::uint32_t active_interval = 45, peer_timeout = 150, maxpeers = 35, stall_intervals = 3;
+  std::uint32_t grant_percent = 50;
   double step = 0, time_limit = 36000;
+  double fail_at = -1;
+  std::uint32_t fail_racks = 1;
+  std::string fail_mode = "stall";
   std::uint64_t seed = 1;
   std::uint32_t seeds = 1;
   bool json = false, per_rack = false;
@@ -137,7 +135,7 @@ void apply_preset(CLI::App* cmd, Flags& f) {
     if (unset("--start-spread")) f.start_spread = 0.5;
     if (unset("--active-interval")) f.active_interval = 2;
     if (unset("--peer-timeout")) f.peer_timeout = 30;
-    if (unset("--policies")) f.policies = "random,original/2,standby/2";
+    if (unset("--policies")) f.policies = "random,original/2,standby/2,progress/2";
     if (unset("--seeds")) f.seeds = 9;
   };
   // tests/integration/test_real_clients.py
@@ -171,6 +169,8 @@ sim::Run median_of(std::vector<sim::Run> runs) {
   x.completion_p90 = med([](const sim::Result& r) { return r.completion_p90; });
   x.wall_seconds = med([](const sim::Result& r) { return r.wall_seconds; });
   for (const auto& r : runs) x.complete = x.complete && r.result.complete;
+  x.failed_hosts = static_cast<std::uint32_t>(
+      med([](const sim::Result& r) { return static_cast<double>(r.failed_hosts); }));
   return m;
 }
 
@@ -225,15 +225,25 @@ int run(CLI::App* cmd, Flags& f) {
   base.tracker.policy.maxpeers = f.maxpeers;
   // As the server derives it: stall_intervals x active_interval (config.h).
   base.tracker.policy.stall_after = core::Seconds(f.stall_intervals * base.tracker.active_interval);
+  base.tracker.policy.grant_percent = f.grant_percent;
   base.step = f.step;
   base.time_limit = f.time_limit;
+  base.fault.at = f.fail_at;
+  base.fault.racks = f.fail_racks;
+  if (f.fail_mode == "stall") {
+    base.fault.kind = sim::FaultKind::kStall;
+  } else if (f.fail_mode == "die") {
+    base.fault.kind = sim::FaultKind::kDie;
+  } else {
+    return fail("--fail-mode " + f.fail_mode + ": stall or die");
+  }
 
   std::vector<sim::TrackerModel> trackers;
   for (const auto& p : split(f.policies)) {
     auto t = parse_policy(p, base.tracker);
     if (!t) {
       return fail("--policies: " + p +
-                  ": expected random, original/N or standby/N (N = max_repr_rack)");
+                  ": expected random, original/N, standby/N or progress/N (N = max_repr_rack)");
     }
     trackers.push_back(*t);
   }
@@ -325,9 +335,10 @@ Command add_simulate(CLI::App& parent) {
       ->capture_default_str();
   cmd->add_option("--piece-order", f->piece_order, "rarest (rarest-first) or random")
       ->capture_default_str();
-  cmd->add_option("--policies", f->policies,
-                  "Comma-separated: random (BASELINE: uniform random peers, like opentracker), "
-                  "original/N, standby/N (the tracker's policy modes, N = max_repr_rack)")
+  cmd->add_option(
+         "--policies", f->policies,
+         "Comma-separated: random (BASELINE: uniform random peers, like opentracker), "
+         "original/N, standby/N, progress/N (the tracker's policy modes, N = max_repr_rack)")
       ->capture_default_str();
   cmd->add_option("--active-interval", f->active_interval, "Seconds between announces")
       ->capture_default_str();
@@ -340,7 +351,21 @@ Command add_simulate(CLI::App& parent) {
   cmd->add_option("--maxpeers", f->maxpeers, "Tracker maxpeers: most peers per reply")
       ->capture_default_str();
   cmd->add_option("--stall-intervals", f->stall_intervals,
-                  "standby: a gateway without progress this many intervals is stalled")
+                  "standby, progress: a gateway without progress this many intervals is stalled")
+      ->capture_default_str();
+  cmd->add_option("--grant-percent", f->grant_percent,
+                  "progress: share of the payload a standby must hold to see outside")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  cmd->add_option("--fail-at", f->fail_at,
+                  "Seconds after the first start at which the gateway (the host with the most "
+                  "bytes from outside its rack) of each of the first --fail-racks racks fails; "
+                  "negative: nobody fails")
+      ->capture_default_str();
+  cmd->add_option("--fail-racks", f->fail_racks, "Racks whose gateway fails at --fail-at")
+      ->capture_default_str();
+  cmd->add_option("--fail-mode", f->fail_mode,
+                  "stall: keeps announcing without progress; die: also stops announcing")
       ->capture_default_str();
   cmd->add_option("--step", f->step,
                   "Simulated seconds per step (0: a quarter of a piece at the upload cap, <= 1)")

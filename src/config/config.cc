@@ -171,8 +171,17 @@ const std::vector<Key>& keys() {
                "Which representatives of a rack exchange data with other racks. \"original\": "
                "all max_repr_rack of them, as the original p2ptracker did. \"standby\": one at "
                "a time; the others stand by and take over when it stops, expires or stalls "
-               "(stall_intervals), so the rack's uplink carries the payload about once.",
-               {"original", "standby"}),
+               "(stall_intervals), so the rack's uplink carries the payload about once. "
+               "\"progress\": as standby, and every other representative joins once it holds "
+               "grant_percent of the payload. \"relay\": as standby, but while the gateway "
+               "downloads it trades inside its rack only with the other representatives, which "
+               "pass its pieces on (docs/policy.md).",
+               {"original", "standby", "progress", "relay"}),
+      int_key("grant_percent", kAnnounces, &Config::grant_percent, 0, 100,
+              "policy \"progress\": the share of the payload (percent) a standby representative "
+              "must hold before it may exchange data with other racks. It then pulls at most the "
+              "rest from outside: 0 behaves as original, 100 as standby except that a finished "
+              "standby serves other racks."),
       int_key("min_interval", kAnnounces, &Config::min_interval, 1, kIntMax,
               "The \"min interval\" in announce replies: clients should not announce more often. "
               "Capped at the interval in force."),

@@ -28,7 +28,8 @@ struct Config {
   std::uint16_t redisport = 6379;
   std::string smdb_url;  // server-management REST service; empty: not used
   int max_repr_rack = 2;  // representatives per rack per transfer
-  std::string policy = "original";  // "original" or "standby" (see docs/policy.md)
+  std::string policy = "original";  // "original", "standby" or "progress" (docs/policy.md)
+  int grant_percent = 50;  // policy "progress": share of the payload a standby must hold
   int active_interval = 45;   // seconds between announces of an active transfer
   int passive_interval = 300;  // ... of an unknown or inactive transfer
   int maxpeers = 35;           // most peers in one announce reply

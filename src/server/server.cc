@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cassert>
 #include <thread>
 
 #include "admin/dashboard_api.h"
@@ -114,8 +115,11 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
   sw.policy.max_repr_rack = static_cast<std::uint32_t>(c.max_repr_rack);
   sw.policy.maxpeers = static_cast<std::uint32_t>(c.maxpeers);
   sw.peer_timeout = core::Seconds(c.peer_timeout);
-  sw.policy.mode =
-      c.policy == "standby" ? swarm::PolicyMode::kStandby : swarm::PolicyMode::kOriginal;
+  // The config table admits only the modes' names.
+  const bool known_mode = swarm::parse_policy_mode(c.policy, sw.policy.mode);
+  assert(known_mode);
+  (void)known_mode;
+  sw.policy.grant_percent = static_cast<std::uint32_t>(c.grant_percent);
   sw.policy.stall_after = core::Seconds(std::int64_t{c.stall_intervals} * c.active_interval);
   sw.open = c.open;
   p->swarms = std::make_unique<swarm::SwarmTable>(sw, *p->rack_map, p->clock);

@@ -50,11 +50,12 @@ std::string table(const std::vector<Run>& runs) {
     };
     out += fmt::format(
         "{:<12} {:>7} {:>6} {:>8.2f} {:>8.2f} {:>8.2f} {:>9} {:>9} {:>7.2f} {:>9.1f} {:>8.1f} "
-        "{:>8.1f} {:>7.2f}{}\n",
+        "{:>8.1f} {:>7.2f}{}{}\n",
         label(r.options.tracker), x.hosts, x.racks, x.amplification.max, x.amplification.mean,
         x.egress.max, pct(x.peak_uplink_in.max), pct(x.peak_uplink_in.mean), x.origin_copies,
         x.deploy_seconds, x.completion_p50, x.completion_p90, x.wall_seconds,
-        x.complete ? "" : "  INCOMPLETE (time limit)");
+        x.complete ? "" : "  INCOMPLETE (time limit)",
+        x.failed_hosts > 0 ? fmt::format("  ({} failed host(s) left out)", x.failed_hosts) : "");
     if (x.datacenter_amplification.size() > 1) {
       // The next level up: copies into each datacenter (the origin is in the first).
       out += "             datacenters, copies in:";
@@ -76,7 +77,7 @@ std::string json(const std::vector<Run>& runs, bool per_rack) {
     nlohmann::json j = {
         {"policy", label(o.tracker)},
         {"peer_source", o.tracker.source == PeerSource::kRandomPeers ? "random" : "tracker"},
-        {"mode", o.tracker.policy.mode == swarm::PolicyMode::kStandby ? "standby" : "original"},
+        {"mode", swarm::policy_mode_name(o.tracker.policy.mode)},
         {"max_repr_rack", o.tracker.policy.max_repr_rack},
         {"hosts", x.hosts},
         {"racks", x.racks},
@@ -92,6 +93,10 @@ std::string json(const std::vector<Run>& runs, bool per_rack) {
         {"origin_upload_cap", o.fleet.origin_upload_cap},
         {"seed", o.seed},
         {"complete", x.complete},
+        {"failed_hosts", x.failed_hosts},
+        {"fault_at", o.fault.at},
+        {"fault_racks", o.fault.racks},
+        {"fault_mode", o.fault.kind == FaultKind::kDie ? "die" : "stall"},
         {"deploy_seconds", x.deploy_seconds},
         {"completion_p50", x.completion_p50},
         {"completion_p90", x.completion_p90},

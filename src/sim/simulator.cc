@@ -95,6 +95,8 @@ class Simulation {
   std::uint32_t choose_piece(std::uint32_t n, std::uint32_t src);
   void start_flow(std::uint32_t src, std::uint32_t dst, std::uint32_t piece);
   void finish_flow(const Flow& f, double t);
+  // FaultModel: fails the gateway of each of the first fault.racks racks.
+  void fail_gateways();
 
   // --- links --------------------------------------------------------------
   void allocate(double dt);
@@ -119,7 +121,9 @@ class Simulation {
   std::vector<std::vector<std::uint32_t>> nbr_;
   std::vector<std::vector<std::uint32_t>> sources_;  // peers each node downloads from now
   std::vector<std::uint32_t> up_used_;
-  std::vector<std::uint8_t> announced_, dirty_;
+  std::vector<std::uint8_t> announced_, dirty_, failed_;
+  std::vector<double> outside_in_;  // bytes each host received from outside its rack
+  std::uint32_t failed_count_ = 0;
   std::vector<std::uint32_t> dirty_list_;
   std::vector<double> start_, done_at_, next_announce_;
   using Due = std::pair<double, std::uint32_t>;
@@ -169,6 +173,8 @@ Simulation::Simulation(const Options& o) : o_(o), rng_(o.seed), random_(0) {
   up_used_.assign(nodes_, 0);
   announced_.assign(nodes_, 0);
   dirty_.assign(nodes_, 0);
+  failed_.assign(nodes_, 0);
+  outside_in_.assign(nodes_, 0);
   start_.assign(nodes_, 0);
   done_at_.assign(nodes_, -1);
   next_announce_.assign(nodes_, kInf);
@@ -287,7 +293,7 @@ void Simulation::disconnect(std::uint32_t a, std::uint32_t b) {
 }
 
 void Simulation::mark_dirty(std::uint32_t n) {
-  if (n == origin_ || complete(n) || dirty_[n]) return;
+  if (n == origin_ || complete(n) || dirty_[n] || failed_[n]) return;
   dirty_[n] = 1;
   dirty_list_.push_back(n);
 }
@@ -318,7 +324,7 @@ std::uint32_t Simulation::choose_piece(std::uint32_t n, std::uint32_t src) {
 }
 
 bool Simulation::pick(std::uint32_t n) {
-  if (complete(n)) return false;
+  if (complete(n) || failed_[n]) return false;
   auto& srcs = sources_[n];
   const auto& nb = nbr_[n];
   if (nb.empty() || srcs.size() >= o_.client.download_slots) return false;
@@ -326,7 +332,7 @@ bool Simulation::pick(std::uint32_t n) {
   const std::size_t start = rng_.below(nb.size());
   for (std::size_t k = 0; k < nb.size() && srcs.size() < o_.client.download_slots; ++k) {
     const std::uint32_t y = nb[(start + k) % nb.size()];
-    if (std::find(srcs.begin(), srcs.end(), y) != srcs.end()) continue;
+    if (failed_[y] || std::find(srcs.begin(), srcs.end(), y) != srcs.end()) continue;
     bool useful = false;
     for (std::uint32_t w = 0; w < words_ && !useful; ++w) {
       useful = (have(y)[w] & ~have(n)[w] & ~inflight(n)[w]) != 0;
@@ -388,6 +394,38 @@ void Simulation::finish_flow(const Flow& f, double t) {
     just_completed_.push_back(n);
   } else {
     mark_dirty(n);
+  }
+}
+
+void Simulation::fail_gateways() {
+  const std::uint32_t racks = std::min(o_.fault.racks, racks_);
+  for (std::uint32_t r = 0; r < racks; ++r) {
+    const std::uint32_t first = r * o_.fleet.hosts_per_rack;
+    std::uint32_t gw = first;
+    for (std::uint32_t h = first; h < first + o_.fleet.hosts_per_rack; ++h) {
+      if (outside_in_[h] > outside_in_[gw]) gw = h;
+    }
+    // A host that already finished would not be missed: failing it shows nothing.
+    if (complete(gw)) continue;
+    failed_[gw] = 1;
+    ++failed_count_;
+  }
+  // Its transfers break off; the receivers ask someone else for those pieces.
+  std::size_t i = 0;
+  while (i < flows_.size()) {
+    const Flow f = flows_[i];
+    if (!failed_[f.src] && !failed_[f.dst]) {
+      ++i;
+      continue;
+    }
+    inflight(f.dst)[f.piece / 64] &= ~(1ull << (f.piece % 64));
+    --up_used_[f.src];
+    auto& srcs = sources_[f.dst];
+    srcs.erase(std::find(srcs.begin(), srcs.end(), f.src));
+    mark_dirty(f.dst);
+    mark_dirty(f.src);
+    flows_[i] = flows_.back();
+    flows_.pop_back();
   }
 }
 
@@ -456,6 +494,7 @@ void Simulation::advance(double t, double dt) {
     const double bytes = std::min(f.remaining, f.rate * dt);
     const std::uint32_t rs = rack_of(f.src), rd = rack_of(f.dst);
     if (rs != rd) {
+      outside_in_[f.dst] += bytes;
       rack_in_[rd] += bytes;
       win_in_[rd] += bytes;
       if (rs != kNoRack) {
@@ -510,11 +549,17 @@ Result Simulation::run() {
   double t = 0;
   std::uint64_t steps = 0;
   std::vector<std::uint32_t> work;
-  while (completed < hosts_ && t < o_.time_limit) {
+  bool fault_pending = o_.fault.at >= 0;
+  while (completed + failed_count_ < hosts_ && t < o_.time_limit) {
+    if (fault_pending && t >= first_start + o_.fault.at) {
+      fault_pending = false;
+      fail_gateways();
+    }
     while (!due_.empty() && due_.top().first <= t) {
       const auto [when, n] = due_.top();
       due_.pop();
-      if (when != next_announce_[n]) continue;  // rescheduled since
+      if (when != next_announce_[n]) continue;                       // rescheduled since
+      if (failed_[n] && o_.fault.kind == FaultKind::kDie) continue;  // silent from now on
       announce(n, t, announced_[n] ? swarm::Event::kNone : swarm::Event::kStarted);
       next_announce_[n] = when + interval();
       due_.push({next_announce_[n], n});
@@ -556,7 +601,8 @@ Result Simulation::run() {
   }
 
   const double payload = static_cast<double>(o_.client.payload_bytes);
-  res.complete = completed == hosts_;
+  res.complete = completed + failed_count_ == hosts_;
+  res.failed_hosts = failed_count_;
   res.hosts = hosts_;
   res.racks = racks_;
   res.pieces = pieces_;
@@ -567,14 +613,17 @@ Result Simulation::run() {
   std::vector<double> done;
   double last = first_start;
   for (std::uint32_t h = 0; h < hosts_; ++h) {
+    if (failed_[h]) continue;
     const double d = done_at_[h] >= 0 ? done_at_[h] : t;
     done.push_back(d - first_start);
     last = std::max(last, d);
   }
   res.deploy_seconds = last - first_start;
   std::sort(done.begin(), done.end());
-  res.completion_p50 = done[done.size() / 2];
-  res.completion_p90 = done[std::min(done.size() - 1, done.size() * 9 / 10)];
+  if (!done.empty()) {  // empty only if every host failed
+    res.completion_p50 = done[done.size() / 2];
+    res.completion_p90 = done[std::min(done.size() - 1, done.size() * 9 / 10)];
+  }
   std::vector<double> amp, egr, util;
   const double uplink = o_.fleet.rack_uplink;
   for (std::uint32_t r = 0; r < racks_; ++r) {
@@ -616,8 +665,7 @@ Result simulate(const Options& options) { return Simulation(options).run(); }
 
 std::string label(const TrackerModel& tracker) {
   if (tracker.source == PeerSource::kRandomPeers) return "random";
-  return std::string(tracker.policy.mode == swarm::PolicyMode::kStandby ? "standby/"
-                                                                        : "original/") +
+  return std::string(swarm::policy_mode_name(tracker.policy.mode)) + "/" +
          std::to_string(tracker.policy.max_repr_rack);
 }
 

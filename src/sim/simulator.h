@@ -76,10 +76,25 @@ struct TrackerModel {
   std::uint32_t peer_timeout = 150;
 };
 
+// Failure injection: at `at` seconds after the first start, the gateway of
+// each of the first `racks` racks fails (the host that has received the most
+// bytes from outside its rack by then, whatever the peer source). A stalled
+// host keeps announcing without progress (a hung client, a full disk): the
+// tracker sees its `left` stop going down. A dead one also stops announcing
+// (a crash: no event=stopped). Either way it moves no more bytes, its pieces
+// in flight are lost, and the deploy is over when every other host is done.
+enum class FaultKind : std::uint8_t { kStall, kDie };
+struct FaultModel {
+  double at = -1;  // < 0: nobody fails
+  std::uint32_t racks = 1;
+  FaultKind kind = FaultKind::kStall;
+};
+
 struct Options {
   Fleet fleet;
   ClientModel client;
   TrackerModel tracker;
+  FaultModel fault;
   double step = 0;  // seconds per time step; 0: a quarter of one piece at the upload cap, <= 1
   double time_limit = 36000;  // simulated seconds before giving up
   std::uint64_t seed = 1;
@@ -97,8 +112,9 @@ struct Summary {  // of a per-rack quantity
 };
 
 struct Result {
-  bool complete = false;      // every host has the whole payload
-  double deploy_seconds = 0;  // first start to last completion (or to time_limit)
+  bool complete = false;           // every host that did not fail has the whole payload
+  double deploy_seconds = 0;       // first start to last completion (or to time_limit)
+  std::uint32_t failed_hosts = 0;  // FaultModel's; left out of the completion times
   double completion_p50 = 0, completion_p90 = 0;  // per-host seconds from the first start
   std::uint32_t hosts = 0, racks = 0, pieces = 0;
   std::uint64_t payload_bytes = 0;

@@ -13,7 +13,10 @@
 // With PolicyMode::kStandby, "representative" above means "gateway": only one
 // representative per rack at a time (RackGroup::is_gateway), the others
 // waiting to take over if it stops or stalls, so a rack pulls the payload
-// across its uplink about once instead of once per representative.
+// across its uplink about once instead of once per representative; with
+// PolicyMode::kProgress the others join it once they hold grant_percent of the
+// payload, so each pulls at most the rest; with PolicyMode::kRelay the
+// downloading gateway meets its rack only through the other representatives.
 // "Origin seeders" are peers that arrived complete (the build server). A peer
 // that finished downloading inside a rack is not one: telling other racks
 // about it would let them pull across its rack's uplink through a host that is
@@ -97,24 +100,52 @@ void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit
     return p.endpoint != self.endpoint && !(self_seeds && p.seeder()) &&
            p.last_seen.time() >= stale_before;
   };
+  const bool self_gateway = own.is_gateway(self, policy, now, payload_);
+  // kRelay: while the gateway downloads, it and the rest of its rack meet only
+  // through the other representatives, so each piece it brings in costs its
+  // upload about one transfer into the rack. Only while one of them is making
+  // progress: a rack whose relays stall or leave falls back to standby's rule
+  // rather than hide its gateway from everyone who could pass its pieces on.
+  bool relayed = false;
+  if (policy.mode == PolicyMode::kRelay) {
+    for (const auto& e : own.representatives) {
+      const Peer* r = own.find(e);
+      if (r != nullptr && (r->seeder() || now - r->last_progress.time() < policy.stall_after) &&
+          !own.is_gateway(*r, policy, now, payload_)) {
+        relayed = true;
+      }
+    }
+  }
+  // Representatives still see the gateway: they are the ones it feeds.
+  const bool hide_gateway = relayed && !self_gateway && !self.representative();
+  auto relaying_gateway = [&](const Peer& p) {
+    return hide_gateway && p.representative() && !p.seeder() &&
+           own.is_gateway(p, policy, now, payload_);
+  };
+  auto rack_mate_wanted = [&](const Peer& p) {
+    return wanted(p) && !(self_gateway && relayed && !self.seeder() && !p.representative()) &&
+           !relaying_gateway(p);
+  };
   auto for_each_rack_mate = [&](auto&& fn) {
     for (const Peer& p : own.peers) {
-      if (wanted(p)) fn(p);
+      if (rack_mate_wanted(p)) fn(p);
     }
   };
 
-  if (!own.is_gateway(self, policy, now)) {
+  if (!self_gateway) {
     // The rack's representatives bring the payload in: list them first so a
     // small numwant still reaches them, then a random share of the rest.
     const std::size_t base = out.size();
     for (const auto& e : own.representatives) {
       const Peer* p = own.find(e);
-      if (p != nullptr && wanted(*p) && out.size() - base < limit) out.push_back(contact(*p));
+      if (p != nullptr && wanted(*p) && !relaying_gateway(*p) && out.size() - base < limit) {
+        out.push_back(contact(*p));
+      }
     }
     const auto taken = static_cast<std::uint32_t>(out.size() - base);
     sample_peers(
-        own.peers, limit - taken, [&](const Peer& p) { return !p.representative() && wanted(p); },
-        rng, out);
+        own.peers, limit - taken,
+        [&](const Peer& p) { return !p.representative() && rack_mate_wanted(p); }, rng, out);
     return;
   }
 
@@ -124,7 +155,7 @@ void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit
       if (&g == &own) continue;
       for (const auto& e : g.representatives) {
         const Peer* p = g.find(e);
-        if (p != nullptr && wanted(*p) && g.is_gateway(*p, policy, now)) fn(*p);
+        if (p != nullptr && wanted(*p) && g.is_gateway(*p, policy, now, payload_)) fn(*p);
       }
       for (const auto& e : g.origins) {
         const Peer* p = g.find(e);
@@ -142,7 +173,7 @@ void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit
       std::min(outsiders, std::max(limit - std::min(mates, limit), (limit + 1) / 2));
   const std::uint32_t mate_quota = std::min(mates, limit - out_quota);
   sample(out_quota, for_each_outsider, rng, out);
-  sample_peers(own.peers, mate_quota, wanted, rng, out);
+  sample_peers(own.peers, mate_quota, rack_mate_wanted, rng, out);
 }
 
 }  // namespace p2p::swarm

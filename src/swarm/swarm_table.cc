@@ -11,6 +11,7 @@ void SwarmTable::activate(const core::InfoHash& info_hash, std::uint64_t length)
   Entry& e = s.torrents[info_hash];
   e.registered = true;
   e.length = length;
+  e.torrent.set_payload(length);
 }
 
 bool SwarmTable::deactivate(const core::InfoHash& info_hash) {

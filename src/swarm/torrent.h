@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "core/address.h"
@@ -64,17 +65,35 @@ enum class PolicyMode : std::uint8_t {
   // The original p2ptracker's: every representative sees outside peers.
   kOriginal,
   // One representative at a time pulls from outside; the others stand by and
-  // take over when it stops, expires or stalls (no progress for stall_after).
-  // A gateway that finished keeps the role: its rack now has the payload.
+  // take over when it stops, expires or stalls (no progress for stall_after);
+  // when all are stalled they take turns. A gateway that finished keeps the
+  // role: its rack now has the payload.
   kStandby,
+  // kStandby's one gateway, plus every other representative once it holds
+  // grant_percent of the payload: it then pulls at most the rest from outside
+  // (so a rack's uplink carries at most 1 + (max_repr_rack - 1) x (1 -
+  // grant_percent / 100) copies) and gives other racks a second source.
+  kProgress,
+  // kStandby's gateway, but while it downloads it trades inside its rack only
+  // with the other representatives, and the rest of the rack only with them:
+  // each piece it brings in crosses its upload into the rack about once, so
+  // more of that upload serves other racks' gateways.
+  kRelay,
 };
+
+// The `policy` key's spelling of each mode ("original", "standby", "progress").
+const char* policy_mode_name(PolicyMode mode);
+// Sets `mode` to the mode `name` spells; false (and `mode` untouched) if none.
+bool parse_policy_mode(std::string_view name, PolicyMode& mode);
 
 // Policy knobs (from config; see docs/configuration.md).
 struct PolicyOptions {
   std::uint32_t max_repr_rack = 2;
   std::uint32_t maxpeers = 35;
   PolicyMode mode = PolicyMode::kOriginal;
-  core::Seconds stall_after{135};  // kStandby: a gateway this long without progress is stalled
+  core::Seconds stall_after{135};    // kStandby, kProgress: a gateway this long without progress
+                                     // is stalled
+  std::uint32_t grant_percent = 50;  // kProgress: share of the payload a standby must hold
 };
 
 // A member of a rack group named outside its sorted peer vector (one of its
@@ -101,9 +120,14 @@ struct RackGroup {
   // Whether `p`, one of this rack's peers, may exchange data with other racks
   // under `policy` at `now`: a representative in kOriginal mode; in kStandby
   // mode only the first representative (in promotion order) that is not
-  // stalled. (Origin seeders are visible to other racks' gateways in every
-  // mode, but are told only about their own rack unless they represent it.)
-  bool is_gateway(const Peer& p, const PolicyOptions& policy, core::TimePoint now) const;
+  // stalled, or when all are, each in turn for stall_after (the second
+  // first); in kProgress mode that one and every representative whose bytes
+  // left are at most (100 - grant_percent)% of `payload` (the transfer's size
+  // as Torrent estimates it; a seeder always qualifies). (Origin seeders are
+  // visible to other racks' gateways in every mode, but are told only about
+  // their own rack unless they represent it.)
+  bool is_gateway(const Peer& p, const PolicyOptions& policy, core::TimePoint now,
+                  std::uint64_t payload) const;
   Peer* find(const core::Endpoint& e);
 };
 
@@ -149,6 +173,12 @@ class Torrent {
   std::uint32_t seeders() const { return seeders_; }
   std::uint32_t leechers() const { return leechers_; }
   std::uint32_t completed() const { return completed_; }  // completed events, ever
+  // The payload's size when the transfer was registered with it (0: unknown).
+  // Until then kProgress estimates it from the announced `left`s.
+  void set_payload(std::uint64_t bytes) {
+    payload_ = bytes;
+    payload_known_ = bytes > 0;
+  }
   std::size_t size() const { return seeders_ + leechers_; }
   bool empty() const { return size() == 0; }
   const std::vector<RackGroup>& racks() const { return racks_; }
@@ -175,6 +205,11 @@ class Torrent {
   std::uint32_t leechers_ = 0;
   std::uint32_t completed_ = 0;
   std::vector<core::TimePoint> completions_;
+  // What kProgress measures a representative's share against: the registered
+  // size, else the largest `left` any peer announced (a fresh downloader's
+  // first announce carries the whole size; an open tracker knows no better).
+  std::uint64_t payload_ = 0;
+  bool payload_known_ = false;
 };
 
 template <class RackOf>

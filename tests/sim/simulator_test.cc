@@ -116,6 +116,97 @@ TEST(SimulatorTest, NoLinkCarriesMoreThanItsCapacity) {
   }
 }
 
+TEST(SimulatorTest, RelayKeepsOneCopyPerRack) {
+  // Only the gateway pulls from outside; the relay and the rest of the rack
+  // are fed from inside, including the hosts the gateway is never told about.
+  const Result r = simulate(small_fleet(PeerSource::kTracker, swarm::PolicyMode::kRelay, 2));
+  ASSERT_TRUE(r.complete);
+  for (std::uint64_t b : r.host_bytes) EXPECT_EQ(b, 64ull << 20);
+  EXPECT_NEAR(r.amplification.max, 1.0, 1e-9);
+  EXPECT_NEAR(r.amplification.mean, 1.0, 1e-9);
+}
+
+TEST(SimulatorTest, ProgressModeBoundsWhatEachStandbyPullsFromOutside) {
+  const double payload = 64.0 * (1 << 20);
+  double previous_mean = 0;
+  for (std::uint32_t grant : {100u, 75u, 50u, 0u}) {
+    Options o = small_fleet(PeerSource::kTracker, swarm::PolicyMode::kProgress, 2);
+    o.tracker.policy.grant_percent = grant;
+    const Result r = simulate(o);
+    SCOPED_TRACE(grant);
+    ASSERT_TRUE(r.complete);
+    for (std::uint64_t b : r.host_bytes) EXPECT_EQ(b, o.client.payload_bytes);
+    // The active gateway pulls at most one copy; the standby only what it
+    // lacked when it held grant_percent.
+    for (const auto& rack : r.per_rack) {
+      EXPECT_LE(static_cast<double>(rack.bytes_in), payload * (2.0 - grant / 100.0) + 1);
+    }
+    // A smaller share lets the standby out earlier: never fewer copies.
+    EXPECT_GE(r.amplification.mean + 1e-9, previous_mean);
+    previous_mean = r.amplification.mean;
+  }
+  // grant_percent 0 lets both representatives out from the start, as the original.
+  Options zero = small_fleet(PeerSource::kTracker, swarm::PolicyMode::kProgress, 2);
+  zero.tracker.policy.grant_percent = 0;
+  EXPECT_GT(simulate(zero).amplification.mean, simulate(standby_fleet()).amplification.mean);
+}
+
+// The gateways of the first `racks` racks fail a quarter of the way into the
+// deploy `o` would make. Announces every 5 s and stall detection after 15 s,
+// so a stall is noticed well within the deploy.
+Options with_failed_gateways(Options o, FaultKind kind, std::uint32_t racks) {
+  o.tracker.active_interval = 5;
+  o.tracker.policy.stall_after = core::Seconds(15);
+  o.tracker.peer_timeout = 30;
+  const Result healthy = simulate(o);
+  EXPECT_TRUE(healthy.complete);
+  o.fault.at = healthy.deploy_seconds / 4;
+  o.fault.racks = racks;
+  o.fault.kind = kind;
+  return o;
+}
+
+TEST(SimulatorFaultTest, AStandbyTakesOverFromAFailedGateway) {
+  for (auto mode : {swarm::PolicyMode::kStandby, swarm::PolicyMode::kProgress}) {
+    for (auto kind : {FaultKind::kStall, FaultKind::kDie}) {
+      // Every rack's gateway at once, so no rack's standby can lean on another
+      // rack's to make progress before it takes over.
+      const Options o = with_failed_gateways(small_fleet(PeerSource::kTracker, mode, 2), kind, 8);
+      const Result r = simulate(o);
+      SCOPED_TRACE(label(o.tracker) + (kind == FaultKind::kDie ? " die" : " stall"));
+      ASSERT_TRUE(r.complete);
+      EXPECT_EQ(r.failed_hosts, 8u);
+      for (std::uint32_t rack = 0; rack < 8; ++rack) {
+        int short_hosts = 0;
+        for (std::uint32_t h = rack * 10; h < rack * 10 + 10; ++h) {
+          short_hosts += r.host_bytes[h] < o.client.payload_bytes;
+        }
+        EXPECT_EQ(short_hosts, 1) << "rack " << rack;  // only its failed gateway
+        // The replacement pulled what the failed one had not passed on: more
+        // than one copy, but none beyond one per host that held the role.
+        EXPECT_GT(r.per_rack[rack].bytes_in, o.client.payload_bytes);
+        if (mode == swarm::PolicyMode::kStandby && kind == FaultKind::kStall) {
+          EXPECT_LE(r.per_rack[rack].bytes_in, 2 * o.client.payload_bytes);
+        }
+      }
+    }
+  }
+}
+
+TEST(SimulatorFaultTest, WithoutStallDetectionAStalledGatewayStrandsItsRack) {
+  Options o = with_failed_gateways(standby_fleet(), FaultKind::kStall, 1);
+  o.tracker.policy.stall_after = core::Seconds(1'000'000);
+  o.time_limit = 1000;
+  const Result r = simulate(o);
+  EXPECT_FALSE(r.complete);
+  for (std::uint32_t h = 10; h < 80; ++h) EXPECT_EQ(r.host_bytes[h], o.client.payload_bytes);
+  // The original's second gateway already pulls from outside: nothing to detect.
+  Options original = with_failed_gateways(original_fleet(), FaultKind::kStall, 1);
+  original.tracker.policy.stall_after = core::Seconds(1'000'000);
+  original.time_limit = 1000;
+  EXPECT_TRUE(simulate(original).complete);
+}
+
 TEST(SimulatorTest, AThousandHostsFinishQuickly) {
   Options o;
   o.fleet.racks = 25;

@@ -1,7 +1,9 @@
 // The rack policy, rule by rule, including the original p2ptracker's scenarios.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <optional>
 
 #include "core/clock.h"
 #include "swarm/swarm_table.h"
@@ -490,11 +492,209 @@ TEST_F(StandbyPolicyTest, StandbyTakesOverWhenTheGatewayStallsAndGivesBack) {
   EXPECT_FALSE(outside(announce("127.0.1.2", 700), "127.0.1."));
 }
 
+// The standby is fed by its gateway, so it stalls with it: without turns
+// nobody would pull for the rack again.
+TEST_F(StandbyPolicyTest, WhenTheStandbyStallsWithItsGatewayTheyTakeTurns) {
+  clock_.advance(core::Seconds(61));  // both 61 s without progress, stall_after 60 s
+  EXPECT_TRUE(outside(announce("127.0.1.2", 1000), "127.0.1."));  // the second goes first
+  EXPECT_FALSE(outside(announce("127.0.1.1", 1000), "127.0.1."));
+  EXPECT_TRUE(announce("127.0.2.1", 900).contains("127.0.1.2"));
+  clock_.advance(core::Seconds(60));  // its turn passed without progress: back to the first
+  EXPECT_FALSE(outside(announce("127.0.1.2", 1000), "127.0.1."));
+  EXPECT_TRUE(outside(announce("127.0.1.1", 1000), "127.0.1."));
+  clock_.advance(core::Seconds(60));
+  EXPECT_TRUE(outside(announce("127.0.1.2", 900), "127.0.1."));  // progress in its turn...
+  clock_.advance(core::Seconds(59));
+  EXPECT_TRUE(outside(announce("127.0.1.2", 900), "127.0.1."));  // ...so it keeps the role
+  EXPECT_FALSE(outside(announce("127.0.1.1", 1000), "127.0.1."));
+}
+
 TEST_F(StandbyPolicyTest, FinishedGatewayKeepsTheRoleSoTheStandbyStaysInside) {
   announce("127.0.1.1", 0, Event::kCompleted);
   clock_.advance(core::Seconds(120));  // a seeder never stalls
   EXPECT_FALSE(outside(announce("127.0.1.2", 500), "127.0.1."));
   EXPECT_TRUE(announce("127.0.1.2", 500).contains("127.0.1.1"));
+}
+
+// PolicyMode::kProgress: kStandby's gateway, and a standby representative
+// joins it once it holds grant_percent of the payload (1000 bytes here).
+class ProgressPolicyTest : public ::testing::Test {
+ protected:
+  Names announce(const std::string& ip, std::uint64_t left, Event event = Event::kNone) {
+    PeerAnnounce a;
+    a.endpoint = ep(ip);
+    a.left = left;
+    a.event = event;
+    a.numwant = 50;
+    out_.clear();
+    out_.reserve(50);
+    result_ = table_->announce(hash_, a, rng_, out_);
+    return names(out_);
+  }
+  static bool outside(const Names& n, const std::string& rack_prefix) {
+    return std::any_of(n.begin(), n.end(),
+                       [&](const std::string& s) { return s.rfind(rack_prefix, 0) != 0; });
+  }
+  // A fresh table with `grant_percent`, holding: origin 127.0.9.1; rack 1:
+  // 127.0.1.1 (gateway), .2 (standby), .3; rack 2: .1 (gateway), .2.
+  void use(std::uint32_t grant_percent, PolicyMode mode = PolicyMode::kProgress) {
+    PolicyOptions policy{2, 50, mode, core::Seconds(60)};
+    policy.grant_percent = grant_percent;
+    table_.emplace(SwarmOptions{policy, core::Seconds(600), false}, racks_, clock_);
+    table_->activate(hash_, 1000);
+    announce("127.0.9.1", 0, Event::kStarted);
+    for (auto ip : {"127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.2.1", "127.0.2.2"}) {
+      announce(ip, 1000, Event::kStarted);
+    }
+  }
+  void SetUp() override { use(50); }
+
+  core::ManualClock clock_;
+  testing::Slash24 racks_;
+  std::optional<SwarmTable> table_;
+  core::InfoHash hash_ = *core::InfoHash::from_hex("CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC");
+  core::Rng rng_{5};
+  std::vector<core::PeerContact> out_;
+  AnnounceResult result_;
+};
+
+TEST_F(ProgressPolicyTest, StandbyStaysInsideUntilItHoldsTheGrantedShare) {
+  Names standby = announce("127.0.1.2", 501);  // 49.9% held
+  EXPECT_TRUE(result_.outcome.representative);
+  EXPECT_FALSE(outside(standby, "127.0.1."));
+  EXPECT_FALSE(announce("127.0.2.1", 900).contains("127.0.1.2"));
+  // Both directions open at exactly 50%: it pulls outside peers...
+  Names joined = announce("127.0.1.2", 500);
+  EXPECT_TRUE(joined.contains("127.0.2.1"));
+  EXPECT_TRUE(joined.contains("127.0.9.1"));
+  // ...and other racks' gateways are told about it, beside the first gateway.
+  Names b = announce("127.0.2.1", 900);
+  EXPECT_TRUE(b.contains("127.0.1.2"));
+  EXPECT_TRUE(b.contains("127.0.1.1"));
+}
+
+TEST_F(ProgressPolicyTest, TheFirstGatewayNeedsNoProgress) {
+  EXPECT_TRUE(outside(announce("127.0.1.1", 1000), "127.0.1."));
+  EXPECT_FALSE(outside(announce("127.0.1.2", 1000), "127.0.1."));
+}
+
+TEST_F(ProgressPolicyTest, ANonRepresentativeNeverLeavesItsRackWhateverItHolds) {
+  EXPECT_FALSE(outside(announce("127.0.1.3", 10), "127.0.1."));
+  announce("127.0.1.3", 0, Event::kCompleted);
+  EXPECT_FALSE(announce("127.0.2.1", 900).contains("127.0.1.3"));
+}
+
+TEST_F(ProgressPolicyTest, AFinishedStandbyServesOtherRacks) {
+  use(100);  // no share short of the whole payload lets it out
+  EXPECT_FALSE(outside(announce("127.0.1.2", 1), "127.0.1."));
+  EXPECT_FALSE(announce("127.0.2.1", 900).contains("127.0.1.2"));
+  announce("127.0.1.2", 0, Event::kCompleted);
+  EXPECT_TRUE(announce("127.0.2.1", 900).contains("127.0.1.2"));
+}
+
+TEST_F(ProgressPolicyTest, GrantZeroLetsEveryRepresentativeOutAsTheOriginal) {
+  use(0);
+  EXPECT_TRUE(outside(announce("127.0.1.2", 1000), "127.0.1."));
+  Names b = announce("127.0.2.1", 1000);
+  EXPECT_TRUE(b.contains("127.0.1.1"));
+  EXPECT_TRUE(b.contains("127.0.1.2"));
+}
+
+TEST_F(ProgressPolicyTest, StandbyTakesOverFromAStoppedGatewayBelowTheShare) {
+  announce("127.0.1.1", 900, Event::kStopped);
+  EXPECT_TRUE(outside(announce("127.0.1.2", 1000), "127.0.1."));
+}
+
+TEST_F(ProgressPolicyTest, StandbyTakesOverFromAStalledGatewayBelowTheShare) {
+  clock_.advance(core::Seconds(30));
+  announce("127.0.1.2", 990);  // progress, but far below the share
+  clock_.advance(core::Seconds(40));
+  EXPECT_FALSE(outside(announce("127.0.1.1", 1000), "127.0.1."));  // stalled for 70 s > 60 s
+  EXPECT_TRUE(outside(announce("127.0.1.2", 980), "127.0.1."));
+}
+
+// The registered size is the yardstick, so a client announcing a bogus `left`
+// cannot make the standbys look nearly done.
+TEST_F(ProgressPolicyTest, ShareIsMeasuredAgainstTheRegisteredSize) {
+  announce("127.0.3.1", std::uint64_t{1} << 62, Event::kStarted);
+  EXPECT_FALSE(outside(announce("127.0.1.2", 600), "127.0.1."));
+}
+
+// An open tracker knows no size: the largest `left` announced stands in.
+TEST_F(ProgressPolicyTest, UnregisteredTransferUsesTheLargestLeftAnnounced) {
+  Torrent t;
+  core::Rng rng{1};
+  std::vector<core::PeerContact> out;
+  out.reserve(50);
+  PolicyOptions policy{2, 50, PolicyMode::kProgress, core::Seconds(60)};
+  const core::TimePoint now = clock_.now();
+  auto announce_to = [&](const std::string& ip, core::RackId rack, std::uint64_t left) {
+    PeerAnnounce a;
+    a.endpoint = ep(ip);
+    a.rack = rack;
+    a.left = left;
+    a.numwant = 50;
+    out.clear();
+    t.announce(a, now, now - core::Seconds(600), policy, rng, out);
+    return names(out);
+  };
+  announce_to("127.0.1.1", core::RackId::named(1), 2000);
+  announce_to("127.0.1.2", core::RackId::named(1), 2000);
+  announce_to("127.0.2.1", core::RackId::named(2), 2000);
+  EXPECT_FALSE(outside(announce_to("127.0.1.2", core::RackId::named(1), 1001), "127.0.1."));
+  EXPECT_TRUE(outside(announce_to("127.0.1.2", core::RackId::named(1), 1000), "127.0.1."));
+}
+
+// PolicyMode::kRelay: standby's gateway, meeting its rack through the standby
+// while it downloads. Same swarm as ProgressPolicyTest.
+class RelayPolicyTest : public ProgressPolicyTest {
+ protected:
+  void SetUp() override { use(50, PolicyMode::kRelay); }
+};
+
+TEST_F(RelayPolicyTest, DownloadingGatewayMeetsItsRackOnlyThroughTheStandby) {
+  Names g = announce("127.0.1.1", 900);
+  EXPECT_TRUE(g.contains("127.0.1.2"));
+  EXPECT_FALSE(g.contains("127.0.1.3"));
+  EXPECT_TRUE(g.contains("127.0.2.1"));
+  EXPECT_TRUE(g.contains("127.0.9.1"));
+}
+
+TEST_F(RelayPolicyTest, TheRestOfTheRackSeesTheStandbyNotTheGateway) {
+  Names mate = announce("127.0.1.3", 900);
+  EXPECT_TRUE(mate.contains("127.0.1.2"));
+  EXPECT_FALSE(mate.contains("127.0.1.1"));
+  Names standby = announce("127.0.1.2", 900);  // the one the gateway feeds
+  EXPECT_TRUE(standby.contains("127.0.1.1"));
+  EXPECT_TRUE(standby.contains("127.0.1.3"));
+  EXPECT_FALSE(outside(standby, "127.0.1."));
+}
+
+TEST_F(RelayPolicyTest, OtherRacksSeeOnlyTheGateway) {
+  Names b = announce("127.0.2.1", 900);
+  EXPECT_TRUE(b.contains("127.0.1.1"));
+  EXPECT_FALSE(b.contains("127.0.1.2"));
+  EXPECT_FALSE(b.contains("127.0.1.3"));
+}
+
+TEST_F(RelayPolicyTest, AFinishedGatewayServesTheWholeRack) {
+  announce("127.0.1.1", 0, Event::kCompleted);
+  EXPECT_TRUE(announce("127.0.1.3", 900).contains("127.0.1.1"));
+}
+
+TEST_F(RelayPolicyTest, AStalledStandbyRelaysNothingSoTheRackSeesTheGateway) {
+  clock_.advance(core::Seconds(61));
+  announce("127.0.1.1", 500);  // the gateway progresses, the standby has not for 61 s
+  EXPECT_TRUE(announce("127.0.1.3", 900).contains("127.0.1.1"));
+  EXPECT_TRUE(announce("127.0.1.1", 400).contains("127.0.1.3"));
+}
+
+TEST_F(RelayPolicyTest, WithoutAStandbyTheGatewaySeesItsRackAndANewStandbySeesIt) {
+  announce("127.0.1.2", 900, Event::kStopped);
+  EXPECT_TRUE(announce("127.0.1.1", 900).contains("127.0.1.3"));
+  // The next of the rack to announce takes the free slot and is fed by the gateway.
+  EXPECT_TRUE(announce("127.0.1.3", 900).contains("127.0.1.1"));
+  EXPECT_TRUE(result_.outcome.representative);
 }
 
 }  // namespace
