@@ -263,7 +263,8 @@ class Session : public std::enable_shared_from_this<Session> {
                                             self->dispatched_at_);
           }
           self->timed_ = false;
-          if (ec || !self->keep_alive_) return self->close();
+          if (ec) return self->close();
+          if (!self->keep_alive_) return self->close_after_reply();
           self->first_request_ = false;
           self->read_header();
         }));
@@ -272,8 +273,22 @@ class Session : public std::enable_shared_from_this<Session> {
   void close() {
     beast::error_code ec;
     timer_.cancel();
-    socket_.shutdown(tcp::socket::shutdown_send, ec);
     socket_.close(ec);
+  }
+
+  // After the last reply. A close() with unread bytes still in the receive
+  // buffer makes the kernel send a reset, which can destroy the reply before
+  // the client reads it, so a request we did not read to its end (an error
+  // reply, a pipelined next request) gets a FIN first. A client that sent one
+  // whole request and asked to close needs no shutdown: it was 8.5% of the CPU
+  // per new connection (docs/performance.md), and opentracker does not either.
+  void close_after_reply() {
+    const bool drained = parser_ && parser_->is_done() && buffer_.size() == 0;
+    if (!drained) {
+      beast::error_code ec;
+      socket_.shutdown(tcp::socket::shutdown_send, ec);
+    }
+    close();
   }
 
   // Declared first: destroyed last, after everything that may hold its memory.
