@@ -12,9 +12,14 @@ import shlex
 import shutil
 import socket
 import subprocess
+import sys
 import time
 
 from swarm import rack_of
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "tests", "integration"))
+from harness import file_tail, stop_process  # noqa: E402
 
 
 def free_port(ip):
@@ -63,20 +68,10 @@ class ProcessHost:
                                % (self.name, self.kind, self.proc.returncode, self.log_tail()))
 
     def log_tail(self, n=3000):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read()[-n:].decode(errors="replace")
-        except OSError:
-            return ""
+        return file_tail(self.log_path, n)
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if self.proc is not None:
             self._log.close()
 

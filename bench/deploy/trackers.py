@@ -14,7 +14,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-from harness import Tracker, free_port  # noqa: E402
+from harness import Tracker, file_tail, free_port, stop_process  # noqa: E402
 
 # Announce every 2 s so a rack's non-representatives learn of their rack-mates quickly, and a
 # short peer_timeout so a stopped client frees its representative slot within a deploy.
@@ -113,19 +113,9 @@ class OpenTracker:
         raise RuntimeError("opentracker not ready within %d s: %s" % (timeout, self.log()))
 
     def log(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read()[-3000:].decode(errors="replace")
-        except OSError:
-            return ""
+        return file_tail(self.log_path)
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if self.proc is not None:
             self._log.close()

@@ -139,6 +139,31 @@ def compact_peers(blob):
 
 # --- the tracker process ---------------------------------------------------
 
+
+def stop_process(proc, sig=signal.SIGTERM, timeout=10):
+    """Sends proc `sig`, kills it if it is still running after `timeout` s;
+    returns its exit code (None when there is no process)."""
+    if proc is None:
+        return None
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+def file_tail(path, n=3000):
+    """The last n bytes of a log file as text ("" when it cannot be read)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()[-n:].decode(errors="replace")
+    except OSError:
+        return ""
+
+
 class Tracker:
     """Runs build/p2ptracker with `settings` (--set key=value) on a free port."""
 
@@ -206,14 +231,7 @@ class Tracker:
             return "".join(self.log)
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode if self.proc else None
+        return stop_process(self.proc, sig, timeout)
 
     def cleanup(self):
         self.stop()
@@ -294,9 +312,7 @@ class RedisServer:
             return _read_resp(f)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
+        stop_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):
