@@ -67,6 +67,19 @@ struct Digest20 {
   }
 
   friend auto operator<=>(const Digest20&, const Digest20&) = default;
+  // Three word compares, not the array's out-of-line memcmp: every announce
+  // looks its swarm up by info-hash (memcmp was 1.5% of the UDP announce path).
+  friend bool operator==(const Digest20& a, const Digest20& b) {
+    std::uint64_t a0, a1, b0, b1;
+    std::uint32_t a2, b2;
+    std::memcpy(&a0, a.bytes.data(), 8);
+    std::memcpy(&b0, b.bytes.data(), 8);
+    std::memcpy(&a1, a.bytes.data() + 8, 8);
+    std::memcpy(&b1, b.bytes.data() + 8, 8);
+    std::memcpy(&a2, a.bytes.data() + 16, 4);
+    std::memcpy(&b2, b.bytes.data() + 16, 4);
+    return ((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2)) == 0;
+  }
 
  private:
   static int hex_value(char c) {

@@ -77,6 +77,7 @@ void Tracker::announce(const wire::AnnounceRequest& a, const core::Address& addr
   pa.left = a.left;
   pa.event = to_swarm(a.event);
   pa.numwant = a.numwant.value_or(options_.maxpeers);
+  pa.with_peer_ids = !a.compact && !a.no_peer_id;
 
   auto& peers = context.peers;
   peers.clear();

@@ -226,10 +226,16 @@ void UdpServer::run(Worker& w) {
     w.in_iov[i] = {w.in.data() + i * kMaxRequest, kMaxRequest};
   }
   pollfd fds[2] = {{w.fd, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+  // Under load the socket is never empty: receive first and wait only when
+  // there was nothing, so a busy worker makes two system calls per batch
+  // (recvmmsg, sendmmsg) instead of three.
+  bool idle = true;
   while (!stopped_.load(std::memory_order_relaxed)) {
-    if (::poll(fds, 2, -1) < 0 && errno != EINTR) break;
-    if (fds[1].revents & POLLIN) break;
-    if (!(fds[0].revents & POLLIN)) continue;
+    if (idle) {
+      if (::poll(fds, 2, -1) < 0 && errno != EINTR) break;
+      if (fds[1].revents & POLLIN) break;
+      if (!(fds[0].revents & POLLIN)) continue;
+    }
     for (std::size_t i = 0; i < batch; ++i) {
       w.in_msgs[i] = {};
       w.in_msgs[i].msg_hdr.msg_iov = &w.in_iov[i];
@@ -238,7 +244,8 @@ void UdpServer::run(Worker& w) {
       w.in_msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
     }
     int n = ::recvmmsg(w.fd, w.in_msgs.data(), static_cast<unsigned>(batch), MSG_DONTWAIT, nullptr);
-    if (n <= 0) continue;
+    idle = n <= 0;
+    if (idle) continue;
     std::size_t replies = 0;
     for (int i = 0; i < n; ++i) {
       bump(w.counters.received);

@@ -29,12 +29,21 @@
 namespace p2p::swarm {
 namespace {
 
-core::PeerContact contact(const Peer& p) { return {p.endpoint, p.peer_id}; }
+// What a reply tells of a peer: its endpoint, and its peer_id only when the
+// reply shows it (a peer_id read is a second cache line for many records).
+struct ContactOf {
+  bool with_peer_ids;
+  core::PeerContact operator()(const Peer& p) const {
+    core::PeerContact c{p.endpoint, {}};
+    if (with_peer_ids) c.peer_id = p.peer_id;
+    return c;
+  }
+};
 
 // Reservoir sampling (Algorithm R): appends a uniform random choice of at most
 // k of the peers `for_each` visits, in one pass and without a scratch array.
 template <class ForEach>
-void sample(std::uint32_t k, ForEach&& for_each, core::Rng& rng,
+void sample(std::uint32_t k, ForEach&& for_each, ContactOf contact, core::Rng& rng,
             std::vector<core::PeerContact>& out) {
   if (k == 0) return;
   const std::size_t base = out.size();
@@ -57,8 +66,8 @@ void sample(std::uint32_t k, ForEach&& for_each, core::Rng& rng,
 // together depends on the stride. Stops after k, so a large rack costs O(k)
 // when most of its peers are wanted.
 template <class Take>
-void sample_peers(const std::vector<Peer>& peers, std::uint32_t k, Take&& take, core::Rng& rng,
-                  std::vector<core::PeerContact>& out) {
+void sample_peers(const std::vector<Peer>& peers, std::uint32_t k, Take&& take, ContactOf contact,
+                  core::Rng& rng, std::vector<core::PeerContact>& out) {
   const std::size_t n = peers.size();
   if (k == 0 || n == 0) return;
   std::size_t at = 0, stride = 1;
@@ -69,16 +78,22 @@ void sample_peers(const std::vector<Peer>& peers, std::uint32_t k, Take&& take, 
   }
   // On a busy tracker the records are cache misses (a thousand swarms do not
   // fit in cache), and a stride defeats the hardware prefetcher: fetch a few
-  // steps ahead so the misses overlap instead of queueing.
+  // steps ahead so the misses overlap instead of queueing. A record may
+  // straddle two cache lines: fetch both ends.
   constexpr std::size_t kAhead = 4;
+  auto prefetch = [&peers](std::size_t i) {
+    const char* p = reinterpret_cast<const char*>(&peers[i]);
+    __builtin_prefetch(p);
+    __builtin_prefetch(p + sizeof(Peer) - 1);
+  };
   std::size_t ahead = at;
   for (std::size_t i = 0; i < kAhead && i < n; ++i) {
-    __builtin_prefetch(&peers[ahead]);
+    prefetch(ahead);
     ahead = (ahead + stride) % n;
   }
   std::uint32_t taken = 0;
   for (std::size_t visited = 0; visited < n && taken < k; ++visited) {
-    __builtin_prefetch(&peers[ahead]);
+    prefetch(ahead);
     ahead += stride;
     if (ahead >= n) ahead -= n;
     if (take(peers[at])) {
@@ -93,8 +108,10 @@ void sample_peers(const std::vector<Peer>& peers, std::uint32_t k, Take&& take, 
 }  // namespace
 
 void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit,
-                     core::TimePoint now, core::TimePoint stale_before, const PolicyOptions& policy,
-                     core::Rng& rng, std::vector<core::PeerContact>& out) const {
+                     bool with_peer_ids, core::TimePoint now, core::TimePoint stale_before,
+                     const PolicyOptions& policy, core::Rng& rng,
+                     std::vector<core::PeerContact>& out) const {
+  const ContactOf contact{with_peer_ids};
   const bool self_seeds = self.seeder();
   auto wanted = [&](const Peer& p) {
     return p.endpoint != self.endpoint && !(self_seeds && p.seeder()) &&
@@ -145,7 +162,8 @@ void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit
     const auto taken = static_cast<std::uint32_t>(out.size() - base);
     sample_peers(
         own.peers, limit - taken,
-        [&](const Peer& p) { return !p.representative() && rack_mate_wanted(p); }, rng, out);
+        [&](const Peer& p) { return !p.representative() && rack_mate_wanted(p); }, contact, rng,
+        out);
     return;
   }
 
@@ -172,8 +190,8 @@ void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit
   const std::uint32_t out_quota =
       std::min(outsiders, std::max(limit - std::min(mates, limit), (limit + 1) / 2));
   const std::uint32_t mate_quota = std::min(mates, limit - out_quota);
-  sample(out_quota, for_each_outsider, rng, out);
-  sample_peers(own.peers, mate_quota, rack_mate_wanted, rng, out);
+  sample(out_quota, for_each_outsider, contact, rng, out);
+  sample_peers(own.peers, mate_quota, rack_mate_wanted, contact, rng, out);
 }
 
 }  // namespace p2p::swarm

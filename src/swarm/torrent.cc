@@ -240,7 +240,7 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
   outcome.leechers = leechers_;
   std::uint32_t limit = std::min(a.numwant, policy.maxpeers);
   assert(out.capacity() - out.size() >= limit);
-  if (limit > 0) select(g, *self, limit, now, stale_before, policy, rng, out);
+  if (limit > 0) select(g, *self, limit, a.with_peer_ids, now, stale_before, policy, rng, out);
   return outcome;
 }
 

@@ -141,6 +141,10 @@ struct PeerAnnounce {
   std::uint64_t left = 0;
   Event event = Event::kNone;
   std::uint32_t numwant = 0;  // already defaulted by the caller
+  // Whether the reply shows peer ids (non-compact HTTP without no_peer_id).
+  // Compact and UDP replies do not: their contacts leave peer_id zero, which
+  // saves reading the part of each record that holds it.
+  bool with_peer_ids = true;
 };
 
 struct AnnounceOutcome {
@@ -196,9 +200,9 @@ class Torrent {
   // Returns the iterator after the removed peer.
   std::vector<Peer>::iterator remove_peer(RackGroup& g, std::vector<Peer>::iterator it);
   void insert_peer(RackGroup& g, const Peer& p, const PolicyOptions& policy);
-  void select(const RackGroup& own, const Peer& self, std::uint32_t limit, core::TimePoint now,
-              core::TimePoint stale_before, const PolicyOptions& policy, core::Rng& rng,
-              std::vector<core::PeerContact>& out) const;
+  void select(const RackGroup& own, const Peer& self, std::uint32_t limit, bool with_peer_ids,
+              core::TimePoint now, core::TimePoint stale_before, const PolicyOptions& policy,
+              core::Rng& rng, std::vector<core::PeerContact>& out) const;
 
   std::vector<RackGroup> racks_;  // sorted by rack
   std::uint32_t seeders_ = 0;

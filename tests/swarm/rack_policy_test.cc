@@ -167,6 +167,29 @@ TEST_F(RackPolicyTest, NewPeerIdSamePeer) {
   EXPECT_TRUE(found);
 }
 
+TEST_F(RackPolicyTest, PeerIdsOnlyWhenTheReplyShowsThem) {
+  table_.activate(hash_, 1000);
+  announce("127.0.1.1", 1000, Event::kStarted);
+  announce("127.0.1.2", 1000, Event::kStarted);
+  PeerAnnounce a;
+  a.endpoint = ep("127.0.1.3");
+  a.peer_id = *core::PeerId::from_bytes("-XX0001-third-peer..");
+  a.left = 1000;
+  a.numwant = 50;
+  for (bool with_ids : {true, false}) {
+    a.with_peer_ids = with_ids;
+    out_.clear();
+    out_.reserve(policy_.maxpeers);
+    table_.announce(hash_, a, rng_, out_);
+    ASSERT_EQ(out_.size(), 2u);
+    for (const auto& p : out_) {
+      EXPECT_TRUE(p.endpoint == ep("127.0.1.1") || p.endpoint == ep("127.0.1.2"));
+      // The fixture's announces carry non-zero peer ids.
+      EXPECT_EQ(p.peer_id == core::PeerId{}, !with_ids);
+    }
+  }
+}
+
 TEST_F(RackPolicyTest, StoppedRepresentativeFreesSlotForNextAnnouncer) {
   table_.activate(hash_, 1000);
   for (auto ip : {"127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.1.4", "127.0.2.1"}) {
