@@ -29,13 +29,13 @@
 namespace p2p::swarm {
 namespace {
 
-// What a reply tells of a peer: its endpoint, and its peer_id only when the
-// reply shows it (a peer_id read is a second cache line for many records).
+// What a reply tells of a peer of `g`: its endpoint, and its peer_id only
+// when the reply shows it (peer ids live apart: another cache miss).
 struct ContactOf {
   bool with_peer_ids;
-  core::PeerContact operator()(const Peer& p) const {
+  core::PeerContact operator()(const RackGroup& g, const Peer& p) const {
     core::PeerContact c{p.endpoint, {}};
-    if (with_peer_ids) c.peer_id = p.peer_id;
+    if (with_peer_ids) c.peer_id = g.peer_id_of(p);
     return c;
   }
 };
@@ -48,17 +48,17 @@ void sample(std::uint32_t k, ForEach&& for_each, ContactOf contact, core::Rng& r
   if (k == 0) return;
   const std::size_t base = out.size();
   std::uint64_t seen = 0;
-  for_each([&](const Peer& p) {
+  for_each([&](const RackGroup& g, const Peer& p) {
     if (seen < k) {
-      out.push_back(contact(p));
+      out.push_back(contact(g, p));
     } else if (auto j = rng.below(seen + 1); j < k) {
-      out[base + j] = contact(p);
+      out[base + j] = contact(g, p);
     }
     ++seen;
   });
 }
 
-// Appends at most k of `peers` that pass `take`, visited from a random start
+// Appends at most k of `g`'s peers that pass `take`, visited from a random start
 // with a random stride coprime to their number: a random order in two draws
 // from the generator instead of one per peer (reservoir sampling above drew
 // one per peer past the k-th and was a fifth of the announce path's CPU in a
@@ -66,8 +66,9 @@ void sample(std::uint32_t k, ForEach&& for_each, ContactOf contact, core::Rng& r
 // together depends on the stride. Stops after k, so a large rack costs O(k)
 // when most of its peers are wanted.
 template <class Take>
-void sample_peers(const std::vector<Peer>& peers, std::uint32_t k, Take&& take, ContactOf contact,
+void sample_peers(const RackGroup& g, std::uint32_t k, Take&& take, ContactOf contact,
                   core::Rng& rng, std::vector<core::PeerContact>& out) {
+  const std::vector<Peer>& peers = g.peers;
   const std::size_t n = peers.size();
   if (k == 0 || n == 0) return;
   std::size_t at = 0, stride = 1;
@@ -78,26 +79,21 @@ void sample_peers(const std::vector<Peer>& peers, std::uint32_t k, Take&& take, 
   }
   // On a busy tracker the records are cache misses (a thousand swarms do not
   // fit in cache), and a stride defeats the hardware prefetcher: fetch a few
-  // steps ahead so the misses overlap instead of queueing. A record may
-  // straddle two cache lines: fetch both ends.
-  constexpr std::size_t kAhead = 4;
-  auto prefetch = [&peers](std::size_t i) {
-    const char* p = reinterpret_cast<const char*>(&peers[i]);
-    __builtin_prefetch(p);
-    __builtin_prefetch(p + sizeof(Peer) - 1);
-  };
+  // steps ahead so the misses overlap instead of queueing. (Far enough
+  // ahead to cover a miss to memory: fewer left the loop waiting on each.)
+  constexpr std::size_t kAhead = 16;
   std::size_t ahead = at;
   for (std::size_t i = 0; i < kAhead && i < n; ++i) {
-    prefetch(ahead);
+    __builtin_prefetch(&peers[ahead]);
     ahead = (ahead + stride) % n;
   }
   std::uint32_t taken = 0;
   for (std::size_t visited = 0; visited < n && taken < k; ++visited) {
-    prefetch(ahead);
+    __builtin_prefetch(&peers[ahead]);
     ahead += stride;
     if (ahead >= n) ahead -= n;
     if (take(peers[at])) {
-      out.push_back(contact(peers[at]));
+      out.push_back(contact(g, peers[at]));
       ++taken;
     }
     at += stride;
@@ -156,12 +152,12 @@ void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit
     for (const auto& e : own.representatives) {
       const Peer* p = own.find(e);
       if (p != nullptr && wanted(*p) && !relaying_gateway(*p) && out.size() - base < limit) {
-        out.push_back(contact(*p));
+        out.push_back(contact(own, *p));
       }
     }
     const auto taken = static_cast<std::uint32_t>(out.size() - base);
     sample_peers(
-        own.peers, limit - taken,
+        own, limit - taken,
         [&](const Peer& p) { return !p.representative() && rack_mate_wanted(p); }, contact, rng,
         out);
     return;
@@ -173,11 +169,11 @@ void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit
       if (&g == &own) continue;
       for (const auto& e : g.representatives) {
         const Peer* p = g.find(e);
-        if (p != nullptr && wanted(*p) && g.is_gateway(*p, policy, now, payload_)) fn(*p);
+        if (p != nullptr && wanted(*p) && g.is_gateway(*p, policy, now, payload_)) fn(g, *p);
       }
       for (const auto& e : g.origins) {
         const Peer* p = g.find(e);
-        if (p != nullptr && !p->representative() && p->seeder() && wanted(*p)) fn(*p);
+        if (p != nullptr && !p->representative() && p->seeder() && wanted(*p)) fn(g, *p);
       }
     }
   };
@@ -185,13 +181,13 @@ void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit
   // to outsiders (the representative's job is to reach them; its rack-mates
   // will find it through their own announces) and the rest to rack-mates.
   std::uint32_t outsiders = 0, mates = 0;
-  for_each_outsider([&](const Peer&) { ++outsiders; });
+  for_each_outsider([&](const RackGroup&, const Peer&) { ++outsiders; });
   for_each_rack_mate([&](const Peer&) { ++mates; });
   const std::uint32_t out_quota =
       std::min(outsiders, std::max(limit - std::min(mates, limit), (limit + 1) / 2));
   const std::uint32_t mate_quota = std::min(mates, limit - out_quota);
   sample(out_quota, for_each_outsider, contact, rng, out);
-  sample_peers(own.peers, mate_quota, rack_mate_wanted, contact, rng, out);
+  sample_peers(own, mate_quota, rack_mate_wanted, contact, rng, out);
 }
 
 }  // namespace p2p::swarm

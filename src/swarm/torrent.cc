@@ -87,8 +87,8 @@ bool RackGroup::is_gateway(const Peer& p, const PolicyOptions& policy, core::Tim
   // give (and, once it finished, one that only gives).
   if (policy.mode == PolicyMode::kProgress &&
       (p.seeder() ||
-       (p.left <= payload && static_cast<double>(payload - p.left) * 100 >=
-                                 static_cast<double>(payload) * policy.grant_percent))) {
+       (p.left.bytes() <= payload && static_cast<double>(payload - p.left.bytes()) * 100 >=
+                                        static_cast<double>(payload) * policy.grant_percent))) {
     return true;
   }
   // kStandby (and kProgress's first gateway): the first representative still
@@ -130,10 +130,13 @@ RackGroup& Torrent::group_for(core::RackId rack) {
   return *it;
 }
 
-void Torrent::insert_peer(RackGroup& g, const Peer& p, const PolicyOptions& policy) {
+Peer& Torrent::insert_peer(RackGroup& g, const Peer& p, const core::PeerId& peer_id,
+                          const PolicyOptions& policy) {
   const auto at = std::lower_bound(g.peers.begin(), g.peers.end(), p.endpoint, endpoint_less) -
                   g.peers.begin();
   make_room_for_one(g.peers);
+  make_room_for_one(g.peer_ids);
+  g.peer_ids.insert(g.peer_ids.begin() + at, peer_id);
   auto it = g.peers.insert(g.peers.begin() + at, p);
   // The first max_repr_rack peers of a rack to announce represent it.
   if (g.representatives.size() < policy.max_repr_rack) {
@@ -147,6 +150,7 @@ void Torrent::insert_peer(RackGroup& g, const Peer& p, const PolicyOptions& poli
   } else {
     ++leechers_;
   }
+  return *it;
 }
 
 std::vector<Peer>::iterator Torrent::remove_peer(RackGroup& g, std::vector<Peer>::iterator it) {
@@ -158,6 +162,7 @@ std::vector<Peer>::iterator Torrent::remove_peer(RackGroup& g, std::vector<Peer>
   } else {
     --leechers_;
   }
+  g.peer_ids.erase(g.peer_ids.begin() + (it - g.peers.begin()));
   return g.peers.erase(it);
 }
 
@@ -185,25 +190,24 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
 
   if (!payload_known_) payload_ = std::max(payload_, a.left);
   RackGroup& g = group_for(a.rack);
+  const Bytes32 left(a.left);
   Peer* self = g.find(a.endpoint);
   if (self == nullptr) {
     Peer p;
     p.endpoint = a.endpoint;
-    p.peer_id = a.peer_id;
-    p.left = a.left;
+    p.left = left;
     p.last_seen = p.last_progress = now;
     // A peer that arrives complete is a source (a build server), not a
     // downloader that finished: every rack's representatives may see it.
     if (a.left == 0) p.flags |= Peer::kOrigin;
-    insert_peer(g, p, policy);
-    self = g.find(a.endpoint);
+    self = &insert_peer(g, p, a.peer_id, policy);
     outcome.joined = true;
   } else {
     // Same address and port: the same peer, whatever peer_id it sends now.
-    self->peer_id = a.peer_id;
-    if (a.left < self->left) self->last_progress = now;
-    if (self->seeder() != (a.left == 0)) {
-      if (a.left == 0) {
+    g.peer_ids[self - g.peers.data()] = a.peer_id;
+    if (left.bytes() < self->left.bytes()) self->last_progress = now;
+    if (self->seeder() != left.zero()) {
+      if (left.zero()) {
         ++g.seeders;
         ++seeders_;
         --leechers_;
@@ -213,7 +217,7 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
         ++leechers_;
       }
     }
-    self->left = a.left;
+    self->left = left;
     self->last_seen = now;
     // A slot freed by a representative that left goes to the next peer of the
     // rack to announce.
@@ -259,6 +263,7 @@ std::size_t Torrent::expire(core::TimePoint cutoff) {
       g = racks_.erase(g);
     } else {
       release_slack(g->peers);
+      release_slack(g->peer_ids);
       ++g;
     }
   }
