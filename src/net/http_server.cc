@@ -14,6 +14,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/intrusive/list.hpp>
 #include <chrono>
 #include <limits>
 #include <optional>
@@ -29,6 +30,36 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 
+namespace {
+
+// A connection waiting on a deadline (to receive a request, to write a
+// reply). The worker keeps them in one list per timeout length, so each list
+// is in deadline order by construction: arming is an append, the sweep pops
+// expired ones off the front. A steady_timer per connection cost a timer-heap
+// update per read and write and a timerfd_settime per new connection.
+struct Deadline {
+  virtual void expire() = 0;  // the deadline passed
+  // auto_unlink: a connection destroyed while waiting leaves its list.
+  boost::intrusive::list_member_hook<
+      boost::intrusive::link_mode<boost::intrusive::auto_unlink>>
+      hook;
+  std::chrono::steady_clock::time_point at;
+
+ protected:
+  ~Deadline() = default;
+};
+
+using DeadlineList = boost::intrusive::list<
+    Deadline,
+    boost::intrusive::member_hook<Deadline, decltype(Deadline::hook), &Deadline::hook>,
+    boost::intrusive::constant_time_size<false>>;
+
+// How often a worker looks for passed deadlines: a timed-out client is cut
+// off at most this late.
+constexpr auto kSweepTick = std::chrono::milliseconds(250);
+
+}  // namespace
+
 struct HttpServer::Worker {
   Worker(HttpServer& s, int index, std::uint64_t seed, metrics::WorkerCounters& counters)
       : server(s), context(seed) {
@@ -36,8 +67,14 @@ struct HttpServer::Worker {
     context.counters = &counters;
   }
   HttpServer& server;
-  asio::io_context loop{1};  // one thread per loop: Asio may skip locking
+  // Before `loop`: connections (owned by its pending handlers) leave these
+  // lists when the loop's destructor destroys them.
+  DeadlineList request_deadlines;    // request_timeout: receive a request, write a reply
+  DeadlineList keepalive_deadlines;  // keepalive_timeout: idle between requests
+  asio::io_context loop{1};          // one thread per loop: Asio may skip locking
   std::optional<tcp::acceptor> acceptor;
+  tcp::endpoint peer;  // the address async_accept fills in
+  std::optional<asio::steady_timer> sweep;
   WorkerContext context;
 };
 
@@ -70,21 +107,19 @@ void failure_body(std::string& out, std::string_view reason) {
   fmt::format_to(std::back_inserter(out), "d14:failure reason{}:{}e", reason.size(), reason);
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+class Session final : public std::enable_shared_from_this<Session>, private Deadline {
  public:
-  Session(tcp::socket socket, HttpServer::Worker& worker, const HttpServerOptions& options,
-          HttpHandler& handler, asio::io_context& blocking_loop, WorkerContext& blocking_context)
+  Session(tcp::socket socket, const core::Endpoint& remote, HttpServer::Worker& worker,
+          const HttpServerOptions& options, HttpHandler& handler, asio::io_context& blocking_loop,
+          WorkerContext& blocking_context)
       : socket_(std::move(socket)),
-        timer_(socket_.get_executor()),
         worker_(worker),
         counters_(*worker.context.counters),
         options_(options),
         handler_(handler),
         blocking_loop_(blocking_loop),
-        blocking_context_(blocking_context) {
-    beast::error_code ec;
-    auto ep = socket_.remote_endpoint(ec);
-    if (!ec) remote_ = from_asio(ep);
+        blocking_context_(blocking_context),
+        remote_(remote) {
     counters_.add_shared(metrics::Counter::kHttpConnectionsOpen, 1);
   }
   // The last reference may drop off the worker (a blocking-pool request at
@@ -99,15 +134,21 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // One deadline per phase (receive a request, write a reply). When it
   // passes the socket is closed, which fails the pending operation: slow and
-  // idle clients are cut off without a timer per read.
-  void arm(std::chrono::seconds timeout) {
-    timer_.expires_after(timeout);
-    timer_.async_wait(bind_memory(memory_, [self = shared_from_this()](beast::error_code ec) {
-      if (ec) return;  // re-armed or cancelled
-      self->timed_out_ = true;
-      beast::error_code ignored;
-      self->socket_.close(ignored);
-    }));
+  // idle clients are cut off without a timer per read. Always armed just
+  // before an operation starts, so the pending operation keeps the session
+  // alive while it is on a list.
+  void arm(DeadlineList& list, std::chrono::seconds timeout) {
+    disarm();
+    at = std::chrono::steady_clock::now() + timeout;
+    list.push_back(*this);
+  }
+  void disarm() {
+    if (hook.is_linked()) hook.unlink();
+  }
+  void expire() override {
+    timed_out_ = true;
+    beast::error_code ignored;
+    socket_.close(ignored);
   }
 
   void read_header() {
@@ -125,7 +166,11 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     // A new connection gets request_timeout to send its request; a kept-alive
     // one may idle for keepalive_timeout first.
-    arm(first_request_ ? options_.request_timeout : options_.keepalive_timeout);
+    if (first_request_) {
+      arm(worker_.request_deadlines, options_.request_timeout);
+    } else {
+      arm(worker_.keepalive_deadlines, options_.keepalive_timeout);
+    }
     http::async_read_header(
         socket_, buffer_, *parser_,
         bind_memory(memory_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -163,7 +208,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_body() {
-    arm(options_.request_timeout);
+    arm(worker_.request_deadlines, options_.request_timeout);
     http::async_read(
         socket_, buffer_, *parser_,
         bind_memory(memory_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -218,7 +263,7 @@ class Session : public std::enable_shared_from_this<Session> {
     dispatched_at_ = std::chrono::steady_clock::now();
     timed_ = true;
     response_.reset();
-    timer_.cancel();  // handling has no deadline; writing the reply has one
+    disarm();  // handling has no deadline; writing the reply has one
     if (handler_.placement(request_) == Placement::kInline) {
       handler_.handle(request_, response_, worker_.context);
       return write_response();
@@ -253,7 +298,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::array<asio::const_buffer, 2> buffers = {
         asio::buffer(head_),
         asio::buffer(response_.body.data(), head_only ? 0 : response_.body.size())};
-    arm(options_.request_timeout);
+    arm(worker_.request_deadlines, options_.request_timeout);
     asio::async_write(
         socket_, buffers,
         bind_memory(memory_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -272,7 +317,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void close() {
     beast::error_code ec;
-    timer_.cancel();
+    disarm();
     socket_.close(ec);
   }
 
@@ -295,7 +340,6 @@ class Session : public std::enable_shared_from_this<Session> {
   HandlerMemory memory_;
   RequestArena arena_;
   tcp::socket socket_;
-  asio::steady_timer timer_;
   beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
   HttpServer::Worker& worker_;
@@ -359,6 +403,12 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOpt
       // "::" serves IPv4 clients too (they appear as IPv4-mapped addresses).
       acc.set_option(asio::ip::v6_only(false), ec);
     }
+    // Linux copies TCP_NODELAY to every connection accepted from this socket,
+    // saving a setsockopt per connection (tests/net checks the inheritance).
+    // Replies are one write each, but a pipelined client's second reply must
+    // not wait for the first one's ACK.
+    acc.set_option(tcp::no_delay(true), ec);
+    if (ec) return fail("TCP_NODELAY");
     acc.bind(ep, ec);
     if (ec) return fail("bind");
     acc.listen(asio::socket_base::max_listen_connections, ec);
@@ -403,8 +453,10 @@ std::int64_t open_connections(const std::vector<metrics::WorkerCounters*>& all) 
 void accept_loop(HttpServer::Worker& w, const HttpServerOptions& options, HttpHandler& handler,
                  asio::io_context& blocking_loop, WorkerContext& blocking_context,
                  const std::vector<metrics::WorkerCounters*>& all_counters) {
-  w.acceptor->async_accept(w.loop, [&w, &options, &handler, &blocking_loop, &blocking_context,
-                                    &all_counters](beast::error_code ec, tcp::socket socket) {
+  // The peer's address comes with the accept (no getpeername per connection).
+  w.acceptor->async_accept(w.loop, w.peer, [&w, &options, &handler, &blocking_loop,
+                                            &blocking_context, &all_counters](
+                                               beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !w.acceptor->is_open()) return;
     if (!ec) {
       metrics::WorkerCounters& counters = *w.context.counters;
@@ -415,13 +467,29 @@ void accept_loop(HttpServer::Worker& w, const HttpServerOptions& options, HttpHa
         counters.add(metrics::Counter::kHttpConnectionsRejected);
         socket.close(ec);
       } else {
-        socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), w, options, handler, blocking_loop,
-                                  blocking_context)
+        std::make_shared<Session>(std::move(socket), from_asio(w.peer), w, options, handler,
+                                  blocking_loop, blocking_context)
             ->start();
       }
     }
     accept_loop(w, options, handler, blocking_loop, blocking_context, all_counters);
+  });
+}
+
+// Cuts off the connections whose deadline passed, every kSweepTick.
+void sweep_loop(HttpServer::Worker& w) {
+  w.sweep->expires_after(kSweepTick);
+  w.sweep->async_wait([&w](beast::error_code ec) {
+    if (ec) return;
+    const auto now = std::chrono::steady_clock::now();
+    for (DeadlineList* list : {&w.request_deadlines, &w.keepalive_deadlines}) {
+      while (!list->empty() && list->front().at <= now) {
+        Deadline& d = list->front();
+        list->pop_front();
+        d.expire();  // closes the socket; the session ends in its handlers, later
+      }
+    }
+    sweep_loop(w);
   });
 }
 
@@ -430,6 +498,8 @@ void accept_loop(HttpServer::Worker& w, const HttpServerOptions& options, HttpHa
 void HttpServer::start() {
   for (auto& w : workers_) {
     accept_loop(*w, options_, handler_, *blocking_loop_, *blocking_context_, worker_counters_);
+    w->sweep.emplace(w->loop);
+    sweep_loop(*w);
   }
   for (auto& w : workers_) {
     threads_.emplace_back([loop = &w->loop] {

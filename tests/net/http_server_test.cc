@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -259,6 +260,33 @@ TEST_F(HttpServerTest, PortInUseIsAClearError) {
   auto bad = HttpServer::create(HttpServerOptions{.host = "not-an-ip"}, h);
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("not-an-ip"), std::string::npos);
+}
+
+// HttpServer sets TCP_NODELAY once, on its listening socket, and relies on
+// the kernel copying it to every accepted connection.
+TEST(TcpNoDelayTest, AcceptedSocketsInheritItFromTheListener) {
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  int one = 1;
+  ASSERT_EQ(::setsockopt(listener, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  int client = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  int accepted = ::accept(listener, nullptr, nullptr);
+  ASSERT_GE(accepted, 0);
+  int value = 0;
+  socklen_t vlen = sizeof value;
+  ASSERT_EQ(::getsockopt(accepted, IPPROTO_TCP, TCP_NODELAY, &value, &vlen), 0);
+  EXPECT_NE(value, 0);
+  ::close(accepted);
+  ::close(client);
+  ::close(listener);
 }
 
 }  // namespace
