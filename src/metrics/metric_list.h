@@ -46,6 +46,10 @@ enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
     "TCP connections open now.")                                                              \
   X(kHttpBadRequests, "p2ptracker_http_bad_requests_total", kCounter,                         \
     "HTTP requests refused before any handler: unparsable, oversized, or too slow.")          \
+  X(kUdpPackets, "p2ptracker_udp_packets_total", kCounter,                                    \
+    "UDP packets by what became of them: received; sent (replies); connect (connects "        \
+    "answered); error (error packets sent); dropped (no reply: runt, bad protocol id or "     \
+    "connection id).")                                                                         \
   X(kTopologyLookups, "p2ptracker_topology_lookups_total", kCounter,                          \
     "Rack lookups made for announces.")                                                       \
   X(kTopologyFallbacks, "p2ptracker_topology_fallbacks_total", kCounter,                      \
@@ -104,6 +108,11 @@ enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
   X(kHttpConnectionsRejected, kHttpConnectionsRejected, "")                                   \
   X(kHttpConnectionsOpen, kHttpConnectionsOpen, "")                                           \
   X(kHttpBadRequests, kHttpBadRequests, "")                                                   \
+  X(kUdpReceived, kUdpPackets, "kind=\"received\"")                                          \
+  X(kUdpSent, kUdpPackets, "kind=\"sent\"")                                                  \
+  X(kUdpConnects, kUdpPackets, "kind=\"connect\"")                                           \
+  X(kUdpErrors, kUdpPackets, "kind=\"error\"")                                               \
+  X(kUdpDropped, kUdpPackets, "kind=\"dropped\"")                                            \
   X(kTopologyLookups, kTopologyLookups, "")                                                   \
   X(kTopologyFallbacks, kTopologyFallbacks, "")
 // clang-format on

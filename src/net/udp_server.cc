@@ -73,12 +73,6 @@ struct UdpServer::Worker {
   std::vector<iovec> in_iov, out_iov;
   std::vector<sockaddr_storage> addrs;
   std::array<wire::ScrapeEntry, wire::kUdpMaxScrapeHashes> entries;
-  // Written only by this worker's thread; read (relaxed) by stats().
-  struct Counters {
-    std::atomic<std::uint64_t> received{0}, sent{0}, connects{0}, announces{0}, scrapes{0},
-        errors_sent{0}, dropped{0};
-  };
-  alignas(64) Counters counters;
 
   ~Worker() {
     if (fd >= 0) ::close(fd);
@@ -200,28 +194,23 @@ void UdpServer::stop() {
 UdpStats UdpServer::stats() const {
   UdpStats s;
   for (const auto& w : workers_) {
-    const auto& c = w->counters;
-    s.received += c.received.load(std::memory_order_relaxed);
-    s.sent += c.sent.load(std::memory_order_relaxed);
-    s.connects += c.connects.load(std::memory_order_relaxed);
-    s.announces += c.announces.load(std::memory_order_relaxed);
-    s.scrapes += c.scrapes.load(std::memory_order_relaxed);
-    s.errors_sent += c.errors_sent.load(std::memory_order_relaxed);
-    s.dropped += c.dropped.load(std::memory_order_relaxed);
+    const metrics::WorkerCounters& c = *w->context.counters;
+    using metrics::Counter;
+    s.received += c.get(Counter::kUdpReceived);
+    s.sent += c.get(Counter::kUdpSent);
+    s.connects += c.get(Counter::kUdpConnects);
+    s.announces += c.get(Counter::kAnnounceUdpOk) + c.get(Counter::kAnnounceUdpInactive);
+    s.scrapes += c.get(Counter::kScrapeUdpOk);
+    s.errors_sent += c.get(Counter::kUdpErrors);
+    s.dropped += c.get(Counter::kUdpDropped);
   }
   return s;
 }
 
-namespace {
-
-void bump(std::atomic<std::uint64_t>& c) {
-  c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-}
-
-}  // namespace
-
 void UdpServer::run(Worker& w) {
   const std::size_t batch = w.in_msgs.size();
+  metrics::WorkerCounters& counters = *w.context.counters;
+  using metrics::Counter;
   for (std::size_t i = 0; i < batch; ++i) {
     w.in_iov[i] = {w.in.data() + i * kMaxRequest, kMaxRequest};
   }
@@ -248,7 +237,7 @@ void UdpServer::run(Worker& w) {
     if (idle) continue;
     std::size_t replies = 0;
     for (int i = 0; i < n; ++i) {
-      bump(w.counters.received);
+      counters.add(Counter::kUdpReceived);
       std::span<const std::uint8_t> packet(w.in.data() + i * kMaxRequest, w.in_msgs[i].msg_len);
       std::span<std::uint8_t> out(w.out.data() + replies * w.reply_capacity, w.reply_capacity);
       const core::Endpoint client = from_sockaddr(w.addrs[i]);
@@ -256,29 +245,28 @@ void UdpServer::run(Worker& w) {
 
       wire::UdpHeader h;
       if (!wire::parse_udp_header(packet, h)) {
-        bump(w.counters.dropped);
+        counters.add(Counter::kUdpDropped);
         continue;
       }
       if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kConnect)) {
         if (h.connection_id != wire::kUdpProtocolId) {
-          bump(w.counters.dropped);
+          counters.add(Counter::kUdpDropped);
           continue;
         }
-        bump(w.counters.connects);
+        counters.add(Counter::kUdpConnects);
         len = wire::encode_udp_connect(h.transaction_id, ids_.issue(client), out);
       } else if (!ids_.valid(h.connection_id, client)) {
         // Unproven source address: answering could reflect traffic at a
         // spoofed victim, so say nothing.
-        bump(w.counters.dropped);
+        counters.add(Counter::kUdpDropped);
         continue;
       } else if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kAnnounce)) {
         auto parsed = wire::parse_udp_announce(packet);
         if (!parsed) {
           count_announce_failure(w.context, parsed.error().message);
-          bump(w.counters.errors_sent);
+          counters.add(Counter::kUdpErrors);
           len = wire::encode_udp_error(h.transaction_id, parsed.error().message, out);
         } else {
-          bump(w.counters.announces);
           const wire::AnnounceRequest& a = parsed->request;
           core::Address addr = client.address;
           if (a.ip && in_any(tracker_.options().trusted_networks, addr)) addr = *a.ip;
@@ -290,10 +278,9 @@ void UdpServer::run(Worker& w) {
         w.context.hashes.clear();
         if (auto st = wire::parse_udp_scrape(packet, w.context.hashes); !st) {
           count_scrape(w.context, false);
-          bump(w.counters.errors_sent);
+          counters.add(Counter::kUdpErrors);
           len = wire::encode_udp_error(h.transaction_id, st.error().message, out);
         } else {
-          bump(w.counters.scrapes);
           count_scrape(w.context, true);
           std::size_t k = 0;
           for (const auto& hash : w.context.hashes) {  // BEP 15: in request order
@@ -304,7 +291,7 @@ void UdpServer::run(Worker& w) {
               h.transaction_id, std::span<const wire::ScrapeEntry>(w.entries.data(), k), out);
         }
       } else {
-        bump(w.counters.errors_sent);
+        counters.add(Counter::kUdpErrors);
         len = wire::encode_udp_error(h.transaction_id, "unknown action", out);
       }
       w.out_iov[replies] = {out.data(), len};
@@ -325,7 +312,7 @@ void UdpServer::run(Worker& w) {
       }
       done += static_cast<std::size_t>(k);
     }
-    w.counters.sent.fetch_add(done, std::memory_order_relaxed);
+    counters.add(Counter::kUdpSent, done);
   }
 }
 

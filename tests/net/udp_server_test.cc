@@ -13,6 +13,7 @@
 #include <optional>
 #include <vector>
 
+#include "metrics/registry.h"
 #include "storage/store.h"
 #include "swarm/swarm_test_util.h"
 #include "wire/udp.h"
@@ -127,6 +128,7 @@ class UdpServerTest : public ::testing::Test {
     o.host = host;
     o.port = 0;
     o.workers = 2;
+    o.metrics = &metrics_;
     auto u = UdpServer::create(o, *tracker_, clock_);
     ASSERT_TRUE(u) << u.error().message;
     udp_ = std::move(*u);
@@ -136,6 +138,7 @@ class UdpServerTest : public ::testing::Test {
     if (udp_) udp_->stop();
   }
 
+  metrics::Registry metrics_;  // before udp_: its workers count into it
   core::ManualClock clock_;
   swarm::testing::Slash24 racks_;
   std::unique_ptr<storage::Store> store_;
@@ -203,6 +206,16 @@ TEST_F(UdpServerTest, BadConnectionIdsAndHeadersAreDroppedSilently) {
   EXPECT_FALSE(a.ask(bad, 300));
   EXPECT_FALSE(a.ask(Bytes{1, 2, 3}, 300));
   EXPECT_EQ(udp_->stats().dropped, 4u);
+  // The same counts on /metrics: 5 packets in, 1 connect answered, 1 reply.
+  std::string text;
+  metrics_.render(text);
+  for (const char* line : {"p2ptracker_udp_packets_total{kind=\"dropped\"} 4\n",
+                           "p2ptracker_udp_packets_total{kind=\"received\"} 5\n",
+                           "p2ptracker_udp_packets_total{kind=\"sent\"} 1\n",
+                           "p2ptracker_udp_packets_total{kind=\"connect\"} 1\n",
+                           "p2ptracker_udp_packets_total{kind=\"error\"} 0\n"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << text;
+  }
   // Ids expire: two windows later the same id is refused.
   clock_.advance(core::Seconds(2 * ConnectionIds::kWindowSeconds + 1));
   EXPECT_FALSE(a.ask(UdpClient::announce(conn, hash_, 10), 300));
