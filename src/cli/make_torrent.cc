@@ -31,6 +31,8 @@ struct Options {
   std::string name;
   std::string comment;
   bool is_private = true;
+  bool udp = false;
+  int udp_port = 0;  // 0: the HTTP port
   bool hybrid = false;
   bool v2 = false;
   bool force = false;
@@ -189,6 +191,13 @@ int run(const Options& o) {
   MakeTorrentOptions m;
   m.payload = o.payload;
   m.announce_url = tracker->announce_url();
+  if (o.udp || o.udp_port != 0) {
+    // The path is ignored by BEP 15 trackers (p2ptracker reads it as BEP 41
+    // URL data); "/announce" keeps the URL recognizable.
+    TrackerUrl udp = *tracker;
+    if (o.udp_port != 0) udp.port = static_cast<std::uint16_t>(o.udp_port);
+    m.udp_announce_url = fmt::format("udp://{}/announce", udp.authority());
+  }
   m.piece_size = *piece_size;
   m.is_private = o.is_private;
   m.format = o.v2 ? TorrentFormat::kV2 : o.hybrid ? TorrentFormat::kHybrid : TorrentFormat::kV1;
@@ -239,6 +248,7 @@ int run(const Options& o) {
                         {"length", summary->length},  {"piece_size", summary->piece_size},
                         {"pieces", summary->pieces},  {"private", summary->is_private},
                         {"format", format},           {"announce", m.announce_url}};
+    if (!m.udp_announce_url.empty()) j["announce_udp"] = m.udp_announce_url;
     if (summary->info_hash_v2) j["info_hash_v2"] = *summary->info_hash_v2;
     std::cout << j.dump(2) << "\n";
     return 0;
@@ -249,7 +259,11 @@ int run(const Options& o) {
         summary->files, summary->files == 1 ? "" : "s", human_bytes(summary->length),
         summary->pieces, human_bytes(static_cast<std::uint64_t>(summary->piece_size)),
         summary->is_private ? "private" : "public (DHT and PEX allowed)", format);
-    std::cerr << "announce " << m.announce_url << "\n";
+    if (!m.udp_announce_url.empty()) {
+      std::cerr << "announce " << m.udp_announce_url << ", then " << m.announce_url << "\n";
+    } else {
+      std::cerr << "announce " << m.announce_url << "\n";
+    }
     if (summary->info_hash_v2) std::cerr << "info_hash_v2 " << *summary->info_hash_v2 << "\n";
     if (!summary->is_private) {
       std::cerr << "warning: a public torrent lets clients find peers through DHT and peer "
@@ -292,6 +306,15 @@ Command add_make_torrent(CLI::App& parent) {
       "info-hashes, so the tracker sees two swarms)");
   auto* v2 = cmd->add_flag("--v2", o->v2, "Make a v2-only torrent (BEP 52 clients only)");
   hybrid->excludes(v2);
+  cmd->add_flag("--udp", o->udp,
+                "Announce over UDP first (BEP 15: one packet each way instead of a TCP "
+                "connection): the torrent lists udp://HOST:PORT/announce in the first tier and "
+                "the HTTP URL in the second, for clients without UDP tracker support or when UDP "
+                "is blocked");
+  cmd->add_option("--udp-port", o->udp_port,
+                  "The tracker's UDP port, when its udp_port is not its HTTP port (implies --udp)")
+      ->check(CLI::Range(1, 65535))
+      ->type_name("PORT");
   cmd->add_flag("-f,--force", o->force, "Replace the output file if it exists");
   cmd->add_flag("--json", o->json, "Print a JSON summary on stdout instead of the info-hash");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress or summary on stderr");

@@ -162,7 +162,8 @@ core::Result<TorrentMaker> TorrentMaker::plan(const MakeTorrentOptions& options)
           "{}: only empty files; a torrent needs at least one byte", options.payload.string()));
     }
     impl->creator = std::make_unique<lt::create_torrent>(impl->files, options.piece_size, flags);
-    impl->creator->add_tracker(options.announce_url);
+    if (!options.udp_announce_url.empty()) impl->creator->add_tracker(options.udp_announce_url, 0);
+    impl->creator->add_tracker(options.announce_url, options.udp_announce_url.empty() ? 0 : 1);
     impl->creator->set_priv(options.is_private);
     impl->creator->set_creator("p2ptracker " P2P_VERSION);
     if (!options.comment.empty()) impl->creator->set_comment(options.comment.c_str());

@@ -38,6 +38,9 @@ struct TorrentSummary {
 struct MakeTorrentOptions {
   std::filesystem::path payload;  // a file or a directory
   std::string announce_url;
+  // When set, the torrent announces here first (BEP 12 tier 0) and to
+  // announce_url only if it fails, or if the client has no UDP tracker support.
+  std::string udp_announce_url;
   int piece_size = 0;  // 0: libtorrent picks one from the payload size
   bool is_private = true;
   TorrentFormat format = TorrentFormat::kV1;

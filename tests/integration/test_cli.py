@@ -117,6 +117,28 @@ class MakeTorrentTest(unittest.TestCase):
 
     # --- payloads -----------------------------------------------------------------
 
+    def test_udp_announces_first_http_after(self):
+        self.write("p.bin", os.urandom(5000))
+        r = self.make(["p.bin", "--tracker", self.ANNOUNCE, "--udp", "-o", "udp.torrent",
+                       "--json"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        summary = json.loads(r.stdout)
+        udp = "udp://tracker.example:6969/announce"
+        self.assertEqual(summary["announce_udp"], udp)
+        ti = lt.torrent_info(self.path("udp.torrent"))
+        self.assertEqual([(t.url, t.tier) for t in ti.trackers()],
+                         [(udp, 0), (self.ANNOUNCE, 1)])
+        # A tracker whose udp_port differs; --udp-port alone implies --udp.
+        r = self.make(["p.bin", "--tracker", "http://[::1]:8080", "--udp-port", "7000",
+                       "-o", "udp6.torrent", "-q"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ti = lt.torrent_info(self.path("udp6.torrent"))
+        self.assertEqual([t.url for t in ti.trackers()],
+                         ["udp://[::1]:7000/announce", "http://[::1]:8080/announce"])
+        r = self.make(["p.bin", "--tracker", self.ANNOUNCE, "--udp-port", "0", "-o", "x.torrent"])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("--udp-port", r.stderr)
+
     def test_single_file(self):
         payload = os.urandom(100000)
         self.write("payload.bin", payload)
