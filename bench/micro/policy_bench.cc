@@ -116,7 +116,7 @@ void BM_TorrentJoinLeave(benchmark::State& state) {
     auto a = peer_announce(next++ % (2 * peers) + peers, racks);
     out.clear();
     torrent.announce(a, kNow, kStaleBefore, policy, rng, out);
-    a.event = p2p::swarm::Event::kStopped;
+    a.event = p2p::core::AnnounceEvent::kStopped;
     out.clear();
     torrent.announce(a, kNow, kStaleBefore, policy, rng, out);
   }

@@ -3,37 +3,6 @@
 #include <algorithm>
 
 namespace p2p::net {
-namespace {
-
-swarm::Event to_swarm(wire::AnnounceEvent e) {
-  switch (e) {
-    case wire::AnnounceEvent::kStarted:
-      return swarm::Event::kStarted;
-    case wire::AnnounceEvent::kCompleted:
-      return swarm::Event::kCompleted;
-    case wire::AnnounceEvent::kStopped:
-      return swarm::Event::kStopped;
-    case wire::AnnounceEvent::kNone:
-      break;
-  }
-  return swarm::Event::kNone;
-}
-
-storage::PeerEvent to_store(wire::AnnounceEvent e) {
-  switch (e) {
-    case wire::AnnounceEvent::kStarted:
-      return storage::PeerEvent::kStarted;
-    case wire::AnnounceEvent::kCompleted:
-      return storage::PeerEvent::kCompleted;
-    case wire::AnnounceEvent::kStopped:
-      return storage::PeerEvent::kStopped;
-    case wire::AnnounceEvent::kNone:
-      break;
-  }
-  return storage::PeerEvent::kNone;
-}
-
-}  // namespace
 
 Tracker::Tracker(const TrackerOptions& options, swarm::SwarmTable& swarms, storage::Store& store)
     : options_(options), swarms_(swarms), store_(store) {
@@ -75,7 +44,7 @@ void Tracker::announce(const wire::AnnounceRequest& a, const core::Address& addr
   pa.uploaded = a.uploaded;
   pa.downloaded = a.downloaded;
   pa.left = a.left;
-  pa.event = to_swarm(a.event);
+  pa.event = a.event;
   pa.numwant = a.numwant.value_or(options_.maxpeers);
   pa.with_peer_ids = !a.compact && !a.no_peer_id;
 
@@ -108,7 +77,7 @@ void Tracker::announce(const wire::AnnounceRequest& a, const core::Address& addr
     u.downloaded = a.downloaded;
     u.left = a.left;
     u.key = a.key.value_or(0);
-    u.event = to_store(a.event);
+    u.event = a.event;
     u.representative = result.outcome.representative;
     u.compact = a.compact;
     u.at = result.now;

@@ -80,7 +80,7 @@ class Simulation {
                ? o_.tracker.baseline_interval
                : o_.tracker.active_interval;
   }
-  void announce(std::uint32_t node, double t, swarm::Event event);
+  void announce(std::uint32_t node, double t, core::AnnounceEvent event);
   core::Endpoint endpoint(std::uint32_t node) const;
   std::uint32_t node_of(const core::Endpoint& e) const;
 
@@ -226,7 +226,7 @@ std::uint32_t Simulation::node_of(const core::Endpoint& e) const {
   return a == kOriginAddress ? origin_ : a - kHostBase;
 }
 
-void Simulation::announce(std::uint32_t node, double t, swarm::Event event) {
+void Simulation::announce(std::uint32_t node, double t, core::AnnounceEvent event) {
   ++announces_;
   announced_[node] = 1;
   const bool seeder = complete(node);
@@ -530,7 +530,7 @@ Result Simulation::run() {
   const auto window_steps = static_cast<std::uint64_t>(std::max(1.0, std::round(kPeakWindow / dt)));
 
   // The origin seeds before anyone starts; hosts start within start_spread.
-  announce(origin_, 0, swarm::Event::kStarted);
+  announce(origin_, 0, core::AnnounceEvent::kStarted);
   next_announce_[origin_] = interval();
   due_.push({next_announce_[origin_], origin_});
   double first_start = kInf;
@@ -560,7 +560,7 @@ Result Simulation::run() {
       due_.pop();
       if (when != next_announce_[n]) continue;                       // rescheduled since
       if (failed_[n] && o_.fault.kind == FaultKind::kDie) continue;  // silent from now on
-      announce(n, t, announced_[n] ? swarm::Event::kNone : swarm::Event::kStarted);
+      announce(n, t, announced_[n] ? core::AnnounceEvent::kNone : core::AnnounceEvent::kStarted);
       next_announce_[n] = when + interval();
       due_.push({next_announce_[n], n});
     }
@@ -582,7 +582,7 @@ Result Simulation::run() {
         if (complete(z)) seeds.push_back(z);
       }
       for (std::uint32_t z : seeds) disconnect(n, z);
-      announce(n, done_at_[n], swarm::Event::kCompleted);
+      announce(n, done_at_[n], core::AnnounceEvent::kCompleted);
       next_announce_[n] = done_at_[n] + interval();
       due_.push({next_announce_[n], n});
     }

@@ -39,15 +39,15 @@ void CommandBatch::put(std::uint64_t v) {
   arena_.append(buf, end);
 }
 
-std::string_view event_name(PeerEvent event) {
+std::string_view event_name(AnnounceEvent event) {
   switch (event) {
-    case PeerEvent::kStarted:
+    case AnnounceEvent::kStarted:
       return "started";
-    case PeerEvent::kCompleted:
+    case AnnounceEvent::kCompleted:
       return "completed";
-    case PeerEvent::kStopped:
+    case AnnounceEvent::kStopped:
       return "stopped";
-    case PeerEvent::kNone:
+    case AnnounceEvent::kNone:
       break;
   }
   // BEP 3: "empty, which is the same as not being present".
@@ -92,7 +92,7 @@ void KeyModel::plan_peer(const PeerUpdate& u, std::string_view rack, CommandBatc
     b.arg(prefix_, h, ":rack:", rack, kind);
     b.arg(peer);
   };
-  if (u.event == PeerEvent::kStopped) {
+  if (u.event == AnnounceEvent::kStopped) {
     // A stopped peer leaves every current set; its fields stay as history.
     for (std::string_view kind : {":peers:N", ":peers:R", ":peers:S", ":peers:L"}) {
       member(Verb::kSrem, kind);
@@ -136,7 +136,7 @@ void KeyModel::plan_peer(const PeerUpdate& u, std::string_view rack, CommandBatc
   b.arg(rack);
   b.arg(fp, "hostname");  // the original resolved it; we keep the address
   b.arg(ip);
-  if (u.event == PeerEvent::kStarted || u.event == PeerEvent::kCompleted) {
+  if (u.event == AnnounceEvent::kStarted || u.event == AnnounceEvent::kCompleted) {
     b.arg(prefix_, h, ":last_", event);
     b.arg(at);
     b.begin(Verb::kSetnx);

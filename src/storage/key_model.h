@@ -93,7 +93,7 @@ inline constexpr std::string_view kTransferFields[] = {
 };
 
 // Event names as the original stored them; kNone is BEP 3's "empty".
-std::string_view event_name(PeerEvent event);
+std::string_view event_name(AnnounceEvent event);
 
 class KeyModel {
  public:

@@ -20,12 +20,13 @@
 #include "core/address.h"
 #include "core/clock.h"
 #include "core/digest.h"
+#include "core/peer.h"
 #include "core/rack.h"
 #include "core/result.h"
 
 namespace p2p::storage {
 
-enum class PeerEvent : std::uint8_t { kNone, kStarted, kCompleted, kStopped };
+using core::AnnounceEvent;
 
 // One announce, as the store keeps it. Trivially copyable on purpose.
 struct PeerUpdate {
@@ -37,7 +38,7 @@ struct PeerUpdate {
   std::uint64_t downloaded = 0;
   std::uint64_t left = 0;
   std::uint32_t key = 0;
-  PeerEvent event = PeerEvent::kNone;
+  AnnounceEvent event = AnnounceEvent::kNone;
   bool representative = false;
   bool compact = true;
   core::TimePoint at;

@@ -45,7 +45,7 @@ AnnounceResult SwarmTable::announce(const core::InfoHash& info_hash, PeerAnnounc
   std::lock_guard lock(s.mu);
   auto it = s.torrents.find(info_hash);
   if (it == s.torrents.end()) {
-    if (!options_.open || a.event == Event::kStopped) return result;
+    if (!options_.open || a.event == AnnounceEvent::kStopped) return result;
     it = s.torrents.emplace(info_hash, Entry{}).first;
     it->second.torrent.topology_generation = generation;
   }

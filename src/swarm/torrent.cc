@@ -171,7 +171,7 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
                                   core::TimePoint stale_before, const PolicyOptions& policy,
                                   core::Rng& rng, std::vector<core::PeerContact>& out) {
   AnnounceOutcome outcome;
-  if (a.event == Event::kStopped) {
+  if (a.event == AnnounceEvent::kStopped) {
     // A stop for a peer we never saw (or already expired) changes nothing and
     // must not create an empty rack group.
     auto g = std::lower_bound(racks_.begin(), racks_.end(), a.rack,
@@ -228,11 +228,11 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     }
   }
 
-  if (a.event == Event::kStarted) {
+  if (a.event == AnnounceEvent::kStarted) {
     if (first_started == core::TimePoint{}) first_started = now;
     last_started = now;
   }
-  if (a.event == Event::kCompleted && !(self->flags & Peer::kCompleted)) {
+  if (a.event == AnnounceEvent::kCompleted && !(self->flags & Peer::kCompleted)) {
     self->flags |= Peer::kCompleted;
     ++completed_;
     completions_.push_back(now);

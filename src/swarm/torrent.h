@@ -25,7 +25,7 @@
 
 namespace p2p::swarm {
 
-enum class Event : std::uint8_t { kNone, kStarted, kCompleted, kStopped };
+using core::AnnounceEvent;
 
 // A time in 32 bits (seconds since the Unix epoch, good until 2106): every
 // peer carries two, and a tracker holds millions of peers.
@@ -163,7 +163,7 @@ struct PeerAnnounce {
   std::uint64_t uploaded = 0;
   std::uint64_t downloaded = 0;
   std::uint64_t left = 0;
-  Event event = Event::kNone;
+  AnnounceEvent event = AnnounceEvent::kNone;
   std::uint32_t numwant = 0;  // already defaulted by the caller
   // Whether the reply shows peer ids (non-compact HTTP without no_peer_id).
   // Compact and UDP replies do not: their contacts leave peer_id zero, which

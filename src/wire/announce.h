@@ -20,7 +20,7 @@
 
 namespace p2p::wire {
 
-enum class AnnounceEvent : std::uint8_t { kNone, kStarted, kCompleted, kStopped };
+using core::AnnounceEvent;
 
 struct AnnounceRequest {
   core::InfoHash info_hash;

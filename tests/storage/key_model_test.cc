@@ -54,7 +54,7 @@ TEST(KeyModel, StoppedPeerLeavesEveryCurrentSet) {
   PeerUpdate u;
   u.info_hash = hash(2);
   u.endpoint = {*core::Address::parse("10.1.2.3"), 6881};
-  u.event = PeerEvent::kStopped;
+  u.event = AnnounceEvent::kStopped;
   CommandBatch b;
   model.plan_peer(u, "r1", b);
   int srem = 0;

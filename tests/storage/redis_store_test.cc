@@ -76,7 +76,7 @@ class RedisStoreTest : public ::testing::Test {
     u.endpoint = {*core::Address::parse("10.0.0.1"), port};
     u.rack = core::RackId::v4_prefix(0x0A000000, 24);
     u.left = 1;
-    u.event = PeerEvent::kStarted;
+    u.event = AnnounceEvent::kStarted;
     u.at = clock_.now();
     return u;
   }

@@ -59,7 +59,7 @@ class StoreConformance : public ::testing::TestWithParam<std::string> {
   }
 
   PeerUpdate announce(const core::InfoHash& h, const core::Endpoint& e, std::uint32_t rack,
-                      std::uint64_t left, PeerEvent event, bool representative = false) {
+                      std::uint64_t left, AnnounceEvent event, bool representative = false) {
     PeerUpdate u;
     u.info_hash = h;
     u.peer_id.bytes.fill(0x2D);
@@ -122,7 +122,7 @@ class StoreConformance : public ::testing::TestWithParam<std::string> {
 TEST_P(StoreConformance, StartedAnnounceRecordsThePeerEverywhere) {
   const auto h = hash(1);
   const auto e = endpoint("10.0.0.1", 6881);
-  store_->peer_announced(announce(h, e, 0, 1000, PeerEvent::kStarted));
+  store_->peer_announced(announce(h, e, 0, 1000, AnnounceEvent::kStarted));
   flush();
 
   EXPECT_EQ(peers(h, 'N'), Strings{"10.0.0.1:6881"});
@@ -160,9 +160,9 @@ TEST_P(StoreConformance, StartedAnnounceRecordsThePeerEverywhere) {
 TEST_P(StoreConformance, RegularAnnounceUpdatesCountersAsEventEmpty) {
   const auto h = hash(1);
   const auto e = endpoint("10.0.0.1", 6881);
-  store_->peer_announced(announce(h, e, 0, 1000, PeerEvent::kStarted));
+  store_->peer_announced(announce(h, e, 0, 1000, AnnounceEvent::kStarted));
   clock_.advance(30s);
-  auto progress = announce(h, e, 0, 400, PeerEvent::kNone);
+  auto progress = announce(h, e, 0, 400, AnnounceEvent::kNone);
   progress.downloaded = 600;
   store_->peer_announced(progress);
   flush();
@@ -180,9 +180,9 @@ TEST_P(StoreConformance, RegularAnnounceUpdatesCountersAsEventEmpty) {
 TEST_P(StoreConformance, CompletedMovesTheLeecherToTheSeeders) {
   const auto h = hash(1);
   const auto e = endpoint("10.0.0.1", 6881);
-  store_->peer_announced(announce(h, e, 1, 1000, PeerEvent::kStarted));
+  store_->peer_announced(announce(h, e, 1, 1000, AnnounceEvent::kStarted));
   clock_.advance(60s);
-  store_->peer_announced(announce(h, e, 1, 0, PeerEvent::kCompleted));
+  store_->peer_announced(announce(h, e, 1, 0, AnnounceEvent::kCompleted));
   flush();
 
   EXPECT_EQ(peers(h, 'S'), Strings{"10.0.0.1:6881"});
@@ -202,11 +202,11 @@ TEST_P(StoreConformance, CompletedMovesTheLeecherToTheSeeders) {
 TEST_P(StoreConformance, FirstTimestampsAreSetOnceLastOnesMove) {
   const auto h = hash(1);
   const auto t0 = clock_.now();
-  store_->peer_announced(announce(h, endpoint("10.0.0.1", 1), 0, 5, PeerEvent::kStarted));
-  store_->peer_announced(announce(h, endpoint("10.0.0.1", 1), 0, 0, PeerEvent::kCompleted));
+  store_->peer_announced(announce(h, endpoint("10.0.0.1", 1), 0, 5, AnnounceEvent::kStarted));
+  store_->peer_announced(announce(h, endpoint("10.0.0.1", 1), 0, 0, AnnounceEvent::kCompleted));
   clock_.advance(100s);
-  store_->peer_announced(announce(h, endpoint("10.0.0.2", 1), 0, 5, PeerEvent::kStarted));
-  store_->peer_announced(announce(h, endpoint("10.0.0.2", 1), 0, 0, PeerEvent::kCompleted));
+  store_->peer_announced(announce(h, endpoint("10.0.0.2", 1), 0, 5, AnnounceEvent::kStarted));
+  store_->peer_announced(announce(h, endpoint("10.0.0.2", 1), 0, 0, AnnounceEvent::kCompleted));
   flush();
   auto t = transfer(h);
   EXPECT_EQ(t["first_started"], core::iso8601(t0));
@@ -219,14 +219,14 @@ TEST_P(StoreConformance, StoppedLeavesEveryCurrentSetButKeepsItsFields) {
   const auto h = hash(1);
   const auto seeder = endpoint("10.0.0.1", 6881);
   const auto leecher = endpoint("10.0.0.2", 6881);
-  store_->peer_announced(announce(h, seeder, 0, 0, PeerEvent::kStarted, true));
-  store_->peer_announced(announce(h, leecher, 0, 10, PeerEvent::kStarted));
+  store_->peer_announced(announce(h, seeder, 0, 0, AnnounceEvent::kStarted, true));
+  store_->peer_announced(announce(h, leecher, 0, 10, AnnounceEvent::kStarted));
   flush();
   ASSERT_EQ(peers(h, 'N').size(), 2u);
 
   clock_.advance(5s);
-  store_->peer_announced(announce(h, seeder, 0, 0, PeerEvent::kStopped, true));
-  store_->peer_announced(announce(h, leecher, 0, 10, PeerEvent::kStopped));
+  store_->peer_announced(announce(h, seeder, 0, 0, AnnounceEvent::kStopped, true));
+  store_->peer_announced(announce(h, leecher, 0, 10, AnnounceEvent::kStopped));
   flush();
   for (char kind : {'N', 'R', 'S', 'L'}) EXPECT_EQ(peers(h, kind), Strings{}) << kind;
   for (char kind : {'N', 'R', 'S'}) EXPECT_EQ(rack_peers(h, "rack-a", kind), Strings{}) << kind;
@@ -243,9 +243,9 @@ TEST_P(StoreConformance, RepresentativesAreTrackedGloballyAndPerRack) {
   const auto a = endpoint("10.0.0.1", 6881);
   const auto b = endpoint("10.0.1.1", 6881);
   const auto c = endpoint("10.0.0.2", 6881);
-  store_->peer_announced(announce(h, a, 0, 10, PeerEvent::kStarted, true));
-  store_->peer_announced(announce(h, b, 1, 10, PeerEvent::kStarted, true));
-  store_->peer_announced(announce(h, c, 0, 10, PeerEvent::kStarted, false));
+  store_->peer_announced(announce(h, a, 0, 10, AnnounceEvent::kStarted, true));
+  store_->peer_announced(announce(h, b, 1, 10, AnnounceEvent::kStarted, true));
+  store_->peer_announced(announce(h, c, 0, 10, AnnounceEvent::kStarted, false));
   flush();
   EXPECT_EQ(peers(h, 'R'), (Strings{"10.0.0.1:6881", "10.0.1.1:6881"}));
   EXPECT_EQ(rack_peers(h, "rack-a", 'R'), Strings{"10.0.0.1:6881"});
@@ -253,7 +253,7 @@ TEST_P(StoreConformance, RepresentativesAreTrackedGloballyAndPerRack) {
   EXPECT_EQ(rack_peers(h, "rack-a", 'N'), (Strings{"10.0.0.1:6881", "10.0.0.2:6881"}));
 
   // The swarm re-elected: a lost its seat.
-  store_->peer_announced(announce(h, a, 0, 5, PeerEvent::kNone, false));
+  store_->peer_announced(announce(h, a, 0, 5, AnnounceEvent::kNone, false));
   flush();
   EXPECT_EQ(peers(h, 'R'), Strings{"10.0.1.1:6881"});
   EXPECT_EQ(rack_peers(h, "rack-a", 'R'), Strings{});
@@ -262,12 +262,12 @@ TEST_P(StoreConformance, RepresentativesAreTrackedGloballyAndPerRack) {
 TEST_P(StoreConformance, RacksAndTheirHostsAccumulate) {
   const auto h1 = hash(1);
   const auto h2 = hash(2);
-  store_->peer_announced(announce(h1, endpoint("10.0.0.1", 1000), 0, 1, PeerEvent::kStarted));
+  store_->peer_announced(announce(h1, endpoint("10.0.0.1", 1000), 0, 1, AnnounceEvent::kStarted));
   // Same host, another port and another transfer: still one host.
-  store_->peer_announced(announce(h1, endpoint("10.0.0.1", 1001), 0, 1, PeerEvent::kStarted));
-  store_->peer_announced(announce(h2, endpoint("10.0.0.1", 1000), 0, 1, PeerEvent::kStarted));
-  store_->peer_announced(announce(h1, endpoint("10.0.0.9", 1000), 0, 1, PeerEvent::kStarted));
-  store_->peer_announced(announce(h2, endpoint("10.0.1.1", 1000), 1, 1, PeerEvent::kStarted));
+  store_->peer_announced(announce(h1, endpoint("10.0.0.1", 1001), 0, 1, AnnounceEvent::kStarted));
+  store_->peer_announced(announce(h2, endpoint("10.0.0.1", 1000), 0, 1, AnnounceEvent::kStarted));
+  store_->peer_announced(announce(h1, endpoint("10.0.0.9", 1000), 0, 1, AnnounceEvent::kStarted));
+  store_->peer_announced(announce(h2, endpoint("10.0.1.1", 1000), 1, 1, AnnounceEvent::kStarted));
   flush();
   EXPECT_EQ(*store_->racks(), (Strings{"rack-a", "rack-b"}));
   EXPECT_EQ(*store_->rack_hosts("rack-a"), (Strings{"10.0.0.1", "10.0.0.9"}));
@@ -281,7 +281,7 @@ TEST_P(StoreConformance, RacksAndTheirHostsAccumulate) {
 TEST_P(StoreConformance, Ipv6PeersAreBracketed) {
   const auto h = hash(1);
   const auto e = endpoint("2001:db8::1", 6881);
-  store_->peer_announced(announce(h, e, 2, 1, PeerEvent::kStarted));
+  store_->peer_announced(announce(h, e, 2, 1, AnnounceEvent::kStarted));
   flush();
   EXPECT_EQ(peers(h, 'N'), Strings{"[2001:db8::1]:6881"});
   EXPECT_EQ(*store_->rack_hosts("rack-c"), Strings{"2001:db8::1"});
@@ -319,7 +319,7 @@ TEST_P(StoreConformance, SeenTransfersIncludeUnregisteredOnesActiveOnlyRegistere
 TEST_P(StoreConformance, ZeroTimesAreStampedWithTheClock) {
   const auto h = hash(1);
   const auto e = endpoint("10.0.0.1", 6881);
-  auto u = announce(h, e, 0, 1, PeerEvent::kStarted);
+  auto u = announce(h, e, 0, 1, AnnounceEvent::kStarted);
   u.at = core::TimePoint{};
   clock_.advance(12345s);
   store_->peer_announced(u);
@@ -341,8 +341,8 @@ TEST_P(StoreConformance, DeregistrationArchivesTheTransfer) {
   r.length = 10;
   r.registered = clock_.now();
   store_->transfer_registered(r);
-  store_->peer_announced(announce(h, endpoint("10.0.0.1", 6881), 0, 10, PeerEvent::kStarted));
-  store_->peer_announced(announce(other, endpoint("10.0.0.1", 6881), 0, 10, PeerEvent::kStarted));
+  store_->peer_announced(announce(h, endpoint("10.0.0.1", 6881), 0, 10, AnnounceEvent::kStarted));
+  store_->peer_announced(announce(other, endpoint("10.0.0.1", 6881), 0, 10, AnnounceEvent::kStarted));
   clock_.advance(3600s);
   const core::TimePoint at = clock_.now();
   store_->transfer_deregistered(h, at);
@@ -391,7 +391,7 @@ TEST_P(StoreConformance, DeregistrationArchivesEveryKeyOfABigTransfer) {
   constexpr int kPeers = 400;
   for (int i = 0; i < kPeers; ++i) {
     store_->peer_announced(announce(h, endpoint("10.0.1." + std::to_string(i % 250), 1000 + i),
-                                    static_cast<std::uint32_t>(i % 3), 0, PeerEvent::kStarted));
+                                    static_cast<std::uint32_t>(i % 3), 0, AnnounceEvent::kStarted));
   }
   flush();
   ASSERT_EQ(peers(h, 'N').size(), static_cast<std::size_t>(kPeers));
@@ -416,7 +416,7 @@ TEST_P(StoreConformance, FlushWaitsForEverythingQueuedBefore) {
   for (int i = 0; i < kPeers; ++i) {
     store_->peer_announced(announce(
         h, endpoint("10." + std::to_string(i / 250) + ".0." + std::to_string(i % 250), 6881), 0, 1,
-        PeerEvent::kStarted));
+        AnnounceEvent::kStarted));
     store_->transfer_seen(h);
   }
   flush();
@@ -433,9 +433,9 @@ TEST_P(StoreConformance, FlushWaitsForEverythingQueuedBefore) {
 TEST_P(StoreConformance, KeyPrefixesIsolateStoresSharingAServer) {
   auto other = make("other:");
   ASSERT_NE(other, nullptr);
-  store_->peer_announced(announce(hash(1), endpoint("10.0.0.1", 1), 0, 1, PeerEvent::kStarted));
+  store_->peer_announced(announce(hash(1), endpoint("10.0.0.1", 1), 0, 1, AnnounceEvent::kStarted));
   store_->transfer_seen(hash(1));
-  other->peer_announced(announce(hash(2), endpoint("10.0.0.2", 2), 1, 1, PeerEvent::kStarted));
+  other->peer_announced(announce(hash(2), endpoint("10.0.0.2", 2), 1, 1, AnnounceEvent::kStarted));
   other->transfer_seen(hash(2));
   flush();
   ASSERT_TRUE(other->flush(kFlushLimit).ok());

@@ -20,12 +20,12 @@ using Names = std::set<std::string>;
 class RackPolicyTest : public ::testing::Test {
  protected:
   // Announces from ip:port and returns the addresses it was given.
-  Names announce(const std::string& ip, std::uint64_t left, Event event = Event::kNone,
+  Names announce(const std::string& ip, std::uint64_t left, AnnounceEvent event = AnnounceEvent::kNone,
                  std::uint32_t numwant = 50, std::uint16_t port = 6881) {
     last_ = do_announce(ip, left, event, numwant, port);
     return names(out_);
   }
-  std::vector<core::PeerContact> do_announce(const std::string& ip, std::uint64_t left, Event event,
+  std::vector<core::PeerContact> do_announce(const std::string& ip, std::uint64_t left, AnnounceEvent event,
                                              std::uint32_t numwant, std::uint16_t port) {
     PeerAnnounce a;
     a.endpoint = ep(ip, port);
@@ -56,7 +56,7 @@ class RackPolicyTest : public ::testing::Test {
 };
 
 TEST_F(RackPolicyTest, UnregisteredTransferIsPassive) {
-  EXPECT_TRUE(announce("127.0.1.1", 100, Event::kStarted).empty());
+  EXPECT_TRUE(announce("127.0.1.1", 100, AnnounceEvent::kStarted).empty());
   EXPECT_FALSE(outcome_.active);
   EXPECT_FALSE(table_.is_active(hash_));
 }
@@ -66,7 +66,7 @@ TEST_F(RackPolicyTest, UnregisteredTransferIsPassive) {
 TEST_F(RackPolicyTest, OriginalTwoRacksOfThree) {
   table_.activate(hash_, 1000);
   for (auto ip : {"127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.2.1", "127.0.2.2", "127.0.2.3"}) {
-    announce(ip, 1000, Event::kStarted);
+    announce(ip, 1000, AnnounceEvent::kStarted);
     EXPECT_TRUE(outcome_.active);
   }
   // Representatives: their rack plus the other rack's representatives.
@@ -87,15 +87,15 @@ TEST_F(RackPolicyTest, OriginalTwoRacksOfThree) {
 
 TEST_F(RackPolicyTest, FirstAnnounceAlreadyGetsPeers) {
   table_.activate(hash_, 1000);
-  announce("127.0.1.1", 1000, Event::kStarted);
-  EXPECT_EQ(announce("127.0.1.2", 1000, Event::kStarted), (Names{"127.0.1.1"}));
+  announce("127.0.1.1", 1000, AnnounceEvent::kStarted);
+  EXPECT_EQ(announce("127.0.1.2", 1000, AnnounceEvent::kStarted), (Names{"127.0.1.1"}));
 }
 
 TEST_F(RackPolicyTest, NonRepresentativeNeverSeesOutside) {
   table_.activate(hash_, 1000);
-  announce("127.0.9.1", 0, Event::kStarted);  // origin seeder, its own rack
-  for (int h = 1; h <= 6; ++h) announce("127.0.1." + std::to_string(h), 1000, Event::kStarted);
-  for (int h = 1; h <= 4; ++h) announce("127.0.2." + std::to_string(h), 1000, Event::kStarted);
+  announce("127.0.9.1", 0, AnnounceEvent::kStarted);  // origin seeder, its own rack
+  for (int h = 1; h <= 6; ++h) announce("127.0.1." + std::to_string(h), 1000, AnnounceEvent::kStarted);
+  for (int h = 1; h <= 4; ++h) announce("127.0.2." + std::to_string(h), 1000, AnnounceEvent::kStarted);
   for (int h = 3; h <= 6; ++h) {
     for (const auto& n : announce("127.0.1." + std::to_string(h), 1000)) {
       EXPECT_EQ(n.rfind("127.0.1.", 0), 0u) << "127.0.1." << h << " was told about " << n;
@@ -105,13 +105,13 @@ TEST_F(RackPolicyTest, NonRepresentativeNeverSeesOutside) {
 
 TEST_F(RackPolicyTest, SeedersSeeOnlyLeechers) {
   table_.activate(hash_, 1000);
-  announce("127.0.9.1", 0, Event::kStarted);     // origin seeder
-  announce("127.0.1.1", 1000, Event::kStarted);  // rep, leecher
-  announce("127.0.1.2", 0, Event::kStarted);     // rep, seeder
-  announce("127.0.1.3", 0, Event::kStarted);     // seeder
-  announce("127.0.1.4", 500, Event::kStarted);   // leecher
-  announce("127.0.2.1", 0, Event::kStarted);     // rep of B, seeder
-  announce("127.0.2.2", 10, Event::kStarted);    // rep of B, leecher
+  announce("127.0.9.1", 0, AnnounceEvent::kStarted);     // origin seeder
+  announce("127.0.1.1", 1000, AnnounceEvent::kStarted);  // rep, leecher
+  announce("127.0.1.2", 0, AnnounceEvent::kStarted);     // rep, seeder
+  announce("127.0.1.3", 0, AnnounceEvent::kStarted);     // seeder
+  announce("127.0.1.4", 500, AnnounceEvent::kStarted);   // leecher
+  announce("127.0.2.1", 0, AnnounceEvent::kStarted);     // rep of B, seeder
+  announce("127.0.2.2", 10, AnnounceEvent::kStarted);    // rep of B, leecher
   EXPECT_EQ(announce("127.0.1.2", 0), (Names{"127.0.1.1", "127.0.1.4", "127.0.2.2"}));
   EXPECT_EQ(announce("127.0.1.3", 0), (Names{"127.0.1.1", "127.0.1.4"}));
   EXPECT_EQ(announce("127.0.9.1", 0), (Names{"127.0.1.1", "127.0.2.2"}));
@@ -131,8 +131,8 @@ TEST_F(RackPolicyTest, NeverSeesItself) {
 
 TEST_F(RackPolicyTest, SameHostDifferentPortsAreDistinctPeers) {
   table_.activate(hash_, 1000);
-  announce("127.0.1.1", 1000, Event::kStarted, 50, 6881);
-  announce("127.0.1.1", 1000, Event::kStarted, 50, 6882);
+  announce("127.0.1.1", 1000, AnnounceEvent::kStarted, 50, 6881);
+  announce("127.0.1.1", 1000, AnnounceEvent::kStarted, 50, 6882);
   ASSERT_EQ(out_.size(), 1u);
   EXPECT_EQ(out_[0].endpoint, ep("127.0.1.1", 6881));
   EXPECT_EQ(table_.scrape(hash_).incomplete, 2u);
@@ -140,16 +140,16 @@ TEST_F(RackPolicyTest, SameHostDifferentPortsAreDistinctPeers) {
 
 TEST_F(RackPolicyTest, NewPeerIdSamePeer) {
   table_.activate(hash_, 1000);
-  announce("127.0.1.1", 1000, Event::kStarted);
-  announce("127.0.1.2", 1000, Event::kStarted);
-  announce("127.0.1.3", 1000, Event::kStarted);
+  announce("127.0.1.1", 1000, AnnounceEvent::kStarted);
+  announce("127.0.1.2", 1000, AnnounceEvent::kStarted);
+  announce("127.0.1.3", 1000, AnnounceEvent::kStarted);
   // 127.0.1.1 restarts with a new peer_id: still one peer, still
   // representative.
   PeerAnnounce a;
   a.endpoint = ep("127.0.1.1");
   a.peer_id = *core::PeerId::from_bytes("-XX0001-restarted...");
   a.left = 1000;
-  a.event = Event::kStarted;
+  a.event = AnnounceEvent::kStarted;
   a.numwant = 50;
   out_.clear();
   auto r = table_.announce(hash_, a, rng_, out_);
@@ -169,8 +169,8 @@ TEST_F(RackPolicyTest, NewPeerIdSamePeer) {
 
 TEST_F(RackPolicyTest, PeerIdsOnlyWhenTheReplyShowsThem) {
   table_.activate(hash_, 1000);
-  announce("127.0.1.1", 1000, Event::kStarted);
-  announce("127.0.1.2", 1000, Event::kStarted);
+  announce("127.0.1.1", 1000, AnnounceEvent::kStarted);
+  announce("127.0.1.2", 1000, AnnounceEvent::kStarted);
   PeerAnnounce a;
   a.endpoint = ep("127.0.1.3");
   a.peer_id = *core::PeerId::from_bytes("-XX0001-third-peer..");
@@ -193,11 +193,11 @@ TEST_F(RackPolicyTest, PeerIdsOnlyWhenTheReplyShowsThem) {
 TEST_F(RackPolicyTest, StoppedRepresentativeFreesSlotForNextAnnouncer) {
   table_.activate(hash_, 1000);
   for (auto ip : {"127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.1.4", "127.0.2.1"}) {
-    announce(ip, 1000, Event::kStarted);
+    announce(ip, 1000, AnnounceEvent::kStarted);
   }
   announce("127.0.1.3", 1000);
   EXPECT_FALSE(outcome_.outcome.representative);
-  EXPECT_TRUE(announce("127.0.1.1", 1000, Event::kStopped).empty());
+  EXPECT_TRUE(announce("127.0.1.1", 1000, AnnounceEvent::kStopped).empty());
   EXPECT_TRUE(outcome_.outcome.left_swarm);
   // 127.0.1.4 announces first: it takes the slot, 127.0.1.3 does not.
   EXPECT_TRUE(announce("127.0.1.4", 1000).contains("127.0.2.1"));
@@ -209,10 +209,10 @@ TEST_F(RackPolicyTest, StoppedRepresentativeFreesSlotForNextAnnouncer) {
 
 TEST_F(RackPolicyTest, ExpiredRepresentativeFreesSlot) {
   table_.activate(hash_, 1000);
-  announce("127.0.1.1", 1000, Event::kStarted);
-  announce("127.0.1.2", 1000, Event::kStarted);
-  announce("127.0.1.3", 1000, Event::kStarted);
-  announce("127.0.2.1", 1000, Event::kStarted);
+  announce("127.0.1.1", 1000, AnnounceEvent::kStarted);
+  announce("127.0.1.2", 1000, AnnounceEvent::kStarted);
+  announce("127.0.1.3", 1000, AnnounceEvent::kStarted);
+  announce("127.0.2.1", 1000, AnnounceEvent::kStarted);
   clock_.advance(core::Seconds(100));
   announce("127.0.1.2", 1000);
   announce("127.0.1.3", 1000);
@@ -228,29 +228,29 @@ TEST_F(RackPolicyTest, ExpiredRepresentativeFreesSlot) {
 
 TEST_F(RackPolicyTest, FinishedRepresentativeStaysRepresentative) {
   table_.activate(hash_, 1000);
-  announce("127.0.1.1", 1000, Event::kStarted);
-  announce("127.0.1.2", 1000, Event::kStarted);
-  announce("127.0.1.3", 1000, Event::kStarted);
-  announce("127.0.2.1", 1000, Event::kStarted);
-  announce("127.0.1.1", 0, Event::kCompleted);
+  announce("127.0.1.1", 1000, AnnounceEvent::kStarted);
+  announce("127.0.1.2", 1000, AnnounceEvent::kStarted);
+  announce("127.0.1.3", 1000, AnnounceEvent::kStarted);
+  announce("127.0.2.1", 1000, AnnounceEvent::kStarted);
+  announce("127.0.1.1", 0, AnnounceEvent::kCompleted);
   EXPECT_TRUE(outcome_.outcome.representative);
   // It now seeds its rack and the other racks' downloading representatives.
   EXPECT_EQ(announce("127.0.1.1", 0), (Names{"127.0.1.2", "127.0.1.3", "127.0.2.1"}));
   EXPECT_EQ(table_.scrape(hash_).complete, 1u);
   EXPECT_EQ(table_.scrape(hash_).downloaded, 1u);
   // A second completed event from the same peer is not a second download.
-  announce("127.0.1.1", 0, Event::kCompleted);
+  announce("127.0.1.1", 0, AnnounceEvent::kCompleted);
   EXPECT_EQ(table_.scrape(hash_).downloaded, 1u);
 }
 
 TEST_F(RackPolicyTest, CompletedNonRepresentativeStaysInsideItsRack) {
   table_.activate(hash_, 1000);
-  announce("127.0.9.1", 0, Event::kStarted);  // origin
-  announce("127.0.1.1", 1000, Event::kStarted);
-  announce("127.0.1.2", 1000, Event::kStarted);
-  announce("127.0.1.3", 1000, Event::kStarted);
-  announce("127.0.1.3", 0, Event::kCompleted);  // a non-rep finished first
-  announce("127.0.2.1", 1000, Event::kStarted);
+  announce("127.0.9.1", 0, AnnounceEvent::kStarted);  // origin
+  announce("127.0.1.1", 1000, AnnounceEvent::kStarted);
+  announce("127.0.1.2", 1000, AnnounceEvent::kStarted);
+  announce("127.0.1.3", 1000, AnnounceEvent::kStarted);
+  announce("127.0.1.3", 0, AnnounceEvent::kCompleted);  // a non-rep finished first
+  announce("127.0.2.1", 1000, AnnounceEvent::kStarted);
   Names seen_by_b = announce("127.0.2.1", 1000);
   EXPECT_FALSE(seen_by_b.contains("127.0.1.3"));
   EXPECT_TRUE(seen_by_b.contains("127.0.9.1"));
@@ -259,10 +259,10 @@ TEST_F(RackPolicyTest, CompletedNonRepresentativeStaysInsideItsRack) {
 
 TEST_F(RackPolicyTest, NumwantAndMaxpeersBoundTheReply) {
   table_.activate(hash_, 1000);
-  for (int h = 1; h <= 40; ++h) announce("127.0.1." + std::to_string(h), 1000, Event::kStarted);
-  EXPECT_EQ(announce("127.0.1.5", 1000, Event::kNone, 10).size(), 10u);
-  EXPECT_EQ(announce("127.0.1.5", 1000, Event::kNone, 0).size(), 0u);
-  EXPECT_EQ(announce("127.0.1.5", 1000, Event::kNone, 1000).size(), 39u);
+  for (int h = 1; h <= 40; ++h) announce("127.0.1." + std::to_string(h), 1000, AnnounceEvent::kStarted);
+  EXPECT_EQ(announce("127.0.1.5", 1000, AnnounceEvent::kNone, 10).size(), 10u);
+  EXPECT_EQ(announce("127.0.1.5", 1000, AnnounceEvent::kNone, 0).size(), 0u);
+  EXPECT_EQ(announce("127.0.1.5", 1000, AnnounceEvent::kNone, 1000).size(), 39u);
 }
 
 TEST_F(RackPolicyTest, MaxpeersCapsEvenLargeNumwant) {
@@ -283,23 +283,23 @@ TEST_F(RackPolicyTest, MaxpeersCapsEvenLargeNumwant) {
 
 TEST_F(RackPolicyTest, NonRepresentativeWithSmallNumwantGetsRepresentativesFirst) {
   table_.activate(hash_, 1000);
-  for (int h = 1; h <= 30; ++h) announce("127.0.1." + std::to_string(h), 1000, Event::kStarted);
+  for (int h = 1; h <= 30; ++h) announce("127.0.1." + std::to_string(h), 1000, AnnounceEvent::kStarted);
   for (int i = 0; i < 20; ++i) {
-    EXPECT_EQ(announce("127.0.1.20", 1000, Event::kNone, 2), (Names{"127.0.1.1", "127.0.1.2"}));
+    EXPECT_EQ(announce("127.0.1.20", 1000, AnnounceEvent::kNone, 2), (Names{"127.0.1.1", "127.0.1.2"}));
   }
 }
 
 TEST_F(RackPolicyTest, RepresentativeKeepsOutsidersWhenCut) {
   table_.activate(hash_, 1000);
-  for (int h = 1; h <= 30; ++h) announce("127.0.1." + std::to_string(h), 1000, Event::kStarted);
+  for (int h = 1; h <= 30; ++h) announce("127.0.1." + std::to_string(h), 1000, AnnounceEvent::kStarted);
   for (int r = 2; r <= 11; ++r) {
     for (int h = 1; h <= 2; ++h) {
-      announce("127.0.0." + std::to_string(r * 10 + h), 1000, Event::kStarted);
+      announce("127.0.0." + std::to_string(r * 10 + h), 1000, AnnounceEvent::kStarted);
     }
   }
   // 127.0.1.1 represents a rack of 30; the 20 hosts of 127.0.0.0/24 form one
   // other rack with 2 representatives: those are all the outsiders it may see.
-  Names got = announce("127.0.1.1", 1000, Event::kNone, 10);
+  Names got = announce("127.0.1.1", 1000, AnnounceEvent::kNone, 10);
   ASSERT_EQ(got.size(), 10u);
   int outside = 0;
   for (const auto& n : got) outside += n.rfind("127.0.1.", 0) != 0;
@@ -308,10 +308,10 @@ TEST_F(RackPolicyTest, RepresentativeKeepsOutsidersWhenCut) {
 
 TEST_F(RackPolicyTest, RepresentativeReplyHalfOutsidersWhenManyRacks) {
   table_.activate(hash_, 1000);
-  for (int h = 1; h <= 30; ++h) announce("127.0.1." + std::to_string(h), 1000, Event::kStarted);
+  for (int h = 1; h <= 30; ++h) announce("127.0.1." + std::to_string(h), 1000, AnnounceEvent::kStarted);
   for (int r = 10; r < 30; ++r)
-    announce("127.0." + std::to_string(r) + ".1", 1000, Event::kStarted);
-  Names got = announce("127.0.1.1", 1000, Event::kNone, 10);
+    announce("127.0." + std::to_string(r) + ".1", 1000, AnnounceEvent::kStarted);
+  Names got = announce("127.0.1.1", 1000, AnnounceEvent::kNone, 10);
   ASSERT_EQ(got.size(), 10u);
   int outside = 0;
   for (const auto& n : got) outside += n.rfind("127.0.1.", 0) != 0;
@@ -324,12 +324,12 @@ TEST_F(RackPolicyTest, CutRepliesSampleTheRackFairly) {
   table_.activate(hash_, 1000);
   // 98 peers: not prime, so some strides must be skipped for being shared
   // factors with it.
-  for (int h = 1; h <= 98; ++h) announce("127.0.1." + std::to_string(h), 1000, Event::kStarted);
+  for (int h = 1; h <= 98; ++h) announce("127.0.1." + std::to_string(h), 1000, AnnounceEvent::kStarted);
   std::map<std::string, int> times;
   constexpr int kRounds = 4000;
   constexpr std::uint32_t kWant = 10;
   for (int i = 0; i < kRounds; ++i) {
-    auto reply = do_announce("127.0.1.50", 1000, Event::kNone, kWant, 6881);
+    auto reply = do_announce("127.0.1.50", 1000, AnnounceEvent::kNone, kWant, 6881);
     Names got = names(reply);
     ASSERT_EQ(reply.size(), kWant);
     ASSERT_EQ(got.size(), kWant) << "a peer listed twice";
@@ -352,23 +352,23 @@ TEST_F(RackPolicyTest, CutRepliesSampleTheRackFairly) {
 // must still find them.
 TEST_F(RackPolicyTest, RepresentativesFoundAfterRackMatesMoveThem) {
   table_.activate(hash_, 1000);
-  announce("127.0.1.200", 1000, Event::kStarted);
-  announce("127.0.1.201", 1000, Event::kStarted);
+  announce("127.0.1.200", 1000, AnnounceEvent::kStarted);
+  announce("127.0.1.201", 1000, AnnounceEvent::kStarted);
   for (int h = 100; h >= 1; --h) {
     // Each one lands below both representatives and shifts them up by one.
-    EXPECT_EQ(announce("127.0.1." + std::to_string(h), 1000, Event::kStarted, 2),
+    EXPECT_EQ(announce("127.0.1." + std::to_string(h), 1000, AnnounceEvent::kStarted, 2),
               (Names{"127.0.1.200", "127.0.1.201"}))
         << h;
     if (h % 10 == 0) {
-      announce("127.0.1." + std::to_string(h), 1000, Event::kStopped);
+      announce("127.0.1." + std::to_string(h), 1000, AnnounceEvent::kStopped);
     }
   }
-  EXPECT_EQ(announce("127.0.1.55", 1000, Event::kNone, 2), (Names{"127.0.1.200", "127.0.1.201"}));
+  EXPECT_EQ(announce("127.0.1.55", 1000, AnnounceEvent::kNone, 2), (Names{"127.0.1.200", "127.0.1.201"}));
   // The first representative leaves: its slot goes to the next announcer.
-  announce("127.0.1.200", 1000, Event::kStopped);
-  announce("127.0.1.55", 1000, Event::kNone, 2);
+  announce("127.0.1.200", 1000, AnnounceEvent::kStopped);
+  announce("127.0.1.55", 1000, AnnounceEvent::kNone, 2);
   EXPECT_TRUE(outcome_.outcome.representative);
-  EXPECT_EQ(announce("127.0.1.3", 1000, Event::kNone, 2), (Names{"127.0.1.55", "127.0.1.201"}));
+  EXPECT_EQ(announce("127.0.1.3", 1000, AnnounceEvent::kNone, 2), (Names{"127.0.1.55", "127.0.1.201"}));
 }
 
 TEST_F(RackPolicyTest, OpenTrackerTracksUnregisteredHashes) {
@@ -384,7 +384,7 @@ TEST_F(RackPolicyTest, OpenTrackerTracksUnregisteredHashes) {
   EXPECT_TRUE(open.announce(hash_, a, rng_, out).active);
   EXPECT_EQ(names(out), (Names{"127.0.1.1"}));
   // Empty unregistered swarms disappear.
-  a.event = Event::kStopped;
+  a.event = AnnounceEvent::kStopped;
   open.announce(hash_, a, rng_, out);
   a.endpoint = ep("127.0.1.1");
   open.announce(hash_, a, rng_, out);
@@ -393,10 +393,10 @@ TEST_F(RackPolicyTest, OpenTrackerTracksUnregisteredHashes) {
 
 TEST_F(RackPolicyTest, DeactivateDropsSwarm) {
   table_.activate(hash_, 1000);
-  announce("127.0.1.1", 1000, Event::kStarted);
+  announce("127.0.1.1", 1000, AnnounceEvent::kStarted);
   EXPECT_TRUE(table_.deactivate(hash_));
   EXPECT_FALSE(table_.deactivate(hash_));
-  announce("127.0.1.2", 1000, Event::kStarted);
+  announce("127.0.1.2", 1000, AnnounceEvent::kStarted);
   EXPECT_FALSE(outcome_.active);
   EXPECT_EQ(table_.scrape(hash_).incomplete, 0u);
 }
@@ -449,7 +449,7 @@ using Names = std::set<std::string>;
 // PolicyMode::kStandby: one gateway per rack, the other representative waits.
 class StandbyPolicyTest : public ::testing::Test {
  protected:
-  Names announce(const std::string& ip, std::uint64_t left, Event event = Event::kNone) {
+  Names announce(const std::string& ip, std::uint64_t left, AnnounceEvent event = AnnounceEvent::kNone) {
     PeerAnnounce a;
     a.endpoint = ep(ip);
     a.left = left;
@@ -479,9 +479,9 @@ class StandbyPolicyTest : public ::testing::Test {
 
   void SetUp() override {
     table_.activate(hash_, 1000);
-    announce("127.0.9.1", 0, Event::kStarted);  // origin
+    announce("127.0.9.1", 0, AnnounceEvent::kStarted);  // origin
     for (auto ip : {"127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.2.1", "127.0.2.2"}) {
-      announce(ip, 1000, Event::kStarted);
+      announce(ip, 1000, AnnounceEvent::kStarted);
     }
   }
 };
@@ -499,7 +499,7 @@ TEST_F(StandbyPolicyTest, OnlyTheFirstRepresentativePullsFromOutside) {
 }
 
 TEST_F(StandbyPolicyTest, StandbyTakesOverWhenTheGatewayStops) {
-  announce("127.0.1.1", 900, Event::kStopped);
+  announce("127.0.1.1", 900, AnnounceEvent::kStopped);
   EXPECT_TRUE(outside(announce("127.0.1.2", 900), "127.0.1."));
 }
 
@@ -533,7 +533,7 @@ TEST_F(StandbyPolicyTest, WhenTheStandbyStallsWithItsGatewayTheyTakeTurns) {
 }
 
 TEST_F(StandbyPolicyTest, FinishedGatewayKeepsTheRoleSoTheStandbyStaysInside) {
-  announce("127.0.1.1", 0, Event::kCompleted);
+  announce("127.0.1.1", 0, AnnounceEvent::kCompleted);
   clock_.advance(core::Seconds(120));  // a seeder never stalls
   EXPECT_FALSE(outside(announce("127.0.1.2", 500), "127.0.1."));
   EXPECT_TRUE(announce("127.0.1.2", 500).contains("127.0.1.1"));
@@ -543,7 +543,7 @@ TEST_F(StandbyPolicyTest, FinishedGatewayKeepsTheRoleSoTheStandbyStaysInside) {
 // joins it once it holds grant_percent of the payload (1000 bytes here).
 class ProgressPolicyTest : public ::testing::Test {
  protected:
-  Names announce(const std::string& ip, std::uint64_t left, Event event = Event::kNone) {
+  Names announce(const std::string& ip, std::uint64_t left, AnnounceEvent event = AnnounceEvent::kNone) {
     PeerAnnounce a;
     a.endpoint = ep(ip);
     a.left = left;
@@ -565,9 +565,9 @@ class ProgressPolicyTest : public ::testing::Test {
     policy.grant_percent = grant_percent;
     table_.emplace(SwarmOptions{policy, core::Seconds(600), false}, racks_, clock_);
     table_->activate(hash_, 1000);
-    announce("127.0.9.1", 0, Event::kStarted);
+    announce("127.0.9.1", 0, AnnounceEvent::kStarted);
     for (auto ip : {"127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.2.1", "127.0.2.2"}) {
-      announce(ip, 1000, Event::kStarted);
+      announce(ip, 1000, AnnounceEvent::kStarted);
     }
   }
   void SetUp() override { use(50); }
@@ -603,7 +603,7 @@ TEST_F(ProgressPolicyTest, TheFirstGatewayNeedsNoProgress) {
 
 TEST_F(ProgressPolicyTest, ANonRepresentativeNeverLeavesItsRackWhateverItHolds) {
   EXPECT_FALSE(outside(announce("127.0.1.3", 10), "127.0.1."));
-  announce("127.0.1.3", 0, Event::kCompleted);
+  announce("127.0.1.3", 0, AnnounceEvent::kCompleted);
   EXPECT_FALSE(announce("127.0.2.1", 900).contains("127.0.1.3"));
 }
 
@@ -611,7 +611,7 @@ TEST_F(ProgressPolicyTest, AFinishedStandbyServesOtherRacks) {
   use(100);  // no share short of the whole payload lets it out
   EXPECT_FALSE(outside(announce("127.0.1.2", 1), "127.0.1."));
   EXPECT_FALSE(announce("127.0.2.1", 900).contains("127.0.1.2"));
-  announce("127.0.1.2", 0, Event::kCompleted);
+  announce("127.0.1.2", 0, AnnounceEvent::kCompleted);
   EXPECT_TRUE(announce("127.0.2.1", 900).contains("127.0.1.2"));
 }
 
@@ -624,7 +624,7 @@ TEST_F(ProgressPolicyTest, GrantZeroLetsEveryRepresentativeOutAsTheOriginal) {
 }
 
 TEST_F(ProgressPolicyTest, StandbyTakesOverFromAStoppedGatewayBelowTheShare) {
-  announce("127.0.1.1", 900, Event::kStopped);
+  announce("127.0.1.1", 900, AnnounceEvent::kStopped);
   EXPECT_TRUE(outside(announce("127.0.1.2", 1000), "127.0.1."));
 }
 
@@ -639,7 +639,7 @@ TEST_F(ProgressPolicyTest, StandbyTakesOverFromAStalledGatewayBelowTheShare) {
 // The registered size is the yardstick, so a client announcing a bogus `left`
 // cannot make the standbys look nearly done.
 TEST_F(ProgressPolicyTest, ShareIsMeasuredAgainstTheRegisteredSize) {
-  announce("127.0.3.1", std::uint64_t{1} << 62, Event::kStarted);
+  announce("127.0.3.1", std::uint64_t{1} << 62, AnnounceEvent::kStarted);
   EXPECT_FALSE(outside(announce("127.0.1.2", 600), "127.0.1."));
 }
 
@@ -701,7 +701,7 @@ TEST_F(RelayPolicyTest, OtherRacksSeeOnlyTheGateway) {
 }
 
 TEST_F(RelayPolicyTest, AFinishedGatewayServesTheWholeRack) {
-  announce("127.0.1.1", 0, Event::kCompleted);
+  announce("127.0.1.1", 0, AnnounceEvent::kCompleted);
   EXPECT_TRUE(announce("127.0.1.3", 900).contains("127.0.1.1"));
 }
 
@@ -713,7 +713,7 @@ TEST_F(RelayPolicyTest, AStalledStandbyRelaysNothingSoTheRackSeesTheGateway) {
 }
 
 TEST_F(RelayPolicyTest, WithoutAStandbyTheGatewaySeesItsRackAndANewStandbySeesIt) {
-  announce("127.0.1.2", 900, Event::kStopped);
+  announce("127.0.1.2", 900, AnnounceEvent::kStopped);
   EXPECT_TRUE(announce("127.0.1.1", 900).contains("127.0.1.3"));
   // The next of the rack to announce takes the free slot and is fed by the gateway.
   EXPECT_TRUE(announce("127.0.1.3", 900).contains("127.0.1.1"));
