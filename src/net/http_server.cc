@@ -58,6 +58,33 @@ using DeadlineList = boost::intrusive::list<
 // off at most this late.
 constexpr auto kSweepTick = std::chrono::milliseconds(250);
 
+class Session;
+
+// A worker's finished sessions, kept for its next connections. A fleet
+// announces on a fresh connection each time, so a session per connection from
+// the heap (about 20 KB with its handler slots and header arena, then its
+// read buffer and reply strings) was heap churn per announce; a reused one
+// keeps those buffers' capacity and allocates nothing once warm.
+class SessionPool {
+ public:
+  static constexpr std::size_t kMaxIdle = 256;  // beyond that a burst's sessions are freed
+
+  SessionPool() = default;
+  SessionPool(const SessionPool&) = delete;
+  SessionPool& operator=(const SessionPool&) = delete;
+  ~SessionPool() { close(); }
+
+  Session* take();              // null when empty
+  bool give_back(Session* s);   // false (caller deletes) when full or closed
+  // Frees the idle sessions and refuses later ones. Called once the worker's
+  // thread has stopped, while its loop (which their sockets use) still exists.
+  void close();
+
+ private:
+  std::vector<Session*> idle_;
+  bool closed_ = false;
+};
+
 }  // namespace
 
 struct HttpServer::Worker {
@@ -68,10 +95,13 @@ struct HttpServer::Worker {
   }
   HttpServer& server;
   // Before `loop`: connections (owned by its pending handlers) leave these
-  // lists when the loop's destructor destroys them.
+  // lists, and go past the closed pool, when the loop's destructor destroys
+  // them.
   DeadlineList request_deadlines;    // request_timeout: receive a request, write a reply
   DeadlineList keepalive_deadlines;  // keepalive_timeout: idle between requests
-  asio::io_context loop{1};          // one thread per loop: Asio may skip locking
+  SessionPool sessions;
+  std::atomic<std::thread::id> thread;  // the one running `loop`: the pool's only user
+  asio::io_context loop{1};             // one thread per loop: Asio may skip locking
   std::optional<tcp::acceptor> acceptor;
   tcp::endpoint peer;  // the address async_accept fills in
   std::optional<asio::steady_timer> sweep;
@@ -107,26 +137,69 @@ void failure_body(std::string& out, std::string_view reason) {
   fmt::format_to(std::back_inserter(out), "d14:failure reason{}:{}e", reason.size(), reason);
 }
 
-class Session final : public std::enable_shared_from_this<Session>, private Deadline {
+// What a pending operation holds of its session: a counted reference. The
+// last one to go ends the connection and hands the session back to its
+// worker's pool (std::shared_ptr would free it instead).
+class SessionRef {
  public:
-  Session(tcp::socket socket, const core::Endpoint& remote, HttpServer::Worker& worker,
-          const HttpServerOptions& options, HttpHandler& handler, asio::io_context& blocking_loop,
-          WorkerContext& blocking_context)
-      : socket_(std::move(socket)),
+  explicit SessionRef(Session* s) noexcept;
+  SessionRef(const SessionRef& other) noexcept : SessionRef(other.s_) {}
+  SessionRef(SessionRef&& other) noexcept : s_(std::exchange(other.s_, nullptr)) {}
+  SessionRef& operator=(const SessionRef&) = delete;
+  ~SessionRef();
+  Session* operator->() const noexcept { return s_; }
+
+ private:
+  Session* s_;
+};
+
+class Session final : private Deadline {
+ public:
+  Session(HttpServer::Worker& worker, const HttpServerOptions& options, HttpHandler& handler,
+          asio::io_context& blocking_loop, WorkerContext& blocking_context)
+      : socket_(worker.loop),
         worker_(worker),
         counters_(*worker.context.counters),
         options_(options),
         handler_(handler),
         blocking_loop_(blocking_loop),
-        blocking_context_(blocking_context),
-        remote_(remote) {
-    counters_.add_shared(metrics::Counter::kHttpConnectionsOpen, 1);
-  }
-  // The last reference may drop off the worker (a blocking-pool request at
-  // shutdown), hence add_shared.
-  ~Session() { counters_.add_shared(metrics::Counter::kHttpConnectionsOpen, -1); }
+        blocking_context_(blocking_context) {}
 
-  void start() { read_header(); }
+  // Serves one connection, in a pooled session if the worker has one.
+  static void serve(tcp::socket socket, const core::Endpoint& remote, HttpServer::Worker& worker,
+                    const HttpServerOptions& options, HttpHandler& handler,
+                    asio::io_context& blocking_loop, WorkerContext& blocking_context) {
+    Session* s = worker.sessions.take();
+    if (s == nullptr) s = new Session(worker, options, handler, blocking_loop, blocking_context);
+    s->socket_ = std::move(socket);
+    s->remote_ = remote;
+    s->first_request_ = true;
+    s->keep_alive_ = s->timed_out_ = s->timed_ = false;
+    s->buffer_.clear();  // keeps its capacity
+    s->counters_.add_shared(metrics::Counter::kHttpConnectionsOpen, 1);
+    s->read_header();
+  }
+
+ private:
+  friend class SessionRef;
+
+  SessionRef self() { return SessionRef(this); }
+
+  // The last reference went: no operation is pending, so the connection is
+  // over. It may go on the blocking pool's thread (a slow request when the
+  // server stops), hence add_shared, and then the session is freed, not
+  // pooled: the pool belongs to the worker's thread.
+  void release() {
+    counters_.add_shared(metrics::Counter::kHttpConnectionsOpen, -1);
+    disarm();
+    beast::error_code ec;
+    socket_.close(ec);
+    parser_.reset();
+    if (std::this_thread::get_id() != worker_.thread.load(std::memory_order_relaxed) ||
+        !worker_.sessions.give_back(this)) {
+      delete this;
+    }
+  }
 
  private:
   using Fields = http::basic_fields<ArenaAllocator<char>>;
@@ -173,7 +246,7 @@ class Session final : public std::enable_shared_from_this<Session>, private Dead
     }
     http::async_read_header(
         socket_, buffer_, *parser_,
-        bind_memory(memory_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        bind_memory(memory_, [self = self()](beast::error_code ec, std::size_t) {
           self->on_header(ec);
         }));
   }
@@ -198,7 +271,7 @@ class Session final : public std::enable_shared_from_this<Session>, private Dead
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       asio::async_write(
           socket_, asio::buffer(kContinue.data(), kContinue.size()),
-          bind_memory(memory_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          bind_memory(memory_, [self = self()](beast::error_code ec, std::size_t) {
             if (ec) return self->close();
             self->read_body();
           }));
@@ -211,7 +284,7 @@ class Session final : public std::enable_shared_from_this<Session>, private Dead
     arm(worker_.request_deadlines, options_.request_timeout);
     http::async_read(
         socket_, buffer_, *parser_,
-        bind_memory(memory_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        bind_memory(memory_, [self = self()](beast::error_code ec, std::size_t) {
           if (ec) return self->on_read_error(ec);
           self->fill_request();
           self->dispatch();
@@ -269,7 +342,7 @@ class Session final : public std::enable_shared_from_this<Session>, private Dead
       return write_response();
     }
     // Slow work leaves the worker's loop; the reply is written back on it.
-    asio::post(blocking_loop_, [self = shared_from_this()] {
+    asio::post(blocking_loop_, [self = self()] {
       self->handler_.handle(self->request_, self->response_, self->blocking_context_);
       asio::post(self->socket_.get_executor(), [self] { self->write_response(); });
     });
@@ -301,7 +374,7 @@ class Session final : public std::enable_shared_from_this<Session>, private Dead
     arm(worker_.request_deadlines, options_.request_timeout);
     asio::async_write(
         socket_, buffers,
-        bind_memory(memory_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        bind_memory(memory_, [self = self()](beast::error_code ec, std::size_t) {
           // On the worker's loop: its own block, single writer.
           if (!ec && self->timed_) {
             self->counters_.observe_latency(std::chrono::steady_clock::now() -
@@ -336,6 +409,7 @@ class Session final : public std::enable_shared_from_this<Session>, private Dead
     close();
   }
 
+  std::atomic<int> refs_{0};  // SessionRefs alive
   // Declared first: destroyed last, after everything that may hold its memory.
   HandlerMemory memory_;
   RequestArena arena_;
@@ -358,6 +432,34 @@ class Session final : public std::enable_shared_from_this<Session>, private Dead
   bool timed_ = false;  // a dispatched request whose response is being written
   std::chrono::steady_clock::time_point dispatched_at_;
 };
+
+SessionRef::SessionRef(Session* s) noexcept : s_(s) {
+  s_->refs_.fetch_add(1, std::memory_order_relaxed);
+}
+
+SessionRef::~SessionRef() {
+  if (s_ != nullptr && s_->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) s_->release();
+}
+
+Session* SessionPool::take() {
+  if (idle_.empty()) return nullptr;
+  Session* s = idle_.back();
+  idle_.pop_back();
+  return s;
+}
+
+bool SessionPool::give_back(Session* s) {
+  if (closed_ || idle_.size() >= kMaxIdle) return false;
+  if (idle_.capacity() == 0) idle_.reserve(kMaxIdle);  // once: never on a warm path
+  idle_.push_back(s);
+  return true;
+}
+
+void SessionPool::close() {
+  closed_ = true;
+  for (Session* s : idle_) delete s;
+  idle_.clear();
+}
 
 }  // namespace
 
@@ -467,9 +569,8 @@ void accept_loop(HttpServer::Worker& w, const HttpServerOptions& options, HttpHa
         counters.add(metrics::Counter::kHttpConnectionsRejected);
         socket.close(ec);
       } else {
-        std::make_shared<Session>(std::move(socket), from_asio(w.peer), w, options, handler,
-                                  blocking_loop, blocking_context)
-            ->start();
+        Session::serve(std::move(socket), from_asio(w.peer), w, options, handler, blocking_loop,
+                       blocking_context);
       }
     }
     accept_loop(w, options, handler, blocking_loop, blocking_context, all_counters);
@@ -502,9 +603,10 @@ void HttpServer::start() {
     sweep_loop(*w);
   }
   for (auto& w : workers_) {
-    threads_.emplace_back([loop = &w->loop] {
-      auto guard = asio::make_work_guard(*loop);
-      loop->run();
+    threads_.emplace_back([w = w.get()] {
+      w->thread.store(std::this_thread::get_id(), std::memory_order_relaxed);
+      auto guard = asio::make_work_guard(w->loop);
+      w->loop.run();
     });
   }
   threads_.emplace_back([this] {
@@ -526,6 +628,8 @@ void HttpServer::stop() {
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
+  // Sessions still open are destroyed with their loops, after this.
+  for (auto& w : workers_) w->sessions.close();
 }
 
 }  // namespace p2p::net

@@ -80,11 +80,13 @@ class HttpServer {
   HttpServerOptions options_;
   HttpHandler& handler_;
   std::uint16_t port_ = 0;
+  // Before the workers: connections still open when they are destroyed count
+  // themselves out in its blocks.
+  std::unique_ptr<metrics::Registry> own_metrics_;  // when options.metrics is null
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<boost::asio::io_context> blocking_loop_;
   std::unique_ptr<WorkerContext> blocking_context_;
   std::vector<std::thread> threads_;
-  std::unique_ptr<metrics::Registry> own_metrics_;         // when options.metrics is null
   std::vector<metrics::WorkerCounters*> worker_counters_;  // one per worker, in order
   std::atomic<bool> stopped_{false};
 };

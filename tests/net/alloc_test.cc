@@ -121,6 +121,46 @@ TEST_F(AllocTest, WarmHttpAnnouncesDoNotAllocate) {
   EXPECT_EQ(allocations, 0) << "heap allocations over 500 warm HTTP announces";
 }
 
+// What a fleet does: every announce on a fresh connection, closed after the
+// reply. Sessions are pooled per worker, so once warm a connection allocates
+// nothing either.
+TEST_F(AllocTest, WarmAnnouncesOnNewConnectionsDoNotAllocate) {
+  for (int h = 2; h < 12; ++h)
+    swarm::testing::join(swarms_, hash_, "127.0.0." + std::to_string(h), 100);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(http_->port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const std::string req = "GET /announce?info_hash=" + pct(hash_) +
+                          "&peer_id=-PT0001-abcdefghijkl&port=6881&uploaded=0&downloaded=0"
+                          "&left=100&compact=1 HTTP/1.1\r\nHost: tracker\r\n"
+                          "Connection: close\r\n\r\n";
+  std::array<char, 65536> buf;
+  auto announce = [&] {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::send(fd, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
+    std::size_t got = 0;
+    while (true) {  // until the server closes
+      ssize_t n = ::recv(fd, buf.data() + got, buf.size() - got, 0);
+      ASSERT_GE(n, 0);
+      if (n == 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    ASSERT_NE(std::string_view(buf.data(), got).find("5:peers"), std::string_view::npos);
+  };
+  for (int i = 0; i < 200; ++i) announce();
+  long allocations;
+  {
+    AllocationCounter counter;
+    for (int i = 0; i < 300; ++i) announce();
+    allocations = counter.count();
+  }
+  EXPECT_EQ(allocations, 0) << "heap allocations over 300 warm announces on new connections";
+}
+
 TEST_F(AllocTest, WarmUdpAnnouncesDoNotAllocate) {
   int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_in addr{};
