@@ -108,7 +108,8 @@ std::optional<nlohmann::json> Transfers::stats(const core::InfoHash& info_hash, 
 
   auto progress_of = [&](const swarm::Peer& p) {
     if (size == 0) return 100.0;
-    return 100.0 * (1.0 - static_cast<double>(std::min(p.left.bytes(), size)) / static_cast<double>(size));
+    return 100.0 *
+           (1.0 - static_cast<double>(std::min(p.left.bytes(), size)) / static_cast<double>(size));
   };
   auto stuck = [&](const swarm::Peer& p) {
     return !p.seeder() && now - p.last_progress.time() >= options_.stall_after;

@@ -2,10 +2,11 @@
 //
 // A warm announce must not allocate (issue 4; tests/net/alloc_test.cc checks
 // it). Two things in a Beast/Asio session otherwise do, per request:
-//  - Asio allocates each pending operation (a read, a write, a timer wait).
-//    Its per-thread cache keeps one block, but a session always has a timer
-//    wait pending beside its socket operation, so one of them misses it.
-//    HandlerMemory gives each session a few fixed slots instead; completion
+//  - Asio allocates each pending operation (a read, a write). Its per-thread
+//    cache keeps one block, which every session and the worker's acceptor
+//    and deadline sweep compete for, so with more than one operation pending
+//    on a worker some miss it. HandlerMemory gives each session a few fixed
+//    slots instead (sessions are pooled, so they too are reused); completion
 //    handlers wrapped by bind_memory() make Asio (and Beast's composed
 //    operations, which inherit the handler's allocator) use them.
 //  - Beast's header container allocates every field and the request target.
@@ -28,7 +29,7 @@ class HandlerMemory {
   // Sized for Beast's read-header chain over a socket, the largest operation
   // we start; measured at well under this with Boost 1.74.
   static constexpr std::size_t kSlotSize = 1024;
-  static constexpr int kSlots = 3;  // socket op, timer wait, one spare
+  static constexpr int kSlots = 3;  // the socket operation, and spares
 
   HandlerMemory() = default;
   HandlerMemory(const HandlerMemory&) = delete;

@@ -40,8 +40,7 @@ namespace {
 struct Deadline {
   virtual void expire() = 0;  // the deadline passed
   // auto_unlink: a connection destroyed while waiting leaves its list.
-  boost::intrusive::list_member_hook<
-      boost::intrusive::link_mode<boost::intrusive::auto_unlink>>
+  boost::intrusive::list_member_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>
       hook;
   std::chrono::steady_clock::time_point at;
 
@@ -50,8 +49,7 @@ struct Deadline {
 };
 
 using DeadlineList = boost::intrusive::list<
-    Deadline,
-    boost::intrusive::member_hook<Deadline, decltype(Deadline::hook), &Deadline::hook>,
+    Deadline, boost::intrusive::member_hook<Deadline, decltype(Deadline::hook), &Deadline::hook>,
     boost::intrusive::constant_time_size<false>>;
 
 // How often a worker looks for passed deadlines: a timed-out client is cut
@@ -74,8 +72,8 @@ class SessionPool {
   SessionPool& operator=(const SessionPool&) = delete;
   ~SessionPool() { close(); }
 
-  Session* take();              // null when empty
-  bool give_back(Session* s);   // false (caller deletes) when full or closed
+  Session* take();             // null when empty
+  bool give_back(Session* s);  // false (caller deletes) when full or closed
   // Frees the idle sessions and refuses later ones. Called once the worker's
   // thread has stopped, while its loop (which their sockets use) still exists.
   void close();
@@ -246,9 +244,8 @@ class Session final : private Deadline {
     }
     http::async_read_header(
         socket_, buffer_, *parser_,
-        bind_memory(memory_, [self = self()](beast::error_code ec, std::size_t) {
-          self->on_header(ec);
-        }));
+        bind_memory(memory_,
+                    [self = self()](beast::error_code ec, std::size_t) { self->on_header(ec); }));
   }
 
   void on_header(beast::error_code ec) {
@@ -269,12 +266,11 @@ class Session final : private Deadline {
       // curl sends large uploads only after this interim reply (else it waits
       // a second for nothing).
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      asio::async_write(
-          socket_, asio::buffer(kContinue.data(), kContinue.size()),
-          bind_memory(memory_, [self = self()](beast::error_code ec, std::size_t) {
-            if (ec) return self->close();
-            self->read_body();
-          }));
+      asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
+                        bind_memory(memory_, [self = self()](beast::error_code ec, std::size_t) {
+                          if (ec) return self->close();
+                          self->read_body();
+                        }));
       return;
     }
     read_body();
@@ -282,13 +278,12 @@ class Session final : private Deadline {
 
   void read_body() {
     arm(worker_.request_deadlines, options_.request_timeout);
-    http::async_read(
-        socket_, buffer_, *parser_,
-        bind_memory(memory_, [self = self()](beast::error_code ec, std::size_t) {
-          if (ec) return self->on_read_error(ec);
-          self->fill_request();
-          self->dispatch();
-        }));
+    http::async_read(socket_, buffer_, *parser_,
+                     bind_memory(memory_, [self = self()](beast::error_code ec, std::size_t) {
+                       if (ec) return self->on_read_error(ec);
+                       self->fill_request();
+                       self->dispatch();
+                     }));
   }
 
   void on_read_error(beast::error_code ec) {
@@ -372,20 +367,19 @@ class Session final : private Deadline {
         asio::buffer(head_),
         asio::buffer(response_.body.data(), head_only ? 0 : response_.body.size())};
     arm(worker_.request_deadlines, options_.request_timeout);
-    asio::async_write(
-        socket_, buffers,
-        bind_memory(memory_, [self = self()](beast::error_code ec, std::size_t) {
-          // On the worker's loop: its own block, single writer.
-          if (!ec && self->timed_) {
-            self->counters_.observe_latency(std::chrono::steady_clock::now() -
-                                            self->dispatched_at_);
-          }
-          self->timed_ = false;
-          if (ec) return self->close();
-          if (!self->keep_alive_) return self->close_after_reply();
-          self->first_request_ = false;
-          self->read_header();
-        }));
+    asio::async_write(socket_, buffers,
+                      bind_memory(memory_, [self = self()](beast::error_code ec, std::size_t) {
+                        // On the worker's loop: its own block, single writer.
+                        if (!ec && self->timed_) {
+                          self->counters_.observe_latency(std::chrono::steady_clock::now() -
+                                                          self->dispatched_at_);
+                        }
+                        self->timed_ = false;
+                        if (ec) return self->close();
+                        if (!self->keep_alive_) return self->close_after_reply();
+                        self->first_request_ = false;
+                        self->read_header();
+                      }));
   }
 
   void close() {
@@ -556,25 +550,26 @@ void accept_loop(HttpServer::Worker& w, const HttpServerOptions& options, HttpHa
                  asio::io_context& blocking_loop, WorkerContext& blocking_context,
                  const std::vector<metrics::WorkerCounters*>& all_counters) {
   // The peer's address comes with the accept (no getpeername per connection).
-  w.acceptor->async_accept(w.loop, w.peer, [&w, &options, &handler, &blocking_loop,
-                                            &blocking_context, &all_counters](
-                                               beast::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !w.acceptor->is_open()) return;
-    if (!ec) {
-      metrics::WorkerCounters& counters = *w.context.counters;
-      counters.add(metrics::Counter::kHttpConnectionsAccepted);
-      const std::int64_t open = open_connections(all_counters);
-      if (open >= 0 && static_cast<std::size_t>(open) >= options.max_connections) {
-        // Closing at once is the cheapest answer under a flood.
-        counters.add(metrics::Counter::kHttpConnectionsRejected);
-        socket.close(ec);
-      } else {
-        Session::serve(std::move(socket), from_asio(w.peer), w, options, handler, blocking_loop,
-                       blocking_context);
-      }
-    }
-    accept_loop(w, options, handler, blocking_loop, blocking_context, all_counters);
-  });
+  w.acceptor->async_accept(
+      w.loop, w.peer,
+      [&w, &options, &handler, &blocking_loop, &blocking_context, &all_counters](
+          beast::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !w.acceptor->is_open()) return;
+        if (!ec) {
+          metrics::WorkerCounters& counters = *w.context.counters;
+          counters.add(metrics::Counter::kHttpConnectionsAccepted);
+          const std::int64_t open = open_connections(all_counters);
+          if (open >= 0 && static_cast<std::size_t>(open) >= options.max_connections) {
+            // Closing at once is the cheapest answer under a flood.
+            counters.add(metrics::Counter::kHttpConnectionsRejected);
+            socket.close(ec);
+          } else {
+            Session::serve(std::move(socket), from_asio(w.peer), w, options, handler, blocking_loop,
+                           blocking_context);
+          }
+        }
+        accept_loop(w, options, handler, blocking_loop, blocking_context, all_counters);
+      });
 }
 
 // Cuts off the connections whose deadline passed, every kSweepTick.

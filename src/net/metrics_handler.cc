@@ -27,7 +27,8 @@ double progress_of(std::uint64_t length, const swarm::Torrent& t) {
   double sum = 0;
   for (const swarm::RackGroup& g : t.racks()) {
     for (const swarm::Peer& p : g.peers) {
-      sum += 1.0 - static_cast<double>(std::min(p.left.bytes(), length)) / static_cast<double>(length);
+      sum +=
+          1.0 - static_cast<double>(std::min(p.left.bytes(), length)) / static_cast<double>(length);
     }
   }
   return sum / static_cast<double>(t.size());

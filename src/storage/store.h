@@ -47,7 +47,7 @@ struct PeerUpdate {
 // A registered (active) transfer.
 struct TransferRecord {
   core::InfoHash info_hash;
-  std::string name;  // torrent name from the info dictionary
+  std::string name;          // torrent name from the info dictionary
   std::uint64_t length = 0;  // payload bytes
   core::TimePoint registered;
 };
@@ -112,7 +112,7 @@ struct Options {
   std::string kind = "memory";  // "memory" (no mirror) or "redis"
   std::string redis_host = "127.0.0.1";
   std::uint16_t redis_port = 6379;
-  std::string key_prefix;        // prepended to every Redis key
+  std::string key_prefix;              // prepended to every Redis key
   std::size_t queue_capacity = 65536;  // records waiting to be written
 };
 

@@ -89,7 +89,7 @@ bool RackGroup::is_gateway(const Peer& p, const PolicyOptions& policy, core::Tim
   if (policy.mode == PolicyMode::kProgress &&
       (p.seeder() ||
        (p.left.bytes() <= payload && static_cast<double>(payload - p.left.bytes()) * 100 >=
-                                        static_cast<double>(payload) * policy.grant_percent))) {
+                                         static_cast<double>(payload) * policy.grant_percent))) {
     return true;
   }
   // kStandby (and kProgress's first gateway): the first representative still
@@ -132,9 +132,9 @@ RackGroup& Torrent::group_for(core::RackId rack) {
 }
 
 Peer& Torrent::insert_peer(RackGroup& g, const Peer& p, const core::PeerId& peer_id,
-                          const PolicyOptions& policy) {
-  const auto at = std::lower_bound(g.peers.begin(), g.peers.end(), p.endpoint, endpoint_less) -
-                  g.peers.begin();
+                           const PolicyOptions& policy) {
+  const auto at =
+      std::lower_bound(g.peers.begin(), g.peers.end(), p.endpoint, endpoint_less) - g.peers.begin();
   make_room_for_one(g.peers);
   make_room_for_one(g.peer_ids);
   g.peer_ids.insert(g.peer_ids.begin() + at, peer_id);

@@ -129,7 +129,7 @@ struct MemberRef {
 
 struct RackGroup {
   core::RackId rack;
-  std::vector<Peer> peers;  // sorted by endpoint
+  std::vector<Peer> peers;             // sorted by endpoint
   std::vector<core::PeerId> peer_ids;  // peer_ids[i] is peers[i]'s
   // The group's representatives (at most max_repr_rack, in promotion order)
   // and origin seeders: the only members other racks may ever be told about.

@@ -52,10 +52,10 @@ struct AnnounceReply {
   std::uint32_t complete = 0;    // seeders
   std::uint32_t incomplete = 0;  // leechers
   std::span<const PeerEntry> peers;
-  bool compact = true;     // IPv4 peers as a 6-byte-per-peer string
-  bool no_peer_id = false;  // non-compact dicts without "peer id"
+  bool compact = true;                       // IPv4 peers as a 6-byte-per-peer string
+  bool no_peer_id = false;                   // non-compact dicts without "peer id"
   std::optional<core::Address> external_ip;  // BEP 24: the requester's address
-  std::string_view warning;  // "warning message" when not empty
+  std::string_view warning;                  // "warning message" when not empty
 };
 
 // Appends the bencoded reply to `out`. Compact: IPv4 peers in "peers" (6 bytes

@@ -342,7 +342,8 @@ TEST_P(StoreConformance, DeregistrationArchivesTheTransfer) {
   r.registered = clock_.now();
   store_->transfer_registered(r);
   store_->peer_announced(announce(h, endpoint("10.0.0.1", 6881), 0, 10, AnnounceEvent::kStarted));
-  store_->peer_announced(announce(other, endpoint("10.0.0.1", 6881), 0, 10, AnnounceEvent::kStarted));
+  store_->peer_announced(
+      announce(other, endpoint("10.0.0.1", 6881), 0, 10, AnnounceEvent::kStarted));
   clock_.advance(3600s);
   const core::TimePoint at = clock_.now();
   store_->transfer_deregistered(h, at);

@@ -9,7 +9,8 @@ namespace p2p::swarm {
 namespace {
 
 TEST(Bytes32Test, ExactBelowTwoGibibytes) {
-  for (std::uint64_t b : {0ull, 1ull, 1000ull, 1023ull, 1024ull, 123'456'789ull, (1ull << 31) - 1}) {
+  for (std::uint64_t b :
+       {0ull, 1ull, 1000ull, 1023ull, 1024ull, 123'456'789ull, (1ull << 31) - 1}) {
     EXPECT_EQ(Bytes32(b).bytes(), b);
   }
   EXPECT_TRUE(Bytes32(0).zero());

@@ -20,13 +20,15 @@ using Names = std::set<std::string>;
 class RackPolicyTest : public ::testing::Test {
  protected:
   // Announces from ip:port and returns the addresses it was given.
-  Names announce(const std::string& ip, std::uint64_t left, AnnounceEvent event = AnnounceEvent::kNone,
-                 std::uint32_t numwant = 50, std::uint16_t port = 6881) {
+  Names announce(const std::string& ip, std::uint64_t left,
+                 AnnounceEvent event = AnnounceEvent::kNone, std::uint32_t numwant = 50,
+                 std::uint16_t port = 6881) {
     last_ = do_announce(ip, left, event, numwant, port);
     return names(out_);
   }
-  std::vector<core::PeerContact> do_announce(const std::string& ip, std::uint64_t left, AnnounceEvent event,
-                                             std::uint32_t numwant, std::uint16_t port) {
+  std::vector<core::PeerContact> do_announce(const std::string& ip, std::uint64_t left,
+                                             AnnounceEvent event, std::uint32_t numwant,
+                                             std::uint16_t port) {
     PeerAnnounce a;
     a.endpoint = ep(ip, port);
     a.peer_id = pid(ip, port);
@@ -94,8 +96,10 @@ TEST_F(RackPolicyTest, FirstAnnounceAlreadyGetsPeers) {
 TEST_F(RackPolicyTest, NonRepresentativeNeverSeesOutside) {
   table_.activate(hash_, 1000);
   announce("127.0.9.1", 0, AnnounceEvent::kStarted);  // origin seeder, its own rack
-  for (int h = 1; h <= 6; ++h) announce("127.0.1." + std::to_string(h), 1000, AnnounceEvent::kStarted);
-  for (int h = 1; h <= 4; ++h) announce("127.0.2." + std::to_string(h), 1000, AnnounceEvent::kStarted);
+  for (int h = 1; h <= 6; ++h)
+    announce("127.0.1." + std::to_string(h), 1000, AnnounceEvent::kStarted);
+  for (int h = 1; h <= 4; ++h)
+    announce("127.0.2." + std::to_string(h), 1000, AnnounceEvent::kStarted);
   for (int h = 3; h <= 6; ++h) {
     for (const auto& n : announce("127.0.1." + std::to_string(h), 1000)) {
       EXPECT_EQ(n.rfind("127.0.1.", 0), 0u) << "127.0.1." << h << " was told about " << n;
@@ -259,7 +263,8 @@ TEST_F(RackPolicyTest, CompletedNonRepresentativeStaysInsideItsRack) {
 
 TEST_F(RackPolicyTest, NumwantAndMaxpeersBoundTheReply) {
   table_.activate(hash_, 1000);
-  for (int h = 1; h <= 40; ++h) announce("127.0.1." + std::to_string(h), 1000, AnnounceEvent::kStarted);
+  for (int h = 1; h <= 40; ++h)
+    announce("127.0.1." + std::to_string(h), 1000, AnnounceEvent::kStarted);
   EXPECT_EQ(announce("127.0.1.5", 1000, AnnounceEvent::kNone, 10).size(), 10u);
   EXPECT_EQ(announce("127.0.1.5", 1000, AnnounceEvent::kNone, 0).size(), 0u);
   EXPECT_EQ(announce("127.0.1.5", 1000, AnnounceEvent::kNone, 1000).size(), 39u);
@@ -283,15 +288,18 @@ TEST_F(RackPolicyTest, MaxpeersCapsEvenLargeNumwant) {
 
 TEST_F(RackPolicyTest, NonRepresentativeWithSmallNumwantGetsRepresentativesFirst) {
   table_.activate(hash_, 1000);
-  for (int h = 1; h <= 30; ++h) announce("127.0.1." + std::to_string(h), 1000, AnnounceEvent::kStarted);
+  for (int h = 1; h <= 30; ++h)
+    announce("127.0.1." + std::to_string(h), 1000, AnnounceEvent::kStarted);
   for (int i = 0; i < 20; ++i) {
-    EXPECT_EQ(announce("127.0.1.20", 1000, AnnounceEvent::kNone, 2), (Names{"127.0.1.1", "127.0.1.2"}));
+    EXPECT_EQ(announce("127.0.1.20", 1000, AnnounceEvent::kNone, 2),
+              (Names{"127.0.1.1", "127.0.1.2"}));
   }
 }
 
 TEST_F(RackPolicyTest, RepresentativeKeepsOutsidersWhenCut) {
   table_.activate(hash_, 1000);
-  for (int h = 1; h <= 30; ++h) announce("127.0.1." + std::to_string(h), 1000, AnnounceEvent::kStarted);
+  for (int h = 1; h <= 30; ++h)
+    announce("127.0.1." + std::to_string(h), 1000, AnnounceEvent::kStarted);
   for (int r = 2; r <= 11; ++r) {
     for (int h = 1; h <= 2; ++h) {
       announce("127.0.0." + std::to_string(r * 10 + h), 1000, AnnounceEvent::kStarted);
@@ -308,7 +316,8 @@ TEST_F(RackPolicyTest, RepresentativeKeepsOutsidersWhenCut) {
 
 TEST_F(RackPolicyTest, RepresentativeReplyHalfOutsidersWhenManyRacks) {
   table_.activate(hash_, 1000);
-  for (int h = 1; h <= 30; ++h) announce("127.0.1." + std::to_string(h), 1000, AnnounceEvent::kStarted);
+  for (int h = 1; h <= 30; ++h)
+    announce("127.0.1." + std::to_string(h), 1000, AnnounceEvent::kStarted);
   for (int r = 10; r < 30; ++r)
     announce("127.0." + std::to_string(r) + ".1", 1000, AnnounceEvent::kStarted);
   Names got = announce("127.0.1.1", 1000, AnnounceEvent::kNone, 10);
@@ -324,7 +333,8 @@ TEST_F(RackPolicyTest, CutRepliesSampleTheRackFairly) {
   table_.activate(hash_, 1000);
   // 98 peers: not prime, so some strides must be skipped for being shared
   // factors with it.
-  for (int h = 1; h <= 98; ++h) announce("127.0.1." + std::to_string(h), 1000, AnnounceEvent::kStarted);
+  for (int h = 1; h <= 98; ++h)
+    announce("127.0.1." + std::to_string(h), 1000, AnnounceEvent::kStarted);
   std::map<std::string, int> times;
   constexpr int kRounds = 4000;
   constexpr std::uint32_t kWant = 10;
@@ -363,12 +373,14 @@ TEST_F(RackPolicyTest, RepresentativesFoundAfterRackMatesMoveThem) {
       announce("127.0.1." + std::to_string(h), 1000, AnnounceEvent::kStopped);
     }
   }
-  EXPECT_EQ(announce("127.0.1.55", 1000, AnnounceEvent::kNone, 2), (Names{"127.0.1.200", "127.0.1.201"}));
+  EXPECT_EQ(announce("127.0.1.55", 1000, AnnounceEvent::kNone, 2),
+            (Names{"127.0.1.200", "127.0.1.201"}));
   // The first representative leaves: its slot goes to the next announcer.
   announce("127.0.1.200", 1000, AnnounceEvent::kStopped);
   announce("127.0.1.55", 1000, AnnounceEvent::kNone, 2);
   EXPECT_TRUE(outcome_.outcome.representative);
-  EXPECT_EQ(announce("127.0.1.3", 1000, AnnounceEvent::kNone, 2), (Names{"127.0.1.55", "127.0.1.201"}));
+  EXPECT_EQ(announce("127.0.1.3", 1000, AnnounceEvent::kNone, 2),
+            (Names{"127.0.1.55", "127.0.1.201"}));
 }
 
 TEST_F(RackPolicyTest, OpenTrackerTracksUnregisteredHashes) {
@@ -449,7 +461,8 @@ using Names = std::set<std::string>;
 // PolicyMode::kStandby: one gateway per rack, the other representative waits.
 class StandbyPolicyTest : public ::testing::Test {
  protected:
-  Names announce(const std::string& ip, std::uint64_t left, AnnounceEvent event = AnnounceEvent::kNone) {
+  Names announce(const std::string& ip, std::uint64_t left,
+                 AnnounceEvent event = AnnounceEvent::kNone) {
     PeerAnnounce a;
     a.endpoint = ep(ip);
     a.left = left;
@@ -543,7 +556,8 @@ TEST_F(StandbyPolicyTest, FinishedGatewayKeepsTheRoleSoTheStandbyStaysInside) {
 // joins it once it holds grant_percent of the payload (1000 bytes here).
 class ProgressPolicyTest : public ::testing::Test {
  protected:
-  Names announce(const std::string& ip, std::uint64_t left, AnnounceEvent event = AnnounceEvent::kNone) {
+  Names announce(const std::string& ip, std::uint64_t left,
+                 AnnounceEvent event = AnnounceEvent::kNone) {
     PeerAnnounce a;
     a.endpoint = ep(ip);
     a.left = left;
