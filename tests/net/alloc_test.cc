@@ -63,6 +63,30 @@ class AllocTest : public ::testing::Test {
     return s;
   }
 
+  // Other peers in the swarm, so the replies carry peers.
+  void fill_swarm() {
+    for (int h = 2; h < 12; ++h)
+      swarm::testing::join(swarms_, hash_, "127.0.0." + std::to_string(h), 100);
+  }
+
+  // Runs `announce` 200 times to warm up, then `counted` times while counting
+  // allocations in every thread.
+  template <class Announce>
+  static long allocations_when_warm(int counted, Announce&& announce) {
+    for (int i = 0; i < 200; ++i) announce();
+    AllocationCounter counter;
+    for (int i = 0; i < counted; ++i) announce();
+    return counter.count();
+  }
+
+  sockaddr_in loopback(std::uint16_t port) const {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return addr;
+  }
+
   core::ManualClock clock_;
   swarm::testing::Slash24 racks_;
   // store = "memory": nothing mirrored. (RedisStore's writer thread allocates
@@ -77,15 +101,10 @@ class AllocTest : public ::testing::Test {
 };
 
 TEST_F(AllocTest, WarmHttpAnnouncesDoNotAllocate) {
-  // Other peers in the swarm, so the replies carry peers.
-  for (int h = 2; h < 12; ++h)
-    swarm::testing::join(swarms_, hash_, "127.0.0." + std::to_string(h), 100);
+  fill_swarm();
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(http_->port());
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const sockaddr_in addr = loopback(http_->port());
+  ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
   const std::string req = "GET /announce?info_hash=" + pct(hash_) +
                           "&peer_id=-PT0001-abcdefghijkl&port=6881&uploaded=0&downloaded=0"
                           "&left=100&compact=1 HTTP/1.1\r\nHost: tracker\r\n"
@@ -110,13 +129,7 @@ TEST_F(AllocTest, WarmHttpAnnouncesDoNotAllocate) {
       }
     }
   };
-  for (int i = 0; i < 200; ++i) round_trip();
-  long allocations;
-  {
-    AllocationCounter counter;
-    for (int i = 0; i < 500; ++i) round_trip();
-    allocations = counter.count();
-  }
+  const long allocations = allocations_when_warm(500, round_trip);
   ::close(fd);
   EXPECT_EQ(allocations, 0) << "heap allocations over 500 warm HTTP announces";
 }
@@ -125,12 +138,8 @@ TEST_F(AllocTest, WarmHttpAnnouncesDoNotAllocate) {
 // reply. Sessions are pooled per worker, so once warm a connection allocates
 // nothing either.
 TEST_F(AllocTest, WarmAnnouncesOnNewConnectionsDoNotAllocate) {
-  for (int h = 2; h < 12; ++h)
-    swarm::testing::join(swarms_, hash_, "127.0.0." + std::to_string(h), 100);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(http_->port());
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  fill_swarm();
+  const sockaddr_in addr = loopback(http_->port());
   const std::string req = "GET /announce?info_hash=" + pct(hash_) +
                           "&peer_id=-PT0001-abcdefghijkl&port=6881&uploaded=0&downloaded=0"
                           "&left=100&compact=1 HTTP/1.1\r\nHost: tracker\r\n"
@@ -139,7 +148,7 @@ TEST_F(AllocTest, WarmAnnouncesOnNewConnectionsDoNotAllocate) {
   auto announce = [&] {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     ASSERT_GE(fd, 0);
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
     ASSERT_EQ(::send(fd, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
     std::size_t got = 0;
     while (true) {  // until the server closes
@@ -151,23 +160,14 @@ TEST_F(AllocTest, WarmAnnouncesOnNewConnectionsDoNotAllocate) {
     ::close(fd);
     ASSERT_NE(std::string_view(buf.data(), got).find("5:peers"), std::string_view::npos);
   };
-  for (int i = 0; i < 200; ++i) announce();
-  long allocations;
-  {
-    AllocationCounter counter;
-    for (int i = 0; i < 300; ++i) announce();
-    allocations = counter.count();
-  }
-  EXPECT_EQ(allocations, 0) << "heap allocations over 300 warm announces on new connections";
+  EXPECT_EQ(allocations_when_warm(300, announce), 0)
+      << "heap allocations over 300 warm announces on new connections";
 }
 
 TEST_F(AllocTest, WarmUdpAnnouncesDoNotAllocate) {
   int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(udp_->port());
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const sockaddr_in addr = loopback(udp_->port());
+  ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
   std::array<std::uint8_t, 2048> in{};
   std::array<std::uint8_t, 16> connect{};
   std::uint64_t magic = wire::kUdpProtocolId;
@@ -188,13 +188,7 @@ TEST_F(AllocTest, WarmUdpAnnouncesDoNotAllocate) {
     ASSERT_GE(::recv(fd, in.data(), in.size(), 0), 20);
     ASSERT_EQ(in[3], 1);
   };
-  for (int i = 0; i < 200; ++i) round_trip();
-  long allocations;
-  {
-    AllocationCounter counter;
-    for (int i = 0; i < 500; ++i) round_trip();
-    allocations = counter.count();
-  }
+  const long allocations = allocations_when_warm(500, round_trip);
   ::close(fd);
   EXPECT_EQ(allocations, 0) << "heap allocations over 500 warm UDP announces";
 }
