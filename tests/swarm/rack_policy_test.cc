@@ -458,8 +458,10 @@ using testing::ep;
 using testing::names;
 using Names = std::set<std::string>;
 
-// PolicyMode::kStandby: one gateway per rack, the other representative waits.
-class StandbyPolicyTest : public ::testing::Test {
+// The gateway policies' scenes (PolicyMode::kStandby, kProgress, kRelay). A
+// fresh table holds: origin 127.0.9.1; rack 1: 127.0.1.1 (gateway), .2
+// (standby), .3; rack 2: .1 (gateway), .2. The payload is 1000 bytes.
+class GatewayPolicyTest : public ::testing::Test {
  protected:
   Names announce(const std::string& ip, std::uint64_t left,
                  AnnounceEvent event = AnnounceEvent::kNone) {
@@ -470,33 +472,37 @@ class StandbyPolicyTest : public ::testing::Test {
     a.numwant = 50;
     out_.clear();
     out_.reserve(50);
-    result_ = table_.announce(hash_, a, rng_, out_);
+    result_ = table_->announce(hash_, a, rng_, out_);
     return names(out_);
   }
   static bool outside(const Names& n, const std::string& rack_prefix) {
-    for (const auto& s : n) {
-      if (s.rfind(rack_prefix, 0) != 0) return true;
-    }
-    return false;
+    return std::any_of(n.begin(), n.end(),
+                       [&](const std::string& s) { return s.rfind(rack_prefix, 0) != 0; });
   }
-
-  core::ManualClock clock_;
-  testing::Slash24 racks_;
-  SwarmTable table_{
-      SwarmOptions{{2, 50, PolicyMode::kStandby, core::Seconds(60)}, core::Seconds(600), false},
-      racks_, clock_};
-  core::InfoHash hash_ = *core::InfoHash::from_hex("BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB");
-  core::Rng rng_{3};
-  std::vector<core::PeerContact> out_;
-  AnnounceResult result_;
-
-  void SetUp() override {
-    table_.activate(hash_, 1000);
-    announce("127.0.9.1", 0, AnnounceEvent::kStarted);  // origin
+  void use(PolicyMode mode, std::uint32_t grant_percent = 50) {
+    PolicyOptions policy{2, 50, mode, core::Seconds(60)};
+    policy.grant_percent = grant_percent;
+    table_.emplace(SwarmOptions{policy, core::Seconds(600), false}, racks_, clock_);
+    table_->activate(hash_, 1000);
+    announce("127.0.9.1", 0, AnnounceEvent::kStarted);
     for (auto ip : {"127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.2.1", "127.0.2.2"}) {
       announce(ip, 1000, AnnounceEvent::kStarted);
     }
   }
+
+  core::ManualClock clock_;
+  testing::Slash24 racks_;
+  std::optional<SwarmTable> table_;
+  core::InfoHash hash_ = *core::InfoHash::from_hex("CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC");
+  core::Rng rng_{5};
+  std::vector<core::PeerContact> out_;
+  AnnounceResult result_;
+};
+
+// PolicyMode::kStandby: one gateway per rack, the other representative waits.
+class StandbyPolicyTest : public GatewayPolicyTest {
+ protected:
+  void SetUp() override { use(PolicyMode::kStandby); }
 };
 
 TEST_F(StandbyPolicyTest, OnlyTheFirstRepresentativePullsFromOutside) {
@@ -553,46 +559,10 @@ TEST_F(StandbyPolicyTest, FinishedGatewayKeepsTheRoleSoTheStandbyStaysInside) {
 }
 
 // PolicyMode::kProgress: kStandby's gateway, and a standby representative
-// joins it once it holds grant_percent of the payload (1000 bytes here).
-class ProgressPolicyTest : public ::testing::Test {
+// joins it once it holds grant_percent of the payload.
+class ProgressPolicyTest : public GatewayPolicyTest {
  protected:
-  Names announce(const std::string& ip, std::uint64_t left,
-                 AnnounceEvent event = AnnounceEvent::kNone) {
-    PeerAnnounce a;
-    a.endpoint = ep(ip);
-    a.left = left;
-    a.event = event;
-    a.numwant = 50;
-    out_.clear();
-    out_.reserve(50);
-    result_ = table_->announce(hash_, a, rng_, out_);
-    return names(out_);
-  }
-  static bool outside(const Names& n, const std::string& rack_prefix) {
-    return std::any_of(n.begin(), n.end(),
-                       [&](const std::string& s) { return s.rfind(rack_prefix, 0) != 0; });
-  }
-  // A fresh table with `grant_percent`, holding: origin 127.0.9.1; rack 1:
-  // 127.0.1.1 (gateway), .2 (standby), .3; rack 2: .1 (gateway), .2.
-  void use(std::uint32_t grant_percent, PolicyMode mode = PolicyMode::kProgress) {
-    PolicyOptions policy{2, 50, mode, core::Seconds(60)};
-    policy.grant_percent = grant_percent;
-    table_.emplace(SwarmOptions{policy, core::Seconds(600), false}, racks_, clock_);
-    table_->activate(hash_, 1000);
-    announce("127.0.9.1", 0, AnnounceEvent::kStarted);
-    for (auto ip : {"127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.2.1", "127.0.2.2"}) {
-      announce(ip, 1000, AnnounceEvent::kStarted);
-    }
-  }
-  void SetUp() override { use(50); }
-
-  core::ManualClock clock_;
-  testing::Slash24 racks_;
-  std::optional<SwarmTable> table_;
-  core::InfoHash hash_ = *core::InfoHash::from_hex("CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC");
-  core::Rng rng_{5};
-  std::vector<core::PeerContact> out_;
-  AnnounceResult result_;
+  void SetUp() override { use(PolicyMode::kProgress, 50); }
 };
 
 TEST_F(ProgressPolicyTest, StandbyStaysInsideUntilItHoldsTheGrantedShare) {
@@ -622,7 +592,7 @@ TEST_F(ProgressPolicyTest, ANonRepresentativeNeverLeavesItsRackWhateverItHolds) 
 }
 
 TEST_F(ProgressPolicyTest, AFinishedStandbyServesOtherRacks) {
-  use(100);  // no share short of the whole payload lets it out
+  use(PolicyMode::kProgress, 100);  // no share short of the whole payload lets it out
   EXPECT_FALSE(outside(announce("127.0.1.2", 1), "127.0.1."));
   EXPECT_FALSE(announce("127.0.2.1", 900).contains("127.0.1.2"));
   announce("127.0.1.2", 0, AnnounceEvent::kCompleted);
@@ -630,7 +600,7 @@ TEST_F(ProgressPolicyTest, AFinishedStandbyServesOtherRacks) {
 }
 
 TEST_F(ProgressPolicyTest, GrantZeroLetsEveryRepresentativeOutAsTheOriginal) {
-  use(0);
+  use(PolicyMode::kProgress, 0);
   EXPECT_TRUE(outside(announce("127.0.1.2", 1000), "127.0.1."));
   Names b = announce("127.0.2.1", 1000);
   EXPECT_TRUE(b.contains("127.0.1.1"));
@@ -686,7 +656,7 @@ TEST_F(ProgressPolicyTest, UnregisteredTransferUsesTheLargestLeftAnnounced) {
 // while it downloads. Same swarm as ProgressPolicyTest.
 class RelayPolicyTest : public ProgressPolicyTest {
  protected:
-  void SetUp() override { use(50, PolicyMode::kRelay); }
+  void SetUp() override { use(PolicyMode::kRelay); }
 };
 
 TEST_F(RelayPolicyTest, DownloadingGatewayMeetsItsRackOnlyThroughTheStandby) {
