@@ -51,59 +51,47 @@ constexpr Group kGroups[] = {
 };
 enum : int { kOriginal, kStorage, kAnnounces, kAddresses, kTopology, kLimits, kLogging };
 
-Key text_key(std::string_view name, int group, std::string Config::*member, std::string_view doc,
-             std::vector<std::string_view> choices = {}, bool non_empty = false) {
+// What every key has; the builders below add their kind's checks.
+Key base_key(std::string_view name, int group, Member member, std::string_view doc) {
   Key key;
   key.name = name;
   key.group = group;
   key.member = member;
+  key.doc = doc;
+  return key;
+}
+
+Key text_key(std::string_view name, int group, std::string Config::*member, std::string_view doc,
+             std::vector<std::string_view> choices = {}, bool non_empty = false) {
+  Key key = base_key(name, group, member, doc);
   key.choices = std::move(choices);
   key.non_empty = non_empty;
-  key.doc = doc;
   return key;
 }
 
 Key int_key(std::string_view name, int group, int Config::*member, std::int64_t min,
             std::int64_t max, std::string_view doc) {
-  Key key;
-  key.name = name;
-  key.group = group;
-  key.member = member;
+  Key key = base_key(name, group, member, doc);
   key.min = min;
   key.max = max;
-  key.doc = doc;
   return key;
 }
 
 // 0 is allowed: the OS picks a free port, which is what tests want.
 Key port_key(std::string_view name, int group, std::uint16_t Config::*member,
              std::string_view doc) {
-  Key key;
-  key.name = name;
-  key.group = group;
-  key.member = member;
+  Key key = base_key(name, group, member, doc);
   key.min = 0;
   key.max = 65535;
-  key.doc = doc;
   return key;
 }
 
 Key bool_key(std::string_view name, int group, bool Config::*member, std::string_view doc) {
-  Key key;
-  key.name = name;
-  key.group = group;
-  key.member = member;
-  key.doc = doc;
-  return key;
+  return base_key(name, group, member, doc);
 }
 
 Key cidrs_key(std::string_view name, int group, Cidrs Config::*member, std::string_view doc) {
-  Key key;
-  key.name = name;
-  key.group = group;
-  key.member = member;
-  key.doc = doc;
-  return key;
+  return base_key(name, group, member, doc);
 }
 
 }  // namespace
