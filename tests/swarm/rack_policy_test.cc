@@ -431,6 +431,7 @@ TEST_F(RackPolicyTest, TopologyReloadRegroupsPeers) {
   auto go = [&](const std::string& ip) {
     PeerAnnounce a;
     a.endpoint = ep(ip);
+    a.peer_id = pid(ip, 6881);
     a.left = 1000;
     a.numwant = 50;
     out.clear();
@@ -439,13 +440,20 @@ TEST_F(RackPolicyTest, TopologyReloadRegroupsPeers) {
   for (auto ip : {"127.0.1.1", "127.0.1.2", "127.0.2.1", "127.0.2.2", "127.0.2.3"}) go(ip);
   EXPECT_FALSE(go("127.0.2.3").outcome.representative);  // 3rd... in the single rack
   map.generation_ = 2;
-  auto r = go("127.0.2.3");
+  go("127.0.2.3");
   EXPECT_EQ(names(out), (Names{"127.0.2.1", "127.0.2.2"}));
+  // Peer ids moved with their peers.
+  for (const auto& c : out) EXPECT_EQ(c.peer_id, pid(c.endpoint.address.to_string(), 6881));
   auto snap = t.snapshot(hash_);
   ASSERT_TRUE(snap);
   EXPECT_EQ(snap->torrent.racks().size(), 2u);
   EXPECT_EQ(snap->torrent.size(), 5u);
-  (void)r;
+  for (const RackGroup& g : snap->torrent.racks()) {
+    ASSERT_EQ(g.peer_ids.size(), g.peers.size());
+    for (const Peer& p : g.peers) {
+      EXPECT_EQ(g.peer_id_of(p), pid(p.endpoint.address.to_string(), 6881));
+    }
+  }
 }
 
 }  // namespace
