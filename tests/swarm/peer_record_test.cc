@@ -1,8 +1,11 @@
 // The compact fields of a peer record: what they keep and what they round.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <vector>
 
+#include "core/rng.h"
 #include "swarm/torrent.h"
 
 namespace p2p::swarm {
@@ -32,6 +35,40 @@ TEST(Bytes32Test, KibibytesRoundedUpAbove) {
 TEST(PeerRecordTest, FitsHalfACacheLine) {
   EXPECT_EQ(sizeof(Peer), 32u);
   EXPECT_EQ(alignof(Peer), 32u);
+}
+
+// RackGroup::find: every member and nothing else, at every size (odd, even,
+// 1) and near the ends.
+TEST(RackGroupFindTest, FindsEveryMemberAndNothingElse) {
+  core::Rng rng(42);
+  for (std::size_t n : {0u, 1u, 2u, 3u, 7u, 8u, 100u, 257u}) {
+    std::vector<core::Endpoint> all;
+    for (std::size_t i = 0; i < 2 * n + 2; ++i) {
+      core::Endpoint e;
+      e.address = core::Address::v4(static_cast<std::uint32_t>(rng.below(1u << 20)));
+      e.port = static_cast<std::uint16_t>(rng.below(4));
+      all.push_back(e);
+    }
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    RackGroup g;
+    std::vector<core::Endpoint> absent;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (i % 2 == 1 && g.peers.size() < n) {
+        Peer p;
+        p.endpoint = all[i];
+        g.peers.push_back(p);
+      } else {
+        absent.push_back(all[i]);
+      }
+    }
+    for (const Peer& p : g.peers) {
+      const Peer* found = g.find(p.endpoint);
+      ASSERT_NE(found, nullptr) << n;
+      EXPECT_EQ(found, &p);
+    }
+    for (const auto& e : absent) EXPECT_EQ(g.find(e), nullptr) << n;
+  }
 }
 
 }  // namespace
