@@ -22,9 +22,10 @@ void make_room_for_one(std::vector<T>& v) {
   if (v.size() == v.capacity()) v.reserve(v.size() + v.size() / 16 + 4);
 }
 
-// After expiry a swarm that shrank keeps its peak capacity; give back what a
-// regrowth by a quarter would not need. (Not on the announce path: expire()
-// runs on the sweep.)
+// After expiry a swarm that shrank keeps its peak capacity; give it back once
+// it is more than half again the peers left (a swarm that shrank for good,
+// not one between two announces of its peers). Not on the announce path:
+// expire() runs on the sweep.
 template <class T>
 void release_slack(std::vector<T>& v) {
   if (v.capacity() > v.size() + v.size() / 2 + 4) v.shrink_to_fit();
