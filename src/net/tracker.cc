@@ -79,6 +79,7 @@ void Tracker::announce(const wire::AnnounceRequest& a, const core::Address& addr
     u.key = a.key.value_or(0);
     u.event = a.event;
     u.representative = result.outcome.representative;
+    u.rack_changed = result.outcome.rack_changed;
     u.compact = a.compact;
     u.at = result.now;
     store_.peer_announced(u);

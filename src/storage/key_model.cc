@@ -18,6 +18,8 @@ const char* verb_name(Verb verb) {
       return "SETNX";
     case Verb::kMset:
       return "MSET";
+    case Verb::kEval:
+      return "EVAL";
   }
   return "?";
 }
@@ -58,6 +60,20 @@ namespace {
 
 std::string_view python_bool(bool b) { return b ? "True" : "False"; }
 
+// A peer a topology reload moved to another rack leaves its previous rack's
+// sets. Only Redis knows that rack (the peer's "rack" field, written by its
+// last announce), so the check runs there, before the announce's own writes.
+// KEYS[1]: the peer's rack field; ARGV: its new rack, "<prefix><HASH>:rack:",
+// the peer.
+constexpr std::string_view kLeavePreviousRack = R"lua(
+local old = redis.call('GET', KEYS[1])
+if old and old ~= ARGV[1] then
+  for _, kind in ipairs({':N', ':R', ':S'}) do
+    redis.call('SREM', ARGV[2] .. old .. kind, ARGV[3])
+  end
+end
+return 0)lua";
+
 // The announce "key" parameter as the 8 upper-case hex digits clients send.
 std::string key_hex(std::uint32_t key) {
   char buf[9];
@@ -74,6 +90,17 @@ void KeyModel::plan_peer(const PeerUpdate& u, std::string_view rack, CommandBatc
   const std::string at = core::iso8601(u.at);
   const bool seeder = u.left == 0;
   const std::string_view event = event_name(u.event);
+  const std::string fp = prefix_ + h + ":peer:" + peer + ":";
+
+  if (u.rack_changed) {
+    b.begin(Verb::kEval);
+    b.arg(kLeavePreviousRack);
+    b.arg("1");
+    b.arg(fp, "rack");
+    b.arg(rack);
+    b.arg(prefix_, h, ":rack:");
+    b.arg(peer);
+  }
 
   b.begin(Verb::kSadd);
   b.arg(prefix_, "racks");
@@ -110,7 +137,6 @@ void KeyModel::plan_peer(const PeerUpdate& u, std::string_view rack, CommandBatc
     rack_member(seeder ? Verb::kSadd : Verb::kSrem, ":S");
   }
 
-  const std::string fp = prefix_ + h + ":peer:" + peer + ":";
   b.begin(Verb::kMset);
   b.arg(fp, "compact");
   b.arg(python_bool(u.compact));

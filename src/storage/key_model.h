@@ -27,6 +27,7 @@ enum class Verb : std::uint8_t {
   kSet,    // SET key value
   kSetnx,  // SETNX key value: first_* timestamps are written once
   kMset,   // MSET key value [key value ...]: the per-peer fields in one command
+  kEval,   // EVAL script numkeys key... arg...: a peer leaving the rack it was moved from
 };
 
 const char* verb_name(Verb verb);

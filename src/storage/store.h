@@ -41,6 +41,9 @@ struct PeerUpdate {
   AnnounceEvent event = AnnounceEvent::kNone;
   bool representative = false;
   bool compact = true;
+  // The swarm moved the peer to another rack (a topology reload) since its
+  // last announce: it leaves the previous rack's sets.
+  bool rack_changed = false;
   core::TimePoint at;
 };
 

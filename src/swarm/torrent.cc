@@ -180,6 +180,7 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     if (g != racks_.end() && g->rack == a.rack) {
       auto it = std::lower_bound(g->peers.begin(), g->peers.end(), a.endpoint, endpoint_less);
       if (it != g->peers.end() && it->endpoint == a.endpoint) {
+        outcome.rack_changed = it->flags & Peer::kMoved;
         remove_peer(*g, it);
         outcome.left_swarm = true;
         if (g->peers.empty()) racks_.erase(g);
@@ -207,6 +208,8 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
   } else {
     // Same address and port: the same peer, whatever peer_id it sends now.
     g.peer_ids[self - g.peers.data()] = a.peer_id;
+    outcome.rack_changed = self->flags & Peer::kMoved;
+    self->flags &= static_cast<std::uint8_t>(~Peer::kMoved);
     if (left.bytes() < self->left.bytes()) self->last_progress = now;
     if (self->seeder() != left.zero()) {
       if (left.zero()) {

@@ -68,6 +68,7 @@ struct alignas(32) Peer {
   static constexpr std::uint8_t kRepresentative = 1;  // may see other racks
   static constexpr std::uint8_t kOrigin = 2;          // first seen with left == 0: a source
   static constexpr std::uint8_t kCompleted = 4;       // sent event=completed (counted once)
+  static constexpr std::uint8_t kMoved = 8;  // regrouped into another rack since its last announce
 
   core::Endpoint endpoint;
   std::uint8_t flags = 0;
@@ -177,6 +178,7 @@ struct AnnounceOutcome {
   bool representative = false;  // the announcing peer's role after this announce
   bool joined = false;          // it was not in the swarm before
   bool left_swarm = false;      // event=stopped removed it
+  bool rack_changed = false;    // a topology reload moved it since its last announce
 };
 
 class Torrent {
@@ -255,7 +257,9 @@ void Torrent::regroup(RackOf&& rack_of, const PolicyOptions& policy) {
         if (p.representative() != (pass == 0)) continue;
         Peer copy = p;
         copy.flags &= static_cast<std::uint8_t>(~Peer::kRepresentative);
-        insert_peer(group_for(rack_of(p.endpoint.address)), copy, g.peer_ids[i], policy);
+        const core::RackId rack = rack_of(p.endpoint.address);
+        if (rack != g.rack) copy.flags |= Peer::kMoved;
+        insert_peer(group_for(rack), copy, g.peer_ids[i], policy);
       }
     }
   }

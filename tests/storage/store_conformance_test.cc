@@ -238,6 +238,26 @@ TEST_P(StoreConformance, StoppedLeavesEveryCurrentSetButKeepsItsFields) {
   EXPECT_EQ(*store_->rack_hosts("rack-a"), (Strings{"10.0.0.1", "10.0.0.2"}));
 }
 
+// A topology reload moved the peer (rack-b to rack-c): its first announce
+// since takes it out of every set of the rack it left.
+TEST_P(StoreConformance, APeerMovedToAnotherRackLeavesTheOldRacksSets) {
+  const auto h = hash(1);
+  const auto e = endpoint("10.0.0.1", 6881);
+  store_->peer_announced(announce(h, e, 1, 0, AnnounceEvent::kStarted, true));
+  flush();
+  ASSERT_EQ(rack_peers(h, "rack-b", 'R'), Strings{"10.0.0.1:6881"});
+  PeerUpdate moved = announce(h, e, 2, 0, AnnounceEvent::kNone, true);
+  moved.rack_changed = true;
+  store_->peer_announced(moved);
+  flush();
+  for (char kind : {'N', 'R', 'S'}) {
+    EXPECT_EQ(rack_peers(h, "rack-b", kind), Strings{}) << kind;
+    EXPECT_EQ(rack_peers(h, "rack-c", kind), Strings{"10.0.0.1:6881"}) << kind;
+  }
+  EXPECT_EQ(fields(h, e)["rack"], "rack-c");
+  EXPECT_EQ(peers(h, 'N'), Strings{"10.0.0.1:6881"});
+}
+
 TEST_P(StoreConformance, RepresentativesAreTrackedGloballyAndPerRack) {
   const auto h = hash(1);
   const auto a = endpoint("10.0.0.1", 6881);

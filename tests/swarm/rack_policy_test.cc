@@ -440,7 +440,10 @@ TEST_F(RackPolicyTest, TopologyReloadRegroupsPeers) {
   for (auto ip : {"127.0.1.1", "127.0.1.2", "127.0.2.1", "127.0.2.2", "127.0.2.3"}) go(ip);
   EXPECT_FALSE(go("127.0.2.3").outcome.representative);  // 3rd... in the single rack
   map.generation_ = 2;
-  go("127.0.2.3");
+  // Its first announce since the move says so (the store then clears the old
+  // rack's sets); the next does not.
+  EXPECT_TRUE(go("127.0.2.3").outcome.rack_changed);
+  EXPECT_FALSE(go("127.0.2.3").outcome.rack_changed);
   EXPECT_EQ(names(out), (Names{"127.0.2.1", "127.0.2.2"}));
   // Peer ids moved with their peers.
   for (const auto& c : out) EXPECT_EQ(c.peer_id, pid(c.endpoint.address.to_string(), 6881));
