@@ -5,11 +5,13 @@ wait_until. Key names: docs/storage.md, src/storage/key_model.cc.
 """
 import os
 import shutil
+import signal
 import tempfile
 import unittest
 
 from harness import (Tracker, RedisServer, http_request, run_tool, free_port, loopback,
-                     make_torrent, new_torrent, peers_of, wait_until)
+                     make_torrent, new_torrent, peers_of, register_new, wait_until,
+                     write_atomically)
 
 RACK1 = "127.0.1.0/24"
 RACK2 = "127.0.2.0/24"
@@ -236,6 +238,43 @@ class RedisFailureTest(unittest.TestCase):
         finally:
             redis.stop()
 
+
+
+class RedisTopologyReloadTest(unittest.TestCase):
+    """A topology reload (SIGHUP) that moves a peer to another rack: once it
+    announces again it is in the new rack's sets and no longer in the old
+    one's."""
+
+    def test_moved_peer_leaves_the_old_racks_sets(self):
+        d = tempfile.mkdtemp(prefix="p2ptracker-redis-reload-")
+        redis = RedisServer().start()
+        try:
+            rack_map = os.path.join(d, "racks.map")
+            write_atomically(rack_map, "127.0.1.0/24 rack-a\n")
+            with Tracker(store="redis", redishost="127.0.0.1", redisport=redis.port,
+                         topology="static", topology_file=rack_map) as t:
+                h = register_new(t)
+                H = h.hex().upper()
+                members = lambda key: set(redis.command("SMEMBERS", key) or [])
+                peer = "127.0.1.1:6881"
+                t.announce(h, source=loopback(1, 1), port=6881)
+                wait_until(lambda: peer in members(H + ":rack:rack-a:R"), timeout=10,
+                           what="the peer in rack-a's representatives")
+
+                write_atomically(rack_map, "127.0.1.0/24 rack-z\n")
+                t.proc.send_signal(signal.SIGHUP)
+                wait_until(lambda: "topology reloaded" in t.output(), timeout=10,
+                           what="the reload in the log")
+                t.announce(h, source=loopback(1, 1), port=6881)
+                wait_until(lambda: peer in members(H + ":rack:rack-z:N"), timeout=10,
+                           what="the peer in rack-z")
+                for kind in ("N", "R"):
+                    self.assertEqual(members(H + ":rack:rack-a:" + kind), set(), kind)
+                self.assertIn(peer, members(H + ":rack:rack-z:R"))
+                self.assertEqual(redis.command("GET", H + ":peer:" + peer + ":rack"), "rack-z")
+        finally:
+            redis.stop()
+            shutil.rmtree(d, ignore_errors=True)
 
 if __name__ == "__main__":
     unittest.main()
