@@ -75,6 +75,7 @@ struct Server::Parts {
   std::unique_ptr<asio::steady_timer> sweep_timer;
   std::unique_ptr<asio::signal_set> signals;
   storage::StoreStats last_store_stats;
+  std::vector<swarm::SwarmTable::ExpiredPeer> expired;  // the sweep's, reused
 };
 
 Server::Server(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
@@ -246,7 +247,21 @@ int Server::run() {
     p.sweep_timer->expires_after(kSweepTick);
     p.sweep_timer->async_wait([&p, &tick](const boost::system::error_code& ec) {
       if (ec) return;
-      std::size_t dropped = p.swarms->sweep(swarm::SwarmTable::kShards / kSweepSlices + 1);
+      // Expired peers leave the store's current sets too (store = "memory"
+      // keeps no sets: nothing to tell it).
+      const bool tell_store = p.config.store != "memory";
+      p.expired.clear();
+      std::size_t dropped = p.swarms->sweep(swarm::SwarmTable::kShards / kSweepSlices + 1,
+                                            tell_store ? &p.expired : nullptr);
+      for (const auto& e : p.expired) {
+        storage::PeerUpdate u;
+        u.info_hash = e.info_hash;
+        u.endpoint = e.endpoint;
+        u.rack = e.rack;
+        u.expired = true;
+        u.at = p.clock.now();
+        p.store->peer_announced(u);
+      }
       if (dropped > 0) spdlog::debug("expired {} peer(s)", dropped);
       // Report store trouble once per change, not once per failed write.
       storage::StoreStats s = p.store->stats();

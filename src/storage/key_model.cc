@@ -102,13 +102,6 @@ void KeyModel::plan_peer(const PeerUpdate& u, std::string_view rack, CommandBatc
     b.arg(peer);
   }
 
-  b.begin(Verb::kSadd);
-  b.arg(prefix_, "racks");
-  b.arg(rack);
-  b.begin(Verb::kSadd);
-  b.arg(prefix_, "rack:", rack);
-  b.arg(ip);
-
   auto member = [&](Verb verb, std::string_view suffix) {
     b.begin(verb);
     b.arg(prefix_, h, suffix);
@@ -119,12 +112,28 @@ void KeyModel::plan_peer(const PeerUpdate& u, std::string_view rack, CommandBatc
     b.arg(prefix_, h, ":rack:", rack, kind);
     b.arg(peer);
   };
-  if (u.event == AnnounceEvent::kStopped) {
-    // A stopped peer leaves every current set; its fields stay as history.
+  auto leave_current_sets = [&] {
     for (std::string_view kind : {":peers:N", ":peers:R", ":peers:S", ":peers:L"}) {
       member(Verb::kSrem, kind);
     }
     for (std::string_view kind : {":N", ":R", ":S"}) rack_member(Verb::kSrem, kind);
+  };
+  if (u.expired) {
+    // Gone without a word: out of the current sets, its fields (last event,
+    // left, ...) left as its last announce wrote them.
+    leave_current_sets();
+    return;
+  }
+
+  b.begin(Verb::kSadd);
+  b.arg(prefix_, "racks");
+  b.arg(rack);
+  b.begin(Verb::kSadd);
+  b.arg(prefix_, "rack:", rack);
+  b.arg(ip);
+
+  if (u.event == AnnounceEvent::kStopped) {
+    leave_current_sets();  // its fields stay as history
   } else {
     member(Verb::kSadd, ":peers:N");
     rack_member(Verb::kSadd, ":N");

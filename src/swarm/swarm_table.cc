@@ -87,14 +87,20 @@ std::optional<TransferSnapshot> SwarmTable::snapshot(const core::InfoHash& info_
   return TransferSnapshot{info_hash, it->second.registered, it->second.length, it->second.torrent};
 }
 
-std::size_t SwarmTable::sweep(std::size_t shard_count) {
+std::size_t SwarmTable::sweep(std::size_t shard_count, std::vector<ExpiredPeer>* expired) {
   const core::TimePoint cutoff = clock_.now() - options_.peer_timeout;
   std::size_t dropped = 0;
+  const core::InfoHash* hash = nullptr;
+  const std::function<void(const Peer&, core::RackId)> record = [&](const Peer& p,
+                                                                    core::RackId rack) {
+    expired->push_back({*hash, p.endpoint, rack});
+  };
   for (std::size_t i = 0; i < shard_count && i < kShards; ++i) {
     Shard& s = shards_[sweep_cursor_.fetch_add(1, std::memory_order_relaxed) % kShards];
     std::lock_guard lock(s.mu);
     for (auto it = s.torrents.begin(); it != s.torrents.end();) {
-      dropped += it->second.torrent.expire(cutoff);
+      hash = &it->first;
+      dropped += it->second.torrent.expire(cutoff, expired != nullptr ? &record : nullptr);
       if (it->second.torrent.empty() && !it->second.registered) {
         it = s.torrents.erase(it);
       } else {

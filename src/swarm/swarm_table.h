@@ -83,9 +83,17 @@ class SwarmTable {
 
   std::optional<TransferSnapshot> snapshot(const core::InfoHash& info_hash) const;
 
+  // A peer sweep() dropped, for the store.
+  struct ExpiredPeer {
+    core::InfoHash info_hash;
+    core::Endpoint endpoint;
+    core::RackId rack;
+  };
   // Expires stale peers in the next `shard_count` shards (round robin) and
-  // drops empty unregistered swarms. Returns peers dropped.
-  std::size_t sweep(std::size_t shard_count);
+  // drops empty unregistered swarms. Returns peers dropped; appends them to
+  // `expired` when given (the sweep runs off the announce path: it may
+  // allocate).
+  std::size_t sweep(std::size_t shard_count, std::vector<ExpiredPeer>* expired = nullptr);
 
   struct Totals {
     std::uint64_t transfers = 0;

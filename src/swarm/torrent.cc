@@ -253,11 +253,13 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
   return outcome;
 }
 
-std::size_t Torrent::expire(core::TimePoint cutoff) {
+std::size_t Torrent::expire(core::TimePoint cutoff,
+                            const std::function<void(const Peer&, core::RackId)>* dropped_peer) {
   std::size_t dropped = 0;
   for (auto g = racks_.begin(); g != racks_.end();) {
     for (auto it = g->peers.begin(); it != g->peers.end();) {
       if (it->last_seen.time() < cutoff) {
+        if (dropped_peer != nullptr) (*dropped_peer)(*it, g->rack);
         it = remove_peer(*g, it);
         ++dropped;
       } else {

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -192,8 +193,10 @@ class Torrent {
                            std::vector<core::PeerContact>& out);
 
   // Drops peers last seen before `cutoff`, freeing their representative
-  // slots. Returns how many were dropped.
-  std::size_t expire(core::TimePoint cutoff);
+  // slots, and tells `dropped` (when given) about each one and its rack.
+  // Returns how many were dropped.
+  std::size_t expire(core::TimePoint cutoff,
+                     const std::function<void(const Peer&, core::RackId)>* dropped = nullptr);
 
   // Moves every peer to the rack `rack_of` now gives; representatives keep
   // their role where their rack's slots allow.

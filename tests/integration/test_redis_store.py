@@ -276,5 +276,32 @@ class RedisTopologyReloadTest(unittest.TestCase):
             redis.stop()
             shutil.rmtree(d, ignore_errors=True)
 
+
+class RedisExpiryTest(unittest.TestCase):
+    """A peer that stops announcing is dropped after peer_timeout, from the
+    swarm and from the store's current sets; its fields stay."""
+
+    def test_expired_peer_leaves_the_current_sets(self):
+        redis = RedisServer().start()
+        try:
+            with Tracker(store="redis", redishost="127.0.0.1", redisport=redis.port,
+                         active_interval=1, min_interval=1, peer_timeout=2) as t:
+                h = register_new(t)
+                H = h.hex().upper()
+                members = lambda key: set(redis.command("SMEMBERS", key) or [])
+                peer = "127.0.1.1:6881"
+                t.announce(h, source=loopback(1, 1), port=6881, event="started")
+                wait_until(lambda: peer in members(H + ":peers:N"), timeout=10,
+                           what="the peer in peers:N")
+                # The sweep passes over every swarm within ten seconds.
+                wait_until(lambda: peer not in members(H + ":peers:N"), timeout=30,
+                           what="the silent peer gone from peers:N")
+                self.assertEqual(members(H + ":rack:127.0.1.0/24:N"), set())
+                self.assertEqual(members(H + ":peers:R"), set())
+                self.assertEqual(redis.command("GET", H + ":peer:" + peer + ":last_event"),
+                                 "started")
+        finally:
+            redis.stop()
+
 if __name__ == "__main__":
     unittest.main()

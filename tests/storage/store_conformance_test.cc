@@ -258,6 +258,30 @@ TEST_P(StoreConformance, APeerMovedToAnotherRackLeavesTheOldRacksSets) {
   EXPECT_EQ(peers(h, 'N'), Strings{"10.0.0.1:6881"});
 }
 
+// The swarm dropped the peer after peer_timeout without an announce: it
+// leaves the current sets, and its fields keep what its last announce said.
+TEST_P(StoreConformance, AnExpiredPeerLeavesTheCurrentSetsAndKeepsItsFields) {
+  const auto h = hash(1);
+  const auto e = endpoint("10.0.0.1", 6881);
+  store_->peer_announced(announce(h, e, 1, 0, AnnounceEvent::kStarted, true));
+  flush();
+  ASSERT_EQ(peers(h, 'N'), Strings{"10.0.0.1:6881"});
+  PeerUpdate gone;
+  gone.info_hash = h;
+  gone.endpoint = e;
+  gone.rack = core::RackId::named(1);
+  gone.expired = true;
+  gone.at = clock_.now();
+  store_->peer_announced(gone);
+  flush();
+  for (char kind : {'N', 'R', 'S', 'L'}) EXPECT_EQ(peers(h, kind), Strings{}) << kind;
+  for (char kind : {'N', 'R', 'S'}) EXPECT_EQ(rack_peers(h, "rack-b", kind), Strings{}) << kind;
+  auto f = fields(h, e);
+  EXPECT_EQ(f["last_event"], "started");
+  EXPECT_EQ(f["seeder"], "True");
+  EXPECT_EQ(f["rack"], "rack-b");
+}
+
 TEST_P(StoreConformance, RepresentativesAreTrackedGloballyAndPerRack) {
   const auto h = hash(1);
   const auto a = endpoint("10.0.0.1", 6881);

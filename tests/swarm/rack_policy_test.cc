@@ -224,8 +224,14 @@ TEST_F(RackPolicyTest, ExpiredRepresentativeFreesSlot) {
   clock_.advance(core::Seconds(100));  // 127.0.1.1 silent for 200 s > 150 s
   // Even before a sweep, a stale peer is not handed out...
   EXPECT_FALSE(announce("127.0.1.2", 1000).contains("127.0.1.1"));
-  // ...and after it, its slot is free for the next announcer.
-  EXPECT_EQ(table_.sweep(SwarmTable::kShards), 1u);
+  // ...and after it, its slot is free for the next announcer. The sweep says
+  // who it dropped, for the store.
+  std::vector<SwarmTable::ExpiredPeer> expired;
+  EXPECT_EQ(table_.sweep(SwarmTable::kShards, &expired), 1u);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].info_hash, hash_);
+  EXPECT_EQ(expired[0].endpoint, ep("127.0.1.1"));
+  EXPECT_EQ(expired[0].rack, racks_.rack_of(ep("127.0.1.1").address));
   EXPECT_TRUE(announce("127.0.1.3", 1000).contains("127.0.2.1"));
   EXPECT_TRUE(outcome_.outcome.representative);
 }
