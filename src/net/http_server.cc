@@ -70,17 +70,17 @@ class SessionPool {
   SessionPool() = default;
   SessionPool(const SessionPool&) = delete;
   SessionPool& operator=(const SessionPool&) = delete;
-  ~SessionPool() { close(); }
+  // Frees the idle sessions; the worker declares its pool after its loop, so
+  // their sockets go while the loop still exists.
+  ~SessionPool();
 
   Session* take();             // null when empty
-  bool give_back(Session* s);  // false (caller deletes) when full or closed
-  // Frees the idle sessions and refuses later ones. Called once the worker's
-  // thread has stopped, while its loop (which their sockets use) still exists.
-  void close();
+  bool give_back(Session* s);  // false (caller deletes) when full
+                               // Only the worker's thread takes and gives back; sessions whose last
+                               // reference drops elsewhere (at shutdown) are freed, never pooled.
 
  private:
   std::vector<Session*> idle_;
-  bool closed_ = false;
 };
 
 }  // namespace
@@ -93,13 +93,12 @@ struct HttpServer::Worker {
   }
   HttpServer& server;
   // Before `loop`: connections (owned by its pending handlers) leave these
-  // lists, and go past the closed pool, when the loop's destructor destroys
-  // them.
-  DeadlineList request_deadlines;    // request_timeout: receive a request, write a reply
-  DeadlineList keepalive_deadlines;  // keepalive_timeout: idle between requests
-  SessionPool sessions;
+  // lists when the loop's destructor destroys them.
+  DeadlineList request_deadlines;       // request_timeout: receive a request, write a reply
+  DeadlineList keepalive_deadlines;     // keepalive_timeout: idle between requests
   std::atomic<std::thread::id> thread;  // the one running `loop`: the pool's only user
   asio::io_context loop{1};             // one thread per loop: Asio may skip locking
+  SessionPool sessions;                 // after `loop`: freed while it exists
   std::optional<tcp::acceptor> acceptor;
   tcp::endpoint peer;  // the address async_accept fills in
   std::optional<asio::steady_timer> sweep;
@@ -443,16 +442,14 @@ Session* SessionPool::take() {
 }
 
 bool SessionPool::give_back(Session* s) {
-  if (closed_ || idle_.size() >= kMaxIdle) return false;
+  if (idle_.size() >= kMaxIdle) return false;
   if (idle_.capacity() == 0) idle_.reserve(kMaxIdle);  // once: never on a warm path
   idle_.push_back(s);
   return true;
 }
 
-void SessionPool::close() {
-  closed_ = true;
+SessionPool::~SessionPool() {
   for (Session* s : idle_) delete s;
-  idle_.clear();
 }
 
 }  // namespace
@@ -623,8 +620,6 @@ void HttpServer::stop() {
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
-  // Sessions still open are destroyed with their loops, after this.
-  for (auto& w : workers_) w->sessions.close();
 }
 
 }  // namespace p2p::net

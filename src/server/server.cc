@@ -247,19 +247,17 @@ int Server::run() {
     p.sweep_timer->expires_after(kSweepTick);
     p.sweep_timer->async_wait([&p, &tick](const boost::system::error_code& ec) {
       if (ec) return;
-      // Expired peers leave the store's current sets too (store = "memory"
-      // keeps no sets: nothing to tell it).
-      const bool tell_store = p.config.store != "memory";
+      // Expired peers leave the store's current sets too.
       p.expired.clear();
-      std::size_t dropped = p.swarms->sweep(swarm::SwarmTable::kShards / kSweepSlices + 1,
-                                            tell_store ? &p.expired : nullptr);
+      std::size_t dropped =
+          p.swarms->sweep(swarm::SwarmTable::kShards / kSweepSlices + 1, &p.expired);
+      storage::PeerUpdate u;
+      u.expired = true;
+      u.at = p.clock.now();
       for (const auto& e : p.expired) {
-        storage::PeerUpdate u;
         u.info_hash = e.info_hash;
         u.endpoint = e.endpoint;
         u.rack = e.rack;
-        u.expired = true;
-        u.at = p.clock.now();
         p.store->peer_announced(u);
       }
       if (dropped > 0) spdlog::debug("expired {} peer(s)", dropped);
