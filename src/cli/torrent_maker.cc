@@ -12,6 +12,8 @@
 #include <libtorrent/torrent_info.hpp>
 #include <set>
 
+#include "core/digest.h"
+
 namespace p2p::cli {
 namespace fs = std::filesystem;
 
@@ -22,18 +24,6 @@ namespace {
 // first exchange of a deploy, and mktorrent stops at the same size.
 constexpr int kMinPieceSize = 16 * 1024;
 constexpr int kMaxPieceSize = 64 * 1024 * 1024;
-
-std::string hex_of(const char* data, std::size_t n) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(2 * n);
-  for (std::size_t i = 0; i < n; ++i) {
-    auto c = static_cast<unsigned char>(data[i]);
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 0xF]);
-  }
-  return out;
-}
 
 int payload_files(const lt::file_storage& files) {
   int n = 0;
@@ -201,9 +191,10 @@ core::Result<TorrentSummary> read_torrent(std::string_view bytes) {
   if (ec) return core::invalid_argument("not a valid .torrent file: " + ec.message());
   TorrentSummary s;
   const lt::info_hash_t& ih = ti.info_hashes();
-  if (ih.has_v2()) s.info_hash_v2 = hex_of(ih.v2.data(), ih.v2.size());
+  if (ih.has_v2()) s.info_hash_v2 = core::to_hex({ih.v2.data(), ih.v2.size()});
   // BEP 52: v2 clients announce the SHA-256 truncated to 20 bytes.
-  s.info_hash = ih.has_v1() ? hex_of(ih.v1.data(), ih.v1.size()) : hex_of(ih.v2.data(), 20);
+  s.info_hash = core::to_hex(ih.has_v1() ? std::string_view(ih.v1.data(), ih.v1.size())
+                                         : std::string_view(ih.v2.data(), 20));
   s.name = ti.name();
   s.files = payload_files(ti.files());
   s.length = 0;

@@ -1,7 +1,7 @@
 // InfoHash and PeerId: the two 20-byte identifiers of the BitTorrent protocol.
 //
 // Plain values, trivially copyable, safe to share between threads. Hex form is
-// upper case, as the original p2ptracker stored hashes in Redis.
+// lower case, as the original p2ptracker wrote hashes (in Redis and its API).
 #pragma once
 
 #include <array>
@@ -15,6 +15,23 @@
 #include <string_view>
 
 namespace p2p::core {
+
+// Writes 2 * bytes.size() lower-case hex digits to `out` (no terminator);
+// never allocates. The one hex spelling of hashes in the project.
+inline void hex_to(std::string_view bytes, char* out) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    out[2 * i] = kDigits[c >> 4];
+    out[2 * i + 1] = kDigits[c & 0xF];
+  }
+}
+
+inline std::string to_hex(std::string_view bytes) {
+  std::string out(2 * bytes.size(), '0');
+  hex_to(bytes, out.data());
+  return out;
+}
 
 template <class Tag>
 struct Digest20 {
@@ -49,13 +66,7 @@ struct Digest20 {
   }
 
   // Writes the 40 hex digits to `out` (no terminator); never allocates.
-  void hex_to(char* out) const {
-    static constexpr char kDigits[] = "0123456789ABCDEF";
-    for (std::size_t i = 0; i < kSize; ++i) {
-      out[2 * i] = kDigits[bytes[i] >> 4];
-      out[2 * i + 1] = kDigits[bytes[i] & 0xF];
-    }
-  }
+  void hex_to(char* out) const { core::hex_to(view(), out); }
 
   std::string_view view() const { return {reinterpret_cast<const char*>(bytes.data()), kSize}; }
 

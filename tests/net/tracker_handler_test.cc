@@ -67,7 +67,7 @@ class TrackerHandlerTest : public ::testing::Test {
   std::string announce_target(std::string_view hash_raw, int port = 6881,
                               const std::string& extra = "") {
     return "/announce?info_hash=" + pct(hash_raw) + "&peer_id=" + pct("-PT0001-abcdefghijkl") +
-           "&port=" + std::to_string(port) + "&uploaded=0&downloaded=0&left=1000" + extra;
+           "&port=" + std::to_string(port) + "&uploaded=0&downloaded=0&left=1000&compact=1" + extra;
   }
 
   core::ManualClock clock_;
@@ -104,7 +104,7 @@ TEST_F(TrackerHandlerTest, UnknownTransferIsPassiveWithWarning) {
   EXPECT_EQ(v.find("peers")->as_string(), "");
   EXPECT_EQ(v.find("warning message")->as_string(),
             "No active transfer for that info_hash: "
-            "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF");
+            "ffffffffffffffffffffffffffffffffffffffff");
 }
 
 TEST_F(TrackerHandlerTest, MalformedAnnounceGetsFailureReason) {

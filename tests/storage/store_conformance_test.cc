@@ -139,7 +139,7 @@ TEST_P(StoreConformance, StartedAnnounceRecordsThePeerEverywhere) {
   const std::map<std::string, std::string> want = {
       {"compact", "True"},
       {"port", "6881"},
-      {"peer_id", "2D2D2D2D2D2D2D2D2D2D2D2D2D2D2D2D2D2D2D2D"},  // 20 bytes of '-', hex
+      {"peer_id", "2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d"},  // 20 bytes of '-', hex
       {"key", "0000ABCD"},
       {"last_event", "started"},
       {"event:started", now},
