@@ -37,6 +37,9 @@ AnnounceResult SwarmTable::announce(const core::InfoHash& info_hash, PeerAnnounc
   const std::uint64_t generation = racks_.generation();
   const core::TimePoint now = clock_.now();
   const core::TimePoint stale_before = now - options_.peer_timeout;
+  if (a.event == AnnounceEvent::kStarted || a.event == AnnounceEvent::kCompleted) {
+    a.event_time = clock_.now_precise();
+  }
 
   AnnounceResult result;
   result.rack = a.rack;

@@ -232,16 +232,20 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     }
   }
 
+  const core::PreciseTime event_time =
+      a.event_time == core::PreciseTime{} ? core::PreciseTime(now) : a.event_time;
   if (a.event == AnnounceEvent::kStarted) {
-    if (first_started == core::TimePoint{}) first_started = now;
-    last_started = now;
+    if (first_started == core::PreciseTime{}) first_started = event_time;
+    last_started = event_time;
   }
-  if (a.event == AnnounceEvent::kCompleted && !(self->flags & Peer::kCompleted)) {
-    self->flags |= Peer::kCompleted;
-    ++completed_;
-    completions_.push_back(now);
-    if (first_completed == core::TimePoint{}) first_completed = now;
-    last_completed = now;
+  if (a.event == AnnounceEvent::kCompleted) {
+    if (!(self->flags & Peer::kCompleted)) {
+      self->flags |= Peer::kCompleted;
+      ++completed_;
+      completions_.push_back(now);
+    }
+    if (first_completed == core::PreciseTime{}) first_completed = event_time;
+    last_completed = event_time;
   }
 
   outcome.representative = self->representative();

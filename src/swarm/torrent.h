@@ -167,6 +167,10 @@ struct PeerAnnounce {
   std::uint64_t left = 0;
   AnnounceEvent event = AnnounceEvent::kNone;
   std::uint32_t numwant = 0;  // already defaulted by the caller
+  // When a started or completed event happened, to the microsecond (the
+  // deploy's first/last times); unset for other announces, which keep
+  // whole seconds.
+  core::PreciseTime event_time{};
   // Whether the reply shows peer ids (non-compact HTTP without no_peer_id).
   // Compact and UDP replies do not: their contacts leave peer_id zero, which
   // saves a read of RackGroup::peer_ids (a cache miss) per peer.
@@ -219,7 +223,10 @@ class Torrent {
   std::uint64_t topology_generation = 0;  // which RackMap generation grouped us
 
   // Deploy milestones, for the stats API.
-  core::TimePoint first_started{}, last_started{}, first_completed{}, last_completed{};
+  // Deploy events, to the microsecond. last_completed moves with every
+  // completed event, a repeated one of the same peer included (as the
+  // original's HASH:last_completed did); completed() counts each peer once.
+  core::PreciseTime first_started{}, last_started{}, first_completed{}, last_completed{};
   // When each completed event was counted, oldest first (one per peer that
   // finished): the dashboard's completed-hosts-over-time plot.
   const std::vector<core::TimePoint>& completions() const { return completions_; }

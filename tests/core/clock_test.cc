@@ -1,0 +1,60 @@
+#include "core/clock.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <optional>
+#include <string>
+
+namespace p2p::core {
+namespace {
+
+using std::chrono::microseconds;
+
+// Python's str(datetime) in a fixed zone, so the test does not depend on
+// the machine's.
+class PythonDatetimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* tz = getenv("TZ");
+    saved_ = tz ? std::optional<std::string>(tz) : std::nullopt;
+    setenv("TZ", "UTC", 1);
+    tzset();
+  }
+  void TearDown() override {
+    if (saved_) {
+      setenv("TZ", saved_->c_str(), 1);
+    } else {
+      unsetenv("TZ");
+    }
+    tzset();
+  }
+  std::optional<std::string> saved_;
+};
+
+TEST_F(PythonDatetimeTest, MicrosecondsUnlessZero) {
+  // 2026-12-03 11:02:20 UTC
+  const PreciseTime t{std::chrono::seconds(1796295740)};
+  EXPECT_EQ(python_datetime(t), "2026-12-03 11:02:20");
+  EXPECT_EQ(python_datetime(t + microseconds(123456)), "2026-12-03 11:02:20.123456");
+  EXPECT_EQ(python_datetime(t + microseconds(7)), "2026-12-03 11:02:20.000007");
+}
+
+TEST_F(PythonDatetimeTest, LocalTimeAsDatetimeNow) {
+  setenv("TZ", "CET-1", 1);  // one hour east, no DST rule
+  tzset();
+  const PreciseTime t{std::chrono::seconds(1796295740)};
+  EXPECT_EQ(python_datetime(t + microseconds(500000)), "2026-12-03 12:02:20.500000");
+}
+
+TEST(ManualClockTest, PreciseAndWholeSecondsAgree) {
+  ManualClock clock(TimePoint(Seconds(1000)));
+  clock.advance(microseconds(1'500'000));
+  EXPECT_EQ(clock.now(), TimePoint(Seconds(1001)));
+  EXPECT_EQ(clock.now_precise(), PreciseTime(microseconds(1'001'500'000)));
+  EXPECT_EQ(iso8601(clock.now_precise()), iso8601(clock.now()));
+}
+
+}  // namespace
+}  // namespace p2p::core
