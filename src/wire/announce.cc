@@ -243,9 +243,10 @@ core::Result<AnnounceRequest> parse_announce(std::string_view query) {
   if (auto st = decode_u64("downloaded", p.downloaded, r.downloaded); !st) return st.error();
   if (auto st = decode_u64("left", p.left, r.left); !st) return st.error();
   if (auto st = decode_event(p.event, r.event); !st) return st.error();
-  // BEP 23: compact=0 asks for dictionaries; anything else, or nothing, gets
-  // the compact form every current client prefers.
-  r.compact = !(p.compact && *p.compact == "0");
+  // Compact (BEP 23) only when asked for with compact=1, as the original
+  // tracker and BEP 3 have it; every current client asks. Without it, the
+  // list of dictionaries that old scripts and clients read.
+  r.compact = p.compact && *p.compact == "1";
   r.no_peer_id = p.no_peer_id && *p.no_peer_id == "1";
   if (p.numwant) r.numwant = decode_numwant(*p.numwant);
   if (p.key) r.key = decode_key(*p.key);

@@ -30,7 +30,7 @@ struct AnnounceRequest {
   std::uint64_t downloaded = 0;
   std::uint64_t left = 0;
   AnnounceEvent event = AnnounceEvent::kNone;
-  bool compact = true;  // absent means compact: every current client accepts it
+  bool compact = false;  // true only for compact=1 (BEP 23), as the original
   bool no_peer_id = false;
   std::optional<std::uint32_t> numwant;
   std::optional<std::uint32_t> key;  // hex or decimal, as clients send it

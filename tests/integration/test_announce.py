@@ -78,15 +78,21 @@ class AnnounceTest(unittest.TestCase):
         self.assertEqual(blob, bytes([127, 0, 23, 1]) + bytes([0xC8, 0xD5]))
         self.assertNotIn(b"peers6", reply)
 
-    def test_compact_is_default_and_compact_0_gives_dicts_with_peer_id(self):
+    def test_issue11_dicts_unless_compact_1_as_the_original(self):
         h = register_new(self.t)
         pid1 = b"-XX0001-aaaaaaaaaaaa"
         pid2 = b"-XX0001-bbbbbbbbbbbb"
         self.announce(h, 24, 1, peer_id=pid1, port=7001)
         self.announce(h, 24, 2, peer_id=pid2, port=7002)
-        # No compact parameter at all: compact form.
+        # No compact parameter at all: a list of dicts, as the original and
+        # BEP 3 (original-behaviour.md: compact only when exactly '1').
+        for compact in (None, "yes"):
+            r = http_request(self.t.port, "GET", "/announce?" + announce_query(
+                h, peer_id=b"-XX0001-cccccccccccc", port=7003, compact=compact),
+                source=loopback(24, 3))
+            self.assertIsInstance(r.bdecoded()[b"peers"], list)
         r = http_request(self.t.port, "GET", "/announce?" + announce_query(
-            h, peer_id=b"-XX0001-cccccccccccc", port=7003, compact=None), source=loopback(24, 3))
+            h, peer_id=b"-XX0001-cccccccccccc", port=7003, compact=1), source=loopback(24, 3))
         self.assertIsInstance(r.bdecoded()[b"peers"], bytes)
 
         reply = self.announce(h, 24, 3, peer_id=b"-XX0001-cccccccccccc", port=7003, compact=0)
@@ -191,7 +197,7 @@ class AnnounceTest(unittest.TestCase):
             self.assertEqual(v[b"interval"], 300)
             self.assertEqual(peers_of(v), set())
             self.assertEqual(v[b"warning message"].decode(),
-                             "No active transfer for that info_hash: " + h.hex().upper())
+                             "No active transfer for that info_hash: " + h.hex())
         # Non-compact too: an empty list.
         reply = self.announce(h, 34, 2, compact=0)
         self.assertEqual(reply[b"peers"], [])
@@ -268,7 +274,7 @@ class AnnounceTest(unittest.TestCase):
         reply = r.bdecoded()
         self.assertNotIn(b"failure reason", reply, reply)
         self.assertEqual(reply[b"warning message"].decode(),
-                         "No active transfer for that info_hash: " + raw.hex().upper())
+                         "No active transfer for that info_hash: " + raw.hex())
 
     def test_numwant_negative_or_junk_means_default(self):
         h = register_new(self.t)
@@ -377,7 +383,7 @@ class PassiveIntervalTest(unittest.TestCase):
             reply = r.bdecoded()
             self.assertEqual(reply[b"interval"], 120)
             self.assertEqual(reply[b"warning message"].decode(),
-                             "No active transfer for that info_hash: " + h.hex().upper())
+                             "No active transfer for that info_hash: " + h.hex())
             self.assertEqual(peers_of(reply), set())
 
 

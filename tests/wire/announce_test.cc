@@ -43,7 +43,7 @@ TEST(ParseAnnounceTest, MinimalQueryAndDefaults) {
   EXPECT_EQ(r->peer_id.bytes[18], 0x00);
   EXPECT_EQ(r->port, 6881);
   EXPECT_EQ(r->event, AnnounceEvent::kNone);
-  EXPECT_TRUE(r->compact);
+  EXPECT_FALSE(r->compact);  // Issue 11: a list of dicts unless compact=1
   EXPECT_FALSE(r->no_peer_id);
   EXPECT_FALSE(r->numwant);
   EXPECT_FALSE(r->key);
@@ -200,9 +200,11 @@ TEST(ParseAnnounceTest, Events) {
 
 TEST(ParseAnnounceTest, CompactAndNoPeerId) {
   const std::string q = base_query();
-  EXPECT_TRUE(parse_announce(q)->compact);
+  // Issue 11: compact only when exactly compact=1, as the original.
+  EXPECT_FALSE(parse_announce(q)->compact);
   EXPECT_TRUE(parse_announce(q + "&compact=1")->compact);
   EXPECT_FALSE(parse_announce(q + "&compact=0")->compact);
+  EXPECT_FALSE(parse_announce(q + "&compact=yes")->compact);
   EXPECT_TRUE(parse_announce(q + "&compact=0&compact=1")->compact);
   EXPECT_TRUE(parse_announce(q + "&no_peer_id=1")->no_peer_id);
   EXPECT_FALSE(parse_announce(q + "&no_peer_id=0")->no_peer_id);
@@ -328,10 +330,10 @@ std::string to_query(const AnnounceRequest& r, core::Rng& rng) {
       params.push_back("event=stopped");
       break;
   }
-  if (!r.compact) {
-    params.push_back("compact=0");
-  } else if (rng.below(2)) {
+  if (r.compact) {
     params.push_back("compact=1");
+  } else if (rng.below(2)) {
+    params.push_back("compact=0");
   }
   if (r.no_peer_id) params.push_back("no_peer_id=1");
   if (r.numwant) params.push_back("numwant=" + std::to_string(*r.numwant));
