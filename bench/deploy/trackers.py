@@ -2,7 +2,7 @@
 real binary) and Debian's opentracker, the random-peers baseline.
 
 Both listen on 127.0.0.1 on a free port and are told about the torrent before the deploy:
-p2ptracker by registering the .torrent (POST /torrents/), opentracker by its whitelist.
+p2ptracker by registering the .torrent (POST /api/v1/torrents/), opentracker by its whitelist.
 """
 import os
 import subprocess
@@ -44,8 +44,8 @@ class P2PTracker:
             raise RuntimeError("register: %s %r" % (reply.status, reply.body))
 
     def transfer(self, info_hash):
-        """The tracker's view of the transfer: GET /transfers/<hash>.json?racks=1&peers=1."""
-        reply = self._tracker.get("/transfers/%s.json?racks=1&peers=1" % info_hash.hex().upper())
+        """The tracker's view of the transfer: GET /api/v1/transfers/<hash>.json?racks=1&peers=1."""
+        reply = self._tracker.get("/api/v1/transfers/%s.json?racks=1&peers=1" % info_hash.hex())
         return reply.json() if reply.status == 200 else None
 
     def log(self):

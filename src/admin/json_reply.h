@@ -34,6 +34,13 @@ inline void reply_json(net::HttpResponse& r, int status, const nlohmann::json& b
   r.body.push_back('\n');
 }
 
+// A plain-text answer, as the original's endpoints gave to deletions.
+inline void reply_text(net::HttpResponse& r, int status, std::string body) {
+  r.status = status;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = std::move(body);
+}
+
 inline void reply_error(net::HttpResponse& r, const core::Error& e) {
   reply_json(r, http_status(e.code), {{"error", e.message}});
 }

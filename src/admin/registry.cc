@@ -127,8 +127,7 @@ core::Result<RegisteredTorrent> Registry::add(std::string_view file, std::string
   if (!meta) return meta.error();
   std::lock_guard lock(mu_);
   if (by_file_.contains(file)) {
-    return core::already_exists(
-        fmt::format("{} is already registered; DELETE it first to replace it", file));
+    return core::already_exists(fmt::format("{} is already registered", file));
   }
   for (const auto& [other, t] : by_file_) {
     if (t.meta.primary() == meta->primary()) {
@@ -147,6 +146,35 @@ core::Result<RegisteredTorrent> Registry::add(std::string_view file, std::string
     return st.error();
   }
   return t;
+}
+
+core::Result<Registry::Replaced> Registry::replace(std::string_view file, std::string_view bytes) {
+  if (auto st = check_file_name(file); !st) return st.error();
+  auto meta = parse_torrent(bytes);
+  if (!meta) return meta.error();
+  std::lock_guard lock(mu_);
+  auto it = by_file_.find(file);
+  if (it == by_file_.end()) return core::not_found(fmt::format("{} is not registered", file));
+  RegisteredTorrent previous = it->second;
+  if (previous.meta.primary() == meta->primary()) return Replaced{previous, previous};
+  for (const auto& [other, t] : by_file_) {
+    if (other != file && t.meta.primary() == meta->primary()) {
+      return core::already_exists(
+          fmt::format("info_hash {} is already registered as {}", meta->primary().hex(), other));
+    }
+  }
+  const auto path = torrents_dir_ / std::string(file);
+  auto old_bytes = read_file(path);
+  if (!old_bytes) return old_bytes.error();
+  if (auto st = write_file_atomically(path, bytes); !st) return st.error();
+  it->second = RegisteredTorrent{std::string(file), std::move(*meta), clock_.now()};
+  if (auto st = save_index(); !st) {
+    // Put the previous registration back, so a failure changes nothing.
+    it->second = previous;
+    (void)write_file_atomically(path, *old_bytes);
+    return st.error();
+  }
+  return Replaced{std::move(previous), it->second};
 }
 
 core::Result<RegisteredTorrent> Registry::remove(std::string_view file) {

@@ -42,6 +42,15 @@ class Registry {
   // corrupt torrent (invalid_argument); the name or info-hash taken
   // (already_exists); disk failure (unavailable) with nothing left behind.
   core::Result<RegisteredTorrent> add(std::string_view file, std::string_view bytes);
+  // Puts `bytes` in place of the registered `file`'s content, atomically: the
+  // previous registration comes back, the new one is stored (the same content
+  // again: both are the previous). Errors as add(), and not_found when `file`
+  // is not registered; on an error nothing changed.
+  struct Replaced {
+    RegisteredTorrent previous;
+    RegisteredTorrent current;
+  };
+  core::Result<Replaced> replace(std::string_view file, std::string_view bytes);
   // Unregisters and deletes the file; not_found if unknown.
   core::Result<RegisteredTorrent> remove(std::string_view file);
 

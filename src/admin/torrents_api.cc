@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "admin/json_reply.h"
+#include "admin/stats_json.h"
 #include "wire/multipart.h"
 #include "wire/query.h"
 
@@ -25,8 +26,8 @@ nlohmann::json torrent_json(const RegisteredTorrent& t) {
   return j;
 }
 
-TorrentsApi::TorrentsApi(Transfers& transfers, std::size_t max_torrent_bytes)
-    : transfers_(transfers), max_torrent_bytes_(max_torrent_bytes) {}
+TorrentsApi::TorrentsApi(Transfers& transfers, std::size_t max_torrent_bytes, ApiVersion version)
+    : transfers_(transfers), max_torrent_bytes_(max_torrent_bytes), version_(version) {}
 
 std::size_t TorrentsApi::body_limit(const net::HttpRequest& request) const {
   if (request.method == net::Method::kPost || request.method == net::Method::kPut) {
@@ -38,7 +39,7 @@ std::size_t TorrentsApi::body_limit(const net::HttpRequest& request) const {
 
 void TorrentsApi::handle(const net::HttpRequest& request, net::HttpResponse& response,
                          net::WorkerContext&) {
-  std::string_view rest = request.path.substr(kPrefix.size());
+  std::string_view rest = unversioned(request.path, version_).substr(kPrefix.size());
   if (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
   std::string file(rest.size(), '\0');
   auto n = wire::percent_decode(rest, file.data(), file.size());
@@ -67,6 +68,11 @@ void TorrentsApi::handle(const net::HttpRequest& request, net::HttpResponse& res
 }
 
 void TorrentsApi::list(net::HttpResponse& response) const {
+  if (version_ == ApiVersion::kOriginal) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& t : transfers_.registry().list()) out[t.file] = t.meta.primary().hex();
+    return reply_json(response, 200, out);
+  }
   nlohmann::json arr = nlohmann::json::array();
   for (const auto& t : transfers_.registry().list()) arr.push_back(torrent_json(t));
   reply_json(response, 200, arr);
@@ -92,15 +98,39 @@ void TorrentsApi::add(const net::HttpRequest& request, std::string file,
                        fmt::format("torrent file is {} bytes; max_torrent_bytes is {}",
                                    bytes.size(), max_torrent_bytes_));
   }
-  auto t = transfers_.add(file, bytes);
-  if (!t) return reply_error(response, t.error());
-  reply_json(response, 201, torrent_json(*t));
+  auto r = transfers_.add(file, bytes);
+  if (!r) return reply_error(response, r.error());
+  if (version_ == ApiVersion::kOriginal) {
+    // The original answered every accepted upload with 200 and no body.
+    response.status = 200;
+    response.content_type = "text/plain; charset=utf-8";
+    return;
+  }
+  nlohmann::json j = torrent_json(r->torrent);
+  switch (r->what) {
+    case Registration::kAdded:
+      j["registration"] = "added";
+      break;
+    case Registration::kReplaced:
+      j["registration"] = "replaced";
+      j["replaced"] = v1_record_json(*r->replaced);
+      break;
+    case Registration::kUnchanged:
+      j["registration"] = "unchanged";
+      break;
+  }
+  reply_json(response, r->what == Registration::kAdded ? 201 : 200, j);
 }
 
 void TorrentsApi::remove(const std::string& file, net::HttpResponse& response) {
   auto t = transfers_.registry().find(file);
   auto r = transfers_.deactivate(file);
   if (!r) return reply_error(response, r.error());
+  if (version_ == ApiVersion::kOriginal) {
+    response.status = 200;  // the original's empty 200
+    response.content_type = "text/plain; charset=utf-8";
+    return;
+  }
   reply_json(response, 200, torrent_json(*t));
 }
 

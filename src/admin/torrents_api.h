@@ -1,8 +1,10 @@
 // The /torrents/ endpoints: registering, listing, downloading and removing
-// .torrent files (the original p2ptracker's API).
+// .torrent files, in the original p2ptracker's shapes at /torrents/ and richer
+// at /api/v1/torrents/ (api_version.h; docs/api.md has both).
 //
-//   GET    /torrents/             JSON list of registered torrents
-//   POST   /torrents/<f>.torrent  register (multipart form upload or raw body)
+//   GET    /torrents/             {file: info_hash} (/api/v1/: a list of objects)
+//   POST   /torrents/<f>.torrent  register (multipart form upload or raw body);
+//                                 a registered name is replaced, as the original did
 //   PUT    /torrents/<f>.torrent  same as POST
 //   GET    /torrents/<f>.torrent  the file itself
 //   DELETE /torrents/<f>.torrent  unregister; its transfer becomes inactive
@@ -14,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "admin/api_version.h"
 #include "admin/transfers.h"
 #include "net/http_types.h"
 
@@ -21,7 +24,7 @@ namespace p2p::admin {
 
 class TorrentsApi final : public net::HttpHandler {
  public:
-  TorrentsApi(Transfers& transfers, std::size_t max_torrent_bytes);
+  TorrentsApi(Transfers& transfers, std::size_t max_torrent_bytes, ApiVersion version);
 
   net::Placement placement(const net::HttpRequest&) const override {
     return net::Placement::kBlocking;
@@ -38,6 +41,7 @@ class TorrentsApi final : public net::HttpHandler {
 
   Transfers& transfers_;
   std::size_t max_torrent_bytes_;
+  ApiVersion version_;
 };
 
 nlohmann::json torrent_json(const RegisteredTorrent& t);

@@ -8,8 +8,6 @@
 namespace p2p::admin {
 namespace {
 
-double round1(double v) { return std::round(v * 10.0) / 10.0; }
-
 // The info-hashes a torrent is announced under (v1, and v2 for hybrids).
 std::vector<core::InfoHash> hashes_of(const RegisteredTorrent& t) {
   std::vector<core::InfoHash> out;
@@ -42,11 +40,30 @@ void Transfers::activate_registered() {
   for (const auto& t : registry_.list()) activate(t);
 }
 
-core::Result<RegisteredTorrent> Transfers::add(std::string_view file, std::string_view bytes) {
-  auto t = registry_.add(file, bytes);
-  if (!t) return t.error();
-  activate(*t);
-  return t;
+std::optional<MemberKind> member_kind(std::string_view word) {
+  if (word == "peers") return MemberKind::kPeers;
+  if (word == "seeders") return MemberKind::kSeeders;
+  if (word == "leechers") return MemberKind::kLeechers;
+  if (word == "representants") return MemberKind::kRepresentatives;
+  return std::nullopt;
+}
+
+core::Result<Registered> Transfers::add(std::string_view file, std::string_view bytes) {
+  if (!registry_.find(file)) {
+    auto t = registry_.add(file, bytes);
+    if (!t) return t.error();
+    activate(*t);
+    return Registered{std::move(*t), Registration::kAdded, std::nullopt};
+  }
+  auto r = registry_.replace(file, bytes);
+  if (!r) return r.error();
+  if (r->previous.meta.primary() == r->current.meta.primary()) {
+    return Registered{std::move(r->current), Registration::kUnchanged, std::nullopt};
+  }
+  DeployRecord record = record_of(r->previous);
+  activate(r->current);
+  if (auto st = retire(r->previous, record); !st) return st.error();
+  return Registered{std::move(r->current), Registration::kReplaced, std::move(record)};
 }
 
 core::Result<DeployRecord> Transfers::deactivate(const core::InfoHash& info_hash) {
@@ -62,42 +79,65 @@ core::Result<DeployRecord> Transfers::deactivate(std::string_view file) {
   if (!t)
     return core::not_found(fmt::format("{} is not registered (GET /torrents/ lists them)", file));
   // Snapshot before the swarm is dropped: the record keeps its final state.
+  DeployRecord r = record_of(*t);
+  auto removed = registry_.remove(file);
+  if (!removed) return removed.error();
+  if (auto st = retire(*removed, r); !st) return st.error();
+  return r;
+}
+
+std::vector<DeployRecord> Transfers::deactivate_all(std::optional<core::Error>* error) {
+  std::vector<DeployRecord> records;
+  for (const auto& t : registry_.list()) {
+    auto r = deactivate(t.file);
+    if (r) {
+      records.push_back(std::move(*r));
+    } else if (error != nullptr && !*error && r.error().code != core::ErrorCode::kNotFound) {
+      *error = r.error();  // not_found: deactivated meanwhile by another request
+    }
+  }
+  return records;
+}
+
+DeployRecord Transfers::record_of(const RegisteredTorrent& t) const {
   DeployRecord r;
-  r.info_hash = t->meta.primary();
-  r.file = t->file;
-  r.name = t->meta.name;
-  r.size = t->meta.length;
-  r.registered = t->registered;
+  r.info_hash = t.meta.primary();
+  r.file = t.file;
+  r.name = t.meta.name;
+  r.size = t.meta.length;
+  r.registered = t.registered;
   r.deregistered = clock_.now();
   if (auto snap = swarms_.snapshot(r.info_hash)) {
     const swarm::Torrent& s = snap->torrent;
-    r.first_start = s.first_started;
-    r.last_start = s.last_started;
-    r.first_complete = s.first_completed;
-    r.last_complete = s.last_completed;
+    auto seconds = [](core::PreciseTime p) { return std::chrono::floor<core::Seconds>(p); };
+    r.first_start = seconds(s.first_started);
+    r.last_start = seconds(s.last_started);
+    r.first_complete = seconds(s.first_completed);
+    r.last_complete = seconds(s.last_completed);
     r.peers = static_cast<std::uint32_t>(s.size());
     r.seeders = s.seeders();
     r.completed = s.completed();
     r.racks = static_cast<std::uint32_t>(s.racks().size());
   }
-  auto removed = registry_.remove(file);
-  if (!removed) return removed.error();
-  for (const auto& h : hashes_of(*removed)) {
+  return r;
+}
+
+core::Status Transfers::retire(const RegisteredTorrent& t, const DeployRecord& r) {
+  for (const auto& h : hashes_of(t)) {
     swarms_.deactivate(h);
     store_.transfer_deregistered(h, r.deregistered);
   }
   if (auto st = history_.add(r); !st) {
     // The transfer is gone either way; say that its record could not be kept.
     return core::unavailable(
-        fmt::format("{} was deactivated but its history record could not "
-                    "be written: {}",
-                    file, st.error().message));
+        fmt::format("{} was deactivated but its history record could not be written: {}", t.file,
+                    st.error().message));
   }
-  return r;
+  return {};
 }
 
-std::optional<nlohmann::json> Transfers::stats(const core::InfoHash& info_hash, bool racks,
-                                               bool members) const {
+std::optional<TransferStats> Transfers::stats(const core::InfoHash& info_hash, bool racks,
+                                              bool members) const {
   auto reg = registry_.find(info_hash);
   if (!reg) return std::nullopt;
   auto snap = swarms_.snapshot(info_hash);
@@ -115,104 +155,76 @@ std::optional<nlohmann::json> Transfers::stats(const core::InfoHash& info_hash, 
     return !p.seeder() && now - p.last_progress.time() >= options_.stall_after;
   };
 
+  TransferStats out;
+  out.info_hash = info_hash;
+  out.file = reg->file;
+  out.name = reg->meta.name;
+  out.size = size;
+  out.registered = reg->registered;
+  out.peers = static_cast<std::uint32_t>(t.size());
+  out.seeders = t.seeders();
+  out.leechers = t.leechers();
+  out.completed = t.completed();
+  out.first_start = t.first_started;
+  out.last_start = t.last_started;
+  out.first_complete = t.first_completed;
+  out.last_complete = t.last_completed;
+  out.completions = t.completions();
+  out.rack_count = static_cast<std::uint32_t>(t.racks().size());
   double total_progress = 0;
-  std::uint32_t representatives = 0, stuck_count = 0;
-  nlohmann::json rack_json = nlohmann::json::object();
   for (const swarm::RackGroup& g : t.racks()) {
+    RackStats rack;
     double rack_progress = 0;
-    std::uint32_t rack_stuck = 0;
-    nlohmann::json list = nlohmann::json::array();
     for (const swarm::Peer& p : g.peers) {
-      double pr = progress_of(p);
+      const double pr = progress_of(p);
+      const bool s = stuck(p);
       rack_progress += pr;
-      bool s = stuck(p);
-      rack_stuck += s;
+      rack.stuck += s;
       if (members) {
-        list.push_back({{"peer", p.endpoint.to_string()},
-                        {"left", p.left.bytes()},
-                        {"progress", round1(pr)},
-                        {"representative", p.representative()},
-                        {"seeder", p.seeder()},
-                        {"stuck", s},
-                        {"last_seen", core::iso8601(p.last_seen.time())}});
+        rack.members.push_back({p.endpoint.to_string(), p.left.bytes(), pr, p.representative(),
+                                p.seeder(), s, p.last_seen.time()});
       }
     }
+    rack.peers = static_cast<std::uint32_t>(g.peers.size());
+    rack.representatives = static_cast<std::uint32_t>(g.representatives.size());
+    rack.seeders = g.seeders;
+    rack.progress = rack.peers ? rack_progress / rack.peers : 0.0;
     total_progress += rack_progress;
-    representatives += static_cast<std::uint32_t>(g.representatives.size());
-    stuck_count += rack_stuck;
+    out.representatives += rack.representatives;
+    out.stuck += rack.stuck;
     if (racks) {
-      const auto n = static_cast<std::uint32_t>(g.peers.size());
-      nlohmann::json rj = {{"N", n},
-                           {"R", g.representatives.size()},
-                           {"S", g.seeders},
-                           {"progress", round1(n ? rack_progress / n : 0.0)},
-                           {"stuck", rack_stuck},
-                           {"complete", n > 0 && g.seeders == n}};
-      if (members) rj["members"] = std::move(list);
-      rack_json[rack_name_(g.rack)] = std::move(rj);
+      rack.name = rack_name_(g.rack);
+      out.racks.push_back(std::move(rack));
     }
   }
-  const auto peers = static_cast<std::uint32_t>(t.size());
-  nlohmann::json global = {
-      {"info_hash", info_hash.hex()},
-      {"file", reg->file},
-      {"name", reg->meta.name},
-      {"active", true},
-      {"peers", peers},
-      {"seeders", t.seeders()},
-      {"leechers", t.leechers()},
-      {"representatives", representatives},
-      {"stuck", stuck_count},
-      {"racks", t.racks().size()},
-      {"completed", t.completed()},
-      {"started", core::iso8601(reg->registered)},
-      {"first_start", time_or_null(t.first_started)},
-      {"last_start", time_or_null(t.last_started)},
-      {"first_complete", time_or_null(t.first_completed)},
-      {"last_complete", time_or_null(t.last_completed)},
-      {"complete", peers > 0 && t.seeders() == peers && t.completed() > 0},
-      {"size", size},
-      {"progress", round1(peers ? total_progress / peers : 0.0)},
-  };
-  nlohmann::json completions = nlohmann::json::array();
-  for (core::TimePoint c : t.completions()) completions.push_back(core::iso8601(c));
-  global["completions"] = std::move(completions);
-  nlohmann::json out = {{"global", std::move(global)}};
-  if (racks) out["racks"] = std::move(rack_json);
+  out.progress = out.peers ? total_progress / out.peers : 0.0;
   return out;
 }
 
-std::optional<nlohmann::json> Transfers::members(const core::InfoHash& info_hash,
-                                                 std::string_view kind) const {
+std::optional<std::vector<std::string>> Transfers::members(const core::InfoHash& info_hash,
+                                                           MemberKind kind) const {
   if (!registry_.find(info_hash)) return std::nullopt;
+  std::vector<std::string> out;
   auto snap = swarms_.snapshot(info_hash);
-  swarm::Torrent empty;
-  const swarm::Torrent& t = snap ? snap->torrent : empty;
-  if (kind == "racks") {
-    nlohmann::json out = nlohmann::json::object();
-    for (const auto& g : t.racks()) {
-      nlohmann::json list = nlohmann::json::array();
-      for (const auto& p : g.peers) list.push_back(p.endpoint.to_string());
-      out[rack_name_(g.rack)] = std::move(list);
-    }
-    return out;
-  }
-  std::function<bool(const swarm::Peer&)> keep;
-  if (kind == "peers") {
-    keep = [](const swarm::Peer&) { return true; };
-  } else if (kind == "seeders") {
-    keep = [](const swarm::Peer& p) { return p.seeder(); };
-  } else if (kind == "leechers") {
-    keep = [](const swarm::Peer& p) { return !p.seeder(); };
-  } else if (kind == "representants") {
-    keep = [](const swarm::Peer& p) { return p.representative(); };
-  } else {
-    return std::nullopt;
-  }
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& g : t.racks()) {
+  if (!snap) return out;
+  for (const auto& g : snap->torrent.racks()) {
     for (const auto& p : g.peers) {
-      if (keep(p)) out.push_back(p.endpoint.to_string());
+      bool keep = false;
+      switch (kind) {
+        case MemberKind::kPeers:
+          keep = true;
+          break;
+        case MemberKind::kSeeders:
+          keep = p.seeder();
+          break;
+        case MemberKind::kLeechers:
+          keep = !p.seeder();
+          break;
+        case MemberKind::kRepresentatives:
+          keep = p.representative();
+          break;
+      }
+      if (keep) out.push_back(p.endpoint.to_string());
     }
   }
   return out;

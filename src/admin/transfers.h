@@ -2,7 +2,8 @@
 // share, so /torrents/ and /transfers/ behave identically:
 //   register: parse and store the .torrent, activate its swarm, tell the store;
 //   deactivate: unregister, drop the swarm, archive its stats in History;
-//   stats: a transfer's progress, globally and per rack.
+//   stats: a transfer's progress, globally and per rack (TransferStats; the
+//   API versions render it, stats_json.h).
 //
 // Thread-safe. Every method may do file I/O (registry, history): callers run it
 // on the blocking pool, never on the announce path.
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "admin/history.h"
 #include "admin/registry.h"
@@ -28,6 +30,61 @@ struct StatsOptions {
   core::Seconds stall_after{135};  // stall_intervals x active_interval
 };
 
+// One peer of a transfer, as the stats show it.
+struct PeerStats {
+  std::string endpoint;  // "ip:port", "[v6]:port"
+  std::uint64_t left = 0;
+  double progress = 0;  // percent of the registered size; 100 when the size is unknown
+  bool representative = false;
+  bool seeder = false;
+  bool stuck = false;
+  core::TimePoint last_seen;
+};
+
+struct RackStats {
+  std::string name;
+  std::uint32_t peers = 0, representatives = 0, seeders = 0, stuck = 0;
+  double progress = 0;             // mean over the rack's peers, percent
+  std::vector<PeerStats> members;  // filled when asked for
+};
+
+// A transfer's progress, computed once and rendered by each API version
+// (stats_json.h): the original's /transfers/ shapes and /api/v1/.
+struct TransferStats {
+  core::InfoHash info_hash;
+  std::string file, name;
+  std::uint64_t size = 0;  // registered payload length, 0 when unknown
+  core::TimePoint registered;
+  std::uint32_t peers = 0, seeders = 0, leechers = 0, representatives = 0, stuck = 0;
+  std::uint32_t completed = 0;  // peers that sent completed, each once
+  // Zero when it has not happened.
+  core::PreciseTime first_start{}, last_start{}, first_complete{}, last_complete{};
+  std::vector<core::TimePoint> completions;
+  double progress = 0;  // mean over the peers, percent; 0 without peers
+  // Every peer seeds and at least one completed event was seen.
+  bool complete() const { return peers > 0 && seeders == peers && completed > 0; }
+  std::uint32_t rack_count = 0;
+  std::vector<RackStats> racks;  // filled when asked for
+};
+
+// The original's member lists: which peers of a transfer to list.
+enum class MemberKind { kPeers, kSeeders, kLeechers, kRepresentatives };
+// "peers", "seeders", "leechers", "representants" (the original's spelling).
+std::optional<MemberKind> member_kind(std::string_view word);
+
+// What a registration did.
+enum class Registration {
+  kAdded,      // a new file name
+  kReplaced,   // the name held other content, now deactivated into history
+  kUnchanged,  // the same content was already registered under that name
+};
+
+struct Registered {
+  RegisteredTorrent torrent;
+  Registration what = Registration::kAdded;
+  std::optional<DeployRecord> replaced;  // with kReplaced: the old transfer's record
+};
+
 class Transfers {
  public:
   Transfers(Registry& registry, History& history, swarm::SwarmTable& swarms, storage::Store& store,
@@ -36,26 +93,36 @@ class Transfers {
   // Makes every registered torrent live (start-up).
   void activate_registered();
 
-  core::Result<RegisteredTorrent> add(std::string_view file, std::string_view bytes);
+  // Registers `bytes` as `file`. A file name already registered is replaced,
+  // as the original did for deploy pipelines that upload app.torrent again for
+  // every release: the old transfer moves to History and the new one becomes
+  // active; the same content again changes nothing.
+  core::Result<Registered> add(std::string_view file, std::string_view bytes);
   // Unregisters the transfer and records it in History.
   core::Result<DeployRecord> deactivate(std::string_view file);
   core::Result<DeployRecord> deactivate(const core::InfoHash& info_hash);
+  // Deactivates every registered transfer; the records of those it could
+  // deactivate, and the first error met, if any.
+  std::vector<DeployRecord> deactivate_all(std::optional<core::Error>* error);
 
-  // {"global": {...}} and, if `racks`, "racks": {...}; with `members`, each
-  // rack lists its peers. nullopt: not a registered transfer.
-  std::optional<nlohmann::json> stats(const core::InfoHash& info_hash, bool racks,
-                                      bool members) const;
-  // One of the original's member lists: kind "peers", "seeders",
-  // "representants", "leechers" (arrays of "ip:port") or "racks" (rack ->
-  // array). nullopt: unknown transfer or kind.
-  std::optional<nlohmann::json> members(const core::InfoHash& info_hash,
-                                        std::string_view kind) const;
+  // nullopt: not a registered transfer. `racks` fills TransferStats::racks,
+  // `members` each rack's members too.
+  std::optional<TransferStats> stats(const core::InfoHash& info_hash, bool racks,
+                                     bool members) const;
+  // The "ip:port" of the transfer's peers of one kind (empty for a transfer
+  // without a swarm); nullopt: not registered.
+  std::optional<std::vector<std::string>> members(const core::InfoHash& info_hash,
+                                                  MemberKind kind) const;
 
   Registry& registry() { return registry_; }
   History& history() { return history_; }
 
  private:
   void activate(const RegisteredTorrent& t);
+  // The record a deactivation archives, from the swarm's final state.
+  DeployRecord record_of(const RegisteredTorrent& t) const;
+  // Drops `t`'s swarms and archives `r`.
+  core::Status retire(const RegisteredTorrent& t, const DeployRecord& r);
 
   Registry& registry_;
   History& history_;

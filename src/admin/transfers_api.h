@@ -1,21 +1,21 @@
-// The /transfers/ and /history/ endpoints: deploy progress for people and
-// scripts, compatible with the original p2ptracker's JSON API.
+// The /transfers/ endpoints: deploy progress for people and scripts, in the
+// original p2ptracker's shapes at /transfers/ and richer at /api/v1/transfers/
+// (api_version.h; docs/api.md has both).
 //
-//   GET    /transfers/                   {info_hash: file} of registered
-//   transfers GET    /transfers/<hash>.json        {"global": {...}}; ?racks=1
-//   adds "racks",
-//                                        ?racks=1&peers=1 adds each rack's
-//                                        members
-//   DELETE /transfers/<hash>.json        deactivate; the record moves to
-//   /history/ GET    /transfers/<kind>/<hash>.json kind: peers, seeders,
-//   representants,
-//                                        leechers (arrays of "ip:port"), racks
-//   GET    /history/                     finished deploys, newest first
+//   GET    /transfers/                    {info_hash: file} of registered transfers
+//   DELETE /transfers/                    deactivate every transfer into history
+//   GET    /transfers/<hash>.<ext>        {"global": {...}}; ?racks=1 adds "racks"
+//                                         (/api/v1/: ?racks=1&peers=1 adds members)
+//   DELETE /transfers/<hash>.<ext>        deactivate; the record moves to history
+//   GET    /transfers/<kind>/<hash>.<ext> kind: peers, seeders, representants,
+//                                         leechers ("ip:port" lists), racks
+//   GET    /api/v1/history (/history/)    finished deploys, newest first
 //
-// <hash> is the 40-digit hex info-hash, either case. Runs on the blocking pool.
-// Thread-safe.
+// <hash> is the 40-digit hex info-hash, either case; any extension (or none)
+// is accepted, as the original did. Runs on the blocking pool. Thread-safe.
 #pragma once
 
+#include "admin/api_version.h"
 #include "admin/transfers.h"
 #include "net/http_types.h"
 
@@ -23,7 +23,8 @@ namespace p2p::admin {
 
 class TransfersApi final : public net::HttpHandler {
  public:
-  explicit TransfersApi(Transfers& transfers) : transfers_(transfers) {}
+  TransfersApi(Transfers& transfers, ApiVersion version)
+      : transfers_(transfers), version_(version) {}
 
   net::Placement placement(const net::HttpRequest&) const override {
     return net::Placement::kBlocking;
@@ -32,8 +33,15 @@ class TransfersApi final : public net::HttpHandler {
               net::WorkerContext& context) override;
 
  private:
-  void handle_history(const net::HttpRequest& request, net::HttpResponse& response);
+  void list(const net::HttpRequest& request, net::HttpResponse& response);
+  void member_list(std::string_view kind, const core::InfoHash& hash,
+                   net::HttpResponse& response) const;
+  void one(const net::HttpRequest& request, const core::InfoHash& hash,
+           net::HttpResponse& response);
+  void history(const net::HttpRequest& request, net::HttpResponse& response) const;
+
   Transfers& transfers_;
+  ApiVersion version_;
 };
 
 }  // namespace p2p::admin

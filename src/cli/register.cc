@@ -73,25 +73,6 @@ int run(const Options& o) {
   }
 
   auto reply = api->register_torrent(name, *bytes);
-  if (!reply && reply.error().code == core::ErrorCode::kAlreadyExists && o.exist_ok) {
-    // Already there under this name with the same content: what the caller wanted.
-    auto list = api->get_json("/torrents/");
-    if (list && list->is_array()) {
-      for (const auto& t : *list) {
-        if (t.is_object() && t.value("file", "") == name &&
-            t.value("info_hash", "") == torrent->info_hash) {
-          std::cerr << fmt::format("{} is already registered at {}\n", name,
-                                   tracker.url("/torrents/" + percent_encode_segment(name)));
-          if (o.json) {
-            std::cout << t.dump(2) << "\n";
-          } else {
-            std::cout << torrent->info_hash << "\n";
-          }
-          return 0;
-        }
-      }
-    }
-  }
   if (!reply) return fail(kCommand, reply.error().message);
   const nlohmann::json& j = *reply;
   if (o.json) {
@@ -99,6 +80,17 @@ int run(const Options& o) {
     return 0;
   }
   const std::string hash = j.value("info_hash", torrent->info_hash);
+  const std::string what = j.value("registration", "added");
+  if (what == "unchanged") {
+    std::cerr << fmt::format("{} is already registered with this content at {}\n", name,
+                             tracker.url("/torrents/" + percent_encode_segment(name)));
+    std::cout << hash << "\n";
+    return 0;
+  }
+  if (what == "replaced" && j.contains("replaced")) {
+    std::cerr << fmt::format("replaced {}: its previous transfer {} moved to the history\n", name,
+                             j["replaced"].value("info_hash", "?"));
+  }
   std::cerr << fmt::format("registered {} ({}, {} file{}, {}) at {}\n", j.value("file", name),
                            j.value("name", torrent->name), j.value("files", torrent->files),
                            j.value("files", torrent->files) == 1 ? "" : "s",
@@ -121,13 +113,15 @@ Command add_register(CLI::App& parent) {
                   "missing)")
       ->type_name("NAME");
   cmd->add_flag("--exist-ok", o->exist_ok,
-                "Succeed if the same torrent is already registered under that name (for "
-                "re-run deploy scripts)");
+                "Accepted for older deploy scripts: registering the same content under the same "
+                "name always succeeds, and other content replaces it");
   cmd->add_flag("--json", o->json, "Print the tracker's JSON reply instead of the info-hash");
   cmd->footer(
-      "Uploads to <tracker>/torrents/<name>.torrent and prints the info-hash on stdout.\n"
+      "Uploads to <tracker>/api/v1/torrents/<name>.torrent and prints the info-hash on stdout.\n"
+      "A name already registered with other content is replaced: its transfer moves to the\n"
+      "history and the new one becomes active (a deploy pipeline's next release).\n"
       "Exit status 1 when the tracker refuses it (its message on stderr): a corrupt file,\n"
-      "a name or info-hash already registered (409), a file too large (413).");
+      "an info-hash already registered under another name (409), a file too large (413).");
   return {cmd, [o] { return run(*o); }};
 }
 

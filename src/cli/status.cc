@@ -21,7 +21,7 @@ struct Options {
 };
 
 int list_transfers(const TrackerApi& api, bool json) {
-  auto registered = api.get_json("/transfers/");
+  auto registered = api.get_json("/api/v1/transfers/");
   if (!registered) return fail(kCommand, registered.error().message);
   if (!registered->is_object()) {
     return fail(kCommand,

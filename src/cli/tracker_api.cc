@@ -86,7 +86,7 @@ core::Result<nlohmann::json> TrackerApi::register_torrent(std::string_view file_
   body += "Content-Type: application/x-bittorrent\r\n\r\n";
   body += torrent_bytes;
   body += "\r\n--" + boundary + "--\r\n";
-  const std::string target = "/torrents/" + percent_encode_segment(file_name);
+  const std::string target = "/api/v1/torrents/" + percent_encode_segment(file_name);
   auto reply = client_.post(target, std::move(body), "multipart/form-data; boundary=" + boundary);
   if (!reply) return reply.error();
   return parse_reply(*reply, fmt::format("POST {}", target));
@@ -94,7 +94,7 @@ core::Result<nlohmann::json> TrackerApi::register_torrent(std::string_view file_
 
 core::Result<nlohmann::json> TrackerApi::transfer(const core::InfoHash& info_hash,
                                                   bool racks) const {
-  return get_json(fmt::format("/transfers/{}.json{}", info_hash.hex(), racks ? "?racks=1" : ""));
+  return get_json(fmt::format("/api/v1/transfers/{}{}", info_hash.hex(), racks ? "?racks=1" : ""));
 }
 
 core::Result<core::InfoHash> TrackerApi::resolve_transfer(std::string_view arg) const {
@@ -103,7 +103,7 @@ core::Result<core::InfoHash> TrackerApi::resolve_transfer(std::string_view arg) 
     return core::invalid_argument("empty transfer: give an info-hash (40 hex digits)");
   // Not a hash: a registered file (as given to register, maybe with a
   // directory) or the torrent's name.
-  auto list = get_json("/torrents/");
+  auto list = get_json("/api/v1/torrents/");
   if (!list) return list.error();
   const std::string base = std::filesystem::path(std::string(arg)).filename().string();
   std::vector<std::string> by_name;

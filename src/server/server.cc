@@ -64,8 +64,9 @@ struct Server::Parts {
   std::unique_ptr<admin::Transfers> transfers;
   std::unique_ptr<net::Tracker> tracker;
   std::unique_ptr<net::TrackerHandler> tracker_http;
-  std::unique_ptr<admin::TorrentsApi> torrents;
-  std::unique_ptr<admin::TransfersApi> transfers_api;
+  // Each admin endpoint in the original's shapes and in /api/v1/'s.
+  std::unique_ptr<admin::TorrentsApi> torrents, torrents_v1;
+  std::unique_ptr<admin::TransfersApi> transfers_api, transfers_v1;
   std::unique_ptr<net::MetricsHandler> metrics_http;
   admin::DashboardApi dashboard;
   net::Router router;
@@ -152,9 +153,14 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
   to.static_topology = c.topology == "static";
   p->tracker = std::make_unique<net::Tracker>(to, *p->swarms, *p->store);
   p->tracker_http = std::make_unique<net::TrackerHandler>(*p->tracker);
-  p->torrents = std::make_unique<admin::TorrentsApi>(*p->transfers,
-                                                     static_cast<std::size_t>(c.max_torrent_bytes));
-  p->transfers_api = std::make_unique<admin::TransfersApi>(*p->transfers);
+  const auto max_torrent_bytes = static_cast<std::size_t>(c.max_torrent_bytes);
+  p->torrents = std::make_unique<admin::TorrentsApi>(*p->transfers, max_torrent_bytes,
+                                                     admin::ApiVersion::kOriginal);
+  p->torrents_v1 = std::make_unique<admin::TorrentsApi>(*p->transfers, max_torrent_bytes,
+                                                        admin::ApiVersion::kV1);
+  p->transfers_api =
+      std::make_unique<admin::TransfersApi>(*p->transfers, admin::ApiVersion::kOriginal);
+  p->transfers_v1 = std::make_unique<admin::TransfersApi>(*p->transfers, admin::ApiVersion::kV1);
   p->metrics_http = std::make_unique<net::MetricsHandler>(
       p->metrics, net::MetricsSources{p->swarms.get(), p->store.get(),
                                       [loc](core::RackId r) { return loc->rack_name(r); }});
@@ -167,8 +173,14 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
   p->router.add_prefix("/torrents/", p->torrents.get());
   p->router.add_exact("/transfers", p->transfers_api.get());
   p->router.add_prefix("/transfers/", p->transfers_api.get());
-  p->router.add_exact("/history", p->transfers_api.get());
-  p->router.add_exact("/history/", p->transfers_api.get());
+  p->router.add_exact("/api/v1/torrents", p->torrents_v1.get());
+  p->router.add_prefix("/api/v1/torrents/", p->torrents_v1.get());
+  p->router.add_exact("/api/v1/transfers", p->transfers_v1.get());
+  p->router.add_prefix("/api/v1/transfers/", p->transfers_v1.get());
+  p->router.add_exact("/api/v1/history", p->transfers_v1.get());
+  p->router.add_exact("/api/v1/history/", p->transfers_v1.get());
+  p->router.add_exact("/history", p->transfers_v1.get());
+  p->router.add_exact("/history/", p->transfers_v1.get());
   p->router.add_exact("/metrics", p->metrics_http.get());
   p->router.add_exact("/", &p->dashboard);
   p->router.add_prefix("/dashboard/", &p->dashboard);

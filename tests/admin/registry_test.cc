@@ -127,6 +127,39 @@ TEST_F(RegistryTest, RefusesDuplicatesAndCorruptFilesLeavingNothing) {
   EXPECT_EQ(files, 1u);  // only app.torrent; no temporary or half-written file
 }
 
+TEST_F(RegistryTest, Issue11ReplaceSwapsContentAndSurvivesReopen) {
+  auto r = open();
+  const std::string first = make_torrent("app.tar", 50000);
+  const std::string second = make_torrent("app.tar", 60000);
+  ASSERT_TRUE(r->add("app.torrent", first));
+  ASSERT_TRUE(r->add("other.torrent", make_torrent("other", 10)));
+  clock_.advance(core::Seconds(5));
+  auto swapped = r->replace("app.torrent", second);
+  ASSERT_TRUE(swapped) << swapped.error().message;
+  EXPECT_NE(swapped->previous.meta.primary(), swapped->current.meta.primary());
+  EXPECT_EQ(swapped->current.registered, clock_.now());
+  EXPECT_EQ(*r->read("app.torrent"), second);
+  EXPECT_FALSE(r->find(swapped->previous.meta.primary()));
+  // The same content again: nothing changes.
+  auto same = r->replace("app.torrent", second);
+  ASSERT_TRUE(same);
+  EXPECT_EQ(same->previous.meta.primary(), same->current.meta.primary());
+  EXPECT_EQ(same->current.registered, swapped->current.registered);
+  // Another file's content, or a name not registered: refused, nothing changed.
+  auto taken = r->replace("app.torrent", *r->read("other.torrent"));
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().code, core::ErrorCode::kAlreadyExists);
+  auto missing = r->replace("nobody.torrent", first);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, core::ErrorCode::kNotFound);
+  EXPECT_EQ(*r->read("app.torrent"), second);
+  r.reset();
+  auto again = open();
+  auto t = again->find("app.torrent");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->meta.primary(), swapped->current.meta.primary());
+}
+
 TEST_F(RegistryTest, SurvivesReopenWithRegistrationTime) {
   const std::string bytes = make_torrent("app.tar", 50000);
   core::TimePoint registered;

@@ -259,7 +259,7 @@ class Tracker:
                             source=source)
 
     def register(self, file_name, torrent_bytes):
-        return http_request(self.port, "POST", "/torrents/" + urllib.parse.quote(file_name),
+        return http_request(self.port, "POST", "/api/v1/torrents/" + urllib.parse.quote(file_name),
                             body=torrent_bytes,
                             headers={"Content-Type": "application/x-bittorrent"})
 

@@ -23,7 +23,7 @@ import libtorrent as lt
 from harness import (BINARY, Tracker, bdecode, bencode, free_port, http_request, loopback,
                      make_torrent, register_new, run_tool)
 
-HEX40 = re.compile(r"^[0-9A-F]{40}$")
+HEX40 = re.compile(r"^[0-9a-f]{40}$")
 
 
 def tool_env(**extra):
@@ -159,9 +159,9 @@ class MakeTorrentTest(unittest.TestCase):
         # libtorrent computes is the one printed.
         self.assertTrue(ti.info_hashes().has_v1())
         self.assertFalse(ti.info_hashes().has_v2())
-        self.assertEqual(str(ti.info_hashes().v1).upper(), printed)
+        self.assertEqual(str(ti.info_hashes().v1), printed)
         meta = bdecode(raw)
-        self.assertEqual(hashlib.sha1(bencode(meta[b"info"])).hexdigest().upper(), printed)
+        self.assertEqual(hashlib.sha1(bencode(meta[b"info"])).hexdigest(), printed)
         # The pieces really are the payload's SHA-1s.
         self.assertEqual(meta[b"info"][b"pieces"], v1_pieces(payload, 16384))
         self.assertEqual(meta[b"info"][b"private"], 1)
@@ -186,7 +186,7 @@ class MakeTorrentTest(unittest.TestCase):
         self.assertEqual(ti.total_size(), sum(len(d) for d in files.values()))
         self.assertEqual(ti.piece_length(), 32768)
         self.assertTrue(ti.priv())
-        self.assertEqual(str(ti.info_hashes().v1).upper(), printed)
+        self.assertEqual(str(ti.info_hashes().v1), printed)
         # Pieces cover the files concatenated in the torrent's order.
         content = b"".join(read(self.path(p)) for p, _ in listed)
         self.assertEqual(bdecode(read(out))[b"info"][b"pieces"],
@@ -206,7 +206,7 @@ class MakeTorrentTest(unittest.TestCase):
         self.assertFalse(ti.priv())
         # The base URL is accepted and announces to its /announce.
         self.assertEqual([t.url for t in ti.trackers()], [self.ANNOUNCE])
-        self.assertEqual(j["info_hash"], str(ti.info_hashes().v1).upper())
+        self.assertEqual(j["info_hash"], str(ti.info_hashes().v1))
         self.assertEqual(j["name"], "release-7")
         self.assertEqual(j["files"], 2)
         self.assertEqual(j["length"], 40000)
@@ -228,7 +228,7 @@ class MakeTorrentTest(unittest.TestCase):
         ti = lt.torrent_info(self.path("p.bin.torrent"))
         self.assertTrue(ti.info_hashes().has_v1())
         self.assertTrue(ti.info_hashes().has_v2())
-        self.assertEqual(str(ti.info_hashes().v1).upper(), printed)
+        self.assertEqual(str(ti.info_hashes().v1), printed)
         r = self.make(["p.bin", "--tracker", self.ANNOUNCE, "--hybrid", "--v2", "-f"])
         self.assertNotEqual(r.returncode, 0)
 
@@ -248,7 +248,7 @@ class MakeTorrentTest(unittest.TestCase):
         self.write("p.bin", os.urandom(20000))
         second = self.assert_made(self.make(["p.bin", "--tracker", self.ANNOUNCE, "--force"]))
         self.assertNotEqual(first, second)
-        self.assertEqual(str(lt.torrent_info(self.path("p.bin.torrent")).info_hashes().v1).upper(),
+        self.assertEqual(str(lt.torrent_info(self.path("p.bin.torrent")).info_hashes().v1),
                          second)
 
     def test_progress_bar_on_a_terminal(self):
@@ -324,7 +324,7 @@ class TrackerCommandsTest(unittest.TestCase):
         self.assertNotIn(b"failure reason", r.bdecoded())
 
     def api(self, info_hash_hex, racks=True):
-        r = self.t.get("/transfers/%s.json%s" % (info_hash_hex, "?racks=1" if racks else ""))
+        r = self.t.get("/api/v1/transfers/%s.json%s" % (info_hash_hex, "?racks=1" if racks else ""))
         self.assertEqual(r.status, 200, r.body)
         return r.json()
 
@@ -332,7 +332,7 @@ class TrackerCommandsTest(unittest.TestCase):
         """Registers a fresh torrent; returns (hex info-hash, file name)."""
         name = "t-%s.torrent" % os.urandom(6).hex()
         h = register_new(self.t, name, size=size)
-        return h.hex().upper(), name
+        return h.hex(), name
 
     # --- register ----------------------------------------------------------------------
 
@@ -352,24 +352,36 @@ class TrackerCommandsTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.strip(), made)
         self.assertNotIn("warning", r.stderr)
-        listed = self.t.get("/torrents/").json()
+        listed = self.t.get("/api/v1/torrents/").json()
         entry = [x for x in listed if x["file"] == os.path.basename(path)]
         self.assertEqual(len(entry), 1, listed)
         self.assertEqual(entry[0]["info_hash"], made)
         self.assertEqual(entry[0]["length"], 70000)
         self.assertTrue(entry[0]["private"])
         # The tracker serves the very bytes make-torrent wrote.
-        got = self.t.get("/torrents/" + os.path.basename(path))
+        got = self.t.get("/api/v1/torrents/" + os.path.basename(path))
         self.assertEqual(got.body, read(path))
-        # Registering it again: the tracker's 409 message, exit 1...
-        r = self.cli(["register", path])
+        # Registering it again (issue 11: a re-run deploy script): success, nothing
+        # changed; --exist-ok is still accepted.
+        for extra in ([], ["--exist-ok"]):
+            r = self.cli(["register", path] + extra)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout.strip(), made)
+            self.assertIn("already registered with this content", r.stderr)
+        # Other content under the same name replaces it (the next release).
+        other, other_hash = self.made_torrent(self.t.url)
+        r = self.cli(["register", other, "--as", os.path.basename(path)])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), other_hash)
+        self.assertIn("replaced %s: its previous transfer %s moved to the history"
+                      % (os.path.basename(path), made), r.stderr)
+        self.assertEqual(self.t.get("/transfers/").json().get(other_hash), os.path.basename(path))
+        self.assertNotIn(made, self.t.get("/transfers/").json())
+        # An info-hash registered under another name: the tracker's 409, exit 1.
+        r = self.cli(["register", other, "--as", "copy-of-it"])
         self.assertEqual(r.returncode, 1)
         self.assertIn("already registered", r.stderr)
         self.assertIn("409", r.stderr)
-        # ...unless the script says that is fine.
-        r = self.cli(["register", path, "--exist-ok"])
-        self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(r.stdout.strip(), made)
 
     def test_register_json_env_and_name(self):
         path, made = self.made_torrent(self.t.url)
@@ -380,7 +392,7 @@ class TrackerCommandsTest(unittest.TestCase):
         self.assertEqual(j["info_hash"], made)
         self.assertEqual(j["file"], "renamed.torrent")
         self.assertEqual(j["length"], 70000)
-        self.assertIn(made, self.t.get("/transfers/").json())
+        self.assertIn(made, self.t.get("/api/v1/transfers/").json())
 
     def test_register_warns_about_another_tracker(self):
         path, made = self.made_torrent("http://elsewhere.example:6969/announce")
@@ -437,7 +449,7 @@ class TrackerCommandsTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         listed = {x["info_hash"]: x for x in json.loads(r.stdout)}
         self.assertEqual(listed[h], g)
-        self.assertEqual(set(listed), set(self.t.get("/transfers/").json()))
+        self.assertEqual(set(listed), set(self.t.get("/api/v1/transfers/").json()))
 
     def test_status_one_transfer(self):
         h, name = self.new_transfer()
@@ -468,7 +480,7 @@ class TrackerCommandsTest(unittest.TestCase):
     def test_status_unknown(self):
         r = self.cli(["status", "AB" * 20])
         self.assertEqual(r.returncode, 1)
-        self.assertIn("no registered transfer has info_hash " + "AB" * 20, r.stderr)
+        self.assertIn("no registered transfer has info_hash " + "ab" * 20, r.stderr)
         self.assertIn("404", r.stderr)
         r = self.cli(["status", "nothing-like-this"])
         self.assertEqual(r.returncode, 1)
@@ -551,7 +563,7 @@ class TrackerCommandsTest(unittest.TestCase):
     def test_watch_unknown_hash(self):
         r = self.cli(["watch", "CD" * 20, "--timeout", "5"])
         self.assertEqual(r.returncode, 1)
-        self.assertIn("no registered transfer has info_hash " + "CD" * 20, r.stderr)
+        self.assertIn("no registered transfer has info_hash " + "cd" * 20, r.stderr)
 
     def test_watch_deactivated_while_watching(self):
         h, _ = self.new_transfer()
@@ -561,7 +573,7 @@ class TrackerCommandsTest(unittest.TestCase):
                                 stderr=subprocess.PIPE, text=True, env=tool_env())
         time.sleep(1)
         self.assertIsNone(proc.poll())
-        self.assertEqual(http_request(self.t.port, "DELETE", "/transfers/%s.json" % h).status, 200)
+        self.assertEqual(http_request(self.t.port, "DELETE", "/api/v1/transfers/%s.json" % h).status, 200)
         out, err = proc.communicate(timeout=30)
         self.assertEqual(proc.returncode, 1, err)
         self.assertIn("deactivated or deregistered", err)
@@ -587,7 +599,7 @@ class TrackerCommandsTest(unittest.TestCase):
         port = free_port()
         first = Tracker(data_dir=data_dir, port=port).start()
         try:
-            h = register_new(first).hex().upper()
+            h = register_new(first).hex()
             raw = bytes.fromhex(h)
             first.announce(raw, source=loopback(11, 1), left=40000, event="started")
             proc = subprocess.Popen([BINARY, "watch", h, "--tracker", "127.0.0.1:%d" % port,

@@ -170,7 +170,7 @@ class LegacyConfigTest(TempDirTest):
                 self.assertEqual(peers_of(self.announce(t, h, 83, 3)),
                                  {(loopback(83, 1), 6881), (loopback(83, 2), 6881)})
                 # REDISHOST selected the Redis store: the transfer is there.
-                wait_until(lambda: h.hex().upper() in (redis.command("SMEMBERS", "transfers") or []),
+                wait_until(lambda: h.hex() in (redis.command("SMEMBERS", "transfers") or []),
                            what="the registered transfer in Redis")
 
     def test_legacy_bad_value_names_line(self):

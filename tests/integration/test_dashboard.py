@@ -271,7 +271,7 @@ class Deploy:
         self.progress_at = time.time()
 
     def stats(self, info_hash):
-        r = self.t.get("/transfers/%s.json?racks=1&peers=1" % info_hash.hex())
+        r = self.t.get("/api/v1/transfers/%s.json?racks=1&peers=1" % info_hash.hex())
         self.test.assertEqual(r.status, 200, r.body)
         return r.json()
 
@@ -318,7 +318,7 @@ class DashboardHttpTest(unittest.TestCase):
             self.assertEqual(post.status, 405)
             self.assertEqual(post.headers["Allow"], "GET, HEAD")
             # The API next to it is untouched.
-            self.assertEqual(t.get("/transfers/").status, 200)
+            self.assertEqual(t.get("/api/v1/transfers/").status, 200)
 
 
 class DashboardBrowserTest(unittest.TestCase):
@@ -363,7 +363,7 @@ class DashboardBrowserTest(unittest.TestCase):
         self.assertIsNotNone(dom.by_id("empty").attrs.get("hidden"), "empty state shown")
         cards = dom.find_all("article", "transfer")
         self.assertEqual([c.data("hash") for c in cards],
-                         [d.deploy.hex().upper(), d.finished.hex().upper()],
+                         [d.deploy.hex(), d.finished.hex()],
                          "newest transfer first")
         self.check_transfer(cards[0], after)
         self.check_transfer(cards[1], finished)

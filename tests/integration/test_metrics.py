@@ -180,7 +180,7 @@ class MetricsTest(unittest.TestCase):
         self.assertEqual(m.get("p2ptracker_leechers"), 2)
         self.assertEqual(m.get("p2ptracker_representatives"), 4)  # 2 per rack
         # (1 + 0 + 0.5 + 1) / 4 peers
-        self.assertAlmostEqual(m.get("p2ptracker_transfer_progress_ratio", info_hash=h.hex().upper()),
+        self.assertAlmostEqual(m.get("p2ptracker_transfer_progress_ratio", info_hash=h.hex()),
                                0.625)
         self.assertEqual(len(m.series("p2ptracker_transfer_progress_ratio")), 1)
         # The origin seeder is a source, not a completion.

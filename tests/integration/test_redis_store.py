@@ -52,8 +52,8 @@ class RedisModelTest(unittest.TestCase):
         data, h = make_torrent(name, os.urandom(12345))
         res = self.t.register(name + ".torrent", data)
         self.assertIn(res.status, (200, 201), res.body)
-        self.torrents[h.hex().upper()] = data
-        return h, h.hex().upper()
+        self.torrents[h.hex()] = data
+        return h, h.hex()
 
     def announce(self, h, rack, host, **params):
         res = self.t.announce(h, source=loopback(rack, host), **params)
@@ -104,7 +104,7 @@ class RedisModelTest(unittest.TestCase):
         self.assertEqual(self.r("GET", f + "compact"), "True")
         self.assertEqual(self.r("GET", f + "uploaded"), "0")
         self.assertEqual(self.r("GET", f + "downloaded"), "0")
-        self.assertEqual(self.r("GET", f + "peer_id"), pid.hex().upper())
+        self.assertEqual(self.r("GET", f + "peer_id"), pid.hex())
         self.assertEqual(self.r("GET", f + "hostname"), "127.0.1.1")
         self.assertTrue(self.r("GET", f + "event:started"))
         self.assertEqual(self.r("GET", H + ":peer:" + p12 + ":seeder"), "True")
@@ -136,7 +136,7 @@ class RedisModelTest(unittest.TestCase):
 
     def test_unregistered_hash_is_seen_not_active(self):
         _, h = new_torrent()
-        H = h.hex().upper()
+        H = h.hex()
         reply = self.announce(h, 3, 1)
         self.assertIn(b"warning message", reply)
         self.wait_member("transfers", H)
@@ -147,7 +147,7 @@ class RedisModelTest(unittest.TestCase):
         self.announce(h, 4, 1, port=7001)
         self.wait_member(H + ":peers:N", "127.0.4.1:7001")
         self.wait_value(H + ":name", "archived")
-        res = http_request(self.t.port, "DELETE", "/torrents/archived.torrent")
+        res = http_request(self.t.port, "DELETE", "/api/v1/torrents/archived.torrent")
         self.assertEqual(res.status, 200, res.body)
         wait_until(lambda: H not in self.members("active_transfers"),
                    what="the transfer out of active_transfers")
@@ -202,7 +202,7 @@ class RedisFailureTest(unittest.TestCase):
                 data, h = make_torrent("survivor", os.urandom(5000))
                 self.assertIn(t.register("survivor.torrent", data).status, (200, 201))
                 t.announce(h, source=loopback(5, 1))
-                wait_until(lambda: h.hex().upper() in (redis.command("SMEMBERS", "transfers") or []),
+                wait_until(lambda: h.hex() in (redis.command("SMEMBERS", "transfers") or []),
                            what="the transfer in Redis")
                 redis.stop()
                 for host in range(2, 12):
@@ -216,7 +216,7 @@ class RedisFailureTest(unittest.TestCase):
                 wait_until(lambda: "lost connection" in t.output(), timeout=10,
                            what="a log line about the lost Redis connection")
                 # Admin API and scrape still answer.
-                self.assertEqual(t.get("/torrents/").status, 200)
+                self.assertEqual(t.get("/api/v1/torrents/").status, 200)
                 self.assertEqual(t.get("/scrape").status, 200)
                 self.assertIsNone(t.proc.poll())
 
@@ -225,7 +225,7 @@ class RedisFailureTest(unittest.TestCase):
                 redis = RedisServer()
                 redis.port = port
                 redis.start()
-                H = h.hex().upper()
+                H = h.hex()
 
                 def written():
                     t.announce(h, source=loopback(6, 1), port=6999)
@@ -254,7 +254,7 @@ class RedisTopologyReloadTest(unittest.TestCase):
             with Tracker(store="redis", redishost="127.0.0.1", redisport=redis.port,
                          topology="static", topology_file=rack_map) as t:
                 h = register_new(t)
-                H = h.hex().upper()
+                H = h.hex()
                 members = lambda key: set(redis.command("SMEMBERS", key) or [])
                 peer = "127.0.1.1:6881"
                 t.announce(h, source=loopback(1, 1), port=6881)
@@ -287,7 +287,7 @@ class RedisExpiryTest(unittest.TestCase):
             with Tracker(store="redis", redishost="127.0.0.1", redisport=redis.port,
                          active_interval=1, min_interval=1, peer_timeout=2) as t:
                 h = register_new(t)
-                H = h.hex().upper()
+                H = h.hex()
                 members = lambda key: set(redis.command("SMEMBERS", key) or [])
                 peer = "127.0.1.1:6881"
                 t.announce(h, source=loopback(1, 1), port=6881, event="started")

@@ -27,14 +27,14 @@ class TransfersScenarioTest(unittest.TestCase):
         with Tracker(data_dir=data_dir, max_repr_rack=2) as t:
             torrent, raw_hash = make_torrent("app.tar", os.urandom(SIZE))
             self.assertEqual(t.register("app.torrent", torrent).status, 201)
-            hex_hash = raw_hash.hex().upper()
+            hex_hash = raw_hash.hex()
 
-            status, listing = get_json(t, "/transfers/")
+            status, listing = get_json(t, "/api/v1/transfers/")
             self.assertEqual(status, 200)
             self.assertEqual(listing, {hex_hash: "app.torrent"})
 
             # Nothing announced yet.
-            status, s = get_json(t, "/transfers/%s.json" % hex_hash)
+            status, s = get_json(t, "/api/v1/transfers/%s.json" % hex_hash)
             self.assertEqual(status, 200)
             g = s["global"]
             self.assertTrue(g["active"])
@@ -61,7 +61,7 @@ class TransfersScenarioTest(unittest.TestCase):
             t.announce(raw_hash, source=loopback(2, 3), left=SIZE, event="stopped")
             del lefts[loopback(2, 3)]
 
-            status, s = get_json(t, "/transfers/%s.json?racks=1&peers=1" % hex_hash)
+            status, s = get_json(t, "/api/v1/transfers/%s.json?racks=1&peers=1" % hex_hash)
             g = s["global"]
             peers = len(lefts) + 1  # + origin
             self.assertEqual(g["peers"], peers)
@@ -91,39 +91,39 @@ class TransfersScenarioTest(unittest.TestCase):
             self.assertEqual(members["127.0.1.2:6881"]["progress"], 75.0)
 
             # The original's member lists.
-            _, seeders = get_json(t, "/transfers/seeders/%s.json" % hex_hash)
+            _, seeders = get_json(t, "/api/v1/transfers/seeders/%s.json" % hex_hash)
             self.assertEqual(sorted(seeders), ["127.0.2.1:6881", "127.0.9.1:6881"])
-            _, reps = get_json(t, "/transfers/representants/%s.json" % hex_hash)
+            _, reps = get_json(t, "/api/v1/transfers/representants/%s.json" % hex_hash)
             self.assertEqual(len(reps), 2 + 2 + 1)
             self.assertNotIn("127.0.1.3:6881", reps)
-            _, leechers = get_json(t, "/transfers/leechers/%s.json" % hex_hash)
+            _, leechers = get_json(t, "/api/v1/transfers/leechers/%s.json" % hex_hash)
             self.assertEqual(len(leechers), peers - 2)
-            _, by_rack = get_json(t, "/transfers/racks/%s.json" % hex_hash)
+            _, by_rack = get_json(t, "/api/v1/transfers/racks/%s.json" % hex_hash)
             self.assertEqual(sorted(by_rack["127.0.2.0/24"]), ["127.0.2.1:6881", "127.0.2.2:6881"])
-            self.assertEqual(get_json(t, "/transfers/bogus/%s.json" % hex_hash)[0], 404)
+            self.assertEqual(get_json(t, "/api/v1/transfers/bogus/%s.json" % hex_hash)[0], 404)
 
             # Everyone finishes: complete.
             for ip in list(lefts):
                 if lefts[ip] != 0:
                     t.announce(raw_hash, source=ip, left=0, event="completed")
-            _, s = get_json(t, "/transfers/%s.json" % hex_hash)
+            _, s = get_json(t, "/api/v1/transfers/%s.json" % hex_hash)
             self.assertTrue(s["global"]["complete"])
             self.assertEqual(s["global"]["progress"], 100.0)
             self.assertEqual(s["global"]["completed"], len(lefts))
 
             # Deactivate: the record moves to /history/, the transfer is gone.
-            r = http_request(t.port, "DELETE", "/transfers/%s.json" % hex_hash)
+            r = http_request(t.port, "DELETE", "/api/v1/transfers/%s.json" % hex_hash)
             self.assertEqual(r.status, 200, r.body)
             record = json.loads(r.body)
             self.assertEqual(record["info_hash"], hex_hash)
             self.assertEqual(record["peers"], peers)
             self.assertEqual(record["completed"], len(lefts))
             self.assertEqual(record["racks"], 3)
-            self.assertEqual(get_json(t, "/transfers/%s.json" % hex_hash)[0], 404)
-            self.assertEqual(get_json(t, "/transfers/")[1], {})
+            self.assertEqual(get_json(t, "/api/v1/transfers/%s.json" % hex_hash)[0], 404)
+            self.assertEqual(get_json(t, "/api/v1/transfers/")[1], {})
             reply = t.announce(raw_hash, source=loopback(1, 1), left=0).bdecoded()
             self.assertIn(b"warning message", reply)
-            _, hist = get_json(t, "/history/")
+            _, hist = get_json(t, "/api/v1/history")
             self.assertEqual(len(hist["deploys"]), 1)
             h = hist["deploys"][0]
             self.assertEqual((h["info_hash"], h["file"], h["name"]), (hex_hash, "app.torrent", "app.tar"))
@@ -131,14 +131,14 @@ class TransfersScenarioTest(unittest.TestCase):
             self.assertGreaterEqual(h["duration"], 0)
 
             # Errors a person can act on.
-            status, err = get_json(t, "/transfers/%s.json" % ("0" * 40))
+            status, err = get_json(t, "/api/v1/transfers/%s.json" % ("0" * 40))
             self.assertEqual(status, 404)
             self.assertIn("history", err["error"])
-            self.assertEqual(get_json(t, "/transfers/nothex.json")[0], 400)
+            self.assertEqual(get_json(t, "/api/v1/transfers/nothex.json")[0], 400)
 
         # A restart keeps the history.
         with Tracker(data_dir=data_dir) as t2:
-            _, hist = get_json(t2, "/history/")
+            _, hist = get_json(t2, "/api/v1/history")
             self.assertEqual([d["info_hash"] for d in hist["deploys"]], [hex_hash])
             self.assertEqual(hist["deploys"][0]["completed"], h["completed"])
 
@@ -146,9 +146,9 @@ class TransfersScenarioTest(unittest.TestCase):
         with Tracker(history_days=1) as t:
             torrent, raw_hash = make_torrent("old.tar", os.urandom(SIZE))
             self.assertEqual(t.register("old.torrent", torrent).status, 201)
-            self.assertEqual(http_request(t.port, "DELETE", "/torrents/old.torrent").status, 200)
+            self.assertEqual(http_request(t.port, "DELETE", "/api/v1/torrents/old.torrent").status, 200)
             data_dir = t.data_dir
-            self.assertEqual(len(get_json(t, "/history/")[1]["deploys"]), 1)
+            self.assertEqual(len(get_json(t, "/api/v1/history")[1]["deploys"]), 1)
             t.stop()
             # Age the record by two days, as if the tracker had been down that long.
             path = os.path.join(data_dir, "history.json")
@@ -159,7 +159,7 @@ class TransfersScenarioTest(unittest.TestCase):
             with open(path, "w") as f:
                 json.dump(doc, f)
             with Tracker(data_dir=data_dir, history_days=1) as t2:
-                self.assertEqual(get_json(t2, "/history/")[1]["deploys"], [])
+                self.assertEqual(get_json(t2, "/api/v1/history")[1]["deploys"], [])
 
 
 if __name__ == "__main__":

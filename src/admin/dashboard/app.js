@@ -128,10 +128,10 @@
   }
 
   async function load() {
-    const registered = await getJSON('transfers/');
+    const registered = await getJSON('api/v1/transfers/');
     const hashes = Object.keys(registered);
     const stats = await Promise.all(hashes.map(h =>
-      getJSON('transfers/' + h + '.json?racks=1&peers=1').catch(e => {
+      getJSON('api/v1/transfers/' + h + '?racks=1&peers=1').catch(e => {
         if (e.status === 404) return null;  // deregistered since the list was read
         throw e;
       })));
