@@ -116,6 +116,47 @@ class RTorrentHost(ProcessHost):
         return ["rtorrent", "-n", "-o", "import=%s" % rc]
 
 
+class OriginalRcRTorrentHost(RTorrentHost):
+    """rtorrent set up as the original p2ptracker's fleet was: its etc/rtorrent.rc.erb, key for
+    key (original-behaviour.md, section (f)), in the old syntax that rtorrent 0.9.8 still reads
+    with -D (deprecated commands). `ip` is the host's name, as the template's fqdn; the tracker
+    ignores it from an untrusted network and places the client by the address it connects from,
+    `bind`. Three keys of the template no longer exist in 0.9.8 and are spelled anew:
+    peer_exchange (protocol.pex.set), hash_read_ahead and hash_interval (gone with the old hash
+    checker: nothing to set)."""
+
+    kind = "rtorrent-original-rc"
+    FQDN = "localhost"  # a host name that resolves without DNS (/etc/hosts)
+
+    def rc_lines(self):
+        return [
+            "min_peers = 1",
+            "max_peers = 60",
+            "min_peers_seed = 10",
+            "max_peers_seed = 50",
+            "max_uploads = 3000",
+            "download_rate = 12288",
+            "upload_rate = %d" % max(1, self.upload_cap // 1024),  # the benchmark's cap
+            "directory = %s" % self.save_path,
+            "session = %s" % os.path.join(self.dir, "session"),
+            "ip = %s" % self.FQDN,
+            "bind = %s" % self.ip,
+            "port_range = %d-%d" % (self.port, self.port),
+            "port_random = no",
+            "check_hash = no",
+            "encryption = allow_incoming,enable_retry,prefer_plaintext",
+            "dht = disable",
+            "protocol.pex.set = no",  # peer_exchange = no
+            'method.set_key = event.download.finished, p2p_done, '
+            '"execute.nothrow = touch, %s"' % self.done_file,
+            "system.daemon.set = true",
+            "load.start = %s" % self.torrent_path,
+        ]
+
+    def command(self):
+        return ["rtorrent", "-D"] + super().command()[1:]
+
+
 class Aria2Host(ProcessHost):
     """aria2c 1.36: --interface binds its listening socket, its peer connections and its
     HTTP announces to the host's address."""
