@@ -1,6 +1,9 @@
 # p2ptracker: the two commands a new user needs, and a few more.
 #   make run    install missing Debian packages, build, start on embedded defaults
-#   make test   install missing packages (test ones too), build, run every test
+#   make test   install missing packages (test ones too), build, run every test, then
+#               fuzz each libFuzzer target briefly (TEST_FUZZ_SECONDS each)
+#   make fuzz   build the libFuzzer targets (clang, ASan + UBSan) and fuzz each one
+#               for FUZZ_SECONDS (scripts/fuzz.sh --help)
 #   make bench  install the benchmark packages, build, run bench/run.py against
 #               opentracker and nginx (docs/performance.md); bench-quick: 1 rep of 3 s
 #   make bench-deploy  real-client deploy benchmark (bench/deploy/run.py): rack uplink
@@ -15,9 +18,14 @@ ARGS ?=
 BENCH_ARGS ?=
 # Extra arguments for bench/deploy/run.py, e.g. make bench-deploy DEPLOY_ARGS="--runs 5"
 DEPLOY_ARGS ?=
+# The libFuzzer build (clang, instrumented core and wire only) and fuzzing time per
+# target: a short run in every `make test`, a long one in `make fuzz`.
+FUZZ_BUILD_DIR ?= build-fuzz
+TEST_FUZZ_SECONDS ?= 10
+FUZZ_SECONDS ?= 300
 
-.PHONY: all deps test-deps bench-deps configure build run test bench bench-quick bench-build \
-	clean format simulate-plots
+.PHONY: all deps test-deps fuzz-deps bench-deps configure build run test fuzz bench bench-quick \
+	bench-build clean format simulate-plots
 .PHONY: deploy-deps bench-deploy bench-deploy-uplink
 
 all: build
@@ -46,6 +54,14 @@ run: build
 test: test-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j $(JOBS)
+	scripts/fuzz.sh --build-dir $(FUZZ_BUILD_DIR) --jobs $(JOBS) --seconds $(TEST_FUZZ_SECONDS)
+
+fuzz-deps:
+	@scripts/install-deps.sh --fuzz
+
+# Prints each target's executions; crashing inputs land in $(FUZZ_BUILD_DIR)/artifacts/.
+fuzz: fuzz-deps
+	scripts/fuzz.sh --build-dir $(FUZZ_BUILD_DIR) --jobs $(JOBS) --seconds $(FUZZ_SECONDS)
 
 # Configure again so a Google Benchmark installed since the last configure is
 # found (bench/CMakeLists.txt builds policy_bench only when it is).
@@ -86,4 +102,4 @@ format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h' 'bench/*.cc')
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(FUZZ_BUILD_DIR)

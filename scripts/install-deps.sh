@@ -24,6 +24,12 @@ test_pkgs=(
   prometheus                          # promtool: /metrics checked by a real parser
 )
 
+# Fuzzing (make fuzz, and briefly in make test): libFuzzer, ASan and UBSan come
+# with clang's runtime libraries, which Debian 12 packages apart from clang.
+fuzz_pkgs=(
+  clang libclang-rt-14-dev
+)
+
 # Benchmarks (make bench): the tracker we compare against, an HTTP load
 # generator, the fixed-body HTTP ceiling, a profiler, Google Benchmark.
 bench_pkgs=(
@@ -54,11 +60,12 @@ sim_pkgs=(
 want=("${build_pkgs[@]}")
 for arg in "$@"; do
   case "$arg" in
-    --test) want+=("${test_pkgs[@]}") ;;
+    --test) want+=("${test_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+    --fuzz) want+=("${fuzz_pkgs[@]}") ;;
     --bench) want+=("${bench_pkgs[@]}") ;;
     --deploy) want+=("${deploy_pkgs[@]}") ;;
     --sim) want+=("${sim_pkgs[@]}") ;;
-    *) echo "install-deps: unknown option $arg (known: --test, --bench, --deploy, --sim)" >&2; exit 2 ;;
+    *) echo "install-deps: unknown option $arg (known: --test, --fuzz, --bench, --deploy, --sim)" >&2; exit 2 ;;
   esac
 done
 

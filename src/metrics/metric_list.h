@@ -49,7 +49,7 @@ enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
   X(kUdpPackets, "p2ptracker_udp_packets_total", kCounter,                                    \
     "UDP packets by what became of them: received; sent (replies); connect (connects "        \
     "answered); error (error packets sent); dropped (no reply: runt, bad protocol id or "     \
-    "connection id).")                                                                         \
+    "connection id, or a reply larger than its buffer, a bug).")                              \
   X(kTopologyLookups, "p2ptracker_topology_lookups_total", kCounter,                          \
     "Rack lookups made for announces.")                                                       \
   X(kTopologyFallbacks, "p2ptracker_topology_fallbacks_total", kCounter,                      \

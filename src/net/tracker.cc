@@ -94,6 +94,9 @@ void Tracker::announce(const wire::AnnounceRequest& a, const core::Address& addr
   // polling finished deploys), so this path must not allocate either.
   static constexpr std::string_view kNoTransfer = "No active transfer for that info_hash: ";
   auto& w = context.warning;
+  static_assert(kNoTransfer.size() + 2 * core::InfoHash::kSize <=
+                    std::tuple_size_v<decltype(context.warning)>,
+                "the warning buffer must hold the message and 40 hex digits");
   std::copy(kNoTransfer.begin(), kNoTransfer.end(), w.begin());
   a.info_hash.hex_to(w.data() + kNoTransfer.size());
   reply.warning = std::string_view(w.data(), kNoTransfer.size() + 40);

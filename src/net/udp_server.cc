@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <random>
@@ -112,7 +113,9 @@ core::Result<std::unique_ptr<UdpServer>> UdpServer::create(const UdpServerOption
   const bool v6 = !host->is_v4();
   std::uint16_t port = options.port;
   const std::size_t batch = static_cast<std::size_t>(std::max(1, options.batch));
-  const std::size_t reply_capacity = 20 + 18 * std::size_t{tracker.options().maxpeers};
+  // Every slot holds the largest reply any request can get: with a small
+  // maxpeers that is a full scrape, not an announce.
+  const std::size_t reply_capacity = wire::udp_reply_capacity(tracker.options().maxpeers);
   metrics::Registry* registry = options.metrics;
   if (registry == nullptr) {
     s->own_metrics_ = std::make_unique<metrics::Registry>();
@@ -241,7 +244,7 @@ void UdpServer::run(Worker& w) {
       std::span<const std::uint8_t> packet(w.in.data() + i * kMaxRequest, w.in_msgs[i].msg_len);
       std::span<std::uint8_t> out(w.out.data() + replies * w.reply_capacity, w.reply_capacity);
       const core::Endpoint client = from_sockaddr(w.addrs[i]);
-      std::size_t len = 0;
+      core::Result<std::size_t> len = std::size_t{0};
 
       wire::UdpHeader h;
       if (!wire::parse_udp_header(packet, h)) {
@@ -294,7 +297,14 @@ void UdpServer::run(Worker& w) {
         counters.add(Counter::kUdpErrors);
         len = wire::encode_udp_error(h.transaction_id, "unknown action", out);
       }
-      w.out_iov[replies] = {out.data(), len};
+      if (!len) {
+        // The slot is sized for every reply (udp_reply_capacity), so this is
+        // a bug: send nothing rather than a cut reply, and count it.
+        assert(false && "UDP reply larger than its slot");
+        counters.add(Counter::kUdpDropped);
+        continue;
+      }
+      w.out_iov[replies] = {out.data(), *len};
       w.out_msgs[replies] = {};
       w.out_msgs[replies].msg_hdr.msg_iov = &w.out_iov[replies];
       w.out_msgs[replies].msg_hdr.msg_iovlen = 1;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 
 namespace p2p::wire {
 namespace {
@@ -36,6 +37,11 @@ std::uint8_t* put16(std::uint8_t* p, std::uint16_t v) {
 constexpr std::uint8_t kEndOfOptions = 0;
 constexpr std::uint8_t kNop = 1;
 constexpr std::uint8_t kUrlData = 2;
+
+core::Error too_small(std::size_t needed, std::span<const std::uint8_t> out) {
+  return core::too_large("UDP reply of " + std::to_string(needed) + " bytes exceeds its " +
+                         std::to_string(out.size()) + "-byte buffer");
+}
 
 }  // namespace
 
@@ -111,8 +117,8 @@ core::Result<UdpAnnounce> parse_udp_announce(std::span<const std::uint8_t> packe
 
 core::Status parse_udp_scrape(std::span<const std::uint8_t> packet,
                               std::vector<core::InfoHash>& out) {
-  std::size_t body = packet.size() - 16;
   if (packet.size() <= 16) return core::invalid_argument("scrape without info_hash");
+  const std::size_t body = packet.size() - 16;
   if (body % 20 != 0) return core::invalid_argument("scrape with a partial info_hash");
   if (body / 20 > kUdpMaxScrapeHashes) {
     return core::invalid_argument("scrape of more than 74 info_hashes");
@@ -125,8 +131,10 @@ core::Status parse_udp_scrape(std::span<const std::uint8_t> packet,
   return {};
 }
 
-std::size_t encode_udp_connect(std::uint32_t transaction_id, std::uint64_t connection_id,
-                               std::span<std::uint8_t> out) {
+core::Result<std::size_t> encode_udp_connect(std::uint32_t transaction_id,
+                                             std::uint64_t connection_id,
+                                             std::span<std::uint8_t> out) {
+  if (out.size() < kUdpConnectReplySize) return too_small(kUdpConnectReplySize, out);
   std::uint8_t* p = out.data();
   p = put32(p, static_cast<std::uint32_t>(UdpAction::kConnect));
   p = put32(p, transaction_id);
@@ -134,8 +142,11 @@ std::size_t encode_udp_connect(std::uint32_t transaction_id, std::uint64_t conne
   return static_cast<std::size_t>(p - out.data());
 }
 
-std::size_t encode_udp_announce(std::uint32_t transaction_id, const AnnounceReply& reply, bool ipv6,
-                                std::span<std::uint8_t> out) {
+core::Result<std::size_t> encode_udp_announce(std::uint32_t transaction_id,
+                                              const AnnounceReply& reply, bool ipv6,
+                                              std::span<std::uint8_t> out) {
+  const std::size_t header = udp_announce_reply_size(0, ipv6);
+  if (out.size() < header) return too_small(header, out);
   std::uint8_t* p = out.data();
   std::uint8_t* const end = out.data() + out.size();
   p = put32(p, static_cast<std::uint32_t>(UdpAction::kAnnounce));
@@ -143,7 +154,7 @@ std::size_t encode_udp_announce(std::uint32_t transaction_id, const AnnounceRepl
   p = put32(p, reply.interval);
   p = put32(p, reply.incomplete);
   p = put32(p, reply.complete);
-  const std::size_t entry = ipv6 ? 18 : 6;
+  const std::size_t entry = udp_announce_reply_size(1, ipv6) - header;
   for (const PeerEntry& peer : reply.peers) {
     if (peer.endpoint.address.is_v4() == ipv6) continue;
     if (static_cast<std::size_t>(end - p) < entry) break;
@@ -159,8 +170,11 @@ std::size_t encode_udp_announce(std::uint32_t transaction_id, const AnnounceRepl
   return static_cast<std::size_t>(p - out.data());
 }
 
-std::size_t encode_udp_scrape(std::uint32_t transaction_id, std::span<const ScrapeEntry> entries,
-                              std::span<std::uint8_t> out) {
+core::Result<std::size_t> encode_udp_scrape(std::uint32_t transaction_id,
+                                            std::span<const ScrapeEntry> entries,
+                                            std::span<std::uint8_t> out) {
+  const std::size_t size = udp_scrape_reply_size(entries.size());
+  if (out.size() < size) return too_small(size, out);
   std::uint8_t* p = out.data();
   p = put32(p, static_cast<std::uint32_t>(UdpAction::kScrape));
   p = put32(p, transaction_id);
@@ -169,17 +183,18 @@ std::size_t encode_udp_scrape(std::uint32_t transaction_id, std::span<const Scra
     p = put32(p, e.downloaded);
     p = put32(p, e.incomplete);
   }
-  return static_cast<std::size_t>(p - out.data());
+  return size;
 }
 
-std::size_t encode_udp_error(std::uint32_t transaction_id, std::string_view message,
-                             std::span<std::uint8_t> out) {
+core::Result<std::size_t> encode_udp_error(std::uint32_t transaction_id, std::string_view message,
+                                           std::span<std::uint8_t> out) {
+  if (out.size() < kUdpErrorHeaderSize) return too_small(kUdpErrorHeaderSize, out);
   std::uint8_t* p = out.data();
   p = put32(p, static_cast<std::uint32_t>(UdpAction::kError));
   p = put32(p, transaction_id);
-  std::size_t n = std::min(message.size(), out.size() - 8);
+  std::size_t n = std::min(message.size(), out.size() - kUdpErrorHeaderSize);
   std::memcpy(p, message.data(), n);
-  return 8 + n;
+  return kUdpErrorHeaderSize + n;
 }
 
 }  // namespace p2p::wire

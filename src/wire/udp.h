@@ -1,6 +1,6 @@
 // UDP tracker protocol (BEP 15), with BEP 41 option bytes: parsing requests and
-// encoding replies on raw packet buffers. Pure, no I/O, no allocation.
-// Thread-compatible.
+// encoding replies on raw packet buffers. Pure, no I/O, no allocation (but for
+// the message of an error result). Thread-compatible.
 //
 // All integers are big-endian. Requests:
 //   connect   16 bytes: protocol_id(8) action=0(4) transaction_id(4)
@@ -9,7 +9,7 @@
 //             key(4) num_want(4) port(2), then BEP 41 options
 //   scrape    16 + 20*N bytes: connection_id(8) action=2 transaction_id hashes
 // Replies: connect (16), announce (20 + 6 or 18 per peer), scrape (8 + 12 per
-// hash), error (8 + message).
+// hash), error (8 + message). udp_reply_capacity() sizes a buffer for any of them.
 #pragma once
 
 #include <cstddef>
@@ -20,6 +20,7 @@
 
 #include "core/address.h"
 #include "core/digest.h"
+#include "core/result.h"
 #include "wire/announce.h"
 #include "wire/scrape.h"
 
@@ -27,9 +28,33 @@ namespace p2p::wire {
 
 inline constexpr std::uint64_t kUdpProtocolId = 0x41727101980ull;  // BEP 15's magic
 inline constexpr std::size_t kUdpAnnounceSize = 98;
-// A scrape packet carries at most this many hashes: BEP 15 limits it to about
-// 74 so the reply fits in one 1500-byte Ethernet frame.
+// A scrape packet carries at most this many hashes: BEP 15's "up to about 74",
+// a request of 16 + 74 * 20 = 1496 bytes, about what one 1500-byte Ethernet
+// frame carries. More is an error reply, not a partial answer: BEP 15 pairs
+// reply entries with the requested hashes by position.
 inline constexpr std::size_t kUdpMaxScrapeHashes = 74;
+
+inline constexpr std::size_t kUdpConnectReplySize = 16;
+inline constexpr std::size_t kUdpErrorHeaderSize = 8;  // then the message, unterminated
+
+// Bytes of an announce reply carrying `peers` peers of one family.
+constexpr std::size_t udp_announce_reply_size(std::size_t peers, bool ipv6) {
+  return 20 + peers * (ipv6 ? 18 : 6);
+}
+// Bytes of a scrape reply for `hashes` requested hashes.
+constexpr std::size_t udp_scrape_reply_size(std::size_t hashes) { return 8 + 12 * hashes; }
+
+// The smallest reply buffer that holds every reply to any request a server
+// whose announces return at most `maxpeers` peers can get: an IPv6 announce of
+// maxpeers peers or a scrape of kUdpMaxScrapeHashes, whichever is larger (a
+// connect is smaller than both; an error message is cut to fit). A small
+// maxpeers makes the scrape the larger: an announce of 35 IPv6 peers takes 650
+// bytes, a full scrape 896.
+constexpr std::size_t udp_reply_capacity(std::uint32_t maxpeers) {
+  const std::size_t announce = udp_announce_reply_size(maxpeers, true);
+  const std::size_t scrape = udp_scrape_reply_size(kUdpMaxScrapeHashes);
+  return announce > scrape ? announce : scrape;
+}
 
 enum class UdpAction : std::uint32_t { kConnect = 0, kAnnounce = 1, kScrape = 2, kError = 3 };
 
@@ -59,17 +84,26 @@ core::Result<UdpAnnounce> parse_udp_announce(std::span<const std::uint8_t> packe
 core::Status parse_udp_scrape(std::span<const std::uint8_t> packet,
                               std::vector<core::InfoHash>& out);
 
-// Encoders write into `out` and return the bytes written; `out` must be large
-// enough (see the sizes above). They never allocate.
-std::size_t encode_udp_connect(std::uint32_t transaction_id, std::uint64_t connection_id,
-                               std::span<std::uint8_t> out);
+// Encoders write into `out` and return the bytes written. None writes past
+// out.size(): a reply that cannot fit writes nothing and returns kTooLarge. A
+// buffer of udp_reply_capacity(maxpeers) bytes always fits (an announce then
+// carrying at most maxpeers peers). They never allocate but for an error.
+core::Result<std::size_t> encode_udp_connect(std::uint32_t transaction_id,
+                                             std::uint64_t connection_id,
+                                             std::span<std::uint8_t> out);
 // Peers of the other address family than `ipv6` are skipped: a BEP 15 reply
-// holds one kind of address.
-std::size_t encode_udp_announce(std::uint32_t transaction_id, const AnnounceReply& reply, bool ipv6,
-                                std::span<std::uint8_t> out);
-std::size_t encode_udp_scrape(std::uint32_t transaction_id, std::span<const ScrapeEntry> entries,
-                              std::span<std::uint8_t> out);
-std::size_t encode_udp_error(std::uint32_t transaction_id, std::string_view message,
-                             std::span<std::uint8_t> out);
+// holds one kind of address. Peers beyond what `out` holds are left out (a
+// tracker may return fewer peers than asked for); kTooLarge only when not even
+// the 20-byte header fits.
+core::Result<std::size_t> encode_udp_announce(std::uint32_t transaction_id,
+                                              const AnnounceReply& reply, bool ipv6,
+                                              std::span<std::uint8_t> out);
+// One entry per requested hash, in request order; all of them or kTooLarge.
+core::Result<std::size_t> encode_udp_scrape(std::uint32_t transaction_id,
+                                            std::span<const ScrapeEntry> entries,
+                                            std::span<std::uint8_t> out);
+// The message is cut to what fits after the 8-byte header.
+core::Result<std::size_t> encode_udp_error(std::uint32_t transaction_id, std::string_view message,
+                                           std::span<std::uint8_t> out);
 
 }  // namespace p2p::wire

@@ -64,7 +64,8 @@ void run(const Input& in) {
 }
 
 // Fragments that matter to the wire parsers: bencode structure, query syntax,
-// percent escapes, multipart delimiters, numbers at the edges.
+// percent escapes, multipart delimiters, numbers at the edges; BEP 15's
+// protocol id and actions, BEP 41 option headers (binary, hence the sizes).
 // clang-format off
 const std::string_view kTokens[] = {
     "i",  "e",  "l",  "d",         "0:",         "i-0e",       "i0e",       "-",
@@ -73,6 +74,8 @@ const std::string_view kTokens[] = {
     "ip=",           "key=",       "compact=0",  "\r\n",       "\r\n\r\n",  "--",
     "\"",            ";",          "boundary=",  "filename=",  "name=",     "Content-Disposition: ",
     "18446744073709551616",        "65536",      "4294967296", "99999999999999999999:",
+    {"\x00\x00\x04\x17\x27\x10\x19\x80", 8},    {"\x00\x00\x00\x01", 4},  {"\x00\x00\x00\x02", 4},
+    {"\x00\x00\x00\x03", 4},    {"\xff\xff\xff\xff", 4},  {"\x02\xff", 2},  {"\x01\x01\x00", 3},
 };
 // clang-format on
 

@@ -58,6 +58,11 @@ class UdpClient {
   ~UdpClient() { ::close(fd_); }
 
   std::optional<Bytes> ask(const Bytes& packet, int timeout_ms = 2000) {
+    send(packet);
+    return receive(timeout_ms);
+  }
+
+  void send(const Bytes& packet) {
     if (v6_) {
       ::sendto(fd_, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&server6_),
                sizeof server6_);
@@ -65,6 +70,9 @@ class UdpClient {
       ::sendto(fd_, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&server4_),
                sizeof server4_);
     }
+  }
+
+  std::optional<Bytes> receive(int timeout_ms = 2000) {
     pollfd p{fd_, POLLIN, 0};
     if (::poll(&p, 1, timeout_ms) <= 0) return std::nullopt;
     Bytes b(65536);
@@ -272,6 +280,56 @@ TEST_F(UdpServerTest, ScrapeOfManyHashes) {
   auto r = a.ask(s);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->size(), 8u + 74u * 12u);
+}
+
+// Issue 10: each reply in a batch has its slot, sized for an announce of
+// maxpeers peers only (650 bytes by default); a burst of scrapes of 54 to 74
+// hashes (662 to 896 bytes) wrote each reply into the next one's slot, then
+// past the end of the batch's buffer. Every reply must come back whole.
+TEST_F(UdpServerTest, Issue10_BurstOfUdpScrapesOf54To74HashesGetsWholeReplies) {
+  start();
+  ASSERT_EQ(tracker_->options().maxpeers, 35u);  // the default the issue was found with
+  UdpClient a("127.0.1.1", udp_->port());
+  const std::uint64_t conn = a.connect();
+  // Unknown hashes: every count in a whole reply is 0, so bytes of a
+  // neighbour's header (action 2, its transaction id) show.
+  const core::InfoHash unknown =
+      *core::InfoHash::from_hex("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF");
+  // Sent back to back, so the server reads them in batches; three rounds make
+  // more than one batch (32 packets) and fill a batch's last slot.
+  constexpr int kRounds = 3;
+  int sent = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    for (std::uint32_t n = 54; n <= wire::kUdpMaxScrapeHashes; ++n) {
+      Bytes s;
+      put(s, conn, 8);
+      put(s, 2, 4);
+      put(s, n << 8 | static_cast<std::uint32_t>(round), 4);  // transaction id: hashes, round
+      for (std::uint32_t i = 0; i < n; ++i)
+        s.insert(s.end(), unknown.bytes.begin(), unknown.bytes.end());
+      a.send(s);
+      ++sent;
+    }
+  }
+  std::vector<bool> seen(static_cast<std::size_t>(sent), false);
+  for (int i = 0; i < sent; ++i) {
+    auto r = a.receive();
+    ASSERT_TRUE(r) << "reply " << i << " of " << sent << " missing";
+    ASSERT_GE(r->size(), 8u);
+    EXPECT_EQ(get(*r, 0, 4), 2u) << "action";
+    const auto tid = static_cast<std::uint32_t>(get(*r, 4, 4));
+    const std::uint32_t n = tid >> 8, round = tid & 0xFF;
+    ASSERT_TRUE(n >= 54 && n <= wire::kUdpMaxScrapeHashes && round < kRounds) << tid;
+    const std::size_t index = round * 21 + (n - 54);
+    EXPECT_FALSE(seen[index]) << "transaction id " << tid << " answered twice";
+    seen[index] = true;
+    ASSERT_EQ(r->size(), 8u + 12u * n) << "transaction id " << tid;
+    for (std::size_t off = 8; off < r->size(); off += 4) {
+      ASSERT_EQ(get(*r, off, 4), 0u) << "transaction id " << tid << ", byte " << off;
+    }
+  }
+  EXPECT_EQ(udp_->stats().scrapes, static_cast<std::uint64_t>(sent));
+  EXPECT_EQ(udp_->stats().dropped, 0u);
 }
 
 TEST_F(UdpServerTest, Ipv6AnnounceGetsIpv6Peers) {
