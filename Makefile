@@ -1,7 +1,7 @@
 # p2ptracker: the two commands a new user needs, and a few more.
 #   make run    install missing Debian packages, build, start on embedded defaults
-#   make test   install missing packages (test ones too), build, run every test, then
-#               fuzz each libFuzzer target briefly (TEST_FUZZ_SECONDS each)
+#   make test   install missing packages (test ones too), build, fuzz each libFuzzer
+#               target briefly (TEST_FUZZ_SECONDS each), then run every test
 #   make fuzz   build the libFuzzer targets (clang, ASan + UBSan) and fuzz each one
 #               for FUZZ_SECONDS (scripts/fuzz.sh --help)
 #   make bench  install the benchmark packages, build, run bench/run.py against
@@ -53,8 +53,8 @@ run: build
 
 test: test-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
-	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j $(JOBS)
 	scripts/fuzz.sh --build-dir $(FUZZ_BUILD_DIR) --jobs $(JOBS) --seconds $(TEST_FUZZ_SECONDS)
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j $(JOBS)
 
 fuzz-deps:
 	@scripts/install-deps.sh --fuzz
