@@ -22,6 +22,7 @@
 
 #include "net/asio_convert.h"
 #include "net/handler_memory.h"
+#include "net/port_probe.h"
 
 namespace p2p::net {
 
@@ -467,6 +468,11 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOpt
   if (ec) {
     return core::invalid_argument(fmt::format(
         "host '{}' is not an IP address to listen on (try 0.0.0.0 or ::)", options.host));
+  }
+  if (auto host = core::Address::parse(options.host)) {
+    if (auto free = check_port_free(*host, options.port, Transport::kTcp); !free) {
+      return free.error();
+    }
   }
   const int n = std::max(1, options.workers);
   std::random_device seed_source;

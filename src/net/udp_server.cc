@@ -15,6 +15,7 @@
 #include <cstring>
 #include <random>
 
+#include "net/port_probe.h"
 #include "wire/udp.h"
 
 namespace p2p::net {
@@ -108,6 +109,9 @@ core::Result<std::unique_ptr<UdpServer>> UdpServer::create(const UdpServerOption
   if (!host) {
     return core::invalid_argument(fmt::format(
         "host '{}' is not an IP address to listen on (try 0.0.0.0 or ::)", options.host));
+  }
+  if (auto free = check_port_free(*host, options.port, Transport::kUdp); !free) {
+    return free.error();
   }
   // The IPv6 wildcard listens dual-stack; anything else in its own family.
   const bool v6 = !host->is_v4();

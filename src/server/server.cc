@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "admin/dashboard_api.h"
+#include "admin/data_dir_lock.h"
 #include "admin/history.h"
 #include "admin/registry.h"
 #include "admin/torrents_api.h"
@@ -53,6 +54,8 @@ constexpr std::size_t kSweepSlices = 10;
 
 struct Server::Parts {
   config::Config config;
+  // First in, last out: held until everything that writes data_dir is gone.
+  std::unique_ptr<admin::DataDirLock> data_dir_lock;
   core::SystemClock clock;
   metrics::Registry metrics;  // before everything that counts into it
   std::unique_ptr<topology::Locator> locator;
@@ -126,6 +129,9 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
   sw.open = c.open;
   p->swarms = std::make_unique<swarm::SwarmTable>(sw, *p->rack_map, p->clock);
 
+  auto lock = admin::DataDirLock::acquire(c.data_dir);
+  if (!lock) return lock.error();
+  p->data_dir_lock = std::move(*lock);
   auto registry = admin::Registry::open(c.data_dir, p->clock);
   if (!registry) return registry.error();
   p->registry = std::move(*registry);
