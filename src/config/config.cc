@@ -930,6 +930,18 @@ std::string to_toml(const Config& config) {
   return out;
 }
 
+std::vector<std::string> describe_settings(const Loaded& loaded) {
+  std::vector<std::string> out;
+  for (const Key& key : keys()) {
+    auto it = loaded.origins.find(key.name);
+    if (it == loaded.origins.end()) continue;
+    const Origin& o = it->second;
+    out.push_back(fmt::format("{} = {} ({}, {})", key.name, internal::literal(loaded.config, key),
+                              internal::where(o.source, o.line), o.written));
+  }
+  return out;
+}
+
 std::string key_reference_markdown() {
   const Config defaults;
   auto escape = [](std::string_view s) {

@@ -117,6 +117,10 @@ core::Status apply_override(Config& config, std::string_view assignment);
 core::Status validate(const Loaded& loaded);
 core::Status validate(const Config& config);
 
+// One line per key a layer set, in key-table order, for the debug log:
+// "port = 5000 (defaultconfig.py:9, PORT)".
+std::vector<std::string> describe_settings(const Loaded& loaded);
+
 // The whole config as a commented TOML file; parse_toml() of it gives `config`
 // back (tested), so `--print-config > p2ptracker.toml` is a valid start.
 std::string to_toml(const Config& config);

@@ -87,7 +87,8 @@ Server::~Server() {
 
 std::uint16_t Server::port() const { return parts_->http->port(); }
 
-core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
+core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loaded) {
+  const config::Config& c = loaded.config;
   auto p = std::make_unique<Parts>();
   p->config = c;
 

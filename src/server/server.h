@@ -21,7 +21,9 @@ namespace p2p::server {
 
 class Server {
  public:
-  static core::Result<std::unique_ptr<Server>> create(const config::Config& config);
+  // Builds every part from `loaded.config`. A start-up failure caused by one
+  // key's value names where that key was set (loaded.blame()).
+  static core::Result<std::unique_ptr<Server>> create(const config::Loaded& loaded);
   ~Server();
 
   // Serves until SIGINT or SIGTERM (or stop()). Returns the process exit code.
