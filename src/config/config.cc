@@ -103,7 +103,9 @@ const std::vector<Key>& keys() {
       text_key("host", kOriginal, &Config::host,
                "Address the HTTP and UDP servers listen on. \"::\" (the default) listens on IPv6 "
                "and IPv4 at once (dual stack), falling back to \"0.0.0.0\" (every IPv4 address) "
-               "on a host without IPv6."),
+               "on a host without IPv6. A host name (the original's \"localhost\") is resolved "
+               "once at start-up and the tracker listens on each address it resolves to that "
+               "this host has; a name that does not resolve stops start-up."),
       port_key("port", kOriginal, &Config::port,
                "HTTP port for announce, scrape and the admin API. 6969 is the de-facto tracker "
                "port; 0 lets the system pick a free port (for tests)."),
