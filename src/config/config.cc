@@ -145,7 +145,9 @@ const std::vector<Key>& keys() {
                "stats in memory, rebuilt from announces after a restart; registered torrents "
                "and history in data_dir). \"redis\": the same, plus a write-behind copy in the "
                "original p2ptracker's Redis data model at redishost:redisport, for tools that "
-               "read the original's keys and for several trackers sharing one Redis.",
+               "read the original's keys and for several trackers sharing one Redis. Announces "
+               "never wait for Redis: the tracker starts and serves while Redis is down, and "
+               "the copy catches up when it returns (docs/storage.md).",
                {"memory", "redis"}),
       text_key("redis_prefix", kStorage, &Config::redis_prefix,
                "Prepended to every Redis key, so several trackers can share one Redis database. "

@@ -126,6 +126,15 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
       so, [loc](core::RackId r) { return loc->rack_name(r); }, p->clock);
   if (!store) return store.error();
   p->store = std::move(*store);
+  // Announces never wait for the store, so a Redis that is down does not stop
+  // the tracker; say so once here, then on every change (run()'s tick).
+  p->last_store_stats = p->store->stats();
+  if (!p->last_store_stats.connected) {
+    spdlog::error(
+        "store: cannot reach Redis at {}:{} ({}); serving announces without the Redis mirror, "
+        "which catches up when Redis answers",
+        c.redishost, c.redisport, p->last_store_stats.error);
+  }
 
   swarm::SwarmOptions sw;
   sw.policy.max_repr_rack = static_cast<std::uint32_t>(c.max_repr_rack);
@@ -302,12 +311,19 @@ int Server::run() {
       storage::StoreStats s = p.store->stats();
       if (s.connected != p.last_store_stats.connected) {
         if (s.connected) {
-          spdlog::info("store: connection restored");
+          const auto down = s.since - p.last_store_stats.since;
+          spdlog::info(
+              "store: connection restored to {}:{}{}; registered transfers re-sent, peers "
+              "catch up as they announce",
+              p.config.redishost, p.config.redisport,
+              p.last_store_stats.since == core::TimePoint{}
+                  ? std::string()
+                  : fmt::format(" after {} s", down.count()));
         } else {
           spdlog::error(
-              "store: lost connection to {}:{}; announces are still served, "
-              "store writes are failing",
-              p.config.redishost, p.config.redisport);
+              "store: lost connection to {}:{} ({}); announces are still served, store writes "
+              "are failing until it returns",
+              p.config.redishost, p.config.redisport, s.error);
         }
       }
       if (s.dropped > p.last_store_stats.dropped) {
