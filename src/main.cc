@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
       "Settings apply in this order, later ones winning: the built-in defaults, FILE\n"
       "(or --config FILE), the file named by $P2PTRACKERCONFIG (as the original\n"
       "p2ptracker loaded it, on top of the file given), then each --set.\n"
-      "Endpoints: /announce, /scrape, /torrents/ (see README.md).\n"
+      "Endpoints: /announce, /scrape, /torrents/, /health, /metrics (see docs/api.md).\n"
       "Signals: SIGHUP reloads the topology map; SIGINT/SIGTERM stop.");
 
   // The operator commands: clients of a running tracker's HTTP API.

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -23,6 +24,7 @@
 #include "net/tracker.h"
 #include "net/tracker_handler.h"
 #include "net/udp_server.h"
+#include "server/health.h"
 #include "storage/store.h"
 #include "swarm/swarm_table.h"
 #include "topology/locator.h"
@@ -69,6 +71,8 @@ struct Server::Parts {
   std::unique_ptr<admin::TorrentsApi> torrents;
   std::unique_ptr<admin::TransfersApi> transfers_api;
   std::unique_ptr<net::MetricsHandler> metrics_http;
+  std::unique_ptr<HealthHandler> health;
+  std::atomic<bool> stopping{false};  // shutdown has begun: /health answers 503
   admin::DashboardApi dashboard;
   net::Router router;
   net::ListenAddresses listen;                         // config.host, resolved
@@ -183,6 +187,15 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
       p->metrics, net::MetricsSources{p->swarms.get(), p->store.get(),
                                       [loc](core::RackId r) { return loc->rack_name(r); }});
 
+  HealthSources hs;
+  hs.store = p->store.get();
+  hs.store_kind = c.store;
+  if (c.store == "redis") hs.store_target = fmt::format("{}:{}", c.redishost, c.redisport);
+  hs.udp = c.udp_port != 0;
+  hs.stopping = &p->stopping;
+  hs.started = p->clock.now();
+  p->health = std::make_unique<HealthHandler>(std::move(hs));
+
   p->router.add_exact("/announce", p->tracker_http.get());
   p->router.add_exact("/announce/", p->tracker_http.get());
   p->router.add_exact("/scrape", p->tracker_http.get());
@@ -194,6 +207,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   p->router.add_exact("/history", p->transfers_api.get());
   p->router.add_exact("/history/", p->transfers_api.get());
   p->router.add_exact("/metrics", p->metrics_http.get());
+  p->router.add_exact("/health", p->health.get());
   p->router.add_exact("/", &p->dashboard);
   p->router.add_prefix("/dashboard/", &p->dashboard);
 
@@ -263,6 +277,7 @@ int Server::run() {
           return;
         }
         spdlog::info("signal {}: shutting down", sig);
+        p.stopping = true;
         p.control.stop();
       };
   p.signals->async_wait(on_signal);
@@ -345,6 +360,9 @@ int Server::run() {
   return 0;
 }
 
-void Server::stop() { parts_->control.stop(); }
+void Server::stop() {
+  parts_->stopping = true;
+  parts_->control.stop();
+}
 
 }  // namespace p2p::server
