@@ -118,10 +118,10 @@ int main(int argc, char** argv) {
   auto* serve_cmd = app.add_subcommand(
       "serve", "Run the tracker (HTTP announce, scrape and the admin API on one port).");
   serve_cmd
-      ->add_option("file", flags.config_positional,
+      ->add_option("FILE", flags.config_positional,
                    "Config file, as the original's run_develop.py FILE: TOML, or the "
                    "original p2ptracker's Python-style KEY = value file")
-      ->type_name("FILE");
+      ->type_name("");
   serve_cmd->add_option("-c,--config", flags.config_option, "The same as FILE")->type_name("FILE");
   serve_cmd->add_option("--set", flags.overrides,
                         "Override one key, e.g. --set port=7000 --set topology=static "
