@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -13,41 +15,89 @@
 
 namespace {
 
-int serve(const std::string& config_path, const std::vector<std::string>& overrides,
-          bool print_config) {
-  p2p::config::Config config;
-  std::string path = config_path;
-  if (path.empty()) {
-    // The original p2ptracker read its config file name from this variable.
-    if (const char* env = std::getenv("P2PTRACKERCONFIG"); env != nullptr) path = env;
+// The environment variable the original p2ptracker read a further config file
+// from, on top of the one on its command line.
+constexpr const char* kConfigEnv = "P2PTRACKERCONFIG";
+
+struct ServeFlags {
+  std::string config_option;      // --config FILE
+  std::string config_positional;  // serve FILE, as the original's run_*.py FILE
+  std::vector<std::string> overrides;
+  bool print_config = false;
+};
+
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  return a == b || std::filesystem::equivalent(a, b, ec);
+}
+
+// The config files in the order they apply, as the original loaded them:
+// the file given, then $P2PTRACKERCONFIG on top.
+std::vector<std::string> config_files(const std::string& given) {
+  std::vector<std::string> files;
+  if (!given.empty()) files.push_back(given);
+  const char* env = std::getenv(kConfigEnv);
+  // The same file twice would only repeat its warnings.
+  if (env != nullptr && *env != '\0' && !(given.size() > 0 && same_file(given, env))) {
+    files.push_back(env);
   }
-  if (!path.empty()) {
-    auto loaded = p2p::config::load_file(path);
-    if (!loaded) {
-      std::cerr << "p2ptracker: " << loaded.error().message << "\n";
-      return 2;
-    }
-    config = std::move(*loaded);
-  }
-  for (const auto& o : overrides) {
-    if (auto st = p2p::config::apply_override(config, o); !st) {
-      std::cerr << "p2ptracker: --set " << o << ": " << st.error().message << "\n";
-      return 2;
-    }
-  }
-  if (auto st = p2p::config::validate(config); !st) {
-    std::cerr << "p2ptracker: " << (path.empty() ? "" : path + ": ") << st.error().message
-              << "\n";
+  return files;
+}
+
+int serve(const ServeFlags& flags) {
+  if (!flags.config_option.empty() && !flags.config_positional.empty() &&
+      flags.config_option != flags.config_positional) {
+    std::cerr << "p2ptracker: two config files given (" << flags.config_positional
+              << " and --config " << flags.config_option << "); give one, and put a second in $"
+              << kConfigEnv << "\n";
     return 2;
   }
-  if (print_config) {
+  const std::string& given =
+      flags.config_option.empty() ? flags.config_positional : flags.config_option;
+  const std::vector<std::string> files = config_files(given);
+
+  p2p::config::Loaded loaded;
+  for (const std::string& file : files) {
+    if (auto st = p2p::config::load_file_onto(loaded, file); !st) {
+      std::cerr << "p2ptracker: " << st.error().message << "\n";
+      return 2;
+    }
+  }
+  for (const auto& o : flags.overrides) {
+    if (auto st = p2p::config::apply_override(loaded, o); !st) {
+      std::cerr << "p2ptracker: " << st.error().message << "\n";
+      return 2;
+    }
+  }
+  if (auto st = p2p::config::validate(loaded); !st) {
+    std::cerr << "p2ptracker: " << st.error().message << "\n";
+    return 2;
+  }
+  const p2p::config::Config& config = loaded.config;
+  if (flags.print_config) {
+    // stdout is the TOML file; what the loaders noticed goes beside it.
+    for (const auto& w : loaded.warnings) std::cerr << "p2ptracker: warning: " << w << "\n";
     std::cout << p2p::config::to_toml(config);
     return 0;
   }
 
-  spdlog::set_level(config.debug ? spdlog::level::debug
-                                 : spdlog::level::from_str(config.log_level));
-  auto server = p2p::server::Server::create(config);
+  auto level = spdlog::level::from_str(config.log_level);
+  if (config.debug) level = std::min(level, spdlog::level::debug);
+  spdlog::set_level(level);
+  if (files.empty()) {
+    spdlog::info("config: built-in defaults{}", flags.overrides.empty() ? "" : " and --set");
+  } else {
+    std::string order;
+    for (const auto& f : files) order += (order.empty() ? "" : ", then ") + f;
+    spdlog::info("config: {} on top of the built-in defaults{}", order,
+                 flags.overrides.empty() ? "" : ", then --set");
+  }
+  for (const auto& w : loaded.warnings) spdlog::warn("config: {}", w);
+  for (const auto& line : p2p::config::describe_settings(loaded)) {
+    spdlog::debug("config: {}", line);
+  }
+
+  auto server = p2p::server::Server::create(loaded);
   if (!server) {
     std::cerr << "p2ptracker: cannot start: " << server.error().message << "\n";
     return 1;
@@ -64,30 +114,31 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "p2ptracker " P2P_VERSION);
 
-  std::string config_path;
-  std::vector<std::string> overrides;
-  bool print_config = false;
+  ServeFlags flags;
   auto* serve_cmd = app.add_subcommand(
       "serve", "Run the tracker (HTTP announce, scrape and the admin API on one port).");
-  serve_cmd->add_option("-c,--config", config_path,
-                        "Config file: TOML, or the original p2ptracker's KEY = value file "
-                        "(default: $P2PTRACKERCONFIG, else built-in defaults)");
-  serve_cmd->add_option("--set", overrides,
+  serve_cmd
+      ->add_option("FILE", flags.config_positional,
+                   "Config file, as the original's run_develop.py FILE: TOML, or the "
+                   "original p2ptracker's Python-style KEY = value file")
+      ->type_name("");
+  serve_cmd->add_option("-c,--config", flags.config_option, "The same as FILE")->type_name("FILE");
+  serve_cmd->add_option("--set", flags.overrides,
                         "Override one key, e.g. --set port=7000 --set topology=static "
                         "(repeatable; see docs/configuration.md)");
-  serve_cmd->add_flag("--print-config", print_config,
+  serve_cmd->add_flag("--print-config", flags.print_config,
                       "Print the effective configuration as TOML and exit");
   serve_cmd->footer(
-      "Endpoints: /announce, /scrape, /torrents/ (see README.md).\n"
+      "Settings apply in this order, later ones winning: the built-in defaults, FILE\n"
+      "(or --config FILE), the file named by $P2PTRACKERCONFIG (as the original\n"
+      "p2ptracker loaded it, on top of the file given), then each --set.\n"
+      "Endpoints: /announce, /scrape, /torrents/, /health, /metrics (see docs/api.md).\n"
       "Signals: SIGHUP reloads the topology map; SIGINT/SIGTERM stop.");
 
   // The operator commands: clients of a running tracker's HTTP API.
   const p2p::cli::Command commands[] = {
-      p2p::cli::add_make_torrent(app),
-      p2p::cli::add_register(app),
-      p2p::cli::add_status(app),
-      p2p::cli::add_watch(app),
-      p2p::cli::add_simulate(app),
+      p2p::cli::add_make_torrent(app), p2p::cli::add_register(app), p2p::cli::add_status(app),
+      p2p::cli::add_watch(app),        p2p::cli::add_simulate(app),
   };
 
   try {
@@ -95,7 +146,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  if (serve_cmd->parsed()) return serve(config_path, overrides, print_config);
+  if (serve_cmd->parsed()) return serve(flags);
   for (const auto& c : commands) {
     if (c.app->parsed()) return c.run();
   }

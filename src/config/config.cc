@@ -103,7 +103,9 @@ const std::vector<Key>& keys() {
       text_key("host", kOriginal, &Config::host,
                "Address the HTTP and UDP servers listen on. \"::\" (the default) listens on IPv6 "
                "and IPv4 at once (dual stack), falling back to \"0.0.0.0\" (every IPv4 address) "
-               "on a host without IPv6."),
+               "on a host without IPv6. A host name (the original's \"localhost\") is resolved "
+               "once at start-up and the tracker listens on each address it resolves to that "
+               "this host has; a name that does not resolve stops start-up."),
       port_key("port", kOriginal, &Config::port,
                "HTTP port for announce, scrape and the admin API. 6969 is the de-facto tracker "
                "port; 0 lets the system pick a free port (for tests)."),
@@ -143,13 +145,18 @@ const std::vector<Key>& keys() {
                "stats in memory, rebuilt from announces after a restart; registered torrents "
                "and history in data_dir). \"redis\": the same, plus a write-behind copy in the "
                "original p2ptracker's Redis data model at redishost:redisport, for tools that "
-               "read the original's keys and for several trackers sharing one Redis.",
+               "read the original's keys and for several trackers sharing one Redis. Announces "
+               "never wait for Redis: the tracker starts and serves while Redis is down, and "
+               "the copy catches up when it returns (docs/storage.md).",
                {"memory", "redis"}),
       text_key("redis_prefix", kStorage, &Config::redis_prefix,
                "Prepended to every Redis key, so several trackers can share one Redis database. "
                "Empty: no prefix."),
       text_key("data_dir", kStorage, &Config::data_dir,
-               "Directory for registered torrents and other durable state.", {}, true),
+               "Directory for registered torrents (in its torrents/ directory) and other "
+               "durable state. A legacy file's UPLOAD_PATH, where the original kept uploaded "
+               "torrents, sets it unless the same file sets DATA_DIR.",
+               {}, true),
 
       // --- Announces and swarms ---
       int_key("udp_port", kAnnounces, &Config::udp_port, -1, 65535,
@@ -287,12 +294,6 @@ std::string quote(std::string_view s) {
     }
   }
   out += '"';
-  return out;
-}
-
-std::string to_upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -567,27 +568,37 @@ core::Result<std::string> read_file(const std::string& path) {
   return text;
 }
 
-// The original's format: every line that is not blank or a comment starts
-// `UPPER_CASE_KEY =` (the regex ^[A-Z][A-Z0-9_]*\s*=).
-bool looks_legacy(std::string_view text) {
-  bool any = false;
+// Whether the file at `path` is the original's Python-style format rather than
+// TOML. The name decides first: ".toml" is TOML, ".py" (the original's
+// defaultconfig.py) is Python. Otherwise (the original's ".cfg" files) the first
+// statement decides: an UPPER_CASE name assigned, a docstring or an import is
+// Python, anything else TOML, whose keys are lower case.
+bool looks_legacy(std::string_view path, std::string_view text) {
+  auto ends_with = [&](std::string_view suffix) {
+    return path.size() >= suffix.size() && path.substr(path.size() - suffix.size()) == suffix;
+  };
+  if (ends_with(".toml")) return false;
+  if (ends_with(".py")) return true;
   while (!text.empty()) {
     auto eol = text.find('\n');
     std::string_view line = text.substr(0, eol);
     text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
     std::string_view t = trim(line);
     if (t.empty() || t.front() == '#') continue;
+    if (t.starts_with("\"\"\"") || t.starts_with("'''") || t.starts_with("import ") ||
+        t.starts_with("from ")) {
+      return true;
+    }
     std::size_t i = 0;
     if (!(line[0] >= 'A' && line[0] <= 'Z')) return false;
     while (i < line.size() && ((line[i] >= 'A' && line[i] <= 'Z') ||
                                (line[i] >= '0' && line[i] <= '9') || line[i] == '_')) {
       ++i;
     }
-    while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
-    if (i >= line.size() || line[i] != '=') return false;
-    any = true;
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    return i < line.size() && line[i] == '=';
   }
-  return any;
+  return false;
 }
 
 // `text` as "# " comment lines of at most 80 columns.
@@ -616,6 +627,12 @@ std::string comment(std::string_view text) {
 std::string to_lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string to_upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -698,7 +715,7 @@ core::Status assign(Config& config, const Key& key, const Value& value, std::str
       key.member);
 }
 
-std::string unknown_key_message(std::string_view written, Dialect dialect) {
+const Key* closest_key(std::string_view written) {
   std::string lower = to_lower(written);
   const Key* best = nullptr;
   std::size_t best_distance = std::numeric_limits<std::size_t>::max();
@@ -709,11 +726,16 @@ std::string unknown_key_message(std::string_view written, Dialect dialect) {
       best_distance = d;
     }
   }
-  // A suggestion only when it is close: at most two edits, and fewer than a third
-  // of the word, so "foo" does not become "open".
-  if (best != nullptr && best_distance <= 2 && best_distance * 3 <= written.size()) {
+  // Close means at most two edits, and fewer than a third of the word, so "foo"
+  // does not become "open".
+  if (best != nullptr && best_distance <= 2 && best_distance * 3 <= written.size()) return best;
+  return nullptr;
+}
+
+std::string unknown_key_message(std::string_view written, Dialect dialect) {
+  if (const Key* close = closest_key(written)) {
     return fmt::format("unknown key '{}'; did you mean '{}'?", written,
-                       spelled(best->name, dialect));
+                       spelled(close->name, dialect));
   }
   std::string known;
   for (const Key& key : keys()) {
@@ -723,7 +745,8 @@ std::string unknown_key_message(std::string_view written, Dialect dialect) {
   return fmt::format("unknown key '{}' (known keys: {})", written, known);
 }
 
-core::Result<Parsed> parse_toml_text(std::string_view text, std::string_view source) {
+core::Result<Parsed> parse_toml_text(std::string_view text, std::string_view source,
+                                     const Config& base) {
   toml::table table;
   try {
     table = toml::parse(text, source);
@@ -748,6 +771,7 @@ core::Result<Parsed> parse_toml_text(std::string_view text, std::string_view sou
                    [](const Entry& a, const Entry& b) { return a.line < b.line; });
 
   Parsed parsed;
+  parsed.config = base;
   for (const Entry& entry : entries) {
     const Key* key = find_key(entry.name);
     if (key == nullptr) {
@@ -775,35 +799,81 @@ using internal::Dialect;
 using internal::Key;
 using internal::keys;
 
-core::Result<Config> load_file(const std::string& path) {
+std::string Loaded::blame(std::string_view key, std::string_view message) const {
+  auto it = origins.find(key);
+  if (it == origins.end()) return fmt::format("key '{}': {}", key, message);
+  const Origin& o = it->second;
+  return fmt::format("{}: key '{}': {}", internal::where(o.source, o.line), o.written, message);
+}
+
+namespace {
+
+// Takes a parsed layer into `loaded`: its config, where each key it set came
+// from, its warnings.
+void take(Loaded& loaded, internal::Parsed&& parsed, std::string_view source) {
+  loaded.config = std::move(parsed.config);
+  for (const internal::Setting& s : parsed.settings) {
+    loaded.origins[std::string(s.key)] = Origin{std::string(source), s.line, s.written};
+  }
+  for (std::string& w : parsed.warnings) loaded.warnings.push_back(std::move(w));
+}
+
+}  // namespace
+
+core::Status parse_toml_onto(Loaded& loaded, std::string_view text, std::string_view source) {
+  auto parsed = internal::parse_toml_text(text, source, loaded.config);
+  if (!parsed) return parsed.error();
+  take(loaded, std::move(*parsed), source);
+  return {};
+}
+
+core::Status parse_legacy_onto(Loaded& loaded, std::string_view text, std::string_view source) {
+  auto parsed = internal::parse_legacy_text(text, source, loaded.config);
+  if (!parsed) return parsed.error();
+  take(loaded, std::move(*parsed), source);
+  return {};
+}
+
+core::Status load_file_onto(Loaded& loaded, const std::string& path) {
   auto text = internal::read_file(path);
   if (!text) return text.error();
-  auto parsed = internal::looks_legacy(*text) ? internal::parse_legacy_text(*text, path)
-                                              : internal::parse_toml_text(*text, path);
-  if (!parsed) return parsed.error();
-  if (auto problem = internal::find_problem(parsed->config)) {
-    // Point at the line of a key the file set, if it set one of those to blame.
-    for (std::string_view name : problem->keys) {
-      for (const internal::Setting& s : parsed->settings) {
-        if (s.key == name) {
-          return core::invalid_argument(
-              fmt::format("{}:{}: {}", path, s.line, internal::describe(*problem, s.written)));
-        }
-      }
-    }
-    return core::invalid_argument(
-        fmt::format("{}: {}", path, internal::describe(*problem, problem->keys.front())));
+  return internal::looks_legacy(path, *text) ? parse_legacy_onto(loaded, *text, path)
+                                             : parse_toml_onto(loaded, *text, path);
+}
+
+core::Status validate(const Loaded& loaded) {
+  auto problem = internal::find_problem(loaded.config);
+  if (!problem) return {};
+  // Blame the first of the keys at fault (most relevant first) that some layer
+  // set: the line to change.
+  for (std::string_view name : problem->keys) {
+    auto it = loaded.origins.find(name);
+    if (it == loaded.origins.end()) continue;
+    const Origin& o = it->second;
+    return core::invalid_argument(fmt::format("{}: {}", internal::where(o.source, o.line),
+                                              internal::describe(*problem, o.written)));
   }
-  return std::move(parsed->config);
+  return core::invalid_argument(internal::describe(*problem, problem->keys.front()));
+}
+
+core::Result<Config> load_file(const std::string& path) {
+  Loaded loaded;
+  if (auto st = load_file_onto(loaded, path); !st) return st.error();
+  if (auto st = validate(loaded); !st) {
+    // The keys at fault may all be at their defaults; still name the file.
+    if (st.error().message.starts_with(path + ":")) return st.error();
+    return core::invalid_argument(path + ": " + st.error().message);
+  }
+  return std::move(loaded.config);
 }
 
 core::Result<Config> parse_toml(std::string_view text, std::string_view source) {
-  auto parsed = internal::parse_toml_text(text, source);
+  auto parsed = internal::parse_toml_text(text, source, Config{});
   if (!parsed) return parsed.error();
   return std::move(parsed->config);
 }
 
-core::Status apply_override(Config& config, std::string_view assignment) {
+core::Status apply_override(Loaded& loaded, std::string_view assignment) {
   std::string source = fmt::format("--set '{}'", assignment);
   auto eq = assignment.find('=');
   if (eq == std::string_view::npos) {
@@ -819,7 +889,18 @@ core::Status apply_override(Config& config, std::string_view assignment) {
   }
   auto value = internal::override_value(*key, raw, source);
   if (!value) return value.error();
-  return internal::assign(config, *key, *value, source, name, Dialect::kToml);
+  auto status = internal::assign(loaded.config, *key, *value, source, name, Dialect::kToml);
+  if (!status) return status;
+  loaded.origins[std::string(key->name)] = Origin{source, 0, name};
+  return {};
+}
+
+core::Status apply_override(Config& config, std::string_view assignment) {
+  Loaded loaded;
+  loaded.config = std::move(config);
+  auto status = apply_override(loaded, assignment);
+  config = std::move(loaded.config);
+  return status;
 }
 
 core::Status validate(const Config& config) {
@@ -849,6 +930,18 @@ std::string to_toml(const Config& config) {
     std::string default_value = internal::literal(defaults, key);
     if (value != default_value) out += fmt::format("# Default: {}\n", default_value);
     out += fmt::format("{} = {}\n", key.name, value);
+  }
+  return out;
+}
+
+std::vector<std::string> describe_settings(const Loaded& loaded) {
+  std::vector<std::string> out;
+  for (const Key& key : keys()) {
+    auto it = loaded.origins.find(key.name);
+    if (it == loaded.origins.end()) continue;
+    const Origin& o = it->second;
+    out.push_back(fmt::format("{} = {} ({}, {})", key.name, internal::literal(loaded.config, key),
+                              internal::where(o.source, o.line), o.written));
   }
   return out;
 }

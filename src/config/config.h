@@ -1,7 +1,7 @@
 // Config: every setting of the tracker, with its default and its reason.
 //
-// One struct, filled from (in order) the embedded defaults, a config file (TOML,
-// or the original p2ptracker's Python-style `KEY = value` file), and `--set
+// One struct, filled from (in order) the embedded defaults, config files (TOML,
+// or the original p2ptracker's Python-style `KEY = value` files), and `--set
 // key=value` overrides. Keys are the original's names in lower case plus ours;
 // all are top-level keys of the file. The key table in config.cc is the single
 // place a key is declared: loading, validation, --print-config and the docs in
@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,22 +67,59 @@ struct Config {
   friend bool operator==(const Config&, const Config&) = default;
 };
 
-// Where a config file came from, for error messages ("p2ptracker.toml:12").
-// Loads a file, choosing the format by its content: a file whose every setting
-// line is `UPPER_CASE_KEY = value` is read as the original's Python-style
-// config, anything else as TOML. Errors name file, line, key and what is valid.
-core::Result<Config> load_file(const std::string& path);
+// Where a key's value came from: the layer that set it last (a file or a --set)
+// and the line, so a problem found after loading (a cross-key check, a host
+// name that does not resolve) names the place to change.
+struct Origin {
+  std::string source;   // the file's path, or "--set 'port=0'"
+  int line = 0;         // 1-based; 0 for a --set
+  std::string written;  // the key as spelled there: PORT, UPLOAD_PATH, port
+};
 
+// A Config built from layers (the defaults, then files, then --set), with the
+// origin of every key some layer set and what the loaders warned about.
+struct Loaded {
+  Config config;
+  std::map<std::string, Origin, std::less<>> origins;  // by key; absent: a default
+  // "file:line: ..." for what a legacy file says that p2ptracker ignores
+  // (unknown keys, lower-case names, imports), in load order.
+  std::vector<std::string> warnings;
+
+  // "<file>:<line>: key '<as written>': <message>", or "key '<key>': <message>"
+  // for a key at its default.
+  std::string blame(std::string_view key, std::string_view message) const;
+};
+
+// Reads the file at `path` on top of `loaded`: the keys it sets replace earlier
+// values, the others stay. The format is chosen by name, then content: ".toml"
+// is TOML, ".py" the original's Python-style format; any other name is the
+// original's format when its first statement assigns an UPPER_CASE name (or is
+// a docstring or an import), else TOML. Does not validate: a later layer may
+// mend what an earlier one left invalid. Errors name file, line, key and what
+// is valid.
+core::Status load_file_onto(Loaded& loaded, const std::string& path);
 // The same from text already in memory; `source` names it in errors.
+core::Status parse_toml_onto(Loaded& loaded, std::string_view text, std::string_view source);
+core::Status parse_legacy_onto(Loaded& loaded, std::string_view text, std::string_view source);
+
+// One file on top of the defaults; load_file also validates, naming the file.
+core::Result<Config> load_file(const std::string& path);
 core::Result<Config> parse_toml(std::string_view text, std::string_view source);
 core::Result<Config> parse_legacy(std::string_view text, std::string_view source);
 
 // Applies one `key=value` override (the --set flag), TOML value syntax, with
 // bare strings allowed: --set port=7000, --set topology=static.
+core::Status apply_override(Loaded& loaded, std::string_view assignment);
 core::Status apply_override(Config& config, std::string_view assignment);
 
-// Cross-key checks (ranges, a static topology needs a file, ...).
+// Cross-key checks (ranges, a static topology needs a file, ...). The Loaded
+// form names the origin of the key to blame.
+core::Status validate(const Loaded& loaded);
 core::Status validate(const Config& config);
+
+// One line per key a layer set, in key-table order, for the debug log:
+// "port = 5000 (defaultconfig.py:9, PORT)".
+std::vector<std::string> describe_settings(const Loaded& loaded);
 
 // The whole config as a commented TOML file; parse_toml() of it gives `config`
 // back (tested), so `--print-config > p2ptracker.toml` is a valid start.

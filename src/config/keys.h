@@ -53,8 +53,9 @@ struct Value {
   int line = 0;              // 1-based line it was written on; 0: none (a --set)
 };
 
-// ASCII lower case; and `s` without leading and trailing white space.
+// ASCII lower and upper case; and `s` without leading and trailing white space.
 std::string to_lower(std::string_view s);
+std::string to_upper(std::string_view s);
 std::string_view trim(std::string_view s);
 
 // "source:line", or just "source" when line is 0.
@@ -65,6 +66,10 @@ std::string where(std::string_view source, int line);
 // "<source>:<line>: key '<written>': expected <what is valid>, got <value>".
 core::Status assign(Config& config, const Key& key, const Value& value, std::string_view source,
                     std::string_view written, Dialect dialect);
+
+// The key `written` is probably a misspelling of (at most two edits, and fewer than
+// a third of the word), or nullptr.
+const Key* closest_key(std::string_view written);
 
 // "unknown key 'prot'; did you mean 'port'?" or "unknown key 'x' (known keys: ...)",
 // key names spelled for `dialect` (upper case for legacy files).
@@ -77,12 +82,17 @@ struct Setting {
   int line = 0;
 };
 
+// One file read on top of `base`: the config with the file's keys set, which
+// keys it set where, and what it said that p2ptracker ignores ("file:line: ...").
 struct Parsed {
   Config config;
   std::vector<Setting> settings;
+  std::vector<std::string> warnings;
 };
 
-core::Result<Parsed> parse_toml_text(std::string_view text, std::string_view source);
-core::Result<Parsed> parse_legacy_text(std::string_view text, std::string_view source);
+core::Result<Parsed> parse_toml_text(std::string_view text, std::string_view source,
+                                     const Config& base);
+core::Result<Parsed> parse_legacy_text(std::string_view text, std::string_view source,
+                                       const Config& base);
 
 }  // namespace p2p::config::internal

@@ -1,12 +1,26 @@
-// The original p2ptracker's config file: a Flask-style Python module of
-// `UPPER_CASE_KEY = value` lines, read without running Python.
+// The original p2ptracker's config file: a Flask-style Python module, read
+// without running Python.
 //
-// Understood values are the ones such files hold: "double" or 'single' quoted
-// strings, integers and integer arithmetic (+ - * // and parentheses, as in
-// `PASSIVE_INTERVAL = 5 * 60`), True, False, None (the key keeps its default) and
-// lists or tuples of those (TRUSTED_NETWORKS = ['10.0.0.0/8']). Each value then goes
-// through the same key table and assign() as TOML, so type and range errors read the
-// same; the key is named as written (PORT).
+// Flask's from_pyfile ran the module and kept every UPPER_CASE name, ignoring the
+// rest; this loader keeps that rule. A statement may be:
+//   - `KEY = value` with an upper-case KEY: a setting. An unknown KEY (the
+//     original's FCGI_SOCKET, Flask's own SECRET_KEY) is ignored with a warning,
+//     its value unread; so is a name that is not all upper case.
+//   - a string on its own: a docstring;
+//   - `import ...` / `from ... import ...`: ignored with a warning;
+//   - comments and blank lines.
+// Anything else (indentation, `if`, `PORT += 1`) is an error naming the line.
+// A statement continues over newlines inside brackets or a triple-quoted string
+// and after a backslash, as in Python.
+//
+// Understood values are the ones such files hold: "double", 'single' or
+// """triple""" quoted strings, integers and integer arithmetic (+ - * // and
+// parentheses, as in `PASSIVE_INTERVAL = 5 * 60`), True, False, None (the key
+// keeps its value) and lists or tuples of those (TRUSTED_NETWORKS =
+// ['10.0.0.0/8']). An integer key also takes a quoted integer (`PORT = "5000"`):
+// the original ran int(PORT). Each value then goes through the same key table
+// and assign() as TOML, so type and range errors read the same; the key is named
+// as written (PORT).
 
 #include <fmt/format.h>
 
@@ -53,7 +67,7 @@ class ValueParser {
     auto value = expression();
     if (!value) return value;
     if (peek() != '\0') return fail(fmt::format("unexpected '{}'", text_[pos_]));
-    value->shown = std::string(trim(text_.substr(0, pos_)));
+    value->shown = std::string(trim(text_.substr(0, token_end_)));
     return value;
   }
 
@@ -62,11 +76,27 @@ class ValueParser {
     return core::invalid_argument(std::move(message));
   }
 
-  // The next significant character, or '\0' at the end or a comment.
+  // The next significant character, or '\0' at the end. A value may span lines
+  // (a statement joined by split_statements), so newlines, backslash line
+  // continuations and comments up to the end of their line are all space.
   char peek() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t')) ++pos_;
-    if (pos_ >= text_.size() || text_[pos_] == '#') return '\0';
-    return text_[pos_];
+    if (pos_ != skipped_to_) token_end_ = pos_;  // something was read since the last skip
+    while (pos_ < text_.size()) {
+      char c = text_[pos_];
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f') {
+        ++pos_;
+      } else if (c == '\\' && pos_ + 1 < text_.size() &&
+                 (text_[pos_ + 1] == '\n' || text_[pos_ + 1] == '\r')) {
+        pos_ += 2;
+      } else if (c == '#') {
+        while (pos_ < text_.size() && text_[pos_] != '\n') ++pos_;
+      } else {
+        skipped_to_ = pos_;
+        return c;
+      }
+    }
+    skipped_to_ = pos_;
+    return '\0';
   }
 
   Value make(Value::Kind kind, std::string shown) const {
@@ -200,10 +230,17 @@ class ValueParser {
     return list;
   }
 
+  // A string literal; with `triple`, '\'\'\'...\'\'\'' or """...""", which may span lines.
   core::Result<Value> string(char quote) {
-    ++pos_;
+    const bool triple = text_.substr(pos_, 3) == std::string(3, quote);
+    pos_ += triple ? 3 : 1;
+    auto at_end = [&] {
+      if (pos_ >= text_.size()) return true;
+      if (!triple) return text_[pos_] == quote || text_[pos_] == '\n';
+      return text_.substr(pos_, 3) == std::string(3, quote);
+    };
     std::string s;
-    while (pos_ < text_.size() && text_[pos_] != quote) {
+    while (!at_end()) {
       char c = text_[pos_++];
       if (c == '\\' && pos_ < text_.size()) {
         char e = text_[pos_++];
@@ -230,8 +267,8 @@ class ValueParser {
       }
       s += c;
     }
-    if (pos_ >= text_.size()) return fail("unterminated string");
-    ++pos_;
+    if (pos_ >= text_.size() || text_[pos_] == '\n') return fail("unterminated string");
+    pos_ += triple ? 3 : 1;
     Value v = make(Value::Kind::kString, python_repr(s));
     v.text = std::move(s);
     return v;
@@ -274,54 +311,228 @@ class ValueParser {
   std::string_view text_;
   int line_;
   std::size_t pos_ = 0;
+  std::size_t skipped_to_ = 0;  // where peek() last stopped skipping
+  std::size_t token_end_ = 0;   // just after the last character read as part of the value
 };
+
+// One logical line of Python: `text` may span physical lines.
+struct Statement {
+  std::string_view text;
+  int line = 0;  // 1-based line it starts on
+};
+
+// Splits `text` into logical lines. A statement goes on past a newline inside
+// brackets or a triple-quoted string and after a backslash; `#` starts a comment
+// outside strings. Fails only on a triple-quoted string that never ends.
+core::Result<std::vector<Statement>> split_statements(std::string_view text,
+                                                      std::string_view source) {
+  std::vector<Statement> out;
+  std::size_t start = 0;
+  int line = 1;
+  int start_line = 1;
+  int depth = 0;   // open brackets
+  char quote = 0;  // inside a string opened by this quote
+  bool triple = false;
+  int quote_line = 0;
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = text[i];
+    if (quote != 0) {
+      if (c == '\\' && i + 1 < n) {
+        if (text[i + 1] == '\n') ++line;
+        ++i;
+        continue;
+      }
+      if (c == quote && (!triple || text.substr(i, 3) == std::string(3, quote))) {
+        if (triple) i += 2;
+        quote = 0;
+        continue;
+      }
+      if (c != '\n') continue;
+      if (triple) {
+        ++line;
+        continue;
+      }
+      quote = 0;  // an unterminated string ends with its line; the value parser says so
+    }
+    if (c == '#') {
+      while (i + 1 < n && text[i + 1] != '\n') ++i;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+      triple = text.substr(i, 3) == std::string(3, c);
+      quote_line = line;
+      if (triple) i += 2;
+    } else if (c == '(' || c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ')' || c == ']' || c == '}') {
+      if (depth > 0) --depth;
+    } else if (c == '\\' && i + 1 < n && (text[i + 1] == '\n' || text[i + 1] == '\r')) {
+      if (text[i + 1] == '\r' && i + 2 < n && text[i + 2] == '\n') ++i;
+      ++i;
+      ++line;
+    } else if (c == '\n') {
+      if (depth == 0) {
+        out.push_back({text.substr(start, i - start), start_line});
+        start = i + 1;
+        start_line = line + 1;
+      }
+      ++line;
+    }
+  }
+  if (quote != 0 && triple) {
+    return core::invalid_argument(fmt::format(
+        "{}: a triple-quoted string starts here and never ends", where(source, quote_line)));
+  }
+  if (start < n) out.push_back({text.substr(start), start_line});
+  return out;
+}
+
+// Python's str.isupper(): some upper-case letter and no lower-case one. Flask
+// keeps exactly these names of a config module.
+bool is_upper_name(std::string_view name) {
+  bool upper = false;
+  for (char c : name) {
+    if (c >= 'a' && c <= 'z') return false;
+    upper = upper || is_upper(c);
+  }
+  return upper;
+}
+
+// A statement that is only a string (optionally r/u/b-prefixed): a docstring.
+bool is_string_statement(std::string_view content) {
+  std::size_t i = 0;
+  while (i < content.size() && i < 2 &&
+         std::string_view("rRuUbB").find(content[i]) != std::string_view::npos) {
+    ++i;
+  }
+  return i < content.size() && (content[i] == '"' || content[i] == '\'');
+}
+
+bool starts_with_word(std::string_view content, std::string_view word) {
+  return content.substr(0, word.size()) == word && content.size() > word.size() &&
+         (content[word.size()] == ' ' || content[word.size()] == '\t');
+}
+
+// int(text) in Python for a string of decimal digits: surrounding white space
+// and a sign allowed. nullopt if it is not one.
+std::optional<std::int64_t> python_int(std::string_view text) {
+  text = trim(text);
+  bool negative = false;
+  if (!text.empty() && (text.front() == '+' || text.front() == '-')) {
+    negative = text.front() == '-';
+    text.remove_prefix(1);
+  }
+  if (text.empty()) return std::nullopt;
+  std::int64_t n = 0;
+  for (char c : text) {
+    if (!is_digit(c)) return std::nullopt;
+    if (__builtin_mul_overflow(n, 10, &n) || __builtin_add_overflow(n, c - '0', &n)) {
+      return std::nullopt;
+    }
+  }
+  return negative ? -n : n;
+}
+
+bool is_integer_key(const Key& key) {
+  return std::holds_alternative<int Config::*>(key.member) ||
+         std::holds_alternative<std::uint16_t Config::*>(key.member);
+}
+
+// Legacy names with no key of their own: what they set instead.
+struct Alias {
+  std::string_view written;
+  std::string_view key;
+};
+// The original kept uploaded .torrent files in UPLOAD_PATH; ours live in
+// data_dir (under torrents/). DATA_DIR in the same file wins.
+constexpr Alias kAliases[] = {{"UPLOAD_PATH", "data_dir"}};
 
 }  // namespace
 
-core::Result<Parsed> parse_legacy_text(std::string_view text, std::string_view source) {
+core::Result<Parsed> parse_legacy_text(std::string_view text, std::string_view source,
+                                       const Config& base) {
+  auto statements = split_statements(text, source);
+  if (!statements) return statements.error();
   Parsed parsed;
+  parsed.config = base;
   std::map<std::string_view, int> first_line;  // table name -> line it was set on
+  struct Pending {
+    const Alias* alias;
+    Value value;
+  };
+  std::vector<Pending> aliased;  // applied after the file, unless its key was set
   bool redis_set = false;
   bool store_set = false;
-  int line_number = 0;
-  while (!text.empty()) {
-    auto eol = text.find('\n');
-    std::string_view line = text.substr(0, eol);
-    text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
+  int redis_line = 0;
+  std::string redis_written;
+  auto warn = [&](int line, std::string message) {
+    parsed.warnings.push_back(fmt::format("{}: {}", where(source, line), message));
+  };
+  for (const Statement& statement : *statements) {
+    std::string_view line = statement.text;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // CRLF files
-    ++line_number;
-    std::string at = where(source, line_number);
+    std::string at = where(source, statement.line);
     std::string_view content = trim(line);
     if (content.empty() || content.front() == '#') continue;
+    auto not_a_statement = [&] {
+      return core::invalid_argument(fmt::format(
+          "{}: expected KEY = value (the original p2ptracker's format), got '{}'", at, content));
+    };
+    // Python rejects an indented statement at the top of a module.
+    if (line.front() == ' ' || line.front() == '\t') return not_a_statement();
 
-    // KEY = value; the key starts the line, as Python requires.
-    std::size_t i = 0;
-    while (i < line.size() &&
-           (is_upper(line[i]) || (i > 0 && (is_digit(line[i]) || line[i] == '_')))) {
-      ++i;
+    if (is_string_statement(content)) {
+      std::size_t quote = content.find_first_of("\"'");
+      auto doc = ValueParser(content.substr(quote), statement.line).parse();
+      if (!doc) {
+        return core::invalid_argument(
+            fmt::format("{}: cannot read {}: {}", at, content, doc.error().message));
+      }
+      if (doc->kind != Value::Kind::kString) return not_a_statement();
+      continue;  // a docstring
     }
+    if (starts_with_word(content, "import") || starts_with_word(content, "from")) {
+      warn(statement.line,
+           fmt::format("'{}' ignored: p2ptracker reads these files without running Python",
+                       content));
+      continue;
+    }
+
+    // NAME = value; the name starts the line, as Python requires.
+    std::size_t i = 0;
+    while (i < line.size() && (is_name_char(line[i]) && !(i == 0 && is_digit(line[i])))) ++i;
     std::string_view name = line.substr(0, i);
     std::size_t eq = i;
     while (eq < line.size() && (line[eq] == ' ' || line[eq] == '\t')) ++eq;
     if (name.empty() || eq >= line.size() || line[eq] != '=' ||
         (eq + 1 < line.size() && line[eq + 1] == '=')) {
-      return core::invalid_argument(fmt::format(
-          "{}: expected KEY = value with an upper-case KEY (the original p2ptracker's format), "
-          "got '{}'",
-          at, content));
+      return not_a_statement();
     }
     std::string_view rest = line.substr(eq + 1);
 
-    const Key* key = find_key(to_lower(name));
+    if (!is_upper_name(name)) {
+      const bool known = find_key(to_lower(name)) != nullptr;
+      warn(statement.line,
+           fmt::format("'{}' ignored: only UPPER_CASE names are settings (the original read "
+                       "this file with Flask's from_pyfile, which keeps only those){}",
+                       name, known ? fmt::format("; did you mean '{}'?", to_upper(name)) : ""));
+      continue;
+    }
+
+    const Alias* alias = nullptr;
+    for (const Alias& a : kAliases) {
+      if (a.written == name) alias = &a;
+    }
+    const Key* key = alias != nullptr ? find_key(alias->key) : find_key(to_lower(name));
     if (key == nullptr) {
-      return core::invalid_argument(
-          fmt::format("{}: {}", at, unknown_key_message(name, Dialect::kLegacy)));
+      const Key* close = closest_key(name);
+      warn(statement.line,
+           fmt::format(
+               "unknown key '{}' ignored{}", name,
+               close != nullptr ? fmt::format("; did you mean '{}'?", to_upper(close->name)) : ""));
+      continue;
     }
-    if (auto [it, inserted] = first_line.emplace(key->name, line_number); !inserted) {
-      return core::invalid_argument(
-          fmt::format("{}: key '{}' is set twice (first on line {})", at, name, it->second));
-    }
-    auto value = ValueParser(rest, line_number).parse();
+    auto value = ValueParser(rest, statement.line).parse();
     if (!value) {
       std::string_view raw = trim(rest);
       if (raw.empty()) {
@@ -331,22 +542,59 @@ core::Result<Parsed> parse_legacy_text(std::string_view text, std::string_view s
       return core::invalid_argument(
           fmt::format("{}: key '{}': cannot read {}: {}", at, name, raw, value.error().message));
     }
-    if (value->kind == Value::Kind::kNone) continue;  // None: the key keeps its default
+    if (value->kind == Value::Kind::kNone) continue;  // None: the key keeps its value
+    if (value->kind == Value::Kind::kString && is_integer_key(*key)) {
+      if (auto n = python_int(value->text)) {
+        value->kind = Value::Kind::kInteger;
+        value->integer = *n;
+      }
+    }
+    if (alias != nullptr) {
+      aliased.push_back({alias, std::move(*value)});
+      continue;
+    }
+    if (auto [it, inserted] = first_line.emplace(key->name, statement.line); !inserted) {
+      warn(statement.line,
+           fmt::format("key '{}' is set again (first on line {}); the last value counts, as in "
+                       "Python",
+                       name, it->second));
+      it->second = statement.line;
+    }
     auto status = assign(parsed.config, *key, *value, source, name, Dialect::kLegacy);
     if (!status) return status.error();
-    parsed.settings.push_back({key->name, std::string(name), line_number});
-    if (key->name == "redishost" || key->name == "redisport") redis_set = true;
+    parsed.settings.push_back({key->name, std::string(name), statement.line});
+    if (key->name == "redishost" || key->name == "redisport") {
+      if (!redis_set) {
+        redis_line = statement.line;
+        redis_written = std::string(name);
+      }
+      redis_set = true;
+    }
     if (key->name == "store") store_set = true;
   }
+  for (const Pending& p : aliased) {
+    const Key* key = find_key(p.alias->key);
+    if (auto it = first_line.find(key->name); it != first_line.end()) {
+      warn(p.value.line, fmt::format("'{}' ignored: {} on line {} sets the same thing",
+                                     p.alias->written, to_upper(key->name), it->second));
+      continue;
+    }
+    auto status = assign(parsed.config, *key, p.value, source, p.alias->written, Dialect::kLegacy);
+    if (!status) return status.error();
+    parsed.settings.push_back({key->name, std::string(p.alias->written), p.value.line});
+  }
   // The original always stored in Redis; a file that says where Redis is means it.
-  if (redis_set && !store_set) parsed.config.store = "redis";
+  if (redis_set && !store_set) {
+    parsed.config.store = "redis";
+    parsed.settings.push_back({"store", redis_written, redis_line});
+  }
   return parsed;
 }
 
 }  // namespace internal
 
 core::Result<Config> parse_legacy(std::string_view text, std::string_view source) {
-  auto parsed = internal::parse_legacy_text(text, source);
+  auto parsed = internal::parse_legacy_text(text, source, Config{});
   if (!parsed) return parsed.error();
   return std::move(parsed->config);
 }

@@ -75,7 +75,11 @@ enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
   X(kStoreErrors, "p2ptracker_store_errors_total", kCounter,                                  \
     "Store writes that failed (Redis down, ...).")                                            \
   X(kStoreConnected, "p2ptracker_store_connected", kGauge,                                    \
-    "1 when the store's last command reached it, else 0.")
+    "1 while the store reaches its backend (Redis), 0 while it does not, from start-up on "    \
+    "if Redis is down then; always 1 for store = memory.")                                     \
+  X(kStoreResyncs, "p2ptracker_store_resyncs_total", kCounter,                                \
+    "Catch-ups after Redis came back: deregistrations that had failed and every registered "  \
+    "transfer re-sent.")
 
 // X(id, family, labels). The labels text goes between the braces as is. The
 // order inside each labeled family is the arithmetic of announce_counter(),

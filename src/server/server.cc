@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -18,10 +20,12 @@
 #include "core/clock.h"
 #include "metrics/registry.h"
 #include "net/http_server.h"
+#include "net/listen_addresses.h"
 #include "net/metrics_handler.h"
 #include "net/tracker.h"
 #include "net/tracker_handler.h"
 #include "net/udp_server.h"
+#include "server/health.h"
 #include "storage/store.h"
 #include "swarm/swarm_table.h"
 #include "topology/locator.h"
@@ -71,10 +75,18 @@ struct Server::Parts {
   std::unique_ptr<admin::TorrentsApi> torrents, torrents_v1;
   std::unique_ptr<admin::TransfersApi> transfers_api, transfers_v1;
   std::unique_ptr<net::MetricsHandler> metrics_http;
+  std::unique_ptr<HealthHandler> health;
+  std::atomic<bool> stopping{false};  // shutdown has begun: /health answers 503
   admin::DashboardApi dashboard;
   net::Router router;
-  std::unique_ptr<net::HttpServer> http;
-  std::unique_ptr<net::UdpServer> udp;  // null when udp_port = 0
+  net::ListenAddresses listen;                         // config.host, resolved
+  std::vector<std::unique_ptr<net::HttpServer>> http;  // one per listen address
+  std::vector<std::unique_ptr<net::UdpServer>> udp;    // the same; none when udp_port = 0
+
+  void stop_listening() {
+    for (auto& h : http) h->stop();
+    for (auto& u : udp) u->stop();
+  }
   asio::io_context control{1};
   std::unique_ptr<asio::steady_timer> sweep_timer;
   std::unique_ptr<asio::signal_set> signals;
@@ -84,16 +96,23 @@ struct Server::Parts {
 
 Server::Server(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 
-Server::~Server() {
-  if (parts_->http) parts_->http->stop();
-  if (parts_->udp) parts_->udp->stop();
-}
+Server::~Server() { parts_->stop_listening(); }
 
-std::uint16_t Server::port() const { return parts_->http->port(); }
+std::uint16_t Server::port() const { return parts_->http.front()->port(); }
 
-core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
+core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loaded) {
+  const config::Config& c = loaded.config;
   auto p = std::make_unique<Parts>();
   p->config = c;
+
+  // First, so a HOST that names no address of this host fails before anything
+  // else is opened. Start-up only: DNS never runs on the announce path.
+  auto listen = net::resolve_listen_host(c.host);
+  if (!listen) return core::invalid_argument(loaded.blame("host", listen.error().message));
+  p->listen = std::move(*listen);
+  for (const std::string& skipped : p->listen.skipped) {
+    spdlog::warn("host '{}': not listening on {}: not an address of this host", c.host, skipped);
+  }
 
   topology::Options topo;
   topo.kind = c.topology;
@@ -115,6 +134,15 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
       so, [loc](core::RackId r) { return loc->rack_name(r); }, p->clock);
   if (!store) return store.error();
   p->store = std::move(*store);
+  // Announces never wait for the store, so a Redis that is down does not stop
+  // the tracker; say so once here, then on every change (run()'s tick).
+  p->last_store_stats = p->store->stats();
+  if (!p->last_store_stats.connected) {
+    spdlog::error(
+        "store: cannot reach Redis at {}:{} ({}); serving announces without the Redis mirror, "
+        "which catches up when Redis answers",
+        c.redishost, c.redisport, p->last_store_stats.error);
+  }
 
   swarm::SwarmOptions sw;
   sw.policy.max_repr_rack = static_cast<std::uint32_t>(c.max_repr_rack);
@@ -171,6 +199,15 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
       p->metrics, net::MetricsSources{p->swarms.get(), p->store.get(),
                                       [loc](core::RackId r) { return loc->rack_name(r); }});
 
+  HealthSources hs;
+  hs.store = p->store.get();
+  hs.store_kind = c.store;
+  if (c.store == "redis") hs.store_target = fmt::format("{}:{}", c.redishost, c.redisport);
+  hs.udp = c.udp_port != 0;
+  hs.stopping = &p->stopping;
+  hs.started = p->clock.now();
+  p->health = std::make_unique<HealthHandler>(std::move(hs));
+
   p->router.add_exact("/announce", p->tracker_http.get());
   p->router.add_exact("/announce/", p->tracker_http.get());
   p->router.add_exact("/scrape", p->tracker_http.get());
@@ -188,40 +225,52 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Config& c) {
   p->router.add_exact("/history", p->transfers_v1.get());
   p->router.add_exact("/history/", p->transfers_v1.get());
   p->router.add_exact("/metrics", p->metrics_http.get());
+  p->router.add_exact("/health", p->health.get());
   p->router.add_exact("/", &p->dashboard);
   p->router.add_prefix("/dashboard/", &p->dashboard);
 
-  net::HttpServerOptions ho;
-  ho.host = c.host;
-  ho.port = c.port;
-  ho.workers = c.workers > 0 ? c.workers : static_cast<int>(std::thread::hardware_concurrency());
-  ho.max_request_bytes = static_cast<std::size_t>(c.max_request_bytes);
-  ho.request_timeout = std::chrono::seconds(c.request_timeout);
-  ho.keepalive_timeout = std::chrono::seconds(c.keepalive_timeout);
-  ho.max_connections = static_cast<std::size_t>(c.max_connections);
-  ho.metrics = &p->metrics;
-  auto http = net::HttpServer::create(ho, p->router);
-  if (!http && c.host == "::") {
-    // Dual stack is the default, but a host may have IPv6 disabled.
-    spdlog::warn("cannot listen on [::] ({}); falling back to IPv4 only (0.0.0.0)",
-                 http.error().message);
-    ho.host = "0.0.0.0";
-    p->config.host = ho.host;
-    http = net::HttpServer::create(ho, p->router);
-  }
-  if (!http) return http.error();
-  p->http = std::move(*http);
+  // Every listen address gets its own servers; the workers are shared out so a
+  // host name with two addresses does not double the threads.
+  const int total_workers =
+      c.workers > 0 ? c.workers : static_cast<int>(std::thread::hardware_concurrency());
+  const int per_address = std::max(1, total_workers / static_cast<int>(p->listen.addresses.size()));
+  std::uint16_t port = c.port;
+  for (const std::string& address : p->listen.addresses) {
+    net::HttpServerOptions ho;
+    ho.host = address;
+    ho.port = port;
+    ho.workers = per_address;
+    ho.max_request_bytes = static_cast<std::size_t>(c.max_request_bytes);
+    ho.request_timeout = std::chrono::seconds(c.request_timeout);
+    ho.keepalive_timeout = std::chrono::seconds(c.keepalive_timeout);
+    ho.max_connections = static_cast<std::size_t>(c.max_connections);
+    ho.metrics = &p->metrics;
+    auto http = net::HttpServer::create(ho, p->router);
+    if (!http && address == "::" && p->listen.addresses.size() == 1) {
+      // Dual stack is the default, but a host may have IPv6 disabled.
+      spdlog::warn("cannot listen on [::] ({}); falling back to IPv4 only (0.0.0.0)",
+                   http.error().message);
+      ho.host = "0.0.0.0";
+      p->listen.addresses.front() = ho.host;
+      p->config.host = ho.host;
+      http = net::HttpServer::create(ho, p->router);
+    }
+    if (!http) return http.error();
+    // Port 0: the first address gets a free port, the others the same one.
+    port = (*http)->port();
+    p->http.push_back(std::move(*http));
 
-  if (c.udp_port != 0) {
-    net::UdpServerOptions uo;
-    uo.host = ho.host;
-    // -1 follows the HTTP port, including the one the system picked for port 0.
-    uo.port = c.udp_port < 0 ? p->http->port() : static_cast<std::uint16_t>(c.udp_port);
-    uo.workers = ho.workers;
-    uo.metrics = ho.metrics;
-    auto udp = net::UdpServer::create(uo, *p->tracker, p->clock);
-    if (!udp) return udp.error();
-    p->udp = std::move(*udp);
+    if (c.udp_port != 0) {
+      net::UdpServerOptions uo;
+      uo.host = ho.host;
+      // -1 follows the HTTP port, including the one the system picked for port 0.
+      uo.port = c.udp_port < 0 ? port : static_cast<std::uint16_t>(c.udp_port);
+      uo.workers = per_address;
+      uo.metrics = ho.metrics;
+      auto udp = net::UdpServer::create(uo, *p->tracker, p->clock);
+      if (!udp) return udp.error();
+      p->udp.push_back(std::move(*udp));
+    }
   }
   return std::unique_ptr<Server>(new Server(std::move(p)));
 }
@@ -246,19 +295,31 @@ int Server::run() {
           return;
         }
         spdlog::info("signal {}: shutting down", sig);
+        p.stopping = true;
         p.control.stop();
       };
   p.signals->async_wait(on_signal);
 
-  p.http->start();
-  if (p.udp) p.udp->start();
+  int workers = 0;
+  for (auto& h : p.http) {
+    h->start();
+    workers += h->workers();
+  }
+  for (auto& u : p.udp) u->start();
+  std::string where;
+  for (const std::string& a : p.listen.addresses) {
+    if (!where.empty()) where += ", ";
+    // "[::1]:6969" for IPv6, as Endpoint prints it.
+    const bool v6 = a.find(':') != std::string::npos;
+    where += v6 ? fmt::format("[{}]:{}", a, p.http.front()->port())
+                : fmt::format("{}:{}", a, p.http.front()->port());
+  }
   spdlog::info(
-      "p2ptracker listening on {}:{} ({} workers; UDP {}); store={}, "
-      "topology={}, "
-      "data_dir={}, {} registered transfer(s)",
-      p.config.host, p.http->port(), p.http->workers(),
-      p.udp ? std::to_string(p.udp->port()) : std::string("off"), p.config.store, p.config.topology,
-      p.config.data_dir, p.registry->list().size());
+      "p2ptracker listening on {} ({} workers; UDP {}){}; store={}, topology={}, data_dir={}, {} "
+      "registered transfer(s)",
+      where, workers, p.udp.empty() ? std::string("off") : std::to_string(p.udp.front()->port()),
+      p.listen.resolved ? fmt::format(" (host {})", p.config.host) : std::string(), p.config.store,
+      p.config.topology, p.config.data_dir, p.registry->list().size());
 
   p.sweep_timer = std::make_unique<asio::steady_timer>(p.control);
   std::function<void()> tick = [&p, &tick] {
@@ -283,12 +344,19 @@ int Server::run() {
       storage::StoreStats s = p.store->stats();
       if (s.connected != p.last_store_stats.connected) {
         if (s.connected) {
-          spdlog::info("store: connection restored");
+          const auto down = s.since - p.last_store_stats.since;
+          spdlog::info(
+              "store: connection restored to {}:{}{}; registered transfers re-sent, peers "
+              "catch up as they announce",
+              p.config.redishost, p.config.redisport,
+              p.last_store_stats.since == core::TimePoint{}
+                  ? std::string()
+                  : fmt::format(" after {} s", down.count()));
         } else {
           spdlog::error(
-              "store: lost connection to {}:{}; announces are still served, "
-              "store writes are failing",
-              p.config.redishost, p.config.redisport);
+              "store: lost connection to {}:{} ({}); announces are still served, store writes "
+              "are failing until it returns",
+              p.config.redishost, p.config.redisport, s.error);
         }
       }
       if (s.dropped > p.last_store_stats.dropped) {
@@ -302,8 +370,7 @@ int Server::run() {
   tick();
 
   p.control.run();
-  p.http->stop();
-  if (p.udp) p.udp->stop();
+  p.stop_listening();
   if (auto st = p.store->flush(std::chrono::seconds(3)); !st) {
     spdlog::warn("store: not everything was written before exit: {}", st.error().message);
   }
@@ -311,6 +378,9 @@ int Server::run() {
   return 0;
 }
 
-void Server::stop() { parts_->control.stop(); }
+void Server::stop() {
+  parts_->stopping = true;
+  parts_->control.stop();
+}
 
 }  // namespace p2p::server

@@ -21,7 +21,11 @@ namespace p2p::server {
 
 class Server {
  public:
-  static core::Result<std::unique_ptr<Server>> create(const config::Config& config);
+  // Builds every part from `loaded.config`. A start-up failure caused by one
+  // key's value names where that key was set: "p2ptracker.cfg:7: key 'HOST':
+  // cannot resolve ...". A host name is resolved here (DNS, start-up only) and
+  // every address it has on this host gets its HTTP and UDP servers.
+  static core::Result<std::unique_ptr<Server>> create(const config::Loaded& loaded);
   ~Server();
 
   // Serves until SIGINT or SIGTERM (or stop()). Returns the process exit code.
@@ -29,6 +33,7 @@ class Server {
   // Thread-safe.
   void stop();
 
+  // The HTTP port (the same on every listen address).
   std::uint16_t port() const;
 
  private:

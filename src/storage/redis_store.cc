@@ -31,6 +31,9 @@ constexpr milliseconds kBackoffMax{1000};
 // On destruction the writer keeps writing what is queued for this long, then
 // counts the rest as errors, so shutdown is bounded when Redis is slow.
 constexpr milliseconds kShutdownDrain{2000};
+// Deregistrations kept while Redis is away. They are operator actions, a few a
+// day; the bound only keeps a Redis that never returns from growing memory.
+constexpr std::size_t kMaxUnsentDeregistrations = 4096;
 // Keys per SCAN round trip while archiving: a transfer has about 15 keys per
 // peer; Redis answers a COUNT of 1000 in well under a millisecond.
 constexpr std::string_view kScanCount = "1000";
@@ -80,11 +83,10 @@ std::string where(const std::string& host, std::uint16_t port) {
   return host + ":" + std::to_string(port);
 }
 
+// A connection, or kUnavailable with hiredis's reason alone ("Connection
+// refused"): the store's state shows it as is, reads wrap it for the operator.
 core::Result<RedisStore::Context> open_context(const std::string& host, std::uint16_t port) {
-  auto unreachable = [&](const std::string& reason) {
-    return core::unavailable("cannot reach Redis at " + where(host, port) + ": " + reason +
-                             "; is redis-server running? (set redishost/redisport)");
-  };
+  auto unreachable = [](const std::string& reason) { return core::unavailable(reason); };
   RedisStore::Context c(redisConnectWithTimeout(host.c_str(), port, to_timeval(kConnectTimeout)));
   if (!c) return unreachable("out of memory");
   if (c->err) return unreachable(c->errstr);
@@ -106,22 +108,22 @@ void RedisStore::ReplyDeleter::operator()(redisReply* r) const { freeReplyObject
 core::Result<std::unique_ptr<RedisStore>> RedisStore::connect(const Options& options,
                                                               RackNamer rack_namer,
                                                               const core::Clock& clock) {
+  // The read connection opens on the first read; the writer's is tried now so
+  // the store reports Redis's state from the start.
   auto writer = open_context(options.redis_host, options.redis_port);
-  if (!writer.ok()) return writer.error();
-  auto reader = open_context(options.redis_host, options.redis_port);
-  if (!reader.ok()) return reader.error();
-  return std::unique_ptr<RedisStore>(new RedisStore(options, std::move(rack_namer), clock,
-                                                    std::move(*writer), std::move(*reader)));
+  std::unique_ptr<RedisStore> store(new RedisStore(options, std::move(rack_namer), clock,
+                                                   writer.ok() ? std::move(*writer) : Context()));
+  if (!writer.ok()) store->set_connected(false, writer.error().message);
+  store->writer_ = std::thread([s = store.get()] { s->run(); });
+  return store;
 }
 
 RedisStore::RedisStore(const Options& options, RackNamer rack_namer, const core::Clock& clock,
-                       Context writer_context, Context read_context)
+                       Context writer_context)
     : WriteBehindStore(options, std::move(rack_namer), clock),
       host_(options.redis_host),
       port_(options.redis_port),
-      writer_context_(std::move(writer_context)),
-      read_context_(std::move(read_context)),
-      writer_([this] { run(); }) {}
+      writer_context_(std::move(writer_context)) {}
 
 RedisStore::~RedisStore() {
   stop_queue();
@@ -146,19 +148,24 @@ void RedisStore::run() {
     }
     if (!writer_context_ && !closing) {
       auto c = open();
+      // Connected only once the catch-up is through: until then Redis lacks
+      // what was written while it was away.
       if (c.ok()) {
         writer_context_ = std::move(*c);
-        connected_.store(true, std::memory_order_relaxed);
-        backoff = kBackoffMin;
+        if (resync()) {
+          set_connected(true);
+          backoff = kBackoffMin;
+          continue;
+        }
       } else {
-        // Redis is unreachable: what is queued now would only go stale or fill
-        // the queue, so it fails (counted); then wait and retry.
-        connected_.store(false, std::memory_order_relaxed);
-        fail_queued();
-        queue_.wait_closed_for(backoff);
-        backoff = std::min(2 * backoff, kBackoffMax);
-        continue;
+        set_connected(false, c.error().message);
       }
+      // Redis is unreachable: what is queued now would only go stale or fill
+      // the queue, so it fails (counted); then wait and retry.
+      fail_queued();
+      queue_.wait_closed_for(backoff);
+      backoff = std::min(2 * backoff, kBackoffMax);
+      continue;
     }
     if (!queue_.pop(records, transfers, kBatchRecords)) break;  // closed and drained
     if (!writer_context_ ||
@@ -166,24 +173,61 @@ void RedisStore::run() {
       finish(records.size(), records.size());
       continue;
     }
-    write_batch(records, transfers);
+    finish(records.size(), write_batch(records, transfers));
   }
   writer_context_.reset();
+}
+
+bool RedisStore::resync() {
+  std::vector<QueuedRecord> records;
+  records.swap(unsent_deregistrations_);
+  std::vector<TransferRecord> transfers = registered_transfers();
+  for (const TransferRecord& t : transfers) {
+    QueuedRecord r;
+    r.kind = QueuedRecord::Kind::kRegistered;
+    r.peer.info_hash = t.info_hash;
+    records.push_back(r);
+  }
+  // Not counted as written or failed: these records were counted when first
+  // queued; the counters stay one per write issued. A command Redis refuses
+  // does not hold the catch-up up; only a lost connection does.
+  write_batch(records, transfers);
+  if (!writer_context_) return false;
+  count_resync();
+  return true;
 }
 
 void RedisStore::fail_queued() {
   std::vector<QueuedRecord> records;
   std::vector<TransferRecord> transfers;
-  while (std::size_t n = queue_.take(records, transfers, kBatchRecords)) finish(n, n);
+  while (std::size_t n = queue_.take(records, transfers, kBatchRecords)) {
+    failed_.assign(n, 1);
+    keep_failed_deregistrations(records);
+    finish(n, n);
+  }
 }
 
-void RedisStore::drop_connection() {
+void RedisStore::keep_failed_deregistrations(const std::vector<QueuedRecord>& records) {
+  // Only what failed for want of a connection: a command Redis refused would
+  // be refused again.
+  if (writer_context_) return;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (failed_[i] == 0 || records[i].kind != QueuedRecord::Kind::kDeregistered) continue;
+    if (unsent_deregistrations_.size() >= kMaxUnsentDeregistrations) {
+      unsent_deregistrations_.erase(unsent_deregistrations_.begin());
+    }
+    unsent_deregistrations_.push_back(records[i]);
+  }
+}
+
+void RedisStore::drop_connection(std::string_view reason) {
+  std::string why(reason);  // `reason` may live in the context freed below
   writer_context_.reset();
-  connected_.store(false, std::memory_order_relaxed);
+  set_connected(false, why.empty() ? "connection lost" : why);
 }
 
-void RedisStore::write_batch(const std::vector<QueuedRecord>& records,
-                             const std::vector<TransferRecord>& transfers) {
+std::size_t RedisStore::write_batch(const std::vector<QueuedRecord>& records,
+                                    const std::vector<TransferRecord>& transfers) {
   failed_.assign(records.size(), 0);
   batch_.clear();
   record_end_.clear();
@@ -211,15 +255,15 @@ void RedisStore::write_batch(const std::vector<QueuedRecord>& records,
     }
   }
   if (!record_end_.empty()) send_pipeline(first);
-  const auto failed = static_cast<std::size_t>(std::count(failed_.begin(), failed_.end(), 1));
-  finish(records.size(), failed);
+  keep_failed_deregistrations(records);
+  return static_cast<std::size_t>(std::count(failed_.begin(), failed_.end(), 1));
 }
 
 bool RedisStore::send_pipeline(std::size_t first_record) {
   redisContext* c = writer_context_.get();
   auto fail_all = [&] {
     for (std::size_t i = 0; i < record_end_.size(); ++i) failed_[first_record + i] = 1;
-    drop_connection();
+    drop_connection(c->errstr);
     return false;
   };
   for (std::size_t k = 0; k < batch_.size(); ++k) {
@@ -264,7 +308,7 @@ bool RedisStore::archive(const core::InfoHash& info_hash, core::TimePoint at) {
     const Reply reply(
         static_cast<redisReply*>(redisCommandArgv(writer_context_.get(), 6, argv, len)));
     if (!reply) {
-      drop_connection();
+      drop_connection(writer_context_->errstr);
       return false;
     }
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
@@ -284,7 +328,7 @@ bool RedisStore::archive(const core::InfoHash& info_hash, core::TimePoint at) {
     const char* argv[] = {"RENAME", key.c_str(), targets.back().c_str()};
     const std::size_t len[] = {6, key.size(), targets.back().size()};
     if (redisAppendCommandArgv(c, 3, argv, len) != REDIS_OK) {
-      drop_connection();
+      drop_connection(c->errstr);
       return false;
     }
   }
@@ -292,7 +336,7 @@ bool RedisStore::archive(const core::InfoHash& info_hash, core::TimePoint at) {
   for (std::size_t i = 0; i < keys.size(); ++i) {
     void* raw = nullptr;
     if (redisGetReply(c, &raw) != REDIS_OK) {
-      drop_connection();
+      drop_connection(c->errstr);
       return false;
     }
     const Reply reply(static_cast<redisReply*>(raw));
@@ -318,7 +362,11 @@ core::Result<RedisStore::Reply> RedisStore::read_command(const std::vector<std::
     bool fresh = false;
     if (!read_context_) {
       auto c = open();
-      if (!c.ok()) return c.error();
+      if (!c.ok()) {
+        return core::unavailable("cannot reach Redis at " + where(host_, port_) + ": " +
+                                 c.error().message +
+                                 "; is redis-server running? (set redishost/redisport)");
+      }
       read_context_ = std::move(*c);
       fresh = true;
     }

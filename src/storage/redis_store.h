@@ -6,6 +6,16 @@
 // command) over its own connection. When the connection fails it counts the
 // batch as errors, marks the store disconnected and reconnects with backoff;
 // writes queued while Redis is unreachable are counted as errors, not kept.
+// Redis may be down from the start: the store then starts disconnected.
+//
+// Catching up (resync): after every reconnect, before anything newer, the
+// writer re-sends the deregistrations that failed while Redis was away, then
+// every transfer registered now (SADD transfers/active_transfers, SET name,
+// length, registered). Peers are not replayed: each announce rewrites its
+// peer's keys, so they are whole again one announce interval later. What is
+// lost: event times (first_/last_started, ...) of announces made while Redis
+// was away, and peers that left meanwhile stay in Redis's current sets.
+//
 // Reads: a second connection, guarded by read_mu_, reconnected on demand;
 // failures return kUnavailable. The store never logs; the server watches
 // stats(). Thread-safe.
@@ -15,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -27,8 +38,9 @@ namespace p2p::storage {
 
 class RedisStore final : public WriteBehindStore {
  public:
-  // Connects both connections; kUnavailable with a hint for the operator when
-  // Redis cannot be reached, so a misconfigured tracker does not start.
+  // Tries Redis once (kConnectTimeout) and starts the writer. An unreachable
+  // Redis is not an error: the store starts disconnected, stats().error says
+  // why, and the writer keeps trying with backoff.
   static core::Result<std::unique_ptr<RedisStore>> connect(const Options& options,
                                                            RackNamer rack_namer,
                                                            const core::Clock& clock);
@@ -54,24 +66,32 @@ class RedisStore final : public WriteBehindStore {
 
  private:
   RedisStore(const Options& options, RackNamer rack_namer, const core::Clock& clock,
-             Context writer_context, Context read_context);
+             Context writer_context);
 
   core::Result<Context> open() const;
 
   // --- Writer thread ----------------------------------------------------------
   void run();
-  // Writes one popped batch; marks `failed` per record.
-  void write_batch(const std::vector<QueuedRecord>& records,
-                   const std::vector<TransferRecord>& transfers);
+  // Writes `records` (`transfers`: the payloads of its kRegistered, in order);
+  // marks failed_ per record and returns how many failed. Deregistrations
+  // that failed are kept for the next resync.
+  std::size_t write_batch(const std::vector<QueuedRecord>& records,
+                          const std::vector<TransferRecord>& transfers);
+  // The catch-up after a reconnect (see the top of this file). False when the
+  // connection failed again; the next reconnect tries again.
+  bool resync();
   // Sends `batch_` as one pipeline; commands up to record_end_[i] belong to
   // records_[first_record + i]. Returns false when the connection failed (all
   // those records are then marked failed and the connection is dropped).
   bool send_pipeline(std::size_t first_record);
   // Renames every key of the transfer to its archived name (SCAN + RENAME).
   bool archive(const core::InfoHash& info_hash, core::TimePoint at);
-  void drop_connection();
+  // Forgets the writer's connection; `reason` is why (hiredis's errstr).
+  void drop_connection(std::string_view reason);
   // Counts every queued record as failed; used while Redis is unreachable.
   void fail_queued();
+  // Keeps failed deregistrations in `records` (per failed_) for the next resync.
+  void keep_failed_deregistrations(const std::vector<QueuedRecord>& records);
 
   // --- Reads ------------------------------------------------------------------
   // Runs one command on the read connection, reconnecting once if it broke.
@@ -87,11 +107,13 @@ class RedisStore final : public WriteBehindStore {
   std::vector<char> failed_;             // per popped record
   std::vector<const char*> argv_;
   std::vector<std::size_t> argv_len_;
+  // Deregistrations Redis has not seen, oldest first (kDeregistered records).
+  std::vector<QueuedRecord> unsent_deregistrations_;
 
   std::mutex read_mu_;
   Context read_context_;  // guarded by read_mu_; null when broken
 
-  std::thread writer_;  // started last, after every member it uses
+  std::thread writer_;  // started by connect() once the store is built
 };
 
 }  // namespace p2p::storage

@@ -63,6 +63,13 @@ struct StoreStats {
   std::uint64_t dropped = 0;  // records lost to a full queue
   std::uint64_t errors = 0;   // failed writes (Redis down, ...)
   bool connected = true;      // RedisStore: last command reached Redis
+  // When `connected` last changed; zero: it has not changed since start-up.
+  core::TimePoint since{};
+  // While not connected, why ("Connection refused"); empty while connected.
+  std::string error;
+  // RedisStore: catch-ups done after Redis came back (see resync in
+  // redis_store.h).
+  std::uint64_t resyncs = 0;
 };
 
 class Store {
@@ -108,6 +115,8 @@ class Store {
   virtual core::Result<std::map<std::string, std::string>> transfer_fields(
       const core::InfoHash& info_hash) = 0;
 
+  // Counters and the link to the backend, for /metrics, /health and the log.
+  // May take a short lock and allocate: not for the announce path.
   virtual StoreStats stats() const = 0;
 };
 
@@ -122,8 +131,9 @@ struct Options {
   std::size_t queue_capacity = 65536;  // records waiting to be written
 };
 
-// Builds the store `options.kind` names. RedisStore connects at once and fails
-// here if Redis is unreachable, so a misconfigured tracker does not start.
+// Builds the store `options.kind` names. RedisStore tries Redis once here, but
+// an unreachable Redis is not an error: the store starts disconnected (see
+// stats()) and keeps trying, so the tracker serves without its mirror.
 core::Result<std::unique_ptr<Store>> make_store(const Options& options, RackNamer rack_namer,
                                                 const core::Clock& clock);
 

@@ -29,17 +29,36 @@ void WriteBehindStore::transfer_seen(const core::InfoHash& info_hash) noexcept {
 }
 
 void WriteBehindStore::transfer_registered(const TransferRecord& record) {
-  if (record.registered == core::TimePoint{}) {
-    TransferRecord stamped = record;
-    stamped.registered = clock_.now();
-    queue_.push_registered(stamped);
-    return;
+  TransferRecord stamped = record;
+  if (stamped.registered == core::TimePoint{}) stamped.registered = clock_.now();
+  {
+    std::lock_guard lock(registered_mu_);
+    registered_[stamped.info_hash] = stamped;
   }
-  queue_.push_registered(record);
+  queue_.push_registered(stamped);
 }
 
 void WriteBehindStore::transfer_deregistered(const core::InfoHash& info_hash, core::TimePoint at) {
+  {
+    std::lock_guard lock(registered_mu_);
+    registered_.erase(info_hash);
+  }
   queue_.push_deregistered(info_hash, at == core::TimePoint{} ? clock_.now() : at);
+}
+
+std::vector<TransferRecord> WriteBehindStore::registered_transfers() const {
+  std::lock_guard lock(registered_mu_);
+  std::vector<TransferRecord> out;
+  out.reserve(registered_.size());
+  for (const auto& [hash, record] : registered_) out.push_back(record);
+  return out;
+}
+
+void WriteBehindStore::set_connected(bool up, std::string_view error) {
+  std::lock_guard lock(state_mu_);
+  if (connected_.load(std::memory_order_relaxed) != up) since_ = clock_.now();
+  error_ = up ? std::string() : std::string(error);
+  connected_.store(up, std::memory_order_relaxed);
 }
 
 core::Status WriteBehindStore::flush(std::chrono::milliseconds timeout) {
@@ -82,7 +101,11 @@ StoreStats WriteBehindStore::stats() const {
   s.written = written_.load(std::memory_order_relaxed);
   s.dropped = queue_.dropped();
   s.errors = errors_.load(std::memory_order_relaxed);
+  s.resyncs = resyncs_.load(std::memory_order_relaxed);
+  std::lock_guard lock(state_mu_);
   s.connected = connected_.load(std::memory_order_relaxed);
+  s.since = since_;
+  s.error = error_;
   return s;
 }
 

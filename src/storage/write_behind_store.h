@@ -1,6 +1,7 @@
 // WriteBehindStore: the half of RedisStore that is not Redis — the write methods
-// (into a WriteQueue), flush, stats, and the reads composed from two
-// primitives each store provides (set members, string values).
+// (into a WriteQueue), flush, stats, the reads composed from two primitives
+// each store provides (set members, string values), and the registered
+// transfers a writer re-sends when its backend comes back.
 //
 // A subclass owns the one writer thread that pops the queue and applies
 // records; it must call stop_queue() and join that thread in its destructor,
@@ -9,6 +10,7 @@
 
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,15 +75,31 @@ class WriteBehindStore : public Store {
   // Closes the queue; the writer drains it and stops.
   void stop_queue() { queue_.close(); }
 
+  // Records the link to the backend: up, or down because of `error`. A change
+  // stamps stats().since with the injected clock.
+  void set_connected(bool up, std::string_view error = {});
+  // Every transfer registered and not deregistered since this store started,
+  // in info-hash order: what a writer re-sends after its backend was away.
+  std::vector<TransferRecord> registered_transfers() const;
+  void count_resync() { resyncs_.fetch_add(1, std::memory_order_relaxed); }
+
   WriteQueue queue_;
   const KeyModel model_;
-  std::atomic<bool> connected_{true};
 
  private:
   RackNamer rack_namer_;
   const core::Clock& clock_;
   std::atomic<std::uint64_t> written_{0};
   std::atomic<std::uint64_t> errors_{0};
+  std::atomic<std::uint64_t> resyncs_{0};
+  std::atomic<bool> connected_{true};
+
+  mutable std::mutex state_mu_;
+  core::TimePoint since_{};  // guarded by state_mu_
+  std::string error_;        // guarded by state_mu_
+
+  mutable std::mutex registered_mu_;
+  std::map<core::InfoHash, TransferRecord> registered_;  // guarded by registered_mu_
 };
 
 }  // namespace p2p::storage

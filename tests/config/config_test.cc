@@ -536,16 +536,27 @@ TEST(LoadFileTest, TomlErrorsNameThePath) {
             path + ":2: key 'port': expected an integer from 0 to 65535, got \"abc\"");
 }
 
-TEST(LoadFileTest, PicksLegacyOnlyWhenEveryLineIsUpperCaseKeyEquals) {
-  // All upper-case keys: legacy, so PORT means port.
+TEST(LoadFileTest, PicksTheFormatByNameThenFirstStatement) {
+  // An upper-case first key: legacy, so PORT means port.
   auto legacy = temp_file("legacy.cfg", "# old\n\nPORT = 7000\nPASSIVE_INTERVAL = 5 * 60\n");
   auto config = load_file(legacy);
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->port, 7000);
   EXPECT_EQ(config->passive_interval, 300);
-  // One lower-case line makes it TOML, where PORT is not a key.
+  // A docstring first: legacy.
+  auto doc = temp_file("doc.cfg", "\"\"\"Settings.\"\"\"\nPORT = 7001\n");
+  ASSERT_TRUE(load_file(doc).ok());
+  EXPECT_EQ(load_file(doc)->port, 7001);
+  // ".py" is always legacy, whatever comes first.
+  auto py = temp_file("settings.py", "minutes = 60\nPORT = 7002\n");
+  ASSERT_TRUE(load_file(py).ok());
+  EXPECT_EQ(load_file(py)->port, 7002);
+  // ".toml" is always TOML, where PORT is not a key.
   auto mixed = temp_file("mixed.toml", "PORT = 7000\nhost = \"::\"\n");
   EXPECT_EQ(error_of(load_file(mixed)), mixed + ":1: unknown key 'PORT'; did you mean 'port'?");
+  // Any other name with a lower-case first key: TOML.
+  auto toml = temp_file("plain.conf", "port = 7003\nPORT = 1\n");
+  EXPECT_EQ(error_of(load_file(toml)), toml + ":2: unknown key 'PORT'; did you mean 'port'?");
 }
 
 TEST(LoadFileTest, ValidationErrorsNameTheLineOfAKeyTheFileSet) {
@@ -561,6 +572,54 @@ TEST(LoadFileTest, ValidationErrorsNameTheLineOfAKeyTheFileSet) {
   auto d = temp_file("v4.cfg", "HOST = 'x'\nACTIVE_INTERVAL = 4 * 60\n");
   EXPECT_THAT(error_of(load_file(d)),
               StartsWith(d + ":2: peer_timeout (150) must exceed active_interval (240)"));
+}
+
+// --- Layers: defaults, files, --set -------------------------------------------------
+
+TEST(LayerTest, LaterLayersWinAndOriginsFollow) {
+  auto first = temp_file("first.cfg", "PORT = 7000\nMAXPEERS = 10\n");
+  auto second = temp_file("second.toml", "\nmaxpeers = 20\n");
+  Loaded l;
+  ASSERT_TRUE(load_file_onto(l, first).ok());
+  ASSERT_TRUE(load_file_onto(l, second).ok());
+  ASSERT_TRUE(apply_override(l, "active_interval=30").ok());
+  EXPECT_EQ(l.config.port, 7000);
+  EXPECT_EQ(l.config.maxpeers, 20);
+  EXPECT_EQ(l.config.active_interval, 30);
+  EXPECT_EQ(l.blame("port", "m"), first + ":1: key 'PORT': m");
+  EXPECT_EQ(l.blame("maxpeers", "m"), second + ":2: key 'maxpeers': m");
+  EXPECT_EQ(l.blame("active_interval", "m"),
+            "--set 'active_interval=30': key 'active_interval': m");
+  EXPECT_EQ(l.blame("host", "m"), "key 'host': m");
+}
+
+TEST(LayerTest, ValidationBlamesTheLayerThatSetTheKey) {
+  auto first = temp_file("l1.cfg", "ACTIVE_INTERVAL = 100\n");
+  auto second = temp_file("l2.toml", "# later\npeer_timeout = 90\n");
+  Loaded l;
+  ASSERT_TRUE(load_file_onto(l, first).ok());
+  ASSERT_TRUE(validate(l).ok());
+  ASSERT_TRUE(load_file_onto(l, second).ok());
+  EXPECT_EQ(error_of(validate(l)),
+            second +
+                ":2: peer_timeout (90) must exceed active_interval (100); otherwise peers "
+                "expire between two announces");
+  // A --set mends it.
+  ASSERT_TRUE(apply_override(l, "peer_timeout=101").ok());
+  EXPECT_TRUE(validate(l).ok());
+  ASSERT_TRUE(apply_override(l, "topology=static").ok());
+  EXPECT_EQ(error_of(validate(l)),
+            "--set 'topology=static': topology \"static\" needs topology_file, a file of \"CIDR "
+            "rack\" lines");
+}
+
+TEST(LayerTest, AFailedLayerSaysWhere) {
+  auto bad = temp_file("bad-layer.cfg", "PORT = 1\nMAXPEERS = 0\n");
+  Loaded l;
+  EXPECT_EQ(error_of(load_file_onto(l, bad)),
+            bad + ":2: key 'MAXPEERS': expected an integer from 1 to 2000, got 0");
+  EXPECT_EQ(error_of(apply_override(l, "port")),
+            "--set 'port': expected key=value, such as --set port=7000");
 }
 
 // --- The files in the source tree -------------------------------------------------

@@ -161,11 +161,136 @@ TEST(LegacyTest, RedisKeysImplyRedisStore) {
   EXPECT_EQ(toml->store, "memory");
 }
 
-TEST(LegacyTest, UnknownKeyNamesLineAndKey) {
-  EXPECT_THAT(error_of(parse_legacy("PORT = 1\n\nFOO = 1\n", "x.cfg")),
-              StartsWith("x.cfg:3: unknown key 'FOO' (known keys: HOST, PORT, REDISHOST, "));
-  EXPECT_EQ(error_of(parse_legacy("PROXY_PASS = True\n", "x.cfg")),
-            "x.cfg:1: unknown key 'PROXY_PASS'; did you mean 'PROXYPASS'?");
+// A legacy layer on top of the defaults; the test fails if it does not load.
+Loaded layer(std::string_view text, std::string_view source = "x.cfg") {
+  Loaded loaded;
+  auto status = parse_legacy_onto(loaded, text, source);
+  EXPECT_TRUE(status.ok()) << status.error().message;
+  return loaded;
+}
+
+TEST(LegacyTest, UnknownKeyIsAWarningNamingLineAndKey) {
+  Loaded l = layer("PORT = 1\n\nFOO = os.urandom(24)\nPROXY_PASS = True\nMAXPEERS = 9\n");
+  EXPECT_EQ(l.warnings, (std::vector<std::string>{
+                            "x.cfg:3: unknown key 'FOO' ignored",
+                            "x.cfg:4: unknown key 'PROXY_PASS' ignored; did you mean 'PROXYPASS'?",
+                        }));
+  // The rest of the file applies; an unknown key's value is not even read.
+  EXPECT_EQ(l.config.port, 1);
+  EXPECT_EQ(l.config.maxpeers, 9);
+  EXPECT_FALSE(l.config.proxypass);
+}
+
+TEST(LegacyTest, NamesNotAllUpperCaseAreIgnoredWithAWarning) {
+  // Flask's from_pyfile keeps only names for which str.isupper() holds.
+  Loaded l = layer("PORT = 1\nport = 2\nminutes = 60\nPort = 3\nX_1 = 4\n_ = 5\n");
+  EXPECT_EQ(l.config.port, 1);
+  ASSERT_EQ(l.warnings.size(), 5u);
+  EXPECT_EQ(l.warnings[0],
+            "x.cfg:2: 'port' ignored: only UPPER_CASE names are settings (the original read this "
+            "file with Flask's from_pyfile, which keeps only those); did you mean 'PORT'?");
+  EXPECT_THAT(l.warnings[1], StartsWith("x.cfg:3: 'minutes' ignored: only UPPER_CASE names"));
+  EXPECT_THAT(l.warnings[1], ::testing::EndsWith("keeps only those)"));
+  EXPECT_THAT(l.warnings[2], StartsWith("x.cfg:4: 'Port' ignored"));
+  EXPECT_EQ(l.warnings[3], "x.cfg:5: unknown key 'X_1' ignored");
+  EXPECT_THAT(l.warnings[4], StartsWith("x.cfg:6: '_' ignored"));
+}
+
+TEST(LegacyTest, ImportsAreIgnoredWithAWarning) {
+  Loaded l = layer("import os\nfrom datetime import timedelta\nPORT = 1\n");
+  EXPECT_EQ(l.config.port, 1);
+  EXPECT_EQ(l.warnings,
+            (std::vector<std::string>{
+                "x.cfg:1: 'import os' ignored: p2ptracker reads these files without running Python",
+                "x.cfg:2: 'from datetime import timedelta' ignored: p2ptracker reads these files "
+                "without running Python",
+            }));
+}
+
+TEST(LegacyTest, DocstringsAndStatementsOverSeveralLines) {
+  Loaded l = layer(R"(# -*- coding: utf-8 -*-
+"""Settings of the tracker.
+
+'Quotes', "quotes" and a # that is no comment.
+"""
+'another string on its own'
+r"raw"
+TRUSTED_NETWORKS = [
+    '10.0.0.0/8',  # the office
+    "192.168.0.0/16",
+]
+PASSIVE_INTERVAL = 5 * \
+    60
+SMDB_URL = """http://smdb/"""
+MAXPEERS = (30 +
+            5)
+PORT = 7
+)");
+  EXPECT_TRUE(l.warnings.empty());
+  EXPECT_EQ(l.config.trusted_networks,
+            (std::vector<core::Cidr>{cidr("10.0.0.0/8"), cidr("192.168.0.0/16")}));
+  EXPECT_EQ(l.config.passive_interval, 300);
+  EXPECT_EQ(l.config.smdb_url, "http://smdb/");
+  EXPECT_EQ(l.config.maxpeers, 35);
+  EXPECT_EQ(l.config.port, 7);
+  // Line numbers count physical lines: a statement is named by its first.
+  EXPECT_EQ(l.origins.at("trusted_networks").line, 8);
+  EXPECT_EQ(l.origins.at("maxpeers").line, 15);
+  EXPECT_EQ(l.origins.at("port").line, 17);
+}
+
+TEST(LegacyTest, UnterminatedStringsNameTheirLine) {
+  EXPECT_EQ(error_of(parse_legacy("PORT = 1\n\"\"\"doc\n\nMAXPEERS = 2\n", "x.cfg")),
+            "x.cfg:2: a triple-quoted string starts here and never ends");
+  EXPECT_EQ(error_of(parse_legacy("HOST = 'abc\nPORT = 1\n", "x.cfg")),
+            "x.cfg:1: key 'HOST': cannot read 'abc: unterminated string");
+  EXPECT_THAT(error_of(parse_legacy("\"doc\" 1\n", "x.cfg")), StartsWith("x.cfg:1: cannot read"));
+}
+
+TEST(LegacyTest, QuotedIntegersForIntegerKeys) {
+  // The original ran int(PORT); its files say PORT = "5000".
+  Config c = parse_ok("PORT = \"5000\"\nMAXPEERS = ' 30 '\nUDP_PORT = '-1'\nHOST = \"80\"\n");
+  EXPECT_EQ(c.port, 5000);
+  EXPECT_EQ(c.maxpeers, 30);
+  EXPECT_EQ(c.udp_port, -1);
+  EXPECT_EQ(c.host, "80");  // a string key keeps the string
+  EXPECT_EQ(error_of(parse_legacy("PORT = '70000'", "x.cfg")),
+            "x.cfg:1: key 'PORT': expected an integer from 0 to 65535, got '70000'");
+  EXPECT_EQ(error_of(parse_legacy("PORT = '5 * 60'", "x.cfg")),
+            "x.cfg:1: key 'PORT': expected an integer from 0 to 65535, got '5 * 60'");
+  EXPECT_EQ(error_of(parse_legacy("PORT = ''", "x.cfg")),
+            "x.cfg:1: key 'PORT': expected an integer from 0 to 65535, got ''");
+  EXPECT_EQ(error_of(parse_legacy("DEBUG = 'True'", "x.cfg")),
+            "x.cfg:1: key 'DEBUG': expected True or False, got 'True'");
+}
+
+TEST(LegacyTest, UploadPathSetsDataDir) {
+  Loaded l = layer("\nUPLOAD_PATH = \"/tmp/p2ptracker\"\n");
+  EXPECT_EQ(l.config.data_dir, "/tmp/p2ptracker");
+  EXPECT_EQ(l.origins.at("data_dir").line, 2);
+  EXPECT_EQ(l.origins.at("data_dir").written, "UPLOAD_PATH");
+  // DATA_DIR in the same file wins, before or after.
+  for (const char* text :
+       {"UPLOAD_PATH = '/u'\nDATA_DIR = '/d'\n", "DATA_DIR = '/d'\nUPLOAD_PATH = '/u'\n"}) {
+    Loaded both = layer(text);
+    EXPECT_EQ(both.config.data_dir, "/d") << text;
+    ASSERT_EQ(both.warnings.size(), 1u) << text;
+    EXPECT_THAT(both.warnings[0], HasSubstr("'UPLOAD_PATH' ignored: DATA_DIR on line "));
+  }
+  EXPECT_EQ(error_of(parse_legacy("UPLOAD_PATH = ''", "x.cfg")),
+            "x.cfg:1: key 'UPLOAD_PATH': expected a non-empty string, got ''");
+  // Not a TOML key.
+  EXPECT_THAT(error_of(parse_toml("upload_path = \"/u\"", "t.toml")),
+              StartsWith("t.toml:1: unknown key 'upload_path'"));
+}
+
+TEST(LegacyTest, KeySetTwiceWarnsAndTheLastCounts) {
+  Loaded l = layer("PORT = 1\nHOST = 'h'\nPORT = 2\n");
+  EXPECT_EQ(l.config.port, 2);
+  EXPECT_EQ(l.warnings, std::vector<std::string>{
+                            "x.cfg:3: key 'PORT' is set again (first on line 1); the last value "
+                            "counts, as in Python"});
+  EXPECT_EQ(l.origins.at("port").line, 3);
 }
 
 TEST(LegacyTest, WrongTypeOrRangeNamesLineKeyAndWhatIsValid) {
@@ -177,7 +302,7 @@ TEST(LegacyTest, WrongTypeOrRangeNamesLineKeyAndWhatIsValid) {
             "x.cfg:1: key 'DEBUG': expected True or False, got 1");
   EXPECT_EQ(error_of(parse_legacy("HOST = True", "x.cfg")),
             "x.cfg:1: key 'HOST': expected a quoted string, got True");
-  EXPECT_EQ(error_of(parse_legacy("MAXPEERS = 5000  # too many", "x.cfg")),
+  EXPECT_EQ(error_of(parse_legacy("MAXPEERS = 5000  # too many\n", "x.cfg")),
             "x.cfg:1: key 'MAXPEERS': expected an integer from 1 to 2000, got 5000");
   EXPECT_EQ(error_of(parse_legacy("PASSIVE_INTERVAL = 0 * 60", "x.cfg")),
             "x.cfg:1: key 'PASSIVE_INTERVAL': expected an integer of at least 1, got 0 * 60");
@@ -232,26 +357,21 @@ TEST(LegacyTest, UnreadableValuesNameLineAndKey) {
   }
 }
 
-TEST(LegacyTest, LinesThatAreNotUpperCaseAssignments) {
-  EXPECT_EQ(error_of(parse_legacy("PORT = 1\nport = 2\n", "x.cfg")),
-            "x.cfg:2: expected KEY = value with an upper-case KEY (the original p2ptracker's "
-            "format), got 'port = 2'");
-  EXPECT_THAT(error_of(parse_legacy("  PORT = 2\n", "x.cfg")),
-              StartsWith("x.cfg:1: expected KEY = value"));
-  EXPECT_THAT(error_of(parse_legacy("PORT == 2\n", "x.cfg")),
-              StartsWith("x.cfg:1: expected KEY = value"));
-  EXPECT_THAT(error_of(parse_legacy("import os\n", "x.cfg")),
-              StartsWith("x.cfg:1: expected KEY = value"));
-  EXPECT_THAT(error_of(parse_legacy("PORT: int = 2\n", "x.cfg")),
-              StartsWith("x.cfg:1: expected KEY = value"));
+TEST(LegacyTest, StatementsThatAreNotAssignmentsAreErrors) {
+  for (const char* text : {"  PORT = 2\n", "PORT == 2\n", "PORT: int = 2\n", "PORT += 1\n",
+                           "if True:\n", "print('x')\n", "1PORT = 2\n"}) {
+    EXPECT_THAT(error_of(parse_legacy(text, "x.cfg")),
+                StartsWith("x.cfg:1: expected KEY = value (the original p2ptracker's format), got"))
+        << text;
+  }
+  EXPECT_EQ(error_of(parse_legacy("PORT = 1\n\tHOST = 'h'\n", "x.cfg")),
+            "x.cfg:2: expected KEY = value (the original p2ptracker's format), got 'HOST = 'h''");
 }
 
-TEST(LegacyTest, KeySetTwiceIsAnError) {
-  EXPECT_EQ(error_of(parse_legacy("PORT = 1\nHOST = 'h'\nPORT = 2\n", "x.cfg")),
-            "x.cfg:3: key 'PORT' is set twice (first on line 1)");
+TEST(LegacyTest, EmptyFileGivesDefaults) {
+  EXPECT_EQ(parse_ok(""), Config{});
+  EXPECT_EQ(parse_ok("# nothing\n\n\"\"\"just a docstring\"\"\"\n"), Config{});
 }
-
-TEST(LegacyTest, EmptyFileGivesDefaults) { EXPECT_EQ(parse_ok(""), Config{}); }
 
 TEST(LegacyTest, LoadFileNamesThePathAndValidates) {
   auto path = temp_file("legacy-bad.cfg", "# old\nHOST = 'h'\nPORT = 'x'\n");
@@ -260,6 +380,94 @@ TEST(LegacyTest, LoadFileNamesThePathAndValidates) {
   auto cross = temp_file("legacy-static.cfg", "TOPOLOGY = 'static'\n");
   EXPECT_EQ(error_of(load_file(cross)),
             cross + ":1: topology \"static\" needs topology_file, a file of \"CIDR rack\" lines");
+}
+
+// --- The original's own three files (tests/testdata/original, rebuilt from
+// the table in original-behaviour.md (f)) ------------------------------------
+
+// The values every one of the three files gives.
+Config original_common() {
+  Config c;
+  c.redishost = "localhost";
+  c.redisport = 6379;
+  c.store = "redis";  // REDISHOST implies it
+  c.max_repr_rack = 2;
+  c.passive_interval = 300;
+  c.debug = false;
+  c.proxypass = false;
+  return c;
+}
+
+std::string original(std::string_view file) {
+  return source_path("tests/testdata/original/" + std::string(file)).string();
+}
+
+TEST(OriginalFilesTest, DefaultconfigPyLoads) {
+  Loaded l;
+  auto path = original("defaultconfig.py");
+  ASSERT_TRUE(load_file_onto(l, path).ok());
+  ASSERT_TRUE(validate(l).ok());
+  Config expected = original_common();
+  expected.host = "localhost";
+  expected.port = 5000;
+  expected.debug = true;
+  expected.smdb_url = "http://192.168.135.20:5000";
+  expected.active_interval = 15;
+  expected.maxpeers = 30;
+  expected.proxypass = true;
+  expected.data_dir = "/tmp/p2ptracker";
+  EXPECT_EQ(l.config, expected);
+  EXPECT_TRUE(l.warnings.empty()) << l.warnings.front();
+  EXPECT_EQ(l.blame("host", "x"), path + ":8: key 'HOST': x");
+  EXPECT_EQ(l.blame("port", "x"), path + ":9: key 'PORT': x");
+  EXPECT_EQ(l.blame("debug", "x"), path + ":10: key 'DEBUG': x");
+  EXPECT_EQ(l.blame("data_dir", "x"), path + ":17: key 'UPLOAD_PATH': x");
+  EXPECT_EQ(l.blame("store", "x"), path + ":11: key 'REDISHOST': x");
+}
+
+TEST(OriginalFilesTest, DebugCfgLoadsAndWarnsAboutFcgiSocket) {
+  Loaded l;
+  auto path = original("etc/p2ptracker.debug.cfg");
+  ASSERT_TRUE(load_file_onto(l, path).ok());
+  ASSERT_TRUE(validate(l).ok());
+  Config expected = original_common();
+  expected.host = "127.0.0.1";
+  expected.port = 5000;
+  expected.smdb_url = "http://smdb-api.internal";
+  expected.active_interval = 45;
+  expected.maxpeers = 35;
+  EXPECT_EQ(l.config, expected);
+  EXPECT_EQ(l.warnings, std::vector<std::string>{path + ":12: unknown key 'FCGI_SOCKET' ignored"});
+}
+
+TEST(OriginalFilesTest, ProductionCfgLoads) {
+  Loaded l;
+  auto path = original("etc/p2ptracker.production.cfg");
+  ASSERT_TRUE(load_file_onto(l, path).ok());
+  ASSERT_TRUE(validate(l).ok());
+  Config expected = original_common();
+  expected.host = "p2p-tracker.internal";  // resolved when the server starts, not here
+  expected.port = 80;
+  expected.smdb_url = "http://smdb-api.internal";
+  expected.active_interval = 45;
+  expected.maxpeers = 35;
+  EXPECT_EQ(l.config, expected);
+  EXPECT_TRUE(l.warnings.empty());
+}
+
+TEST(OriginalFilesTest, LayeredAsTheOriginalLoadedThem) {
+  // defaultconfig.py, then the file given: what the file does not set stays.
+  Loaded l;
+  auto defaults = original("defaultconfig.py");
+  auto debug = original("etc/p2ptracker.debug.cfg");
+  ASSERT_TRUE(load_file_onto(l, defaults).ok());
+  ASSERT_TRUE(load_file_onto(l, debug).ok());
+  EXPECT_EQ(l.config.active_interval, 45);
+  EXPECT_EQ(l.config.data_dir, "/tmp/p2ptracker");
+  EXPECT_FALSE(l.config.debug);
+  EXPECT_EQ(l.blame("active_interval", "x"), debug + ":19: key 'ACTIVE_INTERVAL': x");
+  EXPECT_EQ(l.blame("data_dir", "x"), defaults + ":17: key 'UPLOAD_PATH': x");
+  EXPECT_EQ(l.warnings, std::vector<std::string>{debug + ":12: unknown key 'FCGI_SOCKET' ignored"});
 }
 
 TEST(LegacyTest, PrintedAsTomlReadsBackTheSame) {

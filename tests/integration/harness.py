@@ -165,17 +165,23 @@ def file_tail(path, n=3000):
 
 
 class Tracker:
-    """Runs build/p2ptracker with `settings` (--set key=value) on a free port."""
+    """Runs build/p2ptracker with `settings` (--set key=value) on a free port.
+
+    config_file is passed as --config FILE, or as `serve FILE` with
+    positional=True; cwd is the process's working directory (default: ours)."""
 
     LISTENING = re.compile(r"listening on (\S+):(\d+)")
 
-    def __init__(self, data_dir=None, config_file=None, env=None, **settings):
+    def __init__(self, data_dir=None, config_file=None, env=None, positional=False, cwd=None,
+                 **settings):
         self.own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="p2ptracker-test-")
         self.settings = {"host": "127.0.0.1", "port": 0, "data_dir": self.data_dir,
                          "workers": 2}
         self.settings.update(settings)
         self.config_file = config_file
+        self.positional = positional
+        self.cwd = cwd
         self.env = env
         self.proc = None
         self.port = None
@@ -185,7 +191,7 @@ class Tracker:
     def args(self):
         args = [BINARY, "serve"]
         if self.config_file:
-            args += ["--config", self.config_file]
+            args += [self.config_file] if self.positional else ["--config", self.config_file]
         for k, v in self.settings.items():
             if isinstance(v, bool):
                 v = "true" if v else "false"
@@ -200,7 +206,7 @@ class Tracker:
         if self.env:
             env.update(self.env)
         self.proc = subprocess.Popen(self.args(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     env=env)
+                                     env=env, cwd=self.cwd)
         found = threading.Event()
 
         def pump():

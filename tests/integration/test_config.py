@@ -129,16 +129,18 @@ class CommandLineTest(TempDirTest):
             _, passive = new_torrent()
             self.assertEqual(self.announce(t, passive, 81, 1)[b"interval"], 77)
 
-    def test_environment_variable_names_the_file(self):
+    def test_environment_variable_names_a_file_on_top(self):
         path = self.write("env.toml", "active_interval = 34\n")
         with Tracker(env={"P2PTRACKERCONFIG": path}) as t:
             h = register_new(t)
             self.assertEqual(self.announce(t, h, 82, 1)[b"interval"], 34)
-        # --config wins over the variable.
-        other = self.write("other.toml", "active_interval = 36\n")
+        # As the original: the file given, then $P2PTRACKERCONFIG on top of it.
+        other = self.write("other.toml", "active_interval = 36\npassive_interval = 77\n")
         with Tracker(config_file=other, env={"P2PTRACKERCONFIG": path}) as t:
             h = register_new(t)
-            self.assertEqual(self.announce(t, h, 82, 2)[b"interval"], 36)
+            self.assertEqual(self.announce(t, h, 82, 2)[b"interval"], 34)
+            _, passive = new_torrent()
+            self.assertEqual(self.announce(t, passive, 82, 2)[b"interval"], 77)
 
 
 class LegacyConfigTest(TempDirTest):

@@ -135,7 +135,15 @@ TEST_F(SwarmMetricsTest, AtMost100RacksThenOther) {
 // A store whose stats the test chooses.
 class FixedStore final : public storage::NullStore {
  public:
-  storage::StoreStats stats() const override { return {41, 2, 3, false}; }
+  storage::StoreStats stats() const override {
+    storage::StoreStats s;
+    s.written = 41;
+    s.dropped = 2;
+    s.errors = 3;
+    s.connected = false;
+    s.resyncs = 4;
+    return s;
+  }
 };
 
 TEST_F(SwarmMetricsTest, HandlerServesTheRegistry) {
@@ -171,6 +179,7 @@ TEST_F(SwarmMetricsTest, HandlerServesTheRegistry) {
   EXPECT_NE(b.find("\np2ptracker_store_dropped_total 2\n"), std::string::npos);
   EXPECT_NE(b.find("\np2ptracker_store_errors_total 3\n"), std::string::npos);
   EXPECT_NE(b.find("\np2ptracker_store_connected 0\n"), std::string::npos);
+  EXPECT_NE(b.find("\np2ptracker_store_resyncs_total 4\n"), std::string::npos);
 
   resp.reset();
   req.method = Method::kPost;

@@ -85,16 +85,41 @@ class RedisStoreTest : public ::testing::Test {
   std::unique_ptr<test::RedisServer> server_;
 };
 
-TEST(RedisStoreStart, FailsWithAHelpfulMessageWhenNothingListens) {
+TransferRecord transfer(std::uint8_t b, std::string name) {
+  TransferRecord r;
+  r.info_hash = hash(b);
+  r.name = std::move(name);
+  r.length = 1000 + b;
+  r.registered = core::TimePoint(core::Seconds(1'700'000'000));
+  return r;
+}
+
+std::vector<core::InfoHash> hashes_of(const std::vector<TransferRecord>& records) {
+  std::vector<core::InfoHash> out;
+  for (const TransferRecord& r : records) out.push_back(r.info_hash);
+  return out;
+}
+
+TEST(RedisStoreStart, StartsDisconnectedWhenNothingListens) {
   core::ManualClock clock;
   Options o;
   o.kind = "redis";
   o.redis_host = "127.0.0.1";
   o.redis_port = closed_port();
   auto store = make_store(o, nullptr, clock);
-  ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.error().code, core::ErrorCode::kUnavailable);
-  const std::string& m = store.error().message;
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  const StoreStats s = (*store)->stats();
+  EXPECT_FALSE(s.connected);
+  EXPECT_EQ(s.since, clock.now());
+  EXPECT_EQ(s.error, "Connection refused");
+  EXPECT_EQ(s.resyncs, 0u);
+  // Writes are accepted and fail; reads say where Redis was looked for.
+  (*store)->transfer_seen(hash(1));
+  EXPECT_FALSE((*store)->flush(kFlushLimit).ok());
+  auto racks = (*store)->racks();
+  ASSERT_FALSE(racks.ok());
+  EXPECT_EQ(racks.error().code, core::ErrorCode::kUnavailable);
+  const std::string& m = racks.error().message;
   EXPECT_NE(m.find("cannot reach Redis at 127.0.0.1:" + std::to_string(o.redis_port)),
             std::string::npos)
       << m;
@@ -203,6 +228,69 @@ TEST_F(RedisStoreTest, DestructionIsQuickWhenRedisIsGone) {
   const auto started = Clock::now();
   store.reset();
   EXPECT_LT(Clock::now() - started, 5s);
+}
+
+TEST_F(RedisStoreTest, RedisStartingLaterGetsTheRegisteredTransfers) {
+  const std::uint16_t port = server_->port();
+  server_->stop();
+  Options o;
+  o.kind = "redis";
+  o.redis_port = port;
+  auto made = make_store(o, nullptr, clock_);
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  auto& store = *made;
+  ASSERT_FALSE(store->stats().connected);
+  // Registered while Redis is down (the server activates the registry at
+  // start-up), one of them deregistered again.
+  store->transfer_registered(transfer(1, "one"));
+  store->transfer_registered(transfer(2, "two"));
+  store->transfer_registered(transfer(3, "three"));
+  store->transfer_deregistered(hash(3), {});
+  store->peer_announced(announce(1));
+  EXPECT_FALSE(store->flush(kFlushLimit).ok());
+
+  clock_.advance(core::Seconds(30));
+  ASSERT_TRUE(server_->restart().ok());
+  EXPECT_TRUE(eventually([&] { return store->stats().connected; }));
+  const StoreStats s = store->stats();
+  EXPECT_EQ(s.resyncs, 1u);
+  EXPECT_EQ(s.since, clock_.now());
+  EXPECT_EQ(s.error, "");
+  auto active = store->active_transfers();
+  ASSERT_TRUE(active.ok()) << active.error().message;
+  EXPECT_EQ(hashes_of(*active), (std::vector<core::InfoHash>{hash(1), hash(2)}));
+  EXPECT_EQ(active->front().name, "one");
+  EXPECT_EQ(active->front().length, 1001u);
+  EXPECT_EQ(active->front().registered, transfer(1, "").registered);
+  // Peers are not replayed: their next announce writes them.
+  EXPECT_TRUE(store->transfer_peers(hash(1), 'N')->empty());
+  store->peer_announced(announce(2));
+  ASSERT_TRUE(store->flush(kFlushLimit).ok());
+  EXPECT_EQ(*store->transfer_peers(hash(1), 'N'), std::vector<std::string>{"10.0.0.1:2"});
+}
+
+TEST_F(RedisStoreTest, ADeregistrationRedisMissedIsAppliedWhenItReturns) {
+  auto store = make();
+  ASSERT_NE(store, nullptr);
+  store->transfer_registered(transfer(1, "stays"));
+  store->transfer_registered(transfer(2, "goes"));
+  ASSERT_TRUE(store->flush(kFlushLimit).ok());
+  ASSERT_EQ(store->active_transfers()->size(), 2u);
+
+  // Stalled, not restarted: Redis keeps its data, so the deregistration that
+  // times out must still be applied to it later.
+  server_->pause();
+  store->transfer_deregistered(hash(2), {});
+  EXPECT_TRUE(eventually([&] { return !store->stats().connected; }));
+  server_->resume();
+  EXPECT_TRUE(eventually([&] { return store->stats().connected; }));
+  EXPECT_GE(store->stats().resyncs, 1u);
+  auto active = store->active_transfers();
+  ASSERT_TRUE(active.ok()) << active.error().message;
+  EXPECT_EQ(hashes_of(*active), std::vector<core::InfoHash>{hash(1)});
+  // Its keys were archived under the deregistration time, as on the normal path.
+  EXPECT_TRUE(store->transfer_fields(hash(2))->empty());
+  EXPECT_EQ(store->transfer_fields(hash(1))->at("name"), "stays");
 }
 
 TEST_F(RedisStoreTest, ReadsReconnectAfterARestart) {

@@ -1,0 +1,44 @@
+// HealthHandler: GET /health, whether this tracker can serve announces and the
+// state of each of its parts, for load balancers, supervisors and operators.
+//
+// 200 while announces are served, even with the Redis mirror down (announces
+// never wait for it: status "degraded"); 503 once shutdown has begun (status
+// "stopping"), so a load balancer stops sending before the sockets close. The
+// body is JSON (docs/api.md). Reads atomics and the store's stats (one short
+// lock), never blocks: it runs inline on the worker. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <utility>
+
+#include "core/clock.h"
+#include "net/http_types.h"
+#include "storage/store.h"
+
+namespace p2p::server {
+
+struct HealthSources {
+  const storage::Store* store = nullptr;
+  std::string store_kind;                       // "memory" or "redis"
+  std::string store_target;                     // "host:port" of Redis; empty for memory
+  bool udp = false;                             // a UDP tracker is running
+  const std::atomic<bool>* stopping = nullptr;  // set once shutdown begins
+  core::TimePoint started;  // the state of a part that never changed is "since" this
+};
+
+class HealthHandler final : public net::HttpHandler {
+ public:
+  explicit HealthHandler(HealthSources sources) : sources_(std::move(sources)) {}
+
+  net::Placement placement(const net::HttpRequest&) const override {
+    return net::Placement::kInline;
+  }
+  void handle(const net::HttpRequest& request, net::HttpResponse& response,
+              net::WorkerContext& context) override;
+
+ private:
+  HealthSources sources_;
+};
+
+}  // namespace p2p::server
