@@ -119,7 +119,7 @@ class OriginalFileCase(unittest.TestCase):
         self.assertIn(bytes([127, 0, 40, 1]) + (6881).to_bytes(2, "big"), reply[b"peers"])
         _, unknown = make_torrent("unknown", os.urandom(100))
         self.assertEqual(self.announce(t, unknown, 40, 1)[b"interval"], 5 * 60)
-        H = h.hex().upper()
+        H = h.hex()
         wait_until(lambda: H in (self.redis.command("SMEMBERS", "transfers") or []),
                    what="the registered transfer in Redis")
         wait_until(lambda: "127.0.40.2:6881" in (self.redis.command("SMEMBERS", H + ":peers:N")
@@ -259,7 +259,7 @@ class RedisComesLaterTest(OriginalFileCase):
         redis.port = redis_port
         redis.start()
         try:
-            H = h.hex().upper()
+            H = h.hex()
             # The registration made while Redis was away is re-sent ...
             wait_until(lambda: H in (redis.command("SMEMBERS", "active_transfers") or []),
                        timeout=15, what="the registered transfer re-sent to Redis")
