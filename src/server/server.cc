@@ -321,6 +321,15 @@ int Server::run() {
       p.listen.resolved ? fmt::format(" (host {})", p.config.host) : std::string(), p.config.store,
       p.config.topology, p.config.data_dir, p.registry->list().size());
 
+  if (!p.config.smdb_url.empty()) {
+    // Said at every start so an operator who switched with the original's file
+    // learns that racks are not the inventory's cabinets.
+    spdlog::warn(
+        "smdb_url is set ({}), but this version does not ask the inventory service: racks come "
+        "from topology = \"{}\"; to group hosts by cabinet, list them in a topology_file "
+        "(docs/topology.md)",
+        p.config.smdb_url, p.config.topology);
+  }
   p.sweep_timer = std::make_unique<asio::steady_timer>(p.control);
   std::function<void()> tick = [&p, &tick] {
     p.sweep_timer->expires_after(kSweepTick);

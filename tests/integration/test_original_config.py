@@ -144,7 +144,12 @@ class OriginalFilesTest(OriginalFileCase):
         self.assertIn("[debug] config: port = %d (%s:9, PORT)" % (port, path), t.output())
         self.assertIn("[debug] config: data_dir = \"%s\" (%s:17, UPLOAD_PATH)"
                       % (self.upload, path), t.output())
-        self.assertNotIn("[warning]", t.output())
+        # SMDB_URL is not silently ignored: one warning says racks come from elsewhere,
+        # and it is the only warning.
+        warnings = [ln for ln in t.output().splitlines() if "[warning]" in ln]
+        self.assertEqual(len(warnings), 1, warnings)
+        self.assertIn("smdb_url is set (http://127.0.0.1:", warnings[0])
+        self.assertIn("does not ask the inventory service", warnings[0])
 
     def test_debug_cfg(self):
         path, port = self.copy(DEBUG_CFG)
@@ -162,7 +167,9 @@ class OriginalFilesTest(OriginalFileCase):
         t = self.start(path)
         self.assertIn("listening on 127.0.0.1:%d" % port, t.output())
         self.assertIn("(host localhost)", t.output())
-        self.assertNotIn("[warning]", t.output())
+        warnings = [ln for ln in t.output().splitlines() if "[warning]" in ln]
+        self.assertEqual(len(warnings), 1, warnings)  # only: SMDB_URL is not used
+        self.assertIn("smdb_url is set", warnings[0])
         self.assert_serves(t, active_interval=45)
 
     def test_environment_file_applies_on_top_of_the_file_given(self):
