@@ -912,8 +912,8 @@ core::Status validate(const Config& config) {
 std::string to_toml(const Config& config) {
   const Config defaults;
   std::string out = internal::comment(
-      "p2ptracker configuration (TOML), as printed by `p2ptracker --print-config`. Every key "
-      "is top-level and optional: a key left out keeps its default. Reference: "
+      "Printed by `p2ptracker serve --print-config`: p2ptracker's configuration in TOML. Every "
+      "key is top-level and optional: a key left out keeps its default. Reference: "
       "docs/configuration.md.");
   int group = -1;
   for (const Key& key : keys()) {
