@@ -19,6 +19,7 @@ Command add_make_torrent(CLI::App& parent);
 Command add_register(CLI::App& parent);
 Command add_status(CLI::App& parent);
 Command add_watch(CLI::App& parent);
+Command add_deactivate(CLI::App& parent);
 Command add_simulate(CLI::App& parent);  // simulate.cc, built with the executable (p2p_sim)
 
 }  // namespace p2p::cli

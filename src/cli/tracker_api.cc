@@ -97,6 +97,13 @@ core::Result<nlohmann::json> TrackerApi::transfer(const core::InfoHash& info_has
   return get_json(fmt::format("/api/v1/transfers/{}{}", info_hash.hex(), racks ? "?racks=1" : ""));
 }
 
+core::Result<nlohmann::json> TrackerApi::deactivate(const core::InfoHash& info_hash) const {
+  const std::string target = "/api/v1/transfers/" + info_hash.hex();
+  auto reply = client_.del(target);
+  if (!reply) return reply.error();
+  return parse_reply(*reply, fmt::format("DELETE {}", target));
+}
+
 core::Result<core::InfoHash> TrackerApi::resolve_transfer(std::string_view arg) const {
   if (auto h = core::InfoHash::from_hex(arg)) return *h;
   if (arg.empty())

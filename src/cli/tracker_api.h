@@ -34,6 +34,9 @@ class TrackerApi {
   // Errors: kInvalidArgument / kNotFound saying what was tried.
   core::Result<core::InfoHash> resolve_transfer(std::string_view arg) const;
 
+  // DELETE /api/v1/transfers/<hash>: the transfer's history record.
+  core::Result<nlohmann::json> deactivate(const core::InfoHash& info_hash) const;
+
   // GET /transfers/<hash>.json?racks=1.
   core::Result<nlohmann::json> transfer(const core::InfoHash& info_hash, bool racks) const;
 

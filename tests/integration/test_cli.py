@@ -287,7 +287,7 @@ class MakeTorrentTest(unittest.TestCase):
         self.assertEqual(sorted(os.listdir(self.dir)), ["empty-dir", "p.bin"])
 
     def test_help(self):
-        for cmd in ("make-torrent", "register", "status", "watch"):
+        for cmd in ("make-torrent", "register", "status", "watch", "deactivate"):
             with self.subTest(cmd=cmd):
                 r = run([cmd, "--help"])
                 self.assertEqual(r.returncode, 0, r.stderr)
@@ -476,6 +476,30 @@ class TrackerCommandsTest(unittest.TestCase):
         r = self.cli(["status", h, "--json"])
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(json.loads(r.stdout), self.api(h))
+
+    def test_issue14_deactivate_by_file_name_or_hash(self):
+        path, made = self.made_torrent(self.t.url)
+        self.assertEqual(self.cli(["register", path]).returncode, 0)
+        self.announce(bytes.fromhex(made), 30, 1, 0, "completed")
+        r = self.cli(["deactivate", os.path.basename(path)])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), made)
+        self.assertIn("deactivated %s (%s): 1 peers, 1 seeders, 1 completed"
+                      % (os.path.basename(path), made), r.stderr)
+        self.assertNotIn(made, self.t.get("/transfers/").json())
+        history = self.t.get("/api/v1/history").json()["deploys"]
+        self.assertIn(made, [d["info_hash"] for d in history])
+        # Gone now: exit 1 with the tracker's word, by hash as by name.
+        for arg in (made, os.path.basename(path)):
+            r = self.cli(["deactivate", arg])
+            self.assertEqual(r.returncode, 1, arg)
+            self.assertIn("p2ptracker deactivate:", r.stderr)
+        # --json: the history record.
+        path2, made2 = self.made_torrent(self.t.url)
+        self.assertEqual(self.cli(["register", path2]).returncode, 0)
+        r = self.cli(["deactivate", made2, "--json"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["info_hash"], made2)
 
     def test_status_unknown(self):
         r = self.cli(["status", "AB" * 20])

@@ -1,0 +1,58 @@
+// p2ptracker deactivate: end a deploy. The transfer stops handing out peers
+// (announces get passive_interval and a warning), its registration is removed
+// and its final stats move to the history.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+
+namespace p2p::cli {
+namespace {
+
+constexpr std::string_view kCommand = "deactivate";
+
+struct Options {
+  std::string transfer;
+  std::string tracker;
+  bool json = false;
+};
+
+int run(const Options& o) {
+  auto api = api_from(o.tracker);
+  if (!api) return fail(kCommand, api.error().message);
+  auto hash = api->resolve_transfer(o.transfer);
+  if (!hash) return fail(kCommand, hash.error().message);
+  auto record = api->deactivate(*hash);
+  if (!record) return fail(kCommand, record.error().message);
+  if (o.json) {
+    std::cout << record->dump(2) << "\n";
+    return 0;
+  }
+  std::cerr << fmt::format(
+      "deactivated {} ({}): {} peers, {} seeders, {} completed; its record is in the history\n",
+      record->value("file", "?"), hash->hex(), record->value("peers", 0),
+      record->value("seeders", 0), record->value("completed", 0));
+  std::cout << hash->hex() << "\n";
+  return 0;
+}
+
+}  // namespace
+
+Command add_deactivate(CLI::App& parent) {
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = parent.add_subcommand(
+      "deactivate", "End a deploy: the transfer stops handing out peers and moves to the history.");
+  cmd->add_option("HASH", o->transfer,
+                  "The transfer: its info-hash, or the registered .torrent's file name")
+      ->required();
+  add_tracker_option(cmd, o->tracker);
+  cmd->add_flag("--json", o->json, "Print the transfer's history record (JSON)");
+  cmd->footer(
+      "DELETE /api/v1/transfers/<hash>. Prints the info-hash on stdout; exit status 1 when\n"
+      "the transfer is not registered (or no longer) or the tracker refuses it.");
+  return {cmd, [o] { return run(*o); }};
+}
+
+}  // namespace p2p::cli
