@@ -72,6 +72,8 @@ nlohmann::json v1_stats_json(const TransferStats& s, bool racks, bool members) {
       {"stuck", s.stuck},
       {"racks", s.rack_count},
       {"completed", s.completed},
+      {"peers_seen", s.peers_seen},
+      {"finished", s.finished},
       {"started", core::iso8601(s.registered)},
       {"first_start", iso_or_null(s.first_start)},
       {"last_start", iso_or_null(s.last_start)},

@@ -165,6 +165,8 @@ std::optional<TransferStats> Transfers::stats(const core::InfoHash& info_hash, b
   out.seeders = t.seeders();
   out.leechers = t.leechers();
   out.completed = t.completed();
+  out.peers_seen = t.joined();
+  out.finished = t.completed() + t.origins_joined();
   out.first_start = t.first_started;
   out.last_start = t.last_started;
   out.first_complete = t.first_completed;

@@ -57,12 +57,17 @@ struct TransferStats {
   core::TimePoint registered;
   std::uint32_t peers = 0, seeders = 0, leechers = 0, representatives = 0, stuck = 0;
   std::uint32_t completed = 0;  // peers that sent completed, each once
+  // What the deploy reached, whoever is still in the swarm: peers that joined,
+  // and hosts that finished (completed, plus origin seeders that joined).
+  std::uint32_t peers_seen = 0, finished = 0;
   // Zero when it has not happened.
   core::PreciseTime first_start{}, last_start{}, first_complete{}, last_complete{};
   std::vector<core::TimePoint> completions;
   double progress = 0;  // mean over the peers, percent; 0 without peers
-  // Every peer seeds and at least one completed event was seen.
-  bool complete() const { return peers > 0 && seeders == peers && completed > 0; }
+  // At least one completed event was seen and nobody is still downloading:
+  // the original's rule (peers == seeders and a last_completed), which holds
+  // on once every host has left.
+  bool complete() const { return seeders == peers && completed > 0; }
   std::uint32_t rack_count = 0;
   std::vector<RackStats> racks;  // filled when asked for
 };

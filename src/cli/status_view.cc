@@ -83,6 +83,9 @@ std::string transfer_summary(const nlohmann::json& stats) {
   out += fmt::format("completed  {} peer{}; first {}, last {}\n", count(g, "completed"),
                      count(g, "completed") == 1 ? "" : "s", text(g, "first_complete"),
                      text(g, "last_complete"));
+  // What the deploy reached, whoever is still in the swarm now.
+  out += fmt::format("reached    {} of {} host{} that joined finished\n", count(g, "finished"),
+                     count(g, "peers_seen"), count(g, "peers_seen") == 1 ? "" : "s");
   return out;
 }
 

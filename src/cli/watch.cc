@@ -36,6 +36,9 @@ struct Global {
   std::string name, file, info_hash;
   double progress = 0;
   std::uint64_t peers = 0, seeders = 0, leechers = 0, stuck = 0;
+  // Hosts that finished, those that have left included (completed events
+  // plus origin seeders): what --min-seeders counts.
+  std::uint64_t finished = 0;
   bool complete = false;
 
   bool operator==(const Global&) const = default;
@@ -58,6 +61,8 @@ struct Global {
     g.seeders = u("seeders");
     g.leechers = u("leechers");
     g.stuck = u("stuck");
+    // An older tracker without "finished": those seeding now.
+    g.finished = j.contains("finished") ? u("finished") : g.seeders;
     auto c = j.find("complete");
     g.complete = c != j.end() && c->is_boolean() && c->get<bool>();
     return g;
@@ -109,8 +114,8 @@ class LiveView final : public View {
     if (timeout_ > 0) when += " of " + human_duration(static_cast<std::int64_t>(timeout_));
     lines.push_back(fmt::format("{}  {}  {}", g.name.empty() ? g.file : g.name, g.info_hash, when));
     std::string state = g.complete ? "complete" : "in progress";
-    if (g.complete && g.seeders < min_seeders_) {
-      state = fmt::format("waiting for {} seeders", min_seeders_);
+    if (g.complete && g.finished < min_seeders_) {
+      state = fmt::format("waiting for {} of {} hosts", min_seeders_ - g.finished, min_seeders_);
     }
     lines.push_back(
         fmt::format("{} {:>6}  {}", progress_bar(g.progress, 32), percent_text(g.progress), state));
@@ -274,10 +279,10 @@ int run(const Options& o) {
       outage_reported = false;
       view->show(*stats, elapsed);
       const Global g = Global::from(*stats);
-      if (g.complete && g.seeders >= o.min_seeders) {
-        std::cerr << fmt::format("complete: {} of {} peers seeding in {} racks, after {}\n",
-                                 g.seeders, g.peers, rack_rows(*stats).size(),
-                                 human_duration(elapsed));
+      if (g.complete && g.finished >= o.min_seeders) {
+        std::cerr << fmt::format(
+            "complete: {} hosts finished, {} of {} peers seeding in {} racks, after {}\n",
+            g.finished, g.seeders, g.peers, rack_rows(*stats).size(), human_duration(elapsed));
         return 0;
       }
       last = std::move(*stats);
@@ -303,8 +308,8 @@ int run(const Options& o) {
       std::string why = "no reply from the tracker";
       if (last) {
         const Global g = Global::from(*last);
-        why = fmt::format("{} done, {} of {} peers seeding, {} stuck", percent_text(g.progress),
-                          g.seeders, g.peers, g.stuck);
+        why = fmt::format("{} done, {} hosts finished, {} of {} peers seeding, {} stuck",
+                          percent_text(g.progress), g.finished, g.seeders, g.peers, g.stuck);
         if (g.complete) why += fmt::format(" (fewer than --min-seeders {})", o.min_seeders);
         const std::string racks = unfinished_racks(rack_rows(*last));
         if (!racks.empty()) why += "; unfinished racks: " + racks;
@@ -336,9 +341,10 @@ Command add_watch(CLI::App& parent) {
   cmd->add_option("--interval", o->interval, "Seconds between polls of the tracker (default 2)")
       ->type_name("SECONDS");
   cmd->add_option("--min-seeders", o->min_seeders,
-                  "Also wait until at least N peers seed. A transfer is complete when every peer "
-                  "that announced seeds: give the deploy's host count (origin seeders included) "
-                  "so that hosts not yet started are waited for")
+                  "Also wait until at least N hosts finished (sent completed, or seeded from the "
+                  "start), counting those that have left since. A transfer is complete when "
+                  "every peer that announced seeds: give the deploy's host count (origin seeders "
+                  "included) so that hosts not yet started are waited for")
       ->type_name("N");
   cmd->add_flag("--json", o->json,
                 "Print the tracker's transfer JSON (?racks=1), one line each time it changes");

@@ -205,6 +205,8 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     if (a.left == 0) p.flags |= Peer::kOrigin;
     self = &insert_peer(g, p, a.peer_id, policy);
     outcome.joined = true;
+    ++joined_;
+    if (a.left == 0) ++origins_joined_;
   } else {
     // Same address and port: the same peer, whatever peer_id it sends now.
     g.peer_ids[self - g.peers.data()] = a.peer_id;
@@ -243,6 +245,9 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
       self->flags |= Peer::kCompleted;
       ++completed_;
       completions_.push_back(now);
+      // An origin that reports completed (a seeder announcing its first
+      // completed) counts once, as completed.
+      if (self->flags & Peer::kOrigin) --origins_joined_;
     }
     if (first_completed == core::PreciseTime{}) first_completed = event_time;
     last_completed = event_time;

@@ -210,6 +210,11 @@ class Torrent {
   std::uint32_t seeders() const { return seeders_; }
   std::uint32_t leechers() const { return leechers_; }
   std::uint32_t completed() const { return completed_; }  // completed events, ever
+  // What the deploy reached, kept when its hosts have left: peers that joined
+  // (a host that expired and came back counts again), and of those the ones
+  // that arrived complete (origin seeders, which never send completed).
+  std::uint32_t joined() const { return joined_; }
+  std::uint32_t origins_joined() const { return origins_joined_; }
   // The payload's size when the transfer was registered with it (0: unknown).
   // Until then kProgress estimates it from the announced `left`s.
   void set_payload(std::uint64_t bytes) {
@@ -246,6 +251,8 @@ class Torrent {
   std::uint32_t seeders_ = 0;
   std::uint32_t leechers_ = 0;
   std::uint32_t completed_ = 0;
+  std::uint32_t joined_ = 0;
+  std::uint32_t origins_joined_ = 0;
   std::vector<core::TimePoint> completions_;
   // What kProgress measures a representative's share against: the registered
   // size, else the largest `left` any peer announced (a fresh downloader's

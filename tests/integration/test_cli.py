@@ -539,7 +539,7 @@ class TrackerCommandsTest(unittest.TestCase):
         driver.join()
         self.assertEqual(proc.returncode, 0, err)
         self.assertEqual(still_running, [True] * len(hosts))
-        self.assertIn("complete: 4 of 4 peers seeding in 2 racks", err)
+        self.assertIn("complete: 4 hosts finished, 4 of 4 peers seeding in 2 racks", err)
         lines = out.splitlines()
         # Not a terminal: plain lines, one per change, ending with the complete state.
         self.assertNotIn("\x1b", out)
@@ -568,7 +568,8 @@ class TrackerCommandsTest(unittest.TestCase):
         r = self.cli(["watch", h, "--timeout", "1.5", "--interval", "0.2"])
         took = time.time() - start
         self.assertEqual(r.returncode, 2, r.stderr)
-        self.assertIn("timed out after 1.5s: 25.0% done, 0 of 1 peers seeding", r.stderr)
+        self.assertIn("timed out after 1.5s: 25.0% done, 0 hosts finished, 0 of 1 peers seeding",
+                      r.stderr)
         self.assertIn("127.0.6.0/24 (25.0%)", r.stderr)
         self.assertGreaterEqual(took, 1.5)
         self.assertLess(took, 15)
@@ -583,6 +584,15 @@ class TrackerCommandsTest(unittest.TestCase):
         self.announce(raw, 7, 2, 0, "completed")
         r = self.cli(["watch", h, "--timeout", "10", "--min-seeders", "2"])
         self.assertEqual(r.returncode, 0, r.stderr)
+        # Issue 14: hosts that finished and left still count.
+        for host in (1, 2):
+            self.announce(raw, 7, host, 0, "stopped")
+        r = self.cli(["watch", h, "--timeout", "10", "--min-seeders", "2"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("complete: 2 hosts finished, 0 of 0 peers seeding", r.stderr)
+        r = self.cli(["status", h])
+        self.assertIn("complete: yes", r.stdout)
+        self.assertIn("reached    2 of 2 hosts that joined finished", r.stdout)
 
     def test_watch_unknown_hash(self):
         r = self.cli(["watch", "CD" * 20, "--timeout", "5"])
@@ -644,7 +654,7 @@ class TrackerCommandsTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, err)
         self.assertIn("cannot reach tracker at 127.0.0.1:%d" % port, err)
         self.assertIn("retrying", err)
-        self.assertIn("complete: 1 of 1 peers seeding", err)
+        self.assertIn("complete: 1 hosts finished, 1 of 1 peers seeding", err)
 
     # --- an unreachable tracker ---------------------------------------------------------
 

@@ -375,8 +375,10 @@ class DashboardBrowserTest(unittest.TestCase):
         self.assertEqual(card.data("complete"), "false")
         self.assertIn("in progress", card.find("span", "badge").text())
         self.assertEqual(card.find("svg", "plot").data("points"), str(len(g["completions"])))
+        # Issue 14: hosts that finished of those that joined (the origin seeds from the start).
         self.assertEqual(card.find("dd", stat="completed").text(),
-                         "%d / %d" % (g["completed"], g["peers"]))
+                         "%d / %d" % (g["finished"], g["peers_seen"]))
+        self.assertEqual((g["finished"], g["peers_seen"]), (g["completed"] + 1, g["peers"]))
 
         # Stuck hosts: only the one that stopped, red, in a highlighted row.
         stuck_dom = {c.data("peer") for c in card.find_all("span", "peer") if "stuck" in c.classes}

@@ -254,24 +254,28 @@
 
   function updateCard(card, t) {
     const g = t.global;
-    setText(card.name, g.name || g.file);
+    // Two releases of one payload share its name: the file tells them apart.
+    setText(card.name, g.name && g.name !== g.file ? g.name + ' \u2014 ' + g.file : g.file);
     card.name.title = g.file;
     const complete = !!g.complete;
     setData(card.root, {progress: g.progress, peers: g.peers, seeders: g.seeders,
                         racks: g.racks, stuck: g.stuck, complete: complete});
     card.root.classList.toggle('is-complete', complete);
-    setText(card.badge, complete ? 'complete' : (g.peers ? 'in progress' : 'waiting for peers'));
+    // A finished deploy stays "complete" after its hosts have left.
+    setText(card.badge, complete ? 'complete' : g.peers ? 'in progress'
+        : g.peers_seen ? 'hosts have left' : 'waiting for peers');
     card.badge.className = 'badge ' + (complete ? 'badge-done' : g.peers ? 'badge-live' : 'badge-idle');
     card.stuckBadge.hidden = !g.stuck;
     setText(card.stuckBadge, g.stuck + ' stuck');
 
-    updateBar(card.global, g.progress, complete ? 'done' : '');
+    updateBar(card.global, complete && !g.peers ? 100 : g.progress, complete ? 'done' : '');
     setText(card.stats.peers, g.peers);
     setText(card.stats.seeders, g.seeders);
     setText(card.stats.leechers, g.leechers);
     setText(card.stats.racks, g.racks);
     setText(card.stats.representatives, g.representatives);
-    setText(card.stats.completed, g.completed + ' / ' + g.peers);
+    // Hosts that finished of those that joined, those that have left included.
+    setText(card.stats.completed, g.finished + ' / ' + g.peers_seen);
     setText(card.stats.stuck, g.stuck);
     card.stats.stuck.classList.toggle('alert', g.stuck > 0);
     setText(card.stats.size, bytes(g.size));
