@@ -4,9 +4,9 @@
 // decided by the trust rules below, the Tracker does the rest, and the reply
 // is encoded into the connection's buffer. Runs inline on the worker.
 //
-// Whose address counts: the TCP peer's. The `ip` parameter is honoured only
-// from trusted_networks; with proxypass, X-Real-IP / X-Forwarded-For only from
-// trusted_proxies. Anything else is ignored, never trusted blindly.
+// Whose address counts: the client's (net/client_address.h: the TCP peer's, or
+// with proxypass what trusted_proxies say). The `ip` parameter is honoured only
+// from trusted_networks. Anything else is ignored, never trusted blindly.
 // Thread-safe.
 #pragma once
 
