@@ -23,6 +23,9 @@ class TrackerHandler final : public HttpHandler {
   explicit TrackerHandler(Tracker& tracker) : tracker_(tracker) {}
 
   Placement placement(const HttpRequest&) const override { return Placement::kInline; }
+  // The BitTorrent protocol itself: open to every client, whatever admin
+  // access rules are in force (a non-GET gets its 405 from handle()).
+  Access access(const HttpRequest&) const override { return Access::kPublic; }
   void handle(const HttpRequest& request, HttpResponse& response, WorkerContext& context) override;
 
   // The address a request speaks for, after the trust rules (exposed for
