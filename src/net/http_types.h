@@ -100,6 +100,11 @@ class HttpHandler {
   virtual Access access(const HttpRequest& request) const {
     return is_read_method(request.method) ? Access::kRead : Access::kChange;
   }
+  // Called by the server once the header of a request with a body is in,
+  // before the body is read: true when the request is refused whatever its
+  // body (filled into `response`; the server answers and closes). Runs on the
+  // worker: must not block. Default: never.
+  virtual bool refuse_early(const HttpRequest&, HttpResponse&) const { return false; }
 };
 
 class AdminAccess;
@@ -119,6 +124,8 @@ class Router final : public HttpHandler {
   void handle(const HttpRequest& request, HttpResponse& response, WorkerContext& context) override;
   std::size_t body_limit(const HttpRequest& request) const override;
   Access access(const HttpRequest& request) const override;
+  // The AdminAccess check, so a refused upload is not read first.
+  bool refuse_early(const HttpRequest& request, HttpResponse& response) const override;
 
  private:
   HttpHandler* route(std::string_view path) const;

@@ -40,6 +40,12 @@ Access Router::access(const HttpRequest& request) const {
   return h != nullptr ? h->access(request) : Access::kPublic;
 }
 
+bool Router::refuse_early(const HttpRequest& request, HttpResponse& response) const {
+  HttpHandler* h = route(request.path);
+  return h != nullptr && access_ != nullptr &&
+         !access_->admit(request, h->access(request), response);
+}
+
 void Router::handle(const HttpRequest& request, HttpResponse& response, WorkerContext& context) {
   if (HttpHandler* h = route(request.path)) {
     if (access_ != nullptr && !access_->admit(request, h->access(request), response)) return;

@@ -9,14 +9,12 @@ working in every mode.
 import json
 import os
 import shutil
-import stat
 import subprocess
 import tempfile
 import unittest
-import urllib.parse
 
-from harness import (BINARY, Tracker, announce_query, http_request, make_torrent, multipart_form,
-                     register_new, run_tool, scrape_query)
+from harness import (Tracker, announce_query, http_request, make_torrent, multipart_form,
+                     raw_connect, read_raw_response, run_tool, scrape_query, wait_closed)
 
 LOCAL = "127.0.0.1"
 STRANGER = "127.0.5.5"
@@ -159,6 +157,21 @@ class LocalOnlyTest(AccessBase):
         r = self.req("GET", "/api/v1/transfers/%s.json" % h, STRANGER)
         self.assertEqual(r.status, 200, r.body)
         self.assertTrue(r.json()["global"]["active"], r.json())
+
+    def test_refused_before_the_upload_is_read(self):
+        """A stranger's upload is answered from its header: the tracker does not
+        wait for (or hold) the body, and closes the connection."""
+        s = raw_connect(self.t.port, source=STRANGER, timeout=5)
+        try:
+            s.sendall(b"POST /api/v1/torrents/big.torrent HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Type: application/x-bittorrent\r\n"
+                      b"Content-Length: 10000000\r\n\r\n" + b"d" * 1000)
+            r, _ = read_raw_response(s)
+            self.assertEqual(r.status, 403, r.body)
+            self.assertEqual(r.header("connection"), "close")
+            self.assertTrue(wait_closed(s, 5))
+        finally:
+            s.close()
 
     def test_a_token_from_a_stranger_does_not_help(self):
         _, data, _ = self.fresh()

@@ -234,6 +234,21 @@ TEST(RouterAccessTest, MethodDecidesUnlessTheHandlerSays) {
   EXPECT_EQ(run(Method::kPost, "/announce"), 200);
   EXPECT_EQ(tracker.calls, 1);
   EXPECT_EQ(run(Method::kPost, "/nowhere"), 404);
+
+  // The same decision from the header alone, before an upload's body is read.
+  Request upload(Method::kPost, "127.0.5.5");
+  upload.r.target = upload.r.path = "/things/a";
+  HttpResponse response;
+  EXPECT_TRUE(router.refuse_early(upload.r, response));
+  EXPECT_EQ(response.status, 403);
+  Request local(Method::kPost, "127.0.0.1");
+  local.r.target = local.r.path = "/things/a";
+  response.reset();
+  EXPECT_FALSE(router.refuse_early(local.r, response));
+  Request announce(Method::kPost, "127.0.5.5");
+  announce.r.target = announce.r.path = "/announce";
+  EXPECT_FALSE(router.refuse_early(announce.r, response));
+  EXPECT_EQ(admin.calls, 2);
 }
 
 }  // namespace
