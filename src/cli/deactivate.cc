@@ -16,11 +16,12 @@ constexpr std::string_view kCommand = "deactivate";
 struct Options {
   std::string transfer;
   std::string tracker;
+  std::string token_file;
   bool json = false;
 };
 
 int run(const Options& o) {
-  auto api = api_from(o.tracker);
+  auto api = api_from(o.tracker, o.token_file);
   if (!api) return fail(kCommand, api.error().message);
   auto hash = api->resolve_transfer(o.transfer);
   if (!hash) return fail(kCommand, hash.error().message);
@@ -48,6 +49,7 @@ Command add_deactivate(CLI::App& parent) {
                   "The transfer: its info-hash, or the registered .torrent's file name")
       ->required();
   add_tracker_option(cmd, o->tracker);
+  add_token_file_option(cmd, o->token_file);
   cmd->add_flag("--json", o->json, "Print the transfer's history record (JSON)");
   cmd->footer(
       "DELETE /api/v1/transfers/<hash>. Prints the info-hash on stdout; exit status 1 when\n"

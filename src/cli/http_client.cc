@@ -63,6 +63,7 @@ core::Result<HttpReply> HttpClient::request(Method method, std::string_view targ
   req.set(http::field::user_agent, "p2ptracker-cli/" P2P_VERSION);
   req.set(http::field::accept, "application/json");
   req.keep_alive(false);
+  if (!bearer_token_.empty()) req.set(http::field::authorization, "Bearer " + bearer_token_);
   if (!content_type.empty()) req.set(http::field::content_type, std::string(content_type));
   if (method != Method::kGet && method != Method::kDelete) {
     req.body() = std::move(body);

@@ -26,8 +26,10 @@ struct HttpReply {
 
 class HttpClient {
  public:
-  HttpClient(TrackerUrl tracker, std::chrono::milliseconds timeout)
-      : tracker_(std::move(tracker)), timeout_(timeout) {}
+  // A non-empty `bearer_token` goes with every request as "Authorization:
+  // Bearer <token>" (the tracker's admin_token_file; docs/security.md).
+  HttpClient(TrackerUrl tracker, std::chrono::milliseconds timeout, std::string bearer_token = {})
+      : tracker_(std::move(tracker)), timeout_(timeout), bearer_token_(std::move(bearer_token)) {}
 
   // `target` is the path below the tracker's base URL ("/transfers/"), with
   // its query. Any HTTP status is a reply; an error means no reply arrived:
@@ -39,6 +41,10 @@ class HttpClient {
   core::Result<HttpReply> del(std::string_view target) const;
 
   const TrackerUrl& tracker() const { return tracker_; }
+  // The same client (tracker, token) with another deadline per request.
+  HttpClient with_timeout(std::chrono::milliseconds timeout) const {
+    return HttpClient(tracker_, timeout, bearer_token_);
+  }
 
  private:
   enum class Method { kGet, kPost, kDelete };
@@ -47,6 +53,7 @@ class HttpClient {
 
   TrackerUrl tracker_;
   std::chrono::milliseconds timeout_;
+  std::string bearer_token_;
 };
 
 }  // namespace p2p::cli

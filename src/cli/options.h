@@ -1,5 +1,6 @@
 // Flags shared by the operator subcommands, so every one spells them alike:
-// --tracker (default $P2PTRACKER_URL) and --json. Main thread only.
+// --tracker (default $P2PTRACKER_URL), --token-file (default
+// $P2PTRACKER_TOKEN_FILE) and --json. Main thread only.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -13,8 +14,9 @@
 
 namespace p2p::cli {
 
-// The environment variable --tracker defaults to.
+// The environment variables --tracker and --token-file default to.
 inline constexpr const char* kTrackerEnv = "P2PTRACKER_URL";
+inline constexpr const char* kTokenFileEnv = "P2PTRACKER_TOKEN_FILE";
 
 // Adds -t,--tracker URL (default $P2PTRACKER_URL) storing into `value`.
 void add_tracker_option(CLI::App* cmd, std::string& value);
@@ -23,8 +25,15 @@ void add_tracker_option(CLI::App* cmd, std::string& value);
 // saying how to give it.
 core::Result<TrackerUrl> tracker_from(const std::string& value);
 
-// A TrackerApi for the --tracker value, each request bounded by `timeout`.
-core::Result<TrackerApi> api_from(const std::string& value,
+// Adds --token-file FILE (default $P2PTRACKER_TOKEN_FILE) storing into `value`:
+// the file holding the tracker's admin token, for a tracker with
+// admin_token_file set.
+void add_token_file_option(CLI::App* cmd, std::string& value);
+
+// A TrackerApi for the --tracker value, each request bounded by `timeout` and
+// carrying the token read from `token_file` (empty: no token). Errors: the
+// tracker URL's, or the token file's (unreadable, empty).
+core::Result<TrackerApi> api_from(const std::string& value, const std::string& token_file,
                                   std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 // Prints "p2ptracker <command>: <message>" on stderr and returns 1.

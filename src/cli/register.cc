@@ -20,6 +20,7 @@ constexpr std::string_view kCommand = "register";
 struct Options {
   std::string file;
   std::string tracker;
+  std::string token_file;
   std::string as;
   bool exist_ok = false;
   bool json = false;
@@ -45,7 +46,7 @@ bool same_tracker(const std::string& announce, const TrackerUrl& ours) {
 }
 
 int run(const Options& o) {
-  auto api = api_from(o.tracker);
+  auto api = api_from(o.tracker, o.token_file);
   if (!api) return fail(kCommand, api.error().message);
   auto bytes = read_file(o.file);
   if (!bytes) return fail(kCommand, bytes.error().message);
@@ -108,6 +109,7 @@ Command add_register(CLI::App& parent) {
       "register", "Upload a .torrent to the tracker, which activates its transfer.");
   cmd->add_option("FILE", o->file, "The .torrent file")->required();
   add_tracker_option(cmd, o->tracker);
+  add_token_file_option(cmd, o->token_file);
   cmd->add_option("--as", o->as,
                   "Register under this file name (default: FILE's name; .torrent is added if "
                   "missing)")

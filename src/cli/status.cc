@@ -17,6 +17,7 @@ constexpr std::string_view kCommand = "status";
 struct Options {
   std::string transfer;
   std::string tracker;
+  std::string token_file;
   bool json = false;
 };
 
@@ -69,7 +70,7 @@ int show_transfer(const TrackerApi& api, const std::string& arg, bool json) {
 }
 
 int run(const Options& o) {
-  auto api = api_from(o.tracker);
+  auto api = api_from(o.tracker, o.token_file);
   if (!api) return fail(kCommand, api.error().message);
   if (o.transfer.empty()) return list_transfers(*api, o.json);
   return show_transfer(*api, o.transfer, o.json);
@@ -85,6 +86,7 @@ Command add_status(CLI::App& parent) {
                   "A transfer: its info-hash, or the registered .torrent's file name (default: "
                   "list every transfer)");
   add_tracker_option(cmd, o->tracker);
+  add_token_file_option(cmd, o->token_file);
   cmd->add_flag("--json", o->json,
                 "Print JSON: a list of the transfers' \"global\" objects, or the tracker's "
                 "GET /transfers/<hash>.json?racks=1 reply");

@@ -41,6 +41,10 @@ class TrackerApi {
   core::Result<nlohmann::json> transfer(const core::InfoHash& info_hash, bool racks) const;
 
   const TrackerUrl& tracker() const { return client_.tracker(); }
+  // The same API (tracker, token) with another deadline per request.
+  TrackerApi with_timeout(std::chrono::milliseconds timeout) const {
+    return TrackerApi(client_.with_timeout(timeout));
+  }
 
  private:
   core::Result<nlohmann::json> parse_reply(const HttpReply& reply, std::string_view what) const;

@@ -26,6 +26,7 @@ constexpr auto kMinRequestTimeout = std::chrono::seconds(1);
 struct Options {
   std::string transfer;
   std::string tracker;
+  std::string token_file;
   double timeout = 0;
   double interval = 2;
   std::uint64_t min_seeders = 0;
@@ -238,7 +239,7 @@ std::string unfinished_racks(const std::vector<RackRow>& racks) {
 int run(const Options& o) {
   if (o.interval < 0.1) return fail(kCommand, "--interval must be at least 0.1 seconds");
   if (o.timeout < 0) return fail(kCommand, "--timeout must be 0 (no limit) or positive");
-  auto api = api_from(o.tracker);
+  auto api = api_from(o.tracker, o.token_file);
   if (!api) return fail(kCommand, api.error().message);
   auto hash = api->resolve_transfer(o.transfer);
   if (!hash) return fail(kCommand, hash.error().message);
@@ -267,7 +268,7 @@ int run(const Options& o) {
       request_timeout =
           std::clamp<std::chrono::milliseconds>(left, kMinRequestTimeout, kRequestTimeout);
     }
-    TrackerApi poll_api(HttpClient(api->tracker(), request_timeout));
+    TrackerApi poll_api = api->with_timeout(request_timeout);
     auto stats = poll_api.transfer(*hash, /*racks=*/true);
     const auto elapsed =
         std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - start).count();
@@ -335,6 +336,7 @@ Command add_watch(CLI::App& parent) {
                   "The transfer: its info-hash, or the registered .torrent's file name")
       ->required();
   add_tracker_option(cmd, o->tracker);
+  add_token_file_option(cmd, o->token_file);
   cmd->add_option("--timeout", o->timeout,
                   "Give up after this many seconds, exit status 2 (default 0: wait forever)")
       ->type_name("SECONDS");

@@ -48,8 +48,10 @@ constexpr Group kGroups[] = {
     {"Topology", "How a peer's rack is found."},
     {"Limits", "Threads, sizes and timeouts of the HTTP server."},
     {"Logging", ""},
+    {"Admin API access",
+     "Who may change the tracker's state and read its stats (docs/security.md)."},
 };
-enum : int { kOriginal, kStorage, kAnnounces, kAddresses, kTopology, kLimits, kLogging };
+enum : int { kOriginal, kStorage, kAnnounces, kAddresses, kTopology, kLimits, kLogging, kAdmin };
 
 // What every key has; the builders below add their kind's checks.
 Key base_key(std::string_view name, int group, Member member, std::string_view doc) {
@@ -245,6 +247,21 @@ const std::vector<Key>& keys() {
                "Least severe messages logged: \"trace\", \"debug\", \"info\", \"warn\" or "
                "\"error\".",
                {"trace", "debug", "info", "warn", "error"}),
+
+      // --- Admin API access ---
+      text_key("admin_token_file", kAdmin, &Config::admin_token_file,
+               "A file holding the admin API's bearer token (its content, without surrounding "
+               "white space). Set: registering, replacing and deleting torrents and deactivating "
+               "transfers need `Authorization: Bearer <token>`, from any host. Empty: those "
+               "requests are accepted only from this host (127.0.0.1 or ::1). A file rather than "
+               "the token itself, so --print-config never shows the secret; the tracker refuses "
+               "to start if it is unreadable or empty, and warns if any user may read it."),
+      text_key("admin_read", kAdmin, &Config::admin_read,
+               "Who may read the tracker's state: the stats and lists under /transfers/, "
+               "/torrents/ and /api/v1/, downloading a registered .torrent, /metrics and the "
+               "dashboard. \"public\": anyone who reaches the port. \"token\": only with the "
+               "bearer token (needs admin_token_file). Announce and scrape never need a token.",
+               {"public", "token"}),
   };
   return kKeys;
 }
@@ -531,6 +548,11 @@ std::optional<Problem> find_problem(const Config& config) {
                    fmt::format("peer_timeout ({}) must exceed active_interval ({}); otherwise "
                                "peers expire between two announces",
                                config.peer_timeout, config.active_interval),
+                   false};
+  }
+  if (config.admin_read == "token" && config.admin_token_file.empty()) {
+    return Problem{{"admin_read", "admin_token_file"},
+                   "admin_read \"token\" needs admin_token_file, the file holding the token",
                    false};
   }
   if (config.topology == "static" && config.topology_file.empty()) {

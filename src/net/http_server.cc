@@ -253,6 +253,11 @@ class Session final : private Deadline {
     fill_request();
     std::size_t limit = handler_.body_limit(request_);
     if (parser_->is_done()) return dispatch();
+    // A request refused whatever its body is answered from its header: a
+    // stranger's upload costs us its header, not up to max_torrent_bytes of
+    // memory and the time to receive them.
+    response_.reset();
+    if (handler_.refuse_early(request_, response_)) return reply_early();
     if (limit == 0) {
       return reply_error(413, "this endpoint takes no request body");
     }
@@ -341,6 +346,17 @@ class Session final : private Deadline {
       self->handler_.handle(self->request_, self->response_, self->blocking_context_);
       asio::post(self->socket_.get_executor(), [self] { self->write_response(); });
     });
+  }
+
+  // The handler's refusal of a request whose body is still unread: answered
+  // like any response, then the connection closes, since the unread body
+  // would otherwise be taken for the next request.
+  void reply_early() {
+    counters_.add(metrics::Counter::kHttpRequests);
+    dispatched_at_ = std::chrono::steady_clock::now();
+    timed_ = true;
+    response_.close = true;
+    write_response();
   }
 
   void reply_error(int status, std::string_view reason) {

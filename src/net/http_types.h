@@ -75,6 +75,15 @@ struct WorkerContext {
 // blocking pool (file writes, Redis reads, libtorrent parsing).
 enum class Placement { kInline, kBlocking };
 
+// What a request does, which decides who may make it (net/admin_access.h):
+// kPublic is the BitTorrent protocol (announce, scrape), open to every client;
+// kRead shows the tracker's state (stats, lists, .torrent files, /metrics, the
+// dashboard); kChange alters it (registering, replacing, deleting,
+// deactivating).
+enum class Access { kPublic, kRead, kChange };
+
+inline bool is_read_method(Method m) { return m == Method::kGet || m == Method::kHead; }
+
 class HttpHandler {
  public:
   virtual ~HttpHandler() = default;
@@ -84,20 +93,43 @@ class HttpHandler {
                       WorkerContext& context) = 0;
   // Largest body this request may carry (read after its headers); 0: none.
   virtual std::size_t body_limit(const HttpRequest&) const { return 0; }
+  // What `request` does. The method decides unless a handler knows better, so
+  // an endpoint added later is protected without being listed anywhere: GET
+  // and HEAD read, every other method (POST, PUT, DELETE, and any unknown
+  // one) changes state.
+  virtual Access access(const HttpRequest& request) const {
+    return is_read_method(request.method) ? Access::kRead : Access::kChange;
+  }
+  // Called by the server once the header of a request with a body is in,
+  // before the body is read: true when the request is refused whatever its
+  // body (filled into `response`; the server answers and closes). Runs on the
+  // worker: must not block. Default: never.
+  virtual bool refuse_early(const HttpRequest&, HttpResponse&) const { return false; }
 };
 
-// Routes by path: exact paths first, then the longest matching prefix.
+class AdminAccess;
+
+// Routes by path: exact paths first, then the longest matching prefix. With
+// an AdminAccess set, each request first passes its check for what the chosen
+// handler says it does (HttpHandler::access), and a refused one never reaches
+// the handler.
 class Router final : public HttpHandler {
  public:
   void add_exact(std::string path, HttpHandler* handler);
   void add_prefix(std::string prefix, HttpHandler* handler);
+  // Not owned; outlives the router. Null (the default): no check.
+  void set_access(const AdminAccess* access) { access_ = access; }
 
   Placement placement(const HttpRequest& request) const override;
   void handle(const HttpRequest& request, HttpResponse& response, WorkerContext& context) override;
   std::size_t body_limit(const HttpRequest& request) const override;
+  Access access(const HttpRequest& request) const override;
+  // The AdminAccess check, so a refused upload is not read first.
+  bool refuse_early(const HttpRequest& request, HttpResponse& response) const override;
 
  private:
   HttpHandler* route(std::string_view path) const;
+  const AdminAccess* access_ = nullptr;
   std::vector<std::pair<std::string, HttpHandler*>> exact_;
   std::vector<std::pair<std::string, HttpHandler*>> prefixes_;  // longest first
 };

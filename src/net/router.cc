@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "net/admin_access.h"
 #include "net/http_types.h"
 
 namespace p2p::net {
@@ -34,8 +35,20 @@ std::size_t Router::body_limit(const HttpRequest& request) const {
   return h != nullptr ? h->body_limit(request) : 0;
 }
 
+Access Router::access(const HttpRequest& request) const {
+  HttpHandler* h = route(request.path);
+  return h != nullptr ? h->access(request) : Access::kPublic;
+}
+
+bool Router::refuse_early(const HttpRequest& request, HttpResponse& response) const {
+  HttpHandler* h = route(request.path);
+  return h != nullptr && access_ != nullptr &&
+         !access_->admit(request, h->access(request), response);
+}
+
 void Router::handle(const HttpRequest& request, HttpResponse& response, WorkerContext& context) {
   if (HttpHandler* h = route(request.path)) {
+    if (access_ != nullptr && !access_->admit(request, h->access(request), response)) return;
     h->handle(request, response, context);
     return;
   }
@@ -56,6 +69,10 @@ std::string_view status_text(int status) {
       return "No Content";
     case 400:
       return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
     case 404:
       return "Not Found";
     case 405:

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "net/client_address.h"
 #include "wire/announce.h"
 #include "wire/scrape.h"
 
@@ -11,12 +12,6 @@ namespace {
 
 bool in_any(const std::vector<core::Cidr>& nets, const core::Address& a) {
   return std::any_of(nets.begin(), nets.end(), [&](const core::Cidr& c) { return c.contains(a); });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 bool is_get(const HttpRequest& r) { return r.method == Method::kGet || r.method == Method::kHead; }
@@ -37,25 +32,7 @@ void TrackerHandler::handle(const HttpRequest& request, HttpResponse& response,
 core::Address TrackerHandler::peer_address(const HttpRequest& request,
                                            const std::optional<core::Address>& ip_param) const {
   const TrackerOptions& o = tracker_.options();
-  core::Address addr = request.remote.address;
-  if (o.proxypass && in_any(o.trusted_proxies, addr)) {
-    if (auto real = core::Address::parse(trim(request.header("X-Real-IP")))) {
-      addr = *real;
-    } else if (std::string_view xff = request.header("X-Forwarded-For"); !xff.empty()) {
-      // Each proxy appends the address it received from; walk back from the
-      // right past our own proxies to the first address none of them is.
-      while (!xff.empty()) {
-        auto comma = xff.rfind(',');
-        std::string_view entry =
-            trim(comma == std::string_view::npos ? xff : xff.substr(comma + 1));
-        xff = comma == std::string_view::npos ? std::string_view{} : xff.substr(0, comma);
-        auto a = core::Address::parse(entry);
-        if (!a) break;  // garbage: keep the last address we could trust
-        addr = *a;
-        if (!in_any(o.trusted_proxies, *a)) break;
-      }
-    }
-  }
+  core::Address addr = client_address(request, o.proxypass, o.trusted_proxies);
   if (ip_param && in_any(o.trusted_networks, addr)) addr = *ip_param;
   return addr;
 }

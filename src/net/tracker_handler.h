@@ -4,9 +4,9 @@
 // decided by the trust rules below, the Tracker does the rest, and the reply
 // is encoded into the connection's buffer. Runs inline on the worker.
 //
-// Whose address counts: the TCP peer's. The `ip` parameter is honoured only
-// from trusted_networks; with proxypass, X-Real-IP / X-Forwarded-For only from
-// trusted_proxies. Anything else is ignored, never trusted blindly.
+// Whose address counts: the client's (net/client_address.h: the TCP peer's, or
+// with proxypass what trusted_proxies say). The `ip` parameter is honoured only
+// from trusted_networks. Anything else is ignored, never trusted blindly.
 // Thread-safe.
 #pragma once
 
@@ -23,6 +23,9 @@ class TrackerHandler final : public HttpHandler {
   explicit TrackerHandler(Tracker& tracker) : tracker_(tracker) {}
 
   Placement placement(const HttpRequest&) const override { return Placement::kInline; }
+  // The BitTorrent protocol itself: open to every client, whatever admin
+  // access rules are in force (a non-GET gets its 405 from handle()).
+  Access access(const HttpRequest&) const override { return Access::kPublic; }
   void handle(const HttpRequest& request, HttpResponse& response, WorkerContext& context) override;
 
   // The address a request speaks for, after the trust rules (exposed for

@@ -34,6 +34,9 @@ class HealthHandler final : public net::HttpHandler {
   net::Placement placement(const net::HttpRequest&) const override {
     return net::Placement::kInline;
   }
+  // Load balancers and probes ask without a token, whatever admin_read says;
+  // the answer names no transfer or host.
+  net::Access access(const net::HttpRequest&) const override { return net::Access::kPublic; }
   void handle(const net::HttpRequest& request, net::HttpResponse& response,
               net::WorkerContext& context) override;
 

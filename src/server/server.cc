@@ -18,7 +18,9 @@
 #include "admin/transfers.h"
 #include "admin/transfers_api.h"
 #include "core/clock.h"
+#include "core/token_file.h"
 #include "metrics/registry.h"
+#include "net/admin_access.h"
 #include "net/http_server.h"
 #include "net/listen_addresses.h"
 #include "net/metrics_handler.h"
@@ -54,6 +56,25 @@ class LocatorRackMap final : public swarm::RackMap {
 constexpr auto kSweepTick = std::chrono::seconds(1);
 constexpr std::size_t kSweepSlices = 10;
 
+// The admin API's access rules from the config, the token read from its file.
+core::Result<std::unique_ptr<net::AdminAccess>> make_admin_access(const config::Config& c) {
+  net::AdminAccessOptions o;
+  if (!c.admin_token_file.empty()) {
+    auto file = core::read_token_file(c.admin_token_file);
+    if (!file) return core::invalid_argument("admin_token_file: " + file.error().message);
+    if (file->world_readable) {
+      spdlog::warn("admin_token_file {} is readable by every user of this host; chmod o-r it",
+                   c.admin_token_file);
+    }
+    o.token = std::move(file->token);
+    o.token_file = c.admin_token_file;
+  }
+  o.read_needs_token = c.admin_read == "token";
+  o.proxypass = c.proxypass;
+  o.trusted_proxies = c.trusted_proxies;
+  return std::make_unique<net::AdminAccess>(std::move(o));
+}
+
 }  // namespace
 
 struct Server::Parts {
@@ -78,6 +99,7 @@ struct Server::Parts {
   std::unique_ptr<HealthHandler> health;
   std::atomic<bool> stopping{false};  // shutdown has begun: /health answers 503
   admin::DashboardApi dashboard;
+  std::unique_ptr<net::AdminAccess> admin_access;
   net::Router router;
   net::ListenAddresses listen;                         // config.host, resolved
   std::vector<std::unique_ptr<net::HttpServer>> http;  // one per listen address
@@ -228,6 +250,11 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   p->router.add_exact("/health", p->health.get());
   p->router.add_exact("/", &p->dashboard);
   p->router.add_prefix("/dashboard/", &p->dashboard);
+  auto admin_access = make_admin_access(c);
+  if (!admin_access) return admin_access.error();
+  p->admin_access = std::move(*admin_access);
+  p->router.set_access(p->admin_access.get());
+  spdlog::info("{}", p->admin_access->mode());
 
   // Every listen address gets its own servers; the workers are shared out so a
   // host name with two addresses does not double the threads.

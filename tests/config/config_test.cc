@@ -294,6 +294,8 @@ TEST(ToTomlTest, RandomConfigsRoundTrip) {
     c.keepalive_timeout = between(1, 1 << 30);
     c.max_connections = between(1, 1 << 30);
     c.log_level = pick({"trace", "debug", "info", "warn", "error"});
+    c.admin_token_file = random_string(rng);
+    c.admin_read = pick({"public", "token"});
     std::string text = to_toml(c);
     auto back = parse_toml(text, "print");
     ASSERT_TRUE(back.ok()) << back.error().message << "\n" << text;
@@ -305,7 +307,8 @@ TEST(ToTomlTest, EveryKeyHasItsDocCommentAndGroupsHaveHeadings) {
   std::string text = to_toml(Config{});
   for (std::string_view heading :
        {"# The original p2ptracker's keys\n", "# Storage\n", "# Announces and swarms\n",
-        "# Client addresses\n", "# Topology\n", "# Limits\n", "# Logging\n"}) {
+        "# Client addresses\n", "# Topology\n", "# Limits\n", "# Logging\n",
+        "# Admin API access\n"}) {
     EXPECT_THAT(text, HasSubstr(heading));
   }
   // Each `key = value` line follows a comment line.
@@ -319,7 +322,7 @@ TEST(ToTomlTest, EveryKeyHasItsDocCommentAndGroupsHaveHeadings) {
     ASSERT_GT(i, 0u);
     EXPECT_EQ(lines[i - 1].substr(0, 2), "# ") << "no doc comment above: " << lines[i];
   }
-  EXPECT_EQ(settings, 36);  // members of Config: a new member needs a key
+  EXPECT_EQ(settings, 38);  // members of Config: a new member needs a key
 }
 
 TEST(ToTomlTest, NonDefaultValueNotesTheDefault) {
@@ -478,7 +481,12 @@ INSTANTIATE_TEST_SUITE_P(
                      "key 'log_level': expected one of \"trace\", \"debug\", \"info\", \"warn\" "
                      "or \"error\", got \"verbose\""},
         ValidateCase{"data_dir", [](Config& c) { c.data_dir = ""; },
-                     "key 'data_dir': expected a non-empty string, got \"\""}),
+                     "key 'data_dir': expected a non-empty string, got \"\""},
+        ValidateCase{"admin_read", [](Config& c) { c.admin_read = "private"; },
+                     "key 'admin_read': expected one of \"public\" or \"token\", got "
+                     "\"private\""},
+        ValidateCase{"admin_read_token_needs_file", [](Config& c) { c.admin_read = "token"; },
+                     "admin_read \"token\" needs admin_token_file, the file holding the token"}),
     [](const ::testing::TestParamInfo<ValidateCase>& info) { return info.param.name; });
 
 TEST(ValidateTest, AcceptsDefaultsAndEdgesOfEveryRange) {
@@ -666,7 +674,7 @@ TEST(GoldenTest, DocsKeyTableMatchesTheKeyTable) {
 TEST(MarkdownTest, OneRowPerKey) {
   std::string table = key_reference_markdown();
   EXPECT_THAT(table, StartsWith("| Key | Type | Default | Meaning |\n|---|---|---|---|\n"));
-  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 2 + 36);
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 2 + 38);
   EXPECT_THAT(table, HasSubstr("\n| `port` | integer 0-65535 | `6969` | "));
   EXPECT_THAT(table, HasSubstr("\n| `store` | `memory` or `redis` | `\"memory\"` | "));
   EXPECT_THAT(table, HasSubstr("\n| `trusted_proxies` | array of CIDR strings | "

@@ -31,6 +31,13 @@ class EchoHandler final : public HttpHandler {
     resp.body = std::string(r.path) + "|" + std::string(r.query) + "|" +
                 std::to_string(r.body.size()) + "|" + std::string(r.header("X-Test"));
   }
+  // A request with X-Refuse is refused from its header (as AdminAccess does).
+  bool refuse_early(const HttpRequest& r, HttpResponse& resp) const override {
+    if (r.header("X-Refuse").empty()) return false;
+    resp.status = 403;
+    resp.body = "refused";
+    return true;
+  }
 };
 
 class Client {
@@ -221,6 +228,23 @@ TEST_F(HttpServerTest, BodyLimits) {
     EXPECT_NE(got.find("HTTP/1.1 100 Continue"), std::string::npos) << got;
     EXPECT_NE(got.find("/upload||3|"), std::string::npos) << got;
   }
+}
+
+// A refused upload is answered before its body arrives, and the connection
+// closes: the unread body must not be parsed as the next request.
+TEST_F(HttpServerTest, RefusedBeforeTheBodyIsRead) {
+  start();
+  Client c(server_->port());
+  c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\nX-Refuse: 1\r\n\r\n");
+  std::string got = c.read_responses(1);
+  EXPECT_EQ(got.rfind("HTTP/1.1 403 Forbidden\r\n", 0), 0u) << got;
+  EXPECT_NE(got.find("Connection: close"), std::string::npos) << got;
+  EXPECT_NE(got.find("\r\n\r\nrefused"), std::string::npos) << got;
+  EXPECT_TRUE(c.closed_by_peer(std::chrono::seconds(5)));
+  // Without a body pending, the handler decides as usual (no early path).
+  Client d(server_->port());
+  d.send("GET /upload HTTP/1.1\r\nHost: x\r\nX-Refuse: 1\r\n\r\n");
+  EXPECT_NE(d.read_responses(1).find("/upload||0|"), std::string::npos);
 }
 
 TEST_F(HttpServerTest, BlockingPlacementStillAnswers) {
