@@ -2,6 +2,9 @@
 #   make run    install missing Debian packages, build, start on embedded defaults
 #   make test   install missing packages (test ones too), build, fuzz each libFuzzer
 #               target briefly (TEST_FUZZ_SECONDS each), then run every test
+#   make install  build and install (PREFIX, default /usr/local; DESTDIR): the binary,
+#               man pages, the systemd unit, a default config
+#   make deb    build the Debian package (build/p2ptracker_<version>_<arch>.deb)
 #   make fuzz   build the libFuzzer targets (clang, ASan + UBSan) and fuzz each one
 #               for FUZZ_SECONDS (scripts/fuzz.sh --help)
 #   make bench  install the benchmark packages, build, run bench/run.py against
@@ -24,11 +27,15 @@ FUZZ_BUILD_DIR ?= build-fuzz
 TEST_FUZZ_SECONDS ?= 10
 FUZZ_SECONDS ?= 300
 
-.PHONY: all deps test-deps fuzz-deps bench-deps configure build run test fuzz bench bench-quick \
+.PHONY: all install deb deps test-deps fuzz-deps bench-deps configure build run test fuzz bench bench-quick \
 	bench-build clean format simulate-plots
 .PHONY: deploy-deps bench-deploy bench-deploy-uplink
 
 all: build
+
+# Where `make install` puts things; DESTDIR (from the environment or the
+# command line) stages them elsewhere, as for a package.
+PREFIX ?= /usr/local
 
 deps:
 	@scripts/install-deps.sh
@@ -55,6 +62,12 @@ test: test-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	scripts/fuzz.sh --build-dir $(FUZZ_BUILD_DIR) --jobs $(JOBS) --seconds $(TEST_FUZZ_SECONDS)
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j $(JOBS)
+
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+
+deb: build
+	cd $(BUILD_DIR) && cpack -G DEB
 
 fuzz-deps:
 	@scripts/install-deps.sh --fuzz

@@ -14,6 +14,7 @@ build_pkgs=(
   libtomlplusplus-dev                 # config files
   libcli11-dev                        # command line
   libspdlog-dev libfmt-dev            # logging and formatting
+  dpkg-dev file                       # make deb: CPack finds library dependencies with them
 )
 # Tests: unit test framework, a real Redis, real BitTorrent clients, a real browser.
 test_pkgs=(

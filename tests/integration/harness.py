@@ -173,7 +173,8 @@ class Tracker:
     LISTENING = re.compile(r"listening on (\S+):(\d+)")
 
     def __init__(self, data_dir=None, config_file=None, env=None, positional=False, cwd=None,
-                 **settings):
+                 binary=None, **settings):
+        self.binary = binary or BINARY
         self.own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="p2ptracker-test-")
         self.settings = {"host": "127.0.0.1", "port": 0, "data_dir": self.data_dir,
@@ -189,7 +190,7 @@ class Tracker:
         self._log_lock = threading.Lock()
 
     def args(self):
-        args = [BINARY, "serve"]
+        args = [self.binary, "serve"]
         if self.config_file:
             args += [self.config_file] if self.positional else ["--config", self.config_file]
         for k, v in self.settings.items():
