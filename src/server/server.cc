@@ -8,6 +8,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cassert>
+#include <filesystem>
 #include <thread>
 
 #include "admin/dashboard_api.h"
@@ -73,6 +74,16 @@ core::Result<std::unique_ptr<net::AdminAccess>> make_admin_access(const config::
   o.proxypass = c.proxypass;
   o.trusted_proxies = c.trusted_proxies;
   return std::make_unique<net::AdminAccess>(std::move(o));
+}
+
+// data_dir as the start-up line shows it: a relative one (the default, ./data)
+// depends on where the tracker was started, so its absolute path follows.
+std::string data_dir_shown(const std::string& data_dir) {
+  const std::filesystem::path p(data_dir);
+  if (p.is_absolute()) return data_dir;
+  std::error_code ec;
+  const auto absolute = std::filesystem::absolute(p, ec);
+  return ec ? data_dir : fmt::format("{} ({})", data_dir, absolute.lexically_normal().string());
 }
 
 }  // namespace
@@ -179,6 +190,15 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   sw.open = c.open;
   p->swarms = std::make_unique<swarm::SwarmTable>(sw, *p->rack_map, p->clock);
 
+  if (!c.smdb_url.empty()) {
+    // Said at every start so an operator who switched with the original's file
+    // learns that racks are not the inventory's cabinets.
+    spdlog::warn(
+        "smdb_url is set ({}), but this version does not ask the inventory service: racks come "
+        "from topology = \"{}\"; to group hosts by cabinet, list them in a topology_file "
+        "(docs/topology.md)",
+        c.smdb_url, c.topology);
+  }
   auto lock = admin::DataDirLock::acquire(c.data_dir);
   if (!lock) return lock.error();
   p->data_dir_lock = std::move(*lock);
@@ -346,17 +366,8 @@ int Server::run() {
       "registered transfer(s)",
       where, workers, p.udp.empty() ? std::string("off") : std::to_string(p.udp.front()->port()),
       p.listen.resolved ? fmt::format(" (host {})", p.config.host) : std::string(), p.config.store,
-      p.config.topology, p.config.data_dir, p.registry->list().size());
+      p.config.topology, data_dir_shown(p.config.data_dir), p.registry->list().size());
 
-  if (!p.config.smdb_url.empty()) {
-    // Said at every start so an operator who switched with the original's file
-    // learns that racks are not the inventory's cabinets.
-    spdlog::warn(
-        "smdb_url is set ({}), but this version does not ask the inventory service: racks come "
-        "from topology = \"{}\"; to group hosts by cabinet, list them in a topology_file "
-        "(docs/topology.md)",
-        p.config.smdb_url, p.config.topology);
-  }
   p.sweep_timer = std::make_unique<asio::steady_timer>(p.control);
   std::function<void()> tick = [&p, &tick] {
     p.sweep_timer->expires_after(kSweepTick);

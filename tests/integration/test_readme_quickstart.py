@@ -20,7 +20,7 @@ import tempfile
 import time
 import unittest
 
-from harness import BINARY, ROOT, free_port, stop_process, wait_until, http_request
+from harness import BINARY, ROOT, file_tail, free_port, http_request, stop_process, wait_until
 
 README = os.path.join(ROOT, "README.md")
 
@@ -57,6 +57,7 @@ class ReadmeQuickstartTest(unittest.TestCase):
         os.makedirs(self.target)
         self.port = free_port()
         self.procs = []
+        self.logs = []
         self.addCleanup(self.stop_all)
 
     def stop_all(self):
@@ -66,6 +67,8 @@ class ReadmeQuickstartTest(unittest.TestCase):
             except ProcessLookupError:
                 pass
             stop_process(p, signal.SIGKILL, 10)
+        for log in self.logs:
+            log.close()
 
     def substitute(self, cmd):
         cmd = cmd.replace("TRACKER:6969", "127.0.0.1:%d" % self.port)
@@ -79,6 +82,7 @@ class ReadmeQuickstartTest(unittest.TestCase):
         background = cmd.endswith("&")
         cmd = self.substitute(cmd.rstrip("&").strip())
         log = open(os.path.join(self.dir, "cmd%d.log" % len(self.procs)), "wb")
+        self.logs.append(log)
         p = subprocess.Popen(["bash", "-c", cmd], cwd=cwd, stdout=subprocess.PIPE if not background
                              else log, stderr=subprocess.STDOUT, start_new_session=True)
         self.procs.append(p)
@@ -98,8 +102,15 @@ class ReadmeQuickstartTest(unittest.TestCase):
         payload = os.urandom(3 * 1024 * 1024 + 123)
         with open(os.path.join(self.server, "app.tar"), "wb") as f:
             f.write(payload)
-        self.run_cmd(tracker, ROOT)
-        wait_until(lambda: self.tracker_up(), timeout=120, what="make run's tracker")
+        make_run, _ = self.run_cmd(tracker, ROOT)
+        # make run first checks the Debian packages and the build (both done by now).
+        try:
+            wait_until(lambda: self.tracker_up() or make_run.poll() is not None, timeout=300,
+                       interval=0.2, what="make run's tracker")
+            self.assertIsNone(make_run.poll(), "make run exited")
+        except AssertionError:
+            raise AssertionError("make run's tracker did not answer:\n" +
+                                 file_tail(os.path.join(self.dir, "cmd0.log")))
 
         _, made = self.run_cmd(make_torrent, self.server)
         _, registered = self.run_cmd(register, self.server)
