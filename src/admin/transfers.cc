@@ -1,6 +1,7 @@
 #include "admin/transfers.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <cmath>
 #include <map>
@@ -53,6 +54,9 @@ core::Result<Registered> Transfers::add(std::string_view file, std::string_view 
     auto t = registry_.add(file, bytes);
     if (!t) return t.error();
     activate(*t);
+    spdlog::info("registered {} ({}, {} bytes{}): {}", t->file, t->meta.name, t->meta.length,
+                 t->meta.is_private ? "" : ", NOT private: DHT and peer exchange bypass the racks",
+                 t->meta.primary().hex());
     return Registered{std::move(*t), Registration::kAdded, std::nullopt};
   }
   auto r = registry_.replace(file, bytes);
@@ -63,6 +67,9 @@ core::Result<Registered> Transfers::add(std::string_view file, std::string_view 
   DeployRecord record = record_of(r->previous);
   activate(r->current);
   if (auto st = retire(r->previous, record); !st) return st.error();
+  spdlog::info("replaced {}: {} is active, {} ({} peers, {} completed) moved to the history",
+               r->current.file, r->current.meta.primary().hex(), record.info_hash.hex(),
+               record.peers, record.completed);
   return Registered{std::move(r->current), Registration::kReplaced, std::move(record)};
 }
 
@@ -83,6 +90,8 @@ core::Result<DeployRecord> Transfers::deactivate(std::string_view file) {
   auto removed = registry_.remove(file);
   if (!removed) return removed.error();
   if (auto st = retire(*removed, r); !st) return st.error();
+  spdlog::info("deactivated {} ({}): {} peers, {} seeders, {} completed", r.file,
+               r.info_hash.hex(), r.peers, r.seeders, r.completed);
   return r;
 }
 
