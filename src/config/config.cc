@@ -254,8 +254,9 @@ const std::vector<Key>& keys() {
       int_key("max_connections", kLimits, &Config::max_connections, 1, kIntMax,
               "Most open HTTP connections, all workers together; bounds memory and file "
               "descriptors. At start-up the soft fd limit is raised to the hard one and this is "
-              "lowered, with a warning, to what that leaves after a reserve for files, Redis and "
-              "the event loops (raise the hard limit, e.g. LimitNOFILE=, to allow more)."),
+              "lowered (logged; a warning if set here) to what that leaves after a reserve for "
+              "files, Redis and the event loops (raise the hard limit, e.g. LimitNOFILE=, to "
+              "allow more)."),
 
       // --- Logging ---
       text_key("log_level", kLogging, &Config::log_level,

@@ -253,10 +253,14 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
     const std::size_t budget =
         std::max<std::size_t>(1, connection_budget(fds->soft, loops) / p->listen.addresses.size());
     if (max_connections > budget) {
-      spdlog::warn(
-          "max_connections {} is above what {} file descriptors allow; using {} (raise the "
-          "hard limit, e.g. LimitNOFILE= in the systemd unit, to allow more)",
-          max_connections, fds->soft, budget);
+      // A warning when the operator asked for more; the default being lowered
+      // on a host with a smaller limit is only news.
+      const auto level =
+          loaded.origins.contains("max_connections") ? spdlog::level::warn : spdlog::level::info;
+      spdlog::log(level,
+                  "max_connections {} is above what {} file descriptors allow; using {} (raise "
+                  "the hard limit, e.g. LimitNOFILE= in the systemd unit, to allow more)",
+                  max_connections, fds->soft, budget);
       max_connections = budget;
     }
   }
