@@ -49,8 +49,8 @@ enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
   X(kHttpUploadsRefused, "p2ptracker_http_uploads_refused_total", kCounter,                   \
     "Requests with a body refused with 503 before it was read: max_uploads_in_flight busy.")  \
   X(kHttpAcceptErrors, "p2ptracker_http_accept_errors_total", kCounter,                       \
-    "Failed accepts, such as no file descriptor left (EMFILE); each pauses that worker's "    \
-    "accepts briefly.")                                                                       \
+    "Failed accepts: no file descriptor (EMFILE) or memory left, which pause that worker's "  \
+    "accepts briefly, or a connection reset before it was accepted.")                         \
   X(kOpenTransfersRefused, "p2ptracker_open_transfers_refused_total", kCounter,               \
     "With open: announces for a new info_hash answered as unknown because "                   \
     "max_open_transfers unregistered transfers were tracked.")                                \

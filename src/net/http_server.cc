@@ -15,6 +15,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/intrusive/list.hpp>
+#include <cerrno>
 #include <chrono>
 #include <limits>
 #include <optional>
@@ -617,9 +618,16 @@ void accept_loop(HttpServer::Worker& w, const HttpServerOptions& options, HttpHa
           beast::error_code ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted || !w.acceptor->is_open()) return;
         if (ec) {
-          // Out of descriptors or memory, or a connection aborted before it
-          // was accepted: pause (see kAcceptBackoff), then accept again.
           w.context.counters->add(metrics::Counter::kHttpAcceptErrors);
+          // A connection reset before it was accepted is the client's
+          // business: go on. Out of descriptors or memory: pause (see
+          // kAcceptBackoff), then accept again.
+          const bool exhausted = ec == asio::error::no_descriptors || ec.value() == ENFILE ||
+                                 ec == asio::error::no_buffer_space ||
+                                 ec == asio::error::no_memory;
+          if (!exhausted) {
+            return accept_loop(w, options, handler, blocking_loop, blocking_context, all_counters);
+          }
           w.accept_backoff->expires_after(kAcceptBackoff);
           w.accept_backoff->async_wait([&w, &options, &handler, &blocking_loop, &blocking_context,
                                         &all_counters](beast::error_code wait_ec) {
