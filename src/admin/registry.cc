@@ -24,8 +24,11 @@ nlohmann::json to_json(const RegisteredTorrent& t) {
 
 }  // namespace
 
-Registry::Registry(std::filesystem::path data_dir, const core::Clock& clock)
-    : dir_(std::move(data_dir)), torrents_dir_(dir_ / "torrents"), clock_(clock) {}
+Registry::Registry(std::filesystem::path data_dir, const core::Clock& clock, int max_torrent_files)
+    : dir_(std::move(data_dir)),
+      torrents_dir_(dir_ / "torrents"),
+      clock_(clock),
+      max_torrent_files_(max_torrent_files) {}
 
 core::Status Registry::check_file_name(std::string_view file) {
   if (file.size() <= kExtension.size() ||
@@ -51,8 +54,9 @@ core::Status Registry::check_file_name(std::string_view file) {
 }
 
 core::Result<std::unique_ptr<Registry>> Registry::open(const std::filesystem::path& data_dir,
-                                                       const core::Clock& clock) {
-  std::unique_ptr<Registry> r(new Registry(data_dir, clock));
+                                                       const core::Clock& clock,
+                                                       int max_torrent_files) {
+  std::unique_ptr<Registry> r(new Registry(data_dir, clock, max_torrent_files));
   std::error_code ec;
   std::filesystem::create_directories(r->torrents_dir_, ec);
   if (ec) {
@@ -98,7 +102,7 @@ core::Status Registry::load() {
       warnings_.push_back(bytes.error().message);
       continue;
     }
-    auto meta = parse_torrent(*bytes);
+    auto meta = parse_torrent(*bytes, max_torrent_files_);
     if (!meta) {
       warnings_.push_back(
           fmt::format("skipped {}: {}", entry.path().string(), meta.error().message));
@@ -123,7 +127,7 @@ core::Status Registry::save_index() const {
 
 core::Result<RegisteredTorrent> Registry::add(std::string_view file, std::string_view bytes) {
   if (auto st = check_file_name(file); !st) return st.error();
-  auto meta = parse_torrent(bytes);
+  auto meta = parse_torrent(bytes, max_torrent_files_);
   if (!meta) return meta.error();
   std::lock_guard lock(mu_);
   if (by_file_.contains(file)) {
@@ -150,7 +154,7 @@ core::Result<RegisteredTorrent> Registry::add(std::string_view file, std::string
 
 core::Result<Registry::Replaced> Registry::replace(std::string_view file, std::string_view bytes) {
   if (auto st = check_file_name(file); !st) return st.error();
-  auto meta = parse_torrent(bytes);
+  auto meta = parse_torrent(bytes, max_torrent_files_);
   if (!meta) return meta.error();
   std::lock_guard lock(mu_);
   auto it = by_file_.find(file);

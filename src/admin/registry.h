@@ -34,9 +34,12 @@ struct RegisteredTorrent {
 class Registry {
  public:
   // Creates the directories if needed and loads what is there. Errors name the
-  // path (unwritable data_dir, corrupt registry.json).
-  static core::Result<std::unique_ptr<Registry>> open(const std::filesystem::path& data_dir,
-                                                      const core::Clock& clock);
+  // path (unwritable data_dir, corrupt registry.json). Torrents listing more
+  // than `max_torrent_files` files are refused by add() and replace(), and
+  // skipped with a warning at load.
+  static core::Result<std::unique_ptr<Registry>> open(
+      const std::filesystem::path& data_dir, const core::Clock& clock,
+      int max_torrent_files = kDefaultMaxTorrentFiles);
 
   // Registers `bytes` under `file`. Errors: bad file name or extension,
   // corrupt torrent (invalid_argument); the name or info-hash taken
@@ -67,13 +70,14 @@ class Registry {
   static core::Status check_file_name(std::string_view file);
 
  private:
-  Registry(std::filesystem::path data_dir, const core::Clock& clock);
+  Registry(std::filesystem::path data_dir, const core::Clock& clock, int max_torrent_files);
   core::Status load();
   core::Status save_index() const;  // mu_ held
 
   std::filesystem::path dir_;
   std::filesystem::path torrents_dir_;
   const core::Clock& clock_;
+  const int max_torrent_files_;
   mutable std::mutex mu_;
   std::map<std::string, RegisteredTorrent, std::less<>> by_file_;  // guarded by mu_
   std::vector<std::string> warnings_;

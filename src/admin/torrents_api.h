@@ -11,7 +11,7 @@
 //
 // The work is Transfers' (registration activates the swarm; removal
 // deactivates it and archives its stats in the history). Runs on the blocking
-// pool (file I/O, libtorrent). Thread-safe.
+// pool (file I/O; uploads on the server's upload thread). Thread-safe.
 #pragma once
 
 #include <nlohmann/json.hpp>

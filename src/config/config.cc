@@ -190,6 +190,14 @@ const std::vector<Key>& keys() {
                "Track every info_hash announced, like a public tracker. Off: only transfers "
                "registered through the admin API get peers; announces for others get "
                "passive_interval, no peers and a warning."),
+      int_key("max_open_transfers", kAnnounces, &Config::max_open_transfers, 1, kIntMax,
+              "With open: most unregistered transfers tracked at once (each costs about 600 "
+              "bytes plus its peers). Announces for further new info_hashes are answered as "
+              "for an unknown transfer until some expire. Registered transfers never count."),
+      int_key("max_seen_transfers", kAnnounces, &Config::max_seen_transfers, 0, kIntMax,
+              "With store = \"redis\": most distinct unregistered info_hashes added to the "
+              "`transfers` set per run, so announces for random hashes cannot grow Redis "
+              "without bound. 0: none are."),
       bool_key("full_scrape", kAnnounces, &Config::full_scrape,
                "A /scrape without info_hash lists every active transfer. Turn off if the list of "
                "transfers should not be public."),
@@ -233,6 +241,13 @@ const std::vector<Key>& keys() {
               "announce needs well under 1 KiB."),
       int_key("max_torrent_bytes", kLimits, &Config::max_torrent_bytes, 1024, 1 << 30,
               "Largest .torrent file accepted through the admin API, in bytes (default 16 MiB)."),
+      int_key("max_torrent_files", kLimits, &Config::max_torrent_files, 1, kIntMax,
+              "Most files a .torrent may list; more is refused with 400. Parsing takes time in "
+              "proportion to the file's size; this bounds the work one upload can ask for."),
+      int_key("max_uploads_in_flight", kLimits, &Config::max_uploads_in_flight, 1, kIntMax,
+              "Requests with a body (torrent uploads) received or handled at once, all workers "
+              "together; more get 503 with Retry-After before their body is read. Bounds the "
+              "memory uploads take to about this times max_torrent_bytes."),
       int_key("request_timeout", kLimits, &Config::request_timeout, 1, kIntMax,
               "Seconds a client has to send a whole request, so slow senders cannot hold "
               "connections."),
@@ -240,7 +255,10 @@ const std::vector<Key>& keys() {
               "Seconds an idle keep-alive connection stays open."),
       int_key("max_connections", kLimits, &Config::max_connections, 1, kIntMax,
               "Most open HTTP connections, all workers together; bounds memory and file "
-              "descriptors."),
+              "descriptors. At start-up the soft fd limit is raised to the hard one and this is "
+              "lowered (logged; a warning if set here) to what that leaves after a reserve for "
+              "files, Redis and the event loops (raise the hard limit, e.g. LimitNOFILE=, to "
+              "allow more)."),
 
       // --- Logging ---
       text_key("log_level", kLogging, &Config::log_level,

@@ -45,6 +45,8 @@ struct Config {
   int min_interval = 15;  // "min interval" in replies (capped at the interval)
   int peer_timeout = 150;  // seconds without an announce before a peer is dropped
   bool open = false;       // track every info-hash, not only registered ones
+  int max_open_transfers = 50000;   // with open: unregistered transfers tracked at once
+  int max_seen_transfers = 100000;  // unknown info-hashes mirrored to Redis per run
   bool full_scrape = true;  // /scrape without info_hash lists active transfers
   std::vector<core::Cidr> trusted_networks;  // may set the `ip` parameter
   std::vector<core::Cidr> trusted_proxies = {*core::Cidr::parse("127.0.0.1/32"),
@@ -56,6 +58,8 @@ struct Config {
   int workers = 0;                  // event-loop threads; 0: one per core
   int max_request_bytes = 8192;     // request line + headers
   int max_torrent_bytes = 16 << 20;  // largest .torrent upload
+  int max_torrent_files = 100000;    // most files one .torrent may list
+  int max_uploads_in_flight = 4;     // request bodies being received or handled at once
   int request_timeout = 10;  // seconds to receive a whole request
   int keepalive_timeout = 60;  // seconds an idle keep-alive connection stays
   int max_connections = 20000;  // open HTTP connections, all workers together

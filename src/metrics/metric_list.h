@@ -46,6 +46,14 @@ enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
     "TCP connections open now.")                                                              \
   X(kHttpBadRequests, "p2ptracker_http_bad_requests_total", kCounter,                         \
     "HTTP requests refused before any handler: unparsable, oversized, or too slow.")          \
+  X(kHttpUploadsRefused, "p2ptracker_http_uploads_refused_total", kCounter,                   \
+    "Requests with a body refused with 503 before it was read: max_uploads_in_flight busy.")  \
+  X(kHttpAcceptErrors, "p2ptracker_http_accept_errors_total", kCounter,                       \
+    "Failed accepts: no file descriptor (EMFILE) or memory left, which pause that worker's "  \
+    "accepts briefly, or a connection reset before it was accepted.")                         \
+  X(kOpenTransfersRefused, "p2ptracker_open_transfers_refused_total", kCounter,               \
+    "With open: announces for a new info_hash answered as unknown because "                   \
+    "max_open_transfers unregistered transfers were tracked.")                                \
   X(kUdpPackets, "p2ptracker_udp_packets_total", kCounter,                                    \
     "UDP packets by what became of them: received; sent (replies); connect (connects "        \
     "answered); error (error packets sent); dropped (no reply: runt, bad protocol id or "     \
@@ -79,7 +87,9 @@ enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
     "if Redis is down then; always 1 for store = memory.")                                     \
   X(kStoreResyncs, "p2ptracker_store_resyncs_total", kCounter,                                \
     "Catch-ups after Redis came back: deregistrations that had failed and every registered "  \
-    "transfer re-sent.")
+    "transfer re-sent.")                                                                      \
+  X(kStoreSeenSkipped, "p2ptracker_store_seen_skipped_total", kCounter,                       \
+    "Unregistered info-hashes not added to Redis's transfers set: max_seen_transfers were.")
 
 // X(id, family, labels). The labels text goes between the braces as is. The
 // order inside each labeled family is the arithmetic of announce_counter(),
@@ -112,6 +122,9 @@ enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
   X(kHttpConnectionsRejected, kHttpConnectionsRejected, "")                                   \
   X(kHttpConnectionsOpen, kHttpConnectionsOpen, "")                                           \
   X(kHttpBadRequests, kHttpBadRequests, "")                                                   \
+  X(kHttpUploadsRefused, kHttpUploadsRefused, "")                                             \
+  X(kHttpAcceptErrors, kHttpAcceptErrors, "")                                                 \
+  X(kOpenTransfersRefused, kOpenTransfersRefused, "")                                         \
   X(kUdpReceived, kUdpPackets, "kind=\"received\"")                                          \
   X(kUdpSent, kUdpPackets, "kind=\"sent\"")                                                  \
   X(kUdpConnects, kUdpPackets, "kind=\"connect\"")                                           \

@@ -15,6 +15,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/intrusive/list.hpp>
+#include <cerrno>
 #include <chrono>
 #include <limits>
 #include <optional>
@@ -56,6 +57,14 @@ using DeadlineList = boost::intrusive::list<
 // How often a worker looks for passed deadlines: a timed-out client is cut
 // off at most this late.
 constexpr auto kSweepTick = std::chrono::milliseconds(250);
+
+// How long a worker stops accepting after a failed accept. With no file
+// descriptor left (EMFILE, ENFILE) the pending connection stays in the backlog
+// and the listening socket stays readable, so retrying at once spins a core
+// at 100% until a descriptor is freed; connections closing or timing out free
+// them within a request_timeout. Short enough that a good client waiting in
+// the backlog is served soon after.
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(50);
 
 class Session;
 
@@ -103,7 +112,12 @@ struct HttpServer::Worker {
   std::optional<tcp::acceptor> acceptor;
   tcp::endpoint peer;  // the address async_accept fills in
   std::optional<asio::steady_timer> sweep;
+  std::optional<asio::steady_timer> accept_backoff;
   WorkerContext context;
+  // The server's, shared by every worker (set before the loops run).
+  std::atomic<std::size_t>* uploads_in_flight = nullptr;
+  asio::io_context* upload_loop = nullptr;
+  WorkerContext* upload_context = nullptr;
 };
 
 namespace {
@@ -188,6 +202,7 @@ class Session final : private Deadline {
   // server stops), hence add_shared, and then the session is freed, not
   // pooled: the pool belongs to the worker's thread.
   void release() {
+    end_upload();
     counters_.add_shared(metrics::Counter::kHttpConnectionsOpen, -1);
     disarm();
     beast::error_code ec;
@@ -265,6 +280,15 @@ class Session final : private Deadline {
       return reply_error(
           413, fmt::format("request body of {} bytes exceeds the {} allowed here", *length, limit));
     }
+    // A body is held in memory until its handler is done with it: bound how
+    // many are, before reading any of this one.
+    if (!begin_upload()) {
+      counters_.add(metrics::Counter::kHttpUploadsRefused);
+      return reply_error(
+          503,
+          fmt::format("{} uploads are in progress; retry shortly", options_.max_uploads_in_flight),
+          "Retry-After: 1\r\n");
+    }
     parser_->body_limit(limit);  // still guards chunked bodies
     auto expect = parser_->get()[http::field::expect];
     if (beast::iequals(expect, "100-continue")) {
@@ -279,6 +303,23 @@ class Session final : private Deadline {
       return;
     }
     read_body();
+  }
+
+  // Takes one of the max_uploads_in_flight slots; false when none is free.
+  bool begin_upload() {
+    std::atomic<std::size_t>& n = *worker_.uploads_in_flight;
+    if (n.fetch_add(1, std::memory_order_acq_rel) >= options_.max_uploads_in_flight) {
+      n.fetch_sub(1, std::memory_order_acq_rel);
+      return false;
+    }
+    upload_ = true;
+    return true;
+  }
+  // Gives the slot back: the reply is written, or the connection is over.
+  void end_upload() {
+    if (!upload_) return;
+    upload_ = false;
+    worker_.uploads_in_flight->fetch_sub(1, std::memory_order_acq_rel);
   }
 
   void read_body() {
@@ -342,8 +383,12 @@ class Session final : private Deadline {
       return write_response();
     }
     // Slow work leaves the worker's loop; the reply is written back on it.
-    asio::post(blocking_loop_, [self = self()] {
-      self->handler_.handle(self->request_, self->response_, self->blocking_context_);
+    // Uploads have a thread of their own, so parsing and storing one never
+    // holds up the blocking pool's other requests (/metrics, stats).
+    asio::io_context& loop = upload_ ? *worker_.upload_loop : blocking_loop_;
+    WorkerContext& context = upload_ ? *worker_.upload_context : blocking_context_;
+    asio::post(loop, [self = self(), &context] {
+      self->handler_.handle(self->request_, self->response_, context);
       asio::post(self->socket_.get_executor(), [self] { self->write_response(); });
     });
   }
@@ -359,11 +404,12 @@ class Session final : private Deadline {
     write_response();
   }
 
-  void reply_error(int status, std::string_view reason) {
+  void reply_error(int status, std::string_view reason, std::string_view extra_headers = {}) {
     timed_ = false;  // refused before any handler: a bad request, not a response time
     response_.reset();
     response_.status = status;
     response_.close = true;
+    response_.extra_headers = extra_headers;
     failure_body(response_.body, reason);
     write_response();
   }
@@ -391,6 +437,7 @@ class Session final : private Deadline {
                                                           self->dispatched_at_);
                         }
                         self->timed_ = false;
+                        self->end_upload();
                         if (ec) return self->close();
                         if (!self->keep_alive_) return self->close_after_reply();
                         self->first_request_ = false;
@@ -439,7 +486,8 @@ class Session final : private Deadline {
   bool first_request_ = true;
   bool keep_alive_ = false;
   bool timed_out_ = false;
-  bool timed_ = false;  // a dispatched request whose response is being written
+  bool timed_ = false;   // a dispatched request whose response is being written
+  bool upload_ = false;  // holds one of the max_uploads_in_flight slots
   std::chrono::steady_clock::time_point dispatched_at_;
 };
 
@@ -538,6 +586,15 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOpt
   server->blocking_context_ = std::make_unique<WorkerContext>(seed_source());
   server->blocking_context_->index = n;
   server->blocking_context_->counters = &registry->add_worker();
+  server->upload_loop_ = std::make_unique<asio::io_context>(1);
+  server->upload_context_ = std::make_unique<WorkerContext>(seed_source());
+  server->upload_context_->index = n + 1;
+  server->upload_context_->counters = &registry->add_worker();
+  for (auto& w : server->workers_) {
+    w->uploads_in_flight = &server->uploads_in_flight_;
+    w->upload_loop = server->upload_loop_.get();
+    w->upload_context = server->upload_context_.get();
+  }
   return server;
 }
 
@@ -548,6 +605,8 @@ HttpServerStats HttpServer::stats() const {
     s.rejected += c->get(metrics::Counter::kHttpConnectionsRejected);
     s.requests += c->get(metrics::Counter::kHttpRequests);
     s.bad_requests += c->get(metrics::Counter::kHttpBadRequests);
+    s.uploads_refused += c->get(metrics::Counter::kHttpUploadsRefused);
+    s.accept_errors += c->get(metrics::Counter::kHttpAcceptErrors);
     s.open += static_cast<std::int64_t>(c->get(metrics::Counter::kHttpConnectionsOpen));
   }
   return s;
@@ -574,7 +633,26 @@ void accept_loop(HttpServer::Worker& w, const HttpServerOptions& options, HttpHa
       [&w, &options, &handler, &blocking_loop, &blocking_context, &all_counters](
           beast::error_code ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted || !w.acceptor->is_open()) return;
-        if (!ec) {
+        if (ec) {
+          w.context.counters->add(metrics::Counter::kHttpAcceptErrors);
+          // A connection reset before it was accepted is the client's
+          // business: go on. Out of descriptors or memory: pause (see
+          // kAcceptBackoff), then accept again.
+          const bool exhausted = ec == asio::error::no_descriptors || ec.value() == ENFILE ||
+                                 ec == asio::error::no_buffer_space ||
+                                 ec == asio::error::no_memory;
+          if (!exhausted) {
+            return accept_loop(w, options, handler, blocking_loop, blocking_context, all_counters);
+          }
+          w.accept_backoff->expires_after(kAcceptBackoff);
+          w.accept_backoff->async_wait([&w, &options, &handler, &blocking_loop, &blocking_context,
+                                        &all_counters](beast::error_code wait_ec) {
+            if (wait_ec || !w.acceptor->is_open()) return;
+            accept_loop(w, options, handler, blocking_loop, blocking_context, all_counters);
+          });
+          return;
+        }
+        {
           metrics::WorkerCounters& counters = *w.context.counters;
           counters.add(metrics::Counter::kHttpConnectionsAccepted);
           const std::int64_t open = open_connections(all_counters);
@@ -612,6 +690,7 @@ void sweep_loop(HttpServer::Worker& w) {
 
 void HttpServer::start() {
   for (auto& w : workers_) {
+    w->accept_backoff.emplace(w->loop);
     accept_loop(*w, options_, handler_, *blocking_loop_, *blocking_context_, worker_counters_);
     w->sweep.emplace(w->loop);
     sweep_loop(*w);
@@ -627,6 +706,10 @@ void HttpServer::start() {
     auto guard = asio::make_work_guard(*blocking_loop_);
     blocking_loop_->run();
   });
+  threads_.emplace_back([this] {
+    auto guard = asio::make_work_guard(*upload_loop_);
+    upload_loop_->run();
+  });
 }
 
 void HttpServer::stop() {
@@ -639,6 +722,7 @@ void HttpServer::stop() {
     w->loop.stop();
   }
   if (blocking_loop_) blocking_loop_->stop();
+  if (upload_loop_) upload_loop_->stop();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }

@@ -5,10 +5,16 @@
 // the same port (SO_REUSEPORT: the kernel spreads new connections over the
 // workers, so no accept lock). A connection stays on the worker that accepted
 // it. Requests run inline on that worker unless the handler asks for the
-// blocking pool (a thread of its own) for slow work. Limits enforced here, not
-// by handlers: request line + headers (max_request_bytes), the time to receive
-// a request (request_timeout), idle keep-alive time (keepalive_timeout), body
-// size (the handler's body_limit), open connections (max_connections).
+// blocking pool (a thread of its own) for slow work; a request with a body
+// (an upload) that asks for the pool runs on a thread of its own instead, so
+// an upload being parsed or written never delays /metrics or the stats API.
+// Limits enforced here, not by handlers: request line + headers
+// (max_request_bytes), the time to receive a request (request_timeout), idle
+// keep-alive time (keepalive_timeout), body size (the handler's body_limit,
+// checked against Content-Length before any of the body is read), requests
+// with a body being received or handled (max_uploads_in_flight), open
+// connections (max_connections). A failed accept (no file descriptor left)
+// pauses that worker's accepts for kAcceptBackoff rather than retrying at once.
 //
 // Thread-safety: create() and start() on one thread; stop() from any thread.
 #pragma once
@@ -36,6 +42,9 @@ struct HttpServerOptions {
   std::chrono::seconds request_timeout{10};
   std::chrono::seconds keepalive_timeout{60};
   std::size_t max_connections = 20000;
+  // Requests with a body received or handled at once, all workers together;
+  // more get 503 before their body is read.
+  std::size_t max_uploads_in_flight = 4;
   // Where the workers' counter blocks come from (the server's /metrics
   // registry); null: the server keeps its own, visible only through stats().
   metrics::Registry* metrics = nullptr;
@@ -47,7 +56,9 @@ struct HttpServerStats {
   std::uint64_t accepted = 0;
   std::uint64_t rejected = 0;  // over max_connections
   std::uint64_t requests = 0;
-  std::uint64_t bad_requests = 0;  // unparsable, oversized, timed out
+  std::uint64_t bad_requests = 0;     // unparsable, oversized, timed out
+  std::uint64_t uploads_refused = 0;  // over max_uploads_in_flight
+  std::uint64_t accept_errors = 0;    // EMFILE and the like
   std::int64_t open = 0;
 };
 
@@ -86,6 +97,9 @@ class HttpServer {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<boost::asio::io_context> blocking_loop_;
   std::unique_ptr<WorkerContext> blocking_context_;
+  std::unique_ptr<boost::asio::io_context> upload_loop_;  // blocking requests with a body
+  std::unique_ptr<WorkerContext> upload_context_;
+  std::atomic<std::size_t> uploads_in_flight_{0};  // every worker's sessions
   std::vector<std::thread> threads_;
   std::vector<metrics::WorkerCounters*> worker_counters_;  // one per worker, in order
   std::atomic<bool> stopped_{false};

@@ -72,7 +72,8 @@ struct WorkerContext {
 };
 
 // Where a request runs: on the worker's event loop (must not block) or on the
-// blocking pool (file writes, Redis reads, libtorrent parsing).
+// blocking pool (file writes, Redis reads, .torrent parsing); a blocking request
+// with a body runs on the server's upload thread (http_server.h).
 enum class Placement { kInline, kBlocking };
 
 // What a request does, which decides who may make it (net/admin_access.h):

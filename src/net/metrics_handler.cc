@@ -113,6 +113,8 @@ void register_metric_sources(metrics::Registry& registry, const MetricsSources& 
     registry.set_value(Family::kStoreConnected, [stats] { return stats->connected ? 1.0 : 0.0; });
     registry.set_value(Family::kStoreResyncs,
                        [stats] { return static_cast<double>(stats->resyncs); });
+    registry.set_value(Family::kStoreSeenSkipped,
+                       [stats] { return static_cast<double>(stats->seen_skipped); });
   }
 }
 

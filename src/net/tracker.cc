@@ -82,9 +82,18 @@ void Tracker::announce(const wire::AnnounceRequest& a, const core::Address& addr
     u.rack_changed = result.outcome.rack_changed;
     u.compact = a.compact;
     u.at = result.now;
-    store_.peer_announced(u);
+    // The Redis mirror records deploys: peers of registered transfers. An
+    // open tracker's other transfers come and go with whoever announces, and
+    // their per-peer keys (a dozen per peer, kept as history) would grow
+    // Redis without bound; they are only "seen", like unknown hashes.
+    if (result.registered) {
+      store_.peer_announced(u);
+    } else {
+      store_.transfer_seen(a.info_hash);
+    }
     return;
   }
+  if (result.refused) context.count(metrics::Counter::kOpenTransfersRefused);
   context.count(metrics::announce_counter(context.protocol, metrics::AnnounceStatus::kInactive));
   reply.interval = options_.passive_interval;
   reply.min_interval = std::min(options_.min_interval, options_.passive_interval);

@@ -28,6 +28,7 @@
 #include "net/tracker.h"
 #include "net/tracker_handler.h"
 #include "net/udp_server.h"
+#include "server/fd_limit.h"
 #include "server/health.h"
 #include "storage/store.h"
 #include "swarm/swarm_table.h"
@@ -162,6 +163,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   so.redis_host = c.redishost;
   so.redis_port = c.redisport;
   so.key_prefix = c.redis_prefix;
+  so.max_seen_transfers = static_cast<std::size_t>(c.max_seen_transfers);
   const topology::Locator* loc = p->locator.get();
   auto store = storage::make_store(
       so, [loc](core::RackId r) { return loc->rack_name(r); }, p->clock);
@@ -188,6 +190,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   sw.policy.grant_percent = static_cast<std::uint32_t>(c.grant_percent);
   sw.policy.stall_after = core::Seconds(std::int64_t{c.stall_intervals} * c.active_interval);
   sw.open = c.open;
+  sw.max_open_transfers = static_cast<std::size_t>(c.max_open_transfers);
   p->swarms = std::make_unique<swarm::SwarmTable>(sw, *p->rack_map, p->clock);
 
   if (!c.smdb_url.empty()) {
@@ -202,7 +205,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   auto lock = admin::DataDirLock::acquire(c.data_dir);
   if (!lock) return lock.error();
   p->data_dir_lock = std::move(*lock);
-  auto registry = admin::Registry::open(c.data_dir, p->clock);
+  auto registry = admin::Registry::open(c.data_dir, p->clock, c.max_torrent_files);
   if (!registry) return registry.error();
   p->registry = std::move(*registry);
   for (const auto& w : p->registry->load_warnings()) spdlog::warn("registry: {}", w);
@@ -281,6 +284,33 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   const int total_workers =
       c.workers > 0 ? c.workers : static_cast<int>(std::thread::hardware_concurrency());
   const int per_address = std::max(1, total_workers / static_cast<int>(p->listen.addresses.size()));
+  // Each connection is a descriptor: max_connections above what the process
+  // may open would fail accept() with EMFILE instead of refusing politely.
+  std::size_t max_connections = static_cast<std::size_t>(c.max_connections);
+  if (auto fds = raise_fd_limit(); !fds) {
+    spdlog::warn("file descriptor limit unknown ({}); max_connections stays {}",
+                 fds.error().message, max_connections);
+  } else {
+    if (fds->soft > fds->was) {
+      spdlog::info("file descriptor limit raised from {} to {}", fds->was, fds->soft);
+    }
+    // Every loop: the HTTP and UDP workers, the blocking and upload threads.
+    const int loops = (2 * per_address + 2) * static_cast<int>(p->listen.addresses.size());
+    // Each listen address has its own server and its own max_connections.
+    const std::size_t budget =
+        std::max<std::size_t>(1, connection_budget(fds->soft, loops) / p->listen.addresses.size());
+    if (max_connections > budget) {
+      // A warning when the operator asked for more; the default being lowered
+      // on a host with a smaller limit is only news.
+      const auto level =
+          loaded.origins.contains("max_connections") ? spdlog::level::warn : spdlog::level::info;
+      spdlog::log(level,
+                  "max_connections {} is above what {} file descriptors allow; using {} (raise "
+                  "the hard limit, e.g. LimitNOFILE= in the systemd unit, to allow more)",
+                  max_connections, fds->soft, budget);
+      max_connections = budget;
+    }
+  }
   std::uint16_t port = c.port;
   for (const std::string& address : p->listen.addresses) {
     net::HttpServerOptions ho;
@@ -290,7 +320,8 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
     ho.max_request_bytes = static_cast<std::size_t>(c.max_request_bytes);
     ho.request_timeout = std::chrono::seconds(c.request_timeout);
     ho.keepalive_timeout = std::chrono::seconds(c.keepalive_timeout);
-    ho.max_connections = static_cast<std::size_t>(c.max_connections);
+    ho.max_connections = max_connections;
+    ho.max_uploads_in_flight = static_cast<std::size_t>(c.max_uploads_in_flight);
     ho.metrics = &p->metrics;
     auto http = net::HttpServer::create(ho, p->router);
     if (!http && address == "::" && p->listen.addresses.size() == 1) {

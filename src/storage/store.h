@@ -70,6 +70,8 @@ struct StoreStats {
   // RedisStore: catch-ups done after Redis came back (see resync in
   // redis_store.h).
   std::uint64_t resyncs = 0;
+  // Unregistered info-hashes not mirrored: max_seen_transfers were (Options).
+  std::uint64_t seen_skipped = 0;
 };
 
 class Store {
@@ -129,6 +131,9 @@ struct Options {
   std::uint16_t redis_port = 6379;
   std::string key_prefix;              // prepended to every Redis key
   std::size_t queue_capacity = 65536;  // records waiting to be written
+  // Distinct unregistered info-hashes added to the `transfers` set per run:
+  // announces for random hashes must not grow Redis without bound.
+  std::size_t max_seen_transfers = 100000;
 };
 
 // Builds the store `options.kind` names. RedisStore tries Redis once here, but

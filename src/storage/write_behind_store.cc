@@ -12,7 +12,8 @@ WriteBehindStore::WriteBehindStore(const Options& options, RackNamer rack_namer,
     : queue_(options.queue_capacity),
       model_(options.key_prefix),
       rack_namer_(std::move(rack_namer)),
-      clock_(clock) {}
+      clock_(clock),
+      max_seen_transfers_(options.max_seen_transfers) {}
 
 void WriteBehindStore::peer_announced(const PeerUpdate& update) noexcept {
   if (update.at == core::TimePoint{}) {
@@ -79,6 +80,14 @@ void WriteBehindStore::plan(const QueuedRecord& record, const TransferRecord* tr
       model_.plan_peer(record.peer, rack_namer_(record.peer.rack), batch);
       break;
     case QueuedRecord::Kind::kSeen:
+      // Each hash once per run, and no more than the bound: clients polling
+      // finished deploys repeat the same few, an attacker sends new ones.
+      if (seen_.contains(record.peer.info_hash)) break;
+      if (seen_.size() >= max_seen_transfers_) {
+        seen_skipped_.fetch_add(1, std::memory_order_relaxed);
+        break;
+      }
+      seen_.insert(record.peer.info_hash);
       model_.plan_seen(record.peer.info_hash, batch);
       break;
     case QueuedRecord::Kind::kRegistered:
@@ -102,6 +111,7 @@ StoreStats WriteBehindStore::stats() const {
   s.dropped = queue_.dropped();
   s.errors = errors_.load(std::memory_order_relaxed);
   s.resyncs = resyncs_.load(std::memory_order_relaxed);
+  s.seen_skipped = seen_skipped_.load(std::memory_order_relaxed);
   std::lock_guard lock(state_mu_);
   s.connected = connected_.load(std::memory_order_relaxed);
   s.since = since_;

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "storage/key_model.h"
@@ -92,6 +93,11 @@ class WriteBehindStore : public Store {
   std::atomic<std::uint64_t> written_{0};
   std::atomic<std::uint64_t> errors_{0};
   std::atomic<std::uint64_t> resyncs_{0};
+  std::atomic<std::uint64_t> seen_skipped_{0};
+  // Writer thread only: unregistered hashes already sent to `transfers`, at
+  // most max_seen_transfers_ (20 bytes each plus the set's node).
+  const std::size_t max_seen_transfers_;
+  std::unordered_set<core::InfoHash> seen_;
   std::atomic<bool> connected_{true};
 
   mutable std::mutex state_mu_;

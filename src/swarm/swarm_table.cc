@@ -8,7 +8,10 @@ SwarmTable::SwarmTable(SwarmOptions options, const RackMap& racks, const core::C
 void SwarmTable::activate(const core::InfoHash& info_hash, std::uint64_t length) {
   Shard& s = shard_of(info_hash);
   std::lock_guard lock(s.mu);
-  Entry& e = s.torrents[info_hash];
+  auto [it, inserted] = s.torrents.try_emplace(info_hash);
+  Entry& e = it->second;
+  // An open-mode swarm the registration adopts stops counting as open.
+  if (!inserted && !e.registered) open_transfers_.fetch_sub(1, std::memory_order_relaxed);
   e.registered = true;
   e.length = length;
   e.torrent.set_payload(length);
@@ -49,8 +52,13 @@ AnnounceResult SwarmTable::announce(const core::InfoHash& info_hash, PeerAnnounc
   auto it = s.torrents.find(info_hash);
   if (it == s.torrents.end()) {
     if (!options_.open || a.event == AnnounceEvent::kStopped) return result;
+    if (open_transfers_.load(std::memory_order_relaxed) >= options_.max_open_transfers) {
+      result.refused = true;
+      return result;
+    }
     it = s.torrents.emplace(info_hash, Entry{}).first;
     it->second.torrent.topology_generation = generation;
+    open_transfers_.fetch_add(1, std::memory_order_relaxed);
   }
   Torrent& t = it->second.torrent;
   if (t.topology_generation != generation) {
@@ -58,8 +66,12 @@ AnnounceResult SwarmTable::announce(const core::InfoHash& info_hash, PeerAnnounc
     t.topology_generation = generation;
   }
   result.active = true;
+  result.registered = it->second.registered;
   result.outcome = t.announce(a, now, stale_before, options_.policy, rng, out);
-  if (t.empty() && !it->second.registered) s.torrents.erase(it);
+  if (t.empty() && !it->second.registered) {
+    s.torrents.erase(it);
+    open_transfers_.fetch_sub(1, std::memory_order_relaxed);
+  }
   return result;
 }
 
@@ -106,6 +118,7 @@ std::size_t SwarmTable::sweep(std::size_t shard_count, std::vector<ExpiredPeer>*
       dropped += it->second.torrent.expire(cutoff, expired != nullptr ? &record : nullptr);
       if (it->second.torrent.empty() && !it->second.registered) {
         it = s.torrents.erase(it);
+        open_transfers_.fetch_sub(1, std::memory_order_relaxed);
       } else {
         ++it;
       }
@@ -124,6 +137,7 @@ SwarmTable::Totals SwarmTable::totals() const {
       t.seeders += e.torrent.seeders();
       t.leechers += e.torrent.leechers();
       for (const RackGroup& g : e.torrent.racks()) t.representatives += g.representatives.size();
+      if (!e.registered) ++t.open_transfers;
     }
   }
   return t;

@@ -31,6 +31,10 @@ struct SwarmOptions {
   PolicyOptions policy;
   core::Seconds peer_timeout{150};  // no announce for this long: peer dropped
   bool open = false;                // track unregistered info-hashes too
+  // With open: most unregistered transfers tracked at once. Announces for
+  // another new info-hash are answered as for an unknown one, so random
+  // hashes from anyone cannot grow the table without bound.
+  std::size_t max_open_transfers = 50000;
 };
 
 struct ScrapeCounts {
@@ -40,7 +44,9 @@ struct ScrapeCounts {
 };
 
 struct AnnounceResult {
-  bool active = false;  // false: unknown or inactive transfer, no peers given
+  bool active = false;      // false: unknown or inactive transfer, no peers given
+  bool registered = false;  // active because registered, not because open
+  bool refused = false;     // open, but max_open_transfers were tracked
   AnnounceOutcome outcome;
   core::RackId rack;    // where the peer was located
   core::TimePoint now;  // the clock reading the announce was applied at
@@ -101,6 +107,7 @@ class SwarmTable {
     std::uint64_t seeders = 0;
     std::uint64_t leechers = 0;
     std::uint64_t representatives = 0;
+    std::uint64_t open_transfers = 0;  // unregistered ones (open mode)
   };
   Totals totals() const;
 
@@ -131,6 +138,9 @@ class SwarmTable {
   const RackMap& racks_;
   const core::Clock& clock_;
   std::array<Shard, kShards> shards_;
+  // Unregistered entries in every shard; changed only under a shard lock, so
+  // it may overshoot max_open_transfers by at most one per shard in a race.
+  std::atomic<std::size_t> open_transfers_{0};
   std::atomic<std::size_t> sweep_cursor_{0};
 };
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <future>
 #include <string>
 #include <thread>
 
@@ -245,6 +246,71 @@ TEST_F(HttpServerTest, RefusedBeforeTheBodyIsRead) {
   Client d(server_->port());
   d.send("GET /upload HTTP/1.1\r\nHost: x\r\nX-Refuse: 1\r\n\r\n");
   EXPECT_NE(d.read_responses(1).find("/upload||0|"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, Issue10UploadsBeyondTheBoundGet503BeforeTheirBody) {
+  HttpServerOptions o;
+  o.max_uploads_in_flight = 1;
+  start(o);
+  // The interim 100 Continue comes after the slot is taken.
+  Client holder(server_->port());
+  holder.send(
+      "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nExpect: "
+      "100-continue\r\n\r\n");
+  std::string interim = holder.read_responses(1, std::chrono::seconds(1));
+  ASSERT_NE(interim.find("HTTP/1.1 100 Continue"), std::string::npos) << interim;
+
+  Client refused(server_->port());
+  refused.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n");
+  std::string got = refused.read_responses(1);
+  EXPECT_NE(got.find("HTTP/1.1 503"), std::string::npos) << got;
+  EXPECT_NE(got.find("Retry-After: 1\r\n"), std::string::npos) << got;
+  EXPECT_TRUE(refused.closed_by_peer(std::chrono::seconds(5)));
+  EXPECT_EQ(server_->stats().uploads_refused, 1u);
+
+  // The holder finishes; its slot comes back.
+  holder.send("abcdefghij");
+  EXPECT_NE(holder.read_responses(1).find("/upload||10|"), std::string::npos);
+  Client after(server_->port());
+  after.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok");
+  EXPECT_NE(after.read_responses(1).find("/upload||2|"), std::string::npos);
+}
+
+// A blocking handler that waits for `gate` when it gets a body: an upload
+// being parsed for a long time.
+class GateHandler final : public HttpHandler {
+ public:
+  explicit GateHandler(std::shared_future<void> gate) : gate_(std::move(gate)) {}
+  Placement placement(const HttpRequest&) const override { return Placement::kBlocking; }
+  std::size_t body_limit(const HttpRequest&) const override { return 1000; }
+  void handle(const HttpRequest& r, HttpResponse& resp, WorkerContext&) override {
+    if (!r.body.empty()) gate_.wait_for(std::chrono::seconds(30));
+    resp.body = std::string(r.path);
+  }
+
+ private:
+  std::shared_future<void> gate_;
+};
+
+TEST(HttpServerUploadThreadTest, Issue10ASlowUploadDoesNotHoldUpOtherBlockingRequests) {
+  std::promise<void> open_gate;
+  GateHandler handler(open_gate.get_future().share());
+  HttpServerOptions o;
+  o.host = "127.0.0.1";
+  o.port = 0;
+  o.workers = 1;
+  auto s = HttpServer::create(o, handler);
+  ASSERT_TRUE(s) << s.error().message;
+  (*s)->start();
+  Client upload((*s)->port());
+  upload.send("POST /torrents/x.torrent HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+  Client stats((*s)->port());
+  stats.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  // Answered while the upload is still held at the gate.
+  EXPECT_NE(stats.read_responses(1).find("/metrics"), std::string::npos);
+  open_gate.set_value();
+  EXPECT_NE(upload.read_responses(1).find("/torrents/x.torrent"), std::string::npos);
+  (*s)->stop();
 }
 
 TEST_F(HttpServerTest, BlockingPlacementStillAnswers) {

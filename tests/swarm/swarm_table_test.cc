@@ -1,0 +1,98 @@
+// SwarmTable's bound on open-mode transfers (issue 10: random info-hashes
+// from anyone must not grow the table without bound).
+#include "swarm/swarm_table.h"
+
+#include <gtest/gtest.h>
+
+#include "swarm/swarm_test_util.h"
+
+namespace p2p::swarm {
+namespace {
+
+using testing::join;
+
+core::InfoHash hash_of(std::uint32_t n) {
+  std::string s(20, '\0');
+  for (int i = 0; i < 4; ++i) s[static_cast<std::size_t>(i)] = static_cast<char>(n >> (8 * i));
+  return *core::InfoHash::from_bytes(s);
+}
+
+AnnounceResult announce(SwarmTable& table, const core::InfoHash& h, const std::string& ip) {
+  PeerAnnounce a;
+  a.endpoint = testing::ep(ip);
+  a.peer_id = testing::pid(ip);
+  a.left = 100;
+  a.numwant = 0;
+  std::vector<core::PeerContact> none;
+  core::Rng rng;
+  return table.announce(h, a, rng, none);
+}
+
+class OpenBoundTest : public ::testing::Test {
+ protected:
+  OpenBoundTest() : table_(options(), racks_, clock_) {}
+  static SwarmOptions options() {
+    SwarmOptions o;
+    o.open = true;
+    o.max_open_transfers = 3;
+    o.peer_timeout = core::Seconds(150);
+    return o;
+  }
+  testing::Slash24 racks_;
+  core::ManualClock clock_;
+  SwarmTable table_;
+};
+
+TEST_F(OpenBoundTest, Issue10NewHashesBeyondTheBoundAreRefused) {
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    auto r = announce(table_, hash_of(i), "10.0.0.1");
+    EXPECT_TRUE(r.active);
+    EXPECT_FALSE(r.registered);
+  }
+  auto refused = announce(table_, hash_of(3), "10.0.0.1");
+  EXPECT_FALSE(refused.active);
+  EXPECT_TRUE(refused.refused);
+  EXPECT_EQ(table_.totals().transfers, 3u);
+  EXPECT_EQ(table_.totals().open_transfers, 3u);
+  // Tracked ones keep working, and registered ones never count.
+  EXPECT_TRUE(announce(table_, hash_of(0), "10.0.0.2").active);
+  table_.activate(hash_of(10), 1000);
+  auto reg = announce(table_, hash_of(10), "10.0.0.1");
+  EXPECT_TRUE(reg.active);
+  EXPECT_TRUE(reg.registered);
+  EXPECT_FALSE(reg.refused);
+}
+
+TEST_F(OpenBoundTest, Issue10ExpiryAndRegistrationFreeRoom) {
+  for (std::uint32_t i = 0; i < 3; ++i) join(table_, hash_of(i), "10.0.0.1", 100);
+  EXPECT_TRUE(announce(table_, hash_of(3), "10.0.0.1").refused);
+  // Registering an open-mode transfer adopts it: it stops counting as open.
+  table_.activate(hash_of(0), 1000);
+  EXPECT_EQ(table_.totals().open_transfers, 2u);
+  EXPECT_TRUE(announce(table_, hash_of(3), "10.0.0.1").active);
+  EXPECT_TRUE(announce(table_, hash_of(4), "10.0.0.1").refused);
+  // Peers expire, their empty unregistered swarms go, and so does the count.
+  clock_.advance(std::chrono::seconds(151));
+  table_.sweep(SwarmTable::kShards);
+  EXPECT_EQ(table_.totals().open_transfers, 0u);
+  EXPECT_EQ(table_.totals().transfers, 1u);  // the registered one
+  for (std::uint32_t i = 5; i < 8; ++i)
+    EXPECT_TRUE(announce(table_, hash_of(i), "10.0.0.1").active);
+  EXPECT_TRUE(announce(table_, hash_of(8), "10.0.0.1").refused);
+}
+
+TEST_F(OpenBoundTest, Issue10AStoppedLastPeerFreesItsTransfer) {
+  for (std::uint32_t i = 0; i < 3; ++i) join(table_, hash_of(i), "10.0.0.1", 100);
+  PeerAnnounce a;
+  a.endpoint = testing::ep("10.0.0.1");
+  a.peer_id = testing::pid("10.0.0.1");
+  a.event = AnnounceEvent::kStopped;
+  std::vector<core::PeerContact> none;
+  core::Rng rng;
+  table_.announce(hash_of(1), a, rng, none);
+  EXPECT_EQ(table_.totals().open_transfers, 2u);
+  EXPECT_TRUE(announce(table_, hash_of(9), "10.0.0.1").active);
+}
+
+}  // namespace
+}  // namespace p2p::swarm
