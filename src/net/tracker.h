@@ -15,6 +15,7 @@
 
 #include "core/address.h"
 #include "metrics/metric_list.h"
+#include "net/client_address.h"
 #include "net/http_types.h"
 #include "storage/store.h"
 #include "swarm/swarm_table.h"
@@ -32,10 +33,8 @@ struct TrackerOptions {
   // topology = static: a rack the map did not name is counted as a fallback
   // (p2ptracker_topology_fallbacks_total).
   bool static_topology = false;
-  // HTTP only: whose address counts (see TrackerHandler).
-  bool proxypass = false;
-  std::vector<core::Cidr> trusted_proxies;
-  std::vector<core::Cidr> trusted_networks;
+  // Whose address a request is (net/client_address.h), HTTP and UDP alike.
+  TrustOptions trust;
 };
 
 // Counting is per worker (WorkerContext::counters, summed on /metrics):

@@ -3,21 +3,12 @@
 #include <algorithm>
 #include <array>
 
+#include "net/client_address.h"
 #include "wire/announce.h"
 #include "wire/scrape.h"
 
 namespace p2p::net {
 namespace {
-
-bool in_any(const std::vector<core::Cidr>& nets, const core::Address& a) {
-  return std::any_of(nets.begin(), nets.end(), [&](const core::Cidr& c) { return c.contains(a); });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 bool is_get(const HttpRequest& r) { return r.method == Method::kGet || r.method == Method::kHead; }
 
@@ -34,34 +25,10 @@ void TrackerHandler::handle(const HttpRequest& request, HttpResponse& response,
   announce(request, response, context);
 }
 
-core::Address TrackerHandler::peer_address(const HttpRequest& request,
-                                           const std::optional<core::Address>& ip_param) const {
-  const TrackerOptions& o = tracker_.options();
-  core::Address addr = request.remote.address;
-  if (o.proxypass && in_any(o.trusted_proxies, addr)) {
-    if (auto real = core::Address::parse(trim(request.header("X-Real-IP")))) {
-      addr = *real;
-    } else if (std::string_view xff = request.header("X-Forwarded-For"); !xff.empty()) {
-      // Each proxy appends the address it received from; walk back from the
-      // right past our own proxies to the first address none of them is.
-      while (!xff.empty()) {
-        auto comma = xff.rfind(',');
-        std::string_view entry =
-            trim(comma == std::string_view::npos ? xff : xff.substr(comma + 1));
-        xff = comma == std::string_view::npos ? std::string_view{} : xff.substr(0, comma);
-        auto a = core::Address::parse(entry);
-        if (!a) break;  // garbage: keep the last address we could trust
-        addr = *a;
-        if (!in_any(o.trusted_proxies, *a)) break;
-      }
-    }
-  }
-  if (ip_param && in_any(o.trusted_networks, addr)) addr = *ip_param;
-  return addr;
-}
-
 void TrackerHandler::announce(const HttpRequest& request, HttpResponse& response,
                               WorkerContext& context) {
+  const TrustOptions& trust = tracker_.options().trust;
+  const core::Address requester = requester_address(trust, request);
   auto parsed = wire::parse_announce(request.query);
   if (!parsed) {
     count_announce_failure(context, parsed.error().message);
@@ -69,7 +36,7 @@ void TrackerHandler::announce(const HttpRequest& request, HttpResponse& response
     return;
   }
   wire::AnnounceReply reply;
-  tracker_.announce(*parsed, peer_address(request, parsed->ip), context, reply);
+  tracker_.announce(*parsed, announced_address(trust, requester, parsed->ip), context, reply);
   wire::encode_announce(reply, response.body);
 }
 

@@ -4,9 +4,7 @@
 // decided by the trust rules below, the Tracker does the rest, and the reply
 // is encoded into the connection's buffer. Runs inline on the worker.
 //
-// Whose address counts: the TCP peer's. The `ip` parameter is honoured only
-// from trusted_networks; with proxypass, X-Real-IP / X-Forwarded-For only from
-// trusted_proxies. Anything else is ignored, never trusted blindly.
+// Whose address counts: net/client_address.h decides, as for UDP.
 // Thread-safe.
 #pragma once
 
@@ -24,11 +22,6 @@ class TrackerHandler final : public HttpHandler {
 
   Placement placement(const HttpRequest&) const override { return Placement::kInline; }
   void handle(const HttpRequest& request, HttpResponse& response, WorkerContext& context) override;
-
-  // The address a request speaks for, after the trust rules (exposed for
-  // tests).
-  core::Address peer_address(const HttpRequest& request,
-                             const std::optional<core::Address>& ip_param) const;
 
  private:
   void announce(const HttpRequest& request, HttpResponse& response, WorkerContext& context);

@@ -56,6 +56,14 @@ constexpr std::size_t kSweepSlices = 10;
 
 }  // namespace
 
+net::TrustOptions trust_options(const config::Config& c) {
+  net::TrustOptions t;
+  t.trusted_networks = c.trusted_networks;
+  t.proxypass = c.proxypass;
+  t.trusted_proxies = c.trusted_proxies;
+  return t;
+}
+
 struct Server::Parts {
   config::Config config;
   // First in, last out: held until everything that writes data_dir is gone.
@@ -180,10 +188,8 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   to.passive_interval = static_cast<std::uint32_t>(c.passive_interval);
   to.min_interval = static_cast<std::uint32_t>(c.min_interval);
   to.maxpeers = static_cast<std::uint32_t>(c.maxpeers);
-  to.proxypass = c.proxypass;
   to.full_scrape = c.full_scrape;
-  to.trusted_proxies = c.trusted_proxies;
-  to.trusted_networks = c.trusted_networks;
+  to.trust = trust_options(c);
   to.static_topology = c.topology == "static";
   p->tracker = std::make_unique<net::Tracker>(to, *p->swarms, *p->store);
   p->tracker_http = std::make_unique<net::TrackerHandler>(*p->tracker);

@@ -203,40 +203,24 @@ TEST_F(TrackerHandlerTest, IpParameterOnlyFromTrustedNetworks) {
   EXPECT_EQ(v.find("peers")->as_string().substr(0, 4), std::string("\x7f\x00\x01\x01", 4));
 
   TrackerOptions o;
-  o.trusted_networks = {*core::Cidr::parse("127.0.5.0/24")};
+  o.trust.trusted_networks = {*core::Cidr::parse("127.0.5.0/24")};
   make(o);
   get(announce_target(hash_.view(), 6881, ip),
       "127.0.5.1");  // trusted: 10.9.8.7
-  HttpRequest r;
-  r.remote = {*core::Address::parse("127.0.5.1"), 1};
-  r.header = [](std::string_view) { return std::string_view{}; };
-  EXPECT_EQ(tracker_->peer_address(r, core::Address::parse("10.9.8.7")).to_string(), "10.9.8.7");
-  r.remote = {*core::Address::parse("127.0.6.1"), 1};
-  EXPECT_EQ(tracker_->peer_address(r, core::Address::parse("10.9.8.7")).to_string(), "127.0.6.1");
+  v = get(announce_target(hash_.view(), 6882), "127.0.1.2");
+  EXPECT_EQ(v.find("peers")->as_string().substr(0, 4), std::string("\x0a\x09\x08\x07", 4));
 }
 
-TEST_F(TrackerHandlerTest, ProxyHeadersOnlyFromTrustedProxiesWithProxypass) {
-  std::map<std::string, std::string> h = {{"X-Forwarded-For", "10.0.0.1, 10.0.0.2"}};
-  HttpRequest r;
-  r.remote = {*core::Address::parse("127.0.0.1"), 1};
-  r.header = [&h](std::string_view n) -> std::string_view {
-    auto it = h.find(std::string(n));
-    return it == h.end() ? std::string_view{} : std::string_view(it->second);
-  };
-  // proxypass off: headers ignored.
-  EXPECT_EQ(tracker_->peer_address(r, std::nullopt).to_string(), "127.0.0.1");
-
+TEST_F(TrackerHandlerTest, ProxyHeaderOnlyFromTrustedProxiesWithProxypass) {
   TrackerOptions o;
-  o.proxypass = true;
-  o.trusted_proxies = {*core::Cidr::parse("127.0.0.1/32"), *core::Cidr::parse("10.0.0.2/32")};
+  o.trust.proxypass = true;
+  o.trust.trusted_proxies = {*core::Cidr::parse("127.0.0.1/32")};
   make(o);
-  // Rightmost address that is not one of our proxies.
-  EXPECT_EQ(tracker_->peer_address(r, std::nullopt).to_string(), "10.0.0.1");
-  h["X-Real-IP"] = "192.0.2.7";
-  EXPECT_EQ(tracker_->peer_address(r, std::nullopt).to_string(), "192.0.2.7");
-  // From an untrusted TCP peer, the same headers mean nothing.
-  r.remote = {*core::Address::parse("127.0.0.9"), 1};
-  EXPECT_EQ(tracker_->peer_address(r, std::nullopt).to_string(), "127.0.0.9");
+  // X-Real-IP is not the configured header: ignored; X-Forwarded-For names the peer.
+  get(announce_target(hash_.view(), 6881), "127.0.0.1",
+      {{"X-Forwarded-For", "10.0.0.1"}, {"X-Real-IP", "192.0.2.7"}});
+  auto v = get(announce_target(hash_.view(), 6882), "127.0.1.2");
+  EXPECT_EQ(v.find("peers")->as_string().substr(0, 4), std::string("\x0a\x00\x00\x01", 4));
 }
 
 TEST_F(TrackerHandlerTest, ScrapeAndFullScrape) {
