@@ -29,6 +29,10 @@ void TrackerHandler::announce(const HttpRequest& request, HttpResponse& response
                               WorkerContext& context) {
   const TrustOptions& trust = tracker_.options().trust;
   const core::Address requester = requester_address(trust, request);
+  if (!tracker_.admit(RequestKind::kAnnounce, requester, context)) {
+    wire::encode_failure(kAnnounceRateLimited, response.body);
+    return;
+  }
   auto parsed = wire::parse_announce(request.query);
   if (!parsed) {
     count_announce_failure(context, parsed.error().message);
@@ -36,12 +40,22 @@ void TrackerHandler::announce(const HttpRequest& request, HttpResponse& response
     return;
   }
   wire::AnnounceReply reply;
-  tracker_.announce(*parsed, announced_address(trust, requester, parsed->ip), context, reply);
+  const std::string_view refused =
+      tracker_.announce(*parsed, announced_address(trust, requester, parsed->ip), context, reply);
+  if (!refused.empty()) {
+    wire::encode_failure(refused, response.body);
+    return;
+  }
   wire::encode_announce(reply, response.body);
 }
 
 void TrackerHandler::scrape(const HttpRequest& request, HttpResponse& response,
                             WorkerContext& context) {
+  if (!tracker_.admit(RequestKind::kScrape, requester_address(tracker_.options().trust, request),
+                      context)) {
+    wire::encode_failure(kScrapeRateLimited, response.body);
+    return;
+  }
   auto& hashes = context.hashes;
   hashes.clear();
   if (hashes.capacity() < wire::kMaxScrapeHashes) hashes.reserve(wire::kMaxScrapeHashes);

@@ -4,7 +4,10 @@
 // decided by the trust rules below, the Tracker does the rest, and the reply
 // is encoded into the connection's buffer. Runs inline on the worker.
 //
-// Whose address counts: net/client_address.h decides, as for UDP.
+// Whose address counts: net/client_address.h decides, as for UDP. The
+// requester's address (the TCP peer, or the client a trusted proxy names)
+// is charged against the per-source token buckets before the query is even
+// parsed, so a flood of junk costs a table lookup each.
 // Thread-safe.
 #pragma once
 

@@ -267,6 +267,16 @@ void UdpServer::run(Worker& w) {
         // spoofed victim, so say nothing.
         counters.add(Counter::kUdpDropped);
         continue;
+      } else if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kAnnounce) &&
+                 !tracker_.admit(RequestKind::kAnnounce, requester, w.context)) {
+        // A proven address (valid connection id): it hears why, as BEP 15
+        // error packets go; the limit bounds how often.
+        counters.add(Counter::kUdpErrors);
+        len = wire::encode_udp_error(h.transaction_id, kAnnounceRateLimited, out);
+      } else if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kScrape) &&
+                 !tracker_.admit(RequestKind::kScrape, requester, w.context)) {
+        counters.add(Counter::kUdpErrors);
+        len = wire::encode_udp_error(h.transaction_id, kScrapeRateLimited, out);
       } else if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kAnnounce)) {
         auto parsed = wire::parse_udp_announce(packet);
         if (!parsed) {
@@ -276,9 +286,14 @@ void UdpServer::run(Worker& w) {
         } else {
           const wire::AnnounceRequest& a = parsed->request;
           wire::AnnounceReply reply;
-          tracker_.announce(a, announced_address(tracker_.options().trust, requester, a.ip),
-                            w.context, reply);
-          len = wire::encode_udp_announce(h.transaction_id, reply, !client.address.is_v4(), out);
+          const std::string_view refused = tracker_.announce(
+              a, announced_address(tracker_.options().trust, requester, a.ip), w.context, reply);
+          if (!refused.empty()) {
+            counters.add(Counter::kUdpErrors);
+            len = wire::encode_udp_error(h.transaction_id, refused, out);
+          } else {
+            len = wire::encode_udp_announce(h.transaction_id, reply, !client.address.is_v4(), out);
+          }
         }
       } else if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kScrape)) {
         w.context.hashes.clear();

@@ -61,6 +61,9 @@ net::TrustOptions trust_options(const config::Config& c) {
   t.trusted_networks = c.trusted_networks;
   t.proxypass = c.proxypass;
   t.trusted_proxies = c.trusted_proxies;
+  // The key table admits only the two header names.
+  t.proxy_header =
+      net::parse_proxy_header(c.proxy_header).value_or(net::ProxyHeader::kXForwardedFor);
   return t;
 }
 
@@ -163,6 +166,8 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   sw.policy.grant_percent = static_cast<std::uint32_t>(c.grant_percent);
   sw.policy.stall_after = core::Seconds(std::int64_t{c.stall_intervals} * c.active_interval);
   sw.open = c.open;
+  sw.policy.max_peers_per_address = static_cast<std::uint32_t>(c.max_peers_per_address);
+  sw.policy.max_peers_per_transfer = static_cast<std::uint32_t>(c.max_peers_per_transfer);
   p->swarms = std::make_unique<swarm::SwarmTable>(sw, *p->rack_map, p->clock);
 
   auto lock = admin::DataDirLock::acquire(c.data_dir);
@@ -190,8 +195,12 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   to.maxpeers = static_cast<std::uint32_t>(c.maxpeers);
   to.full_scrape = c.full_scrape;
   to.trust = trust_options(c);
+  to.rates.announces_per_second = static_cast<std::uint32_t>(c.rate_limit_announces);
+  to.rates.announce_burst = static_cast<std::uint32_t>(c.rate_limit_announce_burst);
+  to.rates.scrapes_per_second = static_cast<std::uint32_t>(c.rate_limit_scrapes);
+  to.rates.scrape_burst = static_cast<std::uint32_t>(c.rate_limit_scrape_burst);
   to.static_topology = c.topology == "static";
-  p->tracker = std::make_unique<net::Tracker>(to, *p->swarms, *p->store);
+  p->tracker = std::make_unique<net::Tracker>(to, *p->swarms, *p->store, p->clock);
   p->tracker_http = std::make_unique<net::TrackerHandler>(*p->tracker);
   const auto max_torrent_bytes = static_cast<std::size_t>(c.max_torrent_bytes);
   p->torrents = std::make_unique<admin::TorrentsApi>(*p->transfers, max_torrent_bytes,
@@ -250,6 +259,8 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
     ho.request_timeout = std::chrono::seconds(c.request_timeout);
     ho.keepalive_timeout = std::chrono::seconds(c.keepalive_timeout);
     ho.max_connections = static_cast<std::size_t>(c.max_connections);
+    ho.max_connections_per_source = static_cast<std::size_t>(c.max_connections_per_source);
+    if (c.proxypass) ho.uncapped_sources = c.trusted_proxies;
     ho.metrics = &p->metrics;
     auto http = net::HttpServer::create(ho, p->router);
     if (!http && address == "::" && p->listen.addresses.size() == 1) {

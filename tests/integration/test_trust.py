@@ -98,6 +98,18 @@ class ProxyTest(TrustBase):
                                 headers={"X-Forwarded-For": "127.0.16.5"}, ip="127.0.17.5")
 
 
+class ProxyRealIpTest(TrustBase):
+    settings = {"proxypass": True, "proxy_header": "X-Real-IP"}
+
+    def test_x_real_ip_when_configured(self):
+        self.assert_recorded_as("127.0.0.1", "127.0.18.5",
+                                headers={"X-Real-IP": "127.0.18.5",
+                                         "X-Forwarded-For": "127.0.18.6"})
+
+    def test_x_real_ip_ignored_from_untrusted_source(self):
+        self.assert_recorded_as("127.0.0.2", "127.0.0.2", headers={"X-Real-IP": "127.0.19.5"})
+
+
 class ProxyChainTest(TrustBase):
     settings = {"proxypass": True, "trusted_proxies": ["127.0.0.1/32", "10.1.1.0/24"]}
 

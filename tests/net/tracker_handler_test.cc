@@ -223,6 +223,86 @@ TEST_F(TrackerHandlerTest, ProxyHeaderOnlyFromTrustedProxiesWithProxypass) {
   EXPECT_EQ(v.find("peers")->as_string().substr(0, 4), std::string("\x0a\x00\x00\x01", 4));
 }
 
+// A flood from one source gets failure reasons while another source is
+// served; its bucket refills with time (ManualClock, no sleeping).
+TEST_F(TrackerHandlerTest, AnnouncesAndScrapesAreRateLimitedPerSource) {
+  TrackerOptions o;
+  o.rates.announces_per_second = 2;
+  o.rates.announce_burst = 5;
+  o.rates.scrapes_per_second = 1;
+  o.rates.scrape_burst = 2;
+  tracker_.reset();
+  core_ = std::make_unique<Tracker>(o, *swarms_, *store_, clock_);
+  tracker_ = std::make_unique<TrackerHandler>(*core_);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(get(announce_target(hash_.view()), "127.0.1.1").find("failure reason"), nullptr);
+  }
+  auto refused = get(announce_target(hash_.view()), "127.0.1.1");
+  ASSERT_NE(refused.find("failure reason"), nullptr);
+  EXPECT_EQ(refused.find("failure reason")->as_string(), kAnnounceRateLimited);
+  // Another address is served meanwhile.
+  EXPECT_EQ(get(announce_target(hash_.view(), 6882), "127.0.1.2").find("failure reason"), nullptr);
+  // Half a second refills one announce at 2 per second.
+  clock_.advance(std::chrono::milliseconds(500));
+  EXPECT_EQ(get(announce_target(hash_.view()), "127.0.1.1").find("failure reason"), nullptr);
+  EXPECT_NE(get(announce_target(hash_.view()), "127.0.1.1").find("failure reason"), nullptr);
+  EXPECT_EQ(counters_.get(metrics::Counter::kRateLimitedHttpAnnounce), 2u);
+  // Scrapes have their own bucket: announces did not spend it.
+  const std::string scrape = "/scrape?info_hash=" + pct(hash_.view());
+  EXPECT_NE(get(scrape, "127.0.1.1").find("files"), nullptr);
+  EXPECT_NE(get(scrape, "127.0.1.1").find("files"), nullptr);
+  EXPECT_EQ(get(scrape, "127.0.1.1").find("failure reason")->as_string(), kScrapeRateLimited);
+  EXPECT_EQ(counters_.get(metrics::Counter::kRateLimitedHttpScrape), 1u);
+  // A refused request is not an announce or scrape answered.
+  EXPECT_EQ(counters_.get(metrics::Counter::kScrapeHttpOk), 2u);
+}
+
+// Behind a trusted proxy the bucket is the client's, not the proxy's.
+TEST_F(TrackerHandlerTest, RateLimitChargesTheClientBehindAProxy) {
+  TrackerOptions o;
+  o.trust.proxypass = true;
+  o.trust.trusted_proxies = {*core::Cidr::parse("127.0.0.1/32")};
+  o.rates.announces_per_second = 1;
+  o.rates.announce_burst = 1;
+  tracker_.reset();
+  core_ = std::make_unique<Tracker>(o, *swarms_, *store_, clock_);
+  tracker_ = std::make_unique<TrackerHandler>(*core_);
+  EXPECT_EQ(get(announce_target(hash_.view()), "127.0.0.1", {{"X-Forwarded-For", "10.0.0.1"}})
+                .find("failure reason"),
+            nullptr);
+  EXPECT_NE(get(announce_target(hash_.view()), "127.0.0.1", {{"X-Forwarded-For", "10.0.0.1"}})
+                .find("failure reason"),
+            nullptr);
+  EXPECT_EQ(get(announce_target(hash_.view()), "127.0.0.1", {{"X-Forwarded-For", "10.0.0.2"}})
+                .find("failure reason"),
+            nullptr);
+}
+
+// One address with many ports joins as max_peers_per_address peers; the
+// refused ones hear why, and peers already in keep announcing.
+TEST_F(TrackerHandlerTest, PeersPerAddressAreCapped) {
+  tracker_.reset();
+  swarm::SwarmOptions so;
+  so.policy.max_peers_per_address = 3;
+  swarms_ = std::make_unique<swarm::SwarmTable>(so, racks_, clock_);
+  swarms_->activate(hash_, 1000);
+  core_ = std::make_unique<Tracker>(TrackerOptions{}, *swarms_, *store_, clock_);
+  tracker_ = std::make_unique<TrackerHandler>(*core_);
+  for (int port = 7000; port < 7003; ++port) {
+    EXPECT_EQ(get(announce_target(hash_.view(), port), "127.0.1.1").find("failure reason"),
+              nullptr);
+  }
+  auto refused = get(announce_target(hash_.view(), 7003), "127.0.1.1");
+  ASSERT_NE(refused.find("failure reason"), nullptr);
+  EXPECT_NE(refused.find("failure reason")->as_string().find("max_peers_per_address"),
+            std::string::npos);
+  EXPECT_EQ(get(announce_target(hash_.view(), 7001), "127.0.1.1").find("failure reason"), nullptr);
+  auto other = get(announce_target(hash_.view(), 7003), "127.0.1.2");
+  EXPECT_EQ(other.find("failure reason"), nullptr);
+  EXPECT_EQ(other.find("incomplete")->as_int(), 4);
+  EXPECT_EQ(counters_.get(metrics::Counter::kPeersRefusedAddress), 1u);
+}
+
 TEST_F(TrackerHandlerTest, ScrapeAndFullScrape) {
   get(announce_target(hash_.view()), "127.0.1.1");
   auto v = get("/scrape?info_hash=" + pct(hash_.view()));
