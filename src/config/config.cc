@@ -47,11 +47,12 @@ constexpr Group kGroups[] = {
     {"Client addresses", "Who may speak for an address other than its own."},
     {"Topology", "How a peer's rack is found."},
     {"Limits", "Threads, sizes and timeouts of the HTTP server."},
+    {"Per-source bounds", "What one address may take, so an abuser cannot crowd out the fleet."},
     {"Logging", ""},
     {"Admin API access",
      "Who may change the tracker's state and read its stats (docs/security.md)."},
 };
-enum : int { kOriginal, kStorage, kAnnounces, kAddresses, kTopology, kLimits, kLogging, kAdmin };
+enum : int { kOriginal, kStorage, kAnnounces, kAddresses, kTopology, kLimits, kBounds, kLogging, kAdmin };
 
 // What every key has; the builders below add their kind's checks.
 Key base_key(std::string_view name, int group, Member member, std::string_view doc) {
@@ -135,8 +136,9 @@ const std::vector<Key>& keys() {
               "Most peers in one announce reply; a client's numwant is capped to this. At most "
               "2000 to bound the size of a reply."),
       bool_key("proxypass", kOriginal, &Config::proxypass,
-               "The tracker is behind a reverse proxy: take the client's address from "
-               "X-Forwarded-For / X-Real-IP, believed only on connections from trusted_proxies."),
+               "The tracker is behind a reverse proxy: take the client's address from the "
+               "proxy_header its proxies set, believed only on connections from "
+               "trusted_proxies."),
       bool_key("debug", kOriginal, &Config::debug,
                "Log debug statements, like the original's DEBUG: log_level is raised to at least "
                "\"debug\"."),
@@ -207,8 +209,19 @@ const std::vector<Key>& keys() {
                 "Clients in these networks may announce another address with the ip parameter. "
                 "Empty: the address a request came from is always used."),
       cidrs_key("trusted_proxies", kAddresses, &Config::trusted_proxies,
-                "Reverse proxies whose X-Forwarded-For / X-Real-IP headers are believed when "
-                "proxypass is on. Default: this host only."),
+                "Reverse proxies whose proxy_header is believed when proxypass is on. "
+                "Default: this host only. With proxypass they are also exempt from "
+                "max_connections_per_source (every client behind one shares its address); the "
+                "rate limits apply to the client the header names."),
+      text_key("proxy_header", kAddresses, &Config::proxy_header,
+               "With proxypass: the header a trusted proxy names the client in. "
+               "\"X-Forwarded-For\" (default): the right-most address in it that is not a "
+               "trusted proxy, since everything left of that was written by the client or by "
+               "proxies not ours; a proxy that appends (nginx $proxy_add_x_forwarded_for) is "
+               "safe. \"X-Real-IP\": its one address, only for a proxy that sets the header "
+               "itself (nginx proxy_set_header X-Real-IP $remote_addr); a proxy that passes it "
+               "through lets a client pick its own address. The other header is ignored.",
+               {"X-Forwarded-For", "X-Real-IP"}),
 
       // --- Topology ---
       text_key("topology", kTopology, &Config::topology,
@@ -259,6 +272,45 @@ const std::vector<Key>& keys() {
               "lowered (logged; a warning if set here) to what that leaves after a reserve for "
               "files, Redis and the event loops (raise the hard limit, e.g. LimitNOFILE=, to "
               "allow more)."),
+
+      // --- Per-source bounds ---
+      int_key("max_connections_per_source", kBounds, &Config::max_connections_per_source, 0,
+              kIntMax,
+              "Most open HTTP connections one source address may hold, all workers together; "
+              "further ones are closed at once. 0: no cap. A fleet host holds one connection per "
+              "announce for a few milliseconds, so even a NAT gateway in front of hundreds of "
+              "hosts announcing at the same instant stays far below 512; an address that holds "
+              "idle connections gets 512 of max_connections, so it takes 40 addresses to fill "
+              "the default 20,000 instead of one."),
+      int_key("rate_limit_announces", kBounds, &Config::rate_limit_announces, 0, kIntMax,
+              "Announces per second one source address may send (HTTP and UDP alike), as a "
+              "token bucket refilled at this rate and holding rate_limit_announce_burst; over "
+              "it, an HTTP client gets a failure reason and a UDP client an error packet. 0: no "
+              "limit. A host announces each transfer every active_interval (45 s), about 0.1 "
+              "per second with a few deploys; 50 per second is 2,000 such hosts behind one NAT "
+              "address. Kept per worker thread (a source's HTTP connections and UDP sockets may "
+              "land on several), so a source may get up to workers times this."),
+      int_key("rate_limit_announce_burst", kBounds, &Config::rate_limit_announce_burst, 1, kIntMax,
+              "Announces one source address may send at once before rate_limit_announces paces "
+              "it: a deploy's start announces from 500 hosts behind one NAT address arriving "
+              "together."),
+      int_key("rate_limit_scrapes", kBounds, &Config::rate_limit_scrapes, 0, kIntMax,
+              "Scrapes per second one source address may send (HTTP and UDP), a token bucket "
+              "like rate_limit_announces. 0: no limit. Clients scrape rarely (a few per transfer "
+              "per hour); a scrape may ask about 74 transfers, so it costs more than an "
+              "announce."),
+      int_key("rate_limit_scrape_burst", kBounds, &Config::rate_limit_scrape_burst, 1, kIntMax,
+              "Scrapes one source address may send at once before rate_limit_scrapes paces it."),
+      int_key("max_peers_per_address", kBounds, &Config::max_peers_per_address, 0, 65535,
+              "Most peers (distinct ports) one address may have in one transfer; a further one "
+              "gets a failure reason, peers already in keep announcing. 0: no limit. A host runs "
+              "one client per transfer; containers behind the host's address or a few clients "
+              "on one host need a handful; 64 leaves room for a busy container host while one "
+              "address announcing thousands of ports joins as 64 peers, not thousands."),
+      int_key("max_peers_per_transfer", kBounds, &Config::max_peers_per_transfer, 0, kIntMax,
+              "Most peers one transfer may have; a new peer beyond gets a failure reason, peers "
+              "already in keep announcing. 0: no limit. Twice a 100,000-host fleet; at 32 bytes "
+              "a peer record, 200,000 peers are about 6 MiB of one swarm."),
 
       // --- Logging ---
       text_key("log_level", kLogging, &Config::log_level,

@@ -51,6 +51,7 @@ struct Config {
   std::vector<core::Cidr> trusted_networks;  // may set the `ip` parameter
   std::vector<core::Cidr> trusted_proxies = {*core::Cidr::parse("127.0.0.1/32"),
                                              *core::Cidr::parse("::1/128")};
+  std::string proxy_header = "X-Forwarded-For";  // the header trusted proxies name clients in
   std::string topology = "subnet";  // "subnet" or "static"
   std::string topology_file;        // static map: "CIDR rack" lines
   int subnet_prefix_v4 = 24;        // a rack is this IPv4 prefix by default
@@ -63,6 +64,14 @@ struct Config {
   int request_timeout = 10;  // seconds to receive a whole request
   int keepalive_timeout = 60;  // seconds an idle keep-alive connection stays
   int max_connections = 20000;  // open HTTP connections, all workers together
+  // Per-source bounds (reasons in the key table's docs); 0 turns one off.
+  int max_connections_per_source = 512;  // open HTTP connections of one address
+  int rate_limit_announces = 50;         // announces per second per source address
+  int rate_limit_announce_burst = 500;   // ... and how many may come at once
+  int rate_limit_scrapes = 10;           // scrapes per second per source address
+  int rate_limit_scrape_burst = 100;
+  int max_peers_per_address = 64;       // peers (ports) of one address in one transfer
+  int max_peers_per_transfer = 200000;  // peers of one transfer
   std::string log_level = "info";  // trace, debug, info, warn, error
   int history_days = 30;  // finished deploys stay in /history/ this long
   int stall_intervals = 3;  // a downloading peer without progress this many

@@ -54,6 +54,18 @@ enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
   X(kOpenTransfersRefused, "p2ptracker_open_transfers_refused_total", kCounter,               \
     "With open: announces for a new info_hash answered as unknown because "                   \
     "max_open_transfers unregistered transfers were tracked.")                                \
+  X(kHttpSourceConnectionsRejected, "p2ptracker_http_source_connections_rejected_total",      \
+    kCounter,                                                                                 \
+    "TCP connections closed at once because their source address already held "              \
+    "max_connections_per_source.")                                                           \
+  X(kRateLimited, "p2ptracker_rate_limited_total", kCounter,                                  \
+    "Announces and scrapes refused because their source went over rate_limit_announces or "  \
+    "rate_limit_scrapes (a failure reason over HTTP, an error packet over UDP), by protocol " \
+    "and request; not counted in p2ptracker_announces_total or p2ptracker_scrapes_total.")    \
+  X(kPeersRefused, "p2ptracker_peers_refused_total", kCounter,                                \
+    "New peers refused a place in a swarm (failure reason sent), by limit: address "          \
+    "(max_peers_per_address) or transfer (max_peers_per_transfer); not counted in "           \
+    "p2ptracker_announces_total.")                                                            \
   X(kUdpPackets, "p2ptracker_udp_packets_total", kCounter,                                    \
     "UDP packets by what became of them: received; sent (replies); connect (connects "        \
     "answered); error (error packets sent); dropped (no reply: runt, bad protocol id or "     \
@@ -125,6 +137,13 @@ enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
   X(kHttpUploadsRefused, kHttpUploadsRefused, "")                                             \
   X(kHttpAcceptErrors, kHttpAcceptErrors, "")                                                 \
   X(kOpenTransfersRefused, kOpenTransfersRefused, "")                                         \
+  X(kHttpSourceConnectionsRejected, kHttpSourceConnectionsRejected, "")                       \
+  X(kRateLimitedHttpAnnounce, kRateLimited, "protocol=\"http\",request=\"announce\"")         \
+  X(kRateLimitedHttpScrape, kRateLimited, "protocol=\"http\",request=\"scrape\"")             \
+  X(kRateLimitedUdpAnnounce, kRateLimited, "protocol=\"udp\",request=\"announce\"")           \
+  X(kRateLimitedUdpScrape, kRateLimited, "protocol=\"udp\",request=\"scrape\"")               \
+  X(kPeersRefusedAddress, kPeersRefused, "limit=\"address\"")                                 \
+  X(kPeersRefusedTransfer, kPeersRefused, "limit=\"transfer\"")                               \
   X(kUdpReceived, kUdpPackets, "kind=\"received\"")                                          \
   X(kUdpSent, kUdpPackets, "kind=\"sent\"")                                                  \
   X(kUdpConnects, kUdpPackets, "kind=\"connect\"")                                           \
@@ -215,6 +234,15 @@ constexpr Counter scrape_counter(Protocol p, ScrapeStatus s) {
                               static_cast<std::size_t>(s));
 }
 
+// Requests a source's token bucket refused, by protocol and request
+// (0 announce, 1 scrape: net::RequestKind's values).
+constexpr Counter rate_limited_counter(Protocol p, std::size_t request) {
+  return static_cast<Counter>(static_cast<std::size_t>(Counter::kRateLimitedHttpAnnounce) +
+                              static_cast<std::size_t>(p) * 2 + request);
+}
+
+static_assert(rate_limited_counter(Protocol::kUdp, 1) == Counter::kRateLimitedUdpScrape);
+static_assert(rate_limited_counter(Protocol::kHttp, 1) == Counter::kRateLimitedHttpScrape);
 static_assert(announce_counter(Protocol::kUdp, AnnounceStatus::kFailure) ==
               Counter::kAnnounceUdpFailure);
 static_assert(announce_counter(Protocol::kHttp, AnnounceStatus::kInactive) ==

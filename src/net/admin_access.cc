@@ -69,8 +69,7 @@ AdminAccess::Verdict AdminAccess::decide(const HttpRequest& request, Access acce
   }
   // No token: reads that need one cannot get here (the config requires a
   // token for admin_read = "token"), so this is a state change.
-  const core::Address client =
-      client_address(request, options_.proxypass, options_.trusted_proxies);
+  const core::Address client = requester_address(options_.trust, request);
   return is_this_host(client) ? Verdict::kAllow : Verdict::kNotLocal;
 }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/address.h"
+#include "net/client_address.h"
 #include "net/http_types.h"
 
 namespace p2p::net {
@@ -27,8 +28,7 @@ struct AdminAccessOptions {
   std::string token;
   std::string token_file;         // where the token came from, for the start-up line
   bool read_needs_token = false;  // admin_read = "token"; needs a token
-  bool proxypass = false;         // see net/client_address.h
-  std::vector<core::Cidr> trusted_proxies;
+  TrustOptions trust;             // whose request it is: net/client_address.h
 };
 
 class AdminAccess {

@@ -5,7 +5,7 @@
 namespace p2p::net {
 namespace {
 
-bool in_any(std::span<const core::Cidr> nets, const core::Address& a) {
+bool in_any(const std::vector<core::Cidr>& nets, const core::Address& a) {
   return std::any_of(nets.begin(), nets.end(), [&](const core::Cidr& c) { return c.contains(a); });
 }
 
@@ -15,26 +15,66 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-}  // namespace
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+           return lower(x) == lower(y);
+         });
+}
 
-core::Address client_address(const HttpRequest& request, bool proxypass,
-                             std::span<const core::Cidr> trusted_proxies) {
-  core::Address addr = request.remote.address;
-  if (!proxypass || !in_any(trusted_proxies, addr)) return addr;
-  if (auto real = core::Address::parse(trim(request.header("X-Real-IP")))) return *real;
-  std::string_view xff = request.header("X-Forwarded-For");
-  // Each proxy appends the address it received from; walk back from the
-  // right past our own proxies to the first address none of them is.
+// Right to left: each proxy appends the address it received from, so the
+// right end was written by the proxy we trust, and everything left of the
+// first address that is not one of our proxies came from outside.
+core::Address from_forwarded_for(const TrustOptions& o, core::Address addr, std::string_view xff) {
   while (!xff.empty()) {
-    auto comma = xff.rfind(',');
-    std::string_view entry = trim(comma == std::string_view::npos ? xff : xff.substr(comma + 1));
+    const auto comma = xff.rfind(',');
+    const std::string_view entry =
+        trim(comma == std::string_view::npos ? xff : xff.substr(comma + 1));
     xff = comma == std::string_view::npos ? std::string_view{} : xff.substr(0, comma);
-    auto a = core::Address::parse(entry);
-    if (!a) break;  // garbage: keep the last address we could trust
+    const auto a = core::Address::parse(entry);
+    if (!a) break;
     addr = *a;
-    if (!in_any(trusted_proxies, *a)) break;
+    if (!in_any(o.trusted_proxies, *a)) break;
   }
   return addr;
+}
+
+}  // namespace
+
+std::string_view proxy_header_name(ProxyHeader header) {
+  return header == ProxyHeader::kXRealIp ? "X-Real-IP" : "X-Forwarded-For";
+}
+
+std::optional<ProxyHeader> parse_proxy_header(std::string_view name) {
+  for (auto h : {ProxyHeader::kXForwardedFor, ProxyHeader::kXRealIp}) {
+    if (iequals(name, proxy_header_name(h))) return h;
+  }
+  return std::nullopt;
+}
+
+core::Address requester_address(const TrustOptions& o, const core::Address& source,
+                                std::string_view header_value) {
+  if (!o.proxypass || header_value.empty() || !in_any(o.trusted_proxies, source)) return source;
+  if (o.proxy_header == ProxyHeader::kXRealIp) {
+    return core::Address::parse(trim(header_value)).value_or(source);
+  }
+  return from_forwarded_for(o, source, header_value);
+}
+
+core::Address requester_address(const TrustOptions& o, const HttpRequest& request) {
+  // Only a trusted proxy's header is ever read: no lookup for the others.
+  if (!o.proxypass || !in_any(o.trusted_proxies, request.remote.address)) {
+    return request.remote.address;
+  }
+  return requester_address(
+      o, request.remote.address,
+      request.header ? request.header(proxy_header_name(o.proxy_header)) : std::string_view{});
+}
+
+core::Address announced_address(const TrustOptions& o, const core::Address& requester,
+                                const std::optional<core::Address>& ip) {
+  if (ip && in_any(o.trusted_networks, requester)) return *ip;
+  return requester;
 }
 
 }  // namespace p2p::net

@@ -1,22 +1,76 @@
-// Whose request is this: the address of the client an HTTP request comes from.
+// Whose address a request is: the one trust rule for every front door (HTTP
+// announce and scrape, UDP, the admin API).
 //
-// The TCP peer's address, unless proxypass is on and the peer is one of
-// trusted_proxies: then X-Real-IP, else the right-most X-Forwarded-For entry
-// that is not itself a trusted proxy. Headers from anyone else are ignored,
-// never trusted blindly. The one copy of this rule: announces (TrackerHandler,
-// which then applies the `ip` parameter) and the admin API's access check
-// (AdminAccess) both ask it. Pure; thread-safe.
+// Two questions, asked in this order:
+//   requester_address(): who sent the request. The source address (TCP peer,
+//     UDP sender), unless proxypass is on and the source is a trusted proxy:
+//     then the client that proxy names in its configured header. This is what
+//     per-source limits and admin access control key on.
+//   announced_address(): the address an announce speaks for. The requester's,
+//     unless the requester is in trusted_networks and sent an `ip`
+//     parameter. Announces only.
+// Anything else a client sends about itself is ignored, never believed.
+//
+// Pure functions of their arguments: thread-safe, never block, never
+// allocate.
 #pragma once
 
-#include <span>
+#include <optional>
+#include <string_view>
+#include <vector>
 
 #include "core/address.h"
 #include "net/http_types.h"
 
 namespace p2p::net {
 
-// Never allocates (it runs on every announce).
-core::Address client_address(const HttpRequest& request, bool proxypass,
-                             std::span<const core::Cidr> trusted_proxies);
+// The header a trusted proxy names its client in (config key proxy_header).
+enum class ProxyHeader : std::uint8_t {
+  // "X-Forwarded-For: client, proxy1, proxy2": each proxy appends the address
+  // it received the request from. Read right to left, past our own proxies.
+  kXForwardedFor,
+  // "X-Real-IP: client": one address, which the proxy must set (overwrite),
+  // not pass through; believed only when configured, because a proxy that
+  // does not set it forwards whatever the client wrote.
+  kXRealIp,
+};
+
+// "X-Forwarded-For" or "X-Real-IP", as the config key spells them.
+std::string_view proxy_header_name(ProxyHeader header);
+// The header `name` spells (ASCII case-insensitive); nullopt for any other.
+std::optional<ProxyHeader> parse_proxy_header(std::string_view name);
+
+struct TrustOptions {
+  // Requesters that may announce another address with the `ip` parameter.
+  std::vector<core::Cidr> trusted_networks;
+  // Behind a reverse proxy: believe `proxy_header` on connections from
+  // trusted_proxies.
+  bool proxypass = false;
+  std::vector<core::Cidr> trusted_proxies;
+  ProxyHeader proxy_header = ProxyHeader::kXForwardedFor;
+};
+
+// Who sent the request. `source` is the TCP peer or UDP sender;
+// `header_value` the value of options.proxy_header on that request (empty for
+// UDP, or when absent). With proxypass and a trusted-proxy source:
+//   X-Forwarded-For: the right-most entry that is not a trusted proxy (the
+//     entries left of it were written by the client or by proxies we do not
+//     know, so any of them may be forged); every entry trusted: the left-most.
+//     An entry that does not parse stops the walk at the last address we
+//     could trust (the source, or the trusted proxy right of the garbage):
+//     the request is charged to that proxy rather than to a name the client
+//     may have made up.
+//   X-Real-IP: its address; absent or not an address: the source.
+// Otherwise: the source.
+core::Address requester_address(const TrustOptions& options, const core::Address& source,
+                                std::string_view header_value);
+
+// The same for an HTTP request (reads options.proxy_header from it).
+core::Address requester_address(const TrustOptions& options, const HttpRequest& request);
+
+// The address an announce speaks for: `ip` when the requester is in
+// trusted_networks and sent one, else the requester.
+core::Address announced_address(const TrustOptions& options, const core::Address& requester,
+                                const std::optional<core::Address>& ip);
 
 }  // namespace p2p::net

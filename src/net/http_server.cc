@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
@@ -118,6 +119,7 @@ struct HttpServer::Worker {
   std::atomic<std::size_t>* uploads_in_flight = nullptr;
   asio::io_context* upload_loop = nullptr;
   WorkerContext* upload_context = nullptr;
+  SourceConnections* per_source = nullptr;  // the server's; null: no per-source cap
 };
 
 namespace {
@@ -178,13 +180,17 @@ class Session final : private Deadline {
         blocking_context_(blocking_context) {}
 
   // Serves one connection, in a pooled session if the worker has one.
+  // `ticket`: the connection's place in worker.per_source, given back when
+  // it ends.
   static void serve(tcp::socket socket, const core::Endpoint& remote, HttpServer::Worker& worker,
                     const HttpServerOptions& options, HttpHandler& handler,
-                    asio::io_context& blocking_loop, WorkerContext& blocking_context) {
+                    asio::io_context& blocking_loop, WorkerContext& blocking_context,
+                    std::optional<SourceConnections::Ticket> ticket) {
     Session* s = worker.sessions.take();
     if (s == nullptr) s = new Session(worker, options, handler, blocking_loop, blocking_context);
     s->socket_ = std::move(socket);
     s->remote_ = remote;
+    s->ticket_ = ticket;
     s->first_request_ = true;
     s->keep_alive_ = s->timed_out_ = s->timed_ = false;
     s->buffer_.clear();  // keeps its capacity
@@ -204,6 +210,7 @@ class Session final : private Deadline {
   void release() {
     end_upload();
     counters_.add_shared(metrics::Counter::kHttpConnectionsOpen, -1);
+    if (ticket_) worker_.per_source->release(*std::exchange(ticket_, std::nullopt));
     disarm();
     beast::error_code ec;
     socket_.close(ec);
@@ -480,6 +487,7 @@ class Session final : private Deadline {
   asio::io_context& blocking_loop_;
   WorkerContext& blocking_context_;
   core::Endpoint remote_;
+  std::optional<SourceConnections::Ticket> ticket_;  // counted in worker_.per_source
   HttpRequest request_;
   HttpResponse response_;
   std::string head_;
@@ -546,11 +554,15 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOpt
     server->own_metrics_ = std::make_unique<metrics::Registry>();
     registry = server->own_metrics_.get();
   }
+  if (options.max_connections_per_source > 0) {
+    server->per_source_ = std::make_unique<SourceConnections>();
+  }
   for (int i = 0; i < n; ++i) {
     metrics::WorkerCounters& counters = registry->add_worker();
     server->worker_counters_.push_back(&counters);
     auto w = std::make_unique<Worker>(
         *server, i, (std::uint64_t{seed_source()} << 32) ^ seed_source() ^ i, counters);
+    w->per_source = server->per_source_.get();
     tcp::endpoint ep(address, port);
     auto& acc = w->acceptor.emplace(w->loop);
     auto fail = [&](std::string_view what) -> core::Error {
@@ -603,6 +615,7 @@ HttpServerStats HttpServer::stats() const {
   for (const metrics::WorkerCounters* c : worker_counters_) {
     s.accepted += c->get(metrics::Counter::kHttpConnectionsAccepted);
     s.rejected += c->get(metrics::Counter::kHttpConnectionsRejected);
+    s.rejected_per_source += c->get(metrics::Counter::kHttpSourceConnectionsRejected);
     s.requests += c->get(metrics::Counter::kHttpRequests);
     s.bad_requests += c->get(metrics::Counter::kHttpBadRequests);
     s.uploads_refused += c->get(metrics::Counter::kHttpUploadsRefused);
@@ -622,6 +635,11 @@ std::int64_t open_connections(const std::vector<metrics::WorkerCounters*>& all) 
   std::uint64_t sum = 0;
   for (const auto* c : all) sum += c->get(metrics::Counter::kHttpConnectionsOpen);
   return static_cast<std::int64_t>(sum);
+}
+
+bool is_uncapped(const HttpServerOptions& options, const core::Address& a) {
+  return std::any_of(options.uncapped_sources.begin(), options.uncapped_sources.end(),
+                     [&](const core::Cidr& c) { return c.contains(a); });
 }
 
 void accept_loop(HttpServer::Worker& w, const HttpServerOptions& options, HttpHandler& handler,
@@ -656,13 +674,23 @@ void accept_loop(HttpServer::Worker& w, const HttpServerOptions& options, HttpHa
           metrics::WorkerCounters& counters = *w.context.counters;
           counters.add(metrics::Counter::kHttpConnectionsAccepted);
           const std::int64_t open = open_connections(all_counters);
+          const core::Endpoint remote = from_asio(w.peer);
+          std::optional<SourceConnections::Ticket> ticket;
           if (open >= 0 && static_cast<std::size_t>(open) >= options.max_connections) {
             // Closing at once is the cheapest answer under a flood.
             counters.add(metrics::Counter::kHttpConnectionsRejected);
             socket.close(ec);
+          } else if (w.per_source != nullptr && !is_uncapped(options, remote.address) &&
+                     !(ticket = w.per_source->acquire(
+                           remote.address,
+                           static_cast<std::uint32_t>(options.max_connections_per_source)))) {
+            // This address holds its share already: it waits for one of its
+            // own connections to end, everyone else keeps being served.
+            counters.add(metrics::Counter::kHttpSourceConnectionsRejected);
+            socket.close(ec);
           } else {
-            Session::serve(std::move(socket), from_asio(w.peer), w, options, handler, blocking_loop,
-                           blocking_context);
+            Session::serve(std::move(socket), remote, w, options, handler, blocking_loop,
+                           blocking_context, ticket);
           }
         }
         accept_loop(w, options, handler, blocking_loop, blocking_context, all_counters);

@@ -28,9 +28,11 @@
 #include <thread>
 #include <vector>
 
+#include "core/address.h"
 #include "core/result.h"
 #include "metrics/registry.h"
 #include "net/http_types.h"
+#include "net/source_limits.h"
 
 namespace p2p::net {
 
@@ -45,6 +47,12 @@ struct HttpServerOptions {
   // Requests with a body received or handled at once, all workers together;
   // more get 503 before their body is read.
   std::size_t max_uploads_in_flight = 4;
+  // Open connections one source address may hold, all workers together, so
+  // one address cannot take max_connections from everyone else; 0: no cap.
+  std::size_t max_connections_per_source = 0;
+  // Sources the per-source cap does not apply to: with proxypass, every
+  // client behind a trusted proxy shares the proxy's address.
+  std::vector<core::Cidr> uncapped_sources = {};
   // Where the workers' counter blocks come from (the server's /metrics
   // registry); null: the server keeps its own, visible only through stats().
   metrics::Registry* metrics = nullptr;
@@ -54,7 +62,8 @@ struct HttpServerOptions {
 // metrics::WorkerCounters block; see p2ptracker_http_* on /metrics).
 struct HttpServerStats {
   std::uint64_t accepted = 0;
-  std::uint64_t rejected = 0;  // over max_connections
+  std::uint64_t rejected = 0;             // over max_connections
+  std::uint64_t rejected_per_source = 0;  // over max_connections_per_source
   std::uint64_t requests = 0;
   std::uint64_t bad_requests = 0;     // unparsable, oversized, timed out
   std::uint64_t uploads_refused = 0;  // over max_uploads_in_flight
@@ -94,6 +103,9 @@ class HttpServer {
   // Before the workers: connections still open when they are destroyed count
   // themselves out in its blocks.
   std::unique_ptr<metrics::Registry> own_metrics_;  // when options.metrics is null
+  // Before the workers, for the same reason: connections count themselves
+  // out here. Null when max_connections_per_source is 0.
+  std::unique_ptr<SourceConnections> per_source_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<boost::asio::io_context> blocking_loop_;
   std::unique_ptr<WorkerContext> blocking_context_;

@@ -16,6 +16,7 @@
 #include "core/rng.h"
 #include "metrics/metric_list.h"
 #include "metrics/worker_counters.h"
+#include "net/source_limits.h"
 
 namespace p2p::net {
 
@@ -58,6 +59,7 @@ struct WorkerContext {
   std::vector<core::PeerContact> peers;
   std::vector<core::InfoHash> hashes;
   std::array<char, 96> warning{};  // the reply's "warning message" text
+  SourceRates rates;               // this thread's per-source token buckets
   int index = 0;                   // worker number
   // This thread's counter block (from metrics::Registry::add_worker), set by
   // the server that owns the context; null: nothing is counted (tests).

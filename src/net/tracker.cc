@@ -4,9 +4,22 @@
 
 namespace p2p::net {
 
-Tracker::Tracker(const TrackerOptions& options, swarm::SwarmTable& swarms, storage::Store& store)
-    : options_(options), swarms_(swarms), store_(store) {
+Tracker::Tracker(const TrackerOptions& options, swarm::SwarmTable& swarms, storage::Store& store,
+                 const core::Clock& clock)
+    : options_(options), clock_(clock), swarms_(swarms), store_(store) {
   options_.min_interval = std::min(options_.min_interval, options_.active_interval);
+}
+
+const core::Clock& Tracker::system_clock() {
+  static const core::SystemClock clock;
+  return clock;
+}
+
+bool Tracker::admit(RequestKind kind, const core::Address& requester, WorkerContext& context) {
+  if (!options_.rates.any()) return true;
+  if (context.rates.admit(options_.rates, kind, requester, clock_.now_precise())) return true;
+  context.count(metrics::rate_limited_counter(context.protocol, static_cast<std::size_t>(kind)));
+  return false;
 }
 
 void count_announce_failure(WorkerContext& context, std::string_view message) noexcept {
@@ -36,8 +49,8 @@ metrics::FailureReason announce_failure_reason(std::string_view m) noexcept {
   return R::kOther;
 }
 
-void Tracker::announce(const wire::AnnounceRequest& a, const core::Address& address,
-                       WorkerContext& context, wire::AnnounceReply& reply) {
+std::string_view Tracker::announce(const wire::AnnounceRequest& a, const core::Address& address,
+                                   WorkerContext& context, wire::AnnounceReply& reply) {
   swarm::PeerAnnounce pa;
   pa.endpoint = {address, a.port};
   pa.peer_id = a.peer_id;
@@ -56,6 +69,17 @@ void Tracker::announce(const wire::AnnounceRequest& a, const core::Address& addr
   context.count(metrics::Counter::kTopologyLookups);
   if (options_.static_topology && result.rack.tag != core::RackId::Tag::kNamed) {
     context.count(metrics::Counter::kTopologyFallbacks);
+  }
+
+  switch (result.outcome.refused) {
+    case swarm::JoinRefusal::kNone:
+      break;
+    case swarm::JoinRefusal::kAddress:
+      context.count(metrics::Counter::kPeersRefusedAddress);
+      return "too many peers from your address in this transfer (max_peers_per_address)";
+    case swarm::JoinRefusal::kTransfer:
+      context.count(metrics::Counter::kPeersRefusedTransfer);
+      return "this transfer has all the peers it may have (max_peers_per_transfer)";
   }
 
   reply.compact = a.compact;
@@ -91,7 +115,7 @@ void Tracker::announce(const wire::AnnounceRequest& a, const core::Address& addr
     } else {
       store_.transfer_seen(a.info_hash);
     }
-    return;
+    return {};
   }
   if (result.refused) context.count(metrics::Counter::kOpenTransfersRefused);
   context.count(metrics::announce_counter(context.protocol, metrics::AnnounceStatus::kInactive));
@@ -110,6 +134,7 @@ void Tracker::announce(const wire::AnnounceRequest& a, const core::Address& addr
   a.info_hash.hex_to(w.data() + kNoTransfer.size());
   reply.warning = std::string_view(w.data(), kNoTransfer.size() + 40);
   store_.transfer_seen(a.info_hash);
+  return {};
 }
 
 std::size_t Tracker::scrape(std::vector<core::InfoHash>& hashes, std::span<wire::ScrapeEntry> out) {

@@ -14,8 +14,11 @@
 #include <string_view>
 
 #include "core/address.h"
+#include "core/clock.h"
 #include "metrics/metric_list.h"
+#include "net/client_address.h"
 #include "net/http_types.h"
+#include "net/source_limits.h"
 #include "storage/store.h"
 #include "swarm/swarm_table.h"
 #include "wire/announce.h"
@@ -32,11 +35,17 @@ struct TrackerOptions {
   // topology = static: a rack the map did not name is counted as a fallback
   // (p2ptracker_topology_fallbacks_total).
   bool static_topology = false;
-  // HTTP only: whose address counts (see TrackerHandler).
-  bool proxypass = false;
-  std::vector<core::Cidr> trusted_proxies;
-  std::vector<core::Cidr> trusted_networks;
+  // Whose address a request is (net/client_address.h), HTTP and UDP alike.
+  TrustOptions trust;
+  // Per-source token buckets (rate_limit_* keys); off unless set.
+  RateLimits rates;
 };
+
+// What a refused request is told (HTTP failure reason, UDP error message).
+inline constexpr std::string_view kAnnounceRateLimited =
+    "too many announces from your address; slow down (rate_limit_announces)";
+inline constexpr std::string_view kScrapeRateLimited =
+    "too many scrapes from your address; slow down (rate_limit_scrapes)";
 
 // Counting is per worker (WorkerContext::counters, summed on /metrics):
 // announce() counts ok/inactive announces and rack lookups itself; a front
@@ -54,14 +63,27 @@ metrics::FailureReason announce_failure_reason(std::string_view message) noexcep
 
 class Tracker {
  public:
-  Tracker(const TrackerOptions& options, swarm::SwarmTable& swarms, storage::Store& store);
+  // `clock` refills the per-source token buckets (tests pass a ManualClock).
+  Tracker(const TrackerOptions& options, swarm::SwarmTable& swarms, storage::Store& store,
+          const core::Clock& clock = system_clock());
+
+  // Whether `requester` (requester_address()) may make one more request of
+  // `kind` now, by its token bucket in context.rates; a refusal is counted
+  // (p2ptracker_rate_limited_total) and the front door answers with
+  // kAnnounceRateLimited / kScrapeRateLimited. Owning thread of `context`;
+  // never blocks; allocates only the worker's table, once.
+  bool admit(RequestKind kind, const core::Address& requester, WorkerContext& context);
 
   // Applies `request` for the peer at `address` and fills `reply`; the peers
   // and the warning text it points to live in `context` until the next call.
   // Counts the announce (ok or inactive, under context.protocol) and its rack
-  // lookup in context.counters.
-  void announce(const wire::AnnounceRequest& request, const core::Address& address,
-                WorkerContext& context, wire::AnnounceReply& reply);
+  // lookup in context.counters. Returns the failure reason to send instead of
+  // `reply` when the swarm refused a new peer (max_peers_per_address,
+  // max_peers_per_transfer; counted in p2ptracker_peers_refused_total), else
+  // an empty view.
+  [[nodiscard]] std::string_view announce(const wire::AnnounceRequest& request,
+                                          const core::Address& address, WorkerContext& context,
+                                          wire::AnnounceReply& reply);
 
   // Counts for `hashes` (sorted and deduplicated in place) into `out`, which
   // must hold hashes.size() entries. Returns how many were written. The front
@@ -77,8 +99,12 @@ class Tracker {
 
   const TrackerOptions& options() const { return options_; }
 
+  // The process's wall clock, for callers that inject none.
+  static const core::Clock& system_clock();
+
  private:
   TrackerOptions options_;
+  const core::Clock& clock_;
   swarm::SwarmTable& swarms_;
   storage::Store& store_;
 };

@@ -10,10 +10,6 @@
 namespace p2p::net {
 namespace {
 
-bool in_any(const std::vector<core::Cidr>& nets, const core::Address& a) {
-  return std::any_of(nets.begin(), nets.end(), [&](const core::Cidr& c) { return c.contains(a); });
-}
-
 bool is_get(const HttpRequest& r) { return r.method == Method::kGet || r.method == Method::kHead; }
 
 }  // namespace
@@ -29,16 +25,14 @@ void TrackerHandler::handle(const HttpRequest& request, HttpResponse& response,
   announce(request, response, context);
 }
 
-core::Address TrackerHandler::peer_address(const HttpRequest& request,
-                                           const std::optional<core::Address>& ip_param) const {
-  const TrackerOptions& o = tracker_.options();
-  core::Address addr = client_address(request, o.proxypass, o.trusted_proxies);
-  if (ip_param && in_any(o.trusted_networks, addr)) addr = *ip_param;
-  return addr;
-}
-
 void TrackerHandler::announce(const HttpRequest& request, HttpResponse& response,
                               WorkerContext& context) {
+  const TrustOptions& trust = tracker_.options().trust;
+  const core::Address requester = requester_address(trust, request);
+  if (!tracker_.admit(RequestKind::kAnnounce, requester, context)) {
+    wire::encode_failure(kAnnounceRateLimited, response.body);
+    return;
+  }
   auto parsed = wire::parse_announce(request.query);
   if (!parsed) {
     count_announce_failure(context, parsed.error().message);
@@ -46,12 +40,22 @@ void TrackerHandler::announce(const HttpRequest& request, HttpResponse& response
     return;
   }
   wire::AnnounceReply reply;
-  tracker_.announce(*parsed, peer_address(request, parsed->ip), context, reply);
+  const std::string_view refused =
+      tracker_.announce(*parsed, announced_address(trust, requester, parsed->ip), context, reply);
+  if (!refused.empty()) {
+    wire::encode_failure(refused, response.body);
+    return;
+  }
   wire::encode_announce(reply, response.body);
 }
 
 void TrackerHandler::scrape(const HttpRequest& request, HttpResponse& response,
                             WorkerContext& context) {
+  if (!tracker_.admit(RequestKind::kScrape, requester_address(tracker_.options().trust, request),
+                      context)) {
+    wire::encode_failure(kScrapeRateLimited, response.body);
+    return;
+  }
   auto& hashes = context.hashes;
   hashes.clear();
   if (hashes.capacity() < wire::kMaxScrapeHashes) hashes.reserve(wire::kMaxScrapeHashes);

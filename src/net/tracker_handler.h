@@ -4,9 +4,10 @@
 // decided by the trust rules below, the Tracker does the rest, and the reply
 // is encoded into the connection's buffer. Runs inline on the worker.
 //
-// Whose address counts: the client's (net/client_address.h: the TCP peer's, or
-// with proxypass what trusted_proxies say). The `ip` parameter is honoured only
-// from trusted_networks. Anything else is ignored, never trusted blindly.
+// Whose address counts: net/client_address.h decides, as for UDP. The
+// requester's address (the TCP peer, or the client a trusted proxy names)
+// is charged against the per-source token buckets before the query is even
+// parsed, so a flood of junk costs a table lookup each.
 // Thread-safe.
 #pragma once
 
@@ -27,11 +28,6 @@ class TrackerHandler final : public HttpHandler {
   // access rules are in force (a non-GET gets its 405 from handle()).
   Access access(const HttpRequest&) const override { return Access::kPublic; }
   void handle(const HttpRequest& request, HttpResponse& response, WorkerContext& context) override;
-
-  // The address a request speaks for, after the trust rules (exposed for
-  // tests).
-  core::Address peer_address(const HttpRequest& request,
-                             const std::optional<core::Address>& ip_param) const;
 
  private:
   void announce(const HttpRequest& request, HttpResponse& response, WorkerContext& context);

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <random>
 
+#include "net/client_address.h"
 #include "net/port_probe.h"
 #include "wire/udp.h"
 
@@ -30,10 +31,6 @@ core::Endpoint from_sockaddr(const sockaddr_storage& ss) {
   // An IPv4 client of a dual-stack socket arrives IPv4-mapped and folds to
   // IPv4.
   return {core::Address::v6_bytes(a.sin6_addr.s6_addr), ntohs(a.sin6_port)};
-}
-
-bool in_any(const std::vector<core::Cidr>& nets, const core::Address& a) {
-  return std::any_of(nets.begin(), nets.end(), [&](const core::Cidr& c) { return c.contains(a); });
 }
 
 // Largest datagram we receive: a full scrape (16 + 74 * 20) or an announce
@@ -248,6 +245,9 @@ void UdpServer::run(Worker& w) {
       std::span<const std::uint8_t> packet(w.in.data() + i * kMaxRequest, w.in_msgs[i].msg_len);
       std::span<std::uint8_t> out(w.out.data() + replies * w.reply_capacity, w.reply_capacity);
       const core::Endpoint client = from_sockaddr(w.addrs[i]);
+      // No proxy speaks UDP for a client: the sender is the requester.
+      const core::Address requester =
+          requester_address(tracker_.options().trust, client.address, {});
       core::Result<std::size_t> len = std::size_t{0};
 
       wire::UdpHeader h;
@@ -267,6 +267,16 @@ void UdpServer::run(Worker& w) {
         // spoofed victim, so say nothing.
         counters.add(Counter::kUdpDropped);
         continue;
+      } else if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kAnnounce) &&
+                 !tracker_.admit(RequestKind::kAnnounce, requester, w.context)) {
+        // A proven address (valid connection id): it hears why, as BEP 15
+        // error packets go; the limit bounds how often.
+        counters.add(Counter::kUdpErrors);
+        len = wire::encode_udp_error(h.transaction_id, kAnnounceRateLimited, out);
+      } else if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kScrape) &&
+                 !tracker_.admit(RequestKind::kScrape, requester, w.context)) {
+        counters.add(Counter::kUdpErrors);
+        len = wire::encode_udp_error(h.transaction_id, kScrapeRateLimited, out);
       } else if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kAnnounce)) {
         auto parsed = wire::parse_udp_announce(packet);
         if (!parsed) {
@@ -275,11 +285,15 @@ void UdpServer::run(Worker& w) {
           len = wire::encode_udp_error(h.transaction_id, parsed.error().message, out);
         } else {
           const wire::AnnounceRequest& a = parsed->request;
-          core::Address addr = client.address;
-          if (a.ip && in_any(tracker_.options().trusted_networks, addr)) addr = *a.ip;
           wire::AnnounceReply reply;
-          tracker_.announce(a, addr, w.context, reply);
-          len = wire::encode_udp_announce(h.transaction_id, reply, !client.address.is_v4(), out);
+          const std::string_view refused = tracker_.announce(
+              a, announced_address(tracker_.options().trust, requester, a.ip), w.context, reply);
+          if (!refused.empty()) {
+            counters.add(Counter::kUdpErrors);
+            len = wire::encode_udp_error(h.transaction_id, refused, out);
+          } else {
+            len = wire::encode_udp_announce(h.transaction_id, reply, !client.address.is_v4(), out);
+          }
         }
       } else if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kScrape)) {
         w.context.hashes.clear();

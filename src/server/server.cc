@@ -72,8 +72,7 @@ core::Result<std::unique_ptr<net::AdminAccess>> make_admin_access(const config::
     o.token_file = c.admin_token_file;
   }
   o.read_needs_token = c.admin_read == "token";
-  o.proxypass = c.proxypass;
-  o.trusted_proxies = c.trusted_proxies;
+  o.trust = trust_options(c);
   return std::make_unique<net::AdminAccess>(std::move(o));
 }
 
@@ -88,6 +87,17 @@ std::string data_dir_shown(const std::string& data_dir) {
 }
 
 }  // namespace
+
+net::TrustOptions trust_options(const config::Config& c) {
+  net::TrustOptions t;
+  t.trusted_networks = c.trusted_networks;
+  t.proxypass = c.proxypass;
+  t.trusted_proxies = c.trusted_proxies;
+  // The key table admits only the two header names.
+  t.proxy_header =
+      net::parse_proxy_header(c.proxy_header).value_or(net::ProxyHeader::kXForwardedFor);
+  return t;
+}
 
 struct Server::Parts {
   config::Config config;
@@ -191,6 +201,8 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   sw.policy.stall_after = core::Seconds(std::int64_t{c.stall_intervals} * c.active_interval);
   sw.open = c.open;
   sw.max_open_transfers = static_cast<std::size_t>(c.max_open_transfers);
+  sw.policy.max_peers_per_address = static_cast<std::uint32_t>(c.max_peers_per_address);
+  sw.policy.max_peers_per_transfer = static_cast<std::uint32_t>(c.max_peers_per_transfer);
   p->swarms = std::make_unique<swarm::SwarmTable>(sw, *p->rack_map, p->clock);
 
   if (!c.smdb_url.empty()) {
@@ -225,12 +237,14 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   to.passive_interval = static_cast<std::uint32_t>(c.passive_interval);
   to.min_interval = static_cast<std::uint32_t>(c.min_interval);
   to.maxpeers = static_cast<std::uint32_t>(c.maxpeers);
-  to.proxypass = c.proxypass;
   to.full_scrape = c.full_scrape;
-  to.trusted_proxies = c.trusted_proxies;
-  to.trusted_networks = c.trusted_networks;
+  to.trust = trust_options(c);
+  to.rates.announces_per_second = static_cast<std::uint32_t>(c.rate_limit_announces);
+  to.rates.announce_burst = static_cast<std::uint32_t>(c.rate_limit_announce_burst);
+  to.rates.scrapes_per_second = static_cast<std::uint32_t>(c.rate_limit_scrapes);
+  to.rates.scrape_burst = static_cast<std::uint32_t>(c.rate_limit_scrape_burst);
   to.static_topology = c.topology == "static";
-  p->tracker = std::make_unique<net::Tracker>(to, *p->swarms, *p->store);
+  p->tracker = std::make_unique<net::Tracker>(to, *p->swarms, *p->store, p->clock);
   p->tracker_http = std::make_unique<net::TrackerHandler>(*p->tracker);
   const auto max_torrent_bytes = static_cast<std::size_t>(c.max_torrent_bytes);
   p->torrents = std::make_unique<admin::TorrentsApi>(*p->transfers, max_torrent_bytes,
@@ -322,6 +336,8 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
     ho.keepalive_timeout = std::chrono::seconds(c.keepalive_timeout);
     ho.max_connections = max_connections;
     ho.max_uploads_in_flight = static_cast<std::size_t>(c.max_uploads_in_flight);
+    ho.max_connections_per_source = static_cast<std::size_t>(c.max_connections_per_source);
+    if (c.proxypass) ho.uncapped_sources = c.trusted_proxies;
     ho.metrics = &p->metrics;
     auto http = net::HttpServer::create(ho, p->router);
     if (!http && address == "::" && p->listen.addresses.size() == 1) {

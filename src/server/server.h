@@ -16,8 +16,13 @@
 
 #include "config/config.h"
 #include "core/result.h"
+#include "net/client_address.h"
 
 namespace p2p::server {
+
+// The trust rule's settings (net/client_address.h) from the config: what the
+// tracker, the UDP server and the admin API's access check all use.
+net::TrustOptions trust_options(const config::Config& c);
 
 class Server {
  public:

@@ -122,6 +122,12 @@ bool RackGroup::is_gateway(const Peer& p, const PolicyOptions& policy, core::Tim
   return false;
 }
 
+RackGroup* Torrent::find_group(core::RackId rack) {
+  auto it = std::lower_bound(racks_.begin(), racks_.end(), rack,
+                             [](const RackGroup& g, core::RackId r) { return g.rack < r; });
+  return it != racks_.end() && it->rack == rack ? &*it : nullptr;
+}
+
 RackGroup& Torrent::group_for(core::RackId rack) {
   auto it = std::lower_bound(racks_.begin(), racks_.end(), rack,
                              [](const RackGroup& g, core::RackId r) { return g.rack < r; });
@@ -191,10 +197,35 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     return outcome;
   }
 
+  RackGroup* const existing = find_group(a.rack);
+  Peer* self = existing != nullptr ? existing->find(a.endpoint) : nullptr;
+  if (self == nullptr) {
+    // Checked before anything changes, so a refused join leaves no trace
+    // (not even an empty rack group). One address's peers share a rack (the
+    // rack is a function of the address) and sort together (by address, then
+    // port), so counting them is two binary searches.
+    if (policy.max_peers_per_transfer > 0 && size() >= policy.max_peers_per_transfer) {
+      outcome.refused = JoinRefusal::kTransfer;
+    } else if (policy.max_peers_per_address > 0 && existing != nullptr) {
+      const auto& peers = existing->peers;
+      const auto first = std::lower_bound(peers.begin(), peers.end(),
+                                          core::Endpoint{a.endpoint.address, 0}, endpoint_less);
+      const auto last = std::lower_bound(first, peers.end(),
+                                         core::Endpoint{a.endpoint.address, 65535}, endpoint_less);
+      const auto held = static_cast<std::size_t>(last - first) +
+                        (last != peers.end() && last->endpoint.address == a.endpoint.address);
+      if (held >= policy.max_peers_per_address) outcome.refused = JoinRefusal::kAddress;
+    }
+    if (outcome.refused != JoinRefusal::kNone) {
+      outcome.seeders = seeders_;
+      outcome.leechers = leechers_;
+      return outcome;
+    }
+  }
+
   if (!payload_known_) payload_ = std::max(payload_, a.left);
-  RackGroup& g = group_for(a.rack);
+  RackGroup& g = existing != nullptr ? *existing : group_for(a.rack);
   const Bytes32 left(a.left);
-  Peer* self = g.find(a.endpoint);
   if (self == nullptr) {
     Peer p;
     p.endpoint = a.endpoint;

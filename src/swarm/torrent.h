@@ -117,6 +117,11 @@ struct PolicyOptions {
   core::Seconds stall_after{135};    // kStandby, kProgress: a gateway this long without progress
                                      // is stalled
   std::uint32_t grant_percent = 50;  // kProgress: share of the payload a standby must hold
+  // Bounds on who may join a swarm (peers already in it always re-announce);
+  // 0: no bound. See max_peers_per_address / max_peers_per_transfer in
+  // docs/configuration.md for the defaults' reasons.
+  std::uint32_t max_peers_per_address = 0;   // peers (ports) of one address
+  std::uint32_t max_peers_per_transfer = 0;  // peers of the whole swarm
 };
 
 // A member of a rack group named outside its sorted peer vector (one of its
@@ -177,6 +182,13 @@ struct PeerAnnounce {
   bool with_peer_ids = true;
 };
 
+// Why a new peer was not let into a swarm.
+enum class JoinRefusal : std::uint8_t {
+  kNone,
+  kAddress,   // its address already has max_peers_per_address peers there
+  kTransfer,  // the swarm already has max_peers_per_transfer peers
+};
+
 struct AnnounceOutcome {
   std::uint32_t seeders = 0;
   std::uint32_t leechers = 0;
@@ -184,6 +196,9 @@ struct AnnounceOutcome {
   bool joined = false;          // it was not in the swarm before
   bool left_swarm = false;      // event=stopped removed it
   bool rack_changed = false;    // a topology reload moved it since its last announce
+  // Not kNone: the peer was new and was not added; nothing else changed and
+  // no peers were selected.
+  JoinRefusal refused = JoinRefusal::kNone;
 };
 
 class Torrent {
@@ -191,7 +206,9 @@ class Torrent {
   // Applies one announce and, unless it is a stop, appends the peers this peer
   // should see to `out` (at most min(numwant, maxpeers); `out` is not cleared;
   // its capacity must already hold that many so nothing allocates). Peers last
-  // seen before `stale_before` are never handed out.
+  // seen before `stale_before` are never handed out. A new peer over
+  // policy.max_peers_per_address or max_peers_per_transfer is refused
+  // (outcome.refused) and changes nothing.
   AnnounceOutcome announce(const PeerAnnounce& a, core::TimePoint now, core::TimePoint stale_before,
                            const PolicyOptions& policy, core::Rng& rng,
                            std::vector<core::PeerContact>& out);
@@ -238,6 +255,8 @@ class Torrent {
 
  private:
   RackGroup& group_for(core::RackId rack);
+  // The group of `rack`, or null (never creates one).
+  RackGroup* find_group(core::RackId rack);
   // Returns the iterator after the removed peer.
   std::vector<Peer>::iterator remove_peer(RackGroup& g, std::vector<Peer>::iterator it);
   // Returns the inserted peer.

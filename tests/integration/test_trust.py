@@ -74,8 +74,13 @@ class IpParameterTest(TrustBase):
 class ProxyTest(TrustBase):
     settings = {"proxypass": True}
 
-    def test_x_real_ip_from_trusted_proxy(self):
-        self.assert_recorded_as("127.0.0.1", "127.0.12.5", headers={"X-Real-IP": "127.0.12.5"})
+    def test_x_real_ip_ignored_by_default(self):
+        # Issue 10: a proxy that passes X-Real-IP through let a client pick
+        # its own address; only the configured proxy_header counts.
+        self.assert_recorded_as("127.0.0.1", "127.0.12.6",
+                                headers={"X-Real-IP": "127.0.12.5",
+                                         "X-Forwarded-For": "127.0.12.6"})
+        self.assert_recorded_as("127.0.0.1", "127.0.0.1", headers={"X-Real-IP": "127.0.12.5"})
 
     def test_x_forwarded_for_from_trusted_proxy(self):
         self.assert_recorded_as("127.0.0.1", "127.0.13.5",
@@ -89,8 +94,20 @@ class ProxyTest(TrustBase):
                                 headers={"X-Forwarded-For": "127.0.15.5"})
 
     def test_ip_parameter_still_needs_trusted_networks(self):
-        self.assert_recorded_as("127.0.0.1", "127.0.16.5", headers={"X-Real-IP": "127.0.16.5"},
-                                ip="127.0.17.5")
+        self.assert_recorded_as("127.0.0.1", "127.0.16.5",
+                                headers={"X-Forwarded-For": "127.0.16.5"}, ip="127.0.17.5")
+
+
+class ProxyRealIpTest(TrustBase):
+    settings = {"proxypass": True, "proxy_header": "X-Real-IP"}
+
+    def test_x_real_ip_when_configured(self):
+        self.assert_recorded_as("127.0.0.1", "127.0.18.5",
+                                headers={"X-Real-IP": "127.0.18.5",
+                                         "X-Forwarded-For": "127.0.18.6"})
+
+    def test_x_real_ip_ignored_from_untrusted_source(self):
+        self.assert_recorded_as("127.0.0.2", "127.0.0.2", headers={"X-Real-IP": "127.0.19.5"})
 
 
 class ProxyChainTest(TrustBase):

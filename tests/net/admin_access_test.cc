@@ -79,7 +79,7 @@ TEST(AdminAccessTest, WithoutTokenChangesComeOnlyFromThisHost) {
 // count only from trusted_proxies with proxypass on.
 TEST(AdminAccessTest, ProxyHeadersCountOnlyFromTrustedProxies) {
   AdminAccessOptions o;
-  o.trusted_proxies = {*core::Cidr::parse("127.0.0.1/32")};
+  o.trust.trusted_proxies = {*core::Cidr::parse("127.0.0.1/32")};
   std::map<std::string, std::string> from_stranger = {{"X-Forwarded-For", "203.0.113.9"}};
   std::map<std::string, std::string> claims_local = {{"X-Real-IP", "127.0.0.1"}};
 
@@ -87,7 +87,7 @@ TEST(AdminAccessTest, ProxyHeadersCountOnlyFromTrustedProxies) {
   Request via_proxy(Method::kPost, "127.0.0.1", from_stranger);
   EXPECT_EQ(off.decide(via_proxy.r, Access::kChange), Verdict::kAllow);
 
-  o.proxypass = true;
+  o.trust.proxypass = true;
   AdminAccess on(o);
   // A stranger's request forwarded by our proxy is the stranger's.
   EXPECT_EQ(on.decide(via_proxy.r, Access::kChange), Verdict::kNotLocal);

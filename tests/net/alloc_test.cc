@@ -34,6 +34,7 @@ class AllocTest : public ::testing::Test {
     ho.host = "127.0.0.1";
     ho.port = 0;
     ho.workers = 1;
+    ho.max_connections_per_source = 512;  // the per-source count on the accept path
     auto http = HttpServer::create(ho, handler_);
     ASSERT_TRUE(http);
     http_ = std::move(*http);
@@ -93,7 +94,17 @@ class AllocTest : public ::testing::Test {
   // off the announce path, but the counter sees every thread.)
   storage::NullStore store_;
   swarm::SwarmTable swarms_{swarm::SwarmOptions{}, racks_, clock_};
-  Tracker tracker_{TrackerOptions{}, swarms_, store_};
+  // Rate limits on (with a bucket no test empties), so the lookup is on the
+  // measured path.
+  static TrackerOptions limited() {
+    TrackerOptions o;
+    o.rates.announces_per_second = 1;
+    o.rates.announce_burst = 1'000'000;
+    o.rates.scrapes_per_second = 1;
+    o.rates.scrape_burst = 1'000'000;
+    return o;
+  }
+  Tracker tracker_{limited(), swarms_, store_, clock_};
   TrackerHandler handler_{tracker_};
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<UdpServer> udp_;

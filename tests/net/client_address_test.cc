@@ -1,50 +1,102 @@
-// Whose request is this: the proxy rule shared by announces and admin access.
+// The trust rule: whose address a request is, for HTTP and UDP alike.
 #include "net/client_address.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <string>
-#include <vector>
 
 namespace p2p::net {
 namespace {
 
-std::string client_of(const std::string& from, std::map<std::string, std::string> headers,
-                      bool proxypass, const std::vector<std::string>& proxies) {
+core::Address addr(std::string_view s) { return *core::Address::parse(s); }
+core::Cidr cidr(std::string_view s) { return *core::Cidr::parse(s); }
+
+TrustOptions behind_proxies() {
+  TrustOptions o;
+  o.proxypass = true;
+  o.trusted_proxies = {cidr("127.0.0.1/32"), cidr("10.1.1.0/24")};
+  return o;
+}
+
+std::string requester(const TrustOptions& o, std::string_view source, std::string_view header) {
+  return requester_address(o, addr(source), header).to_string();
+}
+
+TEST(ClientAddressTest, TheSourceWithoutProxypass) {
+  TrustOptions o;
+  o.trusted_proxies = {cidr("127.0.0.1/32")};
+  EXPECT_EQ(requester(o, "127.0.0.1", "192.0.2.1"), "127.0.0.1");
+}
+
+TEST(ClientAddressTest, HeadersOnlyFromTrustedProxies) {
+  const TrustOptions o = behind_proxies();
+  EXPECT_EQ(requester(o, "127.0.0.1", "192.0.2.1"), "192.0.2.1");
+  EXPECT_EQ(requester(o, "127.0.0.9", "192.0.2.1"), "127.0.0.9");
+  EXPECT_EQ(requester(o, "127.0.0.1", ""), "127.0.0.1");
+}
+
+TEST(ClientAddressTest, ForwardedForIsReadRightToLeftPastOurProxies) {
+  const TrustOptions o = behind_proxies();
+  // The client wrote 192.0.2.66 itself; 192.0.2.1 is what our first proxy saw.
+  EXPECT_EQ(requester(o, "127.0.0.1", "192.0.2.66, 192.0.2.1, 10.1.1.7"), "192.0.2.1");
+  EXPECT_EQ(requester(o, "127.0.0.1", "192.0.2.66,192.0.2.1"), "192.0.2.1");
+  EXPECT_EQ(requester(o, "127.0.0.1", " 192.0.2.1 "), "192.0.2.1");
+  // Every entry one of ours: the left-most.
+  EXPECT_EQ(requester(o, "127.0.0.1", "10.1.1.8, 10.1.1.7"), "10.1.1.8");
+  // Garbage stops the walk at the last address we could trust.
+  EXPECT_EQ(requester(o, "127.0.0.1", "192.0.2.1, nonsense"), "127.0.0.1");
+  EXPECT_EQ(requester(o, "127.0.0.1", "nonsense, 10.1.1.7"), "10.1.1.7");
+  EXPECT_EQ(requester(o, "127.0.0.1", "192.0.2.1, unknown, 10.1.1.7"), "10.1.1.7");
+  EXPECT_EQ(requester(o, "127.0.0.1", "2001:db8::5, 10.1.1.7"), "2001:db8::5");
+}
+
+TEST(ClientAddressTest, RealIpOnlyWhenConfigured) {
+  TrustOptions o = behind_proxies();
+  std::map<std::string, std::string, std::less<>> headers = {{"X-Real-IP", "192.0.2.7"},
+                                                             {"X-Forwarded-For", "192.0.2.8"}};
   HttpRequest r;
-  r.method = Method::kGet;
-  r.remote = {*core::Address::parse(from), 40000};
+  r.remote = {addr("127.0.0.1"), 1};
   r.header = [&headers](std::string_view name) -> std::string_view {
-    auto it = headers.find(std::string(name));
+    auto it = headers.find(name);
     return it == headers.end() ? std::string_view{} : std::string_view(it->second);
   };
-  std::vector<core::Cidr> trusted;
-  for (const auto& p : proxies) trusted.push_back(*core::Cidr::parse(p));
-  return client_address(r, proxypass, trusted).to_string();
+  // Default: X-Forwarded-For; a client's own X-Real-IP passed through is ignored.
+  EXPECT_EQ(requester_address(o, r).to_string(), "192.0.2.8");
+  o.proxy_header = ProxyHeader::kXRealIp;
+  EXPECT_EQ(requester_address(o, r).to_string(), "192.0.2.7");
+  headers["X-Real-IP"] = "not an address";
+  EXPECT_EQ(requester_address(o, r).to_string(), "127.0.0.1");
+  // From an untrusted peer no header is even read.
+  r.remote = {addr("127.0.0.9"), 1};
+  r.header = nullptr;
+  EXPECT_EQ(requester_address(o, r).to_string(), "127.0.0.9");
 }
 
-TEST(ClientAddressTest, TcpPeerUnlessATrustedProxySpeaks) {
-  const std::vector<std::string> proxies = {"127.0.0.1/32", "10.0.0.2/32"};
-  std::map<std::string, std::string> xff = {{"X-Forwarded-For", "192.0.2.7"}};
-  EXPECT_EQ(client_of("127.0.0.1", xff, false, proxies), "127.0.0.1");  // proxypass off
-  EXPECT_EQ(client_of("127.0.5.5", xff, true, proxies), "127.0.5.5");   // not a proxy
-  EXPECT_EQ(client_of("127.0.0.1", xff, true, proxies), "192.0.2.7");
-  EXPECT_EQ(client_of("127.0.0.1", {}, true, proxies), "127.0.0.1");  // no header
+TEST(ClientAddressTest, IpParameterOnlyFromTrustedNetworks) {
+  TrustOptions o;
+  o.trusted_networks = {cidr("127.0.5.0/24")};
+  const auto ip = core::Address::parse("10.9.8.7");
+  EXPECT_EQ(announced_address(o, addr("127.0.5.1"), ip).to_string(), "10.9.8.7");
+  EXPECT_EQ(announced_address(o, addr("127.0.6.1"), ip).to_string(), "127.0.6.1");
+  EXPECT_EQ(announced_address(o, addr("127.0.5.1"), std::nullopt).to_string(), "127.0.5.1");
 }
 
-TEST(ClientAddressTest, RealIpFirstThenForwardedForFromTheRight) {
-  const std::vector<std::string> proxies = {"127.0.0.1/32", "10.0.0.2/32"};
-  EXPECT_EQ(client_of("127.0.0.1", {{"X-Real-IP", " 10.0.0.1 "}, {"X-Forwarded-For", "1.1.1.1"}},
-                      true, proxies),
-            "10.0.0.1");
-  // Our own proxies are skipped; a forged entry left of the real client is not reached.
-  EXPECT_EQ(client_of("127.0.0.1", {{"X-Forwarded-For", "127.0.0.1, 192.0.2.7, 10.0.0.2"}}, true,
-                      proxies),
-            "192.0.2.7");
-  // Garbage stops the walk at the last address a proxy vouched for.
-  EXPECT_EQ(client_of("127.0.0.1", {{"X-Forwarded-For", "junk, 10.0.0.2"}}, true, proxies),
-            "10.0.0.2");
+// Behind a proxy, `ip` is judged by the client the proxy names, not by the
+// proxy: a trusted proxy does not make every client trusted.
+TEST(ClientAddressTest, IpParameterJudgedByTheRequester) {
+  TrustOptions o = behind_proxies();
+  o.trusted_networks = {cidr("127.0.0.1/32")};
+  const auto ip = core::Address::parse("10.9.8.7");
+  const core::Address client = requester_address(o, addr("127.0.0.1"), "192.0.2.1");
+  EXPECT_EQ(announced_address(o, client, ip).to_string(), "192.0.2.1");
+}
+
+TEST(ClientAddressTest, ProxyHeaderNames) {
+  EXPECT_EQ(parse_proxy_header("x-real-ip"), ProxyHeader::kXRealIp);
+  EXPECT_EQ(parse_proxy_header("X-Forwarded-For"), ProxyHeader::kXForwardedFor);
+  EXPECT_EQ(parse_proxy_header("Forwarded"), std::nullopt);
+  EXPECT_EQ(proxy_header_name(ProxyHeader::kXRealIp), "X-Real-IP");
 }
 
 }  // namespace

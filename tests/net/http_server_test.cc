@@ -15,6 +15,7 @@
 #include <future>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace p2p::net {
 namespace {
@@ -43,8 +44,16 @@ class EchoHandler final : public HttpHandler {
 
 class Client {
  public:
-  explicit Client(std::uint16_t port) {
+  // `source`: the loopback address to connect from (127/8 stands for other
+  // hosts).
+  explicit Client(std::uint16_t port, const char* source = nullptr) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (source != nullptr) {
+      sockaddr_in from{};
+      from.sin_family = AF_INET;
+      ::inet_pton(AF_INET, source, &from.sin_addr);
+      ::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from);
+    }
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(port);
@@ -109,6 +118,16 @@ class Client {
   bool connected_ = false;
   bool closed_ = false;
 };
+
+template <class Predicate>
+bool wait_for(Predicate p, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!p()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
 
 class HttpServerTest : public ::testing::Test {
  protected:
@@ -257,7 +276,7 @@ TEST_F(HttpServerTest, Issue10UploadsBeyondTheBoundGet503BeforeTheirBody) {
   holder.send(
       "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nExpect: "
       "100-continue\r\n\r\n");
-  std::string interim = holder.read_responses(1, std::chrono::seconds(1));
+  std::string interim = holder.read_responses(1, std::chrono::seconds(10));
   ASSERT_NE(interim.find("HTTP/1.1 100 Continue"), std::string::npos) << interim;
 
   Client refused(server_->port());
@@ -311,6 +330,31 @@ TEST(HttpServerUploadThreadTest, Issue10ASlowUploadDoesNotHoldUpOtherBlockingReq
   open_gate.set_value();
   EXPECT_NE(upload.read_responses(1).find("/torrents/x.torrent"), std::string::npos);
   (*s)->stop();
+}
+
+// One address holding idle connections gets max_connections_per_source of
+// them; the rest are closed at once and other addresses are still served.
+TEST_F(HttpServerTest, OneSourceHoldsAtMostItsShareOfConnections) {
+  HttpServerOptions o;
+  o.max_connections = 100;
+  o.max_connections_per_source = 3;
+  start(o);
+  std::vector<std::unique_ptr<Client>> held;
+  for (int i = 0; i < 6; ++i)
+    held.push_back(std::make_unique<Client>(server_->port(), "127.0.3.1"));
+  int closed = 0;
+  for (auto& c : held) closed += c->closed_by_peer(std::chrono::milliseconds(300));
+  EXPECT_EQ(closed, 3);
+  EXPECT_EQ(server_->stats().rejected_per_source, 3u);
+  Client other(server_->port(), "127.0.3.2");
+  other.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_NE(other.read_responses(1).find("200 OK"), std::string::npos);
+  // A connection that ends gives its place back.
+  held.clear();
+  ASSERT_TRUE(wait_for([&] { return server_->stats().open <= 1; }));
+  Client again(server_->port(), "127.0.3.1");
+  again.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_NE(again.read_responses(1).find("200 OK"), std::string::npos);
 }
 
 TEST_F(HttpServerTest, BlockingPlacementStillAnswers) {

@@ -203,40 +203,104 @@ TEST_F(TrackerHandlerTest, IpParameterOnlyFromTrustedNetworks) {
   EXPECT_EQ(v.find("peers")->as_string().substr(0, 4), std::string("\x7f\x00\x01\x01", 4));
 
   TrackerOptions o;
-  o.trusted_networks = {*core::Cidr::parse("127.0.5.0/24")};
+  o.trust.trusted_networks = {*core::Cidr::parse("127.0.5.0/24")};
   make(o);
   get(announce_target(hash_.view(), 6881, ip),
       "127.0.5.1");  // trusted: 10.9.8.7
-  HttpRequest r;
-  r.remote = {*core::Address::parse("127.0.5.1"), 1};
-  r.header = [](std::string_view) { return std::string_view{}; };
-  EXPECT_EQ(tracker_->peer_address(r, core::Address::parse("10.9.8.7")).to_string(), "10.9.8.7");
-  r.remote = {*core::Address::parse("127.0.6.1"), 1};
-  EXPECT_EQ(tracker_->peer_address(r, core::Address::parse("10.9.8.7")).to_string(), "127.0.6.1");
+  v = get(announce_target(hash_.view(), 6882), "127.0.1.2");
+  EXPECT_EQ(v.find("peers")->as_string().substr(0, 4), std::string("\x0a\x09\x08\x07", 4));
 }
 
-TEST_F(TrackerHandlerTest, ProxyHeadersOnlyFromTrustedProxiesWithProxypass) {
-  std::map<std::string, std::string> h = {{"X-Forwarded-For", "10.0.0.1, 10.0.0.2"}};
-  HttpRequest r;
-  r.remote = {*core::Address::parse("127.0.0.1"), 1};
-  r.header = [&h](std::string_view n) -> std::string_view {
-    auto it = h.find(std::string(n));
-    return it == h.end() ? std::string_view{} : std::string_view(it->second);
-  };
-  // proxypass off: headers ignored.
-  EXPECT_EQ(tracker_->peer_address(r, std::nullopt).to_string(), "127.0.0.1");
-
+TEST_F(TrackerHandlerTest, ProxyHeaderOnlyFromTrustedProxiesWithProxypass) {
   TrackerOptions o;
-  o.proxypass = true;
-  o.trusted_proxies = {*core::Cidr::parse("127.0.0.1/32"), *core::Cidr::parse("10.0.0.2/32")};
+  o.trust.proxypass = true;
+  o.trust.trusted_proxies = {*core::Cidr::parse("127.0.0.1/32")};
   make(o);
-  // Rightmost address that is not one of our proxies.
-  EXPECT_EQ(tracker_->peer_address(r, std::nullopt).to_string(), "10.0.0.1");
-  h["X-Real-IP"] = "192.0.2.7";
-  EXPECT_EQ(tracker_->peer_address(r, std::nullopt).to_string(), "192.0.2.7");
-  // From an untrusted TCP peer, the same headers mean nothing.
-  r.remote = {*core::Address::parse("127.0.0.9"), 1};
-  EXPECT_EQ(tracker_->peer_address(r, std::nullopt).to_string(), "127.0.0.9");
+  // X-Real-IP is not the configured header: ignored; X-Forwarded-For names the peer.
+  get(announce_target(hash_.view(), 6881), "127.0.0.1",
+      {{"X-Forwarded-For", "10.0.0.1"}, {"X-Real-IP", "192.0.2.7"}});
+  auto v = get(announce_target(hash_.view(), 6882), "127.0.1.2");
+  EXPECT_EQ(v.find("peers")->as_string().substr(0, 4), std::string("\x0a\x00\x00\x01", 4));
+}
+
+// A flood from one source gets failure reasons while another source is
+// served; its bucket refills with time (ManualClock, no sleeping).
+TEST_F(TrackerHandlerTest, AnnouncesAndScrapesAreRateLimitedPerSource) {
+  TrackerOptions o;
+  o.rates.announces_per_second = 2;
+  o.rates.announce_burst = 5;
+  o.rates.scrapes_per_second = 1;
+  o.rates.scrape_burst = 2;
+  tracker_.reset();
+  core_ = std::make_unique<Tracker>(o, *swarms_, *store_, clock_);
+  tracker_ = std::make_unique<TrackerHandler>(*core_);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(get(announce_target(hash_.view()), "127.0.1.1").find("failure reason"), nullptr);
+  }
+  auto refused = get(announce_target(hash_.view()), "127.0.1.1");
+  ASSERT_NE(refused.find("failure reason"), nullptr);
+  EXPECT_EQ(refused.find("failure reason")->as_string(), kAnnounceRateLimited);
+  // Another address is served meanwhile.
+  EXPECT_EQ(get(announce_target(hash_.view(), 6882), "127.0.1.2").find("failure reason"), nullptr);
+  // Half a second refills one announce at 2 per second.
+  clock_.advance(std::chrono::milliseconds(500));
+  EXPECT_EQ(get(announce_target(hash_.view()), "127.0.1.1").find("failure reason"), nullptr);
+  EXPECT_NE(get(announce_target(hash_.view()), "127.0.1.1").find("failure reason"), nullptr);
+  EXPECT_EQ(counters_.get(metrics::Counter::kRateLimitedHttpAnnounce), 2u);
+  // Scrapes have their own bucket: announces did not spend it.
+  const std::string scrape = "/scrape?info_hash=" + pct(hash_.view());
+  EXPECT_NE(get(scrape, "127.0.1.1").find("files"), nullptr);
+  EXPECT_NE(get(scrape, "127.0.1.1").find("files"), nullptr);
+  EXPECT_EQ(get(scrape, "127.0.1.1").find("failure reason")->as_string(), kScrapeRateLimited);
+  EXPECT_EQ(counters_.get(metrics::Counter::kRateLimitedHttpScrape), 1u);
+  // A refused request is not an announce or scrape answered.
+  EXPECT_EQ(counters_.get(metrics::Counter::kScrapeHttpOk), 2u);
+}
+
+// Behind a trusted proxy the bucket is the client's, not the proxy's.
+TEST_F(TrackerHandlerTest, RateLimitChargesTheClientBehindAProxy) {
+  TrackerOptions o;
+  o.trust.proxypass = true;
+  o.trust.trusted_proxies = {*core::Cidr::parse("127.0.0.1/32")};
+  o.rates.announces_per_second = 1;
+  o.rates.announce_burst = 1;
+  tracker_.reset();
+  core_ = std::make_unique<Tracker>(o, *swarms_, *store_, clock_);
+  tracker_ = std::make_unique<TrackerHandler>(*core_);
+  EXPECT_EQ(get(announce_target(hash_.view()), "127.0.0.1", {{"X-Forwarded-For", "10.0.0.1"}})
+                .find("failure reason"),
+            nullptr);
+  EXPECT_NE(get(announce_target(hash_.view()), "127.0.0.1", {{"X-Forwarded-For", "10.0.0.1"}})
+                .find("failure reason"),
+            nullptr);
+  EXPECT_EQ(get(announce_target(hash_.view()), "127.0.0.1", {{"X-Forwarded-For", "10.0.0.2"}})
+                .find("failure reason"),
+            nullptr);
+}
+
+// One address with many ports joins as max_peers_per_address peers; the
+// refused ones hear why, and peers already in keep announcing.
+TEST_F(TrackerHandlerTest, PeersPerAddressAreCapped) {
+  tracker_.reset();
+  swarm::SwarmOptions so;
+  so.policy.max_peers_per_address = 3;
+  swarms_ = std::make_unique<swarm::SwarmTable>(so, racks_, clock_);
+  swarms_->activate(hash_, 1000);
+  core_ = std::make_unique<Tracker>(TrackerOptions{}, *swarms_, *store_, clock_);
+  tracker_ = std::make_unique<TrackerHandler>(*core_);
+  for (int port = 7000; port < 7003; ++port) {
+    EXPECT_EQ(get(announce_target(hash_.view(), port), "127.0.1.1").find("failure reason"),
+              nullptr);
+  }
+  auto refused = get(announce_target(hash_.view(), 7003), "127.0.1.1");
+  ASSERT_NE(refused.find("failure reason"), nullptr);
+  EXPECT_NE(refused.find("failure reason")->as_string().find("max_peers_per_address"),
+            std::string::npos);
+  EXPECT_EQ(get(announce_target(hash_.view(), 7001), "127.0.1.1").find("failure reason"), nullptr);
+  auto other = get(announce_target(hash_.view(), 7003), "127.0.1.2");
+  EXPECT_EQ(other.find("failure reason"), nullptr);
+  EXPECT_EQ(other.find("incomplete")->as_int(), 4);
+  EXPECT_EQ(counters_.get(metrics::Counter::kPeersRefusedAddress), 1u);
 }
 
 TEST_F(TrackerHandlerTest, ScrapeAndFullScrape) {
