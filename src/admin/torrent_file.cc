@@ -15,7 +15,7 @@ core::Result<TorrentMeta> parse_torrent(std::string_view bytes) {
   const lt::info_hash_t& ih = ti.info_hashes();
   if (ih.has_v1()) m.v1 = core::InfoHash::from_bytes({ih.v1.data(), 20});
   if (ih.has_v2()) {
-    m.v2_hex = core::to_hex({ih.v2.data(), ih.v2.size()});
+    m.v2_hex = core::to_hex({ih.v2.data(), static_cast<std::size_t>(ih.v2.size())});
     m.v2_truncated = core::InfoHash::from_bytes({ih.v2.data(), 20});
   }
   m.name = ti.name();
