@@ -10,12 +10,22 @@
 // chunks of every size (every size up to kAllChunkSizesUpTo bytes of input,
 // a spread of sizes above), as a socket may deliver them (STYLE.md): each
 // chunked parse must end as the whole one does, with the same request.
+//
+// Beast's own assertions are findings too, all but one: Boost 1.74's
+// parse_chunk_header asserts n >= 5 where 3 is possible ("0\r\n" then
+// "\r\n" in separate reads), fixed upstream (boostorg/beast#2861); the code
+// after it returns need_more correctly, and release builds (NDEBUG) never
+// check it. The input is tests/fuzz/corpus/http/issue10_beast_final_chunk.
+#define BOOST_ENABLE_ASSERT_HANDLER
+
 #include <algorithm>
+#include <boost/assert.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -184,6 +194,24 @@ void handle(const Parser& p) {
 }
 
 }  // namespace
+
+namespace boost {
+
+void assertion_failed(char const* expr, char const* function, char const* file, long line) {
+  if (std::string_view(expr) == "n >= 5" && std::string_view(file).ends_with("basic_parser.ipp")) {
+    return;  // boostorg/beast#2861, see the top of this file
+  }
+  std::fprintf(stderr, "%s:%ld: %s: Boost assertion failed: %s\n", file, line, function, expr);
+  std::abort();
+}
+
+void assertion_failed_msg(char const* expr, char const* msg, char const* function, char const* file,
+                          long line) {
+  std::fprintf(stderr, "%s: ", msg);
+  assertion_failed(expr, function, file, line);
+}
+
+}  // namespace boost
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
