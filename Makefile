@@ -132,8 +132,9 @@ simulate-plots: deps configure
 
 # Sustained mixed load against build/p2ptracker, then a shorter run against the
 # ASan/LSan build; RSS plot in docs/soak-rss.png (docs/performance.md, "Soak").
-soak: build asan-build
+soak: build $(ASAN_BUILD_DIR)/build.ninja
 	@scripts/install-deps.sh --sim
+	cmake --build $(ASAN_BUILD_DIR) -j $(JOBS) --target p2ptracker
 	/usr/bin/python3 bench/soak/soak.py --binary $(BUILD_DIR)/p2ptracker --seconds $(SOAK_SECONDS) \
 		--plot docs/soak-rss.png $(SOAK_ARGS)
 	$(ASAN_ENV) /usr/bin/python3 bench/soak/soak.py --binary $(ASAN_BUILD_DIR)/p2ptracker \
