@@ -1,7 +1,11 @@
 # p2ptracker: the two commands a new user needs, and a few more.
 #   make run    install missing Debian packages, build, start on embedded defaults
 #   make test   install missing packages (test ones too), build, fuzz each libFuzzer
-#               target briefly (TEST_FUZZ_SECONDS each), then run every test
+#               target briefly (TEST_FUZZ_SECONDS each), run every test, then every
+#               test again against the ASan + UBSan build (make test-asan)
+#   make test-asan  the unit and integration tests against an AddressSanitizer +
+#               LeakSanitizer + UBSan build in build-asan; any report fails its test
+#   make soak   minutes of mixed load on the real binary, RSS sampled (bench/soak/)
 #   make install  build and install (PREFIX, default /usr/local; DESTDIR): the binary,
 #               man pages, the systemd unit, a default config
 #   make deb    build the Debian package (build/p2ptracker_<version>_<arch>.deb)
@@ -26,10 +30,26 @@ DEPLOY_ARGS ?=
 FUZZ_BUILD_DIR ?= build-fuzz
 TEST_FUZZ_SECONDS ?= 10
 FUZZ_SECONDS ?= 300
+# The sanitizer build (g++, -O1 -g, -fsanitize=address,undefined, every UB an abort)
+# and its test pass: every test, the real-client deploy tests included (98 s of the
+# pass); ASAN_EXCLUDE (a ctest -E regex) leaves some out. Its fuzz-corpus replays
+# shake each parser 2,000 times, not 20,000: build-fuzz does the fuzzing.
+ASAN_BUILD_DIR ?= build-asan
+ASAN_EXCLUDE ?=
+# A report aborts the process (a failed test, a tracker the harness sees die or
+# print it); leaks are checked at every exit.
+ASAN_ENV = ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:strict_string_checks=1:check_initialization_order=1:detect_stack_use_after_return=0 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	LSAN_OPTIONS=print_suppressions=0
+# Where to keep compiler output between builds, when ccache is installed.
+CCACHE_LAUNCHER = $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+# make soak's length and extra arguments (bench/soak/soak.py --help).
+SOAK_SECONDS ?= 360
+SOAK_ARGS ?=
 
 .PHONY: all install deb deps test-deps fuzz-deps bench-deps configure build run test fuzz bench bench-quick \
 	bench-build clean format simulate-plots
-.PHONY: deploy-deps bench-deploy bench-deploy-uplink
+.PHONY: deploy-deps bench-deploy bench-deploy-uplink test-asan asan-build soak
 
 all: build
 
@@ -62,6 +82,18 @@ test: test-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	scripts/fuzz.sh --build-dir $(FUZZ_BUILD_DIR) --jobs $(JOBS) --seconds $(TEST_FUZZ_SECONDS)
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j $(JOBS)
+	$(MAKE) --no-print-directory test-asan
+
+$(ASAN_BUILD_DIR)/build.ninja:
+	cmake -S . -B $(ASAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+		-DP2P_SANITIZE=ON -DP2P_BENCH=OFF -DP2P_WERROR=ON -DP2P_FUZZ_MUTATIONS=2000 $(CCACHE_LAUNCHER)
+
+asan-build: $(ASAN_BUILD_DIR)/build.ninja
+	cmake --build $(ASAN_BUILD_DIR) -j $(JOBS)
+
+test-asan: test-deps asan-build
+	cd $(ASAN_BUILD_DIR) && $(ASAN_ENV) ctest --output-on-failure --timeout 900 -j $(JOBS) \
+		$(if $(ASAN_EXCLUDE),-E '$(ASAN_EXCLUDE)')
 
 install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD_DIR) --prefix $(PREFIX)
@@ -111,8 +143,18 @@ simulate-plots: deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker
 	bench/simulate/plot.sh $(BUILD_DIR)/p2ptracker
 
+# Sustained mixed load against build/p2ptracker, then a shorter run against the
+# ASan/LSan build; RSS plot in docs/soak-rss.png (docs/performance.md, "Soak").
+soak: build $(ASAN_BUILD_DIR)/build.ninja
+	@scripts/install-deps.sh --sim
+	cmake --build $(ASAN_BUILD_DIR) -j $(JOBS) --target p2ptracker
+	/usr/bin/python3 bench/soak/soak.py --binary $(BUILD_DIR)/p2ptracker --seconds $(SOAK_SECONDS) \
+		--plot docs/soak-rss.png $(SOAK_ARGS)
+	$(ASAN_ENV) /usr/bin/python3 bench/soak/soak.py --binary $(ASAN_BUILD_DIR)/p2ptracker \
+		--seconds 120 --peers 2000 --no-rss-check $(SOAK_ARGS)
+
 format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h' 'bench/*.cc')
 
 clean:
-	rm -rf $(BUILD_DIR) $(FUZZ_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(FUZZ_BUILD_DIR) $(ASAN_BUILD_DIR)

@@ -247,6 +247,19 @@ TEST(LegacyTest, UnterminatedStringsNameTheirLine) {
   EXPECT_THAT(error_of(parse_legacy("\"doc\" 1\n", "x.cfg")), StartsWith("x.cfg:1: cannot read"));
 }
 
+// Found by the config_legacy fuzz target (tests/fuzz/corpus/config_legacy/
+// issue10_not_utf8): a string with a byte that is not UTF-8 was accepted, and
+// --print-config then wrote a TOML file that does not read back.
+TEST(LegacyTest, Issue10StringsThatAreNotUtf8AreErrors) {
+  EXPECT_THAT(error_of(parse_legacy("PORT = 1\nHOST = \":\x89:\"\n", "x.cfg")),
+              StartsWith("x.cfg:2: key 'HOST': cannot read"));
+  EXPECT_THAT(error_of(parse_legacy("HOST = 'a\xc0\xaf' 'b'\n", "x.cfg")), HasSubstr("UTF-8"));
+  EXPECT_THAT(error_of(parse_legacy("HOST = 'a\xed\xa0\x80'\n", "x.cfg")), HasSubstr("UTF-8"));
+  EXPECT_EQ(
+      parse_ok("SMDB_URL = 'http://smdb/h\xc3\xb4te-\xe2\x82\xac-\xf0\x9f\x9a\x80/'\n").smdb_url,
+      "http://smdb/h\xc3\xb4te-\xe2\x82\xac-\xf0\x9f\x9a\x80/");
+}
+
 TEST(LegacyTest, QuotedIntegersForIntegerKeys) {
   // The original ran int(PORT); its files say PORT = "5000".
   Config c = parse_ok("PORT = \"5000\"\nMAXPEERS = ' 30 '\nUDP_PORT = '-1'\nHOST = \"80\"\n");

@@ -155,6 +155,21 @@ def stop_process(proc, sig=signal.SIGTERM, timeout=10):
     return proc.returncode
 
 
+# What AddressSanitizer, LeakSanitizer and UBSan print when the binary was built
+# with them (make test-asan): a report anywhere in the tracker's output fails the
+# test that ran it, even one printed at exit (LeakSanitizer) after the test's
+# own checks passed.
+SANITIZER_REPORT = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: |"
+                              r"SUMMARY: (AddressSanitizer|UndefinedBehaviorSanitizer)")
+
+
+def check_sanitizer_report(output, what="p2ptracker"):
+    m = SANITIZER_REPORT.search(output or "")
+    if m:
+        start = output.rfind("\n", 0, max(0, m.start() - 2000)) + 1
+        raise AssertionError("%s: sanitizer report:\n%s" % (what, output[start:start + 12000]))
+
+
 def file_tail(path, n=3000):
     """The last n bytes of a log file as text ("" when it cannot be read)."""
     try:
@@ -250,6 +265,7 @@ class Tracker:
                 self.proc.stdout.close()
         if self.own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+        check_sanitizer_report(self.output())
 
     def __enter__(self):
         return self.start()
@@ -276,7 +292,9 @@ class Tracker:
 
 
 def run_tool(args, **kw):
-    return subprocess.run([BINARY] + args, capture_output=True, text=True, **kw)
+    result = subprocess.run([BINARY] + args, capture_output=True, text=True, **kw)
+    check_sanitizer_report(result.stderr, "p2ptracker " + " ".join(args[:1]))
+    return result
 
 
 # --- Redis -------------------------------------------------------------------
