@@ -60,6 +60,12 @@ class OriginalApiTest(unittest.TestCase):
         # The same content again: 200, nothing archived.
         self.assertEqual(upload(self.t, "webapp.torrent", data2).status, 200)
         self.assertEqual(len(self.json("/api/v1/history")["deploys"]), 1)
+        # Issue 14: what an operator needs is in the log at info.
+        log = self.t.output()
+        self.assertIn("[info] registered webapp.torrent (webapp.tar, %d bytes): %s"
+                      % (SIZE, h.hex()), log)
+        self.assertIn("[info] replaced webapp.torrent: %s is active, %s (1 peers, 0 completed) "
+                      "moved to the history" % (h2.hex(), h.hex()), log)
 
     def test_transfer_stats_in_the_original_shape(self):
         data, h = make_torrent("app.tar", os.urandom(SIZE))
@@ -140,6 +146,7 @@ class OriginalApiTest(unittest.TestCase):
         r = http_request(self.t.port, "DELETE", "/transfers/%s.json" % hashes[0].hex())
         self.assertEqual((r.status, r.body.decode()), (200, "deleting transfer: " + hashes[0].hex()))
         self.assertEqual(self.json("/transfers/"), {hashes[1].hex(): "two.torrent"})
+        self.assertIn("[info] deactivated one.torrent (%s)" % hashes[0].hex(), self.t.output())
         r = http_request(self.t.port, "DELETE", "/transfers/")
         self.assertEqual((r.status, r.body.decode()), (200, "Deleted all transfers"))
         self.assertEqual(self.json("/transfers/"), {})
