@@ -3,7 +3,7 @@
 // limit), then what our code does with what Beast returns -- the target split
 // at '?' (HttpServer::fill_request, wire::split_target), every query pair
 // percent-decoded, the announce or scrape parse the path routes to, the
-// X-Forwarded-For walk and X-Real-IP of the proxy trust rule, and the
+// proxy trust rule (net::requester_address) over both headers, and the
 // multipart upload of a POST.
 //
 // The input is one request's bytes, fed to the parser whole and then in
@@ -33,6 +33,7 @@
 
 #include "core/address.h"
 #include "fuzz_check.h"
+#include "net/client_address.h"
 #include "wire/announce.h"
 #include "wire/multipart.h"
 #include "wire/query.h"
@@ -125,12 +126,6 @@ Outcome parse(std::string_view in, std::size_t chunk, Parser& p) {
   return outcome_of(p);
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool inside(std::string_view part, std::string_view whole) {
   return part.empty() ||
          (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
@@ -168,23 +163,26 @@ void handle(const Parser& p) {
     FUZZ_CHECK(r || !r.error().message.empty());
   }
 
-  // The proxy trust rule's header reading (TrackerHandler::peer_address):
-  // X-Real-IP, else X-Forwarded-For walked from the right.
+  // The one trust rule (net/client_address.h) over the request's proxy
+  // headers, as a trusted proxy's: whatever it returns is the source or an
+  // address that parses back to itself.
   auto header = [&msg](std::string_view name) {
     auto value = msg[beast::string_view(name.data(), name.size())];
     return std::string_view(value.data(), value.size());
   };
-  if (auto real = core::Address::parse(trim(header("X-Real-IP")))) {
-    FUZZ_CHECK(core::Address::parse(real->to_string()) == real);
-  }
-  std::string_view xff = header("X-Forwarded-For");
-  while (!xff.empty()) {
-    auto comma = xff.rfind(',');
-    std::string_view entry = trim(comma == std::string_view::npos ? xff : xff.substr(comma + 1));
-    xff = comma == std::string_view::npos ? std::string_view{} : xff.substr(0, comma);
-    auto a = core::Address::parse(entry);
-    if (!a) break;
-    FUZZ_CHECK(core::Address::parse(a->to_string()) == a);
+  static const net::TrustOptions kTrustEveryProxy = [] {
+    net::TrustOptions t;
+    t.proxypass = true;
+    t.trusted_proxies = {*core::Cidr::parse("127.0.0.0/8"), *core::Cidr::parse("::1/128")};
+    return t;
+  }();
+  const core::Address source = *core::Address::parse("127.0.0.1");
+  for (auto kind : {net::ProxyHeader::kXForwardedFor, net::ProxyHeader::kXRealIp}) {
+    net::TrustOptions trust = kTrustEveryProxy;
+    trust.proxy_header = kind;
+    const core::Address who =
+        net::requester_address(trust, source, header(net::proxy_header_name(kind)));
+    FUZZ_CHECK(core::Address::parse(who.to_string()) == who);
   }
 
   // POST /api/v1/torrents: the upload, a multipart form or the raw body.
