@@ -36,6 +36,7 @@ AnnounceResult SwarmTable::announce(const core::InfoHash& info_hash, PeerAnnounc
                                     std::vector<core::PeerContact>& out) {
   // Locate outside the lock: the RackMap never blocks, but the shard lock
   // should cover only the swarm update.
+  const std::uint64_t relocations = relocations_.load(std::memory_order_acquire);
   a.rack = racks_.rack_of(a.endpoint.address);
   const std::uint64_t generation = racks_.generation();
   const core::TimePoint now = clock_.now();
@@ -60,6 +61,12 @@ AnnounceResult SwarmTable::announce(const core::InfoHash& info_hash, PeerAnnounc
     it->second.torrent.topology_generation = generation;
     open_transfers_.fetch_add(1, std::memory_order_relaxed);
   }
+  // A relocate() that began after we located may already have moved this
+  // peer: ask again, now that its move and ours are ordered by the lock.
+  if (relocations_.load(std::memory_order_acquire) != relocations) {
+    a.rack = racks_.rack_of(a.endpoint.address);
+    result.rack = a.rack;
+  }
   Torrent& t = it->second.torrent;
   if (t.topology_generation != generation) {
     t.regroup([this](const core::Address& addr) { return racks_.rack_of(addr); }, options_.policy);
@@ -73,6 +80,17 @@ AnnounceResult SwarmTable::announce(const core::InfoHash& info_hash, PeerAnnounc
     open_transfers_.fetch_sub(1, std::memory_order_relaxed);
   }
   return result;
+}
+
+std::size_t SwarmTable::relocate(const core::Address& address, core::RackId from,
+                                core::RackId to) {
+  relocations_.fetch_add(1, std::memory_order_acq_rel);
+  std::size_t moved = 0;
+  for (Shard& s : shards_) {
+    std::lock_guard lock(s.mu);
+    for (auto& [hash, e] : s.torrents) moved += e.torrent.relocate(address, from, to, options_.policy);
+  }
+  return moved;
 }
 
 ScrapeCounts SwarmTable::scrape(const core::InfoHash& info_hash) const {

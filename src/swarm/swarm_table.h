@@ -81,6 +81,13 @@ class SwarmTable {
   AnnounceResult announce(const core::InfoHash& info_hash, PeerAnnounce a, core::Rng& rng,
                           std::vector<core::PeerContact>& out);
 
+  // Moves the peers at `address` from rack `from` to rack `to` in every
+  // swarm (Torrent::relocate): the locator learned where the address really
+  // is after it was placed. The RackMap must already answer `to` for it, so
+  // an announce racing with the move finds the peer where it went. Takes
+  // every shard lock in turn; returns how many peers moved.
+  std::size_t relocate(const core::Address& address, core::RackId from, core::RackId to);
+
   // Counts of one transfer; zeros for an inactive one.
   ScrapeCounts scrape(const core::InfoHash& info_hash) const;
   // Calls fn(info_hash, counts) for every active transfer, shard by shard.
@@ -142,6 +149,9 @@ class SwarmTable {
   // it may overshoot max_open_transfers by at most one per shard in a race.
   std::atomic<std::size_t> open_transfers_{0};
   std::atomic<std::size_t> sweep_cursor_{0};
+  // relocate() calls begun: an announce that located its peer before one
+  // began locates it again under the shard lock (see announce()).
+  std::atomic<std::uint64_t> relocations_{0};
 };
 
 }  // namespace p2p::swarm

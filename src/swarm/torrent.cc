@@ -293,6 +293,32 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
   return outcome;
 }
 
+std::size_t Torrent::relocate(const core::Address& address, core::RackId from, core::RackId to,
+                             const PolicyOptions& policy) {
+  if (from == to) return 0;
+  RackGroup* g = find_group(from);
+  if (g == nullptr) return 0;
+  struct Moved {
+    Peer peer;
+    core::PeerId peer_id;
+  };
+  std::vector<Moved> moved;
+  auto it = std::lower_bound(g->peers.begin(), g->peers.end(), core::Endpoint{address, 0},
+                             endpoint_less);
+  while (it != g->peers.end() && it->endpoint.address == address) {
+    moved.push_back({*it, g->peer_id_of(*it)});
+    it = remove_peer(*g, it);
+  }
+  if (g->peers.empty()) racks_.erase(racks_.begin() + (g - racks_.data()));
+  // group_for() may move the groups: `g` is not used past this point.
+  for (Moved& m : moved) {
+    m.peer.flags &= static_cast<std::uint8_t>(~Peer::kRepresentative);
+    m.peer.flags |= Peer::kMoved;
+    insert_peer(group_for(to), m.peer, m.peer_id, policy);
+  }
+  return moved.size();
+}
+
 std::size_t Torrent::expire(core::TimePoint cutoff,
                             const std::function<void(const Peer&, core::RackId)>* dropped_peer) {
   std::size_t dropped = 0;

@@ -219,6 +219,15 @@ class Torrent {
   std::size_t expire(core::TimePoint cutoff,
                      const std::function<void(const Peer&, core::RackId)>* dropped = nullptr);
 
+  // Moves the peers at `address` (every port) from rack `from` to rack `to`:
+  // a topology answer that arrived after they were placed. Each leaves its
+  // old group as if it had stopped (a representative's slot frees for the
+  // next rack-mate to announce) and joins the new one as a peer arriving
+  // there, keeping its progress and history. Returns how many moved.
+  // Allocates; not on the announce path.
+  std::size_t relocate(const core::Address& address, core::RackId from, core::RackId to,
+                       const PolicyOptions& policy);
+
   // Moves every peer to the rack `rack_of` now gives; representatives keep
   // their role where their rack's slots allow.
   template <class RackOf>

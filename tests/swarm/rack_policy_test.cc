@@ -721,5 +721,76 @@ TEST_F(RelayPolicyTest, WithoutAStandbyTheGatewaySeesItsRackAndANewStandbySeesIt
   EXPECT_TRUE(result_.outcome.representative);
 }
 
+// A topology answer that arrives after a peer was placed moves that peer
+// alone (issue 13; the seam issue 12 asked for): no regroup of the rest, no
+// ghost left holding a representative slot, counted once where it went.
+TEST_F(RackPolicyTest, RelocatedRepresentativeFreesItsSlotAndLeavesNoGhost) {
+  class Answers final : public RackMap {
+   public:
+    core::RackId rack_of(const core::Address& a) const noexcept override {
+      if (a == moved_address && moved) return core::RackId::named(7);
+      return core::RackId::v4_prefix(a.v4_value() & 0xFFFFFF00u, 24);
+    }
+    std::uint64_t generation() const noexcept override { return 1; }
+    core::Address moved_address = *core::Address::parse("127.0.1.1");
+    bool moved = false;
+  } map;
+  SwarmTable t{SwarmOptions{{2, 50}, core::Seconds(150), false}, map, clock_};
+  t.activate(hash_, 1000);
+  std::vector<core::PeerContact> out;
+  out.reserve(50);
+  auto go = [&](const std::string& ip, std::uint64_t left = 1000) {
+    PeerAnnounce a;
+    a.endpoint = ep(ip);
+    a.peer_id = pid(ip, 6881);
+    a.left = left;
+    a.numwant = 50;
+    out.clear();
+    return t.announce(hash_, a, rng_, out);
+  };
+  // 127.0.1.1 and .2 represent 127.0.1.0/24; .3 is a member.
+  for (auto ip : {"127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.1.4", "127.0.2.1"}) go(ip);
+  ASSERT_TRUE(go("127.0.1.1").outcome.representative);
+  ASSERT_FALSE(go("127.0.1.3").outcome.representative);
+
+  // The inventory says 127.0.1.1 is in cabinet 7: the answer is stored first,
+  // then the swarm is told.
+  map.moved = true;
+  const core::RackId slash24 = core::RackId::v4_prefix(0x7F000100u, 24);
+  EXPECT_EQ(t.relocate(map.moved_address, slash24, core::RackId::named(7)), 1u);
+  // Twice is harmless: nothing is left to move.
+  EXPECT_EQ(t.relocate(map.moved_address, slash24, core::RackId::named(7)), 0u);
+
+  auto snap = t.snapshot(hash_);
+  ASSERT_TRUE(snap);
+  EXPECT_EQ(snap->torrent.size(), 5u);  // counted once
+  std::size_t found = 0;
+  for (const RackGroup& g : snap->torrent.racks()) {
+    ASSERT_EQ(g.peer_ids.size(), g.peers.size());
+    EXPECT_LE(g.representatives.size(), 2u);
+    for (const auto& r : g.representatives) EXPECT_NE(g.find(r), nullptr) << "a ghost representative";
+    for (const Peer& p : g.peers) {
+      if (p.endpoint.address != map.moved_address) continue;
+      ++found;
+      EXPECT_EQ(g.rack, core::RackId::named(7));
+      EXPECT_EQ(g.peer_id_of(p), pid("127.0.1.1", 6881));
+    }
+  }
+  EXPECT_EQ(found, 1u);
+  // Its freed slot goes to the next rack-mate to announce...
+  EXPECT_TRUE(go("127.0.1.3").outcome.representative);
+  // A member of the old rack no longer hears of the moved peer (not a
+  // rack-mate any more); the moved peer says once that its rack changed, and
+  // leads its new rack.
+  go("127.0.1.4");
+  EXPECT_EQ(names(out), (std::set<std::string>{"127.0.1.2", "127.0.1.3"}));
+  auto moved = go("127.0.1.1");
+  EXPECT_TRUE(moved.outcome.rack_changed);
+  EXPECT_TRUE(moved.outcome.representative);
+  EXPECT_EQ(moved.rack, core::RackId::named(7));
+  EXPECT_FALSE(go("127.0.1.1").outcome.rack_changed);
+  EXPECT_EQ(t.snapshot(hash_)->torrent.size(), 5u);
+}
+
 }  // namespace
 }  // namespace p2p::swarm
