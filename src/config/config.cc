@@ -30,6 +30,7 @@ template <class... F>
 Overloaded(F...) -> Overloaded<F...>;
 
 using Cidrs = std::vector<core::Cidr>;
+using Names = std::vector<std::string>;
 
 // Integer keys with no natural upper bound stop where `int` does.
 constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();
@@ -97,6 +98,14 @@ Key cidrs_key(std::string_view name, int group, Cidrs Config::*member, std::stri
   return base_key(name, group, member, doc);
 }
 
+// A list of names, each one of `choices`; a single name is a list of one.
+Key names_key(std::string_view name, int group, Names Config::*member, std::string_view doc,
+              std::vector<std::string_view> choices) {
+  Key key = base_key(name, group, member, doc);
+  key.choices = std::move(choices);
+  return key;
+}
+
 }  // namespace
 
 // The table. Defaults are not repeated here: they are whatever Config{} holds.
@@ -119,9 +128,10 @@ const std::vector<Key>& keys() {
       port_key("redisport", kOriginal, &Config::redisport,
                "Redis server port (6379 is Redis's own default). Same legacy rule as redishost."),
       text_key("smdb_url", kOriginal, &Config::smdb_url,
-               "The original's server-management metadata REST service, which told it each "
-               "host's rack. Accepted so the original's files load; racks now come from "
-               "topology, so this is not used."),
+               "The original's server-management (SMDB) REST service, asked for each host's "
+               "rack with GET <smdb_url>/servers/ipaddresses/<ip> when topology lists "
+               "\"smdb\" (a legacy file that sets SMDB_URL turns that on). An http:// URL; "
+               "empty: none."),
       int_key("max_repr_rack", kOriginal, &Config::max_repr_rack, 1, kIntMax,
               "Representatives per rack per transfer: the first this-many peers of a rack get "
               "peers from the whole swarm, later ones only peers of their own rack. 2 clients "
@@ -224,13 +234,46 @@ const std::vector<Key>& keys() {
                {"X-Forwarded-For", "X-Real-IP"}),
 
       // --- Topology ---
-      text_key("topology", kTopology, &Config::topology,
-               "How a peer's rack is found: \"subnet\" (its address cut to subnet_prefix_v4 or "
-               "subnet_prefix_v6 bits) or \"static\" (looked up in topology_file).",
-               {"subnet", "static"}),
+      names_key("topology", kTopology, &Config::topology,
+                "Where a peer's rack comes from: a chain of sources asked in order, the next "
+                "one answering when a source does not know the address, is down or slow. "
+                "\"smdb\": the inventory service at smdb_url (asked in the background; a host "
+                "is placed by the rest of the chain until it answers, then moved). \"file\" "
+                "(or \"static\"): the map in topology_file. \"subnet\": the address's "
+                "subnet_prefix_v4 / subnet_prefix_v6 network, always the last resort. A single "
+                "name works as a list of one. Lookup sources come before file and subnet. A "
+                "legacy file that sets SMDB_URL and no TOPOLOGY means [\"smdb\", \"subnet\"], "
+                "as the original asked the SMDB for every rack.",
+                {"smdb", "file", "static", "subnet"}),
       text_key("topology_file", kTopology, &Config::topology_file,
-               "With topology = \"static\": a file of \"CIDR rack\" lines mapping networks to "
-               "racks. Required then, ignored otherwise."),
+               "With \"file\" in topology: a file of \"CIDR rack\" lines mapping networks to "
+               "racks. Required then, ignored otherwise. Re-read on SIGHUP."),
+      text_key("smdb_rack_field", kTopology, &Config::smdb_rack_field,
+               "With \"smdb\" in topology: where the rack is in each server's record of the "
+               "inventory's answer, as a JSON pointer. \"/cabinet\" is the original SMDB's "
+               "field; another inventory that answers GET <smdb_url>/servers/ipaddresses/<ip> "
+               "with {\"<server>\": {...}} fits by naming its field (\"/rack/name\")."),
+      int_key("topology_timeout_ms", kTopology, &Config::topology_timeout_ms, 1, 60000,
+              "Deadline of one lookup (resolve, connect, ask, read), in milliseconds. A lookup "
+              "past it counts as failed: the rest of the chain places the host meanwhile."),
+      int_key("topology_cache_ttl", kTopology, &Config::topology_cache_ttl, 1, kIntMax,
+              "Seconds a rack a lookup source found is used before the source is asked again. "
+              "Past it the host stays where it was until the new answer comes, so a source "
+              "that is down never sends known hosts back to the subnet rule."),
+      int_key("topology_negative_ttl", kTopology, &Config::topology_negative_ttl, 1, kIntMax,
+              "Seconds before a source that did not know an address, or failed to answer, is "
+              "asked about it again. Bounds the lookups a down source costs: one per address "
+              "per this many seconds, not one per announce."),
+      int_key("topology_cache_size", kTopology, &Config::topology_cache_size, 16, kIntMax,
+              "Addresses each lookup source remembers answers for; past it the oldest answer "
+              "is forgotten. Size it above the fleet's host count."),
+      int_key("topology_max_in_flight", kTopology, &Config::topology_max_in_flight, 1, 100000,
+              "Lookups running at once over all sources. A host that needs one while this "
+              "many run is placed by the rest of the chain and asked about at its next "
+              "announce (p2ptracker_topology_source_lookups_total{outcome=\"skipped\"})."),
+      bool_key("topology_strict", kTopology, &Config::topology_strict,
+               "Refuse to start when a lookup source does not answer a test lookup at start-up. "
+               "By default that is a warning and the chain falls back meanwhile."),
       int_key("subnet_prefix_v4", kTopology, &Config::subnet_prefix_v4, 1, 32,
               "With topology = \"subnet\": the IPv4 prefix length of a rack (24: one /24 per "
               "rack)."),
@@ -399,6 +442,14 @@ std::string literal(const Config& config, const Key& key) {
                           }
                           return out + "]";
                         },
+                        [&](Names Config::*m) {
+                          std::string out = "[";
+                          for (const std::string& name : config.*m) {
+                            if (out.size() > 1) out += ", ";
+                            out += quote(name);
+                          }
+                          return out + "]";
+                        },
                     },
                     key.member);
 }
@@ -436,6 +487,10 @@ std::string expectation(const Key& key, Dialect dialect) {
             return legacy ? "a list of CIDR strings such as ['10.0.0.0/8']"
                           : "an array of CIDR strings such as [\"10.0.0.0/8\"]";
           },
+          [&](Names Config::*) -> std::string {
+            return fmt::format("{} of {}", legacy ? "a name or a list" : "a name or an array",
+                               list_choices(key.choices, false));
+          },
       },
       key.member);
 }
@@ -455,6 +510,9 @@ std::string type_column(const Key& key) {
                         [&](int Config::*) { return integer(); },
                         [&](bool Config::*) -> std::string { return "boolean"; },
                         [&](Cidrs Config::*) -> std::string { return "array of CIDR strings"; },
+                        [&](Names Config::*) -> std::string {
+                          return "array of " + list_choices(key.choices, true);
+                        },
                     },
                     key.member);
 }
@@ -479,6 +537,15 @@ std::optional<std::string> invalid_value(const Config& config, const Key& key) {
           [&](int Config::*m) { return integer(config.*m); },
           [&](bool Config::*) -> std::optional<std::string> { return std::nullopt; },
           [&](Cidrs Config::*) -> std::optional<std::string> { return std::nullopt; },
+          [&](Names Config::*m) -> std::optional<std::string> {
+            for (const std::string& name : config.*m) {
+              if (std::find(key.choices.begin(), key.choices.end(), name) == key.choices.end()) {
+                return quote(name);
+              }
+            }
+            if ((config.*m).empty()) return std::string("[]");
+            return std::nullopt;
+          },
       },
       key.member);
 }
@@ -567,7 +634,9 @@ core::Result<Value> override_value(const Key& key, std::string_view raw, std::st
   if (std::holds_alternative<std::string Config::*>(key.member) && !quoted) {
     return bare_string(raw);
   }
-  if (std::holds_alternative<Cidrs Config::*>(key.member) && first != '[') {
+  if ((std::holds_alternative<Cidrs Config::*>(key.member) ||
+       std::holds_alternative<Names Config::*>(key.member)) &&
+      first != '[' && !quoted) {
     Value v;
     v.kind = Value::Kind::kArray;
     v.shown = quote(raw);
@@ -625,9 +694,37 @@ std::optional<Problem> find_problem(const Config& config) {
                    "admin_read \"token\" needs admin_token_file, the file holding the token",
                    false};
   }
-  if (config.topology == "static" && config.topology_file.empty()) {
+  if (config.uses_topology("file") && config.topology_file.empty()) {
+    const bool static_spelled =
+        std::find(config.topology.begin(), config.topology.end(), "static") != config.topology.end();
     return Problem{{"topology", "topology_file"},
-                   "topology \"static\" needs topology_file, a file of \"CIDR rack\" lines",
+                   fmt::format("topology \"{}\" needs topology_file, a file of \"CIDR rack\" lines",
+                               static_spelled ? "static" : "file"),
+                   false};
+  }
+  if (config.uses_topology("smdb") && config.smdb_url.empty()) {
+    return Problem{{"topology", "smdb_url"},
+                   "topology \"smdb\" needs smdb_url, the inventory service's http:// address",
+                   false};
+  }
+  // The lookup sources answer later; the file and the subnet rule answer at
+  // once and are what a host gets meanwhile, so they close the chain.
+  bool local_seen = false;
+  for (const std::string& name : config.topology) {
+    const bool local = name == "file" || name == "static" || name == "subnet";
+    if (!local && local_seen) {
+      return Problem{{"topology"},
+                     fmt::format("topology lists \"{}\" after \"file\" or \"subnet\"; list "
+                                 "lookup sources first (as in [\"smdb\", \"file\", \"subnet\"])",
+                                 name),
+                     false};
+    }
+    local_seen = local_seen || local;
+  }
+  if (config.uses_topology("file") && config.topology.back() != "subnet" &&
+      config.uses_topology("subnet")) {
+    return Problem{{"topology"}, "topology lists \"subnet\" before \"file\"; the subnet rule "
+                                 "answers for every address, so it comes last",
                    false};
   }
   return std::nullopt;
@@ -801,6 +898,35 @@ core::Status assign(Config& config, const Key& key, const Value& value, std::str
               cidrs.push_back(*cidr);
             }
             config.*m = std::move(cidrs);
+            return {};
+          },
+          [&](Names Config::*m) -> core::Status {
+            std::vector<const Value*> items;
+            if (value.kind == Value::Kind::kString) {
+              items.push_back(&value);
+            } else if (value.kind == Value::Kind::kArray && !value.items.empty()) {
+              for (const Value& item : value.items) items.push_back(&item);
+            } else {
+              return mismatch();
+            }
+            Names names;
+            for (const Value* item : items) {
+              int line = item->line > 0 ? item->line : value.line;
+              if (item->kind != Value::Kind::kString ||
+                  std::find(key.choices.begin(), key.choices.end(), item->text) ==
+                      key.choices.end()) {
+                return core::invalid_argument(
+                    fmt::format("{}: key '{}': expected each of {}, got {}", where(source, line),
+                                written, list_choices(key.choices, false), item->shown));
+              }
+              if (std::find(names.begin(), names.end(), item->text) != names.end()) {
+                return core::invalid_argument(fmt::format("{}: key '{}': {} is listed twice",
+                                                          where(source, line), written,
+                                                          item->shown));
+              }
+              names.push_back(item->text);
+            }
+            config.*m = std::move(names);
             return {};
           },
       },
@@ -1054,6 +1180,13 @@ std::string key_reference_markdown() {
                        escape(internal::literal(defaults, key)), escape(key.doc));
   }
   return out;
+}
+
+bool Config::uses_topology(std::string_view name) const {
+  const bool file = name == "file" || name == "static";
+  return std::any_of(topology.begin(), topology.end(), [&](const std::string& t) {
+    return t == name || (file && (t == "file" || t == "static"));
+  });
 }
 
 }  // namespace p2p::config

@@ -28,7 +28,7 @@ struct Config {
   int udp_port = -1;             // UDP tracker (BEP 15): -1 same as port, 0 off
   std::string redishost = "127.0.0.1";
   std::uint16_t redisport = 6379;
-  std::string smdb_url;  // server-management REST service; empty: not used
+  std::string smdb_url;  // the inventory service the "smdb" topology source asks
   int max_repr_rack = 2;  // representatives per rack per transfer
   std::string policy = "original";  // "original", "standby" or "progress" (docs/policy.md)
   int grant_percent = 50;  // policy "progress": share of the payload a standby must hold
@@ -52,8 +52,17 @@ struct Config {
   std::vector<core::Cidr> trusted_proxies = {*core::Cidr::parse("127.0.0.1/32"),
                                              *core::Cidr::parse("::1/128")};
   std::string proxy_header = "X-Forwarded-For";  // the header trusted proxies name clients in
-  std::string topology = "subnet";  // "subnet" or "static"
+  // The chain of topology sources, asked in order: "smdb" (the inventory
+  // service at smdb_url), "file" (alias "static": topology_file), "subnet".
+  std::vector<std::string> topology = {"subnet"};
   std::string topology_file;        // static map: "CIDR rack" lines
+  std::string smdb_rack_field = "/cabinet";  // JSON pointer to the rack in a server's record
+  int topology_timeout_ms = 2000;   // one lookup's deadline
+  int topology_cache_ttl = 3600;    // seconds a found rack is used before asking again
+  int topology_negative_ttl = 60;   // seconds before asking again about an unknown address
+  int topology_cache_size = 200000;  // addresses remembered per lookup source
+  int topology_max_in_flight = 64;   // lookups running at once
+  bool topology_strict = false;      // refuse to start if a lookup source does not answer
   int subnet_prefix_v4 = 24;        // a rack is this IPv4 prefix by default
   int subnet_prefix_v6 = 64;        // ... and this IPv6 prefix
   int workers = 0;                  // event-loop threads; 0: one per core
@@ -80,6 +89,8 @@ struct Config {
   std::string admin_read = "public";  // "public" or "token": who may read stats
 
   friend bool operator==(const Config&, const Config&) = default;
+  // Whether the topology chain lists `name` ("static" and "file" are one).
+  bool uses_topology(std::string_view name) const;
 };
 
 // Where a key's value came from: the layer that set it last (a file or a --set)

@@ -487,6 +487,9 @@ core::Result<Parsed> parse_legacy_text(std::string_view text, std::string_view s
   std::vector<Pending> aliased;  // applied after the file, unless its key was set
   bool redis_set = false;
   bool store_set = false;
+  bool smdb_set = false, topology_set = false;
+  int smdb_line = 0;
+  std::string smdb_written;
   int redis_line = 0;
   std::string redis_written;
   auto warn = [&](int line, std::string message) {
@@ -595,6 +598,12 @@ core::Result<Parsed> parse_legacy_text(std::string_view text, std::string_view s
       redis_set = true;
     }
     if (key->name == "store") store_set = true;
+    if (key->name == "topology") topology_set = true;
+    if (key->name == "smdb_url") {
+      smdb_set = !parsed.config.smdb_url.empty();
+      smdb_line = statement.line;
+      smdb_written = std::string(name);
+    }
   }
   for (const Pending& p : aliased) {
     const Key* key = find_key(p.alias->key);
@@ -606,6 +615,11 @@ core::Result<Parsed> parse_legacy_text(std::string_view text, std::string_view s
     auto status = assign(parsed.config, *key, p.value, source, p.alias->written, Dialect::kLegacy);
     if (!status) return status.error();
     parsed.settings.push_back({key->name, std::string(p.alias->written), p.value.line});
+  }
+  // The original asked its SMDB for every rack; a file that names one means it.
+  if (smdb_set && !topology_set) {
+    parsed.config.topology = {"smdb", "subnet"};
+    parsed.settings.push_back({"topology", smdb_written, smdb_line});
   }
   // The original always stored in Redis; a file that says where Redis is means it.
   if (redis_set && !store_set) {

@@ -75,6 +75,16 @@ enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
   X(kTopologyFallbacks, "p2ptracker_topology_fallbacks_total", kCounter,                      \
     "Rack lookups a static topology map did not answer, decided by the subnet rule instead "  \
     "(always 0 with topology = subnet).")                                                     \
+  X(kTopologySourceLookups, "p2ptracker_topology_source_lookups_total", kCounter,            \
+    "Lookups of each topology lookup source (label source, as in the topology key) by "       \
+    "outcome: found, unknown (the source does not know the address), error (down, timed "     \
+    "out or a malformed answer), ambiguous (found among several servers, the last taken; "    \
+    "also counted as found), skipped (not asked: topology_max_in_flight were running), "      \
+    "cache_hit and cache_miss (announces answered from the source's cache or not).")          \
+  X(kTopologySourceUp, "p2ptracker_topology_source_up", kGauge,                               \
+    "1 while a topology lookup source answers, 0 after a lookup failed until one succeeds.") \
+  X(kTopologySourceSeconds, "p2ptracker_topology_source_lookup_seconds", kHistogram,          \
+    "Time from asking a topology lookup source to its answer, by source.")                   \
   X(kTransfersActive, "p2ptracker_transfers_active", kGauge,                                  \
     "Active transfers: registered ones, and with open = true any announced.")                 \
   X(kPeers, "p2ptracker_peers", kGauge, "Peers in all active swarms.")                        \

@@ -123,7 +123,8 @@ void Registry::set_value(Family family, std::function<double()> fn) {
 }
 
 void Registry::set_samples(Family family, std::function<void(std::vector<Sample>&)> fn) {
-  assert(!has_worker_counters(family) && info(family).type != Type::kHistogram);
+  // A histogram fed by samples brings its own _bucket, _sum and _count.
+  assert(!has_worker_counters(family) && family != Family::kHttpResponseSeconds);
   std::lock_guard lock(mu_);
   sources_[static_cast<std::size_t>(family)] = {{}, std::move(fn)};
 }
@@ -185,7 +186,8 @@ void Registry::render(std::string& out) const {
     const auto family = static_cast<Family>(i);
     const FamilyInfo& f = kFamilies[i];
     const Source& src = sources_[i];
-    const bool counted = has_worker_counters(family) || f.type == Type::kHistogram;
+    const bool counted =
+        has_worker_counters(family) || (f.type == Type::kHistogram && !src.samples);
     if (!counted && !src.value && !src.samples) continue;
 
     out += "# HELP ";
@@ -198,7 +200,7 @@ void Registry::render(std::string& out) const {
     out += type_name(f.type);
     out.push_back('\n');
 
-    if (f.type == Type::kHistogram) {
+    if (f.type == Type::kHistogram && !src.samples) {
       render_latency(f.name, out);
     } else if (counted) {
       render_counters(family, out);
@@ -212,7 +214,11 @@ void Registry::render(std::string& out) const {
       for (const Sample& s : samples) {
         std::string text;
         append_value(s.value, text);
-        append_sample(f.name, s.labels, text, out);
+        if (s.suffix.empty()) {
+          append_sample(f.name, s.labels, text, out);
+        } else {
+          append_sample(std::string(f.name) + std::string(s.suffix), s.labels, text, out);
+        }
       }
     }
   }

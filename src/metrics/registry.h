@@ -29,8 +29,14 @@ namespace p2p::metrics {
 // One value of a labeled family. `labels` is the text between the braces,
 // built with label() so values are escaped; empty for no labels.
 struct Sample {
+  Sample() = default;
+  Sample(std::string labels_, double value_, std::string_view suffix_ = {})
+      : labels(std::move(labels_)), value(value_), suffix(suffix_) {}
+
   std::string labels;
   double value = 0;
+  // Appended to the family's name: a histogram's "_bucket", "_sum", "_count".
+  std::string_view suffix;
 };
 
 // `name="value"` with the value escaped as the text format wants (\\, \", \n).

@@ -30,8 +30,23 @@ void HealthHandler::handle(const net::HttpRequest& request, net::HttpResponse& r
     if (!s.connected) store["error"] = s.error;
     components["store"] = std::move(store);
   }
-  // The store is a write-behind mirror: announces are answered without it.
-  const char* status = stopping ? "stopping" : store_up ? "ok" : "degraded";
+  bool topology_up = true;
+  if (sources_.topology != nullptr) {
+    nlohmann::ordered_json sources = nlohmann::ordered_json::object();
+    for (const topology::SourceStats& s : sources_.topology->source_stats()) {
+      topology_up = topology_up && s.up;
+      nlohmann::ordered_json one = {
+          {"state", !s.asked ? "unknown" : s.up ? "up" : "down"},
+          {"since", core::iso8601(s.since)},
+      };
+      if (!s.up) one["error"] = s.error;
+      sources[s.name] = std::move(one);
+    }
+    components["topology"] = std::move(sources);
+  }
+  // The store is a write-behind mirror and topology sources are asked in the
+  // background: announces are answered without either.
+  const char* status = stopping ? "stopping" : store_up && topology_up ? "ok" : "degraded";
   response.status = stopping ? 503 : 200;
   response.content_type = "application/json";
   // A health answer is about now; no cache may keep it.

@@ -1,8 +1,8 @@
 // HealthHandler: GET /health, whether this tracker can serve announces and the
 // state of each of its parts, for load balancers, supervisors and operators.
 //
-// 200 while announces are served, even with the Redis mirror down (announces
-// never wait for it: status "degraded"); 503 once shutdown has begun (status
+// 200 while announces are served, even with the Redis mirror or a topology
+// lookup source down (announces never wait for either: status "degraded"); 503 once shutdown has begun (status
 // "stopping"), so a load balancer stops sending before the sockets close. The
 // body is JSON (docs/api.md). Reads atomics and the store's stats (one short
 // lock), never blocks: it runs inline on the worker. Thread-safe.
@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "net/http_types.h"
 #include "storage/store.h"
+#include "topology/chain_locator.h"
 
 namespace p2p::server {
 
@@ -25,6 +26,7 @@ struct HealthSources {
   bool udp = false;                             // a UDP tracker is running
   const std::atomic<bool>* stopping = nullptr;  // set once shutdown begins
   core::TimePoint started;  // the state of a part that never changed is "since" this
+  const topology::ChainLocator* topology = nullptr;  // null: no lookup sources
 };
 
 class HealthHandler final : public net::HttpHandler {

@@ -32,7 +32,9 @@
 #include "server/health.h"
 #include "storage/store.h"
 #include "swarm/swarm_table.h"
+#include "topology/chain_locator.h"
 #include "topology/locator.h"
+#include "topology/smdb_source.h"
 
 namespace p2p::server {
 namespace {
@@ -99,6 +101,83 @@ net::TrustOptions trust_options(const config::Config& c) {
   return t;
 }
 
+// The topology key as written in a TOML file: ["smdb", "subnet"].
+std::string topology_list(const config::Config& c) {
+  std::string out = "[";
+  for (const std::string& name : c.topology) {
+    if (out.size() > 1) out += ", ";
+    out += fmt::format("\"{}\"", name);
+  }
+  return out + "]";
+}
+
+// The topology chain: the lookup sources it lists, in order, then the map
+// file or the subnet rule (which answer at once) as their fallback.
+core::Result<std::unique_ptr<topology::Locator>> make_topology(const config::Config& c,
+                                                               const core::Clock& clock) {
+  topology::Options topo;
+  topo.kind = c.uses_topology("file") ? "static" : "subnet";
+  topo.subnet_prefix_v4 = c.subnet_prefix_v4;
+  topo.subnet_prefix_v6 = c.subnet_prefix_v6;
+  topo.map_file = c.topology_file;
+  auto fallback = topology::make_locator(topo);
+  if (!fallback) return fallback.error();
+  if (!c.uses_topology("smdb")) return std::move(*fallback);
+  topology::ChainOptions co;
+  co.ttl = core::Seconds(c.topology_cache_ttl);
+  co.negative_ttl = core::Seconds(c.topology_negative_ttl);
+  co.cache_size = static_cast<std::size_t>(c.topology_cache_size);
+  co.max_in_flight = static_cast<std::size_t>(c.topology_max_in_flight);
+  auto chain = std::make_unique<topology::ChainLocator>(std::move(*fallback), co, clock);
+  for (const std::string& name : c.topology) {
+    if (name != "smdb") continue;
+    topology::SmdbOptions so;
+    so.url = c.smdb_url;
+    so.rack_field = c.smdb_rack_field;
+    so.timeout = std::chrono::milliseconds(c.topology_timeout_ms);
+    auto source = topology::SmdbSource::create(so, chain->io());
+    if (!source) return source.error();
+    chain->add_source(std::move(*source));
+  }
+  return std::unique_ptr<topology::Locator>(std::move(chain));
+}
+
+// p2ptracker_topology_source_*: read from the chain at each scrape.
+void register_topology_metrics(metrics::Registry& registry, const topology::ChainLocator& chain) {
+  using metrics::Family;
+  using metrics::label;
+  registry.set_samples(Family::kTopologySourceLookups, [&chain](std::vector<metrics::Sample>& out) {
+    for (const topology::SourceStats& s : chain.source_stats()) {
+      const std::pair<const char*, std::uint64_t> outcomes[] = {
+          {"found", s.found},         {"unknown", s.unknown},       {"error", s.errors},
+          {"ambiguous", s.ambiguous}, {"skipped", s.skipped},       {"cache_hit", s.cache_hits},
+          {"cache_miss", s.cache_misses}};
+      for (const auto& [outcome, n] : outcomes) {
+        out.push_back({label("source", s.name) + "," + label("outcome", outcome),
+                       static_cast<double>(n)});
+      }
+    }
+  });
+  registry.set_samples(Family::kTopologySourceUp, [&chain](std::vector<metrics::Sample>& out) {
+    for (const topology::SourceStats& s : chain.source_stats()) {
+      out.push_back({label("source", s.name), s.up ? 1.0 : 0.0});
+    }
+  });
+  registry.set_samples(Family::kTopologySourceSeconds, [&chain](std::vector<metrics::Sample>& out) {
+    for (const topology::SourceStats& s : chain.source_stats()) {
+      const std::string source = label("source", s.name);
+      for (std::size_t b = 0; b < topology::kLookupSecondsBuckets.size(); ++b) {
+        out.push_back({source + "," + label("le", fmt::format("{}", topology::kLookupSecondsBuckets[b])),
+                       static_cast<double>(s.latency_buckets[b]), "_bucket"});
+      }
+      out.push_back({source + "," + label("le", "+Inf"), static_cast<double>(s.latency_count),
+                     "_bucket"});
+      out.push_back({source, s.latency_sum, "_sum"});
+      out.push_back({source, static_cast<double>(s.latency_count), "_count"});
+    }
+  });
+}
+
 struct Server::Parts {
   config::Config config;
   // First in, last out: held until everything that writes data_dir is gone.
@@ -106,6 +185,7 @@ struct Server::Parts {
   core::SystemClock clock;
   metrics::Registry metrics;  // before everything that counts into it
   std::unique_ptr<topology::Locator> locator;
+  topology::ChainLocator* chain = nullptr;  // `locator` when lookup sources are configured
   std::unique_ptr<LocatorRackMap> rack_map;
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<swarm::SwarmTable> swarms;
@@ -126,6 +206,12 @@ struct Server::Parts {
   net::ListenAddresses listen;                         // config.host, resolved
   std::vector<std::unique_ptr<net::HttpServer>> http;  // one per listen address
   std::vector<std::unique_ptr<net::UdpServer>> udp;    // the same; none when udp_port = 0
+
+  // The topology chain's thread moves peers in the swarm table, which is
+  // destroyed before the locator: stop it first.
+  ~Parts() {
+    if (chain != nullptr) chain->stop();
+  }
 
   void stop_listening() {
     for (auto& h : http) h->stop();
@@ -158,14 +244,10 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
     spdlog::warn("host '{}': not listening on {}: not an address of this host", c.host, skipped);
   }
 
-  topology::Options topo;
-  topo.kind = c.topology;
-  topo.subnet_prefix_v4 = c.subnet_prefix_v4;
-  topo.subnet_prefix_v6 = c.subnet_prefix_v6;
-  topo.map_file = c.topology_file;
-  auto locator = topology::make_locator(topo);
+  auto locator = make_topology(c, p->clock);
   if (!locator) return locator.error();
   p->locator = std::move(*locator);
+  p->chain = dynamic_cast<topology::ChainLocator*>(p->locator.get());
   p->rack_map = std::make_unique<LocatorRackMap>(*p->locator);
 
   storage::Options so;
@@ -205,14 +287,39 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   sw.policy.max_peers_per_transfer = static_cast<std::uint32_t>(c.max_peers_per_transfer);
   p->swarms = std::make_unique<swarm::SwarmTable>(sw, *p->rack_map, p->clock);
 
-  if (!c.smdb_url.empty()) {
-    // Said at every start so an operator who switched with the original's file
-    // learns that racks are not the inventory's cabinets.
+  if (!c.smdb_url.empty() && !c.uses_topology("smdb")) {
+    // Said at every start so an operator does not believe the inventory's
+    // cabinets are in use.
     spdlog::warn(
-        "smdb_url is set ({}), but this version does not ask the inventory service: racks come "
-        "from topology = \"{}\"; to group hosts by cabinet, list them in a topology_file "
+        "smdb_url is set ({}), but topology = {} does not list \"smdb\": the inventory service "
+        "is not asked; add \"smdb\" to topology to group hosts by its cabinets "
         "(docs/topology.md)",
-        c.smdb_url, c.topology);
+        c.smdb_url, topology_list(c));
+  }
+  if (p->chain != nullptr) {
+    swarm::SwarmTable* swarms = p->swarms.get();
+    const topology::ChainLocator* chain = p->chain;
+    p->chain->on_relocate([swarms, chain](const core::Address& address, core::RackId from,
+                                          core::RackId to) {
+      const std::size_t moved = swarms->relocate(address, from, to);
+      spdlog::debug("topology: {} is in {}, not {}: {} peers moved", address.to_string(),
+                    chain->rack_name(to), chain->rack_name(from), moved);
+    });
+    p->chain->start();
+    // One test lookup per source, so a wrong smdb_url is said at start-up,
+    // not discovered in a deploy.
+    const auto failures = p->chain->check(*core::Address::parse("127.0.0.1"));
+    for (const std::string& failure : failures) {
+      if (c.topology_strict) {
+        p->chain->stop();
+        return core::unavailable(fmt::format(
+            "topology source {} (topology_strict = true: not starting without it)", failure));
+      }
+      spdlog::warn(
+          "topology source {}; starting anyway: hosts are placed by the rest of the chain ({}) "
+          "until it answers (topology_strict = true refuses to start instead)",
+          failure, topology_list(c));
+    }
   }
   auto lock = admin::DataDirLock::acquire(c.data_dir);
   if (!lock) return lock.error();
@@ -243,7 +350,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   to.rates.announce_burst = static_cast<std::uint32_t>(c.rate_limit_announce_burst);
   to.rates.scrapes_per_second = static_cast<std::uint32_t>(c.rate_limit_scrapes);
   to.rates.scrape_burst = static_cast<std::uint32_t>(c.rate_limit_scrape_burst);
-  to.static_topology = c.topology == "static";
+  to.static_topology = c.uses_topology("file") || c.uses_topology("smdb");
   p->tracker = std::make_unique<net::Tracker>(to, *p->swarms, *p->store, p->clock);
   p->tracker_http = std::make_unique<net::TrackerHandler>(*p->tracker);
   const auto max_torrent_bytes = static_cast<std::size_t>(c.max_torrent_bytes);
@@ -258,7 +365,10 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
       p->metrics, net::MetricsSources{p->swarms.get(), p->store.get(),
                                       [loc](core::RackId r) { return loc->rack_name(r); }});
 
+  if (p->chain != nullptr) register_topology_metrics(p->metrics, *p->chain);
+
   HealthSources hs;
+  hs.topology = p->chain;
   hs.store = p->store.get();
   hs.store_kind = c.store;
   if (c.store == "redis") hs.store_target = fmt::format("{}:{}", c.redishost, c.redisport);
@@ -413,7 +523,7 @@ int Server::run() {
       "registered transfer(s)",
       where, workers, p.udp.empty() ? std::string("off") : std::to_string(p.udp.front()->port()),
       p.listen.resolved ? fmt::format(" (host {})", p.config.host) : std::string(), p.config.store,
-      p.config.topology, data_dir_shown(p.config.data_dir), p.registry->list().size());
+      topology_list(p.config), data_dir_shown(p.config.data_dir), p.registry->list().size());
 
   p.sweep_timer = std::make_unique<asio::steady_timer>(p.control);
   std::function<void()> tick = [&p, &tick] {

@@ -43,6 +43,13 @@ std::optional<std::string_view> RackNames::name(std::uint64_t index) const {
   return std::string_view(names_[static_cast<std::size_t>(index)]);
 }
 
+std::optional<core::RackId> RackNames::find(std::string_view name) const {
+  std::shared_lock lock(mu_);
+  auto it = index_.find(name);
+  if (it == index_.end()) return std::nullopt;
+  return core::RackId::named(it->second);
+}
+
 std::size_t RackNames::size() const {
   std::shared_lock lock(mu_);
   return names_.size();

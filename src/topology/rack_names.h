@@ -42,6 +42,9 @@ class RackNames {
   // view stays valid for the table's lifetime (entries never move or change).
   std::optional<std::string_view> name(std::uint64_t index) const;
 
+  // The id of `name` if it was interned, else nullopt (adds nothing).
+  std::optional<core::RackId> find(std::string_view name) const;
+
   // Number of names interned so far.
   std::size_t size() const;
 

@@ -126,20 +126,6 @@ core::Result<core::Cidr> parse_prefix(std::string_view token, const std::string&
   return cidr;
 }
 
-core::Status check_rack_name(std::string_view name, const std::string& where) {
-  if (name.size() > kMaxRackNameLength) {
-    return core::invalid_argument(fmt::format("{}: rack name {} is {} characters (at most {})",
-                                              where, quoted(name), name.size(),
-                                              kMaxRackNameLength));
-  }
-  auto bad = std::find_if_not(name.begin(), name.end(), is_rack_name_char);
-  if (bad != name.end()) {
-    return core::invalid_argument(
-        fmt::format("{}: rack name {} contains {} (allowed: A-Z a-z 0-9 . _ : / -)", where,
-                    quoted(name), quoted(std::string_view(&*bad, 1))));
-  }
-  return {};
-}
 
 core::Result<std::string> read_file(const std::string& path) {
   auto error_text = [](int err) { return std::error_code(err, std::generic_category()).message(); };
@@ -175,6 +161,21 @@ core::Result<std::string> read_file(const std::string& path) {
 }
 
 }  // namespace
+
+core::Status check_rack_name(std::string_view name, const std::string& where) {
+  if (name.size() > kMaxRackNameLength) {
+    return core::invalid_argument(fmt::format("{}: rack name {} is {} characters (at most {})",
+                                              where, quoted(name), name.size(),
+                                              kMaxRackNameLength));
+  }
+  auto bad = std::find_if_not(name.begin(), name.end(), is_rack_name_char);
+  if (bad != name.end()) {
+    return core::invalid_argument(
+        fmt::format("{}: rack name {} contains {} (allowed: A-Z a-z 0-9 . _ : / -)", where,
+                    quoted(name), quoted(std::string_view(&*bad, 1))));
+  }
+  return {};
+}
 
 core::Result<std::vector<RackMapEntry>> parse_rack_map(std::string_view text,
                                                        std::string_view source) {

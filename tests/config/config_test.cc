@@ -50,7 +50,7 @@ Config non_default_config() {
   c.full_scrape = false;
   c.trusted_networks = {cidr("10.0.0.0/8"), cidr("2001:db8::/32")};
   c.trusted_proxies = {};
-  c.topology = "static";
+  c.topology = {"static"};
   c.topology_file = "/etc/p2ptracker/racks";
   c.subnet_prefix_v4 = 26;
   c.subnet_prefix_v6 = 56;
@@ -283,7 +283,7 @@ TEST(ToTomlTest, RandomConfigsRoundTrip) {
     c.full_scrape = rng() % 2 == 0;
     c.trusted_networks = random_cidrs(rng);
     c.trusted_proxies = random_cidrs(rng);
-    c.topology = pick({"subnet", "static"});
+    c.topology = {pick({"subnet", "static"})};
     c.topology_file = random_string(rng);
     c.subnet_prefix_v4 = between(1, 32);
     c.subnet_prefix_v6 = between(1, 64);
@@ -322,7 +322,7 @@ TEST(ToTomlTest, EveryKeyHasItsDocCommentAndGroupsHaveHeadings) {
     ASSERT_GT(i, 0u);
     EXPECT_EQ(lines[i - 1].substr(0, 2), "# ") << "no doc comment above: " << lines[i];
   }
-  EXPECT_EQ(settings, 50);  // members of Config: a new member needs a key
+  EXPECT_EQ(settings, 57);  // members of Config: a new member needs a key
 }
 
 TEST(ToTomlTest, NonDefaultValueNotesTheDefault) {
@@ -353,7 +353,7 @@ TEST(OverrideTest, ValuesInTomlSyntaxWithBareWordsAsStrings) {
     EXPECT_TRUE(status.ok()) << assignment << ": " << status.error().message;
   }
   EXPECT_EQ(c.port, 7000);
-  EXPECT_EQ(c.topology, "static");
+  EXPECT_EQ(c.topology, std::vector<std::string>{"static"});
   EXPECT_TRUE(c.open);
   EXPECT_EQ(c.trusted_networks, std::vector<core::Cidr>{cidr("10.0.0.0/8")});
   EXPECT_EQ(c.host, "::");
@@ -443,10 +443,21 @@ INSTANTIATE_TEST_SUITE_P(
                      "key 'peer_timeout': expected an integer of at least 1, got 0"},
         ValidateCase{"store", [](Config& c) { c.store = "disk"; },
                      "key 'store': expected one of \"memory\" or \"redis\", got \"disk\""},
-        ValidateCase{"topology", [](Config& c) { c.topology = "dns"; },
-                     "key 'topology': expected one of \"subnet\" or \"static\", got \"dns\""},
-        ValidateCase{"static_needs_file", [](Config& c) { c.topology = "static"; },
+        ValidateCase{"topology", [](Config& c) { c.topology = {"dns"}; },
+                     "key 'topology': expected a name or an array of \"smdb\", \"file\", "
+                     "\"static\" or \"subnet\", got \"dns\""},
+        ValidateCase{"static_needs_file", [](Config& c) { c.topology = {"static"}; },
                      "topology \"static\" needs topology_file, a file of \"CIDR rack\" lines"},
+        ValidateCase{"smdb_needs_url", [](Config& c) { c.topology = {"smdb", "subnet"}; },
+                     "topology \"smdb\" needs smdb_url, the inventory service's http:// "
+                     "address"},
+        ValidateCase{"lookup_sources_first",
+                     [](Config& c) {
+                       c.smdb_url = "http://127.0.0.1:1";
+                       c.topology = {"subnet", "smdb"};
+                     },
+                     "topology lists \"smdb\" after \"file\" or \"subnet\"; list lookup "
+                     "sources first (as in [\"smdb\", \"file\", \"subnet\"])"},
         ValidateCase{"subnet_prefix_v4_low", [](Config& c) { c.subnet_prefix_v4 = 0; },
                      "key 'subnet_prefix_v4': expected an integer from 1 to 32, got 0"},
         ValidateCase{"subnet_prefix_v4_high", [](Config& c) { c.subnet_prefix_v4 = 33; },
@@ -500,7 +511,7 @@ TEST(ValidateTest, AcceptsDefaultsAndEdgesOfEveryRange) {
   c.min_interval = 1;
   c.peer_timeout = 2;
   c.maxpeers = 2000;
-  c.topology = "static";
+  c.topology = {"static"};
   c.topology_file = "racks";
   c.subnet_prefix_v4 = 32;
   c.subnet_prefix_v6 = 1;
@@ -674,7 +685,7 @@ TEST(GoldenTest, DocsKeyTableMatchesTheKeyTable) {
 TEST(MarkdownTest, OneRowPerKey) {
   std::string table = key_reference_markdown();
   EXPECT_THAT(table, StartsWith("| Key | Type | Default | Meaning |\n|---|---|---|---|\n"));
-  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 2 + 50);
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 2 + 57);
   EXPECT_THAT(table, HasSubstr("\n| `port` | integer 0-65535 | `6969` | "));
   EXPECT_THAT(table, HasSubstr("\n| `store` | `memory` or `redis` | `\"memory\"` | "));
   EXPECT_THAT(table, HasSubstr("\n| `trusted_proxies` | array of CIDR strings | "

@@ -36,6 +36,7 @@ TEST(LegacyTest, ExampleFileLoads) {
   expected.redisport = 6379;
   expected.store = "redis";  // REDISHOST implies it
   expected.smdb_url = "http://smdb.internal/api/";
+  expected.topology = {"smdb", "subnet"};  // SMDB_URL implies it
   expected.max_repr_rack = 2;
   expected.active_interval = 60;
   expected.passive_interval = 300;
@@ -91,7 +92,7 @@ LOG_LEVEL = "warn"
   EXPECT_EQ(c.trusted_networks,
             (std::vector<core::Cidr>{cidr("10.0.0.0/8"), cidr("2001:db8::/32")}));
   EXPECT_EQ(c.trusted_proxies, std::vector<core::Cidr>{cidr("127.0.0.1/32")});
-  EXPECT_EQ(c.topology, "static");
+  EXPECT_EQ(c.topology, std::vector<std::string>{"static"});
   EXPECT_EQ(c.topology_file, "/etc/racks");
   EXPECT_EQ(c.subnet_prefix_v4, 26);
   EXPECT_EQ(c.max_torrent_bytes, 64 << 20);
@@ -425,6 +426,7 @@ TEST(OriginalFilesTest, DefaultconfigPyLoads) {
   expected.port = 5000;
   expected.debug = true;
   expected.smdb_url = "http://192.168.135.20:5000";
+  expected.topology = {"smdb", "subnet"};  // SMDB_URL implies it
   expected.active_interval = 15;
   expected.maxpeers = 30;
   expected.proxypass = true;
@@ -447,6 +449,7 @@ TEST(OriginalFilesTest, DebugCfgLoadsAndWarnsAboutFcgiSocket) {
   expected.host = "127.0.0.1";
   expected.port = 5000;
   expected.smdb_url = "http://smdb-api.internal";
+  expected.topology = {"smdb", "subnet"};  // SMDB_URL implies it
   expected.active_interval = 45;
   expected.maxpeers = 35;
   EXPECT_EQ(l.config, expected);
@@ -462,6 +465,7 @@ TEST(OriginalFilesTest, ProductionCfgLoads) {
   expected.host = "p2p-tracker.internal";  // resolved when the server starts, not here
   expected.port = 80;
   expected.smdb_url = "http://smdb-api.internal";
+  expected.topology = {"smdb", "subnet"};  // SMDB_URL implies it
   expected.active_interval = 45;
   expected.maxpeers = 35;
   EXPECT_EQ(l.config, expected);

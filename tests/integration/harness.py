@@ -7,12 +7,14 @@ port they got, so tests run in parallel without clashing.
 import contextlib
 import hashlib
 import http.client
+import json
 import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -339,6 +341,49 @@ class RedisServer:
     def stop(self):
         stop_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class SmdbServer:
+    """tests/integration/smdb_server.py on a free loopback port: the original's
+    inventory service, answering as each test tells it (set())."""
+
+    def __init__(self):
+        self.proc = None
+        self.port = None
+
+    def start(self):
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "smdb_server.py")
+        self.proc = subprocess.Popen([sys.executable, script, "--port", "0"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("port "):
+            raise RuntimeError("smdb_server.py did not start: %r" % line)
+        self.port = int(line.split()[1])
+        return self
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def set(self, ip, **entry):
+        """What the service answers for `ip` (see smdb_server.py)."""
+        r = http_request(self.port, "PUT", "/_control/" + ip, body=json.dumps(entry).encode())
+        assert r.status == 200, r.body
+
+    def asked(self):
+        """Addresses looked up so far, in order."""
+        return json.loads(http_request(self.port, "GET", "/_asked").body)
+
+    def stop(self):
+        stop_process(self.proc)
+        if self.proc and self.proc.stdout:
+            self.proc.stdout.close()
 
     def __enter__(self):
         return self.start()

@@ -64,7 +64,7 @@ class CommandLineTest(TempDirTest):
         self.assertEqual(conf["proxypass"], False)
         self.assertEqual(conf["open"], False)
         self.assertEqual(conf["store"], "memory")
-        self.assertEqual(conf["topology"], "subnet")
+        self.assertEqual(conf["topology"], ["subnet"])
         self.assertEqual(conf["data_dir"], "./data")
         for key in ("host", "redishost", "redisport", "smdb_url", "debug", "peer_timeout",
                     "trusted_networks", "trusted_proxies"):

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import unittest
 
-from harness import (ROOT, Tracker, RedisServer, free_port, http_request, loopback,
+from harness import (ROOT, Tracker, RedisServer, SmdbServer, free_port, http_request, loopback,
                      make_torrent, register_new, run_tool, wait_until)
 
 ORIGINAL = os.path.join(ROOT, "tests", "testdata", "original")
@@ -25,21 +25,21 @@ DEBUG_CFG = "etc/p2ptracker.debug.cfg"
 PRODUCTION_CFG = "etc/p2ptracker.production.cfg"
 
 
-def substitutions(name, port, redis_port, upload_path=None):
+def substitutions(name, port, redis_port, smdb_port, upload_path=None):
     """What each copy changes, as (KEY, value in the original, value in the copy):
 
     - PORT: a free port, still a quoted string as in the original ("5000", "80");
     - REDISPORT: the redis-server this test started (or a port nothing listens
       on); REDISHOST stays "localhost", which is loopback;
     - SMDB_URL: 192.168.135.20 and smdb-api.internal are off this machine, so
-      a loopback port nothing listens on (the tracker does not call SMDB yet);
+      the inventory service the test started (smdb_server.py) on loopback;
     - HOST: only production's "p2p-tracker.internal", which would be a DNS
       query, becomes "localhost" (a name, resolved from /etc/hosts);
       defaultconfig's "localhost" and debug's "127.0.0.1" stay;
     - UPLOAD_PATH (defaultconfig.py only): a temporary directory instead of
       /tmp/p2ptracker.
     """
-    smdb = "'http://127.0.0.1:%d'" % free_port()
+    smdb = "'http://127.0.0.1:%d'" % smdb_port
     common = [("PORT", None, '"%d"' % port), ("REDISPORT", "6379", str(redis_port))]
     if name == DEFAULTCONFIG:
         return common + [
@@ -79,18 +79,21 @@ class OriginalFileCase(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="p2ptracker-original-")
         self.redis = RedisServer().start()
+        self.smdb = SmdbServer().start()
         self.trackers = []
 
     def tearDown(self):
         for t in self.trackers:
             t.cleanup()
         self.redis.stop()
+        self.smdb.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def copy(self, name, redis_port=None, port=None):
         port = port or free_port()
         self.upload = os.path.join(self.dir, "upload")
-        changes = substitutions(name, port, redis_port or self.redis.port, self.upload)
+        changes = substitutions(name, port, redis_port or self.redis.port, self.smdb.port,
+                                self.upload)
         return adapted_copy(name, self.dir, changes), port
 
     def start(self, path, env=None):
@@ -144,12 +147,12 @@ class OriginalFilesTest(OriginalFileCase):
         self.assertIn("[debug] config: port = %d (%s:9, PORT)" % (port, path), t.output())
         self.assertIn("[debug] config: data_dir = \"%s\" (%s:17, UPLOAD_PATH)"
                       % (self.upload, path), t.output())
-        # SMDB_URL is not silently ignored: one warning says racks come from elsewhere,
-        # and it is the only warning.
+        # SMDB_URL turns the inventory on (asked once at start-up), without a
+        # warning: the service answers.
         warnings = [ln for ln in t.output().splitlines() if "[warning]" in ln]
-        self.assertEqual(len(warnings), 1, warnings)
-        self.assertIn("smdb_url is set (http://127.0.0.1:", warnings[0])
-        self.assertIn("does not ask the inventory service", warnings[0])
+        self.assertEqual(warnings, [])
+        self.assertIn("topology=[\"smdb\", \"subnet\"]", t.output())
+        self.assertIn("127.0.0.1", self.smdb.asked())
 
     def test_debug_cfg(self):
         path, port = self.copy(DEBUG_CFG)
@@ -168,9 +171,24 @@ class OriginalFilesTest(OriginalFileCase):
         self.assertIn("listening on 127.0.0.1:%d" % port, t.output())
         self.assertIn("(host localhost)", t.output())
         warnings = [ln for ln in t.output().splitlines() if "[warning]" in ln]
-        self.assertEqual(len(warnings), 1, warnings)  # only: SMDB_URL is not used
-        self.assertIn("smdb_url is set", warnings[0])
+        self.assertEqual(warnings, [])
         self.assert_serves(t, active_interval=45)
+        # Issue 13: the production file's SMDB_URL groups hosts by the
+        # service's cabinets, across /24s, as the original did.
+        self.smdb.set("127.0.42.1", cabinet="cab-A12")
+        self.smdb.set("127.0.43.1", cabinet="cab-A12")
+        self.smdb.set("127.0.42.2", cabinet="cab-B07")
+        h = register_new(t)
+        for rack, host in ((42, 1), (43, 1), (42, 2)):
+            self.announce(t, h, rack, host)
+        racks = lambda: sorted(json.loads(
+            t.get("/transfers/racks/%s.torrent" % h.hex()).body)["racks"])
+        wait_until(lambda: racks() == ["cab-A12", "cab-B07"], what="racks by cabinet")
+        # Redis, as the original kept it: HASH:rack:<cabinet>:N.
+        H = h.hex()
+        self.announce(t, h, 43, 1)
+        wait_until(lambda: "127.0.43.1:6881" in (self.redis.command(
+            "SMEMBERS", H + ":rack:cab-A12:N") or []), what="the cabinet's set in Redis")
 
     def test_environment_file_applies_on_top_of_the_file_given(self):
         # As the original: defaultconfig.py, then the file given, then
@@ -216,7 +234,7 @@ class OriginalFilesTest(OriginalFileCase):
         # sending a query, so this stays on the machine.
         name = "a" * 64 + ".invalid"
         path = adapted_copy(PRODUCTION_CFG, self.dir,
-                            substitutions(PRODUCTION_CFG, free_port(), self.redis.port)[:-1]
+                            substitutions(PRODUCTION_CFG, free_port(), self.redis.port, self.smdb.port)[:-1]
                             + [("HOST", '"p2p-tracker.internal"', '"%s"' % name)])
         r = run_tool(["serve", path], timeout=20, cwd=self.dir)
         self.assertEqual(r.returncode, 1, r.stderr)

@@ -1,0 +1,221 @@
+#include "topology/chain_locator.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <future>
+
+namespace p2p::topology {
+
+namespace asio = boost::asio;
+
+ChainLocator::ChainLocator(std::unique_ptr<Locator> fallback, ChainOptions options,
+                           const core::Clock& clock, RackNames& names)
+    : fallback_(std::move(fallback)), options_(options), clock_(clock), names_(names) {}
+
+ChainLocator::~ChainLocator() { stop(); }
+
+void ChainLocator::add_source(std::unique_ptr<LookupSource> source) {
+  auto s = std::make_unique<Source>();
+  s->stats.name = std::string(source->name());
+  s->stats.since = clock_.now();
+  s->lookup = std::move(source);
+  s->cache = std::make_unique<AnswerCache>(options_.cache_size);
+  sources_.push_back(std::move(s));
+}
+
+void ChainLocator::start() {
+  if (thread_.joinable()) return;
+  thread_ = std::thread([this] {
+    auto work = asio::make_work_guard(io_);
+    io_.run();
+  });
+}
+
+void ChainLocator::stop() {
+  io_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::vector<std::string> ChainLocator::check(const core::Address& probe) {
+  std::vector<std::string> failures;
+  for (auto& s : sources_) {
+    std::promise<Answer> answer;
+    auto got = answer.get_future();
+    LookupSource* source = s->lookup.get();
+    asio::post(io_, [source, probe, &answer] {
+      source->lookup(probe, [&answer](Answer a) { answer.set_value(std::move(a)); });
+    });
+    Answer a = got.get();
+    if (a.kind == Answer::Kind::kError) {
+      failures.push_back(fmt::format("{}: {}", s->stats.name, a.detail));
+      std::lock_guard lock(s->mu);
+      s->stats.up = false;
+      s->stats.asked = true;
+      s->stats.error = a.detail;
+    }
+  }
+  return failures;
+}
+
+core::RackId ChainLocator::locate(const core::Address& address) const noexcept {
+  return resolve(address, true);
+}
+
+core::RackId ChainLocator::resolve(const core::Address& address, bool ask_sources) const noexcept {
+  const core::TimePoint now = clock_.now();
+  for (std::size_t i = 0; i < sources_.size(); ++i) {
+    Source& s = *sources_[i];
+    const AnswerCache::Hit hit = s.cache->get(address, now);
+    if (ask_sources) {
+      std::lock_guard lock(s.mu);
+      ++(hit.state == AnswerCache::Hit::State::kMiss ? s.stats.cache_misses : s.stats.cache_hits);
+    }
+    switch (hit.state) {
+      case AnswerCache::Hit::State::kFresh:
+        return hit.rack;
+      case AnswerCache::Hit::State::kStale:
+        if (ask_sources) ask(i, address);
+        return hit.rack;
+      case AnswerCache::Hit::State::kNegative:
+        continue;
+      case AnswerCache::Hit::State::kMiss:
+        if (ask_sources) ask(i, address);
+        // Meanwhile the rest of the chain answers, without asking: a later
+        // source is asked only once this one has said it does not know.
+        ask_sources = false;
+        continue;
+    }
+  }
+  return fallback_->locate(address);
+}
+
+void ChainLocator::ask(std::size_t source, const core::Address& address) const {
+  Source& s = *sources_[source];
+  try {
+    {
+      std::lock_guard lock(pending_mu_);
+      if (pending_.contains({source, address})) return;
+      if (pending_.size() >= options_.max_in_flight) {
+        std::lock_guard stats_lock(s.mu);
+        ++s.stats.skipped;
+        return;  // the host's next announce asks again
+      }
+      pending_.insert({source, address});
+    }
+    auto* self = const_cast<ChainLocator*>(this);
+    asio::post(io_, [self, source, address] {
+      const auto started = std::chrono::steady_clock::now();
+      self->sources_[source]->lookup->lookup(
+          address, [self, source, address, started](Answer a) {
+            self->answered(source, address, std::move(a), started);
+          });
+    });
+  } catch (const std::exception&) {
+    // Out of memory queueing a lookup: the host stays where the rest of the
+    // chain put it, and its next announce asks again.
+    std::lock_guard lock(pending_mu_);
+    pending_.erase({source, address});
+  }
+}
+
+void ChainLocator::answered(std::size_t source, const core::Address& address, Answer a,
+                            std::chrono::steady_clock::time_point started) {
+  Source& s = *sources_[source];
+  const core::TimePoint now = clock_.now();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  core::RackId rack;
+  if (a.kind == Answer::Kind::kFound) {
+    if (names_.size() >= options_.max_rack_names && !names_.find(a.rack)) {
+      a.kind = Answer::Kind::kError;
+      a.detail = fmt::format("more than {} distinct rack names; '{}' not taken",
+                             options_.max_rack_names, a.rack);
+    } else {
+      rack = names_.intern(a.rack);
+    }
+  }
+  {
+    std::lock_guard lock(s.mu);
+    SourceStats& st = s.stats;
+    // Before any answer a source counts as up: its first failure is a change.
+    const bool was_up = st.up;
+    st.asked = true;
+    switch (a.kind) {
+      case Answer::Kind::kFound:
+        ++st.found;
+        break;
+      case Answer::Kind::kUnknown:
+        ++st.unknown;
+        break;
+      case Answer::Kind::kError:
+        ++st.errors;
+        break;
+    }
+    if (a.ambiguous) ++st.ambiguous;
+    for (std::size_t b = 0; b < kLookupSecondsBuckets.size(); ++b) {
+      if (seconds <= kLookupSecondsBuckets[b]) ++st.latency_buckets[b];
+    }
+    ++st.latency_count;
+    st.latency_sum += seconds;
+    const bool up = a.kind != Answer::Kind::kError;
+    if (up != was_up) {
+      st.since = now;
+      if (up) {
+        spdlog::info("topology source {} answers again", st.name);
+      } else {
+        spdlog::warn(
+            "topology source {} is down: {}; hosts it has not placed yet go to the next source "
+            "of the chain, and move when it answers",
+            st.name, a.detail);
+      }
+    }
+    st.up = up;
+    st.error = up ? std::string() : a.detail;
+  }
+  if (a.ambiguous) {
+    spdlog::warn("topology source {}: several servers have address {}; took the last one ({})",
+                 s.stats.name, address.to_string(), a.rack);
+  }
+
+  const core::RackId before = resolve(address, false);
+  switch (a.kind) {
+    case Answer::Kind::kFound:
+      s.cache->put_found(address, rack, now + options_.ttl);
+      break;
+    case Answer::Kind::kUnknown:
+      s.cache->put_negative(address, now + options_.negative_ttl, /*keep_found=*/false);
+      break;
+    case Answer::Kind::kError:
+      s.cache->put_negative(address, now + options_.negative_ttl, /*keep_found=*/true);
+      break;
+  }
+  {
+    std::lock_guard lock(pending_mu_);
+    pending_.erase({source, address});
+  }
+  // Asks the next source when this one did not know.
+  const core::RackId after = resolve(address, true);
+  if (before != after && relocate_) relocate_(address, before, after);
+}
+
+std::string ChainLocator::rack_name(core::RackId rack) const { return format_rack(rack, names_); }
+
+core::Status ChainLocator::reload() {
+  auto st = fallback_->reload();
+  for (auto& s : sources_) s->cache->expire_all();
+  return st;
+}
+
+std::vector<SourceStats> ChainLocator::source_stats() const {
+  std::vector<SourceStats> out;
+  for (const auto& s : sources_) {
+    std::lock_guard lock(s->mu);
+    out.push_back(s->stats);
+  }
+  return out;
+}
+
+}  // namespace p2p::topology

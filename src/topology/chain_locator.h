@@ -1,0 +1,146 @@
+// ChainLocator: the `topology` chain, lookup sources asked in order with
+// fallback (`topology = ["smdb", "file", "subnet"]`).
+//
+// Lookup sources (the SMDB inventory service) answer slowly and may be down,
+// so an announce never waits for one: locate() answers from each source's
+// AnswerCache and, on a miss, starts a lookup on the chain's own thread and
+// answers from the rest of the chain meanwhile (ultimately the map file or the
+// subnet rule, the `fallback` locator). When the answer arrives and puts the
+// host somewhere else, the relocation callback moves its peers
+// (swarm::SwarmTable::relocate): a host is provisionally where the rest of
+// the chain says, then where its source says, without a regroup.
+//
+// Each source is "up" while its lookups answer (found or unknown) and
+// "down" after one fails; a change of state is logged once, not per lookup,
+// and shown by /health and /metrics (source_stats()).
+//
+// Threads: locate(), rack_name(), generation() and source_stats() from any
+// thread; answers are handled on the chain's thread (start() .. stop()).
+// locate() takes one short cache lock per source; on a hit it never
+// allocates, on a miss it allocates to queue the lookup.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "core/clock.h"
+#include "topology/answer_cache.h"
+#include "topology/locator.h"
+#include "topology/lookup_source.h"
+#include "topology/rack_names.h"
+
+namespace p2p::topology {
+
+struct ChainOptions {
+  core::Seconds ttl{3600};          // topology_cache_ttl: a found rack is asked again after this
+  core::Seconds negative_ttl{60};   // topology_negative_ttl: unknown or failed, asked again after
+  std::size_t cache_size = 200000;  // topology_cache_size: addresses kept per source
+  std::size_t max_in_flight = 64;   // topology_max_in_flight: lookups running at once, all sources
+  // Most distinct rack names the sources may introduce; past it a found
+  // rack counts as an error (the table of names only grows).
+  std::size_t max_rack_names = 100000;
+};
+
+// Upper bounds (seconds) of the lookup latency histogram's buckets.
+inline constexpr std::array<double, 8> kLookupSecondsBuckets = {0.001, 0.005, 0.01, 0.05,
+                                                                0.1,   0.5,   1,    5};
+
+// What /metrics and /health show of one source.
+struct SourceStats {
+  std::string name;
+  bool up = true;        // false after a failed lookup, until one succeeds
+  bool asked = false;    // any lookup finished yet
+  core::TimePoint since; // when `up` last changed (start-up if never)
+  std::string error;     // the last failure, while down
+  std::uint64_t found = 0, unknown = 0, errors = 0;
+  std::uint64_t ambiguous = 0;  // found among several candidates (the last taken)
+  std::uint64_t skipped = 0;    // not asked: max_in_flight lookups were running
+  std::uint64_t cache_hits = 0, cache_misses = 0;
+  std::array<std::uint64_t, kLookupSecondsBuckets.size()> latency_buckets{};  // cumulative
+  std::uint64_t latency_count = 0;
+  double latency_sum = 0;
+};
+
+class ChainLocator final : public Locator {
+ public:
+  // `fallback` answers what no source does (a StaticMapLocator or a
+  // SubnetLocator). Sources are added with add_source(), built on io().
+  ChainLocator(std::unique_ptr<Locator> fallback, ChainOptions options, const core::Clock& clock,
+               RackNames& names = RackNames::global());
+  ~ChainLocator() override;
+
+  boost::asio::io_context& io() { return io_; }
+  void add_source(std::unique_ptr<LookupSource> source);
+  // Called on the chain's thread when a late answer moves `address` from
+  // rack `from` (where it was placed) to `to`. Set before start().
+  void on_relocate(std::function<void(const core::Address&, core::RackId from, core::RackId to)> fn) {
+    relocate_ = std::move(fn);
+  }
+  void start();
+  void stop();
+
+  // Asks each source about `probe` once and waits for the answers (at most
+  // each source's own timeout): the start-up check. Returns one line per
+  // source that failed ("smdb: cannot connect ..."). Call after start().
+  std::vector<std::string> check(const core::Address& probe);
+
+  core::RackId locate(const core::Address& address) const noexcept override;
+  std::string rack_name(core::RackId rack) const override;
+  // Reloads the fallback (map file) and makes every cached answer stale, so
+  // each host is asked about again at its next announce (placed where it
+  // was meanwhile).
+  core::Status reload() override;
+  std::uint64_t generation() const noexcept override { return fallback_->generation(); }
+
+  std::vector<SourceStats> source_stats() const;
+  std::size_t source_count() const { return sources_.size(); }
+
+ private:
+  struct Source {
+    std::unique_ptr<LookupSource> lookup;
+    std::unique_ptr<AnswerCache> cache;
+    mutable std::mutex mu;  // guards stats
+    SourceStats stats;
+  };
+  // The chain's answer for `address`; with `ask`, starts lookups for the
+  // sources whose cache misses or is stale.
+  core::RackId resolve(const core::Address& address, bool ask) const noexcept;
+  void ask(std::size_t source, const core::Address& address) const;
+  void answered(std::size_t source, const core::Address& address, Answer answer,
+                std::chrono::steady_clock::time_point started);
+
+  std::unique_ptr<Locator> fallback_;
+  ChainOptions options_;
+  const core::Clock& clock_;
+  RackNames& names_;
+  std::vector<std::unique_ptr<Source>> sources_;
+  std::function<void(const core::Address&, core::RackId, core::RackId)> relocate_;
+
+  mutable boost::asio::io_context io_{1};
+  std::thread thread_;
+  // Lookups running, by (source, address): one lookup per pair at a time.
+  struct Pending {
+    std::size_t source;
+    core::Address address;
+    bool operator==(const Pending&) const = default;
+  };
+  struct PendingHash {
+    std::size_t operator()(const Pending& p) const noexcept {
+      return std::hash<core::Address>{}(p.address) ^ (p.source * 0x9E3779B97F4A7C15ull);
+    }
+  };
+  mutable std::mutex pending_mu_;
+  mutable std::unordered_set<Pending, PendingHash> pending_;  // guarded by pending_mu_
+};
+
+}  // namespace p2p::topology

@@ -1,0 +1,204 @@
+// The topology chain (issue 13): the SMDB answer parser, the answer cache's
+// TTLs on a clock the test advances, and ChainLocator placing a host by the
+// rest of the chain until its source answers, then moving it.
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+#include "core/clock.h"
+#include "topology/answer_cache.h"
+#include "topology/chain_locator.h"
+#include "topology/smdb_source.h"
+#include "topology/subnet_locator.h"
+
+namespace p2p::topology {
+namespace {
+
+core::Address addr(const char* s) { return *core::Address::parse(s); }
+
+TEST(SmdbAnswerTest, TheOriginalsShapes) {
+  auto one = parse_smdb_answer(R"({"web1": {"cabinet": "cab-A12", "name": "web1"}})", "/cabinet");
+  EXPECT_EQ(one.kind, Answer::Kind::kFound);
+  EXPECT_EQ(one.rack, "cab-A12");
+  EXPECT_FALSE(one.ambiguous);
+  // {}: the inventory does not know the address.
+  EXPECT_EQ(parse_smdb_answer("{}", "/cabinet").kind, Answer::Kind::kUnknown);
+  // Several servers: the last one written, flagged.
+  auto two = parse_smdb_answer(R"({"b": {"cabinet": "first"}, "a": {"cabinet": "last"}})",
+                               "/cabinet");
+  EXPECT_EQ(two.rack, "last");
+  EXPECT_TRUE(two.ambiguous);
+  // Another inventory's field, by JSON pointer.
+  auto nested = parse_smdb_answer(R"({"d": {"rack": {"name": "r7"}}})", "/rack/name");
+  EXPECT_EQ(nested.rack, "r7");
+  // A server without the field, or an empty one: unknown.
+  EXPECT_EQ(parse_smdb_answer(R"({"d": {"name": "x"}})", "/cabinet").kind, Answer::Kind::kUnknown);
+  EXPECT_EQ(parse_smdb_answer(R"({"d": {"cabinet": ""}})", "/cabinet").kind,
+            Answer::Kind::kUnknown);
+}
+
+TEST(SmdbAnswerTest, MalformedAnswersSayWhy) {
+  auto expect_error = [](std::string_view body, std::string_view says) {
+    auto a = parse_smdb_answer(body, "/cabinet");
+    EXPECT_EQ(a.kind, Answer::Kind::kError) << body;
+    EXPECT_NE(a.detail.find(says), std::string::npos) << a.detail;
+  };
+  expect_error("<html>", "not JSON");
+  expect_error("[1, 2]", "a JSON array, not an object of servers");
+  expect_error(R"({"a": [1]})", "server 'a' is a JSON array");
+  expect_error(R"({"a": {"cabinet": 12}})", "/cabinet of server 'a' is a JSON number");
+  expect_error(R"({"a": {"cabinet": "two words"}})", "contains");
+  expect_error(std::string(100, '[') + std::string(100, ']'), "nested deeper than 32");
+}
+
+TEST(SmdbAnswerTest, UrlsAreHttpOnlyAndNamePortAndPath) {
+  auto t = parse_http_url("http://smdb-api.internal");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->host, "smdb-api.internal");
+  EXPECT_EQ(t->port, "80");
+  EXPECT_EQ(t->base_path, "");
+  t = parse_http_url("http://[::1]:8080/api/");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->host, "::1");
+  EXPECT_EQ(t->port, "8080");
+  EXPECT_EQ(t->base_path, "/api");
+  EXPECT_FALSE(parse_http_url("https://smdb"));
+  EXPECT_FALSE(parse_http_url("smdb:80"));
+  EXPECT_FALSE(parse_http_url("http://:80"));
+  EXPECT_FALSE(parse_http_url("http://h:99999"));
+}
+
+TEST(AnswerCacheTest, FreshThenStaleAndNegativeUntilRetry) {
+  core::ManualClock clock;
+  AnswerCache cache(64);
+  const auto a = addr("10.0.0.1");
+  EXPECT_EQ(cache.get(a, clock.now()).state, AnswerCache::Hit::State::kMiss);
+  cache.put_found(a, core::RackId::named(3), clock.now() + core::Seconds(60));
+  EXPECT_EQ(cache.get(a, clock.now()).state, AnswerCache::Hit::State::kFresh);
+  clock.advance(core::Seconds(61));
+  auto hit = cache.get(a, clock.now());
+  EXPECT_EQ(hit.state, AnswerCache::Hit::State::kStale);  // still placed there
+  EXPECT_EQ(hit.rack, core::RackId::named(3));
+  // A failed refresh keeps the rack; an "unknown" forgets it.
+  cache.put_negative(a, clock.now() + core::Seconds(10), /*keep_found=*/true);
+  EXPECT_EQ(cache.get(a, clock.now()).rack, core::RackId::named(3));
+  cache.put_negative(a, clock.now() + core::Seconds(10), /*keep_found=*/false);
+  EXPECT_EQ(cache.get(a, clock.now()).state, AnswerCache::Hit::State::kNegative);
+  clock.advance(core::Seconds(11));
+  EXPECT_EQ(cache.get(a, clock.now()).state, AnswerCache::Hit::State::kMiss);
+  // expire_all: found answers turn stale at once.
+  cache.put_found(a, core::RackId::named(4), clock.now() + core::Seconds(600));
+  cache.expire_all();
+  EXPECT_EQ(cache.get(a, clock.now()).state, AnswerCache::Hit::State::kStale);
+}
+
+TEST(AnswerCacheTest, BoundedOldestFirst) {
+  core::ManualClock clock;
+  AnswerCache cache(16);  // one entry per shard
+  for (int i = 0; i < 1000; ++i) {
+    cache.put_found(addr(("10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256)).c_str()),
+                    core::RackId::named(1), clock.now() + core::Seconds(60));
+  }
+  EXPECT_LE(cache.size(), 16u);
+}
+
+// A source the test answers by hand, on the chain's thread.
+class ManualSource final : public LookupSource {
+ public:
+  std::string_view name() const override { return "manual"; }
+  void lookup(const core::Address& address, std::function<void(Answer)> done) override {
+    std::lock_guard lock(mu);
+    asked.push_back(address);
+    pending.push_back(std::move(done));
+    cv.notify_all();
+  }
+  // Waits for the next lookup and answers it (on the test's thread: the
+  // chain handles answers from any thread the same way).
+  void answer(Answer a) {
+    std::function<void(Answer)> done;
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return !pending.empty(); });
+      done = std::move(pending.front());
+      pending.pop_front();
+    }
+    done(std::move(a));
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<core::Address> asked;
+  std::deque<std::function<void(Answer)>> pending;
+};
+
+Answer found(const char* rack) {
+  Answer a;
+  a.kind = Answer::Kind::kFound;
+  a.rack = rack;
+  return a;
+}
+
+TEST(ChainLocatorTest, PlacedByTheRestUntilTheAnswerThenMovedAndCachedForTheTtl) {
+  core::ManualClock clock;
+  RackNames names;
+  ChainOptions o;
+  o.ttl = core::Seconds(600);
+  o.negative_ttl = core::Seconds(30);
+  ChainLocator chain(std::make_unique<SubnetLocator>(24, 64), o, clock, names);
+  auto source = std::make_unique<ManualSource>();
+  ManualSource& manual = *source;
+  chain.add_source(std::move(source));
+  std::vector<std::tuple<core::Address, core::RackId, core::RackId>> moves;
+  chain.on_relocate([&](const core::Address& a, core::RackId from, core::RackId to) {
+    moves.emplace_back(a, from, to);
+  });
+  chain.start();
+
+  const auto host = addr("10.2.3.4");
+  const core::RackId subnet = subnet_rack(host, 24, 64);
+  EXPECT_EQ(chain.locate(host), subnet);  // at once, by the subnet rule
+  EXPECT_EQ(chain.locate(host), subnet);  // one lookup running, not two
+  manual.answer(found("cab-9"));
+  const core::RackId cab = *names.find("cab-9");
+  ASSERT_EQ(moves.size(), 1u);
+  EXPECT_EQ(std::get<1>(moves[0]), subnet);
+  EXPECT_EQ(std::get<2>(moves[0]), cab);
+  EXPECT_EQ(chain.locate(host), cab);
+  EXPECT_EQ(manual.asked.size(), 1u);
+
+  // Past the TTL: still cab-9 while asked again; a failure keeps it.
+  clock.advance(core::Seconds(601));
+  EXPECT_EQ(chain.locate(host), cab);
+  Answer down;
+  down.kind = Answer::Kind::kError;
+  down.detail = "connection refused";
+  manual.answer(down);
+  EXPECT_EQ(chain.locate(host), cab);
+  EXPECT_EQ(manual.asked.size(), 2u);
+  auto stats = chain.source_stats();
+  EXPECT_FALSE(stats[0].up);
+  EXPECT_EQ(stats[0].error, "connection refused");
+  EXPECT_EQ(moves.size(), 1u);
+
+  // The inventory moved the host: the next refresh moves it.
+  clock.advance(core::Seconds(31));
+  EXPECT_EQ(chain.locate(host), cab);
+  manual.answer(found("cab-10"));
+  ASSERT_EQ(moves.size(), 2u);
+  EXPECT_EQ(std::get<1>(moves[1]), cab);
+  EXPECT_EQ(std::get<2>(moves[1]), *names.find("cab-10"));
+  EXPECT_TRUE(chain.source_stats()[0].up);
+
+  // Unknown: the subnet rule, not asked again within the negative TTL.
+  const auto stranger = addr("10.9.9.9");
+  chain.locate(stranger);
+  manual.answer(Answer{Answer::Kind::kUnknown, {}, {}, false});
+  const std::size_t asked = manual.asked.size();
+  EXPECT_EQ(chain.locate(stranger), subnet_rack(stranger, 24, 64));
+  EXPECT_EQ(manual.asked.size(), asked);
+  chain.stop();
+}
+
+}  // namespace
+}  // namespace p2p::topology
