@@ -14,12 +14,14 @@ build_pkgs=(
   libtomlplusplus-dev                 # config files
   libcli11-dev                        # command line
   libspdlog-dev libfmt-dev            # logging and formatting
+  libc-ares-dev                       # the dns topology source (TXT records)
   dpkg-dev file                       # make deb: CPack finds library dependencies with them
 )
 # Tests: unit test framework, a real Redis, real BitTorrent clients, a real browser.
 test_pkgs=(
   libgtest-dev libgmock-dev
   redis-server
+  dnsmasq-base                        # a real DNS server for the dns topology source
   python3 python3-libtorrent
   chromium                            # headless browser for the dashboard test
   prometheus                          # promtool: /metrics checked by a real parser

@@ -98,6 +98,17 @@ Key cidrs_key(std::string_view name, int group, Cidrs Config::*member, std::stri
   return base_key(name, group, member, doc);
 }
 
+// Whether `name` may be an item of names key `key`: one of its choices, or
+// with none, a word of a-z 0-9 _ -.
+bool name_allowed(const Key& key, std::string_view name) {
+  if (!key.choices.empty()) {
+    return std::find(key.choices.begin(), key.choices.end(), name) != key.choices.end();
+  }
+  return !name.empty() && name.size() <= 32 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
 // A list of names, each one of `choices`; a single name is a list of one.
 Key names_key(std::string_view name, int group, Names Config::*member, std::string_view doc,
               std::vector<std::string_view> choices) {
@@ -240,11 +251,12 @@ const std::vector<Key>& keys() {
                 "\"smdb\": the inventory service at smdb_url (asked in the background; a host "
                 "is placed by the rest of the chain until it answers, then moved). \"file\" "
                 "(or \"static\"): the map in topology_file. \"subnet\": the address's "
-                "subnet_prefix_v4 / subnet_prefix_v6 network, always the last resort. A single "
+                "subnet_prefix_v4 / subnet_prefix_v6 network, always the last resort. \"dns\": "
+                "TXT records named by dns_name. \"exec\": the program exec_command. A single "
                 "name works as a list of one. Lookup sources come before file and subnet. A "
                 "legacy file that sets SMDB_URL and no TOPOLOGY means [\"smdb\", \"subnet\"], "
                 "as the original asked the SMDB for every rack.",
-                {"smdb", "file", "static", "subnet"}),
+                {"smdb", "dns", "exec", "file", "static", "subnet"}),
       text_key("topology_file", kTopology, &Config::topology_file,
                "With \"file\" in topology: a file of \"CIDR rack\" lines mapping networks to "
                "racks. Required then, ignored otherwise. Re-read on SIGHUP."),
@@ -271,6 +283,30 @@ const std::vector<Key>& keys() {
               "Lookups running at once over all sources. A host that needs one while this "
               "many run is placed by the rest of the chain and asked about at its next "
               "announce (p2ptracker_topology_source_lookups_total{outcome=\"skipped\"})."),
+      names_key("levels", kTopology, &Config::levels,
+                "The levels of a location, outermost first: the keys a dns TXT record or an exec "
+                "program answers with (\"dc=ams1 row=3 rack=12\"). A peer's rack is the path "
+                "of their values (\"ams1/3/12\"), so racks of the same name in different rows "
+                "stay apart.",
+                {}),
+      text_key("dns_name", kTopology, &Config::dns_name,
+               "With \"dns\" in topology: the name whose TXT record holds an address's "
+               "location, with {reverse} (4.3.2.1 for 1.2.3.4; IPv6 nibbles as in ip6.arpa) or "
+               "{ip} (1.2.3.4; IPv6 with - for :) in it, as in \"{reverse}.topology.example.\". "
+               "The record reads \"dc=ams1 row=3 rack=12\" (keys from levels) or a path "
+               "\"ams1/row3/rack12\"."),
+      text_key("dns_server", kTopology, &Config::dns_server,
+               "With \"dns\" in topology: the DNS server asked, \"address[:port]\" (several "
+               "separated by commas). Empty: the system's resolver (/etc/resolv.conf)."),
+      text_key("exec_command", kTopology, &Config::exec_command,
+               "With \"exec\" in topology: a program run as `<exec_command> <address>` that "
+               "prints the address's location (as a dns TXT record reads) and exits 0; nothing "
+               "printed means not known (the next source answers). Killed after "
+               "topology_timeout_ms."),
+      int_key("exec_max_running", kTopology, &Config::exec_max_running, 1, 1024,
+              "With \"exec\" in topology: most copies of exec_command running at once; hosts "
+              "beyond are placed by the rest of the chain and asked about at their next "
+              "announce."),
       bool_key("topology_strict", kTopology, &Config::topology_strict,
                "Refuse to start when a lookup source does not answer a test lookup at start-up. "
                "By default that is a warning and the chain falls back meanwhile."),
@@ -464,6 +500,12 @@ std::string list_choices(const std::vector<std::string_view>& choices, bool mark
   return out;
 }
 
+// What each item of names key `key` must be ("of \"a\" or \"b\"").
+std::string names_expected(const Key& key) {
+  if (key.choices.empty()) return "name to be of a-z 0-9 _ -";
+  return "of " + list_choices(key.choices, false);
+}
+
 // What is valid for `key`, completing "expected ...".
 std::string expectation(const Key& key, Dialect dialect) {
   auto integer = [&] {
@@ -488,6 +530,10 @@ std::string expectation(const Key& key, Dialect dialect) {
                           : "an array of CIDR strings such as [\"10.0.0.0/8\"]";
           },
           [&](Names Config::*) -> std::string {
+            if (key.choices.empty()) {
+              return legacy ? "a name or a list of names (a-z 0-9 _ -)"
+                            : "a name or an array of names (a-z 0-9 _ -)";
+            }
             return fmt::format("{} of {}", legacy ? "a name or a list" : "a name or an array",
                                list_choices(key.choices, false));
           },
@@ -511,6 +557,7 @@ std::string type_column(const Key& key) {
                         [&](bool Config::*) -> std::string { return "boolean"; },
                         [&](Cidrs Config::*) -> std::string { return "array of CIDR strings"; },
                         [&](Names Config::*) -> std::string {
+                          if (key.choices.empty()) return "array of names";
                           return "array of " + list_choices(key.choices, true);
                         },
                     },
@@ -539,9 +586,7 @@ std::optional<std::string> invalid_value(const Config& config, const Key& key) {
           [&](Cidrs Config::*) -> std::optional<std::string> { return std::nullopt; },
           [&](Names Config::*m) -> std::optional<std::string> {
             for (const std::string& name : config.*m) {
-              if (std::find(key.choices.begin(), key.choices.end(), name) == key.choices.end()) {
-                return quote(name);
-              }
+              if (!name_allowed(key, name)) return quote(name);
             }
             if ((config.*m).empty()) return std::string("[]");
             return std::nullopt;
@@ -701,6 +746,20 @@ std::optional<Problem> find_problem(const Config& config) {
                    fmt::format("topology \"{}\" needs topology_file, a file of \"CIDR rack\" lines",
                                static_spelled ? "static" : "file"),
                    false};
+  }
+  if (config.uses_topology("dns") && config.dns_name.empty()) {
+    return Problem{{"topology", "dns_name"},
+                   "topology \"dns\" needs dns_name, the TXT name template "
+                   "(\"{reverse}.topology.example.\")",
+                   false};
+  }
+  if (config.uses_topology("exec") && config.exec_command.empty()) {
+    return Problem{{"topology", "exec_command"},
+                   "topology \"exec\" needs exec_command, the program that prints a location",
+                   false};
+  }
+  if (config.levels.empty()) {
+    return Problem{{"levels"}, "levels needs at least one level (as in [\"rack\"])", false};
   }
   if (config.uses_topology("smdb") && config.smdb_url.empty()) {
     return Problem{{"topology", "smdb_url"},
@@ -912,12 +971,10 @@ core::Status assign(Config& config, const Key& key, const Value& value, std::str
             Names names;
             for (const Value* item : items) {
               int line = item->line > 0 ? item->line : value.line;
-              if (item->kind != Value::Kind::kString ||
-                  std::find(key.choices.begin(), key.choices.end(), item->text) ==
-                      key.choices.end()) {
+              if (item->kind != Value::Kind::kString || !name_allowed(key, item->text)) {
                 return core::invalid_argument(
-                    fmt::format("{}: key '{}': expected each of {}, got {}", where(source, line),
-                                written, list_choices(key.choices, false), item->shown));
+                    fmt::format("{}: key '{}': expected each {}, got {}", where(source, line),
+                                written, names_expected(key), item->shown));
               }
               if (std::find(names.begin(), names.end(), item->text) != names.end()) {
                 return core::invalid_argument(fmt::format("{}: key '{}': {} is listed twice",

@@ -62,6 +62,11 @@ struct Config {
   int topology_negative_ttl = 60;   // seconds before asking again about an unknown address
   int topology_cache_size = 200000;  // addresses remembered per lookup source
   int topology_max_in_flight = 64;   // lookups running at once
+  std::vector<std::string> levels = {"dc", "row", "rack"};  // keys of dns/exec answers, outermost first
+  std::string dns_name;    // TXT name template: "{reverse}.topology.example."
+  std::string dns_server;  // "address[:port]"; empty: the system's resolver
+  std::string exec_command;  // plugin program: prints the location of argv[1]
+  int exec_max_running = 8;  // plugin programs running at once
   bool topology_strict = false;      // refuse to start if a lookup source does not answer
   int subnet_prefix_v4 = 24;        // a rack is this IPv4 prefix by default
   int subnet_prefix_v6 = 64;        // ... and this IPv6 prefix

@@ -34,6 +34,8 @@
 #include "swarm/swarm_table.h"
 #include "topology/chain_locator.h"
 #include "topology/locator.h"
+#include "topology/dns_source.h"
+#include "topology/exec_source.h"
 #include "topology/smdb_source.h"
 
 namespace p2p::server {
@@ -122,22 +124,43 @@ core::Result<std::unique_ptr<topology::Locator>> make_topology(const config::Con
   topo.map_file = c.topology_file;
   auto fallback = topology::make_locator(topo);
   if (!fallback) return fallback.error();
-  if (!c.uses_topology("smdb")) return std::move(*fallback);
+  if (!c.uses_topology("smdb") && !c.uses_topology("dns") && !c.uses_topology("exec")) {
+    return std::move(*fallback);
+  }
   topology::ChainOptions co;
   co.ttl = core::Seconds(c.topology_cache_ttl);
   co.negative_ttl = core::Seconds(c.topology_negative_ttl);
   co.cache_size = static_cast<std::size_t>(c.topology_cache_size);
   co.max_in_flight = static_cast<std::size_t>(c.topology_max_in_flight);
   auto chain = std::make_unique<topology::ChainLocator>(std::move(*fallback), co, clock);
+  const std::chrono::milliseconds timeout(c.topology_timeout_ms);
   for (const std::string& name : c.topology) {
-    if (name != "smdb") continue;
-    topology::SmdbOptions so;
-    so.url = c.smdb_url;
-    so.rack_field = c.smdb_rack_field;
-    so.timeout = std::chrono::milliseconds(c.topology_timeout_ms);
-    auto source = topology::SmdbSource::create(so, chain->io());
-    if (!source) return source.error();
-    chain->add_source(std::move(*source));
+    if (name == "smdb") {
+      topology::SmdbOptions so;
+      so.url = c.smdb_url;
+      so.rack_field = c.smdb_rack_field;
+      so.timeout = timeout;
+      auto source = topology::SmdbSource::create(so, chain->io());
+      if (!source) return source.error();
+      chain->add_source(std::move(*source));
+    } else if (name == "dns") {
+      topology::DnsOptions dns_options;
+      dns_options.name_template = c.dns_name;
+      dns_options.server = c.dns_server;
+      dns_options.levels = c.levels;
+      dns_options.timeout = timeout;
+      auto source = topology::DnsSource::create(std::move(dns_options), chain->io());
+      if (!source) return source.error();
+      chain->add_source(std::move(*source));
+    } else if (name == "exec") {
+      topology::ExecOptions eo;
+      eo.command = c.exec_command;
+      eo.levels = c.levels;
+      eo.timeout = timeout;
+      auto source = topology::ExecSource::create(std::move(eo), chain->io());
+      if (!source) return source.error();
+      chain->add_source(std::move(*source), static_cast<std::size_t>(c.exec_max_running));
+    }
   }
   return std::unique_ptr<topology::Locator>(std::move(chain));
 }
@@ -350,7 +373,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   to.rates.announce_burst = static_cast<std::uint32_t>(c.rate_limit_announce_burst);
   to.rates.scrapes_per_second = static_cast<std::uint32_t>(c.rate_limit_scrapes);
   to.rates.scrape_burst = static_cast<std::uint32_t>(c.rate_limit_scrape_burst);
-  to.static_topology = c.uses_topology("file") || c.uses_topology("smdb");
+  to.static_topology = c.topology != std::vector<std::string>{"subnet"};
   p->tracker = std::make_unique<net::Tracker>(to, *p->swarms, *p->store, p->clock);
   p->tracker_http = std::make_unique<net::TrackerHandler>(*p->tracker);
   const auto max_torrent_bytes = static_cast<std::size_t>(c.max_torrent_bytes);

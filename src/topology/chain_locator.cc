@@ -16,8 +16,9 @@ ChainLocator::ChainLocator(std::unique_ptr<Locator> fallback, ChainOptions optio
 
 ChainLocator::~ChainLocator() { stop(); }
 
-void ChainLocator::add_source(std::unique_ptr<LookupSource> source) {
+void ChainLocator::add_source(std::unique_ptr<LookupSource> source, std::size_t max_in_flight) {
   auto s = std::make_unique<Source>();
+  s->max_in_flight = max_in_flight;
   s->stats.name = std::string(source->name());
   s->stats.since = clock_.now();
   s->lookup = std::move(source);
@@ -47,13 +48,13 @@ std::vector<std::string> ChainLocator::check(const core::Address& probe) {
     asio::post(io_, [source, probe, &answer] {
       source->lookup(probe, [&answer](Answer a) { answer.set_value(std::move(a)); });
     });
+    const auto started = std::chrono::steady_clock::now();
     Answer a = got.get();
+    note_answer(*s, a,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+                clock_.now(), /*log=*/false);
     if (a.kind == Answer::Kind::kError) {
       failures.push_back(fmt::format("{}: {}", s->stats.name, a.detail));
-      std::lock_guard lock(s->mu);
-      s->stats.up = false;
-      s->stats.asked = true;
-      s->stats.error = a.detail;
     }
   }
   return failures;
@@ -97,12 +98,14 @@ void ChainLocator::ask(std::size_t source, const core::Address& address) const {
     {
       std::lock_guard lock(pending_mu_);
       if (pending_.contains({source, address})) return;
-      if (pending_.size() >= options_.max_in_flight) {
+      if (pending_.size() >= options_.max_in_flight ||
+          (s.max_in_flight > 0 && s.in_flight >= s.max_in_flight)) {
         std::lock_guard stats_lock(s.mu);
         ++s.stats.skipped;
         return;  // the host's next announce asks again
       }
       pending_.insert({source, address});
+      ++s.in_flight;
     }
     auto* self = const_cast<ChainLocator*>(this);
     asio::post(io_, [self, source, address] {
@@ -116,8 +119,49 @@ void ChainLocator::ask(std::size_t source, const core::Address& address) const {
     // Out of memory queueing a lookup: the host stays where the rest of the
     // chain put it, and its next announce asks again.
     std::lock_guard lock(pending_mu_);
-    pending_.erase({source, address});
+    if (pending_.erase({source, address}) > 0) --s.in_flight;
   }
+}
+
+void ChainLocator::note_answer(Source& s, const Answer& a, double seconds, core::TimePoint now,
+                               bool log) {
+  std::lock_guard lock(s.mu);
+  SourceStats& st = s.stats;
+  // Before any answer a source counts as up: its first failure is a change.
+  const bool was_up = st.up;
+  st.asked = true;
+  switch (a.kind) {
+    case Answer::Kind::kFound:
+      ++st.found;
+      break;
+    case Answer::Kind::kUnknown:
+      ++st.unknown;
+      break;
+    case Answer::Kind::kError:
+      ++st.errors;
+      break;
+  }
+  if (a.ambiguous) ++st.ambiguous;
+  for (std::size_t b = 0; b < kLookupSecondsBuckets.size(); ++b) {
+    if (seconds <= kLookupSecondsBuckets[b]) ++st.latency_buckets[b];
+  }
+  ++st.latency_count;
+  st.latency_sum += seconds;
+  const bool up = a.kind != Answer::Kind::kError;
+  if (up != was_up) {
+    st.since = now;
+    // The start-up check says its own words (Server::create).
+    if (log && up) {
+      spdlog::info("topology source {} answers again", st.name);
+    } else if (log) {
+      spdlog::warn(
+          "topology source {} is down: {}; hosts it has not placed yet go to the next source "
+          "of the chain, and move when it answers",
+          st.name, a.detail);
+    }
+  }
+  st.up = up;
+  st.error = up ? std::string() : a.detail;
 }
 
 void ChainLocator::answered(std::size_t source, const core::Address& address, Answer a,
@@ -137,44 +181,7 @@ void ChainLocator::answered(std::size_t source, const core::Address& address, An
       rack = names_.intern(a.rack);
     }
   }
-  {
-    std::lock_guard lock(s.mu);
-    SourceStats& st = s.stats;
-    // Before any answer a source counts as up: its first failure is a change.
-    const bool was_up = st.up;
-    st.asked = true;
-    switch (a.kind) {
-      case Answer::Kind::kFound:
-        ++st.found;
-        break;
-      case Answer::Kind::kUnknown:
-        ++st.unknown;
-        break;
-      case Answer::Kind::kError:
-        ++st.errors;
-        break;
-    }
-    if (a.ambiguous) ++st.ambiguous;
-    for (std::size_t b = 0; b < kLookupSecondsBuckets.size(); ++b) {
-      if (seconds <= kLookupSecondsBuckets[b]) ++st.latency_buckets[b];
-    }
-    ++st.latency_count;
-    st.latency_sum += seconds;
-    const bool up = a.kind != Answer::Kind::kError;
-    if (up != was_up) {
-      st.since = now;
-      if (up) {
-        spdlog::info("topology source {} answers again", st.name);
-      } else {
-        spdlog::warn(
-            "topology source {} is down: {}; hosts it has not placed yet go to the next source "
-            "of the chain, and move when it answers",
-            st.name, a.detail);
-      }
-    }
-    st.up = up;
-    st.error = up ? std::string() : a.detail;
-  }
+  note_answer(s, a, seconds, now, /*log=*/true);
   if (a.ambiguous) {
     spdlog::warn("topology source {}: several servers have address {}; took the last one ({})",
                  s.stats.name, address.to_string(), a.rack);
@@ -194,7 +201,7 @@ void ChainLocator::answered(std::size_t source, const core::Address& address, An
   }
   {
     std::lock_guard lock(pending_mu_);
-    pending_.erase({source, address});
+    if (pending_.erase({source, address}) > 0) --s.in_flight;
   }
   // Asks the next source when this one did not know.
   const core::RackId after = resolve(address, true);

@@ -80,7 +80,9 @@ class ChainLocator final : public Locator {
   ~ChainLocator() override;
 
   boost::asio::io_context& io() { return io_; }
-  void add_source(std::unique_ptr<LookupSource> source);
+  // `max_in_flight`: most lookups of this source running at once (0: only
+  // the chain's own bound applies).
+  void add_source(std::unique_ptr<LookupSource> source, std::size_t max_in_flight = 0);
   // Called on the chain's thread when a late answer moves `address` from
   // rack `from` (where it was placed) to `to`. Set before start().
   void on_relocate(std::function<void(const core::Address&, core::RackId from, core::RackId to)> fn) {
@@ -109,6 +111,8 @@ class ChainLocator final : public Locator {
   struct Source {
     std::unique_ptr<LookupSource> lookup;
     std::unique_ptr<AnswerCache> cache;
+    std::size_t max_in_flight = 0;
+    std::size_t in_flight = 0;  // guarded by pending_mu_
     mutable std::mutex mu;  // guards stats
     SourceStats stats;
   };
@@ -118,7 +122,11 @@ class ChainLocator final : public Locator {
   void ask(std::size_t source, const core::Address& address) const;
   void answered(std::size_t source, const core::Address& address, Answer answer,
                 std::chrono::steady_clock::time_point started);
+  // Counts `a` in `s`'s stats and tracks up/down, logging a change if `log`.
+  void note_answer(Source& s, const Answer& a, double seconds, core::TimePoint now, bool log);
 
+  // First in, last out: the sources' sockets and timers live on it.
+  mutable boost::asio::io_context io_{1};
   std::unique_ptr<Locator> fallback_;
   ChainOptions options_;
   const core::Clock& clock_;
@@ -126,7 +134,6 @@ class ChainLocator final : public Locator {
   std::vector<std::unique_ptr<Source>> sources_;
   std::function<void(const core::Address&, core::RackId, core::RackId)> relocate_;
 
-  mutable boost::asio::io_context io_{1};
   std::thread thread_;
   // Lookups running, by (source, address): one lookup per pair at a time.
   struct Pending {

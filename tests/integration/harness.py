@@ -9,6 +9,7 @@ import hashlib
 import http.client
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -390,6 +391,71 @@ class SmdbServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class DnsServer:
+    """dnsmasq on a free loopback port serving TXT records: `records` maps a
+    name to its records, each a string (one TXT record per string). Names
+    under `domain` it has no record for get NXDOMAIN; nothing is forwarded
+    anywhere (--no-resolv). Queries are logged to `log_path` (queries())."""
+
+    def __init__(self, records, domain="topology.test"):
+        self.records = records
+        self.domain = domain
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="p2ptracker-dns-")
+        self.log_path = os.path.join(self.dir, "dnsmasq.log")
+        self.proc = None
+
+    def start(self):
+        exe = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
+        args = [exe, "--keep-in-foreground", "--port=%d" % self.port,
+                "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
+                "--conf-file=/dev/null", "--pid-file=", "--user=%s" % pwd.getpwuid(os.getuid())[0],
+                "--local=/%s/" % self.domain, "--log-queries", "--log-facility=" + self.log_path]
+        for name, texts in self.records.items():
+            for text in texts:
+                args.append("--txt-record=%s,%s" % (name, text))  # no shell: no quotes
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True)
+        wait_until(lambda: "started" in self.log() or self.proc.poll() is not None,
+                   what="dnsmasq to start")
+        if self.proc.poll() is not None:
+            raise RuntimeError("dnsmasq did not start: %s" % self.proc.stderr.read())
+        return self
+
+    @property
+    def server(self):
+        return "127.0.0.1:%d" % self.port
+
+    def log(self):
+        if not os.path.exists(self.log_path):
+            return ""
+        with open(self.log_path) as f:
+            return f.read()
+
+    def queries(self, name):
+        """How many times `name` was asked for its TXT record."""
+        return sum(1 for line in self.log().splitlines() if "query[TXT] %s from" % name in line)
+
+    def stop(self):
+        stop_process(self.proc)
+        if self.proc and self.proc.stderr:
+            self.proc.stderr.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class SilentUdpServer:
+    """A loopback UDP port that takes queries and never answers: a DNS server
+    that is down or too slow."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+
+    def close(self):
+        self.sock.close()
 
 
 def _read_resp(f):

@@ -10,6 +10,8 @@
 #include "core/clock.h"
 #include "topology/answer_cache.h"
 #include "topology/chain_locator.h"
+#include "topology/dns_source.h"
+#include "topology/location_text.h"
 #include "topology/smdb_source.h"
 #include "topology/subnet_locator.h"
 
@@ -68,6 +70,43 @@ TEST(SmdbAnswerTest, UrlsAreHttpOnlyAndNamePortAndPath) {
   EXPECT_FALSE(parse_http_url("smdb:80"));
   EXPECT_FALSE(parse_http_url("http://:80"));
   EXPECT_FALSE(parse_http_url("http://h:99999"));
+}
+
+TEST(LocationTextTest, KeysAndPaths) {
+  const std::vector<std::string> levels = {"dc", "row", "rack"};
+  auto a = parse_location_text("dc=ams1 row=3 rack=12\n", levels);
+  EXPECT_EQ(a.kind, Answer::Kind::kFound);
+  EXPECT_EQ(a.rack, "ams1/3/12");
+  // Order of the words does not matter; keys not in levels are ignored.
+  EXPECT_EQ(parse_location_text("rack=12 owner=ops dc=ams1", levels).rack, "ams1/12");
+  EXPECT_EQ(parse_location_text("ams1/row3/rack12", levels).rack, "ams1/row3/rack12");
+  EXPECT_EQ(parse_location_text(" \t\n", levels).kind, Answer::Kind::kUnknown);
+  auto expect_error = [&](std::string_view text, std::string_view says) {
+    auto e = parse_location_text(text, levels);
+    EXPECT_EQ(e.kind, Answer::Kind::kError) << text;
+    EXPECT_NE(e.detail.find(says), std::string::npos) << e.detail;
+  };
+  expect_error("rack=1 rack=2", "'rack'= is given twice");
+  expect_error("owner=ops", "none of dc=, row=, rack=");
+  expect_error("two words", "'two' is not key=value");
+  expect_error("rack=", "has no value");
+  expect_error("rack=a!b", "contains '!'");
+  expect_error(std::string(5000, 'x'), "5000 bytes");
+}
+
+TEST(DnsSourceTest, QueryNamesAndRecords) {
+  const auto v4 = addr("1.2.3.4");
+  EXPECT_EQ(dns_query_name("{reverse}.topology.example.", v4), "4.3.2.1.topology.example.");
+  EXPECT_EQ(dns_query_name("{ip}.hosts.example.", v4), "1.2.3.4.hosts.example.");
+  const auto v6 = addr("2001:db8::1");
+  EXPECT_EQ(dns_query_name("{reverse}.t.", v6),
+            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.t.");
+  EXPECT_EQ(dns_query_name("{ip}.t.", v6), "2001-db8--1.t.");
+  const std::vector<std::string> levels = {"rack"};
+  EXPECT_EQ(parse_txt_records({}, levels).kind, Answer::Kind::kUnknown);
+  auto two = parse_txt_records({"rack=a", "rack=b"}, levels);
+  EXPECT_EQ(two.rack, "b");
+  EXPECT_TRUE(two.ambiguous);
 }
 
 TEST(AnswerCacheTest, FreshThenStaleAndNegativeUntilRetry) {

@@ -1,0 +1,119 @@
+"""Issue 13: racks from a plugin program (topology source "exec"): run as
+`<exec_command> <address>`, killed past the timeout, at most
+exec_max_running at once. The plugins are shell scripts the tests write."""
+import json
+import os
+import shutil
+import stat
+import tempfile
+import time
+import unittest
+
+from harness import Tracker, register_new, wait_until
+from test_topology_smdb import SmdbCase
+
+# Answers from a table in the script's directory; logs each run.
+PLUGIN = r"""#!/bin/sh
+dir=$(dirname "$0")
+echo "$1" >> "$dir/runs"
+case "$1" in
+  127.0.80.1|127.0.81.1) echo "dc=lhr1 row=2 rack=8" ;;
+  127.0.80.2) echo "lhr1/row2/rack9" ;;
+  127.0.80.3) echo "this is not a location" ;;
+  127.0.80.4) exit 3 ;;
+  127.0.80.5) echo $$ > "$dir/hung.pid"; exec sleep 60 ;;
+  127.0.80.6) sleep 1.5; echo "rack=late" ;;
+  127.0.80.7|127.0.80.8) sleep 2; echo "rack=slow" ;;
+  *) ;;
+esac
+"""
+
+
+class ExecTopologyTest(SmdbCase):
+    def setUp(self):
+        super().setUp()
+        self.dir = tempfile.mkdtemp(prefix="p2ptracker-exec-")
+        self.plugin = os.path.join(self.dir, "locate")
+        with open(self.plugin, "w") as f:
+            f.write(PLUGIN)
+        os.chmod(self.plugin, stat.S_IRWXU)
+
+    def tearDown(self):
+        super().tearDown()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def exec_tracker(self, **settings):
+        base = {"topology": ["exec", "subnet"], "exec_command": self.plugin, "max_repr_rack": 1}
+        base.update(settings)
+        t = Tracker(**base)
+        self.trackers.append(t)
+        return t.start()
+
+    def runs(self, ip):
+        path = os.path.join(self.dir, "runs")
+        if not os.path.exists(path):
+            return 0
+        with open(path) as f:
+            return sum(1 for line in f if line.strip() == ip)
+
+    def test_groups_by_what_the_program_prints(self):
+        t = self.exec_tracker()
+        h = register_new(t)
+        for ip in ("127.0.80.1", "127.0.81.1", "127.0.80.2", "127.0.80.9"):
+            self.announce(t, h, ip)
+        wait_until(lambda: self.racks(t, h) == ["127.0.80.0/24", "lhr1/2/8", "lhr1/row2/rack9"],
+                   what="racks from the plugin")
+        self.announce(t, h, "127.0.81.1")
+        self.assertEqual(self.runs("127.0.81.1"), 1)  # cached
+        self.assertEqual(self.runs("127.0.80.9"), 1)  # printed nothing: unknown, cached too
+
+    def test_garbage_and_failures_are_errors(self):
+        t = self.exec_tracker()
+        h = register_new(t)
+        self.announce(t, h, "127.0.80.3")
+        self.announce(t, h, "127.0.80.4")
+        wait_until(lambda: self.metric(t, "p2ptracker_topology_source_lookups_total",
+                                       source="exec", outcome="error") == 2,
+                   what="two failed runs")
+        self.assertEqual(self.racks(t, h), ["127.0.80.0/24"])
+        self.assertIn("is not key=value", t.output())
+        health = json.loads(t.get("/health").body)
+        self.assertIn("exited with status 3", health["components"]["topology"]["exec"]["error"])
+
+    def test_a_program_that_hangs_is_killed(self):
+        t = self.exec_tracker(topology_timeout_ms=500)
+        h = register_new(t)
+        started = time.monotonic()
+        self.announce(t, h, "127.0.80.5")
+        self.assertLess(time.monotonic() - started, 1.0)
+        wait_until(lambda: "did not answer within 500 ms (killed)" in t.output(),
+                   what="the hung plugin killed")
+        with open(os.path.join(self.dir, "hung.pid")) as f:
+            pid = int(f.read())
+        # Killed and reaped: no process, not even a zombie, is left.
+        wait_until(lambda: not os.path.exists("/proc/%d" % pid), what="the plugin reaped")
+        self.assertEqual(self.racks(t, h), ["127.0.80.0/24"])
+
+    def test_late_answer_moves_the_host(self):
+        t = self.exec_tracker(topology_timeout_ms=5000)
+        h = register_new(t)
+        self.announce(t, h, "127.0.80.6")
+        self.assertEqual(self.racks(t, h), ["127.0.80.0/24"])
+        wait_until(lambda: self.racks(t, h) == ["late"], timeout=10, what="the host moved")
+
+    def test_at_most_exec_max_running_at_once(self):
+        t = self.exec_tracker(exec_max_running=1, topology_timeout_ms=5000)
+        h = register_new(t)
+        self.announce(t, h, "127.0.80.7")
+        self.announce(t, h, "127.0.80.8")  # one is running: not started
+        self.assertGreaterEqual(self.metric(t, "p2ptracker_topology_source_lookups_total",
+                                            source="exec", outcome="skipped"), 1)
+        wait_until(lambda: self.racks(t, h) == ["127.0.80.0/24", "slow"], timeout=10,
+                   what="the first answer")
+        self.assertEqual(self.runs("127.0.80.8"), 0)
+        self.announce(t, h, "127.0.80.8")  # its next announce asks
+        wait_until(lambda: self.racks(t, h) == ["slow"], timeout=10, what="the second answer")
+
+
+if __name__ == "__main__":
+    unittest.main()
