@@ -58,6 +58,7 @@ struct Config {
   std::string topology_file;        // static map: "CIDR rack" lines
   std::string smdb_rack_field = "/cabinet";  // JSON pointer to the rack in a server's record
   int topology_timeout_ms = 2000;   // one lookup's deadline
+  int topology_wait_ms = 500;       // how long an announce waits for a lookup's first answer
   int topology_cache_ttl = 3600;    // seconds a found rack is used before asking again
   int topology_negative_ttl = 60;   // seconds before asking again about an unknown address
   int topology_cache_size = 200000;  // addresses remembered per lookup source

@@ -167,7 +167,7 @@ class SessionRef {
   Session* s_;
 };
 
-class Session final : private Deadline {
+class Session final : private Deadline, public Deferrable {
  public:
   Session(HttpServer::Worker& worker, const HttpServerOptions& options, HttpHandler& handler,
           asio::io_context& blocking_loop, WorkerContext& blocking_context)
@@ -386,8 +386,10 @@ class Session final : private Deadline {
     response_.reset();
     disarm();  // handling has no deadline; writing the reply has one
     if (handler_.placement(request_) == Placement::kInline) {
-      handler_.handle(request_, response_, worker_.context);
-      return write_response();
+      // The handler may wait for something (a topology answer) without
+      // holding the worker: it resumes the request on the worker's loop.
+      if (handler_.defer(request_, worker_.context, *this)) return;
+      return handle_inline();
     }
     // Slow work leaves the worker's loop; the reply is written back on it.
     // Uploads have a thread of their own, so parsing and storing one never
@@ -398,6 +400,17 @@ class Session final : private Deadline {
       self->handler_.handle(self->request_, self->response_, context);
       asio::post(self->socket_.get_executor(), [self] { self->write_response(); });
     });
+  }
+
+  std::function<void()> resumer() override {
+    return [self = self()] {
+      asio::post(self->socket_.get_executor(), [self] { self->handle_inline(); });
+    };
+  }
+
+  void handle_inline() {
+    handler_.handle(request_, response_, worker_.context);
+    write_response();
   }
 
   // The handler's refusal of a request whose body is still unread: answered

@@ -87,6 +87,17 @@ enum class Access { kPublic, kRead, kChange };
 
 inline bool is_read_method(Method m) { return m == Method::kGet || m == Method::kHead; }
 
+// A request whose handling may wait (HttpHandler::defer).
+class Deferrable {
+ public:
+  // A function that resumes the request on its worker; call it once. Only
+  // asked for when a handler does defer (it allocates).
+  virtual std::function<void()> resumer() = 0;
+
+ protected:
+  ~Deferrable() = default;
+};
+
 class HttpHandler {
  public:
   virtual ~HttpHandler() = default;
@@ -108,6 +119,11 @@ class HttpHandler {
   // body (filled into `response`; the server answers and closes). Runs on the
   // worker: must not block. Default: never.
   virtual bool refuse_early(const HttpRequest&, HttpResponse&) const { return false; }
+  // Called on the worker before an inline request is handled: true when the
+  // handler wants it handled later, once the function `request.resumer()`
+  // gave it is called (once, from any thread). The worker serves other
+  // requests meanwhile. Must not block. Default: never.
+  virtual bool defer(const HttpRequest&, WorkerContext&, Deferrable&) { return false; }
 };
 
 class AdminAccess;
@@ -127,6 +143,7 @@ class Router final : public HttpHandler {
   void handle(const HttpRequest& request, HttpResponse& response, WorkerContext& context) override;
   std::size_t body_limit(const HttpRequest& request) const override;
   Access access(const HttpRequest& request) const override;
+  bool defer(const HttpRequest& request, WorkerContext& context, Deferrable& later) override;
   // The AdminAccess check, so a refused upload is not read first.
   bool refuse_early(const HttpRequest& request, HttpResponse& response) const override;
 

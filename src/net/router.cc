@@ -46,6 +46,11 @@ bool Router::refuse_early(const HttpRequest& request, HttpResponse& response) co
          !access_->admit(request, h->access(request), response);
 }
 
+bool Router::defer(const HttpRequest& request, WorkerContext& context, Deferrable& later) {
+  HttpHandler* h = route(request.path);
+  return h != nullptr && h->defer(request, context, later);
+}
+
 void Router::handle(const HttpRequest& request, HttpResponse& response, WorkerContext& context) {
   if (HttpHandler* h = route(request.path)) {
     if (access_ != nullptr && !access_->admit(request, h->access(request), response)) return;

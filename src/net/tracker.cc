@@ -137,6 +137,14 @@ std::string_view Tracker::announce(const wire::AnnounceRequest& a, const core::A
   return {};
 }
 
+bool Tracker::await_topology(const core::Address& address, Deferrable& later) {
+  if (options_.topology_wait.count() <= 0) return false;
+  const swarm::RackMap& racks = swarms_.rack_map();
+  if (!racks.unsettled(address)) return false;
+  std::function<void()> resume = later.resumer();
+  return racks.await_answer(address, options_.topology_wait, resume);
+}
+
 std::size_t Tracker::scrape(std::vector<core::InfoHash>& hashes, std::span<wire::ScrapeEntry> out) {
   std::sort(hashes.begin(), hashes.end());
   hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <string_view>
 
@@ -39,6 +40,9 @@ struct TrackerOptions {
   TrustOptions trust;
   // Per-source token buckets (rate_limit_* keys); off unless set.
   RateLimits rates;
+  // topology_wait_ms: how long an announce may wait for a topology lookup
+  // source's first answer about its address; 0: never waits.
+  std::chrono::milliseconds topology_wait{0};
 };
 
 // What a refused request is told (HTTP failure reason, UDP error message).
@@ -84,6 +88,12 @@ class Tracker {
   [[nodiscard]] std::string_view announce(const wire::AnnounceRequest& request,
                                           const core::Address& address, WorkerContext& context,
                                           wire::AnnounceReply& reply);
+
+  // topology_wait: whether the announce from `address` should wait for a
+  // topology answer; if so, `later`'s resumer is called when it is in (or
+  // after topology_wait) and true is returned. One cache lookup per source
+  // when not waiting; never blocks.
+  bool await_topology(const core::Address& address, Deferrable& later);
 
   // Counts for `hashes` (sorted and deduplicated in place) into `out`, which
   // must hold hashes.size() entries. Returns how many were written. The front

@@ -25,6 +25,13 @@ void TrackerHandler::handle(const HttpRequest& request, HttpResponse& response,
   announce(request, response, context);
 }
 
+bool TrackerHandler::defer(const HttpRequest& request, WorkerContext&, Deferrable& later) {
+  if (!is_get(request) || request.path.starts_with("/scrape")) return false;
+  // The address the request comes from: an `ip` parameter from a trusted
+  // network is not parsed here, so such an announce does not wait.
+  return tracker_.await_topology(requester_address(tracker_.options().trust, request), later);
+}
+
 void TrackerHandler::announce(const HttpRequest& request, HttpResponse& response,
                               WorkerContext& context) {
   const TrustOptions& trust = tracker_.options().trust;

@@ -28,6 +28,10 @@ class TrackerHandler final : public HttpHandler {
   // access rules are in force (a non-GET gets its 405 from handle()).
   Access access(const HttpRequest&) const override { return Access::kPublic; }
   void handle(const HttpRequest& request, HttpResponse& response, WorkerContext& context) override;
+  // An announce from an address a topology lookup source has yet to place
+  // waits for its answer, at most topology_wait_ms (Tracker::await_topology),
+  // so the peer is placed, and told about peers, where it really is.
+  bool defer(const HttpRequest& request, WorkerContext& context, Deferrable& later) override;
 
  private:
   void announce(const HttpRequest& request, HttpResponse& response, WorkerContext& context);

@@ -47,14 +47,24 @@ namespace asio = boost::asio;
 // may not depend on topology/).
 class LocatorRackMap final : public swarm::RackMap {
  public:
-  explicit LocatorRackMap(const topology::Locator& locator) : locator_(locator) {}
+  // `chain`: `locator` when it has lookup sources, else null.
+  LocatorRackMap(const topology::Locator& locator, const topology::ChainLocator* chain)
+      : locator_(locator), chain_(chain) {}
   core::RackId rack_of(const core::Address& a) const noexcept override {
     return locator_.locate(a);
   }
   std::uint64_t generation() const noexcept override { return locator_.generation(); }
+  bool unsettled(const core::Address& address) const noexcept override {
+    return chain_ != nullptr && chain_->unsettled(address);
+  }
+  bool await_answer(const core::Address& address, std::chrono::milliseconds wait,
+                    std::function<void()>& resume) const override {
+    return chain_ != nullptr && chain_->await_answer(address, wait, resume);
+  }
 
  private:
   const topology::Locator& locator_;
+  const topology::ChainLocator* chain_;
 };
 
 // Expiry runs this often, each time over 1/kSweepSlices of the shards, so a
@@ -271,7 +281,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   if (!locator) return locator.error();
   p->locator = std::move(*locator);
   p->chain = dynamic_cast<topology::ChainLocator*>(p->locator.get());
-  p->rack_map = std::make_unique<LocatorRackMap>(*p->locator);
+  p->rack_map = std::make_unique<LocatorRackMap>(*p->locator, p->chain);
 
   storage::Options so;
   so.kind = c.store;
@@ -374,6 +384,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   to.rates.scrapes_per_second = static_cast<std::uint32_t>(c.rate_limit_scrapes);
   to.rates.scrape_burst = static_cast<std::uint32_t>(c.rate_limit_scrape_burst);
   to.static_topology = c.topology != std::vector<std::string>{"subnet"};
+  to.topology_wait = std::chrono::milliseconds(c.topology_wait_ms);
   p->tracker = std::make_unique<net::Tracker>(to, *p->swarms, *p->store, p->clock);
   p->tracker_http = std::make_unique<net::TrackerHandler>(*p->tracker);
   const auto max_torrent_bytes = static_cast<std::size_t>(c.max_torrent_bytes);

@@ -5,7 +5,9 @@
 // must be thread-safe, never block and never allocate.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 
 #include "core/address.h"
 #include "core/rack.h"
@@ -19,6 +21,18 @@ class RackMap {
   // Changes whenever racks may have moved (a topology reload); torrents then
   // regroup their peers on their next announce.
   virtual std::uint64_t generation() const noexcept = 0;
+  // topology_wait_ms. Whether the rack of `address` still waits for a
+  // lookup that may place it elsewhere: cheap, no side effect, for every
+  // announce. Default: racks are always known at once.
+  virtual bool unsettled(const core::Address& /*address*/) const noexcept { return false; }
+  // If so, arranges for `resume` to be called once, from any thread, when
+  // the answer is in or after `wait`, whichever comes first, and returns
+  // true (taking `resume`); otherwise returns false, leaving `resume`.
+  // Never blocks.
+  virtual bool await_answer(const core::Address& /*address*/, std::chrono::milliseconds /*wait*/,
+                            std::function<void()>& /*resume*/) const {
+    return false;
+  }
 };
 
 }  // namespace p2p::swarm

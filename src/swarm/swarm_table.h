@@ -126,6 +126,7 @@ class SwarmTable {
                                                  const Torrent&)>& fn) const;
 
   const SwarmOptions& options() const { return options_; }
+  const RackMap& rack_map() const { return racks_; }
 
  private:
   struct Entry {

@@ -4,6 +4,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <future>
 
 namespace p2p::topology {
@@ -206,6 +207,101 @@ void ChainLocator::answered(std::size_t source, const core::Address& address, An
   // Asks the next source when this one did not know.
   const core::RackId after = resolve(address, true);
   if (before != after && relocate_) relocate_(address, before, after);
+  wake(address);
+}
+
+struct ChainLocator::Waiter {
+  explicit Waiter(asio::io_context& io) : timer(io) {}
+  asio::steady_timer timer;
+  std::function<void()> resume;  // taken by whichever comes first: the answer or the timer
+  std::mutex mu;
+  void fire() {
+    std::function<void()> fn;
+    {
+      std::lock_guard lock(mu);
+      fn = std::exchange(resume, nullptr);
+    }
+    if (fn) fn();
+  }
+};
+
+bool ChainLocator::await_answer(const core::Address& address, std::chrono::milliseconds wait,
+                                std::function<void()>& resume) const {
+  if (wait.count() <= 0) return false;
+  const std::size_t missing = first_miss(address);
+  if (missing == sources_.size()) return false;
+  try {
+    auto waiter = std::make_shared<Waiter>(io_);
+    {
+      std::lock_guard lock(pending_mu_);
+      if (waiters_.size() >= options_.max_waiters) return false;
+      waiter->resume = std::move(resume);
+      waiters_.emplace(address, waiter);
+    }
+    ask(missing, address);
+    {
+      // The lookup may not have started (max_in_flight): then nothing would
+      // wake the waiter before its timer.
+      std::lock_guard lock(pending_mu_);
+      if (!pending_.contains({missing, address})) {
+        auto range = waiters_.equal_range(address);
+        for (auto it = range.first; it != range.second; ++it) {
+          if (it->second == waiter) {
+            waiters_.erase(it);
+            break;
+          }
+        }
+        resume = std::exchange(waiter->resume, nullptr);
+        return false;
+      }
+    }
+    asio::post(io_, [waiter, wait] {
+      waiter->timer.expires_after(wait);
+      waiter->timer.async_wait([waiter](boost::system::error_code ec) {
+        if (!ec) waiter->fire();
+      });
+    });
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+std::size_t ChainLocator::first_miss(const core::Address& address) const noexcept {
+  const core::TimePoint now = clock_.now();
+  for (std::size_t i = 0; i < sources_.size(); ++i) {
+    switch (sources_[i]->cache->get(address, now).state) {
+      case AnswerCache::Hit::State::kFresh:
+      case AnswerCache::Hit::State::kStale:
+        return sources_.size();  // placed: a refresh never makes an announce wait
+      case AnswerCache::Hit::State::kNegative:
+        continue;
+      case AnswerCache::Hit::State::kMiss:
+        return i;
+    }
+  }
+  return sources_.size();  // no source knows it: the fallback's answer is final
+}
+
+bool ChainLocator::unsettled(const core::Address& address) const noexcept {
+  return first_miss(address) < sources_.size();
+}
+
+void ChainLocator::wake(const core::Address& address) {
+  std::vector<std::shared_ptr<Waiter>> ready;
+  {
+    std::lock_guard lock(pending_mu_);
+    for (std::size_t i = 0; i < sources_.size(); ++i) {
+      if (pending_.contains({i, address})) return;  // the next source was asked: keep waiting
+    }
+    auto range = waiters_.equal_range(address);
+    for (auto it = range.first; it != range.second; ++it) ready.push_back(it->second);
+    waiters_.erase(range.first, range.second);
+  }
+  for (auto& w : ready) {
+    w->timer.cancel();
+    w->fire();
+  }
 }
 
 std::string ChainLocator::rack_name(core::RackId rack) const { return format_rack(rack, names_); }

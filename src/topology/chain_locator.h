@@ -30,6 +30,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -49,6 +50,9 @@ struct ChainOptions {
   // Most distinct rack names the sources may introduce; past it a found
   // rack counts as an error (the table of names only grows).
   std::size_t max_rack_names = 100000;
+  // Most announces waiting for an answer at once (await_answer); beyond,
+  // an announce is answered from the rest of the chain at once.
+  std::size_t max_waiters = 10000;
 };
 
 // Upper bounds (seconds) of the lookup latency histogram's buckets.
@@ -104,6 +108,18 @@ class ChainLocator final : public Locator {
   core::Status reload() override;
   std::uint64_t generation() const noexcept override { return fallback_->generation(); }
 
+  // topology_wait_ms: if a source must still be asked about `address` (its
+  // cache misses), starts the lookup and calls `resume` once, from the
+  // chain's thread, when no lookup of it is running any more or after
+  // `wait`, and returns true (moving `resume` away). False (and `resume`
+  // untouched) when the chain answers at once, or when max_waiters announces
+  // already wait. Never blocks.
+  bool await_answer(const core::Address& address, std::chrono::milliseconds wait,
+                    std::function<void()>& resume) const;
+  // Whether await_answer() would wait for `address`: a source still has to
+  // be asked about it. One cache lookup per source; never allocates.
+  bool unsettled(const core::Address& address) const noexcept;
+
   std::vector<SourceStats> source_stats() const;
   std::size_t source_count() const { return sources_.size(); }
 
@@ -148,6 +164,14 @@ class ChainLocator final : public Locator {
   };
   mutable std::mutex pending_mu_;
   mutable std::unordered_set<Pending, PendingHash> pending_;  // guarded by pending_mu_
+  // Announces waiting for an address's answer (await_answer).
+  struct Waiter;
+  mutable std::unordered_multimap<core::Address, std::shared_ptr<Waiter>> waiters_;  // pending_mu_
+  // The first source whose cache misses `address` (one to ask before the
+  // chain's answer is final); source_count() when none.
+  std::size_t first_miss(const core::Address& address) const noexcept;
+  // Resumes the waiters of `address` if no lookup of it is running.
+  void wake(const core::Address& address);
 };
 
 }  // namespace p2p::topology

@@ -322,7 +322,7 @@ TEST(ToTomlTest, EveryKeyHasItsDocCommentAndGroupsHaveHeadings) {
     ASSERT_GT(i, 0u);
     EXPECT_EQ(lines[i - 1].substr(0, 2), "# ") << "no doc comment above: " << lines[i];
   }
-  EXPECT_EQ(settings, 62);  // members of Config: a new member needs a key
+  EXPECT_EQ(settings, 63);  // members of Config: a new member needs a key
 }
 
 TEST(ToTomlTest, NonDefaultValueNotesTheDefault) {
@@ -443,9 +443,16 @@ INSTANTIATE_TEST_SUITE_P(
                      "key 'peer_timeout': expected an integer of at least 1, got 0"},
         ValidateCase{"store", [](Config& c) { c.store = "disk"; },
                      "key 'store': expected one of \"memory\" or \"redis\", got \"disk\""},
-        ValidateCase{"topology", [](Config& c) { c.topology = {"dns"}; },
-                     "key 'topology': expected a name or an array of \"smdb\", \"file\", "
-                     "\"static\" or \"subnet\", got \"dns\""},
+        ValidateCase{"topology", [](Config& c) { c.topology = {"ldap"}; },
+                     "key 'topology': expected a name or an array of \"smdb\", \"dns\", "
+                     "\"exec\", \"file\", \"static\" or \"subnet\", got \"ldap\""},
+        ValidateCase{"dns_needs_name", [](Config& c) { c.topology = {"dns", "subnet"}; },
+                     "topology \"dns\" needs dns_name, the TXT name template "
+                     "(\"{reverse}.topology.example.\")"},
+        ValidateCase{"exec_needs_command", [](Config& c) { c.topology = {"exec"}; },
+                     "topology \"exec\" needs exec_command, the program that prints a location"},
+        ValidateCase{"levels_not_empty", [](Config& c) { c.levels = {}; },
+                     "key 'levels': expected a name or an array of names (a-z 0-9 _ -), got []"},
         ValidateCase{"static_needs_file", [](Config& c) { c.topology = {"static"}; },
                      "topology \"static\" needs topology_file, a file of \"CIDR rack\" lines"},
         ValidateCase{"smdb_needs_url", [](Config& c) { c.topology = {"smdb", "subnet"}; },
@@ -685,7 +692,7 @@ TEST(GoldenTest, DocsKeyTableMatchesTheKeyTable) {
 TEST(MarkdownTest, OneRowPerKey) {
   std::string table = key_reference_markdown();
   EXPECT_THAT(table, StartsWith("| Key | Type | Default | Meaning |\n|---|---|---|---|\n"));
-  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 2 + 62);
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 2 + 63);
   EXPECT_THAT(table, HasSubstr("\n| `port` | integer 0-65535 | `6969` | "));
   EXPECT_THAT(table, HasSubstr("\n| `store` | `memory` or `redis` | `\"memory\"` | "));
   EXPECT_THAT(table, HasSubstr("\n| `trusted_proxies` | array of CIDR strings | "

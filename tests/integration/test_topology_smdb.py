@@ -6,6 +6,7 @@ slow, failing, malformed and multi-server answers on demand. Addresses are
 loopback (127.0.X.Y); the racks the service names do not follow the /24s.
 """
 import json
+import threading
 import time
 import unittest
 
@@ -44,7 +45,13 @@ class SmdbCase(unittest.TestCase):
         return sorted(json.loads(r.body)["racks"])
 
     def metric(self, t, name, **labels):
+        """The value of one series of /metrics (None if absent)."""
         text = t.get("/metrics").body.decode()
+        if not labels:
+            for line in text.splitlines():
+                if line.startswith(name + " "):
+                    return float(line.split()[1])
+            return None
         want = ",".join('%s="%s"' % kv for kv in sorted(labels.items()))
         for line in text.splitlines():
             if line.startswith(name + "{"):
@@ -99,6 +106,40 @@ class SmdbTopologyTest(SmdbCase):
                    what="the slow host moved to its cabinet")
         stats = json.loads(t.get("/transfers/%s.torrent" % h.hex()).body)["global"]
         self.assertEqual(stats["leechers"], 2)
+
+    def test_first_announce_waits_for_the_answer_while_others_are_served(self):
+        self.smdb.set("127.0.68.1", cabinet="cab-known")
+        self.smdb.set("127.0.68.2", cabinet="cab-waited", delay=1.0)
+        t = self.tracker(topology_wait_ms=5000)
+        h = register_new(t)
+        self.announce(t, h, "127.0.68.1")
+        result = {}
+
+        def slow():
+            result["reply"], result["took"] = self.announce(t, h, "127.0.68.2")
+
+        waiting = threading.Thread(target=slow)
+        waiting.start()
+        time.sleep(0.2)
+        # While that announce waits, a known host is answered at once.
+        _, took = self.announce(t, h, "127.0.68.1")
+        self.assertLess(took, 0.5)
+        self.assertTrue(waiting.is_alive())
+        waiting.join(10)
+        # The waited announce was placed by its answer, never by the subnet rule.
+        self.assertGreaterEqual(result["took"], 0.9)
+        self.assertEqual(self.racks(t, h), ["cab-known", "cab-waited"])
+        self.assertEqual(self.metric(t, "p2ptracker_topology_fallbacks_total"), 0)
+
+    def test_the_wait_is_bounded(self):
+        self.smdb.set("127.0.69.1", cabinet="cab-late", delay=2.0)
+        t = self.tracker(topology_wait_ms=300, topology_timeout_ms=5000)
+        h = register_new(t)
+        _, took = self.announce(t, h, "127.0.69.1")
+        self.assertGreaterEqual(took, 0.25)
+        self.assertLess(took, 1.5)
+        self.assertEqual(self.racks(t, h), ["127.0.69.0/24"])
+        wait_until(lambda: self.racks(t, h) == ["cab-late"], timeout=10, what="moved later")
 
     def test_timeout_is_an_error_and_the_chain_answers(self):
         self.smdb.set("127.0.63.1", cabinet="cab-late", delay=3.0)
