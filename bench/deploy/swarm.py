@@ -54,9 +54,16 @@ POLL_SECONDS = 0.1
 ORIGIN_IP = "127.0.0.1"
 
 
+# Racks that are not /24s (an inventory's cabinets), as ip -> rack name; the
+# tracker learns them from the same source (tests/integration/
+# test_inventory_deploy.py). Empty: the tracker's default rule.
+RACK_NAMES = {}
+
+
 def rack_of(ip):
-    """The tracker's default rule: a rack is an IPv4 /24."""
-    return ip.rsplit(".", 1)[0]
+    """The rack of `ip`: RACK_NAMES' name for it, else the tracker's default rule, a
+    rack is an IPv4 /24."""
+    return RACK_NAMES.get(ip) or ip.rsplit(".", 1)[0]
 
 
 def host_ip(rack, host):
@@ -340,7 +347,10 @@ class Deploy:
                 and all(x.completed_at is not None for x in self.extra_hosts))
 
     def racks(self):
-        return sorted({c.rack for c in self.clients}, key=lambda r: int(r.rsplit(".", 1)[1]))
+        def order(rack):  # /24s by number, then names
+            tail = rack.rsplit(".", 1)[-1]
+            return (0, int(tail), "") if tail.isdigit() else (1, 0, rack)
+        return sorted({c.rack for c in self.clients}, key=order)
 
     def deploy_seconds(self):
         """First start to last completion (None if a host did not complete)."""
