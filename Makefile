@@ -49,7 +49,7 @@ SOAK_ARGS ?=
 
 .PHONY: all install deb deps test-deps fuzz-deps bench-deps configure build run test fuzz bench bench-quick \
 	bench-build clean format simulate-plots
-.PHONY: deploy-deps bench-deploy bench-deploy-uplink test-asan asan-build soak
+.PHONY: deploy-deps bench-deploy bench-deploy-uplink bench-topology test-asan asan-build soak
 
 all: build
 
@@ -123,6 +123,11 @@ bench-quick: bench-build
 
 deploy-deps:
 	@scripts/install-deps.sh --deploy
+
+# Each topology lookup source's latency, uncached and cached (docs/topology.md).
+bench-topology: test-deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker
+	P2PTRACKER_BIN=$(abspath $(BUILD_DIR))/p2ptracker /usr/bin/python3 bench/topology/latency.py $(TOPOLOGY_ARGS)
 
 bench-deploy: deploy-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker
