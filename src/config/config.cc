@@ -273,7 +273,8 @@ const std::vector<Key>& keys() {
               "the first answer, in milliseconds, so the host is placed where it is from its "
               "first announce. Other announces are served meanwhile (the wait holds no thread). "
               "Past it the rest of the chain places the host and the answer moves it later. "
-              "0: never wait. UDP announces do not wait."),
+              "0: never wait. UDP announces do not wait, but a UDP client's connect starts the "
+              "lookup, one round trip before its announce."),
       int_key("topology_cache_ttl", kTopology, &Config::topology_cache_ttl, 1, kIntMax,
               "Seconds a rack a lookup source found is used before the source is asked again. "
               "Past it the host stays where it was until the new answer comes, so a source "

@@ -145,6 +145,11 @@ bool Tracker::await_topology(const core::Address& address, Deferrable& later) {
   return racks.await_answer(address, options_.topology_wait, resume);
 }
 
+void Tracker::prefetch_topology(const core::Address& address) {
+  const swarm::RackMap& racks = swarms_.rack_map();
+  if (racks.unsettled(address)) racks.rack_of(address);  // locating asks the source
+}
+
 std::size_t Tracker::scrape(std::vector<core::InfoHash>& hashes, std::span<wire::ScrapeEntry> out) {
   std::sort(hashes.begin(), hashes.end());
   hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());

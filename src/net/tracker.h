@@ -95,6 +95,11 @@ class Tracker {
   // when not waiting; never blocks.
   bool await_topology(const core::Address& address, Deferrable& later);
 
+  // Starts the topology lookup of `address` if a source has yet to place it,
+  // without waiting: a UDP client's connect comes one round trip before its
+  // announce, which then finds the answer in (UDP announces never wait).
+  void prefetch_topology(const core::Address& address);
+
   // Counts for `hashes` (sorted and deduplicated in place) into `out`, which
   // must hold hashes.size() entries. Returns how many were written. The front
   // door counts the request (count_scrape).

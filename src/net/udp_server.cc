@@ -262,6 +262,7 @@ void UdpServer::run(Worker& w) {
         }
         counters.add(Counter::kUdpConnects);
         len = wire::encode_udp_connect(h.transaction_id, ids_.issue(client), out);
+        tracker_.prefetch_topology(requester);
       } else if (!ids_.valid(h.connection_id, client)) {
         // Unproven source address: answering could reflect traffic at a
         // spoofed victim, so say nothing.

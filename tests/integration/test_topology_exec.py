@@ -4,7 +4,9 @@ exec_max_running at once. The plugins are shell scripts the tests write."""
 import json
 import os
 import shutil
+import socket
 import stat
+import struct
 import tempfile
 import time
 import unittest
@@ -24,6 +26,7 @@ case "$1" in
   127.0.80.5) echo $$ > "$dir/hung.pid"; exec sleep 60 ;;
   127.0.80.6) sleep 1.5; echo "rack=late" ;;
   127.0.80.7|127.0.80.8) sleep 2; echo "rack=slow" ;;
+  127.0.80.10) sleep 0.4; echo "rack=udp-rack" ;;
   *) ;;
 esac
 """
@@ -100,6 +103,29 @@ class ExecTopologyTest(SmdbCase):
         self.announce(t, h, "127.0.80.6")
         self.assertEqual(self.racks(t, h), ["127.0.80.0/24"])
         wait_until(lambda: self.racks(t, h) == ["late"], timeout=10, what="the host moved")
+
+    def test_udp_connect_starts_the_lookup_its_announce_then_finds(self):
+        t = self.exec_tracker(topology_timeout_ms=5000)
+        h = register_new(t)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.bind(("127.0.80.10", 0))
+            s.settimeout(5)
+            s.connect(("127.0.0.1", t.port))
+            s.send(struct.pack(">QII", 0x41727101980, 0, 1))
+            action, _, cid = struct.unpack(">IIQ", s.recv(16))
+            self.assertEqual(action, 0)
+            # The connect started the plugin (0.4 s); one announce later the
+            # answer is in, so the host is placed by it, never by its /24.
+            wait_until(lambda: self.runs("127.0.80.10") == 1, what="the lookup started")
+            time.sleep(0.8)
+            s.send(struct.pack(">QII", cid, 1, 2) + h + b"-UD0001-000000000010" +
+                   struct.pack(">QQQIIIiH", 0, 1000, 0, 0, 0, 0, -1, 6881))
+            action, tid = struct.unpack(">II", s.recv(2048)[:8])
+            self.assertEqual((action, tid), (1, 2))
+            self.assertEqual(self.racks(t, h), ["udp-rack"])
+        finally:
+            s.close()
 
     def test_at_most_exec_max_running_at_once(self):
         t = self.exec_tracker(exec_max_running=1, topology_timeout_ms=5000)
