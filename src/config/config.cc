@@ -101,12 +101,20 @@ Key cidrs_key(std::string_view name, int group, Cidrs Config::*member, std::stri
 // Whether `name` may be an item of names key `key`: one of its choices, or
 // with none, a word of a-z 0-9 _ -.
 bool name_allowed(const Key& key, std::string_view name) {
+  if (key.json_pointers) return name.size() <= 256 && name.starts_with('/');
   if (!key.choices.empty()) {
     return std::find(key.choices.begin(), key.choices.end(), name) != key.choices.end();
   }
   return !name.empty() && name.size() <= 32 && std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
   });
+}
+
+// A list of JSON pointers ("/a/b"); a single one is a list of one.
+Key pointers_key(std::string_view name, int group, Names Config::*member, std::string_view doc) {
+  Key key = base_key(name, group, member, doc);
+  key.json_pointers = true;
+  return key;
 }
 
 // A list of names, each one of `choices`; a single name is a list of one.
@@ -260,11 +268,21 @@ const std::vector<Key>& keys() {
       text_key("topology_file", kTopology, &Config::topology_file,
                "With \"file\" in topology: a file of \"CIDR rack\" lines mapping networks to "
                "racks. Required then, ignored otherwise. Re-read on SIGHUP."),
-      text_key("smdb_rack_field", kTopology, &Config::smdb_rack_field,
-               "With \"smdb\" in topology: where the rack is in each server's record of the "
-               "inventory's answer, as a JSON pointer. \"/cabinet\" is the original SMDB's "
-               "field; another inventory that answers GET <smdb_url>/servers/ipaddresses/<ip> "
-               "with {\"<server>\": {...}} fits by naming its field (\"/rack/name\")."),
+      pointers_key("smdb_fields", kTopology, &Config::smdb_fields,
+                   "With \"smdb\" in topology: where the location is in each server's record of "
+                   "the inventory's answer, as JSON pointers, outermost level first; the rack is "
+                   "the path of the values found. [\"/cabinet\"] is the original SMDB's field; "
+                   "another inventory that answers GET <smdb_url>/servers/ipaddresses/<ip> with "
+                   "{\"<server>\": {...}} fits by naming its fields ([\"/site/name\", "
+                   "\"/rack/name\"] gives \"ams1/r12\")."),
+      text_key("smdb_bulk_url", kTopology, &Config::smdb_bulk_url,
+               "With \"smdb\" in topology: an http:// URL answering the whole inventory as "
+               "{\"<ip>\": {<server record>}, ...}, fetched at start-up and every "
+               "smdb_bulk_interval seconds. Addresses it lists are placed from it without a "
+               "lookup; the others are asked about one by one at smdb_url. Empty: no bulk "
+               "fetch."),
+      int_key("smdb_bulk_interval", kTopology, &Config::smdb_bulk_interval, 10, kIntMax,
+              "Seconds between two fetches of smdb_bulk_url."),
       int_key("topology_timeout_ms", kTopology, &Config::topology_timeout_ms, 1, 60000,
               "Deadline of one lookup (resolve, connect, ask, read), in milliseconds. A lookup "
               "past it counts as failed: the rest of the chain places the host meanwhile."),
@@ -509,6 +527,7 @@ std::string list_choices(const std::vector<std::string_view>& choices, bool mark
 
 // What each item of names key `key` must be ("of \"a\" or \"b\"").
 std::string names_expected(const Key& key) {
+  if (key.json_pointers) return "to be a JSON pointer such as \"/cabinet\"";
   if (key.choices.empty()) return "name to be of a-z 0-9 _ -";
   return "of " + list_choices(key.choices, false);
 }
@@ -537,6 +556,10 @@ std::string expectation(const Key& key, Dialect dialect) {
                           : "an array of CIDR strings such as [\"10.0.0.0/8\"]";
           },
           [&](Names Config::*) -> std::string {
+            if (key.json_pointers) {
+              return legacy ? "a JSON pointer or a list of them (\"/cabinet\")"
+                            : "a JSON pointer or an array of them (\"/cabinet\")";
+            }
             if (key.choices.empty()) {
               return legacy ? "a name or a list of names (a-z 0-9 _ -)"
                             : "a name or an array of names (a-z 0-9 _ -)";
@@ -564,6 +587,7 @@ std::string type_column(const Key& key) {
                         [&](bool Config::*) -> std::string { return "boolean"; },
                         [&](Cidrs Config::*) -> std::string { return "array of CIDR strings"; },
                         [&](Names Config::*) -> std::string {
+                          if (key.json_pointers) return "array of JSON pointers";
                           if (key.choices.empty()) return "array of names";
                           return "array of " + list_choices(key.choices, true);
                         },

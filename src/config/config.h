@@ -56,7 +56,10 @@ struct Config {
   // service at smdb_url), "file" (alias "static": topology_file), "subnet".
   std::vector<std::string> topology = {"subnet"};
   std::string topology_file;        // static map: "CIDR rack" lines
-  std::string smdb_rack_field = "/cabinet";  // JSON pointer to the rack in a server's record
+  // JSON pointers to the location's levels in a server's record, outermost first.
+  std::vector<std::string> smdb_fields = {"/cabinet"};
+  std::string smdb_bulk_url;    // the whole inventory, fetched every smdb_bulk_interval
+  int smdb_bulk_interval = 300;
   int topology_timeout_ms = 2000;   // one lookup's deadline
   int topology_wait_ms = 500;       // how long an announce waits for a lookup's first answer
   int topology_cache_ttl = 3600;    // seconds a found rack is used before asking again

@@ -31,6 +31,7 @@ struct Key {
   std::int64_t max = 0;
   std::vector<std::string_view> choices;  // string (list) keys: allowed values; empty: any
   bool non_empty = false;                 // string keys: "" is invalid
+  bool json_pointers = false;             // string list keys: each item a JSON pointer
   std::string_view doc;                   // one paragraph: meaning and reason
 };
 

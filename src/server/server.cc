@@ -148,7 +148,9 @@ core::Result<std::unique_ptr<topology::Locator>> make_topology(const config::Con
     if (name == "smdb") {
       topology::SmdbOptions so;
       so.url = c.smdb_url;
-      so.rack_field = c.smdb_rack_field;
+      so.fields = c.smdb_fields;
+      so.bulk_url = c.smdb_bulk_url;
+      so.bulk_interval = std::chrono::seconds(c.smdb_bulk_interval);
       so.timeout = timeout;
       auto source = topology::SmdbSource::create(so, chain->io());
       if (!source) return source.error();

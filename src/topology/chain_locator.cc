@@ -29,6 +29,21 @@ void ChainLocator::add_source(std::unique_ptr<LookupSource> source, std::size_t 
 
 void ChainLocator::start() {
   if (thread_.joinable()) return;
+  for (std::size_t i = 0; i < sources_.size(); ++i) {
+    asio::post(io_, [this, i] {
+      sources_[i]->lookup->start_bulk(
+          [this, i](std::vector<std::pair<core::Address, Answer>>&& answers) {
+            // An inventory lists every host it knows: the ones it does not
+            // list are asked about one by one, as without it.
+            const core::TimePoint now = clock_.now();
+            for (auto& [address, answer] : answers) {
+              if (answer.kind == Answer::Kind::kUnknown) continue;
+              const core::RackId rack = intern(answer);
+              store(i, address, answer.kind, rack, now);
+            }
+          });
+    });
+  }
   thread_ = std::thread([this] {
     auto work = asio::make_work_guard(io_);
     io_.run();
@@ -172,24 +187,31 @@ void ChainLocator::answered(std::size_t source, const core::Address& address, An
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-  core::RackId rack;
-  if (a.kind == Answer::Kind::kFound) {
-    if (names_.size() >= options_.max_rack_names && !names_.find(a.rack)) {
-      a.kind = Answer::Kind::kError;
-      a.detail = fmt::format("more than {} distinct rack names; '{}' not taken",
-                             options_.max_rack_names, a.rack);
-    } else {
-      rack = names_.intern(a.rack);
-    }
-  }
+  const core::RackId rack = intern(a);
   note_answer(s, a, seconds, now, /*log=*/true);
   if (a.ambiguous) {
     spdlog::warn("topology source {}: several servers have address {}; took the last one ({})",
                  s.stats.name, address.to_string(), a.rack);
   }
+  store(source, address, a.kind, rack, now);
+}
 
+core::RackId ChainLocator::intern(Answer& a) {
+  if (a.kind != Answer::Kind::kFound) return {};
+  if (names_.size() >= options_.max_rack_names && !names_.find(a.rack)) {
+    a.kind = Answer::Kind::kError;
+    a.detail = fmt::format("more than {} distinct rack names; '{}' not taken",
+                           options_.max_rack_names, a.rack);
+    return {};
+  }
+  return names_.intern(a.rack);
+}
+
+void ChainLocator::store(std::size_t source, const core::Address& address, Answer::Kind kind,
+                         core::RackId rack, core::TimePoint now) {
+  Source& s = *sources_[source];
   const core::RackId before = resolve(address, false);
-  switch (a.kind) {
+  switch (kind) {
     case Answer::Kind::kFound:
       s.cache->put_found(address, rack, now + options_.ttl);
       break;

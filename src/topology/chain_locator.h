@@ -138,6 +138,14 @@ class ChainLocator final : public Locator {
   void ask(std::size_t source, const core::Address& address) const;
   void answered(std::size_t source, const core::Address& address, Answer answer,
                 std::chrono::steady_clock::time_point started);
+  // The RackId of a found answer's rack; past max_rack_names turns `a` into
+  // an error (and returns none).
+  core::RackId intern(Answer& a);
+  // Keeps an answer about `address` (found: in `rack`) in the source's cache,
+  // moves the host if that changes where the chain places it, asks the next
+  // source if this one did not know, and wakes announces waiting for it.
+  void store(std::size_t source, const core::Address& address, Answer::Kind kind,
+             core::RackId rack, core::TimePoint now);
   // Counts `a` in `s`'s stats and tracks up/down, logging a change if `log`.
   void note_answer(Source& s, const Answer& a, double seconds, core::TimePoint now, bool log);
 

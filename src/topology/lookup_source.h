@@ -10,6 +10,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/address.h"
 
@@ -40,6 +42,13 @@ class LookupSource {
   // Starts looking up `address`; calls `done` exactly once with the answer,
   // on the thread that runs the source's io_context. Never blocks.
   virtual void lookup(const core::Address& address, std::function<void(Answer)> done) = 0;
+
+  // Answers about many addresses at once, delivered on the source's thread.
+  using BulkDelivery =
+      std::function<void(std::vector<std::pair<core::Address, Answer>>&& answers)>;
+  // Sources that can list their whole inventory deliver it now and then
+  // (called once, on the source's thread, after start). Default: none.
+  virtual void start_bulk(BulkDelivery) {}
 };
 
 }  // namespace p2p::topology

@@ -8,6 +8,8 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include "topology/static_map_locator.h"
 
 namespace p2p::topology {
@@ -52,18 +54,24 @@ Answer error(std::string detail) {
   return a;
 }
 
-// One lookup: resolve, connect, GET, read, under one deadline. Owns itself
+// What an HTTP GET got: the status and body, or why there is none.
+struct HttpResult {
+  unsigned status = 0;
+  std::string body;
+  std::string error;  // set: no answer (the status and body mean nothing)
+};
+
+// One GET: resolve, connect, send, read, under one deadline. Owns itself
 // through the handlers it has pending.
-class SmdbLookup : public std::enable_shared_from_this<SmdbLookup> {
+class HttpGet : public std::enable_shared_from_this<HttpGet> {
  public:
-  SmdbLookup(asio::io_context& io, const HttpTarget& target, std::string path,
-             std::string rack_field, std::chrono::milliseconds timeout,
-             std::function<void(Answer)> done)
+  HttpGet(asio::io_context& io, const HttpTarget& target, std::string path,
+          std::size_t body_limit, std::chrono::milliseconds timeout,
+          std::function<void(HttpResult)> done)
       : resolver_(io),
         stream_(io),
         deadline_(io),
         target_(target),
-        rack_field_(std::move(rack_field)),
         timeout_(timeout),
         done_(std::move(done)) {
     request_.method(http::verb::get);
@@ -73,13 +81,13 @@ class SmdbLookup : public std::enable_shared_from_this<SmdbLookup> {
     request_.set(http::field::user_agent, "p2ptracker");
     request_.set(http::field::accept, "application/json");
     request_.set(http::field::connection, "close");
-    parser_.body_limit(kMaxSmdbAnswerBytes);
+    parser_.body_limit(body_limit);
   }
 
   void start() {
     deadline_.expires_after(timeout_);
     deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec) return;  // cancelled: the lookup finished first
+      if (ec) return;  // cancelled: the request finished first
       self->timed_out_ = true;
       self->resolver_.cancel();
       beast::error_code ignored;
@@ -105,55 +113,61 @@ class SmdbLookup : public std::enable_shared_from_this<SmdbLookup> {
   void read() {
     http::async_read(stream_, buffer_, parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                       if (ec) return self->fail("no answer", ec);
-                       self->answered();
+                       if (ec) return self->fail("no answer from", ec);
+                       HttpResult r;
+                       r.status = self->parser_.get().result_int();
+                       r.body = std::move(self->parser_.get().body());
+                       self->finish(std::move(r));
                      });
   }
 
-  void answered() {
-    const auto& res = parser_.get();
-    const unsigned status = res.result_int();
-    if (status == 404) {
-      // Some inventories say "no such address" this way.
-      Answer a;
-      a.kind = Answer::Kind::kUnknown;
-      return finish(std::move(a));
-    }
-    if (status != 200) {
-      return finish(error(fmt::format("HTTP {} from {}:{}{}", status, target_.host, target_.port,
-                                      std::string(request_.target()))));
-    }
-    finish(parse_smdb_answer(res.body(), rack_field_));
-  }
-
   void fail(std::string_view what, beast::error_code ec) {
+    HttpResult r;
     if (timed_out_) {
-      return finish(error(fmt::format("no answer from {}:{} within {} ms", target_.host,
-                                      target_.port, timeout_.count())));
+      r.error = fmt::format("no answer from {}:{} within {} ms", target_.host, target_.port,
+                            timeout_.count());
+    } else {
+      r.error = fmt::format("{} {}:{}: {}", what, target_.host, target_.port, ec.message());
     }
-    finish(error(fmt::format("{} {}:{}: {}", what, target_.host, target_.port, ec.message())));
+    finish(std::move(r));
   }
 
-  void finish(Answer a) {
+  void finish(HttpResult r) {
     deadline_.cancel();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
-    if (auto done = std::exchange(done_, nullptr)) done(std::move(a));
+    if (auto done = std::exchange(done_, nullptr)) done(std::move(r));
   }
 
   tcp::resolver resolver_;
   beast::tcp_stream stream_;
   asio::steady_timer deadline_;
   const HttpTarget& target_;
-  std::string rack_field_;
   std::chrono::milliseconds timeout_;
-  std::function<void(Answer)> done_;
+  std::function<void(HttpResult)> done_;
   http::request<http::empty_body> request_;
   http::response_parser<http::string_body> parser_;
   beast::flat_buffer buffer_;
   bool timed_out_ = false;
 };
+
+core::Status check_fields(const std::vector<std::string>& fields) {
+  if (fields.empty()) return core::invalid_argument("smdb_fields is empty: name at least the rack's");
+  for (const std::string& f : fields) {
+    if (f.empty() || f.front() != '/') {
+      return core::invalid_argument(fmt::format(
+          "smdb_fields: '{}' is not a JSON pointer (it starts with /, as in \"/cabinet\")", f));
+    }
+    try {
+      nlohmann::json::json_pointer check(f);
+    } catch (const nlohmann::json::exception& e) {
+      return core::invalid_argument(
+          fmt::format("smdb_fields: '{}' is not a JSON pointer: {}", f, e.what()));
+    }
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -224,7 +238,43 @@ core::Result<HttpTarget> parse_http_url(std::string_view url) {
   return t;
 }
 
-Answer parse_smdb_answer(std::string_view body, std::string_view rack_field) {
+Answer smdb_record_answer(const nlohmann::ordered_json& record, std::string_view server,
+                          const std::vector<std::string>& fields) {
+  const std::string who(server.substr(0, 64));
+  if (!record.is_object()) {
+    return error(fmt::format("malformed answer: server '{}' is a JSON {}, not an object", who,
+                             record.type_name()));
+  }
+  std::string rack;
+  for (const std::string& field : fields) {
+    const nlohmann::ordered_json* found = nullptr;
+    try {
+      const nlohmann::ordered_json::json_pointer pointer(field);
+      if (record.contains(pointer)) found = &record[pointer];
+    } catch (const nlohmann::json::exception&) {
+      // A pointer step that does not fit the record (an array index into an
+      // object...): the field is not there.
+    }
+    if (found == nullptr || found->is_null()) continue;
+    if (!found->is_string()) {
+      return error(fmt::format("malformed answer: {} of server '{}' is a JSON {}, not a string",
+                               field, who, found->type_name()));
+    }
+    const std::string& value = found->get_ref<const std::string&>();
+    if (value.empty()) continue;
+    if (!rack.empty()) rack.push_back('/');
+    rack += value;
+  }
+  Answer a;
+  a.kind = Answer::Kind::kUnknown;
+  if (rack.empty()) return a;
+  if (auto ok = check_rack_name(rack, "malformed answer"); !ok) return error(ok.error().message);
+  a.kind = Answer::Kind::kFound;
+  a.rack = std::move(rack);
+  return a;
+}
+
+Answer parse_smdb_answer(std::string_view body, const std::vector<std::string>& fields) {
   if (nested_too_deep(body)) {
     return error(fmt::format("malformed answer: nested deeper than {} levels", kMaxJsonDepth));
   }
@@ -235,69 +285,119 @@ Answer parse_smdb_answer(std::string_view body, std::string_view rack_field) {
     return error(fmt::format("malformed answer: a JSON {}, not an object of servers",
                              doc.type_name()));
   }
-  Answer a;
-  a.kind = Answer::Kind::kUnknown;
-  if (doc.empty()) return a;  // the original's {}: the inventory does not know it
-  nlohmann::ordered_json::json_pointer pointer;
-  try {
-    pointer = nlohmann::ordered_json::json_pointer(std::string(rack_field));
-  } catch (const nlohmann::json::exception&) {
-    return error(fmt::format("smdb_rack_field '{}' is not a JSON pointer", rack_field));
+  if (doc.empty()) {  // the original's {}: the inventory does not know it
+    Answer a;
+    a.kind = Answer::Kind::kUnknown;
+    return a;
   }
-  const nlohmann::ordered_json* last = nullptr;
-  std::string last_server;
-  for (const auto& item : doc.items()) {
-    last = &item.value();
-    last_server = item.key();
-  }
-  if (!last->is_object()) {
-    return error(fmt::format("malformed answer: server '{}' is a JSON {}, not an object",
-                             last_server.substr(0, 64), last->type_name()));
-  }
-  const nlohmann::ordered_json* found = nullptr;
-  try {
-    if (last->contains(pointer)) found = &(*last)[pointer];
-  } catch (const nlohmann::json::exception&) {
-    // A pointer step that does not fit the record (an array index into an
-    // object...): the field is not there.
-  }
-  if (found == nullptr) return a;
-  const auto& value = *found;
-  if (!value.is_string()) {
-    return error(fmt::format("malformed answer: {} of server '{}' is a JSON {}, not a string",
-                             rack_field, last_server.substr(0, 64), value.type_name()));
-  }
-  std::string rack = value.get<std::string>();
-  if (rack.empty()) return a;
-  if (auto ok = check_rack_name(rack, "malformed answer"); !ok) return error(ok.error().message);
-  a.kind = Answer::Kind::kFound;
-  a.rack = std::move(rack);
-  a.ambiguous = doc.size() > 1;
+  const auto last = std::prev(doc.end());
+  Answer a = smdb_record_answer(last.value(), last.key(), fields);
+  if (a.kind == Answer::Kind::kFound) a.ambiguous = doc.size() > 1;
   return a;
+}
+
+core::Status parse_smdb_bulk(std::string_view body, const std::vector<std::string>& fields,
+                             std::vector<std::pair<core::Address, Answer>>& out,
+                             std::size_t& skipped) {
+  if (nested_too_deep(body)) {
+    return core::invalid_argument(
+        fmt::format("malformed inventory: nested deeper than {} levels", kMaxJsonDepth));
+  }
+  const auto doc = nlohmann::ordered_json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return core::invalid_argument("malformed inventory: not JSON");
+  if (!doc.is_object()) {
+    return core::invalid_argument(fmt::format(
+        "malformed inventory: a JSON {}, not an object of addresses", doc.type_name()));
+  }
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    auto address = core::Address::parse(it.key());
+    if (!address || !it.value().is_object()) {
+      ++skipped;
+      continue;
+    }
+    out.emplace_back(*address, smdb_record_answer(it.value(), it.key(), fields));
+  }
+  return {};
 }
 
 core::Result<std::unique_ptr<SmdbSource>> SmdbSource::create(const SmdbOptions& options,
                                                              boost::asio::io_context& io) {
   auto target = parse_http_url(options.url);
   if (!target) return core::invalid_argument("smdb_url " + target.error().message);
-  if (options.rack_field.empty() || options.rack_field.front() != '/') {
-    return core::invalid_argument(fmt::format(
-        "smdb_rack_field '{}' is not a JSON pointer (it starts with /, as in \"/cabinet\")",
-        options.rack_field));
+  if (auto ok = check_fields(options.fields); !ok) return ok.error();
+  std::unique_ptr<SmdbSource> s(new SmdbSource(options, std::move(*target), io));
+  if (!options.bulk_url.empty()) {
+    auto bulk = parse_http_url(options.bulk_url);
+    if (!bulk) return core::invalid_argument("smdb_bulk_url " + bulk.error().message);
+    s->bulk_path_ = bulk->base_path.empty() ? "/" : bulk->base_path;
+    s->bulk_target_ = std::move(*bulk);
   }
-  try {
-    nlohmann::json::json_pointer check(options.rack_field);
-  } catch (const nlohmann::json::exception& e) {
-    return core::invalid_argument(
-        fmt::format("smdb_rack_field '{}' is not a JSON pointer: {}", options.rack_field, e.what()));
-  }
-  return std::unique_ptr<SmdbSource>(new SmdbSource(options, std::move(*target), io));
+  return s;
 }
+
+SmdbSource::~SmdbSource() = default;
 
 void SmdbSource::lookup(const core::Address& address, std::function<void(Answer)> done) {
   std::string path = fmt::format("{}/servers/ipaddresses/{}", target_.base_path, address.to_string());
-  std::make_shared<SmdbLookup>(io_, target_, std::move(path), options_.rack_field, options_.timeout,
-                               std::move(done))
+  auto fields = &options_.fields;
+  auto got = [done = std::move(done), fields, where = path,
+              target = &target_](HttpResult r) {
+    if (!r.error.empty()) return done(error(std::move(r.error)));
+    if (r.status == 404) {  // some inventories say "no such address" this way
+      Answer a;
+      a.kind = Answer::Kind::kUnknown;
+      return done(std::move(a));
+    }
+    if (r.status != 200) {
+      return done(error(fmt::format("HTTP {} from {}:{}{}", r.status, target->host, target->port,
+                                    where)));
+    }
+    done(parse_smdb_answer(r.body, *fields));
+  };
+  std::make_shared<HttpGet>(io_, target_, std::move(path), kMaxSmdbAnswerBytes, options_.timeout,
+                            std::move(got))
+      ->start();
+}
+
+void SmdbSource::start_bulk(BulkDelivery deliver) {
+  if (options_.bulk_url.empty()) return;
+  deliver_ = std::move(deliver);
+  bulk_timer_ = std::make_unique<asio::steady_timer>(io_);
+  fetch_bulk();
+}
+
+void SmdbSource::fetch_bulk() {
+  // A whole inventory takes longer than one address: ten lookups' deadline.
+  std::make_shared<HttpGet>(
+      io_, bulk_target_, bulk_path_, kMaxSmdbBulkBytes, options_.timeout * 10,
+      [this](HttpResult r) {
+        std::vector<std::pair<core::Address, Answer>> answers;
+        std::size_t skipped = 0;
+        if (r.error.empty() && r.status != 200) {
+          r.error = fmt::format("HTTP {} from {}", r.status, options_.bulk_url);
+        }
+        if (r.error.empty()) {
+          if (auto ok = parse_smdb_bulk(r.body, options_.fields, answers, skipped); !ok) {
+            r.error = fmt::format("{}: {}", options_.bulk_url, ok.error().message);
+          }
+        }
+        if (!r.error.empty()) {
+          spdlog::warn("topology source smdb: cannot fetch the inventory: {}; asking about "
+                       "each address instead until the next try in {} s",
+                       r.error, options_.bulk_interval.count());
+        } else {
+          spdlog::info("topology source smdb: inventory of {} addresses from {}{}",
+                       answers.size(), options_.bulk_url,
+                       skipped > 0 ? fmt::format(" ({} entries not an address and a record)",
+                                                 skipped)
+                                   : std::string());
+          deliver_(std::move(answers));
+        }
+        bulk_timer_->expires_after(options_.bulk_interval);
+        bulk_timer_->async_wait([this](boost::system::error_code ec) {
+          if (!ec) fetch_bulk();
+        });
+      })
       ->start();
 }
 

@@ -4,21 +4,32 @@
 //   -> {"<server>": {"cabinet": "<rack>", "name": ..., ...}, ...}
 //
 // as the original's smdbapi.get_rack made it (../shared/seed/original-
-// behaviour.md, section c). Which field names the rack is a JSON pointer
-// into each server's object (smdb_rack_field, "/cabinet" by default), so
-// other inventory services answering per address fit too. One connection per
-// lookup (Boost.Beast), one deadline over resolve, connect, send and receive.
+// behaviour.md, section c). Which fields name the location are JSON pointers
+// into each server's object, one per level outermost first (smdb_fields,
+// ["/cabinet"] by default): the rack is the path of the values found
+// ("ams1/row3/cab-12"), so other inventories (NetBox's site, location and
+// rack of a device) fit too. One connection per lookup (Boost.Beast), one
+// deadline over resolve, connect, send and receive.
+//
+// Bulk mode (smdb_bulk_url): every smdb_bulk_interval the whole inventory is
+// fetched from one URL answering {"<ip>": {<server record>}, ...}; each
+// address it lists is placed from it, and only addresses it does not list are
+// asked about one by one.
 //
 // Threads: lookups start and finish on the io_context given at construction;
 // parse_smdb_answer() is a pure function (fuzzed: fuzz/fuzz_smdb.cc).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/result.h"
 #include "topology/lookup_source.h"
@@ -27,6 +38,8 @@ namespace p2p::topology {
 
 // Largest SMDB answer read; a server's record is a few hundred bytes.
 inline constexpr std::size_t kMaxSmdbAnswerBytes = 1 << 20;
+// Largest bulk inventory read: 100,000 hosts of a few hundred bytes each.
+inline constexpr std::size_t kMaxSmdbBulkBytes = std::size_t{256} << 20;
 
 // Where an inventory service is: the parts of an http:// URL.
 struct HttpTarget {
@@ -38,30 +51,48 @@ struct HttpTarget {
 // client here); so is anything else that is not such a URL.
 core::Result<HttpTarget> parse_http_url(std::string_view url);
 
-// The answer in `body` (an HTTP 200's body) for the rack field `rack_field`
-// (a JSON pointer into each server's object). `{}` or a server without the
-// field (or with an empty one) is kUnknown; several servers: the last one in
-// the document (ambiguous = true; the original took the last it iterated);
-// anything that is not an object of objects, or a rack that is not a string
-// of at most 128 of A-Z a-z 0-9 . _ : / -, is kError with the reason. Never
-// throws on any input.
-Answer parse_smdb_answer(std::string_view body, std::string_view rack_field);
+// The answer in `body` (an HTTP 200's body). `fields` are JSON pointers into
+// each server's object, outermost level first; the rack is the path of the
+// string values found ("/"-joined; fields a record lacks, or has empty, are
+// skipped). `{}` or a server with none of the fields is kUnknown; several
+// servers: the last one in the document (ambiguous = true; the original took
+// the last it iterated); anything that is not an object of objects, a field
+// that is not a string, or a rack that is not 1-128 of A-Z a-z 0-9 . _ : / -
+// is kError with the reason. Never throws on any input.
+Answer parse_smdb_answer(std::string_view body, const std::vector<std::string>& fields);
+
+// One server's record (`record`, a JSON object) read as parse_smdb_answer()
+// reads the last server of an answer.
+Answer smdb_record_answer(const nlohmann::ordered_json& record, std::string_view server,
+                          const std::vector<std::string>& fields);
+
+// The bulk inventory in `body`: {"<ip>": {<server record>}, ...}. Appends
+// one (address, answer) per key that is an address; keys that are not, and
+// values that are not objects, are counted in `skipped`. Fails only if `body`
+// is not a JSON object.
+core::Status parse_smdb_bulk(std::string_view body, const std::vector<std::string>& fields,
+                             std::vector<std::pair<core::Address, Answer>>& out,
+                             std::size_t& skipped);
 
 struct SmdbOptions {
-  std::string url;                  // smdb_url
-  std::string rack_field = "/cabinet";  // smdb_rack_field: a JSON pointer
+  std::string url;                                  // smdb_url
+  std::vector<std::string> fields = {"/cabinet"};  // smdb_fields: JSON pointers
   std::chrono::milliseconds timeout{2000};
+  std::string bulk_url;  // smdb_bulk_url; empty: no bulk mode
+  std::chrono::seconds bulk_interval{300};
 };
 
 class SmdbSource final : public LookupSource {
  public:
-  // Fails on a URL parse_http_url() refuses or a rack_field that is not a
-  // JSON pointer.
+  // Fails on a URL parse_http_url() refuses or a field that is not a JSON
+  // pointer.
   static core::Result<std::unique_ptr<SmdbSource>> create(const SmdbOptions& options,
                                                           boost::asio::io_context& io);
+  ~SmdbSource() override;
 
   std::string_view name() const override { return "smdb"; }
   void lookup(const core::Address& address, std::function<void(Answer)> done) override;
+  void start_bulk(BulkDelivery deliver) override;
 
   const HttpTarget& target() const { return target_; }
 
@@ -69,9 +100,15 @@ class SmdbSource final : public LookupSource {
   SmdbSource(SmdbOptions options, HttpTarget target, boost::asio::io_context& io)
       : options_(std::move(options)), target_(std::move(target)), io_(io) {}
 
+  void fetch_bulk();
+
   SmdbOptions options_;
   HttpTarget target_;
+  HttpTarget bulk_target_;
+  std::string bulk_path_;
   boost::asio::io_context& io_;
+  BulkDelivery deliver_;
+  std::unique_ptr<boost::asio::steady_timer> bulk_timer_;
 };
 
 }  // namespace p2p::topology

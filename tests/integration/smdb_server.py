@@ -14,6 +14,8 @@ answers come on demand:
                              ... plus "delay": seconds before answering
   DELETE /_control     forget every setting
   GET /_asked          the addresses asked so far, in order (JSON list)
+  GET /inventory       the bulk listing: {"<ip>": {"cabinet": ...}} of every
+                       address set with a cabinet
 
 Usage: smdb_server.py [--port N]  (0: a free port; prints "port N" when ready)
 Listens on 127.0.0.1 only.
@@ -52,6 +54,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/_asked":
             with State.lock:
                 return self.reply(200, json.dumps(State.asked))
+        if self.path == "/inventory":
+            with State.lock:
+                listing = {ip: {"cabinet": e["cabinet"], "name": "server-" + ip}
+                           for ip, e in State.answers.items() if "cabinet" in e}
+            return self.reply(200, json.dumps(listing))
         if not self.path.startswith(PREFIX):
             return self.reply(404, "{}")
         ip = self.path[len(PREFIX):]

@@ -141,6 +141,29 @@ class SmdbTopologyTest(SmdbCase):
         self.assertEqual(self.racks(t, h), ["127.0.69.0/24"])
         wait_until(lambda: self.racks(t, h) == ["cab-late"], timeout=10, what="moved later")
 
+    def test_bulk_inventory_places_listed_hosts_without_a_lookup(self):
+        self.smdb.set("127.0.59.1", cabinet="cab-bulk-1")
+        self.smdb.set("127.0.59.2", cabinet="cab-bulk-2")
+        t = self.tracker(smdb_bulk_url=self.smdb.url + "/inventory")
+        wait_until(lambda: "inventory of 2 addresses" in t.output(), what="the bulk fetch")
+        h = register_new(t)
+        for ip in ("127.0.59.1", "127.0.59.2", "127.0.59.3"):
+            _, took = self.announce(t, h, ip)
+        self.assertEqual(sorted(self.racks(t, h)), ["127.0.59.0/24", "cab-bulk-1", "cab-bulk-2"])
+        # Listed hosts were never asked about; the unlisted one was, once.
+        asked = self.smdb.asked()
+        self.assertNotIn("127.0.59.1", asked)
+        self.assertNotIn("127.0.59.2", asked)
+        self.assertEqual(asked.count("127.0.59.3"), 1)
+
+    def test_fields_per_level_make_the_rack_path(self):
+        self.smdb.set("127.0.58.1", servers={"web1": {"site": {"name": "ams1"},
+                                                      "rack": {"name": "r12"}}})
+        t = self.tracker(smdb_fields=["/site/name", "/rack/name"])
+        h = register_new(t)
+        self.announce(t, h, "127.0.58.1")
+        wait_until(lambda: self.racks(t, h) == ["ams1/r12"], what="the rack path")
+
     def test_timeout_is_an_error_and_the_chain_answers(self):
         self.smdb.set("127.0.63.1", cabinet="cab-late", delay=3.0)
         t = self.tracker(topology_timeout_ms=300)

@@ -20,30 +20,36 @@ namespace {
 
 core::Address addr(const char* s) { return *core::Address::parse(s); }
 
+const std::vector<std::string> kCabinet = {"/cabinet"};
+
 TEST(SmdbAnswerTest, TheOriginalsShapes) {
-  auto one = parse_smdb_answer(R"({"web1": {"cabinet": "cab-A12", "name": "web1"}})", "/cabinet");
+  auto one = parse_smdb_answer(R"({"web1": {"cabinet": "cab-A12", "name": "web1"}})", kCabinet);
   EXPECT_EQ(one.kind, Answer::Kind::kFound);
   EXPECT_EQ(one.rack, "cab-A12");
   EXPECT_FALSE(one.ambiguous);
   // {}: the inventory does not know the address.
-  EXPECT_EQ(parse_smdb_answer("{}", "/cabinet").kind, Answer::Kind::kUnknown);
+  EXPECT_EQ(parse_smdb_answer("{}", kCabinet).kind, Answer::Kind::kUnknown);
   // Several servers: the last one written, flagged.
   auto two = parse_smdb_answer(R"({"b": {"cabinet": "first"}, "a": {"cabinet": "last"}})",
-                               "/cabinet");
+                               kCabinet);
   EXPECT_EQ(two.rack, "last");
   EXPECT_TRUE(two.ambiguous);
   // Another inventory's field, by JSON pointer.
-  auto nested = parse_smdb_answer(R"({"d": {"rack": {"name": "r7"}}})", "/rack/name");
+  auto nested = parse_smdb_answer(R"({"d": {"rack": {"name": "r7"}}})", {"/rack/name"});
   EXPECT_EQ(nested.rack, "r7");
+  // One pointer per level: the rack is the path of the values found.
+  auto levels = parse_smdb_answer(
+      R"({"d": {"site": {"name": "ams1"}, "row": null, "rack": {"name": "r7"}}})",
+      {"/site/name", "/row", "/rack/name"});
+  EXPECT_EQ(levels.rack, "ams1/r7");
   // A server without the field, or an empty one: unknown.
-  EXPECT_EQ(parse_smdb_answer(R"({"d": {"name": "x"}})", "/cabinet").kind, Answer::Kind::kUnknown);
-  EXPECT_EQ(parse_smdb_answer(R"({"d": {"cabinet": ""}})", "/cabinet").kind,
-            Answer::Kind::kUnknown);
+  EXPECT_EQ(parse_smdb_answer(R"({"d": {"name": "x"}})", kCabinet).kind, Answer::Kind::kUnknown);
+  EXPECT_EQ(parse_smdb_answer(R"({"d": {"cabinet": ""}})", kCabinet).kind, Answer::Kind::kUnknown);
 }
 
 TEST(SmdbAnswerTest, MalformedAnswersSayWhy) {
   auto expect_error = [](std::string_view body, std::string_view says) {
-    auto a = parse_smdb_answer(body, "/cabinet");
+    auto a = parse_smdb_answer(body, kCabinet);
     EXPECT_EQ(a.kind, Answer::Kind::kError) << body;
     EXPECT_NE(a.detail.find(says), std::string::npos) << a.detail;
   };
@@ -53,6 +59,23 @@ TEST(SmdbAnswerTest, MalformedAnswersSayWhy) {
   expect_error(R"({"a": {"cabinet": 12}})", "/cabinet of server 'a' is a JSON number");
   expect_error(R"({"a": {"cabinet": "two words"}})", "contains");
   expect_error(std::string(100, '[') + std::string(100, ']'), "nested deeper than 32");
+}
+
+TEST(SmdbAnswerTest, BulkInventoryByAddress) {
+  std::vector<std::pair<core::Address, Answer>> out;
+  std::size_t skipped = 0;
+  ASSERT_TRUE(parse_smdb_bulk(
+      R"({"10.0.0.1": {"cabinet": "c1"}, "10.0.0.2": {"name": "x"}, "web3": {"cabinet": "c3"},
+          "10.0.0.4": [1], "10.0.0.5": {"cabinet": 5}})",
+      kCabinet, out, skipped));
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].first, addr("10.0.0.1"));
+  EXPECT_EQ(out[0].second.rack, "c1");
+  EXPECT_EQ(out[1].second.kind, Answer::Kind::kUnknown);
+  EXPECT_EQ(out[2].second.kind, Answer::Kind::kError);
+  EXPECT_EQ(skipped, 2u);  // a key that is no address, a value that is no record
+  EXPECT_FALSE(parse_smdb_bulk("[]", kCabinet, out, skipped));
+  EXPECT_FALSE(parse_smdb_bulk("nope", kCabinet, out, skipped));
 }
 
 TEST(SmdbAnswerTest, UrlsAreHttpOnlyAndNamePortAndPath) {
