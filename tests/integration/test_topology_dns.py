@@ -91,6 +91,20 @@ class DnsTopologyTest(SmdbCase):
         self.announce(t, h, "127.0.72.1")
         wait_until(lambda: self.racks(t, h) == ["ams2/row1/rack7"], what="the {ip} name's rack")
 
+    def test_late_answer_moves_the_host(self):
+        # The first server never answers; c-ares asks the second (dnsmasq)
+        # once the first's time is up, so the answer comes late.
+        silent = SilentUdpServer()
+        try:
+            t = self.dns_tracker(dns_server="127.0.0.1:%d,%s" % (silent.port, self.dns.server),
+                                 topology_timeout_ms=700, topology_wait_ms=0)
+            h = register_new(t)
+            self.announce(t, h, "127.0.70.1")
+            self.assertEqual(self.racks(t, h), ["127.0.70.0/24"])
+            wait_until(lambda: self.racks(t, h) == ["ams1/3/12"], what="the host moved")
+        finally:
+            silent.close()
+
     def test_server_that_never_answers_is_down_and_the_chain_serves(self):
         silent = SilentUdpServer()
         try:

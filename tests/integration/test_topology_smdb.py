@@ -211,6 +211,23 @@ class SmdbTopologyTest(SmdbCase):
                                      source="smdb", outcome="ambiguous"), 1)
         self.assertIn("several servers have address 127.0.65.1", t.output())
 
+    def test_found_racks_are_asked_again_after_their_ttl(self):
+        self.smdb.set("127.0.57.1", cabinet="cab-old")
+        t = self.tracker(topology_cache_ttl=1)
+        h = register_new(t)
+        self.announce(t, h, "127.0.57.1")
+        self.assertEqual(self.racks(t, h), ["cab-old"])
+        # The inventory moves the host; within the TTL the tracker does not ask.
+        self.smdb.set("127.0.57.1", cabinet="cab-new")
+        self.announce(t, h, "127.0.57.1")
+        self.assertEqual(self.smdb.asked().count("127.0.57.1"), 1)
+        time.sleep(1.2)
+        # Past it, the announce is answered from the stale entry at once while
+        # the source is asked again; the answer moves the host.
+        self.announce(t, h, "127.0.57.1")
+        wait_until(lambda: self.racks(t, h) == ["cab-new"], what="the refreshed rack")
+        self.assertEqual(self.smdb.asked().count("127.0.57.1"), 2)
+
     def test_unknown_addresses_are_cached_negatively(self):
         # {} (the service does not know it): the subnet rule, and not asked
         # again at every announce.
