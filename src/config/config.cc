@@ -287,12 +287,12 @@ const std::vector<Key>& keys() {
               "Deadline of one lookup (resolve, connect, ask, read), in milliseconds. A lookup "
               "past it counts as failed: the rest of the chain places the host meanwhile."),
       int_key("topology_wait_ms", kTopology, &Config::topology_wait_ms, 0, 60000,
-              "How long an HTTP announce from a host no lookup source has placed yet waits for "
-              "the first answer, in milliseconds, so the host is placed where it is from its "
-              "first announce. Other announces are served meanwhile (the wait holds no thread). "
-              "Past it the rest of the chain places the host and the answer moves it later. "
-              "0: never wait. UDP announces do not wait, but a UDP client's connect starts the "
-              "lookup, one round trip before its announce."),
+              "How long an announce from a host no lookup source has placed yet waits for the "
+              "first answer, in milliseconds, so the host is placed where it is from its first "
+              "announce. Other announces are served meanwhile (the wait holds no thread; each "
+              "UDP worker parks at most 256 announces, more are answered at once). Past it the "
+              "rest of the chain places the host and the answer moves it later. A UDP client's "
+              "connect already starts the lookup. 0: never wait."),
       int_key("topology_cache_ttl", kTopology, &Config::topology_cache_ttl, 1, kIntMax,
               "Seconds a rack a lookup source found is used before the source is asked again. "
               "Past it the host stays where it was until the new answer comes, so a source "

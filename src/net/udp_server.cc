@@ -13,6 +13,7 @@
 #include <cassert>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <random>
 
 #include "net/client_address.h"
@@ -62,8 +63,27 @@ bool ConnectionIds::valid(std::uint64_t id, const core::Endpoint& client) const 
   return id == id_for(client, window) || id == id_for(client, window - 1);
 }
 
+// Announces one UDP worker may hold while they wait for a topology answer
+// (topology_wait_ms); more are answered at once. 2 KiB each.
+constexpr std::size_t kMaxParked = 256;
+
 struct UdpServer::Worker {
   int fd = -1;
+  // Parked announces: the packet and its sender, kept until their topology
+  // answer is in; `ready` (from the topology thread) lists the slots whose
+  // wait is over, and `wake_fd` wakes the worker's poll() for them.
+  struct Parked {
+    std::array<std::uint8_t, kMaxRequest> packet;
+    std::size_t len = 0;
+    sockaddr_storage from{};
+    socklen_t from_len = 0;
+  };
+  std::vector<Parked> parked;         // kMaxParked slots when topology_wait_ms is set
+  std::vector<std::uint32_t> idle;    // free slots of `parked`
+  std::mutex ready_mu;
+  std::vector<std::uint32_t> ready;   // guarded by ready_mu
+  std::vector<std::uint32_t> resuming;  // the worker's copy of `ready`
+  int wake_fd = -1;
   WorkerContext context{0};
   std::size_t reply_capacity = 0;
   std::vector<std::uint8_t> in;   // batch x kMaxRequest
@@ -75,8 +95,33 @@ struct UdpServer::Worker {
 
   ~Worker() {
     if (fd >= 0) ::close(fd);
+    if (wake_fd >= 0) ::close(wake_fd);
   }
 };
+
+namespace {
+
+// Resumes one parked announce: hands its slot to the worker and wakes it.
+class ParkedAnnounce final : public Deferrable {
+ public:
+  ParkedAnnounce(UdpServer::Worker& w, std::uint32_t slot) : w_(w), slot_(slot) {}
+  std::function<void()> resumer() override {
+    return [w = &w_, slot = slot_] {
+      {
+        std::lock_guard lock(w->ready_mu);
+        w->ready.push_back(slot);
+      }
+      const std::uint64_t one = 1;
+      [[maybe_unused]] auto n = ::write(w->wake_fd, &one, sizeof one);
+    };
+  }
+
+ private:
+  UdpServer::Worker& w_;
+  std::uint32_t slot_;
+};
+
+}  // namespace
 
 UdpServer::UdpServer(const UdpServerOptions& options, Tracker& tracker, const core::Clock& clock)
     : options_(options),
@@ -172,6 +217,14 @@ core::Result<std::unique_ptr<UdpServer>> UdpServer::create(const UdpServerOption
     w->addrs.resize(batch);
     w->context.hashes.reserve(wire::kUdpMaxScrapeHashes);
     w->context.peers.reserve(tracker.options().maxpeers);
+    if (tracker.options().topology_wait.count() > 0) {
+      w->parked.resize(kMaxParked);
+      for (std::uint32_t k = 0; k < kMaxParked; ++k) w->idle.push_back(kMaxParked - 1 - k);
+      w->ready.reserve(kMaxParked);
+      w->resuming.reserve(kMaxParked);
+      w->wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+      if (w->wake_fd < 0) return fail("eventfd");
+    }
     s->workers_.push_back(std::move(w));
   }
   s->port_ = port;
@@ -218,15 +271,17 @@ void UdpServer::run(Worker& w) {
   for (std::size_t i = 0; i < batch; ++i) {
     w.in_iov[i] = {w.in.data() + i * kMaxRequest, kMaxRequest};
   }
-  pollfd fds[2] = {{w.fd, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+  pollfd fds[3] = {{w.fd, POLLIN, 0}, {stop_fd_, POLLIN, 0}, {w.wake_fd, POLLIN, 0}};
+  const nfds_t nfds = w.wake_fd >= 0 ? 3 : 2;
   // Under load the socket is never empty: receive first and wait only when
   // there was nothing, so a busy worker makes two system calls per batch
   // (recvmmsg, sendmmsg) instead of three.
   bool idle = true;
   while (!stopped_.load(std::memory_order_relaxed)) {
     if (idle) {
-      if (::poll(fds, 2, -1) < 0 && errno != EINTR) break;
+      if (::poll(fds, nfds, -1) < 0 && errno != EINTR) break;
       if (fds[1].revents & POLLIN) break;
+      if (nfds == 3 && (fds[2].revents & POLLIN)) resume_parked(w);
       if (!(fds[0].revents & POLLIN)) continue;
     }
     for (std::size_t i = 0; i < batch; ++i) {
@@ -244,86 +299,10 @@ void UdpServer::run(Worker& w) {
       counters.add(Counter::kUdpReceived);
       std::span<const std::uint8_t> packet(w.in.data() + i * kMaxRequest, w.in_msgs[i].msg_len);
       std::span<std::uint8_t> out(w.out.data() + replies * w.reply_capacity, w.reply_capacity);
-      const core::Endpoint client = from_sockaddr(w.addrs[i]);
-      // No proxy speaks UDP for a client: the sender is the requester.
-      const core::Address requester =
-          requester_address(tracker_.options().trust, client.address, {});
-      core::Result<std::size_t> len = std::size_t{0};
-
-      wire::UdpHeader h;
-      if (!wire::parse_udp_header(packet, h)) {
-        counters.add(Counter::kUdpDropped);
-        continue;
-      }
-      if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kConnect)) {
-        if (h.connection_id != wire::kUdpProtocolId) {
-          counters.add(Counter::kUdpDropped);
-          continue;
-        }
-        counters.add(Counter::kUdpConnects);
-        len = wire::encode_udp_connect(h.transaction_id, ids_.issue(client), out);
-        tracker_.prefetch_topology(requester);
-      } else if (!ids_.valid(h.connection_id, client)) {
-        // Unproven source address: answering could reflect traffic at a
-        // spoofed victim, so say nothing.
-        counters.add(Counter::kUdpDropped);
-        continue;
-      } else if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kAnnounce) &&
-                 !tracker_.admit(RequestKind::kAnnounce, requester, w.context)) {
-        // A proven address (valid connection id): it hears why, as BEP 15
-        // error packets go; the limit bounds how often.
-        counters.add(Counter::kUdpErrors);
-        len = wire::encode_udp_error(h.transaction_id, kAnnounceRateLimited, out);
-      } else if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kScrape) &&
-                 !tracker_.admit(RequestKind::kScrape, requester, w.context)) {
-        counters.add(Counter::kUdpErrors);
-        len = wire::encode_udp_error(h.transaction_id, kScrapeRateLimited, out);
-      } else if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kAnnounce)) {
-        auto parsed = wire::parse_udp_announce(packet);
-        if (!parsed) {
-          count_announce_failure(w.context, parsed.error().message);
-          counters.add(Counter::kUdpErrors);
-          len = wire::encode_udp_error(h.transaction_id, parsed.error().message, out);
-        } else {
-          const wire::AnnounceRequest& a = parsed->request;
-          wire::AnnounceReply reply;
-          const std::string_view refused = tracker_.announce(
-              a, announced_address(tracker_.options().trust, requester, a.ip), w.context, reply);
-          if (!refused.empty()) {
-            counters.add(Counter::kUdpErrors);
-            len = wire::encode_udp_error(h.transaction_id, refused, out);
-          } else {
-            len = wire::encode_udp_announce(h.transaction_id, reply, !client.address.is_v4(), out);
-          }
-        }
-      } else if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kScrape)) {
-        w.context.hashes.clear();
-        if (auto st = wire::parse_udp_scrape(packet, w.context.hashes); !st) {
-          count_scrape(w.context, false);
-          counters.add(Counter::kUdpErrors);
-          len = wire::encode_udp_error(h.transaction_id, st.error().message, out);
-        } else {
-          count_scrape(w.context, true);
-          std::size_t k = 0;
-          for (const auto& hash : w.context.hashes) {  // BEP 15: in request order
-            swarm::ScrapeCounts c = tracker_.scrape_one(hash);
-            w.entries[k++] = {hash, c.complete, c.downloaded, c.incomplete};
-          }
-          len = wire::encode_udp_scrape(
-              h.transaction_id, std::span<const wire::ScrapeEntry>(w.entries.data(), k), out);
-        }
-      } else {
-        counters.add(Counter::kUdpErrors);
-        len = wire::encode_udp_error(h.transaction_id, "unknown action", out);
-      }
-      if (!len) {
-        // The slot is sized for every reply (udp_reply_capacity), so this is
-        // a bug: send nothing rather than a cut reply, and count it.
-        assert(false && "UDP reply larger than its slot");
-        counters.add(Counter::kUdpDropped);
-        continue;
-      }
-      w.out_iov[replies] = {out.data(), *len};
+      const std::size_t len =
+          answer(w, packet, w.addrs[i], w.in_msgs[i].msg_hdr.msg_namelen, out, /*may_park=*/true);
+      if (len == 0) continue;
+      w.out_iov[replies] = {out.data(), len};
       w.out_msgs[replies] = {};
       w.out_msgs[replies].msg_hdr.msg_iov = &w.out_iov[replies];
       w.out_msgs[replies].msg_hdr.msg_iovlen = 1;
@@ -342,6 +321,132 @@ void UdpServer::run(Worker& w) {
       done += static_cast<std::size_t>(k);
     }
     counters.add(Counter::kUdpSent, done);
+  }
+}
+
+std::size_t UdpServer::answer(Worker& w, std::span<const std::uint8_t> packet,
+                              const sockaddr_storage& from, socklen_t from_len,
+                              std::span<std::uint8_t> out, bool may_park) {
+  metrics::WorkerCounters& counters = *w.context.counters;
+  using metrics::Counter;
+  const core::Endpoint client = from_sockaddr(from);
+  // No proxy speaks UDP for a client: the sender is the requester.
+  const core::Address requester = requester_address(tracker_.options().trust, client.address, {});
+  core::Result<std::size_t> len = std::size_t{0};
+
+  wire::UdpHeader h;
+  if (!wire::parse_udp_header(packet, h)) {
+    counters.add(Counter::kUdpDropped);
+    return 0;
+  }
+  if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kConnect)) {
+    if (h.connection_id != wire::kUdpProtocolId) {
+      counters.add(Counter::kUdpDropped);
+      return 0;
+    }
+    counters.add(Counter::kUdpConnects);
+    len = wire::encode_udp_connect(h.transaction_id, ids_.issue(client), out);
+    tracker_.prefetch_topology(requester);
+  } else if (!ids_.valid(h.connection_id, client)) {
+    // Unproven source address: answering could reflect traffic at a
+    // spoofed victim, so say nothing.
+    counters.add(Counter::kUdpDropped);
+    return 0;
+  } else if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kAnnounce) && may_park &&
+             !tracker_.admit(RequestKind::kAnnounce, requester, w.context)) {
+    // A proven address (valid connection id): it hears why, as BEP 15
+    // error packets go; the limit bounds how often. (A parked announce was
+    // admitted when it arrived.)
+    counters.add(Counter::kUdpErrors);
+    len = wire::encode_udp_error(h.transaction_id, kAnnounceRateLimited, out);
+  } else if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kScrape) &&
+             !tracker_.admit(RequestKind::kScrape, requester, w.context)) {
+    counters.add(Counter::kUdpErrors);
+    len = wire::encode_udp_error(h.transaction_id, kScrapeRateLimited, out);
+  } else if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kAnnounce)) {
+    auto parsed = wire::parse_udp_announce(packet);
+    if (!parsed) {
+      count_announce_failure(w.context, parsed.error().message);
+      counters.add(Counter::kUdpErrors);
+      len = wire::encode_udp_error(h.transaction_id, parsed.error().message, out);
+    } else {
+      const wire::AnnounceRequest& a = parsed->request;
+      const core::Address address = announced_address(tracker_.options().trust, requester, a.ip);
+      if (may_park && park(w, packet, from, from_len, address)) return 0;
+      wire::AnnounceReply reply;
+      const std::string_view refused = tracker_.announce(a, address, w.context, reply);
+      if (!refused.empty()) {
+        counters.add(Counter::kUdpErrors);
+        len = wire::encode_udp_error(h.transaction_id, refused, out);
+      } else {
+        len = wire::encode_udp_announce(h.transaction_id, reply, !client.address.is_v4(), out);
+      }
+    }
+  } else if (h.action == static_cast<std::uint32_t>(wire::UdpAction::kScrape)) {
+    w.context.hashes.clear();
+    if (auto st = wire::parse_udp_scrape(packet, w.context.hashes); !st) {
+      count_scrape(w.context, false);
+      counters.add(Counter::kUdpErrors);
+      len = wire::encode_udp_error(h.transaction_id, st.error().message, out);
+    } else {
+      count_scrape(w.context, true);
+      std::size_t k = 0;
+      for (const auto& hash : w.context.hashes) {  // BEP 15: in request order
+        swarm::ScrapeCounts c = tracker_.scrape_one(hash);
+        w.entries[k++] = {hash, c.complete, c.downloaded, c.incomplete};
+      }
+      len = wire::encode_udp_scrape(h.transaction_id,
+                                    std::span<const wire::ScrapeEntry>(w.entries.data(), k), out);
+    }
+  } else {
+    counters.add(Counter::kUdpErrors);
+    len = wire::encode_udp_error(h.transaction_id, "unknown action", out);
+  }
+  if (!len) {
+    // The slot is sized for every reply (udp_reply_capacity), so this is
+    // a bug: send nothing rather than a cut reply, and count it.
+    assert(false && "UDP reply larger than its slot");
+    counters.add(Counter::kUdpDropped);
+    return 0;
+  }
+  return *len;
+}
+
+bool UdpServer::park(Worker& w, std::span<const std::uint8_t> packet,
+                     const sockaddr_storage& from, socklen_t from_len,
+                     const core::Address& address) {
+  if (w.idle.empty()) return false;  // kMaxParked wait already: answer now
+  const std::uint32_t slot = w.idle.back();
+  ParkedAnnounce later(w, slot);
+  // The slot is filled first: the topology thread may resume it at once.
+  Worker::Parked& p = w.parked[slot];
+  std::memcpy(p.packet.data(), packet.data(), packet.size());
+  p.len = packet.size();
+  p.from = from;
+  p.from_len = from_len;
+  if (!tracker_.await_topology(address, later)) return false;
+  w.idle.pop_back();
+  return true;
+}
+
+void UdpServer::resume_parked(Worker& w) {
+  std::uint64_t count;
+  [[maybe_unused]] auto n = ::read(w.wake_fd, &count, sizeof count);
+  w.resuming.clear();
+  {
+    std::lock_guard lock(w.ready_mu);
+    w.resuming.swap(w.ready);
+  }
+  std::span<std::uint8_t> out(w.out.data(), w.reply_capacity);
+  for (std::uint32_t slot : w.resuming) {
+    Worker::Parked& p = w.parked[slot];
+    const std::size_t len = answer(w, std::span<const std::uint8_t>(p.packet.data(), p.len),
+                                   p.from, p.from_len, out, /*may_park=*/false);
+    if (len > 0 && ::sendto(w.fd, out.data(), len, 0, reinterpret_cast<const sockaddr*>(&p.from),
+                            p.from_len) == static_cast<ssize_t>(len)) {
+      w.context.counters->add(metrics::Counter::kUdpSent);
+    }
+    w.idle.push_back(slot);
   }
 }
 

@@ -15,9 +15,12 @@
 // Thread-safety: create() and start() on one thread; stop() from any thread.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -81,6 +84,17 @@ class UdpServer {
  private:
   UdpServer(const UdpServerOptions& options, Tracker& tracker, const core::Clock& clock);
   void run(Worker& w);
+  // The reply to one packet from `from` into `out`: its length, 0 for no
+  // reply (a dropped packet, or an announce parked until its topology answer
+  // when `may_park`).
+  std::size_t answer(Worker& w, std::span<const std::uint8_t> packet, const sockaddr_storage& from,
+                     socklen_t from_len, std::span<std::uint8_t> out, bool may_park);
+  // Parks an announce from `address` until its topology answer is in
+  // (Tracker::await_topology); false if it should be answered now.
+  bool park(Worker& w, std::span<const std::uint8_t> packet, const sockaddr_storage& from,
+            socklen_t from_len, const core::Address& address);
+  // Answers the parked announces whose wait is over.
+  void resume_parked(Worker& w);
 
   UdpServerOptions options_;
   Tracker& tracker_;

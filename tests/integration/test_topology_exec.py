@@ -104,28 +104,43 @@ class ExecTopologyTest(SmdbCase):
         self.assertEqual(self.racks(t, h), ["127.0.80.0/24"])
         wait_until(lambda: self.racks(t, h) == ["late"], timeout=10, what="the host moved")
 
-    def test_udp_connect_starts_the_lookup_its_announce_then_finds(self):
-        t = self.exec_tracker(topology_timeout_ms=5000)
-        h = register_new(t)
+    def udp_announce(self, t, h, source, timeout=5):
+        """connect + announce from `source` over UDP; returns the seconds the
+        announce took."""
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
-            s.bind(("127.0.80.10", 0))
-            s.settimeout(5)
+            s.bind((source, 0))
+            s.settimeout(timeout)
             s.connect(("127.0.0.1", t.port))
             s.send(struct.pack(">QII", 0x41727101980, 0, 1))
             action, _, cid = struct.unpack(">IIQ", s.recv(16))
             self.assertEqual(action, 0)
-            # The connect started the plugin (0.4 s); one announce later the
-            # answer is in, so the host is placed by it, never by its /24.
-            wait_until(lambda: self.runs("127.0.80.10") == 1, what="the lookup started")
-            time.sleep(0.8)
+            started = time.monotonic()
             s.send(struct.pack(">QII", cid, 1, 2) + h + b"-UD0001-000000000010" +
                    struct.pack(">QQQIIIiH", 0, 1000, 0, 0, 0, 0, -1, 6881))
             action, tid = struct.unpack(">II", s.recv(2048)[:8])
             self.assertEqual((action, tid), (1, 2))
-            self.assertEqual(self.racks(t, h), ["udp-rack"])
+            return time.monotonic() - started
         finally:
             s.close()
+
+    def test_udp_announce_waits_for_the_answer(self):
+        # The connect starts the plugin (0.4 s); the announce right after it
+        # is parked until the answer is in, then placed by it.
+        t = self.exec_tracker(topology_timeout_ms=5000, topology_wait_ms=3000)
+        h = register_new(t)
+        took = self.udp_announce(t, h, "127.0.80.10")
+        self.assertGreater(took, 0.1)
+        self.assertEqual(self.racks(t, h), ["udp-rack"])
+        self.assertEqual(self.runs("127.0.80.10"), 1)
+
+    def test_udp_wait_is_bounded(self):
+        t = self.exec_tracker(topology_timeout_ms=5000, topology_wait_ms=300)
+        h = register_new(t)
+        took = self.udp_announce(t, h, "127.0.80.7")  # the plugin takes 2 s
+        self.assertLess(took, 1.5)
+        self.assertEqual(self.racks(t, h), ["127.0.80.0/24"])
+        wait_until(lambda: self.racks(t, h) == ["slow"], timeout=10, what="moved later")
 
     def test_at_most_exec_max_running_at_once(self):
         t = self.exec_tracker(exec_max_running=1, topology_timeout_ms=5000)
