@@ -10,13 +10,6 @@ namespace {
 
 namespace asio = boost::asio;
 
-Answer error(std::string detail) {
-  Answer a;
-  a.kind = Answer::Kind::kError;
-  a.detail = std::move(detail);
-  return a;
-}
-
 // c-ares is initialised once per process.
 struct AresLibrary {
   AresLibrary() { status = ares_library_init(ARES_LIB_INIT_ALL); }
@@ -146,14 +139,14 @@ void DnsSource::on_reply(void* arg, int status, int, unsigned char* abuf, int al
   if (status == ARES_ENOTFOUND || status == ARES_ENODATA) {
     a.kind = Answer::Kind::kUnknown;
   } else if (status != ARES_SUCCESS) {
-    a = error(fmt::format("TXT {}: {}", q->name, ares_strerror(status)));
+    a = error_answer(fmt::format("TXT {}: {}", q->name, ares_strerror(status)));
   } else {
     ares_txt_ext* txt = nullptr;
     const int st = ares_parse_txt_reply_ext(abuf, alen, &txt);
     if (st == ARES_ENODATA) {
       a.kind = Answer::Kind::kUnknown;
     } else if (st != ARES_SUCCESS) {
-      a = error(fmt::format("TXT {}: malformed answer: {}", q->name, ares_strerror(st)));
+      a = error_answer(fmt::format("TXT {}: malformed answer: {}", q->name, ares_strerror(st)));
     } else {
       std::vector<std::string> records;
       for (ares_txt_ext* t = txt; t != nullptr; t = t->next) {
@@ -188,44 +181,29 @@ void DnsSource::watch(ares_socket_t fd, bool readable, bool writable) {
   if (!w.descriptor) w.descriptor = std::make_unique<asio::posix::stream_descriptor>(io_, fd);
   w.readable = readable;
   w.writable = writable;
-  if (readable && !w.read_pending) wait_readable(fd);
-  if (writable && !w.write_pending) wait_writable(fd);
+  if (readable && !w.read_pending) wait(fd, /*for_read=*/true);
+  if (writable && !w.write_pending) wait(fd, /*for_read=*/false);
 }
 
-void DnsSource::wait_readable(ares_socket_t fd) {
+void DnsSource::wait(ares_socket_t fd, bool for_read) {
   Watched& w = sockets_[fd];
-  w.read_pending = true;
-  w.descriptor->async_wait(asio::posix::stream_descriptor::wait_read,
-                           [this, fd, d = w.descriptor.get()](boost::system::error_code ec) {
-                             auto it = sockets_.find(fd);
-                             if (it == sockets_.end() || it->second.descriptor.get() != d) return;
-                             it->second.read_pending = false;
-                             if (ec) return;
-                             ares_process_fd(channel_, fd, ARES_SOCKET_BAD);
-                             it = sockets_.find(fd);
-                             if (it != sockets_.end() && it->second.readable &&
-                                 !it->second.read_pending) {
-                               wait_readable(fd);
-                             }
-                           });
-}
-
-void DnsSource::wait_writable(ares_socket_t fd) {
-  Watched& w = sockets_[fd];
-  w.write_pending = true;
-  w.descriptor->async_wait(asio::posix::stream_descriptor::wait_write,
-                           [this, fd, d = w.descriptor.get()](boost::system::error_code ec) {
-                             auto it = sockets_.find(fd);
-                             if (it == sockets_.end() || it->second.descriptor.get() != d) return;
-                             it->second.write_pending = false;
-                             if (ec) return;
-                             ares_process_fd(channel_, ARES_SOCKET_BAD, fd);
-                             it = sockets_.find(fd);
-                             if (it != sockets_.end() && it->second.writable &&
-                                 !it->second.write_pending) {
-                               wait_writable(fd);
-                             }
-                           });
+  (for_read ? w.read_pending : w.write_pending) = true;
+  const auto what = for_read ? asio::posix::stream_descriptor::wait_read
+                             : asio::posix::stream_descriptor::wait_write;
+  w.descriptor->async_wait(what, [this, fd, for_read,
+                                  d = w.descriptor.get()](boost::system::error_code ec) {
+    auto it = sockets_.find(fd);
+    if (it == sockets_.end() || it->second.descriptor.get() != d) return;
+    (for_read ? it->second.read_pending : it->second.write_pending) = false;
+    if (ec) return;
+    ares_process_fd(channel_, for_read ? fd : ARES_SOCKET_BAD, for_read ? ARES_SOCKET_BAD : fd);
+    it = sockets_.find(fd);  // c-ares may have closed it meanwhile
+    if (it == sockets_.end()) return;
+    const Watched& now = it->second;
+    if (for_read ? (now.readable && !now.read_pending) : (now.writable && !now.write_pending)) {
+      wait(fd, for_read);
+    }
+  });
 }
 
 void DnsSource::tick() {

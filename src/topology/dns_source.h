@@ -58,8 +58,8 @@ class DnsSource final : public LookupSource {
   // c-ares says which sockets it wants watched; asio watches them.
   static void on_socket_state(void* self, ares_socket_t fd, int readable, int writable);
   void watch(ares_socket_t fd, bool readable, bool writable);
-  void wait_readable(ares_socket_t fd);
-  void wait_writable(ares_socket_t fd);
+  // Waits until `fd` is readable (or writable) and lets c-ares process it.
+  void wait(ares_socket_t fd, bool for_read);
   // c-ares's own retries and timeouts advance when it is called: while
   // queries are pending, it is called every 50 ms.
   void tick();

@@ -23,13 +23,6 @@ namespace {
 
 namespace asio = boost::asio;
 
-Answer error(std::string detail) {
-  Answer a;
-  a.kind = Answer::Kind::kError;
-  a.detail = std::move(detail);
-  return a;
-}
-
 // One run of the program: reads its stdout to the end, then reaps it; kills
 // it at the deadline. Owns itself through its pending handlers.
 class Run : public std::enable_shared_from_this<Run> {
@@ -89,19 +82,19 @@ class Run : public std::enable_shared_from_this<Run> {
   void finish(int status, bool lost) {
     const std::string who = fmt::format("{}", options_.command);
     if (timed_out_) {
-      return done(error(fmt::format("{} did not answer within {} ms (killed)", who,
+      return done(error_answer(fmt::format("{} did not answer within {} ms (killed)", who,
                                     options_.timeout.count())));
     }
     if (too_long_) {
-      return done(error(fmt::format("{} printed more than {} bytes (killed)", who,
+      return done(error_answer(fmt::format("{} printed more than {} bytes (killed)", who,
                                     kMaxLocationTextBytes)));
     }
-    if (lost) return done(error(fmt::format("{}: its exit status was lost", who)));
+    if (lost) return done(error_answer(fmt::format("{}: its exit status was lost", who)));
     if (WIFSIGNALED(status)) {
-      return done(error(fmt::format("{} was killed by signal {}", who, WTERMSIG(status))));
+      return done(error_answer(fmt::format("{} was killed by signal {}", who, WTERMSIG(status))));
     }
     if (WEXITSTATUS(status) != 0) {
-      return done(error(fmt::format("{} exited with status {}", who, WEXITSTATUS(status))));
+      return done(error_answer(fmt::format("{} exited with status {}", who, WEXITSTATUS(status))));
     }
     Answer a = parse_location_text(output_, options_.levels);
     if (a.kind == Answer::Kind::kError) a.detail = who + ": " + a.detail;
@@ -140,7 +133,7 @@ core::Result<std::unique_ptr<ExecSource>> ExecSource::create(ExecOptions options
 void ExecSource::lookup(const core::Address& address, std::function<void(Answer)> done) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
-    return done(error(fmt::format("cannot run {}: pipe: {}", options_.command, std::strerror(errno))));
+    return done(error_answer(fmt::format("cannot run {}: pipe: {}", options_.command, std::strerror(errno))));
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -155,7 +148,7 @@ void ExecSource::lookup(const core::Address& address, std::function<void(Answer)
   ::close(fds[1]);
   if (rc != 0) {
     ::close(fds[0]);
-    return done(error(fmt::format("cannot run {}: {}", options_.command, std::strerror(rc))));
+    return done(error_answer(fmt::format("cannot run {}: {}", options_.command, std::strerror(rc))));
   }
   std::make_shared<Run>(io_, options_, pid, fds[0], std::move(done))->start();
 }

@@ -19,12 +19,7 @@ std::string shown(std::string_view word) {
   return "'" + out + "'";
 }
 
-Answer error(std::string detail) {
-  Answer a;
-  a.kind = Answer::Kind::kError;
-  a.detail = "malformed answer: " + std::move(detail);
-  return a;
-}
+Answer error(std::string detail) { return error_answer("malformed answer: " + std::move(detail)); }
 
 }  // namespace
 

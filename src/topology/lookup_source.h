@@ -31,6 +31,14 @@ struct Answer {
   bool ambiguous = false;
 };
 
+// A kError answer saying `detail`.
+inline Answer error_answer(std::string detail) {
+  Answer a;
+  a.kind = Answer::Kind::kError;
+  a.detail = std::move(detail);
+  return a;
+}
+
 // The outcome label of an answer on /metrics ("found", "unknown", "error").
 std::string_view answer_kind_name(Answer::Kind kind);
 

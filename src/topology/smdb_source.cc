@@ -47,13 +47,6 @@ bool nested_too_deep(std::string_view body) {
   return false;
 }
 
-Answer error(std::string detail) {
-  Answer a;
-  a.kind = Answer::Kind::kError;
-  a.detail = std::move(detail);
-  return a;
-}
-
 // What an HTTP GET got: the status and body, or why there is none.
 struct HttpResult {
   unsigned status = 0;
@@ -242,7 +235,7 @@ Answer smdb_record_answer(const nlohmann::ordered_json& record, std::string_view
                           const std::vector<std::string>& fields) {
   const std::string who(server.substr(0, 64));
   if (!record.is_object()) {
-    return error(fmt::format("malformed answer: server '{}' is a JSON {}, not an object", who,
+    return error_answer(fmt::format("malformed answer: server '{}' is a JSON {}, not an object", who,
                              record.type_name()));
   }
   std::string rack;
@@ -257,7 +250,7 @@ Answer smdb_record_answer(const nlohmann::ordered_json& record, std::string_view
     }
     if (found == nullptr || found->is_null()) continue;
     if (!found->is_string()) {
-      return error(fmt::format("malformed answer: {} of server '{}' is a JSON {}, not a string",
+      return error_answer(fmt::format("malformed answer: {} of server '{}' is a JSON {}, not a string",
                                field, who, found->type_name()));
     }
     const std::string& value = found->get_ref<const std::string&>();
@@ -268,7 +261,7 @@ Answer smdb_record_answer(const nlohmann::ordered_json& record, std::string_view
   Answer a;
   a.kind = Answer::Kind::kUnknown;
   if (rack.empty()) return a;
-  if (auto ok = check_rack_name(rack, "malformed answer"); !ok) return error(ok.error().message);
+  if (auto ok = check_rack_name(rack, "malformed answer"); !ok) return error_answer(ok.error().message);
   a.kind = Answer::Kind::kFound;
   a.rack = std::move(rack);
   return a;
@@ -276,13 +269,13 @@ Answer smdb_record_answer(const nlohmann::ordered_json& record, std::string_view
 
 Answer parse_smdb_answer(std::string_view body, const std::vector<std::string>& fields) {
   if (nested_too_deep(body)) {
-    return error(fmt::format("malformed answer: nested deeper than {} levels", kMaxJsonDepth));
+    return error_answer(fmt::format("malformed answer: nested deeper than {} levels", kMaxJsonDepth));
   }
   // Document order, so "the last server" is the last one written.
   const auto doc = nlohmann::ordered_json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return error("malformed answer: not JSON");
+  if (doc.is_discarded()) return error_answer("malformed answer: not JSON");
   if (!doc.is_object()) {
-    return error(fmt::format("malformed answer: a JSON {}, not an object of servers",
+    return error_answer(fmt::format("malformed answer: a JSON {}, not an object of servers",
                              doc.type_name()));
   }
   if (doc.empty()) {  // the original's {}: the inventory does not know it
@@ -342,14 +335,14 @@ void SmdbSource::lookup(const core::Address& address, std::function<void(Answer)
   auto fields = &options_.fields;
   auto got = [done = std::move(done), fields, where = path,
               target = &target_](HttpResult r) {
-    if (!r.error.empty()) return done(error(std::move(r.error)));
+    if (!r.error.empty()) return done(error_answer(std::move(r.error)));
     if (r.status == 404) {  // some inventories say "no such address" this way
       Answer a;
       a.kind = Answer::Kind::kUnknown;
       return done(std::move(a));
     }
     if (r.status != 200) {
-      return done(error(fmt::format("HTTP {} from {}:{}{}", r.status, target->host, target->port,
+      return done(error_answer(fmt::format("HTTP {} from {}:{}{}", r.status, target->host, target->port,
                                     where)));
     }
     done(parse_smdb_answer(r.body, *fields));
