@@ -217,6 +217,54 @@ class AnnounceFloodTest(unittest.TestCase):
             limited)
 
 
+class UdpScrapeBurstTest(unittest.TestCase):
+    """The remote heap overflow of issue 10 (1): after one connect, a burst of
+    UDP scrapes of 74 info-hashes each, the largest a packet holds, whose
+    replies did not fit a reply slot. Every reply must now be a whole scrape
+    reply (8 + 12 x 74 bytes, the registered transfer's counts in its place)
+    or, past the scrape token bucket, an error packet, while a good client's
+    HTTP announces are served; the tracker stays up (and under the ASan build
+    of `make test` reports nothing)."""
+
+    def test_burst_of_full_udp_scrapes(self):
+        with Tracker() as t:
+            h = register_new(t)
+            http_request(t.port, "GET", "/announce?" + announce_query(h, left=0),
+                         source="127.0.3.1")
+            hashes = [h] + [os.urandom(20) for _ in range(73)]
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind((ATTACKER, 0))
+            s.settimeout(5)
+            s.connect(("127.0.0.1", t.port))
+            s.send(struct.pack(">QII", 0x41727101980, 0, 1))
+            _, _, cid = struct.unpack(">IIQ", s.recv(16))
+            whole = errors = 0
+            with GoodClient(t, h) as good:
+                for i in range(1500):
+                    s.send(struct.pack(">QII", cid, 2, i) + b"".join(hashes))
+                    reply = s.recv(4096)
+                    action, tid = struct.unpack(">II", reply[:8])
+                    self.assertEqual(tid, i)
+                    if action == 2:
+                        self.assertEqual(len(reply), 8 + 12 * 74)
+                        # The registered transfer: its one seeder, and the
+                        # good client's leechers as they join.
+                        seeders, completed, leechers = struct.unpack(">III", reply[8:20])
+                        self.assertEqual((seeders, completed), (1, 0))
+                        self.assertLessEqual(leechers, 8)
+                        self.assertEqual(reply[20:], bytes(12 * 73))
+                        whole += 1
+                    else:
+                        self.assertEqual(action, 3)
+                        self.assertIn(b"too many scrapes", reply[8:])
+                        errors += 1
+            good.check(self)
+            s.close()
+            self.assertGreaterEqual(whole, 100)  # the burst (rate_limit_scrape_burst)
+            self.assertGreater(errors, 0)
+            self.assertTrue(t.get("/health").status == 200)
+
+
 class ConnectionsPerSourceTest(unittest.TestCase):
     """One source opening 400 idle connections against max_connections = 300:
     it holds max_connections_per_source (100 here) and another source's
