@@ -2,9 +2,10 @@
 // their own registry and history in memory and overwrite each other's files;
 // the second one to start is refused instead.
 //
-// The lock is flock(2) on <data_dir>/p2ptracker.lock, held for the life of
-// the DataDirLock (released by the kernel if the process dies, so a crash
-// never leaves a stale lock). The file holds the holder's pid, for the
+// The lock is flock(2) on the data_dir directory itself, held for the life
+// of the DataDirLock (released by the kernel if the process dies, so a crash
+// never leaves a stale lock), so a read-only data_dir is locked too. When it
+// can, the holder writes its pid to <data_dir>/p2ptracker.lock, for the
 // message the next one prints. Start-up only; not thread-safe.
 #pragma once
 

@@ -114,15 +114,29 @@ core::Status Registry::load() {
     }
     by_file_.emplace(file, std::move(t));
   }
+  // Rewritten only when it changed (files added or removed by hand), so a
+  // read-only data_dir serves what it holds; if it cannot be written, the
+  // tracker still serves and says why registering will fail.
   std::lock_guard lock(mu_);
-  return save_index();
+  if (auto current = read_file(index_path); current && *current == index_text()) return {};
+  if (auto st = save_index(); !st) {
+    warnings_.push_back(fmt::format(
+        "{}; serving the registered torrents, but registering, replacing and deleting will "
+        "fail until data_dir is writable",
+        st.error().message));
+  }
+  return {};
 }
 
-core::Status Registry::save_index() const {
+std::string Registry::index_text() const {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& [file, t] : by_file_) list.push_back(to_json(t));
   nlohmann::json j = {{"torrents", list}};
-  return write_file_atomically(dir_ / "registry.json", j.dump(2) + "\n");
+  return j.dump(2) + "\n";
+}
+
+core::Status Registry::save_index() const {
+  return write_file_atomically(dir_ / "registry.json", index_text());
 }
 
 core::Result<RegisteredTorrent> Registry::add(std::string_view file, std::string_view bytes) {

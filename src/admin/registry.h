@@ -72,6 +72,8 @@ class Registry {
  private:
   Registry(std::filesystem::path data_dir, const core::Clock& clock, int max_torrent_files);
   core::Status load();
+  // The index file's content for by_file_.
+  std::string index_text() const;
   core::Status save_index() const;  // mu_ held
 
   std::filesystem::path dir_;

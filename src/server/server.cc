@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -8,6 +9,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cassert>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -363,6 +365,14 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   if (!registry) return registry.error();
   p->registry = std::move(*registry);
   for (const auto& w : p->registry->load_warnings()) spdlog::warn("registry: {}", w);
+  // A read-only data_dir (a read-only mount of the registered torrents) is
+  // served as it is; say now that changes will fail, not at the first one.
+  if (::access((std::filesystem::path(c.data_dir) / "torrents").c_str(), W_OK) != 0) {
+    spdlog::warn(
+        "data_dir {} is read-only ({}): serving its {} registered torrent(s); registering, "
+        "replacing and deleting torrents will fail until it is writable",
+        data_dir_shown(c.data_dir), std::strerror(errno), p->registry->list().size());
+  }
   auto history = admin::History::open(c.data_dir, p->clock,
                                       core::Seconds(std::int64_t{c.history_days} * 86400));
   if (!history) return history.error();
