@@ -430,6 +430,12 @@ const std::vector<Key>& keys() {
                "requests are accepted only from this host (127.0.0.1 or ::1). A file rather than "
                "the token itself, so --print-config never shows the secret; the tracker refuses "
                "to start if it is unreadable or empty, and warns if any user may read it."),
+      text_key("admin_listen", kAdmin, &Config::admin_listen,
+               "Serve the admin API (torrents, transfers, /api/v1/, /metrics, the dashboard) on "
+               "this \"address:port\" (\"10.0.0.5:6970\", \"[::1]:6970\") instead of on "
+               "port, which then serves only announce, scrape and /health: the announce port "
+               "can face the fleet and the admin port only the build network. The access rules "
+               "above apply on it. Empty: everything on port."),
       text_key("admin_read", kAdmin, &Config::admin_read,
                "Who may read the tracker's state: the stats and lists under /transfers/, "
                "/torrents/ and /api/v1/, downloading a registered .torrent, /metrics and the "

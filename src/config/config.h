@@ -95,6 +95,7 @@ struct Config {
   int stall_intervals = 3;  // a downloading peer without progress this many
                             // active_intervals is "stuck" in the stats API
   std::string admin_token_file;  // bearer token for the admin API; empty: this host only
+  std::string admin_listen;  // "address:port" serving the admin API apart; empty: on port
   std::string admin_read = "public";  // "public" or "token": who may read stats
 
   friend bool operator==(const Config&, const Config&) = default;

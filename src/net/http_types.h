@@ -138,6 +138,8 @@ class Router final : public HttpHandler {
   void add_prefix(std::string prefix, HttpHandler* handler);
   // Not owned; outlives the router. Null (the default): no check.
   void set_access(const AdminAccess* access) { access_ = access; }
+  // The JSON body of a 404 for a path no handler serves.
+  void set_not_found(std::string body) { not_found_ = std::move(body); }
 
   Placement placement(const HttpRequest& request) const override;
   void handle(const HttpRequest& request, HttpResponse& response, WorkerContext& context) override;
@@ -149,7 +151,9 @@ class Router final : public HttpHandler {
 
  private:
   HttpHandler* route(std::string_view path) const;
+  void not_found(HttpResponse& response) const;
   const AdminAccess* access_ = nullptr;
+  std::string not_found_ = R"({"error":"no such endpoint; see the README for the API"})";
   std::vector<std::pair<std::string, HttpHandler*>> exact_;
   std::vector<std::pair<std::string, HttpHandler*>> prefixes_;  // longest first
 };

@@ -42,8 +42,17 @@ Access Router::access(const HttpRequest& request) const {
 
 bool Router::refuse_early(const HttpRequest& request, HttpResponse& response) const {
   HttpHandler* h = route(request.path);
-  return h != nullptr && access_ != nullptr &&
-         !access_->admit(request, h->access(request), response);
+  if (h == nullptr) {  // a 404 says more than "this endpoint takes no body"
+    not_found(response);
+    return true;
+  }
+  return access_ != nullptr && !access_->admit(request, h->access(request), response);
+}
+
+void Router::not_found(HttpResponse& response) const {
+  response.status = 404;
+  response.content_type = "application/json";
+  response.body = not_found_;
 }
 
 bool Router::defer(const HttpRequest& request, WorkerContext& context, Deferrable& later) {
@@ -57,9 +66,7 @@ void Router::handle(const HttpRequest& request, HttpResponse& response, WorkerCo
     h->handle(request, response, context);
     return;
   }
-  response.status = 404;
-  response.content_type = "application/json";
-  response.body = R"({"error":"no such endpoint; see the README for the API"})";
+  not_found(response);
 }
 
 std::string_view status_text(int status) {

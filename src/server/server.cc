@@ -115,6 +115,45 @@ net::TrustOptions trust_options(const config::Config& c) {
   return t;
 }
 
+// The admin API's own server (admin_listen = "address:port"): one worker,
+// the same limits as the announce port.
+core::Result<std::unique_ptr<net::HttpServer>> admin_server(const config::Config& c,
+                                                            net::Router& router,
+                                                            metrics::Registry& metrics) {
+  std::string_view spec = c.admin_listen;
+  const auto colon = spec.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 == spec.size()) {
+    return core::invalid_argument(fmt::format(
+        "'{}' is not address:port (as in \"10.0.0.5:6970\" or \"[::1]:6970\")", spec));
+  }
+  std::string_view host = spec.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned port = 0;
+  for (char ch : spec.substr(colon + 1)) {
+    if (ch < '0' || ch > '9' || (port = port * 10 + static_cast<unsigned>(ch - '0')) > 65535) {
+      return core::invalid_argument(fmt::format("'{}': bad port", spec));
+    }
+  }
+  if (!core::Address::parse(host)) {
+    return core::invalid_argument(
+        fmt::format("'{}': '{}' is not an IP address of this host", spec, host));
+  }
+  net::HttpServerOptions ho;
+  ho.host = std::string(host);
+  ho.port = static_cast<std::uint16_t>(port);
+  ho.workers = 1;
+  ho.max_request_bytes = static_cast<std::size_t>(c.max_request_bytes);
+  ho.request_timeout = std::chrono::seconds(c.request_timeout);
+  ho.keepalive_timeout = std::chrono::seconds(c.keepalive_timeout);
+  ho.max_connections = 1024;
+  ho.max_uploads_in_flight = static_cast<std::size_t>(c.max_uploads_in_flight);
+  ho.max_connections_per_source = static_cast<std::size_t>(c.max_connections_per_source);
+  ho.metrics = &metrics;
+  return net::HttpServer::create(ho, router);
+}
+
 // The topology key as written in a TOML file: ["smdb", "subnet"].
 std::string topology_list(const config::Config& c) {
   std::string out = "[";
@@ -239,9 +278,11 @@ struct Server::Parts {
   std::atomic<bool> stopping{false};  // shutdown has begun: /health answers 503
   admin::DashboardApi dashboard;
   std::unique_ptr<net::AdminAccess> admin_access;
-  net::Router router;
+  net::Router router;        // everything, or with admin_listen the admin API
+  net::Router public_router;  // with admin_listen: what `port` serves (announce, scrape, /health)
   net::ListenAddresses listen;                         // config.host, resolved
   std::vector<std::unique_ptr<net::HttpServer>> http;  // one per listen address
+  std::unique_ptr<net::HttpServer> admin_http;         // admin_listen's; null without
   std::vector<std::unique_ptr<net::UdpServer>> udp;    // the same; none when udp_port = 0
 
   // The topology chain's thread moves peers in the swarm table, which is
@@ -252,6 +293,7 @@ struct Server::Parts {
 
   void stop_listening() {
     for (auto& h : http) h->stop();
+    if (admin_http) admin_http->stop();
     for (auto& u : udp) u->stop();
   }
   asio::io_context control{1};
@@ -423,10 +465,17 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   hs.started = p->clock.now();
   p->health = std::make_unique<HealthHandler>(std::move(hs));
 
-  p->router.add_exact("/announce", p->tracker_http.get());
-  p->router.add_exact("/announce/", p->tracker_http.get());
-  p->router.add_exact("/scrape", p->tracker_http.get());
-  p->router.add_exact("/scrape/", p->tracker_http.get());
+  const bool admin_apart = !c.admin_listen.empty();
+  for (net::Router* r : {&p->router, &p->public_router}) {
+    r->add_exact("/announce", p->tracker_http.get());
+    r->add_exact("/announce/", p->tracker_http.get());
+    r->add_exact("/scrape", p->tracker_http.get());
+    r->add_exact("/scrape/", p->tracker_http.get());
+    r->add_exact("/health", p->health.get());
+  }
+  p->public_router.set_not_found(fmt::format(
+      R"json({{"error":"this port serves announce, scrape and /health; the admin API is on {} (admin_listen)"}})json",
+      c.admin_listen));
   p->router.add_exact("/torrents", p->torrents.get());
   p->router.add_prefix("/torrents/", p->torrents.get());
   p->router.add_exact("/transfers", p->transfers_api.get());
@@ -440,7 +489,6 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   p->router.add_exact("/history", p->transfers_v1.get());
   p->router.add_exact("/history/", p->transfers_v1.get());
   p->router.add_exact("/metrics", p->metrics_http.get());
-  p->router.add_exact("/health", p->health.get());
   p->router.add_exact("/", &p->dashboard);
   p->router.add_prefix("/dashboard/", &p->dashboard);
   auto admin_access = make_admin_access(c);
@@ -495,7 +543,8 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
     ho.max_connections_per_source = static_cast<std::size_t>(c.max_connections_per_source);
     if (c.proxypass) ho.uncapped_sources = c.trusted_proxies;
     ho.metrics = &p->metrics;
-    auto http = net::HttpServer::create(ho, p->router);
+    net::Router& routes = admin_apart ? p->public_router : p->router;
+    auto http = net::HttpServer::create(ho, routes);
     if (!http && address == "::" && p->listen.addresses.size() == 1) {
       // Dual stack is the default, but a host may have IPv6 disabled.
       spdlog::warn("cannot listen on [::] ({}); falling back to IPv4 only (0.0.0.0)",
@@ -503,7 +552,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
       ho.host = "0.0.0.0";
       p->listen.addresses.front() = ho.host;
       p->config.host = ho.host;
-      http = net::HttpServer::create(ho, p->router);
+      http = net::HttpServer::create(ho, routes);
     }
     if (!http) return http.error();
     // Port 0: the first address gets a free port, the others the same one.
@@ -521,6 +570,11 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
       if (!udp) return udp.error();
       p->udp.push_back(std::move(*udp));
     }
+  }
+  if (admin_apart) {
+    auto admin = admin_server(c, p->router, p->metrics);
+    if (!admin) return core::invalid_argument(loaded.blame("admin_listen", admin.error().message));
+    p->admin_http = std::move(*admin);
   }
   return std::unique_ptr<Server>(new Server(std::move(p)));
 }
@@ -556,6 +610,12 @@ int Server::run() {
     workers += h->workers();
   }
   for (auto& u : p.udp) u->start();
+  if (p.admin_http) {
+    p.admin_http->start();
+    // Before the "listening" line: whoever waits for that one finds this too.
+    spdlog::info("admin API served on {} (port {}); port {} serves announce, scrape and /health",
+                 p.config.admin_listen, p.admin_http->port(), p.http.front()->port());
+  }
   std::string where;
   for (const std::string& a : p.listen.addresses) {
     if (!where.empty()) where += ", ";

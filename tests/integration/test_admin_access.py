@@ -13,8 +13,9 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import (Tracker, announce_query, http_request, make_torrent, multipart_form,
-                     raw_connect, read_raw_response, run_tool, scrape_query, wait_closed)
+from harness import (BINARY, Tracker, announce_query, free_port, http_request, make_torrent,
+                     multipart_form, raw_connect, read_raw_response, run_tool, scrape_query,
+                     wait_closed)
 
 LOCAL = "127.0.0.1"
 STRANGER = "127.0.5.5"
@@ -422,6 +423,47 @@ class CliTokenTest(AccessBase):
         r = self.req("GET", "/announce?" + announce_query(bytes.fromhex(h), left=0,
                                                           event="completed"), STRANGER)
         self.assertEqual(r.status, 200, r.body)
+
+
+class AdminListenTest(unittest.TestCase):
+    """admin_listen: the admin API on its own address and port; the announce
+    port then serves announce, scrape and /health only."""
+
+    def test_admin_api_on_its_own_port(self):
+        admin_port = free_port()
+        with Tracker(admin_listen="127.0.0.1:%d" % admin_port) as t:
+            self.assertIn("admin API served on 127.0.0.1:%d" % admin_port, t.output())
+            data, h = make_torrent("apart", os.urandom(2000))
+            # Registering on the announce port: no such endpoint there.
+            r = http_request(t.port, "POST", "/api/v1/torrents/apart.torrent", body=data,
+                             headers={"Content-Type": "application/x-bittorrent"})
+            self.assertEqual(r.status, 404)
+            self.assertIn("admin_listen", json.loads(r.body)["error"])
+            for path in ("/torrents/", "/transfers/", "/metrics", "/", "/api/v1/transfers/"):
+                self.assertEqual(http_request(t.port, "GET", path).status, 404, path)
+            # On the admin port it is the admin API, under the same access rules.
+            r = http_request(admin_port, "POST", "/api/v1/torrents/apart.torrent", body=data,
+                             headers={"Content-Type": "application/x-bittorrent"})
+            self.assertIn(r.status, (200, 201), r.body)
+            self.assertEqual(http_request(admin_port, "GET", "/torrents/").json(),
+                             {"apart.torrent": h.hex()})
+            self.assertEqual(http_request(admin_port, "GET", "/metrics").status, 200)
+            r = http_request(admin_port, "DELETE", "/torrents/apart.torrent", source="127.0.7.7")
+            self.assertEqual(r.status, 403)  # local-only without a token, as on one port
+            # Announces and /health stay on the announce port.
+            r = http_request(t.port, "GET", "/announce?" + announce_query(h), source="127.0.6.1")
+            self.assertEqual(r.status, 200)
+            self.assertNotIn(b"failure reason", r.body)
+            self.assertEqual(http_request(t.port, "GET", "/health").status, 200)
+            self.assertEqual(http_request(admin_port, "GET", "/health").status, 200)
+
+    def test_a_bad_admin_listen_stops_start_up(self):
+        r = subprocess.run([BINARY, "serve", "--set", "host=127.0.0.1", "--set", "port=0",
+                            "--set", "admin_listen=not-an-address:80"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("admin_listen", r.stdout + r.stderr)
+        self.assertIn("not an IP address", r.stdout + r.stderr)
 
 
 if __name__ == "__main__":
