@@ -161,7 +161,10 @@ std::optional<TransferStats> Transfers::stats(const core::InfoHash& info_hash, b
            (1.0 - static_cast<double>(std::min(p.left.bytes(), size)) / static_cast<double>(size));
   };
   auto stuck = [&](const swarm::Peer& p) {
-    return !p.seeder() && now - p.last_progress.time() >= options_.stall_after;
+    // As the policy judges it: a client on a slower schedule shows progress
+    // less often.
+    return !p.seeder() && now - p.last_progress.time() >=
+                              swarm::stall_time(p, options_.stall_after, options_.peer_timeout);
   };
 
   TransferStats out;

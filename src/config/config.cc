@@ -217,6 +217,14 @@ const std::vector<Key>& keys() {
               "Seconds without an announce before a peer is dropped from its swarm. Must exceed "
               "active_interval, otherwise peers expire between two announces; the default "
               "allows about two missed announces."),
+      int_key("peer_timeout_max", kAnnounces, &Config::peer_timeout_max, 1, kIntMax,
+              "Longest a peer is kept without an announce. Clients announce on their own "
+              "schedule: libtorrent ones (qBittorrent, Deluge) never more often than every 300 s "
+              "whatever the interval asked. The tracker learns each peer's gap between regular "
+              "announces and keeps it for that gap plus half a peer_timeout (never less than "
+              "peer_timeout, never more than this), and judges it stuck only after two of its "
+              "gaps without progress, so such a client is neither dropped nor stuck, and its "
+              "representative slot is not handed to a third host while it is alive."),
       bool_key("open", kAnnounces, &Config::open,
                "Track every info_hash announced, like a public tracker. Off: only transfers "
                "registered through the admin API get peers; announces for others get "
@@ -763,6 +771,12 @@ std::optional<Problem> find_problem(const Config& config) {
       return Problem{{key.name},
                      fmt::format("expected {}, got {}", expectation(key, Dialect::kToml), *got)};
     }
+  }
+  if (config.peer_timeout_max < config.peer_timeout) {
+    return Problem{{"peer_timeout_max", "peer_timeout"},
+                   fmt::format("peer_timeout_max ({}) must be at least peer_timeout ({})",
+                               config.peer_timeout_max, config.peer_timeout),
+                   false};
   }
   if (config.peer_timeout <= config.active_interval) {
     return Problem{{"peer_timeout", "active_interval"},

@@ -111,7 +111,7 @@ void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit
   const bool self_seeds = self.seeder();
   auto wanted = [&](const Peer& p) {
     return p.endpoint != self.endpoint && !(self_seeds && p.seeder()) &&
-           p.last_seen.time() >= stale_before;
+           p.last_seen.time() + policy.extra_life(p) >= stale_before;
   };
   const bool self_gateway = own.is_gateway(self, policy, now, payload_);
   // kRelay: while the gateway downloads, it and the rest of its rack meet only
@@ -123,7 +123,7 @@ void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit
   if (policy.mode == PolicyMode::kRelay) {
     for (const auto& e : own.representatives) {
       const Peer* r = own.find(e);
-      if (r != nullptr && (r->seeder() || now - r->last_progress.time() < policy.stall_after) &&
+      if (r != nullptr && (r->seeder() || now - r->last_progress.time() < policy.stall_of(*r)) &&
           !own.is_gateway(*r, policy, now, payload_)) {
         relayed = true;
       }

@@ -3,7 +3,10 @@
 namespace p2p::swarm {
 
 SwarmTable::SwarmTable(SwarmOptions options, const RackMap& racks, const core::Clock& clock)
-    : options_(options), racks_(racks), clock_(clock) {}
+    : options_(options), racks_(racks), clock_(clock) {
+  // One peer_timeout: the policy's cadence rule extends this one.
+  options_.policy.peer_timeout = options_.peer_timeout;
+}
 
 void SwarmTable::activate(const core::InfoHash& info_hash, std::uint64_t length) {
   Shard& s = shard_of(info_hash);
@@ -133,7 +136,8 @@ std::size_t SwarmTable::sweep(std::size_t shard_count, std::vector<ExpiredPeer>*
     std::lock_guard lock(s.mu);
     for (auto it = s.torrents.begin(); it != s.torrents.end();) {
       hash = &it->first;
-      dropped += it->second.torrent.expire(cutoff, expired != nullptr ? &record : nullptr);
+      dropped += it->second.torrent.expire(cutoff, options_.policy,
+                                           expired != nullptr ? &record : nullptr);
       if (it->second.torrent.empty() && !it->second.registered) {
         it = s.torrents.erase(it);
         open_transfers_.fetch_sub(1, std::memory_order_relaxed);

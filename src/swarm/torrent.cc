@@ -101,7 +101,7 @@ bool RackGroup::is_gateway(const Peer& p, const PolicyOptions& policy, core::Tim
   for (const auto& e : representatives) {
     const Peer* r = find(e);
     if (r == nullptr) continue;
-    if (r->seeder() || now - r->last_progress.time() < policy.stall_after) return r == &p;
+    if (r->seeder() || now - r->last_progress.time() < policy.stall_of(*r)) return r == &p;
     latest_progress = std::max(latest_progress, r->last_progress.time());
     ++stalled;
   }
@@ -244,6 +244,13 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     outcome.rack_changed = self->flags & Peer::kMoved;
     self->flags &= static_cast<std::uint8_t>(~Peer::kMoved);
     if (left.bytes() < self->left.bytes()) self->last_progress = now;
+    // Events come when they happen; regular announces show the client's
+    // schedule.
+    if (a.event == AnnounceEvent::kNone && now > self->last_seen.time()) {
+      const auto gap = std::chrono::duration_cast<core::Seconds>(now - self->last_seen.time());
+      self->cadence8 =
+          static_cast<std::uint8_t>(std::min<std::int64_t>(255, (gap.count() + 7) / 8));
+    }
     if (self->seeder() != left.zero()) {
       if (left.zero()) {
         ++g.seeders;
@@ -319,12 +326,12 @@ std::size_t Torrent::relocate(const core::Address& address, core::RackId from, c
   return moved.size();
 }
 
-std::size_t Torrent::expire(core::TimePoint cutoff,
+std::size_t Torrent::expire(core::TimePoint cutoff, const PolicyOptions& policy,
                             const std::function<void(const Peer&, core::RackId)>* dropped_peer) {
   std::size_t dropped = 0;
   for (auto g = racks_.begin(); g != racks_.end();) {
     for (auto it = g->peers.begin(); it != g->peers.end();) {
-      if (it->last_seen.time() < cutoff) {
+      if (it->last_seen.time() + policy.extra_life(*it) < cutoff) {
         if (dropped_peer != nullptr) (*dropped_peer)(*it, g->rack);
         it = remove_peer(*g, it);
         ++dropped;

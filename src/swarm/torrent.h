@@ -73,15 +73,30 @@ struct alignas(32) Peer {
 
   core::Endpoint endpoint;
   std::uint8_t flags = 0;
+  // The gap between its last two regular announces (no event), in 8-second
+  // units, 0 until known: clients announce on their own schedule (libtorrent
+  // never more often than every 300 s, whatever the interval asked), and
+  // expiry and stall detection follow it (PolicyOptions::life_of). Fills the
+  // byte the endpoint's alignment left free.
+  std::uint8_t cadence8 = 0;
   Bytes32 left;  // bytes left to download
   Stamp32 last_seen;
   Stamp32 last_progress;  // when `left` last went down (stall detection)
 
   bool seeder() const { return left.zero(); }
+  core::Seconds cadence() const { return core::Seconds(std::int64_t{cadence8} * 8); }
   bool representative() const { return flags & kRepresentative; }
   bool origin() const { return flags & kOrigin; }
 };
 static_assert(sizeof(Peer) == 32, "a peer record grew: every tracker's memory grows with it");
+
+// How long `p` may go without progress before it counts as stalled:
+// `stall_after`, or for a peer whose regular announces come further apart
+// than `peer_timeout`, two of its gaps (it shows progress only that often).
+inline core::Seconds stall_time(const Peer& p, core::Seconds stall_after,
+                                core::Seconds peer_timeout) {
+  return p.cadence() > peer_timeout ? std::max(stall_after, 2 * p.cadence()) : stall_after;
+}
 
 // Which rule decides a rack's gateways to the rest of the swarm.
 enum class PolicyMode : std::uint8_t {
@@ -122,6 +137,23 @@ struct PolicyOptions {
   // docs/configuration.md for the defaults' reasons.
   std::uint32_t max_peers_per_address = 0;   // peers (ports) of one address
   std::uint32_t max_peers_per_transfer = 0;  // peers of the whole swarm
+  // A peer is dropped after peer_timeout without an announce. One whose
+  // regular announces come further apart than that (Peer::cadence8) is kept
+  // for its gap and half a peer_timeout more, never longer than
+  // peer_timeout_max, and judged stalled only after two of its gaps without
+  // progress: a client on its own slower schedule is neither gone nor stuck.
+  // Clients that announce within peer_timeout are judged as before.
+  core::Seconds peer_timeout{150};
+  core::Seconds peer_timeout_max{900};
+
+  bool slow(const Peer& p) const { return p.cadence() > peer_timeout; }
+  // How much longer than peer_timeout `p` lives without an announce.
+  core::Seconds extra_life(const Peer& p) const {
+    if (!slow(p)) return core::Seconds(0);
+    return std::min(p.cadence() + peer_timeout / 2, std::max(peer_timeout, peer_timeout_max)) -
+           peer_timeout;
+  }
+  core::Seconds stall_of(const Peer& p) const { return stall_time(p, stall_after, peer_timeout); }
 };
 
 // A member of a rack group named outside its sorted peer vector (one of its
@@ -213,10 +245,10 @@ class Torrent {
                            const PolicyOptions& policy, core::Rng& rng,
                            std::vector<core::PeerContact>& out);
 
-  // Drops peers last seen before `cutoff`, freeing their representative
-  // slots, and tells `dropped` (when given) about each one and its rack.
-  // Returns how many were dropped.
-  std::size_t expire(core::TimePoint cutoff,
+  // Drops peers last seen before `cutoff` (now - peer_timeout) and their
+  // extra_life, freeing their representative slots, and tells `dropped`
+  // (when given) about each one and its rack. Returns how many were dropped.
+  std::size_t expire(core::TimePoint cutoff, const PolicyOptions& policy,
                      const std::function<void(const Peer&, core::RackId)>* dropped = nullptr);
 
   // Moves the peers at `address` (every port) from rack `from` to rack `to`:

@@ -792,5 +792,77 @@ TEST_F(RackPolicyTest, RelocatedRepresentativeFreesItsSlotAndLeavesNoGhost) {
   EXPECT_EQ(t.snapshot(hash_)->torrent.size(), 5u);
 }
 
+// Issue 14: libtorrent clients (qBittorrent) re-announce every 300 s at
+// best, whatever the interval; peer_timeout is 150 s. The tracker learns the
+// gap and keeps such a peer (and its representative slot), and does not call
+// it stuck between two of its announces.
+TEST_F(RackPolicyTest, AClientOnA300SecondScheduleIsNeitherDroppedNorReplaced) {
+  table_.activate(hash_, 1000);
+  announce("127.0.1.1", 1000, AnnounceEvent::kStarted);  // qBittorrent: a representative
+  announce("127.0.1.2", 1000, AnnounceEvent::kStarted);  // a 45 s client: the other one
+  ASSERT_TRUE(announce("127.0.1.2", 1000).size() >= 1);
+  // The 45 s client keeps announcing (every 45 s of `pass`); the slow one
+  // every 300 s.
+  auto pass = [&](int seconds) {
+    for (; seconds >= 45; seconds -= 45) {
+      clock_.advance(core::Seconds(45));
+      announce("127.0.1.2", 900);
+    }
+    clock_.advance(core::Seconds(seconds));
+  };
+  pass(300);
+  announce("127.0.1.1", 800);  // its first regular gap: 300 s
+  EXPECT_TRUE(outcome_.outcome.representative);
+  // 290 s after its last announce (past peer_timeout), before its next one:
+  pass(290);
+  EXPECT_EQ(table_.sweep(SwarmTable::kShards), 0u);  // nobody dropped
+  // A third host of the rack arrives: a member, since the slow one is alive.
+  Names third = announce("127.0.1.3", 1000, AnnounceEvent::kStarted);
+  EXPECT_FALSE(outcome_.outcome.representative);
+  EXPECT_TRUE(third.contains("127.0.1.1"));  // and it is handed out
+  // Its next announce comes at 300 s: it is still a representative.
+  pass(10);
+  announce("127.0.1.1", 700);
+  EXPECT_TRUE(outcome_.outcome.representative);
+  auto snap = table_.snapshot(hash_);
+  ASSERT_TRUE(snap);
+  for (const RackGroup& g : snap->torrent.racks()) EXPECT_LE(g.representatives.size(), 2u);
+
+  // When it really leaves, it goes after its gap and half a peer_timeout
+  // (300 + 75 s), not at peer_timeout_max.
+  pass(370);
+  std::vector<SwarmTable::ExpiredPeer> gone;
+  table_.sweep(SwarmTable::kShards, &gone);
+  EXPECT_TRUE(std::none_of(gone.begin(), gone.end(), [](const auto& e) {
+    return e.endpoint.address.to_string() == "127.0.1.1";
+  }));
+  pass(10);
+  gone.clear();
+  table_.sweep(SwarmTable::kShards, &gone);
+  EXPECT_TRUE(std::any_of(gone.begin(), gone.end(), [](const auto& e) {
+    return e.endpoint.address.to_string() == "127.0.1.1";
+  }));
+}
+
+TEST_F(RackPolicyTest, AClientWithinPeerTimeoutExpiresAsBefore) {
+  table_.activate(hash_, 1000);
+  announce("127.0.1.1", 1000, AnnounceEvent::kStarted);
+  clock_.advance(core::Seconds(45));
+  announce("127.0.1.1", 900);  // a 45 s cadence
+  clock_.advance(core::Seconds(151));
+  std::vector<SwarmTable::ExpiredPeer> gone;
+  EXPECT_EQ(table_.sweep(SwarmTable::kShards, &gone), 1u);
+}
+
+// What the stats API calls stuck uses the same rule (admin/transfers.cc).
+TEST(StallTimeTest, TwoGapsForASlowClientStallAfterForOthers) {
+  Peer slow, regular;
+  slow.cadence8 = 300 / 8 + 1;  // 304 s
+  regular.cadence8 = 45 / 8 + 1;
+  EXPECT_EQ(stall_time(slow, core::Seconds(135), core::Seconds(150)), core::Seconds(608));
+  EXPECT_EQ(stall_time(regular, core::Seconds(135), core::Seconds(150)), core::Seconds(135));
+  EXPECT_EQ(stall_time(Peer{}, core::Seconds(135), core::Seconds(150)), core::Seconds(135));
+}
+
 }  // namespace
 }  // namespace p2p::swarm
