@@ -458,8 +458,10 @@ class AdminListenTest(unittest.TestCase):
             self.assertEqual(http_request(admin_port, "GET", "/health").status, 200)
 
     def test_a_bad_admin_listen_stops_start_up(self):
+        data = tempfile.mkdtemp(prefix="p2ptracker-admin-listen-")
+        self.addCleanup(shutil.rmtree, data, True)
         r = subprocess.run([BINARY, "serve", "--set", "host=127.0.0.1", "--set", "port=0",
-                            "--set", "admin_listen=not-an-address:80"],
+                            "--set", "data_dir=" + data, "--set", "admin_listen=not-an-address:80"],
                            capture_output=True, text=True, timeout=30)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("admin_listen", r.stdout + r.stderr)
