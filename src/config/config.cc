@@ -351,6 +351,11 @@ const std::vector<Key>& keys() {
               "usual IPv6 subnet, per rack)."),
 
       // --- Deploy visibility ---
+      int_key("auto_archive_s", kAnnounces, &Config::auto_archive_s, 0, kIntMax,
+              "Seconds after a registered transfer's deploy completed (a host completed and no "
+              "host is downloading any more) before the tracker archives it into /history/ by "
+              "itself, as `p2ptracker deactivate` would. 0 (the default): only the operator "
+              "deactivates, as in the original."),
       int_key("history_days", kAnnounces, &Config::history_days, 1, 36500,
               "Days a finished deploy (a deactivated transfer) stays in /history/ before it is "
               "pruned."),

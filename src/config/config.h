@@ -93,6 +93,7 @@ struct Config {
   int max_peers_per_transfer = 200000;  // peers of one transfer
   std::string log_level = "info";  // trace, debug, info, warn, error
   int history_days = 30;  // finished deploys stay in /history/ this long
+  int auto_archive_s = 0;  // archive a transfer this long after its last host completed; 0: never
   int stall_intervals = 3;  // a downloading peer without progress this many
                             // active_intervals is "stuck" in the stats API
   std::string admin_token_file;  // bearer token for the admin API; empty: this host only

@@ -1,5 +1,7 @@
 #include "net/tracker.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 namespace p2p::net {
@@ -85,6 +87,18 @@ std::string_view Tracker::announce(const wire::AnnounceRequest& a, const core::A
   reply.compact = a.compact;
   reply.no_peer_id = a.no_peer_id;
   reply.external_ip = address;
+  if (spdlog::should_log(spdlog::level::debug)) {
+    spdlog::debug("announce {} from {} (event {}, left {}): {}, {} peer(s) given{}",
+                  a.info_hash.hex(), pa.endpoint.to_string(), static_cast<int>(a.event), a.left,
+                  !result.active ? "no active transfer"
+                  : result.outcome.representative ? "representative"
+                                                  : "member",
+                  peers.size(), result.outcome.rack_changed ? ", moved to another rack" : "");
+  }
+  if (result.outcome.deploy_complete && result.registered) {
+    spdlog::info("transfer {} complete: no host is downloading any more ({} seeder(s) in the swarm)",
+                 a.info_hash.hex(), result.outcome.seeders);
+  }
   if (result.active) {
     context.count(metrics::announce_counter(context.protocol, metrics::AnnounceStatus::kOk));
     reply.interval = options_.active_interval;

@@ -300,6 +300,7 @@ struct Server::Parts {
   std::unique_ptr<asio::steady_timer> sweep_timer;
   std::unique_ptr<asio::signal_set> signals;
   storage::StoreStats last_store_stats;
+  std::uint64_t ticks = 0;  // sweep ticks so far
   std::vector<swarm::SwarmTable::ExpiredPeer> expired;  // the sweep's, reused
 };
 
@@ -633,10 +634,29 @@ int Server::run() {
       p.listen.resolved ? fmt::format(" (host {})", p.config.host) : std::string(), p.config.store,
       topology_list(p.config), data_dir_shown(p.config.data_dir), p.registry->list().size());
 
+  // auto_archive_s: archives every registered transfer whose deploy completed
+  // (a host completed, none is downloading) at least that long ago.
+  auto auto_archive = [&p] {
+    const core::TimePoint now = p.clock.now();
+    for (const admin::RegisteredTorrent& t : p.registry->list()) {
+      const core::InfoHash hash = t.meta.primary();
+      auto snap = p.swarms->snapshot(hash);
+      if (!snap || snap->torrent.leechers() > 0 || snap->torrent.completed() == 0) continue;
+      const auto done = std::chrono::floor<core::Seconds>(snap->torrent.last_completed);
+      if (now - done < core::Seconds(p.config.auto_archive_s)) continue;
+      if (auto r = p.transfers->deactivate(hash); r) {
+        spdlog::info("transfer {} ({}) archived: complete for {} s (auto_archive_s = {})", hash.hex(),
+                     t.file, (now - done).count(), p.config.auto_archive_s);
+      } else {
+        spdlog::warn("transfer {} ({}): archiving failed: {}", hash.hex(), t.file,
+                     r.error().message);
+      }
+    }
+  };
   p.sweep_timer = std::make_unique<asio::steady_timer>(p.control);
-  std::function<void()> tick = [&p, &tick] {
+  std::function<void()> tick = [&p, &tick, &auto_archive] {
     p.sweep_timer->expires_after(kSweepTick);
-    p.sweep_timer->async_wait([&p, &tick](const boost::system::error_code& ec) {
+    p.sweep_timer->async_wait([&p, &tick, &auto_archive](const boost::system::error_code& ec) {
       if (ec) return;
       // Expired peers leave the store's current sets too.
       p.expired.clear();
@@ -676,6 +696,7 @@ int Server::run() {
                      s.dropped - p.last_store_stats.dropped);
       }
       p.last_store_stats = s;
+      if (p.config.auto_archive_s > 0 && ++p.ticks % 5 == 0) auto_archive();
       tick();
     });
   };

@@ -290,6 +290,11 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     if (first_completed == core::PreciseTime{}) first_completed = event_time;
     last_completed = event_time;
   }
+  if (leechers_ > 0) {
+    complete_ = false;
+  } else if (a.event == AnnounceEvent::kCompleted && !complete_) {
+    complete_ = outcome.deploy_complete = true;
+  }
 
   outcome.representative = self->representative();
   outcome.seeders = seeders_;

@@ -228,6 +228,9 @@ struct AnnounceOutcome {
   bool joined = false;          // it was not in the swarm before
   bool left_swarm = false;      // event=stopped removed it
   bool rack_changed = false;    // a topology reload moved it since its last announce
+  // This completed event left no leecher: the deploy is complete (once, until
+  // a leecher joins again).
+  bool deploy_complete = false;
   // Not kNone: the peer was new and was not added; nothing else changed and
   // no peers were selected.
   JoinRefusal refused = JoinRefusal::kNone;
@@ -319,6 +322,7 @@ class Torrent {
   // first announce carries the whole size; an open tracker knows no better).
   std::uint64_t payload_ = 0;
   bool payload_known_ = false;
+  bool complete_ = false;  // the last leecher completed (AnnounceOutcome::deploy_complete)
 };
 
 template <class RackOf>

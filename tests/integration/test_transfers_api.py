@@ -6,9 +6,10 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import unittest
 
-from harness import Tracker, http_request, loopback, make_torrent
+from harness import Tracker, http_request, loopback, make_torrent, wait_until
 
 SIZE = 40000
 
@@ -160,6 +161,42 @@ class TransfersScenarioTest(unittest.TestCase):
                 json.dump(doc, f)
             with Tracker(data_dir=data_dir, history_days=1) as t2:
                 self.assertEqual(get_json(t2, "/api/v1/history")[1]["deploys"], [])
+
+
+class DeployLifeTest(unittest.TestCase):
+    """Issue 14: a deploy's end is logged, every announce is logged at debug,
+    and with auto_archive_s the tracker archives a finished deploy itself."""
+
+    def test_complete_is_logged_and_archived_after_auto_archive_s(self):
+        with Tracker(auto_archive_s=1, log_level="debug") as t:
+            data, h = make_torrent("auto", os.urandom(4000))
+            self.assertIn(t.register("auto.torrent", data).status, (200, 201))
+            t.announce(h, source="127.0.8.1", left=0, event="started")  # the origin
+            t.announce(h, source="127.0.8.2", left=4000, event="started")
+            wait_until(lambda: "announce %s from 127.0.8.2:6881" % h.hex() in t.output(),
+                       what="the announce logged at debug")
+            self.assertNotIn("transfer %s complete" % h.hex(), t.output())
+            t.announce(h, source="127.0.8.2", left=0, event="completed")
+            wait_until(lambda: "transfer %s complete: no host is downloading" % h.hex()
+                       in t.output(), what="the deploy's end logged")
+            self.assertIn(h.hex(), t.get("/transfers/").json())
+            deadline = time.monotonic() + 15
+            while h.hex() in t.get("/transfers/").json() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            self.assertNotIn(h.hex(), t.get("/transfers/").json())
+            wait_until(lambda: "transfer %s (auto.torrent) archived" % h.hex() in t.output(),
+                       what="the archiving logged")
+            history = t.get("/api/v1/history").json()
+            self.assertIn(h.hex(), json.dumps(history))
+
+    def test_without_auto_archive_s_a_finished_deploy_stays(self):
+        with Tracker() as t:
+            data, h = make_torrent("stays", os.urandom(4000))
+            self.assertIn(t.register("stays.torrent", data).status, (200, 201))
+            t.announce(h, source="127.0.8.1", left=0, event="started")
+            t.announce(h, source="127.0.8.2", left=0, event="completed")
+            time.sleep(1.5)
+            self.assertIn(h.hex(), t.get("/transfers/").json())
 
 
 if __name__ == "__main__":
