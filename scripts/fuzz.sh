@@ -58,6 +58,10 @@ cd "$(dirname "$0")/.."
 src=$PWD
 if ((${#targets[@]} == 0)); then
   read -r -a targets <<<"$(sed -n 's/^set(P2P_FUZZ_TARGETS \(.*\))$/\1/p' tests/fuzz/CMakeLists.txt)"
+  if ((${#targets[@]} == 0)); then
+    echo "fuzz: no targets: expected one line 'set(P2P_FUZZ_TARGETS ...)' in tests/fuzz/CMakeLists.txt" >&2
+    exit 2
+  fi
 fi
 for t in "${targets[@]}"; do
   if [[ ! -f tests/fuzz/${t}_fuzz.cc ]]; then
