@@ -64,6 +64,7 @@ nlohmann::json v1_stats_json(const TransferStats& s, bool racks, bool members) {
       {"info_hash", s.info_hash.hex()},
       {"file", s.file},
       {"name", s.name},
+      {"private", s.is_private},
       {"active", true},
       {"peers", s.peers},
       {"seeders", s.seeders},

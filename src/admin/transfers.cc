@@ -171,6 +171,7 @@ std::optional<TransferStats> Transfers::stats(const core::InfoHash& info_hash, b
   out.info_hash = info_hash;
   out.file = reg->file;
   out.name = reg->meta.name;
+  out.is_private = reg->meta.is_private;
   out.size = size;
   out.registered = reg->registered;
   out.peers = static_cast<std::uint32_t>(t.size());

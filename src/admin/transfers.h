@@ -56,6 +56,9 @@ struct TransferStats {
   std::string file, name;
   std::uint64_t size = 0;  // registered payload length, 0 when unknown
   core::TimePoint registered;
+  // The .torrent's private flag: without it clients also find peers by DHT
+  // and peer exchange, behind the tracker's back (and its racks').
+  bool is_private = true;
   std::uint32_t peers = 0, seeders = 0, leechers = 0, representatives = 0, stuck = 0;
   std::uint32_t completed = 0;  // peers that sent completed, each once
   // What the deploy reached, whoever is still in the swarm: peers that joined,

@@ -85,6 +85,9 @@ enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
     "1 while a topology lookup source answers, 0 after a lookup failed until one succeeds.") \
   X(kTopologySourceSeconds, "p2ptracker_topology_source_lookup_seconds", kHistogram,          \
     "Time from asking a topology lookup source to its answer, by source.")                   \
+  X(kTransfersNotPrivate, "p2ptracker_transfers_not_private", kGauge,                        \
+    "Registered transfers whose .torrent lacks the private flag: their clients also find "     \
+    "peers by DHT and peer exchange, behind the tracker's back and across racks.")            \
   X(kTransfersActive, "p2ptracker_transfers_active", kGauge,                                  \
     "Active transfers: registered ones, and with open = true any announced.")                 \
   X(kPeers, "p2ptracker_peers", kGauge, "Peers in all active swarms.")                        \

@@ -409,6 +409,16 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   if (!registry) return registry.error();
   p->registry = std::move(*registry);
   for (const auto& w : p->registry->load_warnings()) spdlog::warn("registry: {}", w);
+  // However it was registered (a file dropped into torrents/ too), a torrent
+  // without the private flag lets clients route around the racks.
+  for (const admin::RegisteredTorrent& t : p->registry->list()) {
+    if (!t.meta.is_private) {
+      spdlog::warn(
+          "registered torrent {} is not private: its clients also find peers by DHT and peer "
+          "exchange, behind the tracker and across racks (make it with the private flag)",
+          t.file);
+    }
+  }
   // A read-only data_dir (a read-only mount of the registered torrents) is
   // served as it is; say now that changes will fail, not at the first one.
   if (::access((std::filesystem::path(c.data_dir) / "torrents").c_str(), W_OK) != 0) {
@@ -457,6 +467,12 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
                                       [loc](core::RackId r) { return loc->rack_name(r); }});
 
   if (p->chain != nullptr) register_topology_metrics(p->metrics, *p->chain);
+  p->metrics.set_value(metrics::Family::kTransfersNotPrivate, [registry = p->registry.get()] {
+    const auto list = registry->list();
+    return static_cast<double>(std::count_if(list.begin(), list.end(), [](const auto& t) {
+      return !t.meta.is_private;
+    }));
+  });
 
   HealthSources hs;
   hs.topology = p->chain;

@@ -23,7 +23,7 @@ import tempfile
 import time
 import unittest
 
-from harness import Tracker, bencode, http_request, loopback
+from harness import Tracker, bencode, http_request, loopback, make_torrent
 
 # A host is stuck when its bytes left have not gone down for stall_intervals x
 # active_interval seconds. The window must be long enough for chromium to load
@@ -334,6 +334,23 @@ class DashboardBrowserTest(unittest.TestCase):
         self.assertIn("No active transfers", empty.text())
         self.assertIn("/torrents/app.torrent", empty.text())
         self.assertEqual(dom.find_all("article"), [])
+
+    def test_a_torrent_that_is_not_private_is_flagged(self):
+        with Tracker() as t:
+            for name, private in (("open-one", False), ("closed-one", True)):
+                data, _ = make_torrent(name, os.urandom(3000), private=private)
+                self.assertIn(t.register(name + ".torrent", data).status, (200, 201))
+            dom = parse_dom(run_chromium("http://127.0.0.1:%d/" % t.port, "--dump-dom"))
+        self.assertEqual(dom.find("body").data("state"), "ok", "the page did not load the API")
+        # The card's title is "<name> — <file>" (two releases of one name differ).
+        cards = {a.find_all(cls="name")[0].text().split(" \u2014 ")[-1]: a
+                 for a in dom.find_all("article")}
+        self.assertEqual(sorted(cards), ["closed-one.torrent", "open-one.torrent"], cards.keys())
+        flagged = {name for name, card in cards.items()
+                   for b in card.find_all(cls="badge-public") if "hidden" not in b.attrs}
+        self.assertEqual(flagged, {"open-one.torrent"})
+        badge = cards["open-one.torrent"].find_all(cls="badge-public")[0]
+        self.assertIn("not private", badge.text())
 
     def test_deploy_in_progress(self):
         with Tracker(active_interval=ACTIVE_INTERVAL, min_interval=ACTIVE_INTERVAL,

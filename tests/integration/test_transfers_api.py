@@ -199,5 +199,26 @@ class DeployLifeTest(unittest.TestCase):
             self.assertIn(h.hex(), t.get("/transfers/").json())
 
 
+class NotPrivateTest(unittest.TestCase):
+    """Issue 14: a registered torrent without the private flag is flagged at
+    runtime: the stats API, /metrics and the log at every start."""
+
+    def test_flagged_in_api_metrics_and_start_up_log(self):
+        data_dir = tempfile.mkdtemp(prefix="p2ptracker-private-")
+        self.addCleanup(shutil.rmtree, data_dir, True)
+        with Tracker(data_dir=data_dir) as t:
+            for name, private in (("open", False), ("closed", True)):
+                data, h = make_torrent(name, os.urandom(3000), private=private)
+                self.assertIn(t.register(name + ".torrent", data).status, (200, 201))
+                g = t.get("/api/v1/transfers/%s.json" % h.hex()).json()["global"]
+                self.assertEqual(g["private"], private)
+            metrics = t.get("/metrics").body.decode()
+            self.assertIn("\np2ptracker_transfers_not_private 1\n", metrics)
+        with Tracker(data_dir=data_dir) as t:
+            out = t.output()
+            self.assertIn("registered torrent open.torrent is not private", out)
+            self.assertNotIn("closed.torrent is not private", out)
+
+
 if __name__ == "__main__":
     unittest.main()

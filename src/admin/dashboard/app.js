@@ -180,9 +180,16 @@
     const name = el('h2', 'name');
     const badge = el('span', 'badge');
     const stuckBadge = el('span', 'badge badge-stuck');
+    // Without the private flag, DHT and peer exchange hand clients peers the
+    // tracker never chose: the racks' bound no longer holds.
+    const privateBadge = el('span', 'badge badge-stuck badge-public');
+    privateBadge.textContent = 'not private';
+    privateBadge.title = 'The torrent is not private: DHT and peer exchange let clients find ' +
+        'peers behind the tracker, across racks. Make it with the private flag (make-torrent does).';
+    privateBadge.hidden = true;
     const hashCode = el('code', 'hash', hash.slice(0, 12) + '…');
     hashCode.title = hash;
-    titleRow.append(name, badge, stuckBadge, hashCode);
+    titleRow.append(name, badge, stuckBadge, privateBadge, hashCode);
 
     const global = createBar('global');
     global.bar.classList.add('big');
@@ -241,7 +248,7 @@
     tableBox.append(table);
 
     root.append(head, tableBox);
-    return {root, name, badge, stuckBadge, global, stats, timeCells, caption, plot, tbody,
+    return {root, name, badge, stuckBadge, privateBadge, global, stats, timeCells, caption, plot, tbody,
             rows: new Map()};
   }
 
@@ -267,6 +274,7 @@
     card.badge.className = 'badge ' + (complete ? 'badge-done' : g.peers ? 'badge-live' : 'badge-idle');
     card.stuckBadge.hidden = !g.stuck;
     setText(card.stuckBadge, g.stuck + ' stuck');
+    card.privateBadge.hidden = g.private !== false;
 
     updateBar(card.global, complete && !g.peers ? 100 : g.progress, complete ? 'done' : '');
     setText(card.stats.peers, g.peers);
