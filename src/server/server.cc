@@ -302,6 +302,7 @@ struct Server::Parts {
   storage::StoreStats last_store_stats;
   std::uint64_t ticks = 0;  // sweep ticks so far
   std::vector<swarm::SwarmTable::ExpiredPeer> expired;  // the sweep's, reused
+  std::vector<swarm::SwarmTable::UnrepresentedRack> unrepresented;  // the same
 };
 
 Server::Server(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
@@ -676,8 +677,16 @@ int Server::run() {
       if (ec) return;
       // Expired peers leave the store's current sets too.
       p.expired.clear();
-      std::size_t dropped =
-          p.swarms->sweep(swarm::SwarmTable::kShards / kSweepSlices + 1, &p.expired);
+      p.unrepresented.clear();
+      std::size_t dropped = p.swarms->sweep(swarm::SwarmTable::kShards / kSweepSlices + 1,
+                                            &p.expired, &p.unrepresented);
+      for (const auto& r : p.unrepresented) {
+        spdlog::info(
+            "transfer {}: rack {} has had no representative for {} s ({} host(s)); it gets one "
+            "when a host of the rack announces",
+            r.info_hash.hex(), p.locator->rack_name(r.rack), (p.clock.now() - r.since).count(),
+            r.peers);
+      }
       storage::PeerUpdate u;
       u.expired = true;
       u.at = p.clock.now();

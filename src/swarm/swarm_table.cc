@@ -123,8 +123,10 @@ std::optional<TransferSnapshot> SwarmTable::snapshot(const core::InfoHash& info_
   return TransferSnapshot{info_hash, it->second.registered, it->second.length, it->second.torrent};
 }
 
-std::size_t SwarmTable::sweep(std::size_t shard_count, std::vector<ExpiredPeer>* expired) {
-  const core::TimePoint cutoff = clock_.now() - options_.peer_timeout;
+std::size_t SwarmTable::sweep(std::size_t shard_count, std::vector<ExpiredPeer>* expired,
+                              std::vector<UnrepresentedRack>* unrepresented) {
+  const core::TimePoint now = clock_.now();
+  const core::TimePoint cutoff = now - options_.peer_timeout;
   std::size_t dropped = 0;
   const core::InfoHash* hash = nullptr;
   const std::function<void(const Peer&, core::RackId)> record = [&](const Peer& p,
@@ -138,6 +140,12 @@ std::size_t SwarmTable::sweep(std::size_t shard_count, std::vector<ExpiredPeer>*
       hash = &it->first;
       dropped += it->second.torrent.expire(cutoff, options_.policy,
                                            expired != nullptr ? &record : nullptr);
+      if (unrepresented != nullptr && it->second.registered) {
+        it->second.torrent.report_unrepresented(
+            now, cutoff, [&](core::RackId rack, std::size_t peers, core::TimePoint since) {
+              unrepresented->push_back({it->first, rack, peers, since});
+            });
+      }
       if (it->second.torrent.empty() && !it->second.registered) {
         it = s.torrents.erase(it);
         open_transfers_.fetch_sub(1, std::memory_order_relaxed);

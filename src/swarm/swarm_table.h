@@ -102,11 +102,21 @@ class SwarmTable {
     core::Endpoint endpoint;
     core::RackId rack;
   };
+  // A rack of a registered transfer with peers but no representative for
+  // longer than peer_timeout (the sweep reports each once).
+  struct UnrepresentedRack {
+    core::InfoHash info_hash;
+    core::RackId rack;
+    std::size_t peers = 0;
+    core::TimePoint since;
+  };
   // Expires stale peers in the next `shard_count` shards (round robin) and
   // drops empty unregistered swarms. Returns peers dropped; appends them to
-  // `expired` when given (the sweep runs off the announce path: it may
-  // allocate).
-  std::size_t sweep(std::size_t shard_count, std::vector<ExpiredPeer>* expired = nullptr);
+  // `expired` when given, and registered transfers' racks left without a
+  // representative to `unrepresented` (the sweep runs off the announce path:
+  // it may allocate).
+  std::size_t sweep(std::size_t shard_count, std::vector<ExpiredPeer>* expired = nullptr,
+                    std::vector<UnrepresentedRack>* unrepresented = nullptr);
 
   struct Totals {
     std::uint64_t transfers = 0;

@@ -305,6 +305,23 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
   return outcome;
 }
 
+void Torrent::report_unrepresented(
+    core::TimePoint now, core::TimePoint before,
+    const std::function<void(core::RackId, std::size_t, core::TimePoint)>& fn) {
+  for (RackGroup& g : racks_) {
+    if (!g.representatives.empty() || g.peers.empty()) {
+      g.unrepresented_since = {};
+      g.unrepresented_reported = false;
+      continue;
+    }
+    if (g.unrepresented_since == core::TimePoint{}) g.unrepresented_since = now;
+    if (!g.unrepresented_reported && g.unrepresented_since < before) {
+      g.unrepresented_reported = true;
+      fn(g.rack, g.peers.size(), g.unrepresented_since);
+    }
+  }
+}
+
 std::size_t Torrent::relocate(const core::Address& address, core::RackId from, core::RackId to,
                              const PolicyOptions& policy) {
   if (from == to) return 0;

@@ -175,6 +175,11 @@ struct RackGroup {
   std::vector<MemberRef> representatives;
   std::vector<MemberRef> origins;
   std::uint32_t seeders = 0;
+  // Since when the group has peers but no representative (none left and no
+  // member has announced since to take a slot); zero while it has one. Kept
+  // by Torrent::expire, for the log (SwarmTable::sweep).
+  core::TimePoint unrepresented_since{};
+  bool unrepresented_reported = false;
 
   const Peer* find(const core::Endpoint& e) const;
   const Peer* find(const MemberRef& m) const;
@@ -253,6 +258,11 @@ class Torrent {
   // (when given) about each one and its rack. Returns how many were dropped.
   std::size_t expire(core::TimePoint cutoff, const PolicyOptions& policy,
                      const std::function<void(const Peer&, core::RackId)>* dropped = nullptr);
+  // Racks that have had peers but no representative since before `before`,
+  // each reported once (until it has one again): calls `fn(rack, peers,
+  // since)`. Called by the sweep after expire().
+  void report_unrepresented(core::TimePoint now, core::TimePoint before,
+                            const std::function<void(core::RackId, std::size_t, core::TimePoint)>& fn);
 
   // Moves the peers at `address` (every port) from rack `from` to rack `to`:
   // a topology answer that arrived after they were placed. Each leaves its

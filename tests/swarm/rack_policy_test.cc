@@ -854,6 +854,44 @@ TEST_F(RackPolicyTest, AClientWithinPeerTimeoutExpiresAsBefore) {
   EXPECT_EQ(table_.sweep(SwarmTable::kShards, &gone), 1u);
 }
 
+// Issue 14: a rack left without a representative for long is reported
+// once (the server logs it), and again only after it had one.
+TEST_F(RackPolicyTest, ARackWithoutARepresentativeForLongIsReportedOnce) {
+  // A representative and a member on a 300 s schedule (libtorrent), with
+  // max_repr_rack 1.
+  SwarmTable t{SwarmOptions{{1, 50}, core::Seconds(150), false}, racks_, clock_};
+  t.activate(hash_, 1000);
+  testing::join(t, hash_, "127.0.1.1", 1000);
+  testing::join(t, hash_, "127.0.1.2", 1000);
+  clock_.advance(core::Seconds(300));
+  testing::join(t, hash_, "127.0.1.1", 900);
+  testing::join(t, hash_, "127.0.1.2", 900);  // its gap: 300 s
+  PeerAnnounce stop;
+  stop.endpoint = testing::ep("127.0.1.1");
+  stop.event = AnnounceEvent::kStopped;
+  std::vector<core::PeerContact> none;
+  t.announce(hash_, stop, rng_, none);  // the representative leaves
+  std::vector<SwarmTable::UnrepresentedRack> u;
+  t.sweep(SwarmTable::kShards, nullptr, &u);
+  EXPECT_TRUE(u.empty());  // just happened
+  clock_.advance(core::Seconds(151));
+  t.sweep(SwarmTable::kShards, nullptr, &u);
+  ASSERT_EQ(u.size(), 1u);
+  EXPECT_EQ(u[0].peers, 1u);
+  EXPECT_EQ(u[0].rack, core::RackId::v4_prefix(0x7F000100u, 24));
+  u.clear();
+  clock_.advance(core::Seconds(10));
+  t.sweep(SwarmTable::kShards, nullptr, &u);
+  EXPECT_TRUE(u.empty());  // once
+  // The member announces and takes the slot: the rack is represented again.
+  testing::join(t, hash_, "127.0.1.2", 800);
+  t.sweep(SwarmTable::kShards, nullptr, &u);
+  EXPECT_TRUE(u.empty());
+  auto snap = t.snapshot(hash_);
+  ASSERT_TRUE(snap);
+  EXPECT_EQ(snap->torrent.racks().front().representatives.size(), 1u);
+}
+
 // What the stats API calls stuck uses the same rule (admin/transfers.cc).
 TEST(StallTimeTest, TwoGapsForASlowClientStallAfterForOthers) {
   Peer slow, regular;
