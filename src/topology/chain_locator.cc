@@ -86,8 +86,8 @@ core::RackId ChainLocator::resolve(const core::Address& address, bool ask_source
     Source& s = *sources_[i];
     const AnswerCache::Hit hit = s.cache->get(address, now);
     if (ask_sources) {
-      std::lock_guard lock(s.mu);
-      ++(hit.state == AnswerCache::Hit::State::kMiss ? s.stats.cache_misses : s.stats.cache_hits);
+      (hit.state == AnswerCache::Hit::State::kMiss ? s.cache_misses : s.cache_hits)
+          .fetch_add(1, std::memory_order_relaxed);
     }
     switch (hit.state) {
       case AnswerCache::Hit::State::kFresh:
@@ -339,6 +339,8 @@ std::vector<SourceStats> ChainLocator::source_stats() const {
   for (const auto& s : sources_) {
     std::lock_guard lock(s->mu);
     out.push_back(s->stats);
+    out.back().cache_hits = s->cache_hits.load(std::memory_order_relaxed);
+    out.back().cache_misses = s->cache_misses.load(std::memory_order_relaxed);
   }
   return out;
 }

@@ -131,6 +131,8 @@ class ChainLocator final : public Locator {
     std::size_t in_flight = 0;  // guarded by pending_mu_
     mutable std::mutex mu;  // guards stats
     SourceStats stats;
+    // Counted on every announce: atomics, not `mu` (copied into stats when read).
+    mutable std::atomic<std::uint64_t> cache_hits{0}, cache_misses{0};
   };
   // The chain's answer for `address`; with `ask`, starts lookups for the
   // sources whose cache misses or is stale.

@@ -80,7 +80,7 @@ class Run : public std::enable_shared_from_this<Run> {
   }
 
   void finish(int status, bool lost) {
-    const std::string who = fmt::format("{}", options_.command);
+    const std::string& who = options_.command;
     if (timed_out_) {
       return done(error_answer(fmt::format("{} did not answer within {} ms (killed)", who,
                                     options_.timeout.count())));
