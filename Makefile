@@ -15,7 +15,8 @@
 #               opentracker and nginx (docs/performance.md); bench-quick: 1 rep of 3 s
 #   make bench-deploy  real-client deploy benchmark (bench/deploy/run.py): rack uplink
 #               amplification against opentracker, rtorrent + aria2c (docs/performance.md);
-#               bench-deploy-uplink: the same with rack uplinks shaped by tc (needs root)
+#               bench-deploy-uplink: the same with rack uplinks shaped by tc (needs root);
+#               bench-cadence: each real client's announce cadence over 11 minutes
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
@@ -25,6 +26,8 @@ ARGS ?=
 BENCH_ARGS ?=
 # Extra arguments for bench/deploy/run.py, e.g. make bench-deploy DEPLOY_ARGS="--runs 5"
 DEPLOY_ARGS ?=
+# Extra arguments for bench/deploy/cadence.py, e.g. CADENCE_ARGS="--before old/p2ptracker"
+CADENCE_ARGS ?=
 # The libFuzzer build (clang, instrumented core and wire only) and fuzzing time per
 # target: a short run in every `make test`, a long one in `make fuzz`.
 FUZZ_BUILD_DIR ?= build-fuzz
@@ -49,7 +52,7 @@ SOAK_ARGS ?=
 
 .PHONY: all install deb deps test-deps fuzz-deps bench-deps configure build run test fuzz bench bench-quick \
 	bench-build clean format simulate-plots
-.PHONY: deploy-deps bench-deploy bench-deploy-uplink bench-topology test-asan asan-build soak
+.PHONY: deploy-deps bench-deploy bench-deploy-uplink bench-topology bench-cadence test-asan asan-build soak
 
 all: build
 
@@ -128,6 +131,12 @@ deploy-deps:
 bench-topology: test-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker
 	P2PTRACKER_BIN=$(abspath $(BUILD_DIR))/p2ptracker /usr/bin/python3 bench/topology/latency.py $(TOPOLOGY_ARGS)
+
+# Each real client's announce cadence over 11 minutes and what the tracker makes of it
+# (bench/deploy/cadence.py); CADENCE_ARGS="--before OTHER_BINARY" compares another build.
+bench-cadence: deploy-deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker
+	P2PTRACKER_BIN=$(abspath $(BUILD_DIR))/p2ptracker /usr/bin/python3 bench/deploy/cadence.py $(CADENCE_ARGS)
 
 bench-deploy: deploy-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker

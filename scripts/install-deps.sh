@@ -45,13 +45,14 @@ bench_pkgs=(
 
 # Real-client deploy benchmark (make bench-deploy, bench/deploy/): the
 # random-peers baseline tracker, libtorrent's Python bindings, the original's
-# client (rtorrent), aria2c and transmission for the mixed-clients deploy; tc and unshare for
+# client (rtorrent), aria2c, transmission and qBittorrent for the mixed-clients deploy; tc and unshare for
 # --uplink (shaped rack uplinks in a private network namespace).
 deploy_pkgs=(
   opentracker python3 python3-libtorrent
   rtorrent
   aria2
   transmission-cli                    # not -daemon: no service started on install
+  qbittorrent-nox                     # no service either: started per host, Web API
   iproute2 util-linux
 )
 

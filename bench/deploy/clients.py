@@ -1,5 +1,6 @@
-"""Other BitTorrent clients in a deploy: Debian's rtorrent 0.9.8 and aria2c 1.36, each as its
-own process bound to its own loopback address (127.0.R.H), configured as docs/clients.md says.
+"""Other BitTorrent clients in a deploy: Debian's rtorrent 0.9.8, aria2c 1.36, transmission-cli
+3.00 and qbittorrent-nox 4.5, each as its own process bound to its own loopback address
+(127.0.R.H), configured as docs/clients.md says.
 
 They join a swarm.Deploy as `extra_hosts`: start() launches the process, poll() notices
 completion (each client runs a hook on completion that creates a marker file), stop() ends
@@ -7,6 +8,7 @@ the process. They expose no per-connection byte counters; the libtorrent hosts o
 deploy still count what they exchanged with them.
 """
 import contextlib
+import json
 import os
 import shlex
 import shutil
@@ -14,6 +16,9 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
+import uuid
 
 from swarm import rack_of
 
@@ -235,8 +240,122 @@ class TransmissionHost(ProcessHost):
                 "-u", str(max(1, self.upload_cap // 1000)), "-M", "-f", hook, self.torrent_path]
 
 
-KINDS = {"rtorrent": RTorrentHost, "aria2c": Aria2Host, "transmission": TransmissionHost}
-PROGRAMS = {"rtorrent": "rtorrent", "aria2c": "aria2c", "transmission": "transmission-cli"}
+class QBittorrentHost(ProcessHost):
+    """qbittorrent-nox 4.5 (libtorrent-rasterbar 2.0), driven through its Web API as an operator's
+    automation would: the process starts on a profile whose qBittorrent.conf holds only what
+    must be off before the first packet (DHT, local peer discovery, peer exchange, UPnP, the
+    GeoIP download) and where the Web API listens; the host's address, port and limits are
+    set with /api/v2/app/setPreferences, and the torrent is added with /api/v2/torrents/add."""
+
+    kind = "qbittorrent"
+    API_TIMEOUT = 30.0
+
+    # Set before start, in qBittorrent.conf: the Web API cannot turn these off before the
+    # client has already bootstrapped DHT or asked for a GeoIP database.
+    CONF = """[LegalNotice]
+Accepted=true
+
+[BitTorrent]
+Session\\DHTEnabled=false
+Session\\LSDEnabled=false
+Session\\PeXEnabled=false
+Session\\InterfaceAddress={ip}
+Session\\Port={port}
+
+[Network]
+PortForwardingEnabled=false
+
+[Preferences]
+Connection\\ResolvePeerCountries=false
+Connection\\UPnP=false
+WebUI\\Address={ip}
+WebUI\\Port={web_port}
+WebUI\\LocalHostAuth=false
+WebUI\\UseUPnP=false
+"""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.web_port = free_port(self.ip)
+
+    def preferences(self):
+        """What the benchmark sets through the Web API (its key names, docs/clients.md)."""
+        return {
+            # Listen on, connect from and announce from the host's address.
+            "current_network_interface": "",
+            "current_interface_address": self.ip,
+            "listen_port": self.port,
+            "random_port": False,
+            "upnp": False,
+            # The tracker must be the only source of peers.
+            "dht": False, "pex": False, "lsd": False,
+            "bittorrent_protocol": 1,  # TCP only, as the other clients of the deploy
+            "up_limit": self.upload_cap,  # bytes/s
+            "limit_lan_peers": True,  # the cap also applies to loopback peers
+            "max_ratio_enabled": False, "max_seeding_time_enabled": False,
+            "resolve_peer_countries": False,
+            # Completion: a marker file for the benchmark (any deploy hook goes here).
+            "autorun_enabled": True,
+            "autorun_program": "touch %s" % shlex.quote(self.done_file),
+        }
+
+    def api(self, path, form=None, files=None, timeout=10.0):
+        url = "http://%s:%d/api/v2/%s" % (self.ip, self.web_port, path)
+        data, headers = None, {}
+        if files:
+            boundary = uuid.uuid4().hex
+            parts = []
+            for k, v in (form or {}).items():
+                parts.append(b'--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n'
+                             % (boundary.encode(), k.encode(), str(v).encode()))
+            for k, (fname, content) in files.items():
+                parts.append(b'--%s\r\nContent-Disposition: form-data; name="%s"; '
+                             b'filename="%s"\r\nContent-Type: application/x-bittorrent\r\n\r\n'
+                             % (boundary.encode(), k.encode(), fname.encode()) + content + b"\r\n")
+            data = b"".join(parts) + b"--%s--\r\n" % boundary.encode()
+            headers["Content-Type"] = "multipart/form-data; boundary=%s" % boundary
+        elif form is not None:
+            data = urllib.parse.urlencode(form).encode()
+        with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers),
+                                    timeout=timeout) as r:
+            body = r.read()
+        return json.loads(body) if body[:1] in (b"{", b"[") else body.decode()
+
+    def command(self):
+        conf = os.path.join(self.dir, "profile", "qBittorrent", "config")
+        os.makedirs(conf, exist_ok=True)
+        with open(os.path.join(conf, "qBittorrent.conf"), "w") as f:
+            f.write(self.CONF.format(ip=self.ip, port=self.port, web_port=self.web_port))
+        return ["qbittorrent-nox", "--profile=%s" % os.path.join(self.dir, "profile")]
+
+    def start(self):
+        super().start()
+        deadline = time.monotonic() + self.API_TIMEOUT
+        while True:
+            try:
+                self.version = self.api("app/version", timeout=2.0)
+                break
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("qbittorrent-nox %s: no Web API on %s:%d:\n%s"
+                                       % (self.name, self.ip, self.web_port, self.log_tail()))
+                time.sleep(0.1)
+        self.api("app/setPreferences", {"json": json.dumps(self.preferences())})
+        with open(self.torrent_path, "rb") as f:
+            answer = self.api("torrents/add", {"savepath": self.save_path, "paused": "false"},
+                              files={"torrents": ("payload.torrent", f.read())})
+        if answer != "Ok.":
+            raise RuntimeError("qbittorrent-nox %s refused the torrent: %r" % (self.name, answer))
+
+    def torrents(self):
+        """/api/v2/torrents/info: the client's own view of its torrents."""
+        return self.api("torrents/info")
+
+
+KINDS = {"rtorrent": RTorrentHost, "aria2c": Aria2Host, "transmission": TransmissionHost,
+         "qbittorrent": QBittorrentHost}
+PROGRAMS = {"rtorrent": "rtorrent", "aria2c": "aria2c", "transmission": "transmission-cli",
+            "qbittorrent": "qbittorrent-nox"}
 
 
 def available(kind):

@@ -14,8 +14,8 @@ with policy = "original" and policy = "standby" and against Debian's opentracker
 random-peers baseline); medians over --runs. Results go to stdout and, between the markers
 <!-- deploy:begin --> and <!-- deploy:end -->, to docs/performance.md.
 
---mixed-clients runs a smaller deploy (2 racks x 4 hosts) in which rtorrent, aria2c and
-transmission-cli (clients.py) take part beside libtorrent, against p2ptracker, and checks that every host
+--mixed-clients runs a smaller deploy (2 racks x 5 hosts) in which rtorrent, aria2c,
+transmission-cli and qbittorrent-nox (clients.py) take part beside libtorrent, against p2ptracker, and checks that every host
 completes with the right bytes and that the tracker saw each at its own address.
 
 Usage: /usr/bin/python3 bench/deploy/run.py [--runs 3] [--racks 4 --hosts 5] [--payload-mib 32]
@@ -39,11 +39,14 @@ sys.path.insert(0, HERE)
 MIB = 1 << 20
 KIB = 1 << 10
 BEGIN, END = "<!-- deploy:begin -->", "<!-- deploy:end -->"
-# The mixed-clients deploy: 2 racks x 4 hosts, each rack with all four clients, started in a
+# The mixed-clients deploy: 2 racks x 5 hosts, each rack with all five clients, started in a
 # different order in each rack (the first to announce tend to become the representatives).
 MIXED_LAYOUT = {"r1h1": "libtorrent", "r1h2": "rtorrent", "r1h3": "aria2c",
-                "r1h4": "transmission", "r2h1": "transmission", "r2h2": "aria2c",
-                "r2h3": "rtorrent", "r2h4": "libtorrent"}
+                "r1h4": "transmission", "r1h5": "qbittorrent",
+                "r2h1": "qbittorrent", "r2h2": "transmission", "r2h3": "aria2c",
+                "r2h4": "rtorrent", "r2h5": "libtorrent"}
+MIXED_RACKS, MIXED_HOSTS = 2, 5
+MIXED_KINDS = ("rtorrent", "aria2c", "transmission", "qbittorrent")
 
 
 def parse_args(argv=None):
@@ -488,7 +491,8 @@ same rack inflow counted by the senders, and the share of each host's own
 (`tests/integration/test_deploy_amplification.py`: 3 × 3, 8 MiB, policy original) runs in
 `make test` and asserts a maximum amplification over racks of at most 2.0 (two
 representatives); `tests/integration/test_mixed_clients.py` runs the mixed-clients deploy
-(libtorrent, rtorrent, aria2c and transmission-cli, 2 racks × 4 hosts, 4 MiB).
+(libtorrent, rtorrent, aria2c, transmission-cli and qbittorrent-nox, 2 racks × 5 hosts,
+4 MiB).
 
 Options: `--racks`, `--hosts`, `--payload-mib`, `--piece-kib`, `--upload-cap-kib`,
 `--origin-cap-kib`, `--max-repr-rack`, `--runs`, `--trackers original,standby,opentracker`,
@@ -620,7 +624,7 @@ def main(argv=None):
                                                "" if r["complete"] else " INCOMPLETE"),
                           flush=True)
         if args.mixed_clients or args.mixed_only:
-            for kind in ("rtorrent", "aria2c", "transmission"):
+            for kind in MIXED_KINDS:
                 if not clients.available(kind):
                     sys.exit("run.py: %s is not installed (scripts/install-deps.sh --deploy)"
                              % kind)
@@ -635,7 +639,7 @@ def main(argv=None):
             for k in [k for k in kinds if k != "opentracker"] or ["original"]:
                 label = "mixed-%s" % k
                 r = run_deploy(k, args, os.path.join(work, label), base, payload, label,
-                               other_client=other, racks=2, hosts=4)
+                               other_client=other, racks=MIXED_RACKS, hosts=MIXED_HOSTS)
                 mixed.append(r)
                 print("%-18s %s, deploy %s; %s" % (
                     label, "complete" if r["complete"] and not r["bad_files"] else "FAILED",

@@ -164,7 +164,8 @@ std::optional<TransferStats> Transfers::stats(const core::InfoHash& info_hash, b
     // As the policy judges it: a client on a slower schedule shows progress
     // less often.
     return !p.seeder() && now - p.last_progress.time() >=
-                              swarm::stall_time(p, options_.stall_after, options_.peer_timeout);
+                              swarm::stall_time(p, options_.stall_after, options_.peer_timeout,
+                                                options_.assumed_gap);
   };
 
   TransferStats out;

@@ -29,6 +29,7 @@ using RackNamer = std::function<std::string(core::RackId)>;
 struct StatsOptions {
   core::Seconds stall_after{135};  // stall_intervals x active_interval
   core::Seconds peer_timeout{150};  // beyond it a client's announce gap stretches stall_after
+  core::Seconds assumed_gap{300};   // a peer's gap until it has shown one
 };
 
 // One peer of a transfer, as the stats show it.

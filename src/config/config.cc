@@ -225,6 +225,14 @@ const std::vector<Key>& keys() {
               "peer_timeout, never more than this), and judges it stuck only after two of its "
               "gaps without progress, so such a client is neither dropped nor stuck, and its "
               "representative slot is not handed to a third host while it is alive."),
+      int_key("assumed_announce_gap", kAnnounces, &Config::assumed_announce_gap, 0, kIntMax,
+              "Seconds a peer is taken to wait between announces until it has shown its own "
+              "gap (its first regular announce after the started one): libtorrent's clients "
+              "(qBittorrent, Deluge) come back only after 300 s, and without this each of them "
+              "would be dropped once, a representative's slot handed to a third host, before "
+              "its gap was learned. Bounded by peer_timeout_max. 0: a new peer lives "
+              "peer_timeout, as a peer that announces within it; a host that crashes right "
+              "after its first announce then frees its slot sooner."),
       bool_key("open", kAnnounces, &Config::open,
                "Track every info_hash announced, like a public tracker. Off: only transfers "
                "registered through the admin API get peers; announces for others get "

@@ -45,6 +45,7 @@ struct Config {
   int min_interval = 15;  // "min interval" in replies (capped at the interval)
   int peer_timeout = 150;  // seconds without an announce before a peer is dropped
   int peer_timeout_max = 900;  // ... at most, for a client that announces less often
+  int assumed_announce_gap = 300;  // a peer's announce gap until it has shown one
   bool open = false;       // track every info-hash, not only registered ones
   int max_open_transfers = 50000;   // with open: unregistered transfers tracked at once
   int max_seen_transfers = 100000;  // unknown info-hashes mirrored to Redis per run

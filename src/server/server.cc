@@ -357,6 +357,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   sw.policy.maxpeers = static_cast<std::uint32_t>(c.maxpeers);
   sw.peer_timeout = core::Seconds(c.peer_timeout);
   sw.policy.peer_timeout_max = core::Seconds(c.peer_timeout_max);
+  sw.policy.assumed_gap = core::Seconds(c.assumed_announce_gap);
   // The config table admits only the modes' names.
   const bool known_mode = swarm::parse_policy_mode(c.policy, sw.policy.mode);
   assert(known_mode);
@@ -435,6 +436,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   admin::StatsOptions stats;
   stats.stall_after = core::Seconds(std::int64_t{c.stall_intervals} * c.active_interval);
   stats.peer_timeout = core::Seconds(c.peer_timeout);
+  stats.assumed_gap = core::Seconds(c.assumed_announce_gap);
   p->transfers = std::make_unique<admin::Transfers>(
       *p->registry, *p->history, *p->swarms, *p->store, p->clock,
       [loc](core::RackId r) { return loc->rack_name(r); }, stats);

@@ -76,7 +76,7 @@ struct alignas(32) Peer {
   // The gap between its last two regular announces (no event), in 8-second
   // units, 0 until known: clients announce on their own schedule (libtorrent
   // never more often than every 300 s, whatever the interval asked), and
-  // expiry and stall detection follow it (PolicyOptions::life_of). Fills the
+  // expiry and stall detection follow it (PolicyOptions::extra_life). Fills the
   // byte the endpoint's alignment left free.
   std::uint8_t cadence8 = 0;
   Bytes32 left;  // bytes left to download
@@ -90,12 +90,20 @@ struct alignas(32) Peer {
 };
 static_assert(sizeof(Peer) == 32, "a peer record grew: every tracker's memory grows with it");
 
+// The gap `p` keeps between regular announces: the one it showed, or until it
+// has shown one (its first regular announce), `assumed_gap`.
+inline core::Seconds announce_gap(const Peer& p, core::Seconds assumed_gap) {
+  return p.cadence8 != 0 ? p.cadence() : assumed_gap;
+}
+
 // How long `p` may go without progress before it counts as stalled:
-// `stall_after`, or for a peer whose regular announces come further apart
-// than `peer_timeout`, two of its gaps (it shows progress only that often).
+// `stall_after`, or for a peer whose regular announces come (or, not shown
+// yet, may come) further apart than `peer_timeout`, two of its gaps (it shows
+// progress only that often).
 inline core::Seconds stall_time(const Peer& p, core::Seconds stall_after,
-                                core::Seconds peer_timeout) {
-  return p.cadence() > peer_timeout ? std::max(stall_after, 2 * p.cadence()) : stall_after;
+                                core::Seconds peer_timeout, core::Seconds assumed_gap) {
+  const core::Seconds gap = announce_gap(p, assumed_gap);
+  return gap > peer_timeout ? std::max(stall_after, 2 * gap) : stall_after;
 }
 
 // Which rule decides a rack's gateways to the rest of the swarm.
@@ -143,17 +151,24 @@ struct PolicyOptions {
   // peer_timeout_max, and judged stalled only after two of its gaps without
   // progress: a client on its own slower schedule is neither gone nor stuck.
   // Clients that announce within peer_timeout are judged as before.
+  // A peer that has not shown its gap yet (one announce so far) is taken to
+  // keep assumed_gap: libtorrent's clients announce again only after 300 s,
+  // and a rule that waited to learn that would drop each of them once.
   core::Seconds peer_timeout{150};
   core::Seconds peer_timeout_max{900};
+  core::Seconds assumed_gap{300};
 
-  bool slow(const Peer& p) const { return p.cadence() > peer_timeout; }
+  core::Seconds gap_of(const Peer& p) const { return announce_gap(p, assumed_gap); }
+  bool slow(const Peer& p) const { return gap_of(p) > peer_timeout; }
   // How much longer than peer_timeout `p` lives without an announce.
   core::Seconds extra_life(const Peer& p) const {
     if (!slow(p)) return core::Seconds(0);
-    return std::min(p.cadence() + peer_timeout / 2, std::max(peer_timeout, peer_timeout_max)) -
+    return std::min(gap_of(p) + peer_timeout / 2, std::max(peer_timeout, peer_timeout_max)) -
            peer_timeout;
   }
-  core::Seconds stall_of(const Peer& p) const { return stall_time(p, stall_after, peer_timeout); }
+  core::Seconds stall_of(const Peer& p) const {
+    return stall_time(p, stall_after, peer_timeout, assumed_gap);
+  }
 };
 
 // A member of a rack group named outside its sorted peer vector (one of its

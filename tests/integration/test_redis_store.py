@@ -288,7 +288,8 @@ class RedisExpiryTest(unittest.TestCase):
         redis = RedisServer().start()
         try:
             with Tracker(store="redis", redishost="127.0.0.1", redisport=redis.port,
-                         active_interval=1, min_interval=1, peer_timeout=2) as t:
+                         active_interval=1, min_interval=1, peer_timeout=2,
+                         assumed_announce_gap=0) as t:  # it announces once: see test_announce
                 h = register_new(t)
                 H = h.hex()
                 members = lambda key: set(redis.command("SMEMBERS", key) or [])

@@ -217,11 +217,16 @@ TEST_F(RackPolicyTest, ExpiredRepresentativeFreesSlot) {
   announce("127.0.1.2", 1000, AnnounceEvent::kStarted);
   announce("127.0.1.3", 1000, AnnounceEvent::kStarted);
   announce("127.0.2.1", 1000, AnnounceEvent::kStarted);
+  // Everyone shows a 100 s schedule (within peer_timeout)...
+  clock_.advance(core::Seconds(100));
+  for (const char* host : {"127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.2.1"}) {
+    announce(host, 1000);
+  }
   clock_.advance(core::Seconds(100));
   announce("127.0.1.2", 1000);
   announce("127.0.1.3", 1000);
   announce("127.0.2.1", 1000);
-  clock_.advance(core::Seconds(100));  // 127.0.1.1 silent for 200 s > 150 s
+  clock_.advance(core::Seconds(100));  // ...then 127.0.1.1 is silent for 200 s > 150 s
   // Even before a sweep, a stale peer is not handed out...
   EXPECT_FALSE(announce("127.0.1.2", 1000).contains("127.0.1.1"));
   // ...and after it, its slot is free for the next announcer. The sweep says
@@ -797,6 +802,8 @@ TEST_F(RackPolicyTest, RelocatedRepresentativeFreesItsSlotAndLeavesNoGhost) {
 // gap and keeps such a peer (and its representative slot), and does not call
 // it stuck between two of its announces.
 TEST_F(RackPolicyTest, AClientOnA300SecondScheduleIsNeitherDroppedNorReplaced) {
+  // As measured with the real clients (bench/deploy/cadence.py): libtorrent,
+  // qBittorrent and rtorrent announce started, then every 300 s.
   table_.activate(hash_, 1000);
   announce("127.0.1.1", 1000, AnnounceEvent::kStarted);  // qBittorrent: a representative
   announce("127.0.1.2", 1000, AnnounceEvent::kStarted);  // a 45 s client: the other one
@@ -810,7 +817,11 @@ TEST_F(RackPolicyTest, AClientOnA300SecondScheduleIsNeitherDroppedNorReplaced) {
     }
     clock_.advance(core::Seconds(seconds));
   };
-  pass(300);
+  // Before it has shown its gap (only its started announce so far), it is
+  // taken to keep libtorrent's 300 s: past peer_timeout it is not dropped.
+  pass(290);
+  EXPECT_EQ(table_.sweep(SwarmTable::kShards), 0u);
+  pass(10);
   announce("127.0.1.1", 800);  // its first regular gap: 300 s
   EXPECT_TRUE(outcome_.outcome.representative);
   // 290 s after its last announce (past peer_timeout), before its next one:
@@ -892,14 +903,41 @@ TEST_F(RackPolicyTest, ARackWithoutARepresentativeForLongIsReportedOnce) {
   EXPECT_EQ(snap->torrent.racks().front().representatives.size(), 1u);
 }
 
+// A host that announced started and then nothing: kept for the assumed gap
+// and half a peer_timeout (it may be a libtorrent client that comes back only
+// after 300 s); with assumed_announce_gap = 0, for peer_timeout.
+TEST(AssumedGapTest, APeerSeenOnceLivesTheAssumedGapOrPeerTimeout) {
+  for (int assumed : {300, 0}) {
+    core::ManualClock clock;
+    testing::Slash24 racks;
+    SwarmOptions options{{2, 50}, core::Seconds(150), false};
+    options.policy.assumed_gap = core::Seconds(assumed);
+    SwarmTable table{options, racks, clock};
+    const auto hash = *core::InfoHash::from_hex("BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB");
+    table.activate(hash, 1000);
+    testing::join(table, hash, "127.0.1.1", 1000);
+    const int life = assumed == 0 ? 150 : 300 + 75;
+    clock.advance(core::Seconds(life - 1));
+    EXPECT_EQ(table.sweep(SwarmTable::kShards), 0u) << "assumed " << assumed;
+    clock.advance(core::Seconds(2));
+    EXPECT_EQ(table.sweep(SwarmTable::kShards), 1u) << "assumed " << assumed;
+  }
+}
+
 // What the stats API calls stuck uses the same rule (admin/transfers.cc).
 TEST(StallTimeTest, TwoGapsForASlowClientStallAfterForOthers) {
   Peer slow, regular;
   slow.cadence8 = 300 / 8 + 1;  // 304 s
   regular.cadence8 = 45 / 8 + 1;
-  EXPECT_EQ(stall_time(slow, core::Seconds(135), core::Seconds(150)), core::Seconds(608));
-  EXPECT_EQ(stall_time(regular, core::Seconds(135), core::Seconds(150)), core::Seconds(135));
-  EXPECT_EQ(stall_time(Peer{}, core::Seconds(135), core::Seconds(150)), core::Seconds(135));
+  EXPECT_EQ(stall_time(slow, core::Seconds(135), core::Seconds(150), core::Seconds(300)),
+            core::Seconds(608));
+  EXPECT_EQ(stall_time(regular, core::Seconds(135), core::Seconds(150), core::Seconds(300)),
+            core::Seconds(135));
+  // A peer that has not shown its gap yet is judged by the assumed one.
+  EXPECT_EQ(stall_time(Peer{}, core::Seconds(135), core::Seconds(150), core::Seconds(300)),
+            core::Seconds(600));
+  EXPECT_EQ(stall_time(Peer{}, core::Seconds(135), core::Seconds(150), core::Seconds(0)),
+            core::Seconds(135));
 }
 
 }  // namespace
