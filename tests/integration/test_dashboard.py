@@ -352,6 +352,19 @@ class DashboardBrowserTest(unittest.TestCase):
         badge = cards["open-one.torrent"].find_all(cls="badge-public")[0]
         self.assertIn("not private", badge.text())
 
+    def test_two_releases_of_one_payload_name_are_told_apart(self):
+        # Issue 14: deploy pipelines register each release under its own file name, with the
+        # same payload name inside; the cards must not look alike.
+        with Tracker() as t:
+            for release in ("webapp-41.torrent", "webapp-42.torrent"):
+                data, _ = make_torrent("webapp", os.urandom(3000))
+                self.assertIn(t.register(release, data).status, (200, 201))
+            dom = parse_dom(run_chromium("http://127.0.0.1:%d/" % t.port, "--dump-dom"))
+        self.assertEqual(dom.find("body").data("state"), "ok", "the page did not load the API")
+        titles = sorted(a.find_all(cls="name")[0].text() for a in dom.find_all("article"))
+        self.assertEqual(titles, ["webapp \u2014 webapp-41.torrent",
+                                  "webapp \u2014 webapp-42.torrent"])
+
     def test_deploy_in_progress(self):
         with Tracker(active_interval=ACTIVE_INTERVAL, min_interval=ACTIVE_INTERVAL,
                      stall_intervals=STALL_INTERVALS, peer_timeout=120) as t:

@@ -1,12 +1,12 @@
-"""rtorrent, aria2c and transmission in a deploy through p2ptracker, beside libtorrent.
+"""rtorrent, aria2c, transmission and qBittorrent in a deploy through p2ptracker, beside libtorrent.
 
-2 racks x 4 hosts on 127.0.R.H, each rack with one python3-libtorrent client, one rtorrent
-0.9.8 (headless, its own rtorrent.rc), one aria2c 1.36 and one transmission-cli 3.00,
-configured as docs/clients.md documents (bench/deploy/clients.py, the layout of
+2 racks x 5 hosts on 127.0.R.H, each rack with one python3-libtorrent client, one rtorrent
+0.9.8 (headless, its own rtorrent.rc), one aria2c 1.36, one transmission-cli 3.00 and one
+qbittorrent-nox 4.5 (driven through its Web API), configured as docs/clients.md documents (bench/deploy/clients.py, the layout of
 bench/deploy/run.py --mixed-clients), and an origin seeder on 127.0.0.1. Asserts that every
 host completes with the payload's bytes and that the tracker saw each client at its own
-address, in its own rack. Skipped when one of those clients is not installed
-(scripts/install-deps.sh --deploy installs them).
+address, in its own rack. A missing client is an error (scripts/install-deps.sh --deploy
+installs them).
 """
 import os
 import shutil
@@ -26,6 +26,7 @@ PAYLOAD_BYTES = 4 * 1024 * 1024
 PIECE_BYTES = 64 * 1024
 UPLOAD_CAP = 1024 * 1024
 COMPLETE_TIMEOUT = 150.0
+from run import MIXED_HOSTS, MIXED_KINDS, MIXED_RACKS  # noqa: E402
 from run import MIXED_LAYOUT as LAYOUT  # noqa: E402
 
 
@@ -33,9 +34,9 @@ class MixedClientsTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        # make test installs all three (install-deps.sh --deploy): a missing
+        # make test installs them all (install-deps.sh --deploy): a missing
         # one is a broken setup, not a reason to skip.
-        missing = [k for k in ("rtorrent", "aria2c", "transmission") if not clients.available(k)]
+        missing = [k for k in MIXED_KINDS if not clients.available(k)]
         if missing:
             raise RuntimeError("missing BitTorrent client(s) %s: run 'make test' or "
                                "'scripts/install-deps.sh --deploy'" % ", ".join(missing))
@@ -56,7 +57,7 @@ class MixedClientsTest(unittest.TestCase):
                     return None
                 return clients.KINDS[kind](name, ip, cls.work_dir, torrent, UPLOAD_CAP)
 
-            cls.deploy = swarm.Deploy(cls.work_dir, torrent, 2, 4, UPLOAD_CAP,
+            cls.deploy = swarm.Deploy(cls.work_dir, torrent, MIXED_RACKS, MIXED_HOSTS, UPLOAD_CAP,
                                       os.path.join(cls.work_dir, "origin"), other_client=other)
             cls.complete = cls.deploy.run(COMPLETE_TIMEOUT)
             print("\nmixed clients: %s" % ", ".join(
@@ -91,6 +92,22 @@ class MixedClientsTest(unittest.TestCase):
             self.assertEqual(c.file_sha256(), self.sha256, c.name)
         for x in self.deploy.extra_hosts:
             self.assertEqual(swarm_file_sha256(x.file_path()), self.sha256, x.name)
+
+    def test_qbittorrent_seeds_with_the_tracker_as_its_only_source(self):
+        # Its own Web API: the torrent is complete and seeding, and the settings the
+        # benchmark sent (docs/clients.md) are the ones in force.
+        qbs = [x for x in self.deploy.extra_hosts if x.kind == "qbittorrent"]
+        self.assertEqual(len(qbs), MIXED_RACKS)
+        for x in qbs:
+            prefs = x.api("app/preferences")
+            for key in ("dht", "pex", "lsd", "upnp", "random_port"):
+                self.assertIs(prefs[key], False, (x.name, key))
+            self.assertEqual(prefs["current_interface_address"], x.ip)
+            self.assertEqual(prefs["listen_port"], x.port)
+            [t] = x.torrents()
+            self.assertEqual(t["hash"], self.info_hash.hex(), x.name)
+            self.assertEqual(t["progress"], 1, (x.name, t["state"]))
+            self.assertIn(t["state"], ("uploading", "stalledUP", "forcedUP", "queuedUP"), x.name)
 
     def test_tracker_sees_each_client_at_its_own_address(self):
         # Announces, listening sockets and (seen by the libtorrent hosts) connections all
