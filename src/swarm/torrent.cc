@@ -4,6 +4,8 @@
 #include <cassert>
 #include <chrono>
 
+#include "swarm/policy/rack_policy.h"
+
 namespace p2p::swarm {
 namespace {
 
@@ -52,74 +54,6 @@ const Peer* RackGroup::find(const MemberRef& m) const {
 
 Peer* RackGroup::find(const core::Endpoint& e) {
   return const_cast<Peer*>(std::as_const(*this).find(e));
-}
-
-const char* policy_mode_name(PolicyMode mode) {
-  switch (mode) {
-    case PolicyMode::kOriginal:
-      return "original";
-    case PolicyMode::kStandby:
-      return "standby";
-    case PolicyMode::kProgress:
-      return "progress";
-    case PolicyMode::kRelay:
-      return "relay";
-  }
-  return "?";
-}
-
-bool parse_policy_mode(std::string_view name, PolicyMode& mode) {
-  for (auto m :
-       {PolicyMode::kOriginal, PolicyMode::kStandby, PolicyMode::kProgress, PolicyMode::kRelay}) {
-    if (name == policy_mode_name(m)) {
-      mode = m;
-      return true;
-    }
-  }
-  return false;
-}
-
-bool RackGroup::is_gateway(const Peer& p, const PolicyOptions& policy, core::TimePoint now,
-                           std::uint64_t payload) const {
-  if (!p.representative()) return false;
-  if (policy.mode == PolicyMode::kOriginal) return true;
-  // kProgress: a standby that already holds most of the payload can pull at
-  // most the rest from outside, so letting it out bounds the extra copy its
-  // rack's uplink carries, while other racks gain a source that has plenty to
-  // give (and, once it finished, one that only gives).
-  if (policy.mode == PolicyMode::kProgress &&
-      (p.seeder() ||
-       (p.left.bytes() <= payload && static_cast<double>(payload - p.left.bytes()) * 100 >=
-                                         static_cast<double>(payload) * policy.grant_percent))) {
-    return true;
-  }
-  // kStandby (and kProgress's first gateway): the first representative still
-  // making progress (or done) is the one gateway; `representatives` is in
-  // promotion order.
-  core::TimePoint latest_progress{};
-  std::size_t stalled = 0;
-  for (const auto& e : representatives) {
-    const Peer* r = find(e);
-    if (r == nullptr) continue;
-    if (r->seeder() || now - r->last_progress.time() < policy.stall_of(*r)) return r == &p;
-    latest_progress = std::max(latest_progress, r->last_progress.time());
-    ++stalled;
-  }
-  if (stalled == 0) return false;
-  // All stalled. A standby fed only by its gateway stalls with it, so waiting
-  // for one of them to make progress would strand the rack (the simulator's
-  // --fail-at showed it). Instead each takes the role in turn for stall_after,
-  // the second in promotion order first; one that makes progress with it is no
-  // longer stalled and keeps it.
-  const std::int64_t turn = std::max<std::int64_t>(1, policy.stall_after.count());
-  const std::int64_t since =
-      std::chrono::duration_cast<core::Seconds>(now - latest_progress).count();
-  std::size_t k = static_cast<std::size_t>(since / turn) % stalled;
-  for (const auto& e : representatives) {
-    const Peer* r = find(e);
-    if (r != nullptr && k-- == 0) return r == &p;
-  }
-  return false;
 }
 
 RackGroup* Torrent::find_group(core::RackId rack) {
@@ -301,7 +235,10 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
   outcome.leechers = leechers_;
   std::uint32_t limit = std::min(a.numwant, policy.maxpeers);
   assert(out.capacity() - out.size() >= limit);
-  if (limit > 0) select(g, *self, limit, a.with_peer_ids, now, stale_before, policy, rng, out);
+  if (limit > 0) {
+    policy::select_peers(view(), g, *self, limit, a.with_peer_ids, now, stale_before, policy, rng,
+                         out);
+  }
   return outcome;
 }
 

@@ -11,7 +11,7 @@
 //   - a seeder is never told about seeders (they have nothing to trade);
 //   - nobody is told about itself.
 // With PolicyMode::kStandby, "representative" above means "gateway": only one
-// representative per rack at a time (RackGroup::is_gateway), the others
+// representative per rack at a time (is_gateway), the others
 // waiting to take over if it stops or stalls, so a rack pulls the payload
 // across its uplink about once instead of once per representative; with
 // PolicyMode::kProgress the others join it once they hold grant_percent of the
@@ -24,9 +24,9 @@
 #include <algorithm>
 #include <numeric>
 
-#include "swarm/torrent.h"
+#include "swarm/policy/rack_policy.h"
 
-namespace p2p::swarm {
+namespace p2p::swarm::policy {
 namespace {
 
 // What a reply tells of a peer of `g`: its endpoint, and its peer_id only
@@ -103,17 +103,61 @@ void sample_peers(const RackGroup& g, std::uint32_t k, Take&& take, ContactOf co
 
 }  // namespace
 
-void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit,
-                     bool with_peer_ids, core::TimePoint now, core::TimePoint stale_before,
-                     const PolicyOptions& policy, core::Rng& rng,
-                     std::vector<core::PeerContact>& out) const {
+bool is_gateway(const RackGroup& g, const Peer& p, const PolicyOptions& policy,
+                core::TimePoint now, std::uint64_t payload) {
+  if (!p.representative()) return false;
+  if (policy.mode == PolicyMode::kOriginal) return true;
+  // kProgress: a standby that already holds most of the payload can pull at
+  // most the rest from outside, so letting it out bounds the extra copy its
+  // rack's uplink carries, while other racks gain a source that has plenty to
+  // give (and, once it finished, one that only gives).
+  if (policy.mode == PolicyMode::kProgress &&
+      (p.seeder() ||
+       (p.left.bytes() <= payload && static_cast<double>(payload - p.left.bytes()) * 100 >=
+                                         static_cast<double>(payload) * policy.grant_percent))) {
+    return true;
+  }
+  // kStandby (and kProgress's first gateway): the first representative still
+  // making progress (or done) is the one gateway; `representatives` is in
+  // promotion order.
+  core::TimePoint latest_progress{};
+  std::size_t stalled = 0;
+  for (const auto& e : g.representatives) {
+    const Peer* r = g.find(e);
+    if (r == nullptr) continue;
+    if (r->seeder() || now - r->last_progress.time() < policy.stall_of(*r)) return r == &p;
+    latest_progress = std::max(latest_progress, r->last_progress.time());
+    ++stalled;
+  }
+  if (stalled == 0) return false;
+  // All stalled. A standby fed only by its gateway stalls with it, so waiting
+  // for one of them to make progress would strand the rack (the simulator's
+  // --fail-at showed it). Instead each takes the role in turn for stall_after,
+  // the second in promotion order first; one that makes progress with it is no
+  // longer stalled and keeps it.
+  const std::int64_t turn = std::max<std::int64_t>(1, policy.stall_after.count());
+  const std::int64_t since =
+      std::chrono::duration_cast<core::Seconds>(now - latest_progress).count();
+  std::size_t k = static_cast<std::size_t>(since / turn) % stalled;
+  for (const auto& e : g.representatives) {
+    const Peer* r = g.find(e);
+    if (r != nullptr && k-- == 0) return r == &p;
+  }
+  return false;
+}
+
+void select_peers(const SwarmView& swarm, const RackGroup& own, const Peer& self,
+                  std::uint32_t limit, bool with_peer_ids, core::TimePoint now,
+                  core::TimePoint stale_before, const PolicyOptions& policy, core::Rng& rng,
+                  std::vector<core::PeerContact>& out) {
+  const std::uint64_t payload = swarm.payload;
   const ContactOf contact{with_peer_ids};
   const bool self_seeds = self.seeder();
   auto wanted = [&](const Peer& p) {
     return p.endpoint != self.endpoint && !(self_seeds && p.seeder()) &&
            p.last_seen.time() + policy.extra_life(p) >= stale_before;
   };
-  const bool self_gateway = own.is_gateway(self, policy, now, payload_);
+  const bool self_gateway = is_gateway(own, self, policy, now, payload);
   // kRelay: while the gateway downloads, it and the rest of its rack meet only
   // through the other representatives, so each piece it brings in costs its
   // upload about one transfer into the rack. Only while one of them is making
@@ -124,7 +168,7 @@ void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit
     for (const auto& e : own.representatives) {
       const Peer* r = own.find(e);
       if (r != nullptr && (r->seeder() || now - r->last_progress.time() < policy.stall_of(*r)) &&
-          !own.is_gateway(*r, policy, now, payload_)) {
+          !is_gateway(own, *r, policy, now, payload)) {
         relayed = true;
       }
     }
@@ -133,7 +177,7 @@ void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit
   const bool hide_gateway = relayed && !self_gateway && !self.representative();
   auto relaying_gateway = [&](const Peer& p) {
     return hide_gateway && p.representative() && !p.seeder() &&
-           own.is_gateway(p, policy, now, payload_);
+           is_gateway(own, p, policy, now, payload);
   };
   auto rack_mate_wanted = [&](const Peer& p) {
     return wanted(p) && !(self_gateway && relayed && !self.seeder() && !p.representative()) &&
@@ -165,11 +209,11 @@ void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit
 
   // A gateway: other racks' gateways and origin seeders...
   auto for_each_outsider = [&](auto&& fn) {
-    for (const RackGroup& g : racks_) {
+    for (const RackGroup& g : swarm.groups) {
       if (&g == &own) continue;
       for (const auto& e : g.representatives) {
         const Peer* p = g.find(e);
-        if (p != nullptr && wanted(*p) && g.is_gateway(*p, policy, now, payload_)) fn(g, *p);
+        if (p != nullptr && wanted(*p) && is_gateway(g, *p, policy, now, payload)) fn(g, *p);
       }
       for (const auto& e : g.origins) {
         const Peer* p = g.find(e);
@@ -190,4 +234,4 @@ void Torrent::select(const RackGroup& own, const Peer& self, std::uint32_t limit
   sample_peers(own, mate_quota, rack_mate_wanted, contact, rng, out);
 }
 
-}  // namespace p2p::swarm
+}  // namespace p2p::swarm::policy

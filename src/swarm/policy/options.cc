@@ -1,0 +1,30 @@
+#include "swarm/policy/options.h"
+
+namespace p2p::swarm {
+
+const char* policy_mode_name(PolicyMode mode) {
+  switch (mode) {
+    case PolicyMode::kOriginal:
+      return "original";
+    case PolicyMode::kStandby:
+      return "standby";
+    case PolicyMode::kProgress:
+      return "progress";
+    case PolicyMode::kRelay:
+      return "relay";
+  }
+  return "?";
+}
+
+bool parse_policy_mode(std::string_view name, PolicyMode& mode) {
+  for (auto m :
+       {PolicyMode::kOriginal, PolicyMode::kStandby, PolicyMode::kProgress, PolicyMode::kRelay}) {
+    if (name == policy_mode_name(m)) {
+      mode = m;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace p2p::swarm

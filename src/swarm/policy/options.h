@@ -1,0 +1,79 @@
+// The policy's knobs: which rule picks a rack's gateways, how many
+// representatives, how long a peer lives without an announce.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <string_view>
+
+#include "core/clock.h"
+#include "swarm/peer.h"
+
+namespace p2p::swarm {
+
+// Which rule decides a rack's gateways to the rest of the swarm.
+enum class PolicyMode : std::uint8_t {
+  // The original p2ptracker's: every representative sees outside peers.
+  kOriginal,
+  // One representative at a time pulls from outside; the others stand by and
+  // take over when it stops, expires or stalls (no progress for stall_after);
+  // when all are stalled they take turns. A gateway that finished keeps the
+  // role: its rack now has the payload.
+  kStandby,
+  // kStandby's one gateway, plus every other representative once it holds
+  // grant_percent of the payload: it then pulls at most the rest from outside
+  // (so a rack's uplink carries at most 1 + (max_repr_rack - 1) x (1 -
+  // grant_percent / 100) copies) and gives other racks a second source.
+  kProgress,
+  // kStandby's gateway, but while it downloads it trades inside its rack only
+  // with the other representatives, and the rest of the rack only with them:
+  // each piece it brings in crosses its upload into the rack about once, so
+  // more of that upload serves other racks' gateways.
+  kRelay,
+};
+
+// The `policy` key's spelling of each mode ("original", "standby", "progress").
+const char* policy_mode_name(PolicyMode mode);
+// Sets `mode` to the mode `name` spells; false (and `mode` untouched) if none.
+bool parse_policy_mode(std::string_view name, PolicyMode& mode);
+
+// Policy knobs (from config; see docs/configuration.md).
+struct PolicyOptions {
+  std::uint32_t max_repr_rack = 2;
+  std::uint32_t maxpeers = 35;
+  PolicyMode mode = PolicyMode::kOriginal;
+  core::Seconds stall_after{135};    // kStandby, kProgress: a gateway this long without progress
+                                     // is stalled
+  std::uint32_t grant_percent = 50;  // kProgress: share of the payload a standby must hold
+  // Bounds on who may join a swarm (peers already in it always re-announce);
+  // 0: no bound. See max_peers_per_address / max_peers_per_transfer in
+  // docs/configuration.md for the defaults' reasons.
+  std::uint32_t max_peers_per_address = 0;   // peers (ports) of one address
+  std::uint32_t max_peers_per_transfer = 0;  // peers of the whole swarm
+  // A peer is dropped after peer_timeout without an announce. One whose
+  // regular announces come further apart than that (Peer::cadence8) is kept
+  // for its gap and half a peer_timeout more, never longer than
+  // peer_timeout_max, and judged stalled only after two of its gaps without
+  // progress: a client on its own slower schedule is neither gone nor stuck.
+  // Clients that announce within peer_timeout are judged as before.
+  // A peer that has not shown its gap yet (one announce so far) is taken to
+  // keep assumed_gap: libtorrent's clients announce again only after 300 s,
+  // and a rule that waited to learn that would drop each of them once.
+  core::Seconds peer_timeout{150};
+  core::Seconds peer_timeout_max{900};
+  core::Seconds assumed_gap{300};
+
+  core::Seconds gap_of(const Peer& p) const { return announce_gap(p, assumed_gap); }
+  bool slow(const Peer& p) const { return gap_of(p) > peer_timeout; }
+  // How much longer than peer_timeout `p` lives without an announce.
+  core::Seconds extra_life(const Peer& p) const {
+    if (!slow(p)) return core::Seconds(0);
+    return std::min(gap_of(p) + peer_timeout / 2, std::max(peer_timeout, peer_timeout_max)) -
+           peer_timeout;
+  }
+  core::Seconds stall_of(const Peer& p) const {
+    return stall_time(p, stall_after, peer_timeout, assumed_gap);
+  }
+};
+
+}  // namespace p2p::swarm

@@ -1,0 +1,41 @@
+// The rack policy: who an announcing peer is told about, decided from a
+// read-only view of its swarm (SwarmView). The state it reads (membership,
+// representative slots, expiry) is Torrent's; nothing here changes it, so the
+// same rules can run over another store of the same state.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/peer.h"
+#include "core/rng.h"
+#include "swarm/peer.h"
+#include "swarm/policy/options.h"
+#include "swarm/rack_group.h"
+
+namespace p2p::swarm::policy {
+
+// Whether `p`, one of `g`'s peers, may exchange data with other racks under
+// `policy` at `now`: a representative in kOriginal mode; in kStandby mode only
+// the first representative (in promotion order) that is not stalled, or when
+// all are, each in turn for stall_after (the second first); in kProgress mode
+// that one and every representative whose bytes left are at most
+// (100 - grant_percent)% of `payload` (the transfer's size as Torrent
+// estimates it; a seeder always qualifies). (Origin seeders are visible to
+// other racks' gateways in every mode, but are told only about their own rack
+// unless they represent it.)
+bool is_gateway(const RackGroup& g, const Peer& p, const PolicyOptions& policy,
+                core::TimePoint now, std::uint64_t payload);
+
+// Appends to `out` at most `limit` of the peers `self` (one of `own`'s, in
+// `swarm`) should be told about; `out` must already have room for them, so
+// nothing allocates. Peers last seen before `stale_before` (and their
+// extra_life) are never chosen. Peer ids are filled in only when
+// `with_peer_ids`.
+void select_peers(const SwarmView& swarm, const RackGroup& own, const Peer& self,
+                  std::uint32_t limit, bool with_peer_ids, core::TimePoint now,
+                  core::TimePoint stale_before, const PolicyOptions& policy, core::Rng& rng,
+                  std::vector<core::PeerContact>& out);
+
+}  // namespace p2p::swarm::policy

@@ -1,0 +1,57 @@
+// RackGroup: the peers of one transfer in one rack, as the swarm keeps them,
+// and SwarmView, what the policy may read of a whole swarm.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/address.h"
+#include "core/clock.h"
+#include "core/digest.h"
+#include "core/rack.h"
+#include "swarm/peer.h"
+
+namespace p2p::swarm {
+
+// A member of a rack group named outside its sorted peer vector (one of its
+// representatives or origin seeders), with where it was last found there. The
+// hint saves a binary search (a handful of cache misses on a busy tracker) each
+// time a rack-mate announces; inserts and removals shift positions, so it is
+// checked before use.
+struct MemberRef {
+  core::Endpoint endpoint;
+  mutable std::uint32_t hint = 0;
+};
+
+struct RackGroup {
+  core::RackId rack;
+  std::vector<Peer> peers;             // sorted by endpoint
+  std::vector<core::PeerId> peer_ids;  // peer_ids[i] is peers[i]'s
+  // The group's representatives (at most max_repr_rack, in promotion order)
+  // and origin seeders: the only members other racks may ever be told about.
+  std::vector<MemberRef> representatives;
+  std::vector<MemberRef> origins;
+  std::uint32_t seeders = 0;
+  // Since when the group has peers but no representative (none left and no
+  // member has announced since to take a slot); zero while it has one. Kept
+  // by Torrent::expire, for the log (SwarmTable::sweep).
+  core::TimePoint unrepresented_since{};
+  bool unrepresented_reported = false;
+
+  const Peer* find(const core::Endpoint& e) const;
+  const Peer* find(const MemberRef& m) const;
+  // `p` must be one of `peers`.
+  const core::PeerId& peer_id_of(const Peer& p) const { return peer_ids[&p - peers.data()]; }
+  Peer* find(const core::Endpoint& e);
+};
+
+// The swarm state the policy decides from, read-only: every rack group of one
+// transfer (sorted by rack) and the payload size kProgress measures shares
+// against. Torrent::view() makes one; nothing in it is copied.
+struct SwarmView {
+  std::span<const RackGroup> groups;
+  std::uint64_t payload = 0;
+};
+
+}  // namespace p2p::swarm
