@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "config/keys.h"
+#include "core/rack.h"
 
 namespace p2p::config {
 namespace internal {
@@ -31,6 +32,7 @@ Overloaded(F...) -> Overloaded<F...>;
 
 using Cidrs = std::vector<core::Cidr>;
 using Names = std::vector<std::string>;
+using Ints = std::vector<int>;
 
 // Integer keys with no natural upper bound stop where `int` does.
 constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();
@@ -73,21 +75,24 @@ Key text_key(std::string_view name, int group, std::string Config::*member, std:
   return key;
 }
 
-Key int_key(std::string_view name, int group, int Config::*member, std::int64_t min,
-            std::int64_t max, std::string_view doc) {
+// A key whose value (or each of whose items) lies in [min, max].
+Key ranged_key(std::string_view name, int group, Member member, std::int64_t min,
+               std::int64_t max, std::string_view doc) {
   Key key = base_key(name, group, member, doc);
   key.min = min;
   key.max = max;
   return key;
 }
 
+Key int_key(std::string_view name, int group, int Config::*member, std::int64_t min,
+            std::int64_t max, std::string_view doc) {
+  return ranged_key(name, group, member, min, max, doc);
+}
+
 // 0 is allowed: the OS picks a free port, which is what tests want.
 Key port_key(std::string_view name, int group, std::uint16_t Config::*member,
              std::string_view doc) {
-  Key key = base_key(name, group, member, doc);
-  key.min = 0;
-  key.max = 65535;
-  return key;
+  return ranged_key(name, group, member, 0, 65535, doc);
 }
 
 Key bool_key(std::string_view name, int group, bool Config::*member, std::string_view doc) {
@@ -96,6 +101,12 @@ Key bool_key(std::string_view name, int group, bool Config::*member, std::string
 
 Key cidrs_key(std::string_view name, int group, Cidrs Config::*member, std::string_view doc) {
   return base_key(name, group, member, doc);
+}
+
+// A list of integers, each in [min, max]; may be empty.
+Key ints_key(std::string_view name, int group, Ints Config::*member, std::int64_t min,
+             std::int64_t max, std::string_view doc) {
+  return ranged_key(name, group, member, min, max, doc);
 }
 
 // Whether `name` may be an item of names key `key`: one of its choices, or
@@ -155,6 +166,15 @@ const std::vector<Key>& keys() {
               "Representatives per rack per transfer: the first this-many peers of a rack get "
               "peers from the whole swarm, later ones only peers of their own rack. 2 clients "
               "at ~100 Mbit/s keep BitTorrent to about 20% of a rack's uplink."),
+      ints_key("max_repr_levels", kAnnounces, &Config::max_repr_levels, 1, 1000,
+               "Representatives per transfer of each group above a rack, outermost first (with "
+               "racks in rows in datacenters: [datacenter, row]). A row's are the first of its "
+               "racks' representatives to announce, a datacenter's the first of its rows'; only "
+               "they see the groups beside their own, so each row's and datacenter's uplink "
+               "carries the payload about this many times. Levels come from the location path "
+               "(a map file's \"ams1/row3/rack12\", subnet_levels_v4, a lookup source); the last "
+               "entry is the row's, a level beyond the list takes its first entry. Empty: "
+               "max_repr_rack at every level."),
       int_key("active_interval", kOriginal, &Config::active_interval, 1, kIntMax,
               "Seconds between announces asked of clients of an active transfer; short, so a "
               "deploy's swarm forms and reshapes quickly."),
@@ -283,7 +303,11 @@ const std::vector<Key>& keys() {
                 {"smdb", "dns", "exec", "file", "static", "subnet"}),
       text_key("topology_file", kTopology, &Config::topology_file,
                "With \"file\" in topology: a file of \"CIDR rack\" lines mapping networks to "
-               "racks. Required then, ignored otherwise. Re-read on SIGHUP."),
+               "racks; a rack may be a path, outermost level first (\"ams1/row3/rack12\"), "
+               "and the swarm is then shaped at each level (max_repr_levels). Required then, "
+               "ignored otherwise. Re-read on SIGHUP and within 2 s of a change (replace it by "
+               "a rename: a file read while half written fails to load and the previous map "
+               "stays until the next change)."),
       pointers_key("smdb_fields", kTopology, &Config::smdb_fields,
                    "With \"smdb\" in topology: where the location is in each server's record of "
                    "the inventory's answer, as JSON pointers, outermost level first; the rack is "
@@ -357,6 +381,13 @@ const std::vector<Key>& keys() {
       int_key("subnet_prefix_v6", kTopology, &Config::subnet_prefix_v6, 1, 64,
               "With topology = \"subnet\": the IPv6 prefix length of a rack (64: one /64, the "
               "usual IPv6 subnet, per rack)."),
+      ints_key("subnet_levels_v4", kTopology, &Config::subnet_levels_v4, 1, 31,
+               "The groups above a subnet rack, as IPv4 prefix lengths, outermost first: [16, 20] "
+               "makes each /16 a datacenter and each /20 a row above the /24 racks. Each shorter "
+               "than the next and than subnet_prefix_v4; at most 3. Empty: racks are the only "
+               "level."),
+      ints_key("subnet_levels_v6", kTopology, &Config::subnet_levels_v6, 1, 63,
+               "The same for IPv6 racks ([32, 48] above /64 racks). At most 3."),
 
       // --- Deploy visibility ---
       int_key("auto_archive_s", kAnnounces, &Config::auto_archive_s, 0, kIntMax,
@@ -538,6 +569,14 @@ std::string literal(const Config& config, const Key& key) {
                           }
                           return out + "]";
                         },
+                        [&](Ints Config::*m) {
+                          std::string out = "[";
+                          for (int v : config.*m) {
+                            if (out.size() > 1) out += ", ";
+                            out += std::to_string(v);
+                          }
+                          return out + "]";
+                        },
                     },
                     key.member);
 }
@@ -594,6 +633,10 @@ std::string expectation(const Key& key, Dialect dialect) {
             return fmt::format("{} of {}", legacy ? "a name or a list" : "a name or an array",
                                list_choices(key.choices, false));
           },
+          [&](Ints Config::*) -> std::string {
+            return fmt::format("{} of integers from {} to {}", legacy ? "a list" : "an array",
+                               key.min, key.max);
+          },
       },
       key.member);
 }
@@ -617,6 +660,9 @@ std::string type_column(const Key& key) {
                           if (key.json_pointers) return "array of JSON pointers";
                           if (key.choices.empty()) return "array of names";
                           return "array of " + list_choices(key.choices, true);
+                        },
+                        [&](Ints Config::*) -> std::string {
+                          return fmt::format("array of integers {}-{}", key.min, key.max);
                         },
                     },
                     key.member);
@@ -647,6 +693,12 @@ std::optional<std::string> invalid_value(const Config& config, const Key& key) {
               if (!name_allowed(key, name)) return quote(name);
             }
             if ((config.*m).empty()) return std::string("[]");
+            return std::nullopt;
+          },
+          [&](Ints Config::*m) -> std::optional<std::string> {
+            for (int v : config.*m) {
+              if (auto bad = integer(v)) return bad;
+            }
             return std::nullopt;
           },
       },
@@ -821,6 +873,38 @@ std::optional<Problem> find_problem(const Config& config) {
     return Problem{{"topology", "exec_command"},
                    "topology \"exec\" needs exec_command, the program that prints a location",
                    false};
+  }
+  struct SubnetLevelsKey {
+    std::string_view name, rack_key;
+    const std::vector<int>* prefixes;
+    int rack;
+  };
+  for (const SubnetLevelsKey& k :
+       {SubnetLevelsKey{"subnet_levels_v4", "subnet_prefix_v4", &config.subnet_levels_v4,
+                        config.subnet_prefix_v4},
+        SubnetLevelsKey{"subnet_levels_v6", "subnet_prefix_v6", &config.subnet_levels_v6,
+                        config.subnet_prefix_v6}}) {
+    const std::vector<int>& p = *k.prefixes;
+    if (p.size() > core::kMaxUpperLevels) {
+      return Problem{{k.name}, fmt::format("at most {} levels above the rack, got {}",
+                                           core::kMaxUpperLevels, p.size())};
+    }
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      const bool last = i + 1 == p.size();
+      const int next = last ? k.rack : p[i + 1];
+      if (p[i] >= next) {
+        return Problem{last ? std::vector<std::string_view>{k.name, k.rack_key}
+                            : std::vector<std::string_view>{k.name},
+                       fmt::format("/{} is not wider than /{}: the levels run outermost first, "
+                                   "each wider than the next and than a rack (/{})",
+                                   p[i], next, k.rack)};
+      }
+    }
+  }
+  if (config.max_repr_levels.size() > core::kMaxUpperLevels) {
+    return Problem{{"max_repr_levels"}, fmt::format("at most {} levels above the rack, got {}",
+                                                    core::kMaxUpperLevels,
+                                                    config.max_repr_levels.size())};
   }
   if (config.levels.empty()) {
     return Problem{{"levels"}, "levels needs at least one level (as in [\"rack\"])", false};
@@ -1048,6 +1132,22 @@ core::Status assign(Config& config, const Key& key, const Value& value, std::str
               names.push_back(item->text);
             }
             config.*m = std::move(names);
+            return {};
+          },
+          [&](Ints Config::*m) -> core::Status {
+            if (value.kind != Value::Kind::kArray) return mismatch();
+            Ints ints;
+            for (const Value& item : value.items) {
+              int line = item.line > 0 ? item.line : value.line;
+              if (item.kind != Value::Kind::kInteger || item.integer < key.min ||
+                  item.integer > key.max) {
+                return core::invalid_argument(
+                    fmt::format("{}: key '{}': expected each an integer from {} to {}, got {}",
+                                where(source, line), written, key.min, key.max, item.shown));
+              }
+              ints.push_back(static_cast<int>(item.integer));
+            }
+            config.*m = std::move(ints);
             return {};
           },
       },

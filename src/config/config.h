@@ -30,6 +30,7 @@ struct Config {
   std::uint16_t redisport = 6379;
   std::string smdb_url;  // the inventory service the "smdb" topology source asks
   int max_repr_rack = 2;  // representatives per rack per transfer
+  std::vector<int> max_repr_levels = {2, 2};  // ... per group above, outermost first
   std::string policy = "original";  // "original", "standby" or "progress" (docs/policy.md)
   int grant_percent = 50;  // policy "progress": share of the payload a standby must hold
   int active_interval = 45;   // seconds between announces of an active transfer
@@ -76,6 +77,8 @@ struct Config {
   bool topology_strict = false;      // refuse to start if a lookup source does not answer
   int subnet_prefix_v4 = 24;        // a rack is this IPv4 prefix by default
   int subnet_prefix_v6 = 64;        // ... and this IPv6 prefix
+  std::vector<int> subnet_levels_v4;  // prefixes of the groups above a subnet rack, outermost first
+  std::vector<int> subnet_levels_v6;
   int workers = 0;                  // event-loop threads; 0: one per core
   int max_request_bytes = 8192;     // request line + headers
   int max_torrent_bytes = 16 << 20;  // largest .torrent upload

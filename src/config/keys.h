@@ -21,13 +21,13 @@ namespace p2p::config::internal {
 // Where a key's value lives in Config; the alternative is the key's type.
 using Member = std::variant<std::string Config::*, std::uint16_t Config::*, int Config::*,
                             bool Config::*, std::vector<core::Cidr> Config::*,
-                            std::vector<std::string> Config::*>;
+                            std::vector<std::string> Config::*, std::vector<int> Config::*>;
 
 struct Key {
   std::string_view name;  // lower case, as in a TOML file
   int group = 0;          // heading in --print-config (index into config.cc's kGroups)
   Member member;
-  std::int64_t min = 0;  // integer keys: the valid range, inclusive
+  std::int64_t min = 0;  // integer (list) keys: the valid range, inclusive
   std::int64_t max = 0;
   std::vector<std::string_view> choices;  // string (list) keys: allowed values; empty: any
   bool non_empty = false;                 // string keys: "" is invalid

@@ -10,10 +10,15 @@
 #pragma once
 
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 
 namespace p2p::core {
+
+// Levels a location may have above its rack (a row, a datacenter, a
+// region): a swarm groups peers at each of them (swarm/torrent.h).
+inline constexpr std::size_t kMaxUpperLevels = 3;
 
 struct RackId {
   enum class Tag : std::uint8_t { kNone = 0, kNamed = 1, kV4 = 2, kV6 = 3 };

@@ -1,10 +1,12 @@
 #include "server/server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -38,6 +40,7 @@
 #include "topology/locator.h"
 #include "topology/dns_source.h"
 #include "topology/exec_source.h"
+#include "topology/levels.h"
 #include "topology/smdb_source.h"
 
 namespace p2p::server {
@@ -45,15 +48,38 @@ namespace {
 
 namespace asio = boost::asio;
 
+// What tells that a file changed, without reading it: its modification time,
+// size and inode (an editor's or a deploy tool's rename gives a new inode).
+struct MapFileStamp {
+  std::int64_t mtime_ns = 0;
+  std::int64_t size = 0;
+  std::uint64_t inode = 0;
+  friend bool operator==(const MapFileStamp&, const MapFileStamp&) = default;
+};
+
+std::optional<MapFileStamp> map_file_stamp(const std::string& path) {
+  struct stat st {};
+  if (path.empty() || ::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return MapFileStamp{std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec,
+                      static_cast<std::int64_t>(st.st_size), static_cast<std::uint64_t>(st.st_ino)};
+}
+
+// How often the sweep looks at topology_file for a change, in sweep ticks.
+constexpr std::size_t kMapCheckTicks = 2;
+
 // The swarm asks its one question of topology through this adapter (swarm/
 // may not depend on topology/).
 class LocatorRackMap final : public swarm::RackMap {
  public:
   // `chain`: `locator` when it has lookup sources, else null.
-  LocatorRackMap(const topology::Locator& locator, const topology::ChainLocator* chain)
-      : locator_(locator), chain_(chain) {}
+  LocatorRackMap(const topology::Locator& locator, const topology::ChainLocator* chain,
+                 topology::SubnetLevels levels)
+      : locator_(locator), chain_(chain), levels_(std::move(levels)) {}
   core::RackId rack_of(const core::Address& a) const noexcept override {
     return locator_.locate(a);
+  }
+  std::size_t ancestors(core::RackId rack, std::span<core::RackId> out) const override {
+    return topology::rack_ancestors(rack, levels_, topology::RackNames::global(), out);
   }
   std::uint64_t generation() const noexcept override { return locator_.generation(); }
   bool unsettled(const core::Address& address) const noexcept override {
@@ -67,6 +93,7 @@ class LocatorRackMap final : public swarm::RackMap {
  private:
   const topology::Locator& locator_;
   const topology::ChainLocator* chain_;
+  const topology::SubnetLevels levels_;
 };
 
 // Expiry runs this often, each time over 1/kSweepSlices of the shards, so a
@@ -298,6 +325,9 @@ struct Server::Parts {
   }
   asio::io_context control{1};
   std::unique_ptr<asio::steady_timer> sweep_timer;
+  // topology_file as last seen (mtime, size, inode): a change reloads the map
+  // as SIGHUP does.
+  std::optional<MapFileStamp> map_stamp;
   std::unique_ptr<asio::signal_set> signals;
   storage::StoreStats last_store_stats;
   std::uint64_t ticks = 0;  // sweep ticks so far
@@ -329,7 +359,8 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   if (!locator) return locator.error();
   p->locator = std::move(*locator);
   p->chain = dynamic_cast<topology::ChainLocator*>(p->locator.get());
-  p->rack_map = std::make_unique<LocatorRackMap>(*p->locator, p->chain);
+  p->rack_map = std::make_unique<LocatorRackMap>(
+      *p->locator, p->chain, topology::SubnetLevels{c.subnet_levels_v4, c.subnet_levels_v6});
 
   storage::Options so;
   so.kind = c.store;
@@ -354,6 +385,12 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
 
   swarm::SwarmOptions sw;
   sw.policy.max_repr_rack = static_cast<std::uint32_t>(c.max_repr_rack);
+  // max_repr_levels runs outermost first; max_repr_up by height (a row first).
+  for (std::size_t h = 0; h < core::kMaxUpperLevels; ++h) {
+    const auto& k = c.max_repr_levels;
+    sw.policy.max_repr_up[h] = static_cast<std::uint32_t>(
+        k.empty() ? c.max_repr_rack : h < k.size() ? k[k.size() - 1 - h] : k.front());
+  }
   sw.policy.maxpeers = static_cast<std::uint32_t>(c.maxpeers);
   sw.peer_timeout = core::Seconds(c.peer_timeout);
   sw.policy.peer_timeout_max = core::Seconds(c.peer_timeout_max);
@@ -603,20 +640,27 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
 
 int Server::run() {
   Parts& p = *parts_;
+  // On SIGHUP and when topology_file changes.
+  auto reload_topology = [&p](std::string_view why) {
+    if (auto st = p.locator->reload(); st) {
+      spdlog::info("topology reloaded ({}; generation {})", why, p.locator->generation());
+    } else {
+      spdlog::error("topology reload failed ({}), keeping the previous map: {}", why,
+                    st.error().message);
+    }
+  };
+  if (p.config.uses_topology("file") || p.config.uses_topology("static")) {
+    p.map_stamp = map_file_stamp(p.config.topology_file);
+  }
   // Signals first: once "listening" is logged a supervisor (or a test) may send
   // SIGTERM at once, and it must mean a clean stop, not the default death.
   // Signals that arrive before control.run() wait in the set.
   p.signals = std::make_unique<asio::signal_set>(p.control, SIGINT, SIGTERM, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_signal =
-      [&p, &on_signal](const boost::system::error_code& ec, int sig) {
+      [&p, &on_signal, &reload_topology](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         if (sig == SIGHUP) {
-          if (auto st = p.locator->reload(); st) {
-            spdlog::info("topology reloaded (generation {})", p.locator->generation());
-          } else {
-            spdlog::error("topology reload failed, keeping the previous map: {}",
-                          st.error().message);
-          }
+          reload_topology("SIGHUP");
           p.signals->async_wait(on_signal);
           return;
         }
@@ -673,10 +717,21 @@ int Server::run() {
     }
   };
   p.sweep_timer = std::make_unique<asio::steady_timer>(p.control);
-  std::function<void()> tick = [&p, &tick, &auto_archive] {
+  std::function<void()> tick = [&p, &tick, &auto_archive, &reload_topology] {
     p.sweep_timer->expires_after(kSweepTick);
-    p.sweep_timer->async_wait([&p, &tick, &auto_archive](const boost::system::error_code& ec) {
+    p.sweep_timer->async_wait([&p, &tick, &auto_archive,
+                               &reload_topology](const boost::system::error_code& ec) {
       if (ec) return;
+      // A changed map file reloads, as SIGHUP does. (A file being written in
+      // place may be read half done: that reload fails and keeps the previous
+      // map, and the finished file changes the stamp again.)
+      ++p.ticks;
+      if (p.map_stamp && p.ticks % kMapCheckTicks == 0) {
+        if (auto now = map_file_stamp(p.config.topology_file); now && *now != *p.map_stamp) {
+          p.map_stamp = now;
+          reload_topology(p.config.topology_file + " changed");
+        }
+      }
       // Expired peers leave the store's current sets too.
       p.expired.clear();
       p.unrepresented.clear();
@@ -723,7 +778,7 @@ int Server::run() {
                      s.dropped - p.last_store_stats.dropped);
       }
       p.last_store_stats = s;
-      if (p.config.auto_archive_s > 0 && ++p.ticks % 5 == 0) auto_archive();
+      if (p.config.auto_archive_s > 0 && p.ticks % 5 == 0) auto_archive();
       tick();
     });
   };

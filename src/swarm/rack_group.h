@@ -1,7 +1,9 @@
-// RackGroup: the peers of one transfer in one rack, as the swarm keeps them,
-// and SwarmView, what the policy may read of a whole swarm.
+// RackGroup: the peers of one transfer in one rack, as the swarm keeps them;
+// UpperGroup: the representatives of a row or a datacenter; and SwarmView,
+// what the policy may read of a whole swarm.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -26,6 +28,10 @@ struct MemberRef {
 
 struct RackGroup {
   core::RackId rack;
+  // The groups above this rack, outermost first (a datacenter, then a row):
+  // up[0..levels_up). None when racks are the only level.
+  std::array<core::RackId, core::kMaxUpperLevels> up{};
+  std::uint8_t levels_up = 0;
   std::vector<Peer> peers;             // sorted by endpoint
   std::vector<core::PeerId> peer_ids;  // peer_ids[i] is peers[i]'s
   // The group's representatives (at most max_repr_rack, in promotion order)
@@ -44,6 +50,31 @@ struct RackGroup {
   // `p` must be one of `peers`.
   const core::PeerId& peer_id_of(const Peer& p) const { return peer_ids[&p - peers.data()]; }
   Peer* find(const core::Endpoint& e);
+  // The group right above this rack (its row), or RackId{} when none.
+  core::RackId parent() const { return levels_up > 0 ? up[levels_up - 1] : core::RackId{}; }
+};
+
+// A group above racks in one transfer (a row, a datacenter), known by its
+// location path (RackMap::ancestors). Its representatives are chosen among
+// the representatives of the groups right below it, first come first served,
+// at most max_repr_up[height - 1]; they are the only members of the groups
+// below that the groups beside it are told about.
+struct UpperGroup {
+  struct Member {
+    core::Endpoint endpoint;
+    core::RackId rack;  // the rack group the member is in
+  };
+  core::RackId id;
+  core::RackId parent;      // the group above it; RackId{} at the top
+  std::uint8_t height = 1;  // 1: right above racks (a row); 2: above those...
+  std::vector<Member> representatives;  // in promotion order
+
+  bool has(const core::Endpoint& e) const {
+    for (const Member& m : representatives) {
+      if (m.endpoint == e) return true;
+    }
+    return false;
+  }
 };
 
 // The swarm state the policy decides from, read-only: every rack group of one
@@ -51,7 +82,13 @@ struct RackGroup {
 // against. Torrent::view() makes one; nothing in it is copied.
 struct SwarmView {
   std::span<const RackGroup> groups;
+  std::span<const UpperGroup> uppers;  // sorted by id; empty with one level
   std::uint64_t payload = 0;
+
+  // The rack group `rack`, or null.
+  const RackGroup* group(core::RackId rack) const;
+  // The upper group `id`, or null.
+  const UpperGroup* upper(core::RackId id) const;
 };
 
 }  // namespace p2p::swarm

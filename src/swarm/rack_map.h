@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <span>
 
 #include "core/address.h"
 #include "core/rack.h"
@@ -18,6 +19,13 @@ class RackMap {
  public:
   virtual ~RackMap() = default;
   virtual core::RackId rack_of(const core::Address& address) const noexcept = 0;
+  // The groups above `rack` (a row, then its datacenter...), outermost first,
+  // into `out` (at most out.size(), the nearest ones); returns how many. Asked
+  // when a rack first appears in a transfer, not per announce; may take a
+  // lock. Default: none, the rack is the only level.
+  virtual std::size_t ancestors(core::RackId /*rack*/, std::span<core::RackId> /*out*/) const {
+    return 0;
+  }
   // Changes whenever racks may have moved (a topology reload); torrents then
   // regroup their peers on their next announce.
   virtual std::uint64_t generation() const noexcept = 0;

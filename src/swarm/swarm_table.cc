@@ -17,6 +17,7 @@ void SwarmTable::activate(const core::InfoHash& info_hash, std::uint64_t length)
   if (!inserted && !e.registered) open_transfers_.fetch_sub(1, std::memory_order_relaxed);
   e.registered = true;
   e.length = length;
+  e.torrent.set_rack_map(&racks_);
   e.torrent.set_payload(length);
 }
 
@@ -62,6 +63,7 @@ AnnounceResult SwarmTable::announce(const core::InfoHash& info_hash, PeerAnnounc
     }
     it = s.torrents.emplace(info_hash, Entry{}).first;
     it->second.torrent.topology_generation = generation;
+    it->second.torrent.set_rack_map(&racks_);
     open_transfers_.fetch_add(1, std::memory_order_relaxed);
   }
   // A relocate() that began after we located may already have moved this

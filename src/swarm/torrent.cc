@@ -52,6 +52,18 @@ const Peer* RackGroup::find(const MemberRef& m) const {
   return p;
 }
 
+const RackGroup* SwarmView::group(core::RackId rack) const {
+  auto it = std::lower_bound(groups.begin(), groups.end(), rack,
+                             [](const RackGroup& g, core::RackId r) { return g.rack < r; });
+  return it != groups.end() && it->rack == rack ? &*it : nullptr;
+}
+
+const UpperGroup* SwarmView::upper(core::RackId id) const {
+  auto it = std::lower_bound(uppers.begin(), uppers.end(), id,
+                             [](const UpperGroup& u, core::RackId r) { return u.id < r; });
+  return it != uppers.end() && it->id == id ? &*it : nullptr;
+}
+
 Peer* RackGroup::find(const core::Endpoint& e) {
   return const_cast<Peer*>(std::as_const(*this).find(e));
 }
@@ -68,8 +80,52 @@ RackGroup& Torrent::group_for(core::RackId rack) {
   if (it == racks_.end() || it->rack != rack) {
     it = racks_.insert(it, RackGroup{});
     it->rack = rack;
+    if (rack_map_ != nullptr) {
+      it->levels_up = static_cast<std::uint8_t>(rack_map_->ancestors(rack, it->up));
+    }
   }
   return *it;
+}
+
+UpperGroup* Torrent::find_upper(core::RackId id) {
+  auto it = std::lower_bound(uppers_.begin(), uppers_.end(), id,
+                             [](const UpperGroup& u, core::RackId r) { return u.id < r; });
+  return it != uppers_.end() && it->id == id ? &*it : nullptr;
+}
+
+UpperGroup& Torrent::upper_for(core::RackId id, core::RackId parent, std::uint8_t height) {
+  auto it = std::lower_bound(uppers_.begin(), uppers_.end(), id,
+                             [](const UpperGroup& u, core::RackId r) { return u.id < r; });
+  if (it == uppers_.end() || it->id != id) {
+    it = uppers_.insert(it, UpperGroup{});
+    it->id = id;
+    it->parent = parent;
+    it->height = height;
+  }
+  return *it;
+}
+
+void Torrent::climb(const RackGroup& g, const Peer& self, const PolicyOptions& policy) {
+  // From the row outwards: a peer represents a datacenter only while it
+  // represents one of its rows.
+  for (std::size_t i = g.levels_up; i-- > 0;) {
+    const auto height = static_cast<std::uint8_t>(g.levels_up - i);
+    UpperGroup& u = upper_for(g.up[i], i > 0 ? g.up[i - 1] : core::RackId{}, height);
+    if (u.has(self.endpoint)) continue;
+    if (u.representatives.size() >= policy.max_repr_up[height - 1]) return;
+    u.representatives.push_back({self.endpoint, g.rack});
+  }
+}
+
+void Torrent::leave_uppers(const RackGroup& g, const core::Endpoint& e) {
+  for (std::size_t i = 0; i < g.levels_up; ++i) {
+    UpperGroup* u = find_upper(g.up[i]);
+    if (u == nullptr) continue;
+    auto& reps = u->representatives;
+    reps.erase(std::remove_if(reps.begin(), reps.end(),
+                              [&](const UpperGroup::Member& m) { return m.endpoint == e; }),
+               reps.end());
+  }
 }
 
 Peer& Torrent::insert_peer(RackGroup& g, const Peer& p, const core::PeerId& peer_id,
@@ -96,7 +152,10 @@ Peer& Torrent::insert_peer(RackGroup& g, const Peer& p, const core::PeerId& peer
 }
 
 std::vector<Peer>::iterator Torrent::remove_peer(RackGroup& g, std::vector<Peer>::iterator it) {
-  if (it->representative()) erase_endpoint(g.representatives, it->endpoint);
+  if (it->representative()) {
+    erase_endpoint(g.representatives, it->endpoint);
+    leave_uppers(g, it->endpoint);
+  }
   if (it->origin()) erase_endpoint(g.origins, it->endpoint);
   if (it->seeder()) {
     --g.seeders;
@@ -230,6 +289,7 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     complete_ = outcome.deploy_complete = true;
   }
 
+  if (self->representative() && g.levels_up > 0) climb(g, *self, policy);
   outcome.representative = self->representative();
   outcome.seeders = seeders_;
   outcome.leechers = leechers_;

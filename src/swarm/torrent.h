@@ -28,6 +28,7 @@
 #include "swarm/peer.h"
 #include "swarm/policy/options.h"
 #include "swarm/rack_group.h"
+#include "swarm/rack_map.h"
 
 namespace p2p::swarm {
 
@@ -131,7 +132,13 @@ class Torrent {
   bool empty() const { return size() == 0; }
   const std::vector<RackGroup>& racks() const { return racks_; }
   // What the policy reads: the groups and the payload size it judges by.
-  SwarmView view() const { return {racks_, payload_}; }
+  SwarmView view() const { return {racks_, uppers_, payload_}; }
+  const std::vector<UpperGroup>& uppers() const { return uppers_; }
+
+  // Where a rack's groups above it come from (RackMap::ancestors), asked when
+  // the rack first appears in this transfer; null (the default): racks are
+  // the only level.
+  void set_rack_map(const RackMap* map) { rack_map_ = map; }
 
   std::uint64_t topology_generation = 0;  // which RackMap generation grouped us
 
@@ -146,6 +153,14 @@ class Torrent {
 
  private:
   RackGroup& group_for(core::RackId rack);
+  UpperGroup& upper_for(core::RackId id, core::RackId parent, std::uint8_t height);
+  UpperGroup* find_upper(core::RackId id);
+  // A representative of `g` takes a free representative slot in each group
+  // above it in turn (its row, then its datacenter...) while it holds the one
+  // below. Allocates only when it takes one.
+  void climb(const RackGroup& g, const Peer& self, const PolicyOptions& policy);
+  // `e`, leaving group `g`, frees its slots above it.
+  void leave_uppers(const RackGroup& g, const core::Endpoint& e);
   // The group of `rack`, or null (never creates one).
   RackGroup* find_group(core::RackId rack);
   // Returns the iterator after the removed peer.
@@ -154,7 +169,9 @@ class Torrent {
   Peer& insert_peer(RackGroup& g, const Peer& p, const core::PeerId& peer_id,
                     const PolicyOptions& policy);
 
-  std::vector<RackGroup> racks_;  // sorted by rack
+  std::vector<RackGroup> racks_;    // sorted by rack
+  std::vector<UpperGroup> uppers_;  // sorted by id; empty with one level
+  const RackMap* rack_map_ = nullptr;
   std::uint32_t seeders_ = 0;
   std::uint32_t leechers_ = 0;
   std::uint32_t completed_ = 0;
@@ -173,6 +190,7 @@ template <class RackOf>
 void Torrent::regroup(RackOf&& rack_of, const PolicyOptions& policy) {
   std::vector<RackGroup> old;
   old.swap(racks_);
+  uppers_.clear();  // representatives climb again on their next announce
   seeders_ = leechers_ = 0;
   // Representatives first, so they keep their slots in their (new) rack.
   for (int pass = 0; pass < 2; ++pass) {

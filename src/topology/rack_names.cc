@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cassert>
 #include <limits>
 #include <mutex>
@@ -25,16 +26,40 @@ core::RackId RackNames::intern(std::string_view name) {
     if (it != index_.end()) return core::RackId::named(it->second);
   }
   std::unique_lock lock(mu_);
+  return core::RackId::named(intern_locked(name));
+}
+
+std::uint32_t RackNames::intern_locked(std::string_view name) {
   // Another loader may have added it between the two locks.
   auto it = index_.find(name);
-  if (it != index_.end()) return core::RackId::named(it->second);
+  if (it != index_.end()) return it->second;
+  // The path's parent first, so every group above a rack has an id too.
+  std::uint32_t parent = kNoParent;
+  if (auto slash = name.rfind('/'); slash != std::string_view::npos && slash > 0) {
+    parent = intern_locked(name.substr(0, slash));
+  }
   // RackId::named takes a 32-bit index. Four billion distinct rack names would
   // need that many map-file lines; treat reaching it as a broken invariant.
-  assert(names_.size() < std::numeric_limits<std::uint32_t>::max());
+  assert(names_.size() < kNoParent);
   auto index = static_cast<std::uint32_t>(names_.size());
   const std::string& stored = names_.emplace_back(name);
   index_.emplace(std::string_view(stored), index);
-  return core::RackId::named(index);
+  parents_.push_back(parent);
+  return index;
+}
+
+std::size_t RackNames::ancestors(std::uint64_t index, std::span<core::RackId> out) const {
+  std::shared_lock lock(mu_);
+  core::RackId found[64];
+  std::size_t n = 0;
+  std::uint32_t at = index < parents_.size() ? parents_[index] : kNoParent;
+  for (; at != kNoParent && n < std::size(found); at = parents_[at]) {
+    found[n++] = core::RackId::named(at);
+  }
+  // `found` runs nearest first; keep the nearest out.size(), outermost first.
+  const std::size_t kept = std::min(n, out.size());
+  for (std::size_t i = 0; i < kept; ++i) out[i] = found[kept - 1 - i];
+  return kept;
 }
 
 std::optional<std::string_view> RackNames::name(std::uint64_t index) const {

@@ -16,10 +16,12 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <span>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/rack.h"
 
@@ -42,6 +44,13 @@ class RackNames {
   // view stays valid for the table's lifetime (entries never move or change).
   std::optional<std::string_view> name(std::uint64_t index) const;
 
+  // The groups above named rack `index`, outermost first, into `out` (at most
+  // out.size(), the nearest ones): the prefixes of its path before each '/'
+  // ("ams1", "ams1/row3" for "ams1/row3/rack12"), interned with it. Returns
+  // how many. Called when a rack first appears in a transfer, not per
+  // announce.
+  std::size_t ancestors(std::uint64_t index, std::span<core::RackId> out) const;
+
   // The id of `name` if it was interned, else nullopt (adds nothing).
   std::optional<core::RackId> find(std::string_view name) const;
 
@@ -55,6 +64,12 @@ class RackNames {
   std::deque<std::string> names_;
   // Guarded by mu_. Keys view the strings in names_.
   std::unordered_map<std::string_view, std::uint32_t> index_;
+  // Guarded by mu_. parents_[i]: the index of names_[i]'s path without its
+  // last label, or kNoParent.
+  std::vector<std::uint32_t> parents_;
+  static constexpr std::uint32_t kNoParent = 0xFFFFFFFFu;
+
+  std::uint32_t intern_locked(std::string_view name);
 };
 
 // Printable name of any RackId a locator returns: "127.0.1.0/24",

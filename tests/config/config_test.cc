@@ -161,6 +161,33 @@ TEST(TomlTest, OutOfRangeNamesLineKeyAndRange) {
             "t.toml:1: key 'data_dir': expected a non-empty string, got \"\"");
 }
 
+// Issue 12: the levels above a rack, as integer lists.
+TEST(TomlTest, LevelListsReadAndCheckEachItem) {
+  auto config = parse_toml("subnet_levels_v4 = [16, 20]\nmax_repr_levels = [3, 2]\n", "t.toml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->subnet_levels_v4, (std::vector<int>{16, 20}));
+  EXPECT_EQ(config->max_repr_levels, (std::vector<int>{3, 2}));
+  EXPECT_EQ(error_of(parse_toml("max_repr_levels = [2, \"2\"]", "t.toml")),
+            "t.toml:1: key 'max_repr_levels': expected each an integer from 1 to 1000, got "
+            "\"2\"");
+  EXPECT_EQ(error_of(parse_toml("subnet_levels_v4 = 16", "t.toml")),
+            "t.toml:1: key 'subnet_levels_v4': expected an array of integers from 1 to 31, "
+            "got 16");
+  // Across keys (validate): outermost first, each wider than the next and the rack.
+  auto checked = [](std::string_view text) {
+    auto c = parse_toml(text, "t.toml");
+    EXPECT_TRUE(c) << text;
+    return error_of(validate(*c));
+  };
+  EXPECT_THAT(checked("subnet_levels_v4 = [20, 16]"),
+              ::testing::HasSubstr("/20 is not wider than /16"));
+  EXPECT_THAT(checked("subnet_prefix_v4 = 20\nsubnet_levels_v4 = [16, 20]"),
+              ::testing::HasSubstr("/20 is not wider than /20"));
+  EXPECT_THAT(checked("max_repr_levels = [1, 1, 1, 1]"),
+              ::testing::HasSubstr("at most 3 levels above the rack, got 4"));
+  EXPECT_TRUE(validate(*config).ok());
+}
+
 TEST(TomlTest, PortZeroMeansPickAFreePort) {
   auto config = parse_toml("port = 0\nredisport = 65535\n", "t.toml");
   ASSERT_TRUE(config.ok()) << config.error().message;
@@ -322,7 +349,7 @@ TEST(ToTomlTest, EveryKeyHasItsDocCommentAndGroupsHaveHeadings) {
     ASSERT_GT(i, 0u);
     EXPECT_EQ(lines[i - 1].substr(0, 2), "# ") << "no doc comment above: " << lines[i];
   }
-  EXPECT_EQ(settings, 69);  // members of Config: a new member needs a key
+  EXPECT_EQ(settings, 72);  // members of Config: a new member needs a key
 }
 
 TEST(ToTomlTest, NonDefaultValueNotesTheDefault) {
@@ -692,7 +719,7 @@ TEST(GoldenTest, DocsKeyTableMatchesTheKeyTable) {
 TEST(MarkdownTest, OneRowPerKey) {
   std::string table = key_reference_markdown();
   EXPECT_THAT(table, StartsWith("| Key | Type | Default | Meaning |\n|---|---|---|---|\n"));
-  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 2 + 69);
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 2 + 72);
   EXPECT_THAT(table, HasSubstr("\n| `port` | integer 0-65535 | `6969` | "));
   EXPECT_THAT(table, HasSubstr("\n| `store` | `memory` or `redis` | `\"memory\"` | "));
   EXPECT_THAT(table, HasSubstr("\n| `trusted_proxies` | array of CIDR strings | "

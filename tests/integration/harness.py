@@ -215,7 +215,7 @@ class Tracker:
             if isinstance(v, bool):
                 v = "true" if v else "false"
             elif isinstance(v, list):
-                v = "[" + ",".join('"%s"' % x for x in v) + "]"
+                v = "[" + ",".join('"%s"' % x if isinstance(x, str) else str(x) for x in v) + "]"
             args += ["--set", "%s=%s" % (k, v)]
         return args
 

@@ -220,6 +220,24 @@ class StaticTopologyTest(TempDirTest):
             self.assertEqual(peers_of(self.announce(t, h, *d)), {ep(a)})
             self.assertIsNone(t.proc.poll(), "tracker died on a bad reload")
 
+    def test_a_changed_map_file_is_reloaded_without_sighup(self):
+        # Issue 12: the map follows its file, as an inventory export rewrites it.
+        rack_map = os.path.join(self.dir, "racks.map")
+        write_atomically(rack_map, "127.0.1.0/24 r1\n127.0.2.0/24 r1\n")
+        with Tracker(topology="file", topology_file=rack_map, max_repr_rack=1) as t:
+            h = register_new(t)
+            a, b, c = (1, 1), (2, 1), (2, 2)
+            for rack, host in (a, b, c):
+                self.announce(t, h, rack, host)
+            ep = lambda x: (loopback(*x), 6881)
+            self.assertEqual(peers_of(self.announce(t, h, *c)), {ep(a), ep(b)})
+            write_atomically(rack_map, "127.0.1.0/24 r1\n127.0.2.0/24 r2\n")
+            wait_until(lambda: rack_map + " changed" in t.output(), timeout=10,
+                       what="the map file's change noticed")
+            self.assertIn("topology reloaded (" + rack_map + " changed", t.output())
+            # b is r2's representative now; c sees only its new rack.
+            self.assertEqual(peers_of(self.announce(t, h, *c)), {ep(b)})
+
     def test_sighup_with_subnet_topology_is_harmless(self):
         with Tracker() as t:
             h = register_new(t)

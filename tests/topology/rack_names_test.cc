@@ -16,10 +16,12 @@ TEST(RackNamesTest, InternIsStable) {
   EXPECT_EQ(a.tag, core::RackId::Tag::kNamed);
   EXPECT_NE(a, b);
   EXPECT_EQ(names.intern("dc1/row3/rack12"), a);
-  EXPECT_EQ(names.size(), 2u);
+  // The two racks and the groups above them ("dc1", "dc1/row3"), once each.
+  EXPECT_EQ(names.size(), 4u);
   EXPECT_EQ(names.name(a.lo), "dc1/row3/rack12");
   EXPECT_EQ(names.name(b.lo), "dc1/row3/rack13");
-  EXPECT_FALSE(names.name(2));
+  EXPECT_TRUE(names.find("dc1/row3"));
+  EXPECT_FALSE(names.name(4));
   EXPECT_FALSE(names.name(~std::uint64_t{0}));
 }
 

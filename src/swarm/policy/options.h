@@ -3,10 +3,12 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <string_view>
 
 #include "core/clock.h"
+#include "core/rack.h"
 #include "swarm/peer.h"
 
 namespace p2p::swarm {
@@ -62,6 +64,10 @@ struct PolicyOptions {
   core::Seconds peer_timeout{150};
   core::Seconds peer_timeout_max{900};
   core::Seconds assumed_gap{300};
+
+  // Representatives of each group above racks, by height (0: a row, right
+  // above racks; 1: a datacenter...), chosen among those of the level below.
+  std::array<std::uint32_t, core::kMaxUpperLevels> max_repr_up{2, 2, 2};
 
   core::Seconds gap_of(const Peer& p) const { return announce_gap(p, assumed_gap); }
   bool slow(const Peer& p) const { return gap_of(p) > peer_timeout; }

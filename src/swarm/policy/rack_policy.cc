@@ -207,17 +207,53 @@ void select_peers(const SwarmView& swarm, const RackGroup& own, const Peer& self
     return;
   }
 
-  // A gateway: other racks' gateways and origin seeders...
+  // A gateway: the gateways of the groups beside its own, level by level,
+  // and at the top the origin seeders. With racks the only level, that is
+  // every other rack's gateways and origin seeders.
   auto for_each_outsider = [&](auto&& fn) {
-    for (const RackGroup& g : swarm.groups) {
-      if (&g == &own) continue;
+    auto gateways_of = [&](const RackGroup& g) {
       for (const auto& e : g.representatives) {
         const Peer* p = g.find(e);
         if (p != nullptr && wanted(*p) && is_gateway(g, *p, policy, now, payload)) fn(g, *p);
       }
-      for (const auto& e : g.origins) {
-        const Peer* p = g.find(e);
-        if (p != nullptr && !p->representative() && p->seeder() && wanted(*p)) fn(g, *p);
+    };
+    auto representatives_of = [&](const UpperGroup& u) {
+      for (const auto& m : u.representatives) {
+        const RackGroup* g = swarm.group(m.rack);
+        const Peer* p = g != nullptr ? g->find(m.endpoint) : nullptr;
+        if (p != nullptr && wanted(*p) && is_gateway(*g, *p, policy, now, payload)) fn(*g, *p);
+      }
+    };
+    // The top level, for a representative of `own_top` (a datacenter, or a
+    // rack with no level above it): the other top groups' representatives,
+    // and every rack's origin seeders but its own rack's (its rack-mates).
+    auto top = [&](core::RackId own_top) {
+      for (const RackGroup& g : swarm.groups) {
+        if (&g == &own) continue;
+        if (g.levels_up == 0) gateways_of(g);
+        for (const auto& e : g.origins) {
+          const Peer* p = g.find(e);
+          if (p != nullptr && !p->representative() && p->seeder() && wanted(*p)) fn(g, *p);
+        }
+      }
+      for (const UpperGroup& u : swarm.uppers) {
+        if (u.parent == core::RackId{} && u.id != own_top) representatives_of(u);
+      }
+    };
+    if (own.levels_up == 0) return top(own.rack);
+    // The racks of its row...
+    const core::RackId row = own.parent();
+    for (const RackGroup& g : swarm.groups) {
+      if (&g != &own && g.levels_up > 0 && g.parent() == row) gateways_of(g);
+    }
+    // ...and, for each group above it that it represents, that group's
+    // siblings (the rows of its datacenter), up to the top.
+    for (std::size_t i = own.levels_up; i-- > 0;) {
+      const UpperGroup* u = swarm.upper(own.up[i]);
+      if (u == nullptr || !u->has(self.endpoint)) return;
+      if (i == 0) return top(u->id);
+      for (const UpperGroup& v : swarm.uppers) {
+        if (v.height == u->height && v.parent == u->parent && v.id != u->id) representatives_of(v);
       }
     }
   };

@@ -1,0 +1,97 @@
+"""Swarms in levels through the real binary: datacenter -> row -> rack (issue 12).
+
+The fleet is on loopback: 127.D.(16 r + k).H is host H of rack k of row r of datacenter D,
+so subnet_levels_v4 = [16, 20] makes each /16 a datacenter and each /20 a row above the /24
+racks; the same fleet described by a map file of paths ("127.1.16.0/24 ams1/row1/rack0")
+must be shaped the same way. One representative per group at every level
+(max_repr_rack = 1, max_repr_levels = [1, 1]), so each view is exact.
+"""
+import os
+import shutil
+import tempfile
+import unittest
+
+from harness import Tracker, peers_of, register_new, run_tool, write_atomically
+
+PORT = 6881
+
+
+def host(dc, row, rack, h):
+    return "127.%d.%d.%d" % (dc, 16 * row + rack, h)
+
+
+FLEET = [(dc, row, rack, h) for dc in (1, 2) for row in (0, 1) for rack in (1, 2)
+         for h in (1, 2)]
+
+
+class LevelsTest(unittest.TestCase):
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="p2ptracker-levels-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def announce(self, t, h, ip, left=1000, event=None):
+        params = {"left": left, "port": PORT, "numwant": 50}
+        if event:
+            params["event"] = event
+        r = t.announce(h, source=ip, **params)
+        self.assertEqual(r.status, 200, r.body)
+        return {ip for ip, _ in peers_of(r.bdecoded())}
+
+    def check_views(self, t):
+        h = register_new(t)
+        self.announce(t, h, "127.9.0.1", left=0, event="started")  # the origin, its own dc
+        for x in FLEET:
+            self.announce(t, h, host(*x), event="started")
+        # A member: its rack-mate only.
+        self.assertEqual(self.announce(t, h, host(1, 1, 2, 2)), {host(1, 1, 2, 1)})
+        # A rack's representative: its rack and the other rack of its row.
+        self.assertEqual(self.announce(t, h, host(1, 1, 2, 1)),
+                         {host(1, 1, 2, 2), host(1, 1, 1, 1)})
+        # A row's: also the other row's representative in its datacenter.
+        self.assertEqual(self.announce(t, h, host(1, 1, 1, 1)),
+                         {host(1, 1, 1, 2), host(1, 1, 2, 1), host(1, 0, 1, 1)})
+        # A datacenter's: also the other datacenters' (the origin's among them).
+        self.assertEqual(self.announce(t, h, host(2, 0, 1, 1)),
+                         {host(2, 0, 1, 2), host(2, 0, 2, 1), host(2, 1, 1, 1),
+                          host(1, 0, 1, 1), "127.9.0.1"})
+
+    def test_subnet_levels(self):
+        with Tracker(max_repr_rack=1, max_repr_levels=[1, 1], subnet_levels_v4=[16, 20]) as t:
+            self.check_views(t)
+
+    def test_map_file_of_paths(self):
+        lines = ["127.9.0.0/24 origin-dc/row0/rack0"]
+        for dc in (1, 2):
+            for row in (0, 1):
+                for rack in (1, 2):
+                    lines.append("127.%d.%d.0/24 dc%d/row%d/rack%d"
+                                 % (dc, 16 * row + rack, dc, row, rack))
+        path = os.path.join(self.dir, "racks.map")
+        write_atomically(path, "\n".join(lines) + "\n")
+        with Tracker(topology="file", topology_file=path, max_repr_rack=1,
+                     max_repr_levels=[1, 1]) as t:
+            self.check_views(t)
+
+    def test_one_level_by_default(self):
+        # No levels above racks: a rack's representative sees every other rack's.
+        with Tracker(max_repr_rack=1) as t:
+            h = register_new(t)
+            for x in FLEET:
+                self.announce(t, h, host(*x), event="started")
+            reps = {host(*x) for x in FLEET if x[3] == 1}
+            self.assertEqual(self.announce(t, h, host(1, 1, 2, 1)),
+                             (reps - {host(1, 1, 2, 1)}) | {host(1, 1, 2, 2)})
+
+    def test_levels_that_are_not_wider_than_the_rack_are_refused(self):
+        r = run_tool(["serve", "--set", "subnet_levels_v4=[16,24]", "--print-config"],
+                     timeout=20)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("subnet_levels_v4", r.stderr)
+        self.assertIn("/24 is not wider than /24", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

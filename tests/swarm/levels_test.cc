@@ -1,0 +1,264 @@
+// Swarms in levels: datacenter -> row -> rack representatives (docs/policy.md).
+//
+// The fleet: 127.D.(16 r + k).H is host H of rack k (1-2) of row r (0-1) of
+// datacenter D (1-2): racks are /24s, rows /20s, datacenters /16s, as
+// subnet_levels_v4 = [16, 20] makes them. The origin seeder is 127.9.0.1, a
+// datacenter of its own.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "swarm/swarm_table.h"
+#include "swarm_test_util.h"
+
+namespace p2p::swarm {
+namespace {
+
+using testing::ep;
+using testing::names;
+using testing::pid;
+using Names = std::set<std::string>;
+
+// /24 racks under /20 rows under /16 datacenters.
+class ThreeLevels final : public RackMap {
+ public:
+  core::RackId rack_of(const core::Address& a) const noexcept override {
+    return core::RackId::v4_prefix(a.v4_value() & 0xFFFFFF00u, 24);
+  }
+  std::size_t ancestors(core::RackId rack, std::span<core::RackId> out) const override {
+    if (!levels_ || out.size() < 2) return 0;
+    const auto net = static_cast<std::uint32_t>(rack.lo);
+    out[0] = core::RackId::v4_prefix(net & 0xFFFF0000u, 16);
+    out[1] = core::RackId::v4_prefix(net & 0xFFFFF000u, 20);
+    return 2;
+  }
+  std::uint64_t generation() const noexcept override { return 1; }
+  bool levels_ = true;
+};
+
+std::string host(int dc, int row, int rack, int h) {
+  return "127." + std::to_string(dc) + "." + std::to_string(16 * row + rack) + "." +
+         std::to_string(h);
+}
+
+class LevelsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { table_.activate(hash_, 1000); }
+
+  Names announce(const std::string& ip, std::uint64_t left = 1000,
+                 AnnounceEvent event = AnnounceEvent::kNone) {
+    PeerAnnounce a;
+    a.endpoint = ep(ip);
+    a.peer_id = pid(ip);
+    a.left = left;
+    a.event = event;
+    a.numwant = 50;
+    out_.clear();
+    out_.reserve(50);
+    last_ = table_.announce(hash_, a, rng_, out_);
+    return names(out_);
+  }
+
+  // Every host of the fleet joins, datacenter by datacenter, rack by rack,
+  // host 1 first: host 1 of each rack represents it, host 1 of rack 1 its
+  // row, host 1 of row 0's rack 1 its datacenter. The origin first of all.
+  void join_fleet() {
+    announce("127.9.0.1", 0, AnnounceEvent::kStarted);
+    for (int dc = 1; dc <= 2; ++dc)
+      for (int row = 0; row <= 1; ++row)
+        for (int rack = 1; rack <= 2; ++rack)
+          for (int h = 1; h <= 3; ++h) announce(host(dc, row, rack, h), 1000, AnnounceEvent::kStarted);
+  }
+
+  // The members of the upper group `id`'s representatives, as addresses.
+  Names upper_reps(core::RackId id) {
+    auto snap = table_.snapshot(hash_);
+    Names out;
+    for (const UpperGroup& u : snap->torrent.uppers()) {
+      if (u.id != id) continue;
+      for (const auto& m : u.representatives) out.insert(m.endpoint.address.to_string());
+    }
+    return out;
+  }
+  static core::RackId dc_id(int dc) { return core::RackId::v4_prefix(0x7F000000u | dc << 16, 16); }
+  static core::RackId row_id(int dc, int row) {
+    return core::RackId::v4_prefix(0x7F000000u | dc << 16 | (16 * row) << 8, 20);
+  }
+
+  static SwarmOptions options() {
+    SwarmOptions o{{1, 50}, core::Seconds(150), false};
+    o.policy.max_repr_up = {1, 1, 1};
+    return o;
+  }
+
+  core::ManualClock clock_;
+  ThreeLevels racks_;
+  SwarmTable table_{options(), racks_, clock_};
+  core::InfoHash hash_ = *core::InfoHash::from_hex("CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC");
+  core::Rng rng_{7};
+  std::vector<core::PeerContact> out_;
+  AnnounceResult last_;
+};
+
+TEST_F(LevelsTest, EveryPeerSeesItsOwnRackAndTheLevelsItRepresents) {
+  join_fleet();
+  clock_.advance(core::Seconds(30));
+  // A member of a rack: its rack-mates, nothing else.
+  EXPECT_EQ(announce(host(1, 1, 2, 2)), (Names{host(1, 1, 2, 1), host(1, 1, 2, 3)}));
+  EXPECT_FALSE(last_.outcome.representative);
+  // A rack's representative: its rack, and the other racks of its row.
+  EXPECT_EQ(announce(host(1, 1, 2, 1)),
+            (Names{host(1, 1, 2, 2), host(1, 1, 2, 3), host(1, 1, 1, 1)}));
+  // A row's representative: also the other rows' representatives in its
+  // datacenter.
+  EXPECT_EQ(announce(host(1, 1, 1, 1)), (Names{host(1, 1, 1, 2), host(1, 1, 1, 3),
+                                               host(1, 1, 2, 1), host(1, 0, 1, 1)}));
+  // A datacenter's representative: also the other datacenters' (the origin's
+  // among them).
+  EXPECT_EQ(announce(host(1, 0, 1, 1)),
+            (Names{host(1, 0, 1, 2), host(1, 0, 1, 3), host(1, 0, 2, 1), host(1, 1, 1, 1),
+                   host(2, 0, 1, 1), "127.9.0.1"}));
+  EXPECT_EQ(announce(host(2, 0, 1, 1)),
+            (Names{host(2, 0, 1, 2), host(2, 0, 1, 3), host(2, 0, 2, 1), host(2, 1, 1, 1),
+                   host(1, 0, 1, 1), "127.9.0.1"}));
+  // The origin represents its own datacenter: it meets the others' there.
+  EXPECT_EQ(announce("127.9.0.1", 0), (Names{host(1, 0, 1, 1), host(2, 0, 1, 1)}));
+
+  // Who represents what, by level.
+  EXPECT_EQ(upper_reps(dc_id(1)), Names{host(1, 0, 1, 1)});
+  EXPECT_EQ(upper_reps(row_id(1, 1)), Names{host(1, 1, 1, 1)});
+  EXPECT_EQ(upper_reps(row_id(2, 0)), Names{host(2, 0, 1, 1)});
+}
+
+TEST_F(LevelsTest, EachLevelBoundsWhoCrossesItsUplink) {
+  join_fleet();
+  clock_.advance(core::Seconds(30));
+  // Over every host's view: a peer outside its rack is only ever given to a
+  // rack representative; outside its row only to a row representative;
+  // outside its datacenter only to a datacenter representative.
+  for (int dc = 1; dc <= 2; ++dc)
+    for (int row = 0; row <= 1; ++row)
+      for (int rack = 1; rack <= 2; ++rack)
+        for (int h = 1; h <= 3; ++h) {
+          const std::string self = host(dc, row, rack, h);
+          const Names seen = announce(self);
+          const auto self_addr = core::Address::parse(self)->v4_value();
+          const bool rack_rep = last_.outcome.representative;
+          const bool row_rep = upper_reps(row_id(dc, row)).contains(self);
+          const bool dc_rep = upper_reps(dc_id(dc)).contains(self);
+          for (const std::string& other : seen) {
+            const auto a = core::Address::parse(other)->v4_value();
+            if ((a >> 8) != (self_addr >> 8)) {
+              EXPECT_TRUE(rack_rep) << self << " saw " << other;
+            }
+            if ((a >> 12) != (self_addr >> 12)) {
+              EXPECT_TRUE(row_rep) << self << " saw " << other;
+            }
+            if ((a >> 16) != (self_addr >> 16)) {
+              EXPECT_TRUE(dc_rep) << self << " saw " << other;
+            }
+          }
+        }
+}
+
+TEST_F(LevelsTest, SlotsFailOverAtEveryLevel) {
+  join_fleet();
+  // Datacenter 1's representative (also its row's and its rack's) leaves.
+  announce(host(1, 0, 1, 1), 1000, AnnounceEvent::kStopped);
+  EXPECT_EQ(upper_reps(dc_id(1)), Names{});
+  EXPECT_EQ(upper_reps(row_id(1, 0)), Names{});
+  // Row 1's representative announces first: it takes the datacenter's slot.
+  EXPECT_TRUE(announce(host(1, 1, 1, 1)).contains(host(2, 0, 1, 1)));
+  EXPECT_EQ(upper_reps(dc_id(1)), Names{host(1, 1, 1, 1)});
+  // The next representative of row 0 to announce takes the row's slot only.
+  announce(host(1, 0, 2, 1));
+  EXPECT_EQ(upper_reps(row_id(1, 0)), Names{host(1, 0, 2, 1)});
+  EXPECT_EQ(upper_reps(dc_id(1)), Names{host(1, 1, 1, 1)});
+  // The rack's next host to announce takes the rack's slot, and sees the
+  // other rack of its row (and no further).
+  EXPECT_EQ(announce(host(1, 0, 1, 2)), (Names{host(1, 0, 1, 3), host(1, 0, 2, 1)}));
+  EXPECT_TRUE(last_.outcome.representative);
+}
+
+TEST_F(LevelsTest, AnExpiredRepresentativeFreesItsSlotsAbove) {
+  join_fleet();
+  clock_.advance(core::Seconds(100));
+  // Everyone but datacenter 2's representative keeps announcing.
+  for (int dc = 1; dc <= 2; ++dc)
+    for (int row = 0; row <= 1; ++row)
+      for (int rack = 1; rack <= 2; ++rack)
+        for (int h = 1; h <= 3; ++h) {
+          if (host(dc, row, rack, h) != host(2, 0, 1, 1)) announce(host(dc, row, rack, h));
+        }
+  // Its gap, never shown, is taken as 300 s: it goes after 375 s.
+  clock_.advance(core::Seconds(280));
+  EXPECT_GE(table_.sweep(SwarmTable::kShards), 1u);
+  EXPECT_EQ(upper_reps(dc_id(2)), Names{});
+  EXPECT_EQ(upper_reps(row_id(2, 0)), Names{});
+}
+
+TEST_F(LevelsTest, ARelocatedRepresentativeLeavesNoGhostAbove) {
+  join_fleet();
+  const auto from = racks_.rack_of(*core::Address::parse(host(1, 1, 1, 1)));
+  const auto to = core::RackId::v4_prefix(0x7F020100u, 24);  // 127.2.1.0/24: dc 2, row 0
+  EXPECT_EQ(table_.relocate(*core::Address::parse(host(1, 1, 1, 1)), from, to), 1u);
+  EXPECT_EQ(upper_reps(row_id(1, 1)), Names{});
+  // The next representative of row 1 to announce takes its slot.
+  announce(host(1, 1, 2, 1));
+  EXPECT_EQ(upper_reps(row_id(1, 1)), Names{host(1, 1, 2, 1)});
+  // In its new rack it is a member, counted once: that rack already has its
+  // representative, which keeps its slots above.
+  auto snap = table_.snapshot(hash_);
+  std::size_t found = 0;
+  for (const RackGroup& g : snap->torrent.racks()) {
+    for (const Peer& p : g.peers) {
+      if (p.endpoint != ep(host(1, 1, 1, 1))) continue;
+      ++found;
+      EXPECT_EQ(g.rack, to);
+      EXPECT_FALSE(p.representative());
+    }
+  }
+  EXPECT_EQ(found, 1u);
+  EXPECT_EQ(upper_reps(row_id(2, 0)), Names{host(2, 0, 1, 1)});
+  EXPECT_EQ(upper_reps(dc_id(2)), Names{host(2, 0, 1, 1)});
+}
+
+// With racks the only level (no groups above them), every answer is the
+// one-level rule's, draw for draw.
+TEST(OneLevelTest, NoLevelsAboveRacksGivesTheRackRuleExactly) {
+  std::vector<std::vector<core::PeerContact>> replies[2];
+  for (int run = 0; run < 2; ++run) {
+    core::ManualClock clock;
+    testing::Slash24 slash24;
+    ThreeLevels flat;
+    flat.levels_ = false;
+    const RackMap& map = run == 0 ? static_cast<const RackMap&>(slash24) : flat;
+    SwarmTable table{SwarmOptions{{2, 8}, core::Seconds(150), false}, map, clock};
+    const auto hash = *core::InfoHash::from_hex("DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD");
+    table.activate(hash, 1000);
+    core::Rng rng{3};
+    for (int round = 0; round < 2; ++round)
+      for (int rack = 1; rack <= 6; ++rack)
+        for (int h = 1; h <= 6; ++h) {
+          PeerAnnounce a;
+          a.endpoint = ep(host(1, 0, rack, h));
+          a.peer_id = pid(host(1, 0, rack, h));
+          a.left = h == 6 && rack == 1 ? 0 : 1000;
+          a.numwant = 8;
+          std::vector<core::PeerContact> out;
+          out.reserve(8);
+          table.announce(hash, a, rng, out);
+          replies[run].push_back(out);
+        }
+  }
+  ASSERT_EQ(replies[0].size(), replies[1].size());
+  for (std::size_t i = 0; i < replies[0].size(); ++i) {
+    EXPECT_EQ(names(replies[0][i]), names(replies[1][i])) << "announce " << i;
+  }
+}
+
+}  // namespace
+}  // namespace p2p::swarm
