@@ -38,8 +38,9 @@ class P2PTracker:
     def url(self):
         return self._tracker.url
 
-    def prepare(self, torrent_bytes, info_hash):
-        reply = self._tracker.register("payload.torrent", torrent_bytes)
+    def prepare(self, torrent_bytes, info_hash, file_name="payload.torrent"):
+        # A second file of the same name would replace the first (as in the original).
+        reply = self._tracker.register(file_name, torrent_bytes)
         if reply.status not in (200, 201):
             raise RuntimeError("register: %s %r" % (reply.status, reply.body))
 

@@ -166,6 +166,15 @@ const std::vector<Key>& keys() {
               "Representatives per rack per transfer: the first this-many peers of a rack get "
               "peers from the whole swarm, later ones only peers of their own rack. 2 clients "
               "at ~100 Mbit/s keep BitTorrent to about 20% of a rack's uplink."),
+      text_key("repr_budget", kAnnounces, &Config::repr_budget,
+               "Whose budget max_repr_rack is. \"per_transfer\" (the default, as the original): "
+               "each transfer has its own representatives, so two deploys at once let twice as "
+               "many hosts of a rack pull across its uplink. \"per_rack\": at most max_repr_rack "
+               "distinct hosts represent a rack across every active transfer; a new transfer "
+               "reuses the hosts that already represent the rack when they take part, and the "
+               "rack's other hosts are served as members until a slot frees (so a second "
+               "deploy waits for the first's representatives to join it or leave).",
+               {"per_transfer", "per_rack"}),
       ints_key("max_repr_levels", kAnnounces, &Config::max_repr_levels, 1, 1000,
                "Representatives per transfer of each group above a rack, outermost first (with "
                "racks in rows in datacenters: [datacenter, row]). A row's are the first of its "

@@ -31,6 +31,7 @@ struct Config {
   std::string smdb_url;  // the inventory service the "smdb" topology source asks
   int max_repr_rack = 2;  // representatives per rack per transfer
   std::vector<int> max_repr_levels = {2, 2};  // ... per group above, outermost first
+  std::string repr_budget = "per_transfer";   // or "per_rack": one budget over all transfers
   std::string policy = "original";  // "original", "standby" or "progress" (docs/policy.md)
   int grant_percent = 50;  // policy "progress": share of the payload a standby must hold
   int active_interval = 45;   // seconds between announces of an active transfer

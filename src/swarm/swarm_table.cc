@@ -6,6 +6,7 @@ SwarmTable::SwarmTable(SwarmOptions options, const RackMap& racks, const core::C
     : options_(options), racks_(racks), clock_(clock) {
   // One peer_timeout: the policy's cadence rule extends this one.
   options_.policy.peer_timeout = options_.peer_timeout;
+  if (options_.shared_rack_budget) budget_ = std::make_unique<RepBudget>(options_.policy.max_repr_rack);
 }
 
 void SwarmTable::activate(const core::InfoHash& info_hash, std::uint64_t length) {
@@ -18,6 +19,7 @@ void SwarmTable::activate(const core::InfoHash& info_hash, std::uint64_t length)
   e.registered = true;
   e.length = length;
   e.torrent.set_rack_map(&racks_);
+  e.torrent.set_rep_budget(budget_.get());
   e.torrent.set_payload(length);
 }
 
@@ -26,6 +28,7 @@ bool SwarmTable::deactivate(const core::InfoHash& info_hash) {
   std::lock_guard lock(s.mu);
   auto it = s.torrents.find(info_hash);
   if (it == s.torrents.end() || !it->second.registered) return false;
+  it->second.torrent.release_representatives();
   s.torrents.erase(it);
   return true;
 }
@@ -64,6 +67,7 @@ AnnounceResult SwarmTable::announce(const core::InfoHash& info_hash, PeerAnnounc
     it = s.torrents.emplace(info_hash, Entry{}).first;
     it->second.torrent.topology_generation = generation;
     it->second.torrent.set_rack_map(&racks_);
+    it->second.torrent.set_rep_budget(budget_.get());
     open_transfers_.fetch_add(1, std::memory_order_relaxed);
   }
   // A relocate() that began after we located may already have moved this

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -23,6 +24,7 @@
 #include "core/peer.h"
 #include "core/rng.h"
 #include "swarm/rack_map.h"
+#include "swarm/rep_budget.h"
 #include "swarm/torrent.h"
 
 namespace p2p::swarm {
@@ -35,6 +37,9 @@ struct SwarmOptions {
   // another new info-hash are answered as for an unknown one, so random
   // hashes from anyone cannot grow the table without bound.
   std::size_t max_open_transfers = 50000;
+  // repr_budget = "per_rack": at most policy.max_repr_rack distinct hosts
+  // represent a rack across every active transfer (rep_budget.h).
+  bool shared_rack_budget = false;
 };
 
 struct ScrapeCounts {
@@ -136,6 +141,11 @@ class SwarmTable {
                                                  const Torrent&)>& fn) const;
 
   const SwarmOptions& options() const { return options_; }
+  // Distinct hosts representing `rack` over every transfer (shared budget
+  // only; 0 without one).
+  std::size_t rack_budget_hosts(core::RackId rack) const {
+    return budget_ ? budget_->hosts(rack) : 0;
+  }
   const RackMap& rack_map() const { return racks_; }
 
  private:
@@ -154,6 +164,7 @@ class SwarmTable {
 
   SwarmOptions options_;
   const RackMap& racks_;
+  std::unique_ptr<RepBudget> budget_;  // with shared_rack_budget
   const core::Clock& clock_;
   std::array<Shard, kShards> shards_;
   // Unregistered entries in every shard; changed only under a shard lock, so

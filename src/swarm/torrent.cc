@@ -87,6 +87,15 @@ RackGroup& Torrent::group_for(core::RackId rack) {
   return *it;
 }
 
+void Torrent::release_representatives() {
+  if (budget_ == nullptr) return;
+  for (const RackGroup& g : racks_) {
+    for (const Peer& p : g.peers) {
+      if (p.representative()) budget_->release(g.rack, p.endpoint.address);
+    }
+  }
+}
+
 UpperGroup* Torrent::find_upper(core::RackId id) {
   auto it = std::lower_bound(uppers_.begin(), uppers_.end(), id,
                              [](const UpperGroup& u, core::RackId r) { return u.id < r; });
@@ -137,7 +146,7 @@ Peer& Torrent::insert_peer(RackGroup& g, const Peer& p, const core::PeerId& peer
   g.peer_ids.insert(g.peer_ids.begin() + at, peer_id);
   auto it = g.peers.insert(g.peers.begin() + at, p);
   // The first max_repr_rack peers of a rack to announce represent it.
-  if (g.representatives.size() < policy.max_repr_rack) {
+  if (g.representatives.size() < policy.max_repr_rack && may_represent(g, it->endpoint.address)) {
     it->flags |= Peer::kRepresentative;
     g.representatives.push_back({it->endpoint, static_cast<std::uint32_t>(it - g.peers.begin())});
   }
@@ -155,6 +164,7 @@ std::vector<Peer>::iterator Torrent::remove_peer(RackGroup& g, std::vector<Peer>
   if (it->representative()) {
     erase_endpoint(g.representatives, it->endpoint);
     leave_uppers(g, it->endpoint);
+    if (budget_ != nullptr) budget_->release(g.rack, it->endpoint.address);
   }
   if (it->origin()) erase_endpoint(g.origins, it->endpoint);
   if (it->seeder()) {
@@ -259,7 +269,8 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     self->last_seen = now;
     // A slot freed by a representative that left goes to the next peer of the
     // rack to announce.
-    if (!self->representative() && g.representatives.size() < policy.max_repr_rack) {
+    if (!self->representative() && g.representatives.size() < policy.max_repr_rack &&
+        may_represent(g, self->endpoint.address)) {
       self->flags |= Peer::kRepresentative;
       g.representatives.push_back({self->endpoint});
     }

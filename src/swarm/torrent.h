@@ -29,6 +29,7 @@
 #include "swarm/policy/options.h"
 #include "swarm/rack_group.h"
 #include "swarm/rack_map.h"
+#include "swarm/rep_budget.h"
 
 namespace p2p::swarm {
 
@@ -139,6 +140,12 @@ class Torrent {
   // the rack first appears in this transfer; null (the default): racks are
   // the only level.
   void set_rack_map(const RackMap* map) { rack_map_ = map; }
+  // repr_budget = "per_rack": a representative slot is taken only with the
+  // budget's consent (rep_budget.h). Null (the default): per transfer.
+  void set_rep_budget(RepBudget* budget) { budget_ = budget; }
+  // Gives back every representative slot this transfer holds in the budget:
+  // before the transfer is dropped (the budget outlives it).
+  void release_representatives();
 
   std::uint64_t topology_generation = 0;  // which RackMap generation grouped us
 
@@ -159,6 +166,11 @@ class Torrent {
   // above it in turn (its row, then its datacenter...) while it holds the one
   // below. Allocates only when it takes one.
   void climb(const RackGroup& g, const Peer& self, const PolicyOptions& policy);
+  // Whether a peer at `address` may take a free representative slot of `g`
+  // (always, unless a shared budget says no; a yes is counted in it).
+  bool may_represent(const RackGroup& g, const core::Address& address) {
+    return budget_ == nullptr || budget_->acquire(g.rack, address);
+  }
   // `e`, leaving group `g`, frees its slots above it.
   void leave_uppers(const RackGroup& g, const core::Endpoint& e);
   // The group of `rack`, or null (never creates one).
@@ -172,6 +184,7 @@ class Torrent {
   std::vector<RackGroup> racks_;    // sorted by rack
   std::vector<UpperGroup> uppers_;  // sorted by id; empty with one level
   const RackMap* rack_map_ = nullptr;
+  RepBudget* budget_ = nullptr;
   std::uint32_t seeders_ = 0;
   std::uint32_t leechers_ = 0;
   std::uint32_t completed_ = 0;
@@ -198,6 +211,7 @@ void Torrent::regroup(RackOf&& rack_of, const PolicyOptions& policy) {
       for (std::size_t i = 0; i < g.peers.size(); ++i) {
         const Peer& p = g.peers[i];
         if (p.representative() != (pass == 0)) continue;
+        if (budget_ != nullptr && p.representative()) budget_->release(g.rack, p.endpoint.address);
         Peer copy = p;
         copy.flags &= static_cast<std::uint8_t>(~Peer::kRepresentative);
         const core::RackId rack = rack_of(p.endpoint.address);
