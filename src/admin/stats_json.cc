@@ -105,9 +105,20 @@ nlohmann::json v1_stats_json(const TransferStats& s, bool racks, bool members) {
         }
         rj["members"] = std::move(list);
       }
+      if (!r.parent.empty()) rj["parent"] = r.parent;
       by_rack[r.name] = std::move(rj);
     }
     out["racks"] = std::move(by_rack);
+    // Rows and datacenters, when the topology has levels above racks.
+    if (!s.groups.empty()) {
+      nlohmann::json groups = nlohmann::json::object();
+      for (const auto& g : s.groups) {
+        groups[g.name] = {{"level", g.level},
+                          {"parent", g.parent.empty() ? nlohmann::json() : nlohmann::json(g.parent)},
+                          {"representatives", g.representatives}};
+      }
+      out["levels"] = std::move(groups);
+    }
   }
   return out;
 }

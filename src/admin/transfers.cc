@@ -210,7 +210,20 @@ std::optional<TransferStats> Transfers::stats(const core::InfoHash& info_hash, b
     out.stuck += rack.stuck;
     if (racks) {
       rack.name = rack_name_(g.rack);
+      if (g.levels_up > 0) rack.parent = rack_name_(g.parent());
       out.racks.push_back(std::move(rack));
+    }
+  }
+  if (racks) {
+    const auto& names = options_.level_names;
+    for (const swarm::UpperGroup& u : t.uppers()) {
+      TransferStats::GroupStats group;
+      group.name = rack_name_(u.id);
+      group.level = u.height < names.size() ? names[names.size() - 1 - u.height]
+                                            : fmt::format("level {}", u.height);
+      if (u.parent != core::RackId{}) group.parent = rack_name_(u.parent);
+      for (const auto& m : u.representatives) group.representatives.push_back(m.endpoint.to_string());
+      out.groups.push_back(std::move(group));
     }
   }
   out.progress = out.peers ? total_progress / out.peers : 0.0;

@@ -30,6 +30,9 @@ struct StatsOptions {
   core::Seconds stall_after{135};  // stall_intervals x active_interval
   core::Seconds peer_timeout{150};  // beyond it a client's announce gap stretches stall_after
   core::Seconds assumed_gap{300};   // a peer's gap until it has shown one
+  // The names of a location's levels, outermost first, the rack's last
+  // (config `levels`): what the groups above racks are called.
+  std::vector<std::string> level_names{"dc", "row", "rack"};
 };
 
 // One peer of a transfer, as the stats show it.
@@ -45,6 +48,7 @@ struct PeerStats {
 
 struct RackStats {
   std::string name;
+  std::string parent;  // the group right above it (its row), "" when none
   std::uint32_t peers = 0, representatives = 0, seeders = 0, stuck = 0;
   double progress = 0;             // mean over the rack's peers, percent
   std::vector<PeerStats> members;  // filled when asked for
@@ -75,6 +79,13 @@ struct TransferStats {
   bool complete() const { return seeders == peers && completed > 0; }
   std::uint32_t rack_count = 0;
   std::vector<RackStats> racks;  // filled when asked for
+  // The groups above racks (rows, datacenters) and who represents each,
+  // filled with `racks`; empty when racks are the only level.
+  struct GroupStats {
+    std::string name, level, parent;  // parent "" at the top
+    std::vector<std::string> representatives;  // "ip:port", in promotion order
+  };
+  std::vector<GroupStats> groups;
 };
 
 // The original's member lists: which peers of a transfer to list.

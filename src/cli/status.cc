@@ -66,6 +66,7 @@ int show_transfer(const TrackerApi& api, const std::string& arg, bool json) {
     return 0;
   }
   std::cout << transfer_summary(*stats) << "\n" << racks_table(*stats);
+  if (std::string levels = levels_table(*stats); !levels.empty()) std::cout << "\n" << levels;
   return 0;
 }
 
@@ -92,7 +93,9 @@ Command add_status(CLI::App& parent) {
                 "GET /transfers/<hash>.json?racks=1 reply");
   cmd->footer(
       "Columns of the rack table: N peers, R representatives (the hosts that fetch from\n"
-      "other racks), S seeders, mean PROGRESS, STUCK peers (no progress for a while).");
+      "other racks), S seeders, mean PROGRESS, STUCK peers (no progress for a while).\n"
+      "With levels above racks (rows, datacenters), a second table lists each GROUP, its\n"
+      "LEVEL, the group above it and the hosts that represent it.");
   return {cmd, [o] { return run(*o); }};
 }
 

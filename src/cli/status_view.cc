@@ -102,4 +102,33 @@ std::string racks_table(const nlohmann::json& stats) {
   return t.render();
 }
 
+std::vector<LevelRow> level_rows(const nlohmann::json& stats) {
+  std::vector<LevelRow> rows;
+  auto levels = stats.find("levels");
+  if (levels == stats.end() || !levels->is_object()) return rows;
+  for (const auto& [name, g] : levels->items()) {
+    std::string reps;
+    auto list = g.find("representatives");
+    if (list != g.end() && list->is_array()) {
+      for (const auto& r : *list) {
+        if (!r.is_string()) continue;
+        reps += (reps.empty() ? "" : " ") + r.get<std::string>();
+      }
+    }
+    rows.push_back({name, text(g, "level"), text(g, "parent"), reps.empty() ? "-" : reps});
+  }
+  // Paths sort a datacenter before its rows.
+  std::sort(rows.begin(), rows.end(),
+            [](const LevelRow& a, const LevelRow& b) { return natural_less(a.group, b.group); });
+  return rows;
+}
+
+std::string levels_table(const nlohmann::json& stats) {
+  const auto rows = level_rows(stats);
+  if (rows.empty()) return "";
+  Table t({"GROUP", "LEVEL", "PARENT", "REPRESENTATIVES"}, {false, false, false, false});
+  for (const auto& r : rows) t.add({r.group, r.level, r.parent, r.representatives});
+  return t.render();
+}
+
 }  // namespace p2p::cli

@@ -35,6 +35,20 @@ std::string transfer_summary(const nlohmann::json& stats);
 // RACK N R S PROGRESS STUCK COMPLETE, or a note that no peer announced yet.
 std::string racks_table(const nlohmann::json& stats);
 
+// One group above the racks (a row, a datacenter) of a ?racks=1 reply.
+struct LevelRow {
+  std::string group, level, parent;  // parent "-" at the top
+  std::string representatives;       // "ip:port ip:port", "-" for none
+  friend bool operator==(const LevelRow&, const LevelRow&) = default;
+};
+
+// The "levels" object, datacenters before their rows.
+std::vector<LevelRow> level_rows(const nlohmann::json& stats);
+
+// GROUP LEVEL PARENT REPRESENTATIVES: the rows and datacenters above the
+// racks, or "" when racks are the only level.
+std::string levels_table(const nlohmann::json& stats);
+
 // "61.5%".
 std::string percent_text(double percent);
 

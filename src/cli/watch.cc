@@ -154,6 +154,13 @@ class LiveView final : public View {
                                   hidden_complete));
     }
     if (racks.empty()) lines.push_back("  no peer has announced yet");
+    // Rows and datacenters above the racks: who represents each, on one line.
+    if (const auto levels = level_rows(stats); !levels.empty()) {
+      std::string line = "  above racks:";
+      for (const auto& l : levels) line += fmt::format("  {} {} R {};", l.level, l.group, l.representatives);
+      line.pop_back();
+      lines.push_back(std::move(line));
+    }
 
     std::string frame;
     if (drawn_ > 0)
@@ -201,12 +208,21 @@ class LogView final : public View {
                          r.representatives, r.seeders, r.stuck, r.complete ? "yes" : "no");
     }
     last_racks_ = racks;
+    // Rows and datacenters: a line when who represents one changes.
+    const auto levels = level_rows(stats);
+    for (const auto& l : levels) {
+      if (std::find(last_levels_.begin(), last_levels_.end(), l) != last_levels_.end()) continue;
+      out += fmt::format("[+{}]   {} {} R {}\n", human_duration(elapsed), l.level, l.group,
+                         l.representatives);
+    }
+    last_levels_ = levels;
     std::cout << out << std::flush;
   }
 
  private:
   std::optional<Global> last_;
   std::vector<RackRow> last_racks_;
+  std::vector<LevelRow> last_levels_;
 };
 
 // --json: the tracker's reply, one compact line each time it changes.

@@ -473,6 +473,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   p->history = std::move(*history);
   admin::StatsOptions stats;
   stats.stall_after = core::Seconds(std::int64_t{c.stall_intervals} * c.active_interval);
+  stats.level_names = c.levels;
   stats.peer_timeout = core::Seconds(c.peer_timeout);
   stats.assumed_gap = core::Seconds(c.assumed_announce_gap);
   p->transfers = std::make_unique<admin::Transfers>(

@@ -365,6 +365,30 @@ class DashboardBrowserTest(unittest.TestCase):
         self.assertEqual(titles, ["webapp \u2014 webapp-41.torrent",
                                   "webapp \u2014 webapp-42.torrent"])
 
+    def test_rows_and_datacenters_are_shown_with_their_representatives(self):
+        # Issue 12: a map file of paths gives levels above racks; the card lists
+        # each group and who represents it.
+        with tempfile.TemporaryDirectory(prefix="p2ptracker-levels-") as d:
+            path = os.path.join(d, "racks.map")
+            with open(path, "w") as f:
+                f.write("127.0.1.0/24 ams1/row1/r1\n127.0.2.0/24 ams1/row2/r2\n")
+            with Tracker(topology="file", topology_file=path, max_repr_rack=1,
+                         max_repr_levels=[1, 1]) as t:
+                data, info_hash = make_torrent("webapp", os.urandom(3000))
+                self.assertIn(t.register("webapp.torrent", data).status, (200, 201))
+                for rack in (1, 2):
+                    r = t.announce(info_hash, source=loopback(rack, 1), port=PORT,
+                                   event="started")
+                    self.assertEqual(r.status, 200)
+                dom = parse_dom(run_chromium("http://127.0.0.1:%d/" % t.port, "--dump-dom"))
+        self.assertEqual(dom.find("body").data("state"), "ok", "the page did not load the API")
+        levels = {li.data("group"): li for li in dom.find_all("li", cls="level")}
+        self.assertEqual(sorted(levels), ["ams1", "ams1/row1", "ams1/row2"])
+        self.assertEqual(levels["ams1"].data("level"), "dc")
+        self.assertIn("127.0.1.1:6881", levels["ams1"].text())
+        self.assertIn("127.0.2.1:6881", levels["ams1/row2"].text())
+        self.assertEqual(levels["ams1/row2"].data("level"), "row")
+
     def test_deploy_in_progress(self):
         with Tracker(active_interval=ACTIVE_INTERVAL, min_interval=ACTIVE_INTERVAL,
                      stall_intervals=STALL_INTERVALS, peer_timeout=120) as t:

@@ -62,7 +62,34 @@ class LevelsTest(unittest.TestCase):
         with Tracker(max_repr_rack=1, max_repr_levels=[1, 1], subnet_levels_v4=[16, 20]) as t:
             self.check_views(t)
 
-    def test_map_file_of_paths(self):
+    def test_the_levels_in_the_api_and_status(self):
+        path = self.map_of_paths()
+        with Tracker(topology="file", topology_file=path, max_repr_rack=1,
+                     max_repr_levels=[1, 1]) as t:
+            self.check_views(t)
+            h = [x for x in t.get("/api/v1/transfers/").json()][0]
+            view = t.get("/api/v1/transfers/%s.json?racks=1" % h).json()
+            levels = view["levels"]
+            self.assertEqual(levels["dc1"], {"level": "dc", "parent": None,
+                                             "representatives": [host(1, 0, 1, 1) + ":6881"]})
+            self.assertEqual(levels["dc1/row1"], {"level": "row", "parent": "dc1",
+                                                  "representatives": [host(1, 1, 1, 1) + ":6881"]})
+            self.assertEqual(levels["origin-dc"]["representatives"], ["127.9.0.1:6881"])
+            self.assertEqual(view["racks"]["dc2/row1/rack2"]["parent"], "dc2/row1")
+            r = run_tool(["status", h, "--tracker", "http://127.0.0.1:%d" % t.port], timeout=20)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            lines = r.stdout.splitlines()
+            self.assertTrue(any(l.split()[:1] == ["GROUP"] for l in lines), r.stdout)
+            row = [l for l in lines if l.split()[:1] == ["dc1/row1"]]
+            self.assertEqual(row and row[0].split(), ["dc1/row1", "row", "dc1",
+                                                      host(1, 1, 1, 1) + ":6881"], r.stdout)
+            # watch, into a pipe: a line per group and its representatives.
+            r = run_tool(["watch", h, "--tracker", "http://127.0.0.1:%d" % t.port,
+                          "--interval", "0.2", "--timeout", "1"], timeout=20)
+            self.assertIn("dc dc2 R %s:6881" % host(2, 0, 1, 1), r.stdout)
+            self.assertIn("row dc1/row1 R %s:6881" % host(1, 1, 1, 1), r.stdout)
+
+    def map_of_paths(self):
         lines = ["127.9.0.0/24 origin-dc/row0/rack0"]
         for dc in (1, 2):
             for row in (0, 1):
@@ -71,6 +98,10 @@ class LevelsTest(unittest.TestCase):
                                  % (dc, 16 * row + rack, dc, row, rack))
         path = os.path.join(self.dir, "racks.map")
         write_atomically(path, "\n".join(lines) + "\n")
+        return path
+
+    def test_map_file_of_paths(self):
+        path = self.map_of_paths()
         with Tracker(topology="file", topology_file=path, max_repr_rack=1,
                      max_repr_levels=[1, 1]) as t:
             self.check_views(t)

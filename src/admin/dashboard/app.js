@@ -247,9 +247,13 @@
     const tableBox = el('div', 'racks-box');
     tableBox.append(table);
 
-    root.append(head, tableBox);
+    // Rows and datacenters above the racks, when the topology has them.
+    const levels = el('ul', 'levels');
+    levels.hidden = true;
+
+    root.append(head, tableBox, levels);
     return {root, name, badge, stuckBadge, privateBadge, global, stats, timeCells, caption, plot, tbody,
-            rows: new Map()};
+            levels, rows: new Map()};
   }
 
   function setTime(cell, iso) {
@@ -301,6 +305,27 @@
     setText(card.caption, 'Completed hosts: ' + (g.completions || []).length + ' of ' + g.peers);
     drawPlot(card.plot, g);
     updateRacks(card, t.racks || {});
+    updateLevels(card, t.levels || {});
+  }
+
+  // One line per row and datacenter: its level, its name, who represents it.
+  function updateLevels(card, levels) {
+    const names = Object.keys(levels).sort((a, b) =>
+        a.localeCompare(b, undefined, {numeric: true}));
+    card.levels.hidden = names.length === 0;
+    const signature = JSON.stringify(names.map(n => [n, levels[n].representatives]));
+    if (card.levels.dataset.signature === signature) return;
+    card.levels.dataset.signature = signature;
+    card.levels.replaceChildren(...names.map(name => {
+      const g = levels[name];
+      const li = el('li', 'level');
+      li.dataset.group = name;
+      li.dataset.level = g.level;
+      const reps = g.representatives || [];
+      li.append(el('span', 'level-name', g.level + ' ' + name),
+                el('span', 'level-reps', reps.length ? 'R: ' + reps.join(', ') : 'no representative'));
+      return li;
+    }));
   }
 
   // --- racks --------------------------------------------------------------
