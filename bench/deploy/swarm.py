@@ -290,9 +290,10 @@ class Deploy:
     completion_times(); close() stops every session (while the tracker still runs)."""
 
     def __init__(self, work_dir, torrent, racks, hosts, upload_cap, origin_dir,
-                 origin_cap=None, other_client=None, **overrides):
+                 origin_cap=None, other_client=None, ip_of=host_ip, **overrides):
         """other_client(name, ip) may return a host that is not a libtorrent session
-        (clients.py: rtorrent, aria2c) for that slot, or None."""
+        (clients.py: rtorrent, aria2c) for that slot, or None. ip_of(rack, host) places
+        the hosts (default 127.0.R.H)."""
         self.torrent = torrent
         self.origin = Client("origin", ORIGIN_IP, origin_dir,
                              upload_cap if origin_cap is None else origin_cap, **overrides)
@@ -300,7 +301,7 @@ class Deploy:
         self.extra_hosts = []  # other clients (rtorrent, aria2c): see clients.py
         for r in range(1, racks + 1):
             for h in range(1, hosts + 1):
-                name, ip = "r%dh%d" % (r, h), host_ip(r, h)
+                name, ip = "r%dh%d" % (r, h), ip_of(r, h)
                 other = other_client(name, ip) if other_client else None
                 if other is not None:
                     self.extra_hosts.append(other)
@@ -314,7 +315,8 @@ class Deploy:
     def everyone(self):
         return [self.origin] + self.clients
 
-    def run(self, timeout, origin_timeout=60):
+    def run(self, timeout, origin_timeout=60, late=(), late_delay=0.0):
+        """`late`: names of hosts that join `late_delay` seconds after the others."""
         self.origin.add(self.torrent)
         deadline = time.monotonic() + origin_timeout
         while self.origin.completed_at is None:  # checks the payload, then seeds
@@ -324,12 +326,18 @@ class Deploy:
             self.origin.poll()
             time.sleep(POLL_SECONDS)
         self.t0 = time.monotonic()
+        pending = [c for c in self.clients if c.name in late]
         for c in self.clients:
-            c.add(self.torrent)
+            if c.name not in late:
+                c.add(self.torrent)
         for x in self.extra_hosts:
             x.start()
         deadline = self.t0 + timeout
         while time.monotonic() < deadline:
+            if pending and time.monotonic() >= self.t0 + late_delay:
+                for c in pending:
+                    c.add(self.torrent)
+                pending = []
             for c in self.everyone():
                 c.poll()
             for x in self.extra_hosts:

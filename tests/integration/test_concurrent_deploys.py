@@ -1,13 +1,15 @@
 """Two deploys at once through one tracker, real clients: repr_budget = "per_rack" (issue 12).
 
 Two payloads, each deployed by its own origin to the same 2 racks x 3 hosts (127.0.R.H; every
-host runs one python3-libtorrent session per deploy), the second started 2 s after the first and
-its hosts in the opposite order, as a second pipeline would. With max_repr_rack = 1:
-  - per_transfer (the default): each deploy's first host of a rack represents it, so two hosts
-    of each rack pull across its uplink;
-  - per_rack: the rack's one representative serves both deploys and the others wait as members.
-Every 0.2 s the test reads both transfers' views from the tracker's API and counts, per rack,
-the distinct hosts representing it in either. Both deploys must complete either way.
+host runs one python3-libtorrent session per deploy). The second starts once the first has
+chosen each rack's representative, and that host joins it 1.5 s after the rack's other hosts,
+as happens when a second pipeline's hosts are not in the same order. With max_repr_rack = 1:
+  - per_transfer (the default): one of the rack's other hosts represents it in the second
+    deploy, so two hosts of each rack pull across its uplink;
+  - per_rack: the rack's other hosts wait as members, and the first deploy's representative
+    takes the second deploy's slot when it joins: one host per rack.
+Every 0.2 s the test reads both transfers' views from the tracker's API and records, per rack,
+the hosts representing it in either. Both deploys must complete either way.
 """
 import os
 import shutil
@@ -28,14 +30,14 @@ PAYLOAD_BYTES = 4 * 1024 * 1024
 PIECE_BYTES = 64 * 1024
 UPLOAD_CAP = 1024 * 1024
 COMPLETE_TIMEOUT = 150.0
-STAGGER = 2.0
+LATE = 1.5  # seconds the first deploy's representatives join the second after the others
 # The hosts' racks (the origins, both on 127.0.0.1, are a rack of their own).
 HOST_RACKS = {"127.0.%d.0/24" % r for r in range(1, RACKS + 1)}
 
 
 def run_two_deploys(budget):
     """Returns (both complete, {rack: most distinct representative hosts seen at once},
-    {rack: every host that represented it}, diagnosis text)."""
+    {rack: every host that represented it in either deploy}, diagnosis text)."""
     work = tempfile.mkdtemp(prefix="p2ptracker-concurrent-")
     tracker = trackers.P2PTracker("original", max_repr_rack=1, repr_budget=budget)
     deploys, hashes, results = [], [], {}
@@ -49,39 +51,48 @@ def run_two_deploys(budget):
                                                     creator="p2ptracker " + name)
             h = swarm.info_hash_of(torrent)
             tracker.prepare(torrent, h, file_name=name + ".torrent")
-            deploy = swarm.Deploy(d, torrent, RACKS, HOSTS, UPLOAD_CAP, os.path.join(d, "origin"))
-            if name == "second":
-                deploy.clients.reverse()  # host 3 of each rack announces first
-            deploys.append(deploy)
+            deploys.append(swarm.Deploy(d, torrent, RACKS, HOSTS, UPLOAD_CAP,
+                                        os.path.join(d, "origin")))
             hashes.append(h)
 
         done = threading.Event()
 
+        def representatives():
+            reps = {}
+            for h in hashes:
+                view = tracker.transfer(h) or {}
+                for rack, r in view.get("racks", {}).items():
+                    for m in r["members"]:
+                        if m["representative"]:
+                            reps.setdefault(rack, set()).add(m["peer"].rsplit(":", 1)[0])
+            return reps
+
         def watch():
             while not done.is_set():
-                reps = {}
-                for h in hashes:
-                    view = tracker.transfer(h) or {}
-                    for rack, r in view.get("racks", {}).items():
-                        for m in r["members"]:
-                            if m["representative"]:
-                                reps.setdefault(rack, set()).add(m["peer"].rsplit(":", 1)[0])
-                for rack, hosts in reps.items():
+                for rack, hosts in representatives().items():
                     most[rack] = max(most.get(rack, 0), len(hosts))
                     ever.setdefault(rack, set()).update(hosts)
                 time.sleep(0.2)
 
-        def run(i):
-            time.sleep(i * STAGGER)
-            results[i] = deploys[i].run(COMPLETE_TIMEOUT)
-
+        first = threading.Thread(target=lambda: results.__setitem__(0, deploys[0].run(
+            COMPLETE_TIMEOUT)))
+        first.start()
+        # The first deploy's representative in each rack, once it has one.
+        deadline = time.monotonic() + 30
+        while True:
+            reps = representatives()
+            if HOST_RACKS <= set(reps) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        first_reps = {ip for rack in HOST_RACKS for ip in reps.get(rack, ())}
+        late = {c.name for c in deploys[1].clients if c.ip in first_reps}
         watcher = threading.Thread(target=watch)
         watcher.start()
-        runners = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-        for t in runners:
-            t.start()
-        for t in runners:
-            t.join()
+        second = threading.Thread(target=lambda: results.__setitem__(1, deploys[1].run(
+            COMPLETE_TIMEOUT, late=late, late_delay=LATE)))
+        second.start()
+        first.join()
+        second.join()
         done.set()
         watcher.join()
         diag = "".join("--- %s ---\n%s" % (i, "".join(d.timeline().splitlines(True)[-30:]))

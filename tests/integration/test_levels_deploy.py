@@ -1,0 +1,143 @@
+"""Swarms in levels with real clients: every level's uplink carries the payload about once.
+
+An origin seeder (127.0.0.1) and 2 datacenters x 2 rows x 2 racks x 2 python3-libtorrent hosts,
+host H of rack k of row r of datacenter D on 127.D.(16 r + k).H, deploy a 4 MiB payload through
+p2ptracker with subnet_levels_v4 = [16, 20] (each /16 a datacenter, each /20 a row above the /24
+racks) and one representative per group at every level (max_repr_rack = 1, max_repr_levels =
+[1, 1]). From the clients' per-connection byte counters (bench/deploy/swarm.py) it sums, for
+each rack, row and datacenter, the payload its hosts received from outside it, and asserts the
+bound each level's representatives set: at most one copy (plus a piece of slack) per group.
+"""
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+
+from harness import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "bench", "deploy"))
+import swarm  # noqa: E402
+import trackers  # noqa: E402
+
+DCS, ROWS, RACKS, HOSTS = 2, 2, 2, 2
+PAYLOAD_BYTES = 4 * 1024 * 1024
+PIECE_BYTES = 64 * 1024
+UPLOAD_CAP = 1024 * 1024
+COMPLETE_TIMEOUT = 180.0
+# One representative per group: one copy in, plus the blocks libtorrent's end game asks of two
+# peers at once (measured: up to 3 %).
+MAX_COPIES = 1.15
+LEVELS = (("datacenter", 16), ("row", 20), ("rack", 24))
+
+
+def ip_of(r, h):
+    """Rack r (1-based, 8 of them) and host h: 127.D.(16 row + rack).H."""
+    i = r - 1
+    dc, row, rack = i // (ROWS * RACKS) + 1, (i // RACKS) % ROWS, i % RACKS + 1
+    return "127.%d.%d.%d" % (dc, 16 * row + rack, h)
+
+
+def group_of(ip, prefix):
+    a, b, c, _ = (int(x) for x in ip.split("."))
+    value = (a << 24 | b << 16 | c << 8) >> (32 - prefix) << (32 - prefix)
+    return "%d.%d.%d.%d/%d" % (value >> 24, value >> 16 & 255, value >> 8 & 255, value & 255,
+                                prefix)
+
+
+class LevelsDeployTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.runs = {}
+        try:
+            # The same fleet twice: with the levels, and with racks only (the control).
+            for label, settings in (("levels", {"max_repr_levels": [1, 1],
+                                                "subnet_levels_v4": [16, 20]}),
+                                    ("racks only", {})):
+                cls.runs[label] = cls.deploy_once(label, settings)
+        except BaseException:
+            cls._teardown()
+            raise
+        cls.inflow = cls.runs["levels"][1]
+
+    @classmethod
+    def deploy_once(cls, label, settings):
+        work_dir = tempfile.mkdtemp(prefix="p2ptracker-levels-deploy-")
+        cls.work_dirs = getattr(cls, "work_dirs", []) + [work_dir]
+        tracker = trackers.P2PTracker("original", max_repr_rack=1, **settings)
+        cls.trackers = getattr(cls, "trackers", []) + [tracker]
+        tracker.start()
+        sha256, torrent = swarm.make_payload_torrent(
+            work_dir, tracker.url, PAYLOAD_BYTES, PIECE_BYTES, creator="p2ptracker test_levels_deploy")
+        tracker.prepare(torrent, swarm.info_hash_of(torrent))
+        deploy = swarm.Deploy(work_dir, torrent, DCS * ROWS * RACKS, HOSTS, UPLOAD_CAP,
+                              os.path.join(work_dir, "origin"), ip_of=ip_of)
+        cls.deploys = getattr(cls, "deploys", []) + [deploy]
+        complete = deploy.run(COMPLETE_TIMEOUT)
+        inflow = {}  # level -> group -> bytes from outside the group
+        for level, prefix in LEVELS:
+            by_group = inflow.setdefault(level, {})
+            for c in deploy.clients:
+                mine = group_of(c.ip, prefix)
+                by_group.setdefault(mine, 0)
+                for ip, n in c.bytes_from().items():
+                    if group_of(ip, prefix) != mine:
+                        by_group[mine] += n
+        print("\n%s: deploy %d x %d x %d x %d, %d MiB: %.1f s" % (
+            label, DCS, ROWS, RACKS, HOSTS, PAYLOAD_BYTES >> 20, deploy.t_end - deploy.t0))
+        for level, _ in LEVELS:
+            copies = sorted(n / PAYLOAD_BYTES for n in inflow[level].values())
+            print("  %-10s copies in per group: %s" % (level, " ".join("%.2f" % x for x in copies)))
+        # What the tests read of the clients, before their sessions go.
+        files = {c.name: c.file_sha256() for c in deploy.clients}
+        sources = {c.name: set(c.peer_sources) for c in deploy.clients}
+        times = deploy.completion_times()
+        deploy.close()
+        tracker.stop()
+        return complete, inflow, (files, sources, times), sha256
+
+    @classmethod
+    def _teardown(cls):
+        for d in getattr(cls, "deploys", []):
+            if d.origin is not None:
+                d.close()
+        for t in getattr(cls, "trackers", []):
+            t.stop()
+        for w in getattr(cls, "work_dirs", []):
+            shutil.rmtree(w, ignore_errors=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._teardown()
+
+    def test_every_host_completes_with_the_payload(self):
+        for label, (complete, _, (files, _, times), sha256) in self.runs.items():
+            self.assertTrue(complete, "%s incomplete: %s" % (label, times))
+            self.assertEqual(len(files), DCS * ROWS * RACKS * HOSTS)
+            for name, digest in files.items():
+                self.assertEqual(digest, sha256, (label, name))
+
+    def test_each_level_pulls_about_one_copy_per_group(self):
+        for level, _ in LEVELS:
+            for group, n in self.inflow[level].items():
+                # Each group got the payload, from outside (no group holds it at first)...
+                self.assertGreaterEqual(n, PAYLOAD_BYTES * 0.99, (level, group))
+                # ...about once: one representative per group at every level.
+                self.assertLessEqual(n, PAYLOAD_BYTES * MAX_COPIES, (level, group, n))
+
+    def test_without_the_levels_a_datacenter_pulls_more(self):
+        # The control: with racks only, each rack's representative fetches from every other
+        # rack, and a datacenter's uplink carries several copies.
+        _, inflow, _, _ = self.runs["racks only"]
+        most = max(inflow["datacenter"].values()) / PAYLOAD_BYTES
+        self.assertGreater(most, MAX_COPIES, inflow["datacenter"])
+
+    def test_no_host_took_peers_from_elsewhere(self):
+        for label, (_, _, (_, sources, _), _) in self.runs.items():
+            for name, found in sources.items():
+                self.assertEqual(found - {"tracker"}, set(), (label, name))
+
+
+if __name__ == "__main__":
+    unittest.main()
