@@ -16,7 +16,8 @@
 #   make bench-deploy  real-client deploy benchmark (bench/deploy/run.py): rack uplink
 #               amplification against opentracker, rtorrent + aria2c (docs/performance.md);
 #               bench-deploy-uplink: the same with rack uplinks shaped by tc (needs root);
-#               bench-cadence: each real client's announce cadence over 11 minutes
+#               bench-cadence: each real client's announce cadence over 11 minutes;
+#               bench-levels: a deploy in datacenters, rows and racks against opentracker
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
@@ -28,6 +29,8 @@ BENCH_ARGS ?=
 DEPLOY_ARGS ?=
 # Extra arguments for bench/deploy/cadence.py, e.g. CADENCE_ARGS="--before old/p2ptracker"
 CADENCE_ARGS ?=
+# Extra arguments for bench/deploy/levels.py, e.g. LEVELS_ARGS="--runs 3"
+LEVELS_ARGS ?=
 # The libFuzzer build (clang, instrumented core and wire only) and fuzzing time per
 # target: a short run in every `make test`, a long one in `make fuzz`.
 FUZZ_BUILD_DIR ?= build-fuzz
@@ -52,7 +55,7 @@ SOAK_ARGS ?=
 
 .PHONY: all install deb deps test-deps fuzz-deps bench-deps configure build run test fuzz bench bench-quick \
 	bench-build clean format simulate-plots
-.PHONY: deploy-deps bench-deploy bench-deploy-uplink bench-topology bench-cadence test-asan asan-build soak
+.PHONY: deploy-deps bench-deploy bench-deploy-uplink bench-topology bench-cadence bench-levels test-asan asan-build soak
 
 all: build
 
@@ -137,6 +140,12 @@ bench-topology: test-deps configure
 bench-cadence: deploy-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker
 	P2PTRACKER_BIN=$(abspath $(BUILD_DIR))/p2ptracker /usr/bin/python3 bench/deploy/cadence.py $(CADENCE_ARGS)
+
+# The deploy in levels (datacenter -> row -> rack): copies into each group, against
+# opentracker (bench/deploy/levels.py); LEVELS_ARGS="--hosts 4 --runs 3".
+bench-levels: deploy-deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker
+	P2PTRACKER_BIN=$(abspath $(BUILD_DIR))/p2ptracker /usr/bin/python3 bench/deploy/levels.py $(LEVELS_ARGS)
 
 bench-deploy: deploy-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker

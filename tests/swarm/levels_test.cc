@@ -226,6 +226,50 @@ TEST_F(LevelsTest, ARelocatedRepresentativeLeavesNoGhostAbove) {
   EXPECT_EQ(upper_reps(dc_id(2)), Names{host(2, 0, 1, 1)});
 }
 
+// The modes choose gateways among a rack's representatives; above racks the
+// original rule holds for those gateways (docs/policy.md).
+TEST(LevelsStandbyTest, OnlyARacksGatewaySeesPastItsRack) {
+  core::ManualClock clock;
+  ThreeLevels racks;
+  SwarmOptions o{{2, 50, PolicyMode::kStandby, core::Seconds(60)}, core::Seconds(150), false};
+  o.policy.max_repr_up = {1, 1, 1};
+  SwarmTable table{o, racks, clock};
+  const auto hash = *core::InfoHash::from_hex("EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE");
+  table.activate(hash, 1000);
+  core::Rng rng{9};
+  auto announce = [&](const std::string& ip, AnnounceEvent event = AnnounceEvent::kNone) {
+    PeerAnnounce a;
+    a.endpoint = ep(ip);
+    a.peer_id = pid(ip);
+    a.left = 1000;
+    a.event = event;
+    a.numwant = 50;
+    std::vector<core::PeerContact> out;
+    out.reserve(50);
+    table.announce(hash, a, rng, out);
+    return names(out);
+  };
+  for (int rack = 1; rack <= 2; ++rack)
+    for (int h = 1; h <= 3; ++h) announce(host(1, 0, rack, h), AnnounceEvent::kStarted);
+  // Everyone shows a 10 s schedule, so stall_after (60 s) is what judges them.
+  clock.advance(core::Seconds(10));
+  for (int rack = 1; rack <= 2; ++rack)
+    for (int h = 1; h <= 3; ++h) announce(host(1, 0, rack, h));
+  // Hosts 1 and 2 represent each rack; host 1, first in promotion order, is
+  // the gateway and sees the other rack's gateway; host 2 stands by, inside.
+  EXPECT_EQ(announce(host(1, 0, 1, 1)),
+            (Names{host(1, 0, 1, 2), host(1, 0, 1, 3), host(1, 0, 2, 1)}));
+  EXPECT_EQ(announce(host(1, 0, 1, 2)), (Names{host(1, 0, 1, 1), host(1, 0, 1, 3)}));
+  // The gateway stalls (no progress for stall_after): the standby takes over,
+  // and is what the other rack now sees.
+  clock.advance(core::Seconds(61));
+  announce(host(1, 0, 1, 3));
+  // All stalled: they take turns, the second first, in both racks.
+  EXPECT_EQ(announce(host(1, 0, 1, 2)),
+            (Names{host(1, 0, 1, 1), host(1, 0, 1, 3), host(1, 0, 2, 2)}));
+  EXPECT_EQ(announce(host(1, 0, 1, 1)), (Names{host(1, 0, 1, 2), host(1, 0, 1, 3)}));
+}
+
 // With racks the only level (no groups above them), every answer is the
 // one-level rule's, draw for draw.
 TEST(OneLevelTest, NoLevelsAboveRacksGivesTheRackRuleExactly) {
