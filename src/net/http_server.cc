@@ -117,6 +117,7 @@ struct HttpServer::Worker {
   WorkerContext context;
   // The server's, shared by every worker (set before the loops run).
   std::atomic<std::size_t>* uploads_in_flight = nullptr;
+  std::atomic<std::int64_t>* connections_admitted = nullptr;  // max_connections
   asio::io_context* upload_loop = nullptr;
   WorkerContext* upload_context = nullptr;
   SourceConnections* per_source = nullptr;  // the server's; null: no per-source cap
@@ -210,6 +211,7 @@ class Session final : private Deadline, public Deferrable {
   void release() {
     end_upload();
     counters_.add_shared(metrics::Counter::kHttpConnectionsOpen, -1);
+    worker_.connections_admitted->fetch_sub(1, std::memory_order_acq_rel);
     if (ticket_) worker_.per_source->release(*std::exchange(ticket_, std::nullopt));
     disarm();
     beast::error_code ec;
@@ -617,6 +619,7 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOpt
   server->upload_context_->counters = &registry->add_worker();
   for (auto& w : server->workers_) {
     w->uploads_in_flight = &server->uploads_in_flight_;
+    w->connections_admitted = &server->connections_admitted_;
     w->upload_loop = server->upload_loop_.get();
     w->upload_context = server->upload_context_.get();
   }
@@ -641,14 +644,6 @@ HttpServerStats HttpServer::stats() const {
 asio::io_context& HttpServer::main_loop() { return workers_.front()->loop; }
 
 namespace {
-
-// Connections open on every worker: relaxed reads of each worker's block (a
-// few cache lines per accept, never written here).
-std::int64_t open_connections(const std::vector<metrics::WorkerCounters*>& all) {
-  std::uint64_t sum = 0;
-  for (const auto* c : all) sum += c->get(metrics::Counter::kHttpConnectionsOpen);
-  return static_cast<std::int64_t>(sum);
-}
 
 bool is_uncapped(const HttpServerOptions& options, const core::Address& a) {
   return std::any_of(options.uncapped_sources.begin(), options.uncapped_sources.end(),
@@ -686,11 +681,14 @@ void accept_loop(HttpServer::Worker& w, const HttpServerOptions& options, HttpHa
         {
           metrics::WorkerCounters& counters = *w.context.counters;
           counters.add(metrics::Counter::kHttpConnectionsAccepted);
-          const std::int64_t open = open_connections(all_counters);
+          // A slot is taken before the checks (one atomic add, shared by the
+          // workers) and given back if the connection is turned away.
+          const std::int64_t open = w.connections_admitted->fetch_add(1, std::memory_order_acq_rel);
           const core::Endpoint remote = from_asio(w.peer);
           std::optional<SourceConnections::Ticket> ticket;
-          if (open >= 0 && static_cast<std::size_t>(open) >= options.max_connections) {
+          if (static_cast<std::size_t>(open) >= options.max_connections) {
             // Closing at once is the cheapest answer under a flood.
+            w.connections_admitted->fetch_sub(1, std::memory_order_acq_rel);
             counters.add(metrics::Counter::kHttpConnectionsRejected);
             socket.close(ec);
           } else if (w.per_source != nullptr && !is_uncapped(options, remote.address) &&
@@ -699,6 +697,7 @@ void accept_loop(HttpServer::Worker& w, const HttpServerOptions& options, HttpHa
                            static_cast<std::uint32_t>(options.max_connections_per_source)))) {
             // This address holds its share already: it waits for one of its
             // own connections to end, everyone else keeps being served.
+            w.connections_admitted->fetch_sub(1, std::memory_order_acq_rel);
             counters.add(metrics::Counter::kHttpSourceConnectionsRejected);
             socket.close(ec);
           } else {

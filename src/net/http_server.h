@@ -112,6 +112,9 @@ class HttpServer {
   std::unique_ptr<boost::asio::io_context> upload_loop_;  // blocking requests with a body
   std::unique_ptr<WorkerContext> upload_context_;
   std::atomic<std::size_t> uploads_in_flight_{0};  // every worker's sessions
+  // Connections admitted and not yet over, every worker's: taken at accept,
+  // so two workers accepting at once cannot both take the last slot.
+  std::atomic<std::int64_t> connections_admitted_{0};
   std::vector<std::thread> threads_;
   std::vector<metrics::WorkerCounters*> worker_counters_;  // one per worker, in order
   std::atomic<bool> stopped_{false};
