@@ -57,6 +57,31 @@ def group_of(ip, prefix):
                                 prefix)
 
 
+def level_ip(rows, racks):
+    """ip_of(rack, host) for swarm.Deploy: rack r (1-based, datacenter by datacenter, row by
+    row) and host h on 127.D.(16 row + rack).H."""
+    def ip_of(r, h):
+        i = r - 1
+        dc, row, rack = i // (rows * racks) + 1, (i // racks) % rows, i % racks + 1
+        return "127.%d.%d.%d" % (dc, 16 * row + rack, h)
+    return ip_of
+
+
+def inflow_by_level(clients):
+    """{level: {group: payload bytes its hosts received from outside it}}, from the clients'
+    per-connection counters."""
+    out = {}
+    for level, prefix in LEVELS:
+        inflow = out.setdefault(level, {})
+        for c in clients:
+            mine = group_of(c.ip, prefix)
+            inflow.setdefault(mine, 0)
+            for ip, n in c.bytes_from().items():
+                if group_of(ip, prefix) != mine:
+                    inflow[mine] += n
+    return out
+
+
 def make_tracker(kind, args, work_dir):
     if kind == "opentracker":
         return trackers.OpenTracker(work_dir)
@@ -67,12 +92,6 @@ def make_tracker(kind, args, work_dir):
 
 
 def one_deploy(kind, args, work, base_torrent, payload_dir, size):
-    def ip_of(r, h):
-        i = r - 1
-        per_dc = args.rows * args.racks
-        dc, row, rack = i // per_dc + 1, (i // args.racks) % args.rows, i % args.racks + 1
-        return "127.%d.%d.%d" % (dc, 16 * row + rack, h)
-
     work_dir = tempfile.mkdtemp(prefix=kind + "-", dir=work)
     tracker = make_tracker(kind, args, work_dir)
     deploy = None
@@ -81,18 +100,11 @@ def one_deploy(kind, args, work, base_torrent, payload_dir, size):
         torrent = swarm.with_announce(base_torrent, tracker.url)
         tracker.prepare(torrent, swarm.info_hash_of(torrent))
         deploy = swarm.Deploy(work_dir, torrent, args.dcs * args.rows * args.racks, args.hosts,
-                              args.upload_cap_kib * KIB, payload_dir, ip_of=ip_of)
+                              args.upload_cap_kib * KIB, payload_dir,
+                              ip_of=level_ip(args.rows, args.racks))
         complete = deploy.run(args.timeout)
-        copies = {}
-        for level, prefix in LEVELS:
-            inflow = {}
-            for c in deploy.clients:
-                mine = group_of(c.ip, prefix)
-                inflow.setdefault(mine, 0)
-                for ip, n in c.bytes_from().items():
-                    if group_of(ip, prefix) != mine:
-                        inflow[mine] += n
-            copies[level] = [n / size for n in inflow.values()]
+        copies = {level: [n / size for n in by_group.values()]
+                  for level, by_group in inflow_by_level(deploy.clients).items()}
         return {"complete": complete, "seconds": deploy.deploy_seconds(), "copies": copies}
     finally:
         if deploy is not None and deploy.origin is not None:

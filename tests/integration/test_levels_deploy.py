@@ -17,8 +17,11 @@ import unittest
 from harness import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "bench", "deploy"))
+import levels  # noqa: E402  (bench/deploy/levels.py: the layout and the counting)
 import swarm  # noqa: E402
 import trackers  # noqa: E402
+
+LEVELS = levels.LEVELS
 
 DCS, ROWS, RACKS, HOSTS = 2, 2, 2, 2
 PAYLOAD_BYTES = 4 * 1024 * 1024
@@ -28,21 +31,7 @@ COMPLETE_TIMEOUT = 180.0
 # One representative per group: one copy in, plus the blocks libtorrent's end game asks of two
 # peers at once (measured: up to 3 %).
 MAX_COPIES = 1.15
-LEVELS = (("datacenter", 16), ("row", 20), ("rack", 24))
-
-
-def ip_of(r, h):
-    """Rack r (1-based, 8 of them) and host h: 127.D.(16 row + rack).H."""
-    i = r - 1
-    dc, row, rack = i // (ROWS * RACKS) + 1, (i // RACKS) % ROWS, i % RACKS + 1
-    return "127.%d.%d.%d" % (dc, 16 * row + rack, h)
-
-
-def group_of(ip, prefix):
-    a, b, c, _ = (int(x) for x in ip.split("."))
-    value = (a << 24 | b << 16 | c << 8) >> (32 - prefix) << (32 - prefix)
-    return "%d.%d.%d.%d/%d" % (value >> 24, value >> 16 & 255, value >> 8 & 255, value & 255,
-                                prefix)
+ip_of = levels.level_ip(ROWS, RACKS)
 
 
 class LevelsDeployTest(unittest.TestCase):
@@ -75,15 +64,7 @@ class LevelsDeployTest(unittest.TestCase):
                               os.path.join(work_dir, "origin"), ip_of=ip_of)
         cls.deploys = getattr(cls, "deploys", []) + [deploy]
         complete = deploy.run(COMPLETE_TIMEOUT)
-        inflow = {}  # level -> group -> bytes from outside the group
-        for level, prefix in LEVELS:
-            by_group = inflow.setdefault(level, {})
-            for c in deploy.clients:
-                mine = group_of(c.ip, prefix)
-                by_group.setdefault(mine, 0)
-                for ip, n in c.bytes_from().items():
-                    if group_of(ip, prefix) != mine:
-                        by_group[mine] += n
+        inflow = levels.inflow_by_level(deploy.clients)  # level -> group -> bytes from outside
         print("\n%s: deploy %d x %d x %d x %d, %d MiB: %.1f s" % (
             label, DCS, ROWS, RACKS, HOSTS, PAYLOAD_BYTES >> 20, deploy.t_end - deploy.t0))
         for level, _ in LEVELS:

@@ -50,15 +50,7 @@ class LevelsTest : public ::testing::Test {
 
   Names announce(const std::string& ip, std::uint64_t left = 1000,
                  AnnounceEvent event = AnnounceEvent::kNone) {
-    PeerAnnounce a;
-    a.endpoint = ep(ip);
-    a.peer_id = pid(ip);
-    a.left = left;
-    a.event = event;
-    a.numwant = 50;
-    out_.clear();
-    out_.reserve(50);
-    last_ = table_.announce(hash_, a, rng_, out_);
+    last_ = testing::announce_from(table_, hash_, ip, left, event, rng_, out_);
     return names(out_);
   }
 
@@ -237,16 +229,9 @@ TEST(LevelsStandbyTest, OnlyARacksGatewaySeesPastItsRack) {
   const auto hash = *core::InfoHash::from_hex("EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE");
   table.activate(hash, 1000);
   core::Rng rng{9};
+  std::vector<core::PeerContact> out;
   auto announce = [&](const std::string& ip, AnnounceEvent event = AnnounceEvent::kNone) {
-    PeerAnnounce a;
-    a.endpoint = ep(ip);
-    a.peer_id = pid(ip);
-    a.left = 1000;
-    a.event = event;
-    a.numwant = 50;
-    std::vector<core::PeerContact> out;
-    out.reserve(50);
-    table.announce(hash, a, rng, out);
+    testing::announce_from(table, hash, ip, 1000, event, rng, out);
     return names(out);
   };
   for (int rack = 1; rack <= 2; ++rack)

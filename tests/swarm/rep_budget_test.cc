@@ -15,9 +15,6 @@
 namespace p2p::swarm {
 namespace {
 
-using testing::ep;
-using testing::pid;
-
 class RepBudgetTest : public ::testing::Test {
  protected:
   static SwarmOptions options(bool shared) {
@@ -27,15 +24,8 @@ class RepBudgetTest : public ::testing::Test {
   }
   bool announce(SwarmTable& t, const core::InfoHash& h, const std::string& ip,
                 AnnounceEvent event = AnnounceEvent::kNone) {
-    PeerAnnounce a;
-    a.endpoint = ep(ip);
-    a.peer_id = pid(ip);
-    a.left = 1000;
-    a.event = event;
-    a.numwant = 50;
     std::vector<core::PeerContact> out;
-    out.reserve(50);
-    return t.announce(h, a, rng_, out).outcome.representative;
+    return testing::announce_from(t, h, ip, 1000, event, rng_, out).outcome.representative;
   }
   // Every host representing rack 127.0.1.0/24 in any of `hashes`.
   std::set<std::string> rep_hosts(const SwarmTable& t, std::initializer_list<core::InfoHash> hashes) {

@@ -46,6 +46,23 @@ inline void join(SwarmTable& table, const core::InfoHash& h, const std::string& 
   table.announce(h, a, rng, none);
 }
 
+// One announce from ip:6881 asking for up to 50 peers; `out` is cleared and
+// gets the peers given.
+inline AnnounceResult announce_from(SwarmTable& table, const core::InfoHash& h,
+                                    const std::string& ip, std::uint64_t left,
+                                    AnnounceEvent event, core::Rng& rng,
+                                    std::vector<core::PeerContact>& out) {
+  PeerAnnounce a;
+  a.endpoint = ep(ip);
+  a.peer_id = pid(ip);
+  a.left = left;
+  a.event = event;
+  a.numwant = 50;
+  out.clear();
+  out.reserve(50);
+  return table.announce(h, a, rng, out);
+}
+
 inline std::set<std::string> names(const std::vector<core::PeerContact>& peers) {
   std::set<std::string> out;
   for (const auto& p : peers) out.insert(p.endpoint.address.to_string());
