@@ -6,7 +6,7 @@ p2ptracker with subnet_levels_v4 = [16, 20] (each /16 a datacenter, each /20 a r
 racks) and one representative per group at every level (max_repr_rack = 1, max_repr_levels =
 [1, 1]). From the clients' per-connection byte counters (bench/deploy/swarm.py) it sums, for
 each rack, row and datacenter, the payload its hosts received from outside it, and asserts the
-bound each level's representatives set: at most one copy (plus a piece of slack) per group.
+bound each level's representatives set: about one copy per group (at most 1.2, issue 12's bar).
 """
 import os
 import shutil
@@ -29,8 +29,9 @@ PIECE_BYTES = 64 * 1024
 UPLOAD_CAP = 1024 * 1024
 COMPLETE_TIMEOUT = 180.0
 # One representative per group: one copy in, plus the blocks libtorrent's end game asks of two
-# peers at once (measured: up to 3 %).
-MAX_COPIES = 1.15
+# peers at once (measured: 3-9 % at 4 MiB, 12 % at 2 MiB). The bar is issue 12's: at most 1.2
+# copies into every group at every level.
+MAX_COPIES = 1.2
 ip_of = levels.level_ip(ROWS, RACKS)
 
 
