@@ -255,6 +255,18 @@ class Tracker:
         with self._log_lock:
             return "".join(self.log)
 
+    def logged(self, text, timeout=10):
+        """The output once it holds text, or (after timeout) as it is. The log pump
+        reads the pipe on its own thread, so a line written before a reply was sent
+        may reach self.log only after the reply has been read."""
+        deadline = time.time() + timeout
+        while text not in self.output() and time.time() < deadline:
+            if self.proc.poll() is not None:
+                self._pump.join(2)
+                break
+            time.sleep(0.02)
+        return self.output()
+
     def stop(self, sig=signal.SIGTERM, timeout=10):
         return stop_process(self.proc, sig, timeout)
 

@@ -284,7 +284,7 @@ class TokenReadTest(AccessBase):
         self.assertEqual(r.status, 200, r.body[:200])
 
     def test_startup_line(self):
-        self.assertIn("admin_read=token", self.t.output())
+        self.assertIn("admin_read=token", self.t.logged("admin_read=token"))
 
     def test_announce_and_scrape_stay_open(self):
         self.assert_protocol_open()
@@ -336,7 +336,7 @@ class StartupTest(unittest.TestCase):
     def test_world_readable_file_warns(self):
         path = write_token(self.dir, mode=0o644)
         with Tracker(admin_token_file=path) as t:
-            self.assertIn("readable by every user", t.output())
+            self.assertIn("readable by every user", t.logged("readable by every user"))
 
     def test_print_config_shows_the_path_not_the_token(self):
         path = write_token(self.dir)
@@ -432,7 +432,8 @@ class AdminListenTest(unittest.TestCase):
     def test_admin_api_on_its_own_port(self):
         admin_port = free_port()
         with Tracker(admin_listen="127.0.0.1:%d" % admin_port) as t:
-            self.assertIn("admin API served on 127.0.0.1:%d" % admin_port, t.output())
+            line = "admin API served on 127.0.0.1:%d" % admin_port
+            self.assertIn(line, t.logged(line))
             data, h = make_torrent("apart", os.urandom(2000))
             # Registering on the announce port: no such endpoint there.
             r = http_request(t.port, "POST", "/api/v1/torrents/apart.torrent", body=data,

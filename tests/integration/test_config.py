@@ -160,7 +160,7 @@ class LegacyConfigTest(TempDirTest):
             # Only what the file cannot say: where this test's data goes.
             t.settings = {"data_dir": t.data_dir}
             with t:
-                self.assertIn("store=redis", t.output())
+                self.assertIn("store=redis", t.logged("store=redis"))
                 h = register_new(t)
                 self.assertEqual(self.announce(t, h, 83, 1)[b"interval"], 30)
                 _, passive = new_torrent()
@@ -215,7 +215,7 @@ class StaticTopologyTest(TempDirTest):
             # A broken file on SIGHUP keeps the previous map.
             write_atomically(rack_map, "127.0.1.0/24 r1\nthis is not a map line\n")
             self.hup_and_wait(t, "reload failed")
-            self.assertIn("keeping the previous map", t.output())
+            self.assertIn("keeping the previous map", t.logged("keeping the previous map"))
             self.assertEqual(peers_of(self.announce(t, h, *c)), {ep(b)})
             self.assertEqual(peers_of(self.announce(t, h, *d)), {ep(a)})
             self.assertIsNone(t.proc.poll(), "tracker died on a bad reload")

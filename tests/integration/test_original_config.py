@@ -137,27 +137,31 @@ class OriginalFilesTest(OriginalFileCase):
         t = self.start(path)
         self.assertEqual(t.port, port)
         # HOST = "localhost": a name, resolved; the log says to what.
-        self.assertIn("listening on 127.0.0.1:%d" % port, t.output())
-        self.assertIn("(host localhost)", t.output())
+        line = "listening on 127.0.0.1:%d" % port
+        self.assertIn(line, t.logged(line))
+        self.assertIn("(host localhost)", t.logged("(host localhost)"))
         self.assertIn("store=redis", t.output())  # REDISHOST implies it
         self.assert_serves(t, active_interval=15)
         # UPLOAD_PATH keeps the registered torrents.
         self.assertEqual(len(os.listdir(os.path.join(self.upload, "torrents"))), 1)
         # DEBUG = True: debug logging, which lists where each setting came from.
-        self.assertIn("[debug] config: port = %d (%s:9, PORT)" % (port, path), t.output())
+        line = "[debug] config: port = %d (%s:9, PORT)" % (port, path)
+        self.assertIn(line, t.logged(line))
         self.assertIn("[debug] config: data_dir = \"%s\" (%s:17, UPLOAD_PATH)"
                       % (self.upload, path), t.output())
         # SMDB_URL turns the inventory on (asked once at start-up), without a
         # warning: the service answers.
         warnings = [ln for ln in t.output().splitlines() if "[warning]" in ln]
         self.assertEqual(warnings, [])
-        self.assertIn("topology=[\"smdb\", \"subnet\"]", t.output())
+        line = "topology=[\"smdb\", \"subnet\"]"
+        self.assertIn(line, t.logged(line))
         self.assertIn("127.0.0.1", self.smdb.asked())
 
     def test_debug_cfg(self):
         path, port = self.copy(DEBUG_CFG)
         t = self.start(path)
-        self.assertIn("listening on 127.0.0.1:%d" % port, t.output())
+        line = "listening on 127.0.0.1:%d" % port
+        self.assertIn(line, t.logged(line))
         # FCGI_SOCKET is unknown: a warning naming file, line and key, not an error.
         self.assertIn("[warning] config: %s:12: unknown key 'FCGI_SOCKET' ignored" % path,
                       t.output())
@@ -168,8 +172,9 @@ class OriginalFilesTest(OriginalFileCase):
     def test_production_cfg(self):
         path, port = self.copy(PRODUCTION_CFG)
         t = self.start(path)
-        self.assertIn("listening on 127.0.0.1:%d" % port, t.output())
-        self.assertIn("(host localhost)", t.output())
+        line = "listening on 127.0.0.1:%d" % port
+        self.assertIn(line, t.logged(line))
+        self.assertIn("(host localhost)", t.logged("(host localhost)"))
         warnings = [ln for ln in t.output().splitlines() if "[warning]" in ln]
         self.assertEqual(warnings, [])
         self.assert_serves(t, active_interval=45)
@@ -204,7 +209,8 @@ class OriginalFilesTest(OriginalFileCase):
         self.assertIn("config: %s, then %s on top of the built-in defaults, then --set"
                       % (defaults, debug), t.output())
         # The debug file's HOST, PORT, ACTIVE_INTERVAL and DEBUG win ...
-        self.assertIn("listening on 127.0.0.1:%d " % port, t.output())
+        line = "listening on 127.0.0.1:%d " % port
+        self.assertIn(line, t.logged(line))
         self.assertNotIn("[debug]", t.output())
         h = self.assert_serves(t, active_interval=45)
         # ... defaultconfig's UPLOAD_PATH stays, as the debug file does not set it ...

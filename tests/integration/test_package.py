@@ -91,7 +91,7 @@ class PackageTest(unittest.TestCase):
         # The installed binary on the installed config; only the address, the port and
         # data_dir (inside the throwaway root) are the test's.
         with Tracker(data_dir=data, config_file=config, binary=binary) as t:
-            self.assertIn("listening on 127.0.0.1:", t.output())
+            self.assertIn("listening on 127.0.0.1:", t.logged("listening on 127.0.0.1:"))
             h = register_new(t, "webapp.torrent")
         # An operator's edit of the config, then the upgrade.
         with open(config) as f:
@@ -104,7 +104,7 @@ class PackageTest(unittest.TestCase):
             self.assertIn("\nmax_repr_rack = 3\n", f.read())
         with Tracker(data_dir=data, config_file=config, binary=binary) as t:
             self.assertEqual(t.get("/transfers/").json(), {h.hex(): "webapp.torrent"})
-            self.assertIn("1 registered transfer(s)", t.output())
+            self.assertIn("1 registered transfer(s)", t.logged("1 registered transfer(s)"))
 
     def test_make_install_into_destdir(self):
         dest = os.path.join(self.dir, "destdir")

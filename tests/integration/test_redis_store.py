@@ -192,7 +192,8 @@ class RedisFailureTest(unittest.TestCase):
         # tracker (test_original_config.py follows Redis coming up later).
         port = free_port()
         with Tracker(store="redis", redishost="127.0.0.1", redisport=port) as t:
-            self.assertIn("cannot reach Redis at 127.0.0.1:%d" % port, t.output())
+            line = "cannot reach Redis at 127.0.0.1:%d" % port
+            self.assertIn(line, t.logged(line))
             h = register_new(t)
             res = t.announce(h, source=loopback(7, 1))
             self.assertEqual(res.status, 200)

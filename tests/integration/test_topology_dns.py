@@ -83,7 +83,7 @@ class DnsTopologyTest(SmdbCase):
         self.assertTrue({"ams1/5/1", "ams1/5/2"} & set(racks), racks)
         self.assertEqual(self.metric(t, "p2ptracker_topology_source_lookups_total",
                                      source="dns", outcome="ambiguous"), 1)
-        self.assertIn("rack name 'bad!name' contains", t.output())
+        self.assertIn("rack name 'bad!name' contains", t.logged("rack name 'bad!name' contains"))
 
     def test_ip_template(self):
         t = self.dns_tracker(dns_name="{ip}.hosts.topology.test.")
@@ -109,7 +109,8 @@ class DnsTopologyTest(SmdbCase):
         silent = SilentUdpServer()
         try:
             t = self.dns_tracker(dns_server="127.0.0.1:%d" % silent.port, topology_timeout_ms=300)
-            self.assertIn("topology source dns: TXT 1.0.0.127.topology.test.: ", t.output())
+            line = "topology source dns: TXT 1.0.0.127.topology.test.: "
+            self.assertIn(line, t.logged(line))
             h = register_new(t)
             started = time.monotonic()
             self.announce(t, h, "127.0.70.1")

@@ -79,7 +79,7 @@ class ExecTopologyTest(SmdbCase):
                                        source="exec", outcome="error") == 2,
                    what="two failed runs")
         self.assertEqual(self.racks(t, h), ["127.0.80.0/24"])
-        self.assertIn("is not key=value", t.output())
+        self.assertIn("is not key=value", t.logged("is not key=value"))
         health = json.loads(t.get("/health").body)
         self.assertIn("exited with status 3", health["components"]["topology"]["exec"]["error"])
 
