@@ -54,7 +54,7 @@ SOAK_SECONDS ?= 360
 SOAK_ARGS ?=
 
 .PHONY: all install deb deps test-deps fuzz-deps bench-deps configure build run test fuzz bench bench-quick \
-	bench-build clean format simulate-plots
+	bench-build clean format simulate-plots simulate-levels
 .PHONY: deploy-deps bench-deploy bench-deploy-uplink bench-topology bench-cadence bench-levels test-asan asan-build soak
 
 all: build
@@ -165,6 +165,11 @@ simulate-plots: deps configure
 	@scripts/install-deps.sh --sim
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker
 	bench/simulate/plot.sh $(BUILD_DIR)/p2ptracker
+
+simulate-levels: deps configure
+	@scripts/install-deps.sh --sim
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker
+	bench/simulate/levels.sh $(BUILD_DIR)/p2ptracker
 
 # Sustained mixed load against build/p2ptracker, then a shorter run against the
 # ASan/LSan build; RSS plot in docs/soak-rss.png (docs/performance.md, "Soak").

@@ -57,10 +57,15 @@ std::optional<std::uint64_t> parse_size(const std::string& text) {
   return static_cast<std::uint64_t>(*r);
 }
 
-// "random", "original/2", "standby/1", "progress/2": a peer source and policy.
-std::optional<sim::TrackerModel> parse_policy(const std::string& text,
-                                              const sim::TrackerModel& base) {
+// "random", "original/2", "standby/1", "progress/2": a peer source and policy;
+// "+levels" after a policy: the tracker knows rows and datacenters.
+std::optional<sim::TrackerModel> parse_policy(std::string text, const sim::TrackerModel& base) {
   sim::TrackerModel t = base;
+  constexpr std::string_view kLevels = "+levels";
+  if (text.size() > kLevels.size() && text.ends_with(kLevels) && text != "random+levels") {
+    text.resize(text.size() - kLevels.size());
+    t.levels = true;
+  }
   if (text == "random") {
     t.source = sim::PeerSource::kRandomPeers;
     return t;
@@ -91,7 +96,9 @@ std::vector<std::string> split(const std::string& s) {
 
 struct Flags {
   std::string preset;
-  std::uint32_t racks = 50, hosts_per_rack = 40, datacenters = 1;
+  std::uint32_t racks = 50, hosts_per_rack = 40, datacenters = 1, rows_per_datacenter = 0,
+                racks_per_row = 0;
+  std::string row_uplink = "0", max_repr_levels = "2,2";
   std::string fleet_sizes;
   std::string nic = "1Gbit", upload_cap = "100Mbit", rack_uplink = "1Gbit", dc_uplink = "0",
               origin_uplink = "1Gbit", origin_cap;
@@ -168,6 +175,19 @@ sim::Run median_of(std::vector<sim::Run> runs) {
   x.completion_p50 = med([](const sim::Result& r) { return r.completion_p50; });
   x.completion_p90 = med([](const sim::Result& r) { return r.completion_p90; });
   x.wall_seconds = med([](const sim::Result& r) { return r.wall_seconds; });
+  for (std::size_t l = 0; l < x.levels.size(); ++l) {
+    auto& lv = x.levels[l];
+    lv.amplification.max = med([l](const sim::Result& r) { return r.levels[l].amplification.max; });
+    lv.amplification.mean =
+        med([l](const sim::Result& r) { return r.levels[l].amplification.mean; });
+    lv.amplification.median =
+        med([l](const sim::Result& r) { return r.levels[l].amplification.median; });
+    lv.egress.max = med([l](const sim::Result& r) { return r.levels[l].egress.max; });
+    lv.peak_uplink_in.max =
+        med([l](const sim::Result& r) { return r.levels[l].peak_uplink_in.max; });
+    lv.peak_uplink_in.mean =
+        med([l](const sim::Result& r) { return r.levels[l].peak_uplink_in.mean; });
+  }
   for (const auto& r : runs) x.complete = x.complete && r.result.complete;
   x.failed_hosts = static_cast<std::uint32_t>(
       med([](const sim::Result& r) { return static_cast<double>(r.failed_hosts); }));
@@ -191,6 +211,7 @@ int run(CLI::App* cmd, Flags& f) {
       !rate(f.upload_cap, "--upload-cap", base.fleet.host_upload_cap) ||
       !rate(f.rack_uplink, "--rack-uplink", base.fleet.rack_uplink) ||
       !rate(f.dc_uplink, "--dc-uplink", base.fleet.datacenter_uplink) ||
+      !rate(f.row_uplink, "--row-uplink", base.fleet.row_uplink) ||
       !rate(f.origin_uplink, "--origin-uplink", base.fleet.origin_uplink) ||
       !rate(f.origin_cap.empty() ? f.upload_cap : f.origin_cap, "--origin-cap",
             base.fleet.origin_upload_cap)) {
@@ -205,6 +226,26 @@ int run(CLI::App* cmd, Flags& f) {
   base.fleet.racks = f.racks;
   base.fleet.hosts_per_rack = f.hosts_per_rack;
   base.fleet.datacenters = std::max<std::uint32_t>(1, f.datacenters);
+  base.fleet.rows_per_datacenter = f.rows_per_datacenter;
+  {
+    // As the config key: outermost first; a level beyond the list takes its first entry.
+    const auto reps = split(f.max_repr_levels);
+    if (reps.empty() || reps.size() > core::kMaxUpperLevels) {
+      return fail(fmt::format("--max-repr-levels {}: 1 to {} numbers, outermost first",
+                              f.max_repr_levels, core::kMaxUpperLevels));
+    }
+    std::vector<std::uint32_t> k;
+    for (const auto& r : reps) {
+      if (r.size() > 4 || !std::all_of(r.begin(), r.end(), ::isdigit) || std::stoul(r) == 0) {
+        return fail("--max-repr-levels " + f.max_repr_levels + ": each a number from 1");
+      }
+      k.push_back(static_cast<std::uint32_t>(std::stoul(r)));
+    }
+    // max_repr_up is by height: 0 the row (the list's last), 1 the datacenter...
+    for (std::size_t h = 0; h < core::kMaxUpperLevels; ++h) {
+      base.tracker.policy.max_repr_up[h] = h < k.size() ? k[k.size() - 1 - h] : k.front();
+    }
+  }
   base.client.payload_bytes = *payload;
   base.client.piece_bytes = *piece;
   base.client.max_connections = f.max_connections;
@@ -243,7 +284,8 @@ int run(CLI::App* cmd, Flags& f) {
     auto t = parse_policy(p, base.tracker);
     if (!t) {
       return fail("--policies: " + p +
-                  ": expected random, original/N, standby/N or progress/N (N = max_repr_rack)");
+                  ": expected random or MODE/N[+levels]: MODE original, standby, progress or "
+                  "relay, N = max_repr_rack, +levels: the tracker knows rows and datacenters");
     }
     trackers.push_back(*t);
   }
@@ -262,6 +304,11 @@ int run(CLI::App* cmd, Flags& f) {
       sim::Options o = base;
       o.tracker = t;
       o.fleet.racks = std::max<std::uint32_t>(1, (hosts + f.hosts_per_rack - 1) / f.hosts_per_rack);
+      if (f.racks_per_row > 0) {  // rows of a fixed size, however large the fleet
+        const std::uint32_t per_dc =
+            (o.fleet.racks + o.fleet.datacenters - 1) / o.fleet.datacenters;
+        o.fleet.rows_per_datacenter = (per_dc + f.racks_per_row - 1) / f.racks_per_row;
+      }
       std::vector<sim::Run> seeds;
       for (std::uint32_t s = 0; s < std::max<std::uint32_t>(1, f.seeds); ++s) {
         o.seed = f.seed + s;
@@ -306,13 +353,27 @@ Command add_simulate(CLI::App& parent) {
   cmd->add_option("--datacenters", f->datacenters,
                   "Datacenters the racks are split into (contiguous blocks)")
       ->capture_default_str();
+  cmd->add_option("--rows-per-datacenter", f->rows_per_datacenter,
+                  "Rows each datacenter's racks are split into (contiguous blocks); 0: no row "
+                  "level")
+      ->capture_default_str();
+  cmd->add_option("--racks-per-row", f->racks_per_row,
+                  "Instead of --rows-per-datacenter: rows of this many racks, at every fleet "
+                  "size of --fleet-sizes")
+      ->excludes(cmd->get_option("--rows-per-datacenter"));
   cmd->add_option("--nic", f->nic, "Host NIC rate, each direction (0: unlimited)")
       ->capture_default_str();
   cmd->add_option("--upload-cap", f->upload_cap, "Client upload cap on every host")
       ->capture_default_str();
   cmd->add_option("--rack-uplink", f->rack_uplink, "Rack uplink capacity, each direction")
       ->capture_default_str();
+  cmd->add_option("--row-uplink", f->row_uplink, "Row uplink capacity (0: unlimited)")
+      ->capture_default_str();
   cmd->add_option("--dc-uplink", f->dc_uplink, "Datacenter uplink capacity (0: unlimited)")
+      ->capture_default_str();
+  cmd->add_option("--max-repr-levels", f->max_repr_levels,
+                  "+levels policies: representatives of each group above a rack, outermost "
+                  "first (datacenter,row), as the config key max_repr_levels")
       ->capture_default_str();
   cmd->add_option("--origin-uplink", f->origin_uplink, "The origin seeder's uplink")
       ->capture_default_str();
@@ -338,7 +399,9 @@ Command add_simulate(CLI::App& parent) {
   cmd->add_option(
          "--policies", f->policies,
          "Comma-separated: random (BASELINE: uniform random peers, like opentracker), "
-         "original/N, standby/N, progress/N (the tracker's policy modes, N = max_repr_rack)")
+         "original/N, standby/N, progress/N, relay/N (the tracker's policy modes, N = "
+         "max_repr_rack); add +levels (standby/1+levels) for a tracker that also knows the "
+         "fleet's rows and datacenters (--max-repr-levels each)")
       ->capture_default_str();
   cmd->add_option("--active-interval", f->active_interval, "Seconds between announces")
       ->capture_default_str();

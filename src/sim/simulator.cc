@@ -10,7 +10,9 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <queue>
+#include <span>
 
 #include "core/clock.h"
 #include "core/rng.h"
@@ -32,7 +34,8 @@ constexpr int kFairShareRounds = 3;
 constexpr double kPeakWindow = 1.0;
 // Simulated addresses: host h is 10.0.0.0 + h + 1, the origin 11.0.0.1; every
 // client listens on the same port. Racks are named RackIds (the tracker's
-// static-map topology), the origin in a rack of its own.
+// static-map topology), the origin in a rack of its own; with levels, rows
+// and datacenters are named RackIds after them (FleetLevels).
 constexpr std::uint32_t kHostBase = 0x0A000001u;
 constexpr std::uint32_t kOriginAddress = 0x0B000001u;
 constexpr std::uint16_t kPort = 6881;
@@ -45,7 +48,41 @@ struct Flow {
   double remaining = 0;
   double rate = 0;
   std::uint8_t nres = 0;
-  std::uint32_t res[6] = {};
+  // Upload cap, NIC in, and out of and into a group at each of up to three levels.
+  std::uint32_t res[8] = {};
+};
+
+// One level of the switch tree (rack, row, datacenter): which group each rack
+// is in, the groups' uplinks as links, and what crossed them.
+struct Level {
+  const char* name = "";
+  std::vector<std::uint32_t> of_rack;
+  std::uint32_t origin_group = kNoRack;  // kNoRack: the origin is in none of them
+  std::uint32_t groups = 0;
+  std::uint32_t out0 = 0, in0 = 0;  // link indices of group 0's uplink out and in
+  double uplink = 0;
+  std::vector<double> in, out, win_in, win_out, peak_in, peak_out;
+};
+
+// What the tracker is told of the fleet's levels: each rack's row and
+// datacenter, as a map file of "dc/row/rack" paths would tell it.
+class FleetLevels final : public swarm::RackMap {
+ public:
+  // uppers[r]: rack r's groups above it, outermost first.
+  explicit FleetLevels(std::vector<std::vector<core::RackId>> uppers)
+      : uppers_(std::move(uppers)) {}
+  core::RackId rack_of(const core::Address&) const noexcept override { return {}; }
+  std::size_t ancestors(core::RackId rack, std::span<core::RackId> out) const override {
+    if (rack.tag != core::RackId::Tag::kNamed || rack.lo >= uppers_.size()) return 0;  // origin
+    const auto& up = uppers_[rack.lo];
+    const std::size_t n = std::min(up.size(), out.size());
+    std::copy(up.end() - static_cast<std::ptrdiff_t>(n), up.end(), out.begin());
+    return n;
+  }
+  std::uint64_t generation() const noexcept override { return 1; }
+
+ private:
+  std::vector<std::vector<core::RackId>> uppers_;
 };
 
 class Simulation {
@@ -58,9 +95,10 @@ class Simulation {
   std::uint32_t rack_of(std::uint32_t node) const {
     return node == origin_ ? kNoRack : node / o_.fleet.hosts_per_rack;
   }
-  std::uint32_t dc_of(std::uint32_t node) const {
-    return node == origin_ ? 0 : dc_of_rack_[rack_of(node)];
+  std::uint32_t group_of(const Level& l, std::uint32_t node) const {
+    return node == origin_ ? l.origin_group : l.of_rack[rack_of(node)];
   }
+  void lay_out_levels();
   std::uint64_t piece_len(std::uint32_t p) const {
     return p + 1 == pieces_ ? o_.client.payload_bytes - std::uint64_t(p) * o_.client.piece_bytes
                             : o_.client.piece_bytes;
@@ -103,12 +141,13 @@ class Simulation {
   void advance(double t, double dt);
 
   Options o_;
-  std::uint32_t hosts_ = 0, racks_ = 0, dcs_ = 0, origin_ = 0, nodes_ = 0;
+  std::uint32_t hosts_ = 0, racks_ = 0, origin_ = 0, nodes_ = 0;
   std::uint32_t pieces_ = 0, words_ = 0;
-  std::vector<std::uint32_t> dc_of_rack_;
+  std::vector<Level> levels_;  // rack, then row and datacenter when the fleet has them
 
   core::Rng rng_;
   core::ManualClock clock_{kEpoch};
+  std::unique_ptr<FleetLevels> fleet_levels_;  // the tracker's view of rows and datacenters
   swarm::Torrent torrent_;
   RandomPeers random_;
   std::vector<core::PeerContact> contacts_;
@@ -132,13 +171,10 @@ class Simulation {
 
   std::vector<Flow> flows_;
   // Links: [0, nodes) node out (upload cap, NIC), [nodes, 2 nodes) node in
-  // (NIC), then rack out, rack in, datacenter out, datacenter in.
+  // (NIC), then each level's group uplinks out and in (Level::out0, in0).
   std::vector<double> cap_, share_, load_, constrained_;
   std::vector<std::uint32_t> count_, unconstrained_, touched_;
-  std::uint32_t rack_out0_ = 0, rack_in0_ = 0, dc_out0_ = 0, dc_in0_ = 0;
 
-  std::vector<double> rack_in_, rack_out_, dc_in_, win_in_, win_out_;
-  std::vector<double> peak_in_, peak_out_;
   double origin_sent_ = 0;
   double max_util_ = 0;
   std::uint64_t announces_ = 0;
@@ -151,16 +187,12 @@ Simulation::Simulation(const Options& o) : o_(o), rng_(o.seed), random_(0) {
   assert(o_.client.piece_bytes > 0 && o_.client.payload_bytes > 0);
   racks_ = o_.fleet.racks;
   hosts_ = racks_ * o_.fleet.hosts_per_rack;
-  dcs_ = std::max<std::uint32_t>(1, std::min(o_.fleet.datacenters, racks_));
   origin_ = hosts_;
   nodes_ = hosts_ + 1;
   pieces_ = static_cast<std::uint32_t>((o_.client.payload_bytes + o_.client.piece_bytes - 1) /
                                        o_.client.piece_bytes);
   words_ = (pieces_ + 63) / 64;
-  dc_of_rack_.resize(racks_);
-  for (std::uint32_t r = 0; r < racks_; ++r) {
-    dc_of_rack_[r] = static_cast<std::uint32_t>(std::uint64_t(r) * dcs_ / racks_);
-  }
+  lay_out_levels();
   random_ = RandomPeers(nodes_);
   contacts_.reserve(std::max(o_.client.numwant, o_.tracker.policy.maxpeers));
 
@@ -186,11 +218,13 @@ Simulation::Simulation(const Options& o) : o_(o), rng_(o.seed), random_(0) {
   have_count_[origin_] = pieces_;
   have_bytes_[origin_] = o_.client.payload_bytes;
 
-  rack_out0_ = 2 * nodes_;
-  rack_in0_ = rack_out0_ + racks_;
-  dc_out0_ = rack_in0_ + racks_;
-  dc_in0_ = dc_out0_ + dcs_;
-  cap_.assign(dc_in0_ + dcs_, kInf);
+  std::uint32_t links = 2 * nodes_;
+  for (Level& l : levels_) {
+    l.out0 = links;
+    l.in0 = links + l.groups;
+    links += 2 * l.groups;
+  }
+  cap_.assign(links, kInf);
   for (std::uint32_t h = 0; h < hosts_; ++h) {
     cap_[h] = std::min(cap_or_inf(o_.fleet.host_upload_cap), cap_or_inf(o_.fleet.host_nic));
     cap_[nodes_ + h] = cap_or_inf(o_.fleet.host_nic);
@@ -198,25 +232,69 @@ Simulation::Simulation(const Options& o) : o_(o), rng_(o.seed), random_(0) {
   cap_[origin_] =
       std::min(cap_or_inf(o_.fleet.origin_upload_cap), cap_or_inf(o_.fleet.origin_uplink));
   cap_[nodes_ + origin_] = cap_or_inf(o_.fleet.origin_uplink);
-  for (std::uint32_t r = 0; r < racks_; ++r) {
-    cap_[rack_out0_ + r] = cap_[rack_in0_ + r] = cap_or_inf(o_.fleet.rack_uplink);
-  }
-  for (std::uint32_t d = 0; d < dcs_; ++d) {
-    cap_[dc_out0_ + d] = cap_[dc_in0_ + d] = cap_or_inf(o_.fleet.datacenter_uplink);
+  for (Level& l : levels_) {
+    std::fill_n(cap_.begin() + l.out0, 2 * l.groups, cap_or_inf(l.uplink));
+    for (auto* v : {&l.in, &l.out, &l.win_in, &l.win_out, &l.peak_in, &l.peak_out}) {
+      v->assign(l.groups, 0);
+    }
   }
   share_.assign(cap_.size(), 0);
   load_.assign(cap_.size(), 0);
   constrained_.assign(cap_.size(), 0);
   count_.assign(cap_.size(), 0);
   unconstrained_.assign(cap_.size(), 0);
+}
 
-  rack_in_.assign(racks_, 0);
-  rack_out_.assign(racks_, 0);
-  win_in_.assign(racks_, 0);
-  win_out_.assign(racks_, 0);
-  peak_in_.assign(racks_, 0);
-  peak_out_.assign(racks_, 0);
-  dc_in_.assign(dcs_, 0);
+void Simulation::lay_out_levels() {
+  const std::uint32_t dcs = std::max<std::uint32_t>(1, std::min(o_.fleet.datacenters, racks_));
+  Level rack;
+  rack.name = "rack";
+  rack.groups = racks_;
+  rack.uplink = o_.fleet.rack_uplink;
+  for (std::uint32_t r = 0; r < racks_; ++r) rack.of_rack.push_back(r);
+  levels_.push_back(std::move(rack));
+
+  // Racks to datacenters in contiguous blocks; within each, to its rows.
+  Level dc;
+  dc.name = "datacenter";
+  dc.groups = dcs;
+  dc.uplink = o_.fleet.datacenter_uplink;
+  dc.origin_group = 0;  // the origin is in datacenter 0's core
+  for (std::uint32_t r = 0; r < racks_; ++r) {
+    dc.of_rack.push_back(static_cast<std::uint32_t>(std::uint64_t(r) * dcs / racks_));
+  }
+  if (o_.fleet.rows_per_datacenter > 0) {
+    Level row;
+    row.name = "row";
+    row.uplink = o_.fleet.row_uplink;
+    for (std::uint32_t d = 0, first = 0; d < dcs; ++d) {
+      std::uint32_t n = 0;
+      while (first + n < racks_ && dc.of_rack[first + n] == d) ++n;
+      const std::uint32_t rows = std::min(o_.fleet.rows_per_datacenter, n);
+      for (std::uint32_t i = 0; i < n; ++i) {
+        row.of_rack.push_back(row.groups + static_cast<std::uint32_t>(std::uint64_t(i) * rows / n));
+      }
+      row.groups += rows;
+      first += n;
+    }
+    levels_.push_back(std::move(row));
+  }
+  levels_.push_back(std::move(dc));
+
+  if (!o_.tracker.levels || o_.tracker.source != PeerSource::kTracker) return;
+  // The tracker's view: a group id per row and datacenter after the racks'
+  // (and the origin's), the datacenter only when there is more than one.
+  std::vector<std::vector<core::RackId>> uppers(racks_);
+  std::uint32_t next = racks_ + 1;
+  for (auto it = levels_.rbegin(); it != levels_.rend() - 1; ++it) {
+    if (it->groups < 2 && it->origin_group != kNoRack) continue;  // one datacenter: no level
+    for (std::uint32_t r = 0; r < racks_; ++r) {
+      uppers[r].push_back(core::RackId::named(next + it->of_rack[r]));
+    }
+    next += it->groups;
+  }
+  fleet_levels_ = std::make_unique<FleetLevels>(std::move(uppers));
+  torrent_.set_rack_map(fleet_levels_.get());
 }
 
 core::Endpoint Simulation::endpoint(std::uint32_t node) const {
@@ -361,15 +439,11 @@ void Simulation::start_flow(std::uint32_t src, std::uint32_t dst, std::uint32_t 
   };
   add(src);
   add(nodes_ + dst);
-  const std::uint32_t rs = rack_of(src), rd = rack_of(dst);
-  if (rs != rd) {
-    if (rs != kNoRack) add(rack_out0_ + rs);
-    add(rack_in0_ + rd);
-  }
-  const std::uint32_t ds = dc_of(src), dd = dc_of(dst);
-  if (ds != dd) {
-    add(dc_out0_ + ds);
-    add(dc_in0_ + dd);
+  for (const Level& l : levels_) {
+    const std::uint32_t gs = group_of(l, src), gd = group_of(l, dst);
+    if (gs == gd) continue;
+    if (gs != kNoRack) add(l.out0 + gs);
+    add(l.in0 + gd);  // a receiver is always a host, in some group
   }
   inflight(dst)[piece / 64] |= 1ull << (piece % 64);
   ++up_used_[src];
@@ -494,17 +568,17 @@ void Simulation::advance(double t, double dt) {
   while (i < flows_.size()) {
     Flow& f = flows_[i];
     const double bytes = std::min(f.remaining, f.rate * dt);
-    const std::uint32_t rs = rack_of(f.src), rd = rack_of(f.dst);
-    if (rs != rd) {
-      outside_in_[f.dst] += bytes;
-      rack_in_[rd] += bytes;
-      win_in_[rd] += bytes;
-      if (rs != kNoRack) {
-        rack_out_[rs] += bytes;
-        win_out_[rs] += bytes;
+    if (rack_of(f.src) != rack_of(f.dst)) outside_in_[f.dst] += bytes;
+    for (Level& l : levels_) {
+      const std::uint32_t gs = group_of(l, f.src), gd = group_of(l, f.dst);
+      if (gs == gd) continue;
+      l.in[gd] += bytes;
+      l.win_in[gd] += bytes;
+      if (gs != kNoRack) {
+        l.out[gs] += bytes;
+        l.win_out[gs] += bytes;
       }
     }
-    if (dc_of(f.src) != dc_of(f.dst)) dc_in_[dc_of(f.dst)] += bytes;
     if (f.src == origin_) origin_sent_ += bytes;
     uploaded_[f.src] += static_cast<std::uint64_t>(bytes);
     if (f.remaining - bytes <= 1e-6) {
@@ -594,10 +668,12 @@ Result Simulation::run() {
     if (steps % window_steps == 0 || completed == hosts_) {
       const double len =
           dt * static_cast<double>(steps % window_steps == 0 ? window_steps : steps % window_steps);
-      for (std::uint32_t r = 0; r < racks_; ++r) {
-        peak_in_[r] = std::max(peak_in_[r], win_in_[r] / len);
-        peak_out_[r] = std::max(peak_out_[r], win_out_[r] / len);
-        win_in_[r] = win_out_[r] = 0;
+      for (Level& l : levels_) {
+        for (std::uint32_t g = 0; g < l.groups; ++g) {
+          l.peak_in[g] = std::max(l.peak_in[g], l.win_in[g] / len);
+          l.peak_out[g] = std::max(l.peak_out[g], l.win_out[g] / len);
+          l.win_in[g] = l.win_out[g] = 0;
+        }
       }
     }
   }
@@ -626,18 +702,14 @@ Result Simulation::run() {
     res.completion_p50 = done[done.size() / 2];
     res.completion_p90 = done[std::min(done.size() - 1, done.size() * 9 / 10)];
   }
-  std::vector<double> amp, egr, util;
-  const double uplink = o_.fleet.rack_uplink;
+  const Level& racks = levels_.front();
   for (std::uint32_t r = 0; r < racks_; ++r) {
     RackReport rr;
-    rr.bytes_in = static_cast<std::uint64_t>(std::llround(rack_in_[r]));
-    rr.bytes_out = static_cast<std::uint64_t>(std::llround(rack_out_[r]));
-    rr.peak_in = peak_in_[r];
-    rr.peak_out = peak_out_[r];
+    rr.bytes_in = static_cast<std::uint64_t>(std::llround(racks.in[r]));
+    rr.bytes_out = static_cast<std::uint64_t>(std::llround(racks.out[r]));
+    rr.peak_in = racks.peak_in[r];
+    rr.peak_out = racks.peak_out[r];
     res.per_rack.push_back(rr);
-    amp.push_back(rack_in_[r] / payload);
-    egr.push_back(rack_out_[r] / payload);
-    util.push_back(uplink > 0 ? peak_in_[r] / uplink : 0);
   }
   auto summarize = [](std::vector<double> v) {
     Summary s;
@@ -649,10 +721,22 @@ Result Simulation::run() {
     s.median = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
     return s;
   };
-  res.amplification = summarize(amp);
-  res.egress = summarize(egr);
-  res.peak_uplink_in = summarize(util);
-  for (double b : dc_in_) res.datacenter_amplification.push_back(b / payload);
+  for (const Level& l : levels_) {
+    if (l.groups < 2 && l.origin_group != kNoRack) continue;  // one datacenter: never crossed
+    std::vector<double> amp, egr, util;
+    for (std::uint32_t g = 0; g < l.groups; ++g) {
+      amp.push_back(l.in[g] / payload);
+      egr.push_back(l.out[g] / payload);
+      util.push_back(l.uplink > 0 ? l.peak_in[g] / l.uplink : 0);
+    }
+    res.levels.push_back(
+        {l.name, l.groups, l.uplink, summarize(amp), summarize(egr), summarize(util)});
+  }
+  res.amplification = res.levels.front().amplification;
+  res.egress = res.levels.front().egress;
+  res.peak_uplink_in = res.levels.front().peak_uplink_in;
+  for (double b : levels_.back().in) res.datacenter_amplification.push_back(b / payload);
+  res.lower_bound_seconds = lower_bound_seconds(o_);
   res.origin_copies = origin_sent_ / payload;
   res.max_link_utilisation = max_util_;
   res.host_bytes.assign(have_bytes_.begin(), have_bytes_.begin() + hosts_);
@@ -665,10 +749,35 @@ Result Simulation::run() {
 
 Result simulate(const Options& options) { return Simulation(options).run(); }
 
+double lower_bound_seconds(const Options& o) {
+  const Fleet& f = o.fleet;
+  const std::uint32_t dcs = std::max<std::uint32_t>(1, std::min(f.datacenters, f.racks));
+  // Every byte leaves the origin once and enters every host once, and with
+  // each uplink carrying it once, crosses each level's uplinks once.
+  double narrowest = std::min(
+      {cap_or_inf(f.origin_upload_cap), cap_or_inf(f.origin_uplink), cap_or_inf(f.host_nic)});
+  // The origin is outside every rack and row, inside datacenter 0.
+  double hops = 2;  // into a rack (its representative), then to a host of it
+  narrowest = std::min(narrowest, cap_or_inf(f.rack_uplink));
+  if (f.rows_per_datacenter > 0) {
+    narrowest = std::min(narrowest, cap_or_inf(f.row_uplink));
+    ++hops;
+  }
+  if (dcs > 1) {
+    narrowest = std::min(narrowest, cap_or_inf(f.datacenter_uplink));
+    ++hops;
+  }
+  const double piece_rate = std::min(cap_or_inf(f.host_upload_cap), cap_or_inf(f.host_nic));
+  const auto payload = static_cast<double>(o.client.payload_bytes);
+  const auto piece = static_cast<double>(std::min(o.client.piece_bytes, o.client.payload_bytes));
+  return (narrowest == kInf ? 0 : payload / narrowest) +
+         (piece_rate == kInf ? 0 : hops * piece / piece_rate);
+}
+
 std::string label(const TrackerModel& tracker) {
   if (tracker.source == PeerSource::kRandomPeers) return "random";
   return std::string(swarm::policy_mode_name(tracker.policy.mode)) + "/" +
-         std::to_string(tracker.policy.max_repr_rack);
+         std::to_string(tracker.policy.max_repr_rack) + (tracker.levels ? "+levels" : "");
 }
 
 }  // namespace p2p::sim

@@ -4,14 +4,15 @@
 // (what a general-purpose tracker such as opentracker hands out).
 //
 // The model (docs/simulator.md has the full list of assumptions):
-//   - hosts in racks, racks optionally in datacenters; every host has a NIC
-//     rate and a client upload cap; every rack one uplink (a capacity in each
-//     direction), every datacenter optionally one; the origin seeder sits
-//     outside every rack (in datacenter 0's core) behind its own uplink;
+//   - hosts in racks, racks optionally in rows and datacenters; every host
+//     has a NIC rate and a client upload cap; every rack one uplink (a
+//     capacity in each direction), every row and datacenter optionally one;
+//     the origin seeder sits outside every rack and row (in datacenter 0's
+//     core) behind its own uplink;
 //   - time advances in fixed steps; in each step every transfer (one piece
 //     from one peer to another) gets a max-min fair share of each link it
-//     crosses: the sender's upload cap, the receiver's NIC, the racks' and
-//     datacenters' uplinks when it leaves them;
+//     crosses: the sender's upload cap, the receiver's NIC, the racks',
+//     rows' and datacenters' uplinks when it leaves them;
 //   - clients announce when they start, every active_interval, and when they
 //     complete; they connect to the peers the tracker names (up to
 //     max_connections each) and request rarest-first pieces they lack from
@@ -45,10 +46,14 @@ enum class PieceOrder : std::uint8_t { kRarestFirst, kRandom };
 struct Fleet {
   std::uint32_t racks = 50;
   std::uint32_t hosts_per_rack = 40;
-  std::uint32_t datacenters = 1;    // racks are dealt out in contiguous blocks
+  std::uint32_t datacenters = 1;  // racks are dealt out in contiguous blocks
+  // Rows between racks and datacenters: each datacenter's racks are dealt
+  // out to this many rows in contiguous blocks. 0: no row level.
+  std::uint32_t rows_per_datacenter = 0;
   double host_nic = 125e6;          // 1 Gbit/s, each direction
   double host_upload_cap = 12.5e6;  // the client's cap: 100 Mbit/s, as the original's
   double rack_uplink = 125e6;       // 1 Gbit/s each direction (racks of 40 x 1 Gbit/s)
+  double row_uplink = 0;            // 0: not a bottleneck
   double datacenter_uplink = 0;     // 0: not a bottleneck
   double origin_uplink = 125e6;     // the build server's NIC
   double origin_upload_cap = 12.5e6;
@@ -67,7 +72,12 @@ struct ClientModel {
 
 struct TrackerModel {
   PeerSource source = PeerSource::kTracker;
-  swarm::PolicyOptions policy;         // max_repr_rack, maxpeers, mode, stall_after
+  swarm::PolicyOptions policy;  // max_repr_rack, max_repr_up, maxpeers, mode, ...
+  // The tracker knows the fleet's rows and datacenters as levels above racks
+  // (as with subnet_levels_v4 or a map file of paths) and shapes the swarm at
+  // each (policy.max_repr_up). false: racks are its only level, as the
+  // original's.
+  bool levels = false;
   std::uint32_t active_interval = 45;  // seconds between announces
   // kRandomPeers: seconds between announces when not the same as
   // active_interval (0). opentracker's is compiled in: 30 minutes, so in a
@@ -107,8 +117,19 @@ struct RackReport {
   double peak_out = 0;
 };
 
-struct Summary {  // of a per-rack quantity
+struct Summary {  // of a per-group quantity
   double max = 0, mean = 0, median = 0;
+};
+
+// One level of the fleet's switch tree (rack, row, datacenter): what crossed
+// its groups' uplinks.
+struct LevelReport {
+  std::string name;  // "rack", "row", "datacenter"
+  std::uint32_t groups = 0;
+  double uplink = 0;       // each group's uplink capacity, bytes/s (0: unlimited)
+  Summary amplification;   // bytes into a group from outside it / payload
+  Summary egress;          // bytes out of a group / payload
+  Summary peak_uplink_in;  // a group's highest 1 s rate in / uplink (0 when unlimited)
 };
 
 struct Result {
@@ -123,7 +144,11 @@ struct Result {
   Summary egress;          // bytes_out / payload
   Summary peak_uplink_in;  // peak_in / rack_uplink (0 when the uplink is unlimited)
   std::vector<double> datacenter_amplification;  // bytes into each DC / payload
-  double origin_copies = 0;                      // bytes the origin sent / payload
+  // Every level of the fleet, racks first; rows and datacenters when the
+  // fleet has them (more than one datacenter).
+  std::vector<LevelReport> levels;
+  double lower_bound_seconds = 0;  // lower_bound_seconds(options)
+  double origin_copies = 0;        // bytes the origin sent / payload
   // Highest load / capacity seen on any capped link in any step (rack and
   // datacenter uplinks, host NICs, upload caps): <= 1 by construction.
   double max_link_utilisation = 0;
@@ -138,7 +163,20 @@ struct Result {
 // (zero racks, zero piece size).
 Result simulate(const Options& options);
 
-// A short label for the peer source and policy: "random", "original/2", "standby/2".
+// The shortest time any deploy over this fleet can take while every uplink
+// carries the payload once (docs/simulator.md derives it):
+//   S / C  +  h * p / c
+// S the payload, C the narrowest link every byte must cross once on its way
+// to the last host (the origin's upload cap and uplink, the host NIC, a rack
+// uplink, a row uplink when there are rows, a datacenter uplink when there is
+// more than one datacenter), p the piece size, c the hosts' upload rate, and
+// h the hops a piece makes from the origin to the last host: one into each
+// level's group (a datacenter's, a row's, a rack's representative) and one
+// to the host.
+double lower_bound_seconds(const Options& options);
+
+// A short label for the peer source and policy: "random", "original/2",
+// "standby/2", and "+levels" when the tracker knows rows and datacenters.
 std::string label(const TrackerModel& tracker);
 
 }  // namespace p2p::sim

@@ -207,6 +207,117 @@ TEST(SimulatorFaultTest, WithoutStallDetectionAStalledGatewayStrandsItsRack) {
   EXPECT_TRUE(simulate(original).complete);
 }
 
+// 2 datacenters x 2 rows x 2 racks x 6 hosts, every uplink 1 Gbit/s.
+Options levels_fleet(swarm::PolicyMode mode, std::uint32_t reps, bool tracker_levels) {
+  Options o = small_fleet(PeerSource::kTracker, mode, reps);
+  o.fleet.hosts_per_rack = 6;
+  o.fleet.datacenters = 2;
+  o.fleet.rows_per_datacenter = 2;
+  o.fleet.row_uplink = o.fleet.datacenter_uplink = 125e6;
+  o.tracker.levels = tracker_levels;
+  o.tracker.policy.max_repr_up = {reps, reps, reps};
+  return o;
+}
+
+const LevelReport& level(const Result& r, const std::string& name) {
+  for (const auto& l : r.levels) {
+    if (l.name == name) return l;
+  }
+  ADD_FAILURE() << "no level " << name;
+  return r.levels.front();
+}
+
+TEST(SimulatorLevelsTest, EveryLevelIsReportedAndItsGroupsCounted) {
+  const Result r = simulate(levels_fleet(swarm::PolicyMode::kOriginal, 1, true));
+  ASSERT_TRUE(r.complete);
+  ASSERT_EQ(r.levels.size(), 3u);
+  EXPECT_EQ(r.levels[0].name, "rack");
+  EXPECT_EQ(r.levels[0].groups, 8u);
+  EXPECT_EQ(r.levels[1].name, "row");
+  EXPECT_EQ(r.levels[1].groups, 4u);
+  EXPECT_EQ(r.levels[2].name, "datacenter");
+  EXPECT_EQ(r.levels[2].groups, 2u);
+  // The rack level is the summary the one-level reports always had.
+  EXPECT_EQ(r.levels[0].amplification.max, r.amplification.max);
+  EXPECT_EQ(r.datacenter_amplification.size(), 2u);
+  EXPECT_EQ(level(r, "datacenter").amplification.max,
+            std::max(r.datacenter_amplification[0], r.datacenter_amplification[1]));
+  for (std::uint64_t b : r.host_bytes) EXPECT_EQ(b, 64ull << 20);
+}
+
+TEST(SimulatorLevelsTest, OneRepresentativePerGroupIsOneCopyIntoEveryGroup) {
+  // The tracker shapes the swarm at every level with K = 1: one host of each
+  // rack, row and datacenter pulls from outside it, so each takes in one copy.
+  // (Datacenter 0 holds the origin and may take in less.)
+  for (auto mode :
+       {swarm::PolicyMode::kOriginal, swarm::PolicyMode::kStandby, swarm::PolicyMode::kRelay}) {
+    const Result r = simulate(levels_fleet(mode, 1, true));
+    SCOPED_TRACE(swarm::policy_mode_name(mode));
+    ASSERT_TRUE(r.complete);
+    EXPECT_NEAR(level(r, "rack").amplification.max, 1.0, 1e-9);
+    EXPECT_NEAR(level(r, "row").amplification.max, 1.0, 1e-9);
+    EXPECT_NEAR(level(r, "row").amplification.mean, 1.0, 1e-9);
+    EXPECT_NEAR(level(r, "datacenter").amplification.max, 1.0, 1e-9);
+  }
+}
+
+TEST(SimulatorLevelsTest, RacksOnlyLetsRowsAndDatacentersTakeInSeveralCopies) {
+  // The control: the same fleet and K, the tracker knowing racks only. Every
+  // rack's representative pulls from any other rack, so rows and datacenters
+  // take in about a copy per rack.
+  const Result racks_only = simulate(levels_fleet(swarm::PolicyMode::kOriginal, 1, false));
+  ASSERT_TRUE(racks_only.complete);
+  EXPECT_NEAR(level(racks_only, "rack").amplification.max, 1.0, 1e-9);
+  EXPECT_GT(level(racks_only, "row").amplification.max, 1.2);
+  EXPECT_GT(level(racks_only, "datacenter").amplification.max, 1.2);
+}
+
+TEST(SimulatorLevelsTest, RandomPeersAndLevelsRespectEveryUplink) {
+  for (Options o : {levels_fleet(swarm::PolicyMode::kOriginal, 2, true),
+                    levels_fleet(swarm::PolicyMode::kOriginal, 2, false)}) {
+    o.fleet.row_uplink = 40e6;
+    o.fleet.datacenter_uplink = 30e6;
+    if (!o.tracker.levels) o.tracker.source = PeerSource::kRandomPeers;
+    const Result r = simulate(o);
+    SCOPED_TRACE(label(o.tracker));
+    ASSERT_TRUE(r.complete);
+    EXPECT_LE(r.max_link_utilisation, 1.0 + 1e-9);
+    for (const auto& l : r.levels) EXPECT_LE(l.peak_uplink_in.max, 1.0 + 1e-9) << l.name;
+    // Random peers press on the narrow datacenter uplink (so the bound above is
+    // tested where it binds); two representatives at 100 Mbit/s cannot.
+    if (!o.tracker.levels) {
+      EXPECT_GT(level(r, "datacenter").peak_uplink_in.max, 0.9);
+    }
+  }
+}
+
+TEST(SimulatorLevelsTest, LowerBoundIsTheNarrowestLinkPlusOnePieceTimePerHop) {
+  Options o;  // 1 GiB, 4 MiB pieces, 100 Mbit/s caps (origin too), 1 Gbit/s links
+  o.fleet.racks = 8;
+  o.fleet.hosts_per_rack = 10;
+  const double piece_time = (4.0 * (1 << 20)) / 12.5e6;
+  const double payload_time = (1024.0 * (1 << 20)) / 12.5e6;  // the origin's cap
+  // One datacenter, no rows: into a rack, then to a host.
+  EXPECT_NEAR(lower_bound_seconds(o), payload_time + 2 * piece_time, 1e-9);
+  o.fleet.datacenters = 2;
+  o.fleet.rows_per_datacenter = 2;
+  EXPECT_NEAR(lower_bound_seconds(o), payload_time + 4 * piece_time, 1e-9);
+  // A narrower datacenter uplink is the bound's bottleneck instead.
+  o.fleet.datacenter_uplink = 10e6;
+  EXPECT_NEAR(lower_bound_seconds(o), (1024.0 * (1 << 20)) / 10e6 + 4 * piece_time, 1e-9);
+  // No policy beats it.
+  for (bool levels : {false, true}) {
+    Options small = levels_fleet(swarm::PolicyMode::kOriginal, 2, levels);
+    const Result r = simulate(small);
+    EXPECT_EQ(r.lower_bound_seconds, lower_bound_seconds(small));
+    EXPECT_GT(r.deploy_seconds, r.lower_bound_seconds);
+  }
+  Options random = levels_fleet(swarm::PolicyMode::kOriginal, 2, false);
+  random.tracker.source = PeerSource::kRandomPeers;
+  const Result r = simulate(random);
+  EXPECT_GT(r.deploy_seconds, r.lower_bound_seconds);
+}
+
 TEST(SimulatorTest, AThousandHostsFinishQuickly) {
   Options o;
   o.fleet.racks = 25;
