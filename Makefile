@@ -17,7 +17,8 @@
 #               amplification against opentracker, rtorrent + aria2c (docs/performance.md);
 #               bench-deploy-uplink: the same with rack uplinks shaped by tc (needs root);
 #               bench-cadence: each real client's announce cadence over 11 minutes;
-#               bench-levels: a deploy in datacenters, rows and racks against opentracker
+#               bench-levels: a deploy in datacenters, rows and racks against opentracker;
+#               bench-levels-uplink: the same with every level's uplink shaped by tc (root)
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
@@ -55,7 +56,8 @@ SOAK_ARGS ?=
 
 .PHONY: all install deb deps test-deps fuzz-deps bench-deps configure build run test fuzz bench bench-quick \
 	bench-build clean format simulate-plots simulate-levels
-.PHONY: deploy-deps bench-deploy bench-deploy-uplink bench-topology bench-cadence bench-levels test-asan asan-build soak
+.PHONY: deploy-deps bench-deploy bench-deploy-uplink bench-topology bench-cadence bench-levels \
+	bench-levels-uplink test-asan asan-build soak
 
 all: build
 
@@ -146,6 +148,14 @@ bench-cadence: deploy-deps configure
 bench-levels: deploy-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker
 	P2PTRACKER_BIN=$(abspath $(BUILD_DIR))/p2ptracker /usr/bin/python3 bench/deploy/levels.py $(LEVELS_ARGS)
+
+# The same with every level's uplink real: a switch tree of network namespaces (rack, row,
+# datacenter, core) whose links tc shapes both ways, bytes per uplink from the kernel's
+# counters (bench/deploy/fabric.py; root, in a private namespace it creates and removes).
+bench-levels-uplink: deploy-deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker
+	P2PTRACKER_BIN=$(abspath $(BUILD_DIR))/p2ptracker /usr/bin/python3 bench/deploy/levels.py \
+		--uplink $(LEVELS_ARGS)
 
 bench-deploy: deploy-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker

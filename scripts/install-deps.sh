@@ -46,7 +46,8 @@ bench_pkgs=(
 # Real-client deploy benchmark (make bench-deploy, bench/deploy/): the
 # random-peers baseline tracker, libtorrent's Python bindings, the original's
 # client (rtorrent), aria2c, transmission and qBittorrent for the mixed-clients deploy; tc and unshare for
-# --uplink (shaped rack uplinks in a private network namespace).
+# --uplink (run.py: shaped rack uplinks in a private network namespace; levels.py and
+# tests/integration/test_levels_uplink.py: every level's uplink, a tree of namespaces).
 deploy_pkgs=(
   opentracker python3 python3-libtorrent
   rtorrent

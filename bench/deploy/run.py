@@ -516,9 +516,11 @@ namespace: the first use of an ifb device loads the `ifb` kernel module, which c
 idle devices, `ifb0` and `ifb1`, in the machine's own namespace (`ip link del ifb0` removes
 them; the benchmark uses neither).
 
-### Not done yet
+### Datacenters and rows
 
-- **`--levels`** (multi-level topology): not implemented; racks are the default /24s.
+Racks here are the default /24s, one level. Deploys in datacenters, rows and racks, with every
+level's uplink shaped in a tree of network namespaces, are `bench/deploy/levels.py` (`make
+bench-levels`, `make bench-levels-uplink`; [policy.md](policy.md#levels-datacenter--row--rack)).
 """
 
 

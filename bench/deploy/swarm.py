@@ -42,6 +42,7 @@ is the gap to the torrent's own total_payload_download, the cross-check the benc
 reports.
 """
 import collections
+import contextlib
 import hashlib
 import os
 import time
@@ -290,12 +291,15 @@ class Deploy:
     completion_times(); close() stops every session (while the tracker still runs)."""
 
     def __init__(self, work_dir, torrent, racks, hosts, upload_cap, origin_dir,
-                 origin_cap=None, other_client=None, ip_of=host_ip, **overrides):
+                 origin_cap=None, other_client=None, ip_of=host_ip, origin_ip=ORIGIN_IP,
+                 enter=None, **overrides):
         """other_client(name, ip) may return a host that is not a libtorrent session
         (clients.py: rtorrent, aria2c) for that slot, or None. ip_of(rack, host) places
-        the hosts (default 127.0.R.H)."""
+        the hosts (default 127.0.R.H). enter(ip), if given, returns a context manager in
+        which host ip's session is created: the session's threads, and so its sockets, are in
+        the network namespace of the thread that creates it (levels.py --uplink: its rack's)."""
         self.torrent = torrent
-        self.origin = Client("origin", ORIGIN_IP, origin_dir,
+        self.origin = Client("origin", origin_ip, origin_dir,
                              upload_cap if origin_cap is None else origin_cap, **overrides)
         self.clients = []
         self.extra_hosts = []  # other clients (rtorrent, aria2c): see clients.py
@@ -308,7 +312,8 @@ class Deploy:
                     continue
                 path = os.path.join(work_dir, name)
                 os.makedirs(path, exist_ok=True)
-                self.clients.append(Client(name, ip, path, upload_cap, **overrides))
+                with enter(ip) if enter else contextlib.nullcontext():
+                    self.clients.append(Client(name, ip, path, upload_cap, **overrides))
         self.t0 = None
         self.t_end = None
 

@@ -1,8 +1,10 @@
 """The trackers a deploy runs against: p2ptracker (tests/integration/harness.py's Tracker, the
 real binary) and Debian's opentracker, the random-peers baseline.
 
-Both listen on 127.0.0.1 on a free port and are told about the torrent before the deploy:
-p2ptracker by registering the .torrent (POST /api/v1/torrents/), opentracker by its whitelist.
+Both listen on 127.0.0.1 on a free port (or, given announce_host, on that address for the
+clients: levels.py --uplink, where the clients reach the tracker through switch namespaces) and
+are told about the torrent before the deploy: p2ptracker by registering the .torrent (POST
+/api/v1/torrents/), opentracker by its whitelist.
 """
 import os
 import subprocess
@@ -24,9 +26,14 @@ P2P_SETTINGS = {"active_interval": 2, "min_interval": 1, "peer_timeout": 30, "wo
 class P2PTracker:
     """p2ptracker serve with `policy` and `max_repr_rack`, on a free loopback port."""
 
-    def __init__(self, policy, max_repr_rack=2, **settings):
+    def __init__(self, policy, max_repr_rack=2, announce_host=None, **settings):
+        """announce_host: the address the clients announce to; the tracker then listens on
+        every address (the API calls here still go to 127.0.0.1)."""
         # The binary: $P2PTRACKER_BIN, else build/p2ptracker (harness.BINARY).
         self.label = "p2ptracker %s" % policy
+        self.announce_host = announce_host
+        if announce_host:
+            settings = {"host": "0.0.0.0", **settings}
         self._tracker = Tracker(policy=policy, max_repr_rack=max_repr_rack,
                                 **{**P2P_SETTINGS, **settings})
 
@@ -36,6 +43,8 @@ class P2PTracker:
 
     @property
     def url(self):
+        if self.announce_host:
+            return "http://%s:%d/announce" % (self.announce_host, self._tracker.port)
         return self._tracker.url
 
     def prepare(self, torrent_bytes, info_hash, file_name="payload.torrent"):
@@ -49,6 +58,13 @@ class P2PTracker:
         reply = self._tracker.get("/api/v1/transfers/%s.json?racks=1&peers=1" % info_hash.hex())
         return reply.json() if reply.status == 200 else None
 
+    def peer_ips(self, info_hash):
+        """The addresses of the peers the tracker holds for the transfer (None: unknown)."""
+        reply = self._tracker.get("/api/v1/transfers/peers/%s" % info_hash.hex())
+        if reply.status != 200:
+            return None
+        return {p.rsplit(":", 1)[0] for p in reply.json()}
+
     def log(self):
         return self._tracker.output()
 
@@ -57,7 +73,7 @@ class P2PTracker:
 
 
 class OpenTracker:
-    """Debian's opentracker (built whitelist-only): -i 127.0.0.1 -p PORT -P PORT -d DIR -f CONF.
+    """Debian's opentracker (built whitelist-only): -i HOST -p PORT -P PORT -d DIR -f CONF.
 
     Run as root it chroots to DIR and drops to "nobody", so the whitelist is named relative
     to DIR and DIR must be readable by nobody. Its announce interval is compiled in (30 min):
@@ -66,7 +82,8 @@ class OpenTracker:
 
     label = "opentracker"
 
-    def __init__(self, work_dir):
+    def __init__(self, work_dir, announce_host="127.0.0.1"):
+        self.host = announce_host
         self.root = os.path.join(work_dir, "opentracker-root")
         self.port = None
         self.proc = None
@@ -79,7 +96,7 @@ class OpenTracker:
     def url(self):
         if self.port is None:
             self.port = free_port()
-        return "http://127.0.0.1:%d/announce" % self.port
+        return "http://%s:%d/announce" % (self.host, self.port)
 
     def prepare(self, torrent_bytes, info_hash, timeout=30):
         os.makedirs(self.root, exist_ok=True)
@@ -92,7 +109,7 @@ class OpenTracker:
             f.write("access.whitelist whitelist.txt\n")
         port = self.url and self.port
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(["opentracker", "-i", "127.0.0.1", "-p", str(port),
+        self.proc = subprocess.Popen(["opentracker", "-i", self.host, "-p", str(port),
                                       "-P", str(port), "-d", self.root, "-f", conf],
                                      stdout=self._log, stderr=subprocess.STDOUT)
         # Ready once the whitelist is loaded (a thread reads it after start-up): an announce
