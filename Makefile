@@ -18,7 +18,9 @@
 #               bench-deploy-uplink: the same with rack uplinks shaped by tc (needs root);
 #               bench-cadence: each real client's announce cadence over 11 minutes;
 #               bench-levels: a deploy in datacenters, rows and racks against opentracker;
-#               bench-levels-uplink: the same with every level's uplink shaped by tc (root)
+#               bench-levels-uplink: the same with every level's uplink shaped by tc (root);
+#               bench-concurrent: two deploys at once, repr_budget per_transfer and per_rack,
+#               against opentracker (CONCURRENT_ARGS="--uplink": rack edges shaped, root)
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
@@ -32,6 +34,8 @@ DEPLOY_ARGS ?=
 CADENCE_ARGS ?=
 # Extra arguments for bench/deploy/levels.py, e.g. LEVELS_ARGS="--runs 3"
 LEVELS_ARGS ?=
+# Extra arguments for bench/deploy/concurrent.py, e.g. CONCURRENT_ARGS="--uplink --runs 2"
+CONCURRENT_ARGS ?=
 # The libFuzzer build (clang, instrumented core and wire only) and fuzzing time per
 # target: a short run in every `make test`, a long one in `make fuzz`.
 FUZZ_BUILD_DIR ?= build-fuzz
@@ -57,7 +61,7 @@ SOAK_ARGS ?=
 .PHONY: all install deb deps test-deps fuzz-deps bench-deps configure build run test fuzz bench bench-quick \
 	bench-build clean format simulate-plots simulate-levels
 .PHONY: deploy-deps bench-deploy bench-deploy-uplink bench-topology bench-cadence bench-levels \
-	bench-levels-uplink test-asan asan-build soak
+	bench-levels-uplink bench-concurrent test-asan asan-build soak
 
 all: build
 
@@ -156,6 +160,17 @@ bench-levels-uplink: deploy-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker
 	P2PTRACKER_BIN=$(abspath $(BUILD_DIR))/p2ptracker /usr/bin/python3 bench/deploy/levels.py \
 		--uplink $(LEVELS_ARGS)
+
+# Two deploys at once through one tracker, repr_budget per_transfer and per_rack against
+# opentracker: copies of one payload into each rack, the hosts that represented and pulled for
+# it (bench/deploy/concurrent.py; docs/policy.md, "Concurrent deploys"). With
+# CONCURRENT_ARGS="--uplink" every rack's edge is shaped by tc in a private network namespace
+# and its bytes come from tc's counters (root).
+bench-concurrent: deploy-deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker
+	P2PTRACKER_BIN=$(abspath $(BUILD_DIR))/p2ptracker /usr/bin/python3 bench/deploy/concurrent.py \
+		--command "make bench-concurrent$(if $(CONCURRENT_ARGS), CONCURRENT_ARGS=\"$(CONCURRENT_ARGS)\")" \
+		$(CONCURRENT_ARGS)
 
 bench-deploy: deploy-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker

@@ -44,6 +44,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import helpfmt  # noqa: E402
 import fabric  # noqa: E402
 import swarm  # noqa: E402
 import trackers  # noqa: E402
@@ -52,18 +53,10 @@ KIB, MIB = 1 << 10, 1 << 20
 LEVELS = (("datacenter", 16), ("row", 20), ("rack", 24))
 
 
-class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """Defaults shown, except where there is none (the help says what happens then)."""
-
-    def _get_help_string(self, action):
-        if action.default in (None, False):
-            return action.help
-        return super()._get_help_string(action)
-
-
 def parse_args(argv=None):
     paragraphs = __doc__.split("\n\n")
-    p = argparse.ArgumentParser(description=paragraphs[0], formatter_class=HelpFormatter,
+    p = argparse.ArgumentParser(description=paragraphs[0],
+                                formatter_class=helpfmt.HelpFormatter,
                                 epilog="\n\n".join(x for x in paragraphs
                                                     if x.startswith(("--uplink", "Usage"))))
     p.add_argument("--dcs", type=int, default=2)

@@ -320,11 +320,15 @@ class Deploy:
     def everyone(self):
         return [self.origin] + self.clients
 
-    def run(self, timeout, origin_timeout=60, late=(), late_delay=0.0):
-        """`late`: names of hosts that join `late_delay` seconds after the others."""
+    def run(self, timeout, origin_timeout=60, late=(), late_delay=0.0, stop=None):
+        """`late`: names of hosts that join `late_delay` seconds after the others. `stop`, a
+        threading.Event, ends the run early once set (a deploy on its own thread that must
+        not outlive an interrupted benchmark: concurrent.py)."""
         self.origin.add(self.torrent)
         deadline = time.monotonic() + origin_timeout
         while self.origin.completed_at is None:  # checks the payload, then seeds
+            if stop is not None and stop.is_set():
+                return False
             if time.monotonic() > deadline:
                 raise RuntimeError("the origin never started seeding: %s"
                                    % self.origin.handle.status().state)
@@ -347,7 +351,7 @@ class Deploy:
                 c.poll()
             for x in self.extra_hosts:
                 x.poll()
-            if self.complete():
+            if self.complete() or (stop is not None and stop.is_set()):
                 break
             time.sleep(POLL_SECONDS)
         for c in self.everyone():  # a last look: what happened in the final poll interval

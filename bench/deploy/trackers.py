@@ -98,12 +98,14 @@ class OpenTracker:
             self.port = free_port()
         return "http://%s:%d/announce" % (self.host, self.port)
 
-    def prepare(self, torrent_bytes, info_hash, timeout=30):
+    def prepare(self, torrent_bytes, info_hash, timeout=30, also=()):
+        """Starts opentracker with `info_hash` and the hashes in `also` whitelisted: it reads
+        the whitelist once, so every torrent of a run is named here (concurrent.py: two)."""
         os.makedirs(self.root, exist_ok=True)
         os.chmod(os.path.dirname(self.root), 0o755)  # mkdtemp makes it 0700
         os.chmod(self.root, 0o755)
         with open(os.path.join(self.root, "whitelist.txt"), "w") as f:
-            f.write(info_hash.hex() + "\n")
+            f.write("".join(h.hex() + "\n" for h in (info_hash, *also)))
         conf = os.path.join(self.root, "opentracker.conf")
         with open(conf, "w") as f:
             f.write("access.whitelist whitelist.txt\n")
