@@ -1,4 +1,4 @@
-"""The operator subcommands (make-torrent, register, status, watch) of the real binary.
+"""The operator subcommands (make-torrent, register, status, watch, simulate) of the real binary.
 
 make-torrent's output is checked by libtorrent itself (Debian's python3-libtorrent)
 and by hashing the payload here; register, status and watch run against a live
@@ -668,6 +668,68 @@ class TrackerCommandsTest(unittest.TestCase):
                 self.assertEqual(r.returncode, 1, r.stderr)
                 self.assertIn("cannot reach tracker at 127.0.0.1:%d: Connection refused" % port,
                               r.stderr)
+
+
+
+class SimulateCommandTest(unittest.TestCase):
+    """p2ptracker simulate over a fleet in levels, through the real binary's flags."""
+
+    FLEET = ["--racks", "8", "--hosts-per-rack", "4", "--datacenters", "2",
+             "--rows-per-datacenter", "2", "--row-uplink", "1Gbit", "--dc-uplink", "1Gbit",
+             "--payload", "16MiB", "--piece-size", "1MiB"]
+
+    def simulate(self, *args):
+        return run_tool(["simulate"] + self.FLEET + list(args), timeout=120)
+
+    def test_levels_report_copies_per_level_and_the_lower_bound(self):
+        r = self.simulate("--policies", "original/1,original/1+levels", "--max-repr-levels",
+                          "1,1", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        runs = {x["policy"]: x for x in json.loads(r.stdout)["runs"]}
+        self.assertEqual(set(runs), {"original/1", "original/1+levels"})
+        shaped, racks_only = runs["original/1+levels"], runs["original/1"]
+        self.assertTrue(shaped["tracker_levels"])
+        self.assertFalse(racks_only["tracker_levels"])
+        self.assertEqual(shaped["max_repr_up"][:2], [1, 1])
+        for run in (shaped, racks_only):
+            self.assertTrue(run["complete"])
+            self.assertEqual([(lv["level"], lv["groups"]) for lv in run["levels"]],
+                             [("rack", 8), ("row", 4), ("datacenter", 2)])
+            # 16 MiB at the 100 Mbit/s origin cap, plus four hops of a 1 MiB piece.
+            self.assertAlmostEqual(run["lower_bound_seconds"],
+                                   (16 + 4) * 1048576 / 12.5e6, places=6)
+            self.assertGreater(run["deploy_seconds"], run["lower_bound_seconds"])
+        by_level = {lv["level"]: lv["amplification"]["max"] for lv in shaped["levels"]}
+        for level, copies in by_level.items():
+            self.assertAlmostEqual(copies, 1.0, places=6, msg=level)
+        # Racks only: every rack's representative pulls from any other rack.
+        row = next(lv for lv in racks_only["levels"] if lv["level"] == "row")
+        self.assertGreater(row["amplification"]["max"], 1.2)
+
+    def test_the_table_prints_a_line_per_level(self):
+        r = self.simulate("--policies", "relay/2+levels")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("2 datacenter(s) (uplink 1 Gbit/s), 2 row(s) each (uplink 1 Gbit/s)",
+                      r.stdout)
+        self.assertIn("VS_LB", r.stdout)
+        self.assertRegex(r.stdout, r"relay/2\+levels +32 +8 ")
+        self.assertRegex(r.stdout, r"\n +rows: +4 ")
+        self.assertRegex(r.stdout, r"\n +datacenters: +2 ")
+
+    def test_bad_flags_are_named(self):
+        for args, message in (
+                (["--policies", "sideways/2+levels"], "--policies: sideways/2+levels"),
+                (["--max-repr-levels", "1,0"], "--max-repr-levels 1,0"),
+                (["--max-repr-levels", "1,1,1,1"], "--max-repr-levels 1,1,1,1")):
+            r = self.simulate(*args)
+            self.assertEqual(r.returncode, 1, (args, r.stdout))
+            self.assertIn(message, r.stderr)
+        r = run_tool(["simulate", "--row-uplink", "fast"])
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("--row-uplink fast: not a rate", r.stderr)
+        r = run_tool(["simulate", "--rows-per-datacenter", "2", "--racks-per-row", "3"])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("excludes", r.stderr)
 
 
 if __name__ == "__main__":
