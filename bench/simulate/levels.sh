@@ -87,7 +87,9 @@ with open(data + "/policies", "w") as f:
     f.write("\n".join(order) + "\n")
 for i, p in enumerate(order):
     with open("%s/%d.dat" % (data, i), "w") as f:
-        for r in sorted((r for r in runs if name(r) == p), key=lambda r: r["hosts"]):
+        # An incomplete run (the time limit) has no deploy time to plot; the table says so.
+        for r in sorted((r for r in runs if name(r) == p and r["complete"]),
+                        key=lambda r: r["hosts"]):
             f.write("%d %.4f %.4f %.4f %.2f %.2f\n" % (
                 r["hosts"], *(level(r, lv)["amplification"]["max"]
                               for lv in ("rack", "row", "datacenter")),
@@ -141,8 +143,8 @@ plot_lines() {  # $1: column of y; $2: dash type
   done
   echo "$s"
 }
-common="set terminal pngcairo size 1000,600 font 'DejaVu Sans,11' noenhanced
-set logscale x; set grid; set key outside right top box opaque
+common="set terminal pngcairo size 1000,700 font 'DejaVu Sans,11' noenhanced
+set logscale x; set grid; set key below box opaque maxcols 2 height 1
 set xlabel 'fleet size (hosts; racks of 40, rows of 10 racks, 4 datacenters)'
 set format x '%.0f'"
 
