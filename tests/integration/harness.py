@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import pwd
+import random
 import re
 import shutil
 import signal
@@ -314,7 +315,42 @@ def run_tool(args, **kw):
 
 # --- Redis -------------------------------------------------------------------
 
+def _ephemeral_floor():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _bindable(port):
+    """Whether nothing holds `port` on any IPv4 or IPv6 address (TCP and UDP)."""
+    for family, host in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            try:
+                with contextlib.closing(socket.socket(family, kind)) as s:
+                    if family == socket.AF_INET6:
+                        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                    s.bind((host, port))
+            except OSError:
+                return False
+    return True
+
+
+_port_rng = random.Random(os.getpid() ^ int(time.time() * 1000))
+
+
 def free_port():
+    """A port nothing listens on, for a server a test starts. Chosen below the kernel's
+    ephemeral range: a port the kernel handed out (bind to port 0) goes back to the pool, and
+    another test's outgoing connection may take it as its local port before the server
+    binds it (seen: `make run` refused its port in CI)."""
+    floor = _ephemeral_floor()
+    if floor > 11000:
+        for _ in range(200):
+            port = _port_rng.randrange(10000, floor)
+            if _bindable(port):
+                return port
     with contextlib.closing(socket.socket()) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
