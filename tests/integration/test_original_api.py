@@ -61,7 +61,7 @@ class OriginalApiTest(unittest.TestCase):
         self.assertEqual(upload(self.t, "webapp.torrent", data2).status, 200)
         self.assertEqual(len(self.json("/api/v1/history")["deploys"]), 1)
         # Issue 14: what an operator needs is in the log at info.
-        log = self.t.output()
+        log = self.t.logged("[info] replaced webapp.torrent")
         self.assertIn("[info] registered webapp.torrent (webapp.tar, %d bytes): %s"
                       % (SIZE, h.hex()), log)
         self.assertIn("[info] replaced webapp.torrent: %s is active, %s (1 peers, 0 completed) "
