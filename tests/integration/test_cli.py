@@ -716,6 +716,23 @@ class SimulateCommandTest(unittest.TestCase):
         self.assertRegex(r.stdout, r"\n +rows: +4 ")
         self.assertRegex(r.stdout, r"\n +datacenters: +2 ")
 
+    def test_the_docs_example_runs_as_written(self):
+        # docs/simulator.md's command for a fleet in levels, copied as a user would.
+        docs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                            "simulator.md")
+        with open(docs) as f:
+            text = f.read()
+        m = re.search(r"^build/p2ptracker (simulate --datacenters 4 [^\n]*\\\n[^#\n]*)", text,
+                      re.M)
+        self.assertIsNotNone(m, "the levels example is gone from docs/simulator.md")
+        args = m.group(1).replace("\\\n", " ").split()
+        r = run_tool(args, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"\noriginal/2 +2000 +50 ")
+        self.assertRegex(r.stdout, r"\nrelay/2\+levels +2000 +50 ")
+        self.assertIn("4 datacenter(s) (uplink 10 Gbit/s)", r.stdout)
+        self.assertNotIn("INCOMPLETE", r.stdout)
+
     def test_bad_flags_are_named(self):
         for args, message in (
                 (["--policies", "sideways/2+levels"], "--policies: sideways/2+levels"),
