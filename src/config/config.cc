@@ -178,9 +178,10 @@ const std::vector<Key>& keys() {
       ints_key("max_repr_levels", kAnnounces, &Config::max_repr_levels, 1, 1000,
                "Representatives per transfer of each group above a rack, outermost first (with "
                "racks in rows in datacenters: [datacenter, row]). A row's are the first of its "
-               "racks' representatives to announce, a datacenter's the first of its rows'; only "
-               "they see the groups beside their own, so each row's and datacenter's uplink "
-               "carries the payload about this many times. Levels come from the location path "
+               "racks' representatives to announce (one per rack), a datacenter's the first of "
+               "its rows' (one per row); only they see the groups beside their own, so each "
+               "row's and datacenter's uplink carries the payload about this many times. Levels "
+               "come from the location path "
                "(a map file's \"ams1/row3/rack12\", subnet_levels_v4, a lookup source); the last "
                "entry is the row's, a level beyond the list takes its first entry. Empty: "
                "max_repr_rack at every level."),

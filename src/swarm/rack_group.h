@@ -57,21 +57,30 @@ struct RackGroup {
 // A group above racks in one transfer (a row, a datacenter), known by its
 // location path (RackMap::ancestors). Its representatives are chosen among
 // the representatives of the groups right below it, first come first served,
-// at most max_repr_up[height - 1]; they are the only members of the groups
-// below that the groups beside it are told about.
+// at most max_repr_up[height - 1] and at most one from each group below (so
+// a row's representatives sit in different racks, a datacenter's in
+// different rows); they are the only members of the groups below that the
+// groups beside it are told about.
 struct UpperGroup {
   struct Member {
     core::Endpoint endpoint;
-    core::RackId rack;  // the rack group the member is in
+    core::RackId rack;   // the rack group the member is in
+    core::RackId child;  // the group right below this one it came through
   };
   core::RackId id;
-  core::RackId parent;      // the group above it; RackId{} at the top
-  std::uint8_t height = 1;  // 1: right above racks (a row); 2: above those...
+  core::RackId parent;                  // the group above it; RackId{} at the top
+  std::uint8_t height = 1;              // 1: right above racks (a row); 2: above those...
   std::vector<Member> representatives;  // in promotion order
 
   bool has(const core::Endpoint& e) const {
     for (const Member& m : representatives) {
       if (m.endpoint == e) return true;
+    }
+    return false;
+  }
+  bool has_child(core::RackId child) const {
+    for (const Member& m : representatives) {
+      if (m.child == child) return true;
     }
     return false;
   }

@@ -116,13 +116,17 @@ UpperGroup& Torrent::upper_for(core::RackId id, core::RackId parent, std::uint8_
 
 void Torrent::climb(const RackGroup& g, const Peer& self, const PolicyOptions& policy) {
   // From the row outwards: a peer represents a datacenter only while it
-  // represents one of its rows.
+  // represents one of its rows. One representative per group below: two from
+  // one rack would share its uplink and its rack-mates' connections (the
+  // simulator stranded whole rows so at 100,000 hosts), and a second rack
+  // gives the row a second way in.
   for (std::size_t i = g.levels_up; i-- > 0;) {
     const auto height = static_cast<std::uint8_t>(g.levels_up - i);
     UpperGroup& u = upper_for(g.up[i], i > 0 ? g.up[i - 1] : core::RackId{}, height);
     if (u.has(self.endpoint)) continue;
-    if (u.representatives.size() >= policy.max_repr_up[height - 1]) return;
-    u.representatives.push_back({self.endpoint, g.rack});
+    const core::RackId child = i + 1 < g.levels_up ? g.up[i + 1] : g.rack;
+    if (u.representatives.size() >= policy.max_repr_up[height - 1] || u.has_child(child)) return;
+    u.representatives.push_back({self.endpoint, g.rack, child});
   }
 }
 
@@ -331,7 +335,7 @@ void Torrent::report_unrepresented(
 }
 
 std::size_t Torrent::relocate(const core::Address& address, core::RackId from, core::RackId to,
-                             const PolicyOptions& policy) {
+                              const PolicyOptions& policy) {
   if (from == to) return 0;
   RackGroup* g = find_group(from);
   if (g == nullptr) return 0;
@@ -340,8 +344,8 @@ std::size_t Torrent::relocate(const core::Address& address, core::RackId from, c
     core::PeerId peer_id;
   };
   std::vector<Moved> moved;
-  auto it = std::lower_bound(g->peers.begin(), g->peers.end(), core::Endpoint{address, 0},
-                             endpoint_less);
+  auto it =
+      std::lower_bound(g->peers.begin(), g->peers.end(), core::Endpoint{address, 0}, endpoint_less);
   while (it != g->peers.end() && it->endpoint.address == address) {
     moved.push_back({*it, g->peer_id_of(*it)});
     it = remove_peer(*g, it);

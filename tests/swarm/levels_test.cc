@@ -44,8 +44,10 @@ std::string host(int dc, int row, int rack, int h) {
          std::to_string(h);
 }
 
-class LevelsTest : public ::testing::Test {
+// A swarm over the fleet, with `o`'s representatives per group.
+class LevelsFixture : public ::testing::Test {
  protected:
+  explicit LevelsFixture(SwarmOptions o) : table_{o, racks_, clock_} {}
   void SetUp() override { table_.activate(hash_, 1000); }
 
   Names announce(const std::string& ip, std::uint64_t left = 1000,
@@ -57,12 +59,20 @@ class LevelsTest : public ::testing::Test {
   // Every host of the fleet joins, datacenter by datacenter, rack by rack,
   // host 1 first: host 1 of each rack represents it, host 1 of rack 1 its
   // row, host 1 of row 0's rack 1 its datacenter. The origin first of all.
-  void join_fleet() {
+  // With `rounds` > 1 every host announces again 10 s later, and so on:
+  // it has shown a 10 s schedule, so stall_after (not an assumed 300 s gap)
+  // judges it.
+  void join_fleet(int rounds = 1) {
     announce("127.9.0.1", 0, AnnounceEvent::kStarted);
-    for (int dc = 1; dc <= 2; ++dc)
-      for (int row = 0; row <= 1; ++row)
-        for (int rack = 1; rack <= 2; ++rack)
-          for (int h = 1; h <= 3; ++h) announce(host(dc, row, rack, h), 1000, AnnounceEvent::kStarted);
+    for (int round = 0; round < rounds; ++round) {
+      if (round > 0) clock_.advance(core::Seconds(10));
+      for (int dc = 1; dc <= 2; ++dc)
+        for (int row = 0; row <= 1; ++row)
+          for (int rack = 1; rack <= 2; ++rack)
+            for (int h = 1; h <= 3; ++h)
+              announce(host(dc, row, rack, h), 1000,
+                       round == 0 ? AnnounceEvent::kStarted : AnnounceEvent::kNone);
+    }
   }
 
   // The members of the upper group `id`'s representatives, as addresses.
@@ -80,19 +90,26 @@ class LevelsTest : public ::testing::Test {
     return core::RackId::v4_prefix(0x7F000000u | dc << 16 | (16 * row) << 8, 20);
   }
 
-  static SwarmOptions options() {
-    SwarmOptions o{{1, 50}, core::Seconds(150), false};
-    o.policy.max_repr_up = {1, 1, 1};
+  // `per_rack` representatives per rack, `per_group` per row and datacenter.
+  static SwarmOptions options(std::uint32_t per_rack, std::uint32_t per_group) {
+    SwarmOptions o{{per_rack, 50}, core::Seconds(150), false};
+    o.policy.max_repr_up = {per_group, per_group, per_group};
     return o;
   }
 
   core::ManualClock clock_;
   ThreeLevels racks_;
-  SwarmTable table_{options(), racks_, clock_};
+  SwarmTable table_;
   core::InfoHash hash_ = *core::InfoHash::from_hex("CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC");
   core::Rng rng_{7};
   std::vector<core::PeerContact> out_;
   AnnounceResult last_;
+};
+
+// One representative per group.
+class LevelsTest : public LevelsFixture {
+ protected:
+  LevelsTest() : LevelsFixture(options(1, 1)) {}
 };
 
 TEST_F(LevelsTest, EveryPeerSeesItsOwnRackAndTheLevelsItRepresents) {
@@ -106,16 +123,14 @@ TEST_F(LevelsTest, EveryPeerSeesItsOwnRackAndTheLevelsItRepresents) {
             (Names{host(1, 1, 2, 2), host(1, 1, 2, 3), host(1, 1, 1, 1)}));
   // A row's representative: also the other rows' representatives in its
   // datacenter.
-  EXPECT_EQ(announce(host(1, 1, 1, 1)), (Names{host(1, 1, 1, 2), host(1, 1, 1, 3),
-                                               host(1, 1, 2, 1), host(1, 0, 1, 1)}));
+  EXPECT_EQ(announce(host(1, 1, 1, 1)),
+            (Names{host(1, 1, 1, 2), host(1, 1, 1, 3), host(1, 1, 2, 1), host(1, 0, 1, 1)}));
   // A datacenter's representative: also the other datacenters' (the origin's
   // among them).
-  EXPECT_EQ(announce(host(1, 0, 1, 1)),
-            (Names{host(1, 0, 1, 2), host(1, 0, 1, 3), host(1, 0, 2, 1), host(1, 1, 1, 1),
-                   host(2, 0, 1, 1), "127.9.0.1"}));
-  EXPECT_EQ(announce(host(2, 0, 1, 1)),
-            (Names{host(2, 0, 1, 2), host(2, 0, 1, 3), host(2, 0, 2, 1), host(2, 1, 1, 1),
-                   host(1, 0, 1, 1), "127.9.0.1"}));
+  EXPECT_EQ(announce(host(1, 0, 1, 1)), (Names{host(1, 0, 1, 2), host(1, 0, 1, 3), host(1, 0, 2, 1),
+                                               host(1, 1, 1, 1), host(2, 0, 1, 1), "127.9.0.1"}));
+  EXPECT_EQ(announce(host(2, 0, 1, 1)), (Names{host(2, 0, 1, 2), host(2, 0, 1, 3), host(2, 0, 2, 1),
+                                               host(2, 1, 1, 1), host(1, 0, 1, 1), "127.9.0.1"}));
   // The origin represents its own datacenter: it meets the others' there.
   EXPECT_EQ(announce("127.9.0.1", 0), (Names{host(1, 0, 1, 1), host(2, 0, 1, 1)}));
 
@@ -242,9 +257,14 @@ TEST(LevelsStandbyTest, OnlyARacksGatewaySeesPastItsRack) {
     for (int h = 1; h <= 3; ++h) announce(host(1, 0, rack, h));
   // Hosts 1 and 2 represent each rack; host 1, first in promotion order, is
   // the gateway and sees the other rack's gateway; host 2 stands by, inside.
-  EXPECT_EQ(announce(host(1, 0, 1, 1)),
-            (Names{host(1, 0, 1, 2), host(1, 0, 1, 3), host(1, 0, 2, 1)}));
+  // Host 1 also represents the row, so while it downloads it meets its rack
+  // through host 2 only, as kRelay's gateway does.
+  EXPECT_EQ(announce(host(1, 0, 1, 1)), (Names{host(1, 0, 1, 2), host(1, 0, 2, 1)}));
   EXPECT_EQ(announce(host(1, 0, 1, 2)), (Names{host(1, 0, 1, 1), host(1, 0, 1, 3)}));
+  EXPECT_EQ(announce(host(1, 0, 1, 3)), (Names{host(1, 0, 1, 2)}));
+  // Rack 2's gateway represents no row (one representative per row, from rack
+  // 1): it keeps the plain rule.
+  EXPECT_EQ(announce(host(1, 0, 2, 3)), (Names{host(1, 0, 2, 1), host(1, 0, 2, 2)}));
   // The gateway stalls (no progress for stall_after): the standby takes over,
   // and is what the other rack now sees.
   clock.advance(core::Seconds(61));
@@ -253,6 +273,69 @@ TEST(LevelsStandbyTest, OnlyARacksGatewaySeesPastItsRack) {
   EXPECT_EQ(announce(host(1, 0, 1, 2)),
             (Names{host(1, 0, 1, 1), host(1, 0, 1, 3), host(1, 0, 2, 2)}));
   EXPECT_EQ(announce(host(1, 0, 1, 1)), (Names{host(1, 0, 1, 2), host(1, 0, 1, 3)}));
+}
+
+// Two representatives per rack, row and datacenter (the config's defaults).
+class TwoPerGroupTest : public LevelsFixture {
+ protected:
+  TwoPerGroupTest() : LevelsFixture(options(2, 2)) {}
+};
+
+TEST_F(TwoPerGroupTest, AGroupsRepresentativesComeFromDifferentGroupsBelow) {
+  join_fleet(2);
+  // Hosts 1 and 2 of rack 1 announced first, but a row takes one
+  // representative per rack, a datacenter one per row.
+  EXPECT_EQ(upper_reps(row_id(1, 0)), (Names{host(1, 0, 1, 1), host(1, 0, 2, 1)}));
+  EXPECT_EQ(upper_reps(row_id(2, 1)), (Names{host(2, 1, 1, 1), host(2, 1, 2, 1)}));
+  EXPECT_EQ(upper_reps(dc_id(1)), (Names{host(1, 0, 1, 1), host(1, 1, 1, 1)}));
+  EXPECT_EQ(upper_reps(dc_id(2)), (Names{host(2, 0, 1, 1), host(2, 1, 1, 1)}));
+  // A rack's second representative sees only its row's racks.
+  EXPECT_EQ(announce(host(1, 0, 1, 2)),
+            (Names{host(1, 0, 1, 1), host(1, 0, 1, 3), host(1, 0, 2, 1), host(1, 0, 2, 2)}));
+  // A row's place that frees goes to a rack with none there: host 2 of rack
+  // 1 stays out after host 1 of rack 2 leaves, and rack 2's next
+  // representative takes it.
+  announce(host(1, 0, 2, 1), 1000, AnnounceEvent::kStopped);
+  announce(host(1, 0, 1, 2));
+  EXPECT_EQ(upper_reps(row_id(1, 0)), (Names{host(1, 0, 1, 1)}));
+  announce(host(1, 0, 2, 3));  // takes rack 2's freed slot, then the row's
+  EXPECT_TRUE(last_.outcome.representative);
+  EXPECT_EQ(upper_reps(row_id(1, 0)), (Names{host(1, 0, 1, 1), host(1, 0, 2, 3)}));
+}
+
+TEST_F(TwoPerGroupTest, ARowsDownloadingRepresentativeMeetsItsRackThroughTheOther) {
+  join_fleet(2);
+  // Host 1 of rack (1, 0, 1) represents its rack, row and datacenter; host 2
+  // its rack only. While host 1 downloads, its rack-mates other than host 2
+  // do not see it, nor it them: it spends its upload on host 2 and on the
+  // groups beside its own.
+  EXPECT_EQ(announce(host(1, 0, 1, 3)), (Names{host(1, 0, 1, 2)}));
+  const Names gateway = announce(host(1, 0, 1, 1));
+  EXPECT_TRUE(gateway.contains(host(1, 0, 1, 2)));
+  EXPECT_FALSE(gateway.contains(host(1, 0, 1, 3)));
+  EXPECT_TRUE(gateway.contains(host(1, 0, 2, 1)));  // its row's other rack
+  EXPECT_TRUE(gateway.contains(host(1, 1, 1, 1)));  // its datacenter's other row
+  EXPECT_TRUE(gateway.contains(host(2, 0, 1, 1)));  // the other datacenter
+  EXPECT_TRUE(gateway.contains("127.9.0.1"));       // the origin
+  // Host 2 sees them all.
+  EXPECT_EQ(announce(host(1, 0, 1, 2)),
+            (Names{host(1, 0, 1, 1), host(1, 0, 1, 3), host(1, 0, 2, 1), host(1, 0, 2, 2)}));
+  // Once host 1 has the payload its rack sees it again.
+  announce(host(1, 0, 1, 1), 0, AnnounceEvent::kCompleted);
+  EXPECT_EQ(announce(host(1, 0, 1, 3)), (Names{host(1, 0, 1, 1), host(1, 0, 1, 2)}));
+}
+
+TEST_F(TwoPerGroupTest, AStalledRelayGivesTheRackBackItsRowsRepresentative) {
+  join_fleet(2);
+  // Host 1 makes progress; host 2, its rack's other representative, none
+  // since it joined: after stall_after (135 s) the rack sees host 1 again
+  // rather than wait on host 2.
+  clock_.advance(core::Seconds(100));  // 110 s since they joined
+  announce(host(1, 0, 1, 1), 900);
+  EXPECT_EQ(announce(host(1, 0, 1, 3)), (Names{host(1, 0, 1, 2)}));
+  clock_.advance(core::Seconds(30));
+  announce(host(1, 0, 1, 1), 800);
+  EXPECT_EQ(announce(host(1, 0, 1, 3)), (Names{host(1, 0, 1, 1), host(1, 0, 1, 2)}));
 }
 
 // With racks the only level (no groups above them), every answer is the

@@ -17,14 +17,16 @@
 // PolicyMode::kProgress the others join it once they hold grant_percent of the
 // payload, so each pulls at most the rest; with PolicyMode::kRelay the
 // downloading gateway meets its rack only through the other representatives.
+// With levels above racks (a row, a datacenter), in every mode a downloading
+// gateway that represents its row meets its rack as kRelay's gateway does.
 // "Origin seeders" are peers that arrived complete (the build server). A peer
 // that finished downloading inside a rack is not one: telling other racks
 // about it would let them pull across its rack's uplink through a host that is
 // not a representative.
+#include "swarm/policy/rack_policy.h"
+
 #include <algorithm>
 #include <numeric>
-
-#include "swarm/policy/rack_policy.h"
 
 namespace p2p::swarm::policy {
 namespace {
@@ -103,8 +105,8 @@ void sample_peers(const RackGroup& g, std::uint32_t k, Take&& take, ContactOf co
 
 }  // namespace
 
-bool is_gateway(const RackGroup& g, const Peer& p, const PolicyOptions& policy,
-                core::TimePoint now, std::uint64_t payload) {
+bool is_gateway(const RackGroup& g, const Peer& p, const PolicyOptions& policy, core::TimePoint now,
+                std::uint64_t payload) {
   if (!p.representative()) return false;
   if (policy.mode == PolicyMode::kOriginal) return true;
   // kProgress: a standby that already holds most of the payload can pull at
@@ -158,30 +160,38 @@ void select_peers(const SwarmView& swarm, const RackGroup& own, const Peer& self
            p.last_seen.time() + policy.extra_life(p) >= stale_before;
   };
   const bool self_gateway = is_gateway(own, self, policy, now, payload);
-  // kRelay: while the gateway downloads, it and the rest of its rack meet only
-  // through the other representatives, so each piece it brings in costs its
-  // upload about one transfer into the rack. Only while one of them is making
-  // progress: a rack whose relays stall or leave falls back to standby's rule
-  // rather than hide its gateway from everyone who could pass its pieces on.
+  // A downloading gateway whose upload the groups beside its rack need meets
+  // its rack only through the other representatives, so each piece it brings
+  // in costs its upload about one transfer into the rack and more of it
+  // serves those groups (and its connections are not all taken by rack-mates:
+  // the simulator stranded rows whose gateways' were). That is kRelay's
+  // gateway, and with levels above racks in any mode a gateway that also
+  // represents its row. Only while another representative is making progress:
+  // a rack whose relays stall or leave falls back to the plain rule rather
+  // than hide its gateway from everyone who could pass its pieces on.
+  const UpperGroup* row = own.levels_up > 0 ? swarm.upper(own.parent()) : nullptr;
+  auto feeds_outside = [&](const Peer& r) {
+    return is_gateway(own, r, policy, now, payload) &&
+           (policy.mode == PolicyMode::kRelay || (row != nullptr && row->has(r.endpoint)));
+  };
   bool relayed = false;
-  if (policy.mode == PolicyMode::kRelay) {
+  if (policy.mode == PolicyMode::kRelay || row != nullptr) {
     for (const auto& e : own.representatives) {
       const Peer* r = own.find(e);
       if (r != nullptr && (r->seeder() || now - r->last_progress.time() < policy.stall_of(*r)) &&
-          !is_gateway(own, *r, policy, now, payload)) {
+          !feeds_outside(*r)) {
         relayed = true;
       }
     }
   }
-  // Representatives still see the gateway: they are the ones it feeds.
-  const bool hide_gateway = relayed && !self_gateway && !self.representative();
-  auto relaying_gateway = [&](const Peer& p) {
-    return hide_gateway && p.representative() && !p.seeder() &&
-           is_gateway(own, p, policy, now, payload);
+  auto relaying = [&](const Peer& p) {
+    return relayed && p.representative() && !p.seeder() && feeds_outside(p);
   };
+  // Representatives still see it: they are the ones it feeds.
+  const bool self_relaying = relaying(self);
+  const bool hide_relays = relayed && !self.representative();
   auto rack_mate_wanted = [&](const Peer& p) {
-    return wanted(p) && !(self_gateway && relayed && !self.seeder() && !p.representative()) &&
-           !relaying_gateway(p);
+    return wanted(p) && !(self_relaying && !p.representative()) && !(hide_relays && relaying(p));
   };
   auto for_each_rack_mate = [&](auto&& fn) {
     for (const Peer& p : own.peers) {
@@ -195,7 +205,8 @@ void select_peers(const SwarmView& swarm, const RackGroup& own, const Peer& self
     const std::size_t base = out.size();
     for (const auto& e : own.representatives) {
       const Peer* p = own.find(e);
-      if (p != nullptr && wanted(*p) && !relaying_gateway(*p) && out.size() - base < limit) {
+      if (p != nullptr && wanted(*p) && !(hide_relays && relaying(*p)) &&
+          out.size() - base < limit) {
         out.push_back(contact(own, *p));
       }
     }
