@@ -6,6 +6,8 @@ one payload through each tracker in turn, in the same invocation:
   - "levels": p2ptracker with subnet_levels_v4 = [16, 20] (each /16 a datacenter, each /20 a
     row above the /24 racks) and --max-repr representatives per group at every level;
   - "racks": p2ptracker with the rack level only (the same max_repr_rack);
+  - "levels-MODE", "racks-MODE" (e.g. "levels-relay"): the same with the rack policy MODE
+    instead of the default "original";
   - "opentracker": Debian's opentracker, random peers (the baseline).
 From the clients' per-connection byte counters it sums, for every group at every level, the
 payload its hosts received from outside it, and prints the copies per group (median and max)
@@ -68,8 +70,14 @@ def parse_args(argv=None):
     p.add_argument("--upload-cap-kib", type=int, default=2048)
     p.add_argument("--max-repr", type=int, default=1,
                    help="representatives per group at every level")
+    p.add_argument("--max-repr-levels", type=int, default=None,
+                   help="representatives per row and datacenter with levels (default: "
+                   "--max-repr)")
     p.add_argument("--runs", type=int, default=1)
-    p.add_argument("--trackers", default="levels,racks,opentracker")
+    p.add_argument("--trackers", default="levels,racks,opentracker",
+                   help="comma-separated, deployed in turn: levels, racks, levels-MODE, "
+                   "racks-MODE (MODE a policy: relay, standby, progress), opentracker "
+                   "(default: %(default)s)")
     p.add_argument("--timeout", type=float, default=300)
     p.add_argument("--uplink", action="store_true",
                    help="shape every level's uplink (a switch tree of network namespaces, "
@@ -120,14 +128,27 @@ def inflow_by_level(clients):
     return out
 
 
+def representatives(args):
+    """How many representatives each group has, as the reports say it."""
+    if args.max_repr_levels is None or args.max_repr_levels == args.max_repr:
+        return "%d representative(s) per group" % args.max_repr
+    return "%d representative(s) per rack, %d per row and datacenter" % (
+        args.max_repr, args.max_repr_levels)
+
+
 def make_tracker(kind, args, work_dir, announce_host=None):
     if kind == "opentracker":
         return trackers.OpenTracker(work_dir, **({"announce_host": announce_host}
                                                  if announce_host else {}))
+    shape, _, mode = kind.partition("-")
+    if shape not in ("levels", "racks"):
+        raise SystemExit("levels.py: unknown tracker %r (levels, racks, levels-MODE, racks-MODE, "
+                         "opentracker)" % kind)
     extra = {}
-    if kind == "levels":
-        extra = {"subnet_levels_v4": [16, 20], "max_repr_levels": [args.max_repr] * 2}
-    return trackers.P2PTracker("original", max_repr_rack=args.max_repr,
+    if shape == "levels":
+        per_group = args.max_repr if args.max_repr_levels is None else args.max_repr_levels
+        extra = {"subnet_levels_v4": [16, 20], "max_repr_levels": [per_group] * 2}
+    return trackers.P2PTracker(mode or "original", max_repr_rack=args.max_repr,
                                announce_host=announce_host, **extra)
 
 
@@ -174,9 +195,9 @@ def main(argv=None):
                     ", ".join("%s %.2f" % (lv, max(r["copies"][lv])) for lv, _ in LEVELS)),
                       flush=True)
         print("\n%d datacenters x %d rows x %d racks x %d hosts, %g MiB, %d KiB/s per host, "
-              "%d representative(s) per group, %d run(s) (medians over runs)\n"
+              "%s, %d run(s) (medians over runs)\n"
               % (args.dcs, args.rows, args.racks, args.hosts, args.payload_mib,
-                 args.upload_cap_kib, args.max_repr, args.runs))
+                 args.upload_cap_kib, representatives(args), args.runs))
         print("| tracker | deploy (s) | " + " | ".join(
             "%s copies in: median / max" % lv for lv, _ in LEVELS) + " |")
         print("|---|---|" + "---|" * len(LEVELS))
@@ -280,10 +301,10 @@ def uplink_report(args, results, size, rates, started):
     """The tables of an --uplink run (markdown)."""
     kinds = list(results)
     out = ["", "%d datacenters x %d rows x %d racks x %d hosts, %g MiB, %d KiB/s per host, "
-           "%d representative(s) per group, %d run(s) (medians over runs); links each way: "
+           "%s, %d run(s) (medians over runs); links each way: "
            "datacenter %d, row %d, rack %d KiB/s; %s" % (
                args.dcs, args.rows, args.racks, args.hosts, args.payload_mib,
-               args.upload_cap_kib, args.max_repr, args.runs, rates["datacenter"] // KIB,
+               args.upload_cap_kib, representatives(args), args.runs, rates["datacenter"] // KIB,
                rates["row"] // KIB, rates["rack"] // KIB, started), ""]
 
     def med(k, fn):

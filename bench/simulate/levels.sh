@@ -48,7 +48,7 @@ if [[ -z ${REPLOT:-} ]]; then
     --policies original/2,original/2+levels,relay/2+levels
   # ...and one above racks: a copy into each row and datacenter.
   run "$data/k1.json" --fleet-sizes "$sizes" --max-repr-levels 1,1 \
-    --policies original/1+levels,relay/2+levels
+    --policies original/1+levels,original/2+levels,relay/2+levels
   /usr/bin/python3 - "$data" "$out_json.tmp" <<'PY'
 import json, sys
 runs = []

@@ -291,6 +291,33 @@ TEST(SimulatorLevelsTest, RandomPeersAndLevelsRespectEveryUplink) {
   }
 }
 
+TEST(SimulatorLevelsTest, NoRowIsStrandedWhenRepresentativesRunOutOfConnections) {
+  // 500 racks of 20 in rows of 5 in 2 datacenters (50 rows each), two
+  // representatives per group, 25 connections a client. When a row's two
+  // representatives could both come from one rack, their connections filled
+  // with rack-mates and the groups beside theirs, and whole rows of racks
+  // never received a byte (incomplete at the time limit, with seeds 1-3).
+  // With one representative per group below, kept out of its rack-mates'
+  // replies while it downloads, every host completes.
+  Options o;
+  o.fleet.racks = 500;
+  o.fleet.hosts_per_rack = 20;
+  o.fleet.datacenters = 2;
+  o.fleet.rows_per_datacenter = 50;
+  o.client.payload_bytes = 64ull << 20;
+  o.client.piece_bytes = 1ull << 20;
+  o.client.max_connections = 25;
+  o.tracker.policy.max_repr_rack = 2;
+  o.tracker.policy.max_repr_up = {2, 2, 2};
+  o.tracker.levels = true;
+  o.time_limit = 600;
+  const Result r = simulate(o);
+  ASSERT_TRUE(r.complete) << r.deploy_seconds;
+  for (std::uint64_t b : r.host_bytes) ASSERT_EQ(b, 64ull << 20);
+  EXPECT_LE(level(r, "row").amplification.max, 2.0 + 1e-9);
+  EXPECT_LE(level(r, "datacenter").amplification.max, 2.0 + 1e-9);
+}
+
 TEST(SimulatorLevelsTest, LowerBoundIsTheNarrowestLinkPlusOnePieceTimePerHop) {
   Options o;  // 1 GiB, 4 MiB pieces, 100 Mbit/s caps (origin too), 1 Gbit/s links
   o.fleet.racks = 8;
