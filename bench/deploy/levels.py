@@ -93,7 +93,15 @@ def parse_args(argv=None):
                         "of its rows' links)")
     p.add_argument("--json", default=None, help="--uplink: also write every deploy's numbers "
                                                 "to this file")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    # Checked here, not when its turn comes: a misspelt tracker would otherwise end the run
+    # after the deploys before it.
+    for kind in args.trackers.split(","):
+        shape, dash, mode = kind.partition("-")
+        if kind != "opentracker" and (shape not in ("levels", "racks") or (dash and not mode)):
+            p.error("unknown tracker %r: levels, racks, levels-MODE, racks-MODE (MODE a policy), "
+                    "opentracker" % kind)
+    return args
 
 
 def group_of(ip, prefix):
@@ -140,10 +148,7 @@ def make_tracker(kind, args, work_dir, announce_host=None):
     if kind == "opentracker":
         return trackers.OpenTracker(work_dir, **({"announce_host": announce_host}
                                                  if announce_host else {}))
-    shape, _, mode = kind.partition("-")
-    if shape not in ("levels", "racks"):
-        raise SystemExit("levels.py: unknown tracker %r (levels, racks, levels-MODE, racks-MODE, "
-                         "opentracker)" % kind)
+    shape, _, mode = kind.partition("-")  # parse_args checked it
     extra = {}
     if shape == "levels":
         per_group = args.max_repr if args.max_repr_levels is None else args.max_repr_levels

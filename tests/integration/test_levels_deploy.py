@@ -9,6 +9,7 @@ each rack, row and datacenter, the payload its hosts received from outside it, a
 bound each level's representatives set: about one copy per group (at most 1.2, issue 12's bar).
 """
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -119,6 +120,48 @@ class LevelsDeployTest(unittest.TestCase):
         for label, (_, _, (_, sources, _), _) in self.runs.items():
             for name, found in sources.items():
                 self.assertEqual(found - {"tracker"}, set(), (label, name))
+
+
+
+
+class LevelsCommandsTest(unittest.TestCase):
+    """The benchmark commands docs/policy.md gives, as a user would copy them: levels.py takes
+    each one's arguments, and its trackers get the policy and levels they name. (Running them
+    takes minutes each and root; test_levels_uplink runs the short shaped version.)"""
+
+    def test_documented_commands_parse_and_name_their_trackers(self):
+        with open(os.path.join(ROOT, "docs", "policy.md")) as f:
+            text = f.read()
+        # Commands wrap inside backquotes; a copied one is the text with its line breaks
+        # taken for spaces.
+        commands = [" ".join(c.split()) for c in re.findall(r"`([^`]*bench/deploy/levels\.py[^`]*)`",
+                                                            text)]
+        with_args = [c for c in commands if "levels.py " in c]
+        self.assertGreaterEqual(len(with_args), 5, commands)
+        work = tempfile.mkdtemp(prefix="p2ptracker-levels-commands-")
+        self.addCleanup(shutil.rmtree, work, True)
+        for command in with_args:
+            argv = command.split("levels.py ", 1)[1].split()
+            args = levels.parse_args(argv)
+            for kind in args.trackers.split(","):
+                tracker = levels.make_tracker(kind, args, work)
+                if kind == "opentracker":
+                    continue
+                settings = tracker._tracker.settings
+                shape, _, mode = kind.partition("-")
+                self.assertEqual(settings["policy"], mode or "original", command)
+                self.assertEqual(settings["max_repr_rack"], args.max_repr, command)
+                if shape == "levels":
+                    per_group = args.max_repr_levels or args.max_repr
+                    self.assertEqual(settings["max_repr_levels"], [per_group] * 2, command)
+                    self.assertEqual(settings["subnet_levels_v4"], [16, 20], command)
+                else:
+                    self.assertNotIn("max_repr_levels", settings, command)
+
+    def test_a_misspelt_tracker_is_refused_before_any_deploy(self):
+        for bad in ("level", "levels-", "opentrack", "racks,levls-relay"):
+            with self.assertRaises(SystemExit, msg=bad):
+                levels.parse_args(["--trackers", bad])
 
 
 if __name__ == "__main__":
