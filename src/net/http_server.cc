@@ -324,7 +324,8 @@ class Session final : private Deadline, public Deferrable {
     upload_ = true;
     return true;
   }
-  // Gives the slot back: the reply is written, or the connection is over.
+  // Gives the slot back: the body is handled (its reply is being written), or
+  // the connection is over.
   void end_upload() {
     if (!upload_) return;
     upload_ = false;
@@ -437,6 +438,9 @@ class Session final : private Deadline, public Deferrable {
   }
 
   void write_response() {
+    // The body has been handled: the slot goes back before the reply leaves,
+    // so a client that has seen the reply finds it free.
+    end_upload();
     keep_alive_ =
         !response_.close && parser_ && parser_->is_header_done() && parser_->get().keep_alive();
     const bool head_only = request_.method == Method::kHead;
@@ -459,7 +463,6 @@ class Session final : private Deadline, public Deferrable {
                                                           self->dispatched_at_);
                         }
                         self->timed_ = false;
-                        self->end_upload();
                         if (ec) return self->close();
                         if (!self->keep_alive_) return self->close_after_reply();
                         self->first_request_ = false;
