@@ -410,7 +410,10 @@ const std::vector<Key>& keys() {
               "pruned."),
       int_key("stall_intervals", kAnnounces, &Config::stall_intervals, 1, 1000,
               "A downloading peer whose bytes left did not go down for this many "
-              "active_intervals is reported as stuck by the stats API and the dashboard."),
+              "active_intervals is reported as stuck by the stats API and the dashboard, and "
+              "under the standby, progress and relay policies a gateway that did not is stalled "
+              "and hands the role over (with levels, only while a peer of its row has got further, "
+              "counted from no earlier than the row's first bytes: docs/policy.md)."),
 
       // --- Limits ---
       int_key("workers", kLimits, &Config::workers, 0, 256,

@@ -71,6 +71,14 @@ struct UpperGroup {
   core::RackId parent;                  // the group above it; RackId{} at the top
   std::uint8_t height = 1;              // 1: right above racks (a row); 2: above those...
   std::vector<Member> representatives;  // in promotion order
+  // How far its furthest peer got: the least `left` a peer of its racks
+  // announced (Bytes32's rounding). A representative that has at least as
+  // much as its row's best has nothing to fetch from the row's racks, so it
+  // waits without being stalled (policy::is_gateway).
+  std::uint64_t best_left = UINT64_MAX;
+  // When a peer in one of its racks first received anything (its `left` went
+  // down); zero until then. Stall times count from no earlier.
+  core::TimePoint first_progress{};
 
   bool has(const core::Endpoint& e) const {
     for (const Member& m : representatives) {

@@ -130,6 +130,16 @@ void Torrent::climb(const RackGroup& g, const Peer& self, const PolicyOptions& p
   }
 }
 
+void Torrent::note_left(const RackGroup& g, const Bytes32& left, bool progress,
+                        core::TimePoint now) {
+  for (std::size_t i = 0; i < g.levels_up; ++i) {
+    UpperGroup* u = find_upper(g.up[i]);
+    if (u == nullptr) continue;
+    u->best_left = std::min(u->best_left, left.bytes());
+    if (progress && u->first_progress == core::TimePoint{}) u->first_progress = now;
+  }
+}
+
 void Torrent::leave_uppers(const RackGroup& g, const core::Endpoint& e) {
   for (std::size_t i = 0; i < g.levels_up; ++i) {
     UpperGroup* u = find_upper(g.up[i]);
@@ -242,6 +252,7 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     // downloader that finished: every rack's representatives may see it.
     if (a.left == 0) p.flags |= Peer::kOrigin;
     self = &insert_peer(g, p, a.peer_id, policy);
+    note_left(g, left, false, now);
     outcome.joined = true;
     ++joined_;
     if (a.left == 0) ++origins_joined_;
@@ -250,7 +261,10 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     g.peer_ids[self - g.peers.data()] = a.peer_id;
     outcome.rack_changed = self->flags & Peer::kMoved;
     self->flags &= static_cast<std::uint8_t>(~Peer::kMoved);
-    if (left.bytes() < self->left.bytes()) self->last_progress = now;
+    if (left.bytes() < self->left.bytes()) {
+      self->last_progress = now;
+      note_left(g, left, true, now);
+    }
     // Events come when they happen; regular announces show the client's
     // schedule.
     if (a.event == AnnounceEvent::kNone && now > self->last_seen.time()) {

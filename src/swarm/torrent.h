@@ -35,7 +35,6 @@ namespace p2p::swarm {
 
 using core::AnnounceEvent;
 
-
 // One announce as the swarm sees it: already parsed and located.
 struct PeerAnnounce {
   core::Endpoint endpoint;
@@ -98,8 +97,9 @@ class Torrent {
   // Racks that have had peers but no representative since before `before`,
   // each reported once (until it has one again): calls `fn(rack, peers,
   // since)`. Called by the sweep after expire().
-  void report_unrepresented(core::TimePoint now, core::TimePoint before,
-                            const std::function<void(core::RackId, std::size_t, core::TimePoint)>& fn);
+  void report_unrepresented(
+      core::TimePoint now, core::TimePoint before,
+      const std::function<void(core::RackId, std::size_t, core::TimePoint)>& fn);
 
   // Moves the peers at `address` (every port) from rack `from` to rack `to`:
   // a topology answer that arrived after they were placed. Each leaves its
@@ -173,6 +173,10 @@ class Torrent {
   }
   // `e`, leaving group `g`, frees its slots above it.
   void leave_uppers(const RackGroup& g, const core::Endpoint& e);
+  // A peer of `g` announced `left` (`progress`: less than before): the groups
+  // above `g` learn how far their furthest peer got, and when the first one
+  // received anything.
+  void note_left(const RackGroup& g, const Bytes32& left, bool progress, core::TimePoint now);
   // The group of `rack`, or null (never creates one).
   RackGroup* find_group(core::RackId rack);
   // Returns the iterator after the removed peer.

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -245,8 +246,9 @@ TEST(LevelsStandbyTest, OnlyARacksGatewaySeesPastItsRack) {
   table.activate(hash, 1000);
   core::Rng rng{9};
   std::vector<core::PeerContact> out;
-  auto announce = [&](const std::string& ip, AnnounceEvent event = AnnounceEvent::kNone) {
-    testing::announce_from(table, hash, ip, 1000, event, rng, out);
+  auto announce = [&](const std::string& ip, AnnounceEvent event = AnnounceEvent::kNone,
+                      std::uint64_t left = 1000) {
+    testing::announce_from(table, hash, ip, left, event, rng, out);
     return names(out);
   };
   for (int rack = 1; rack <= 2; ++rack)
@@ -265,12 +267,23 @@ TEST(LevelsStandbyTest, OnlyARacksGatewaySeesPastItsRack) {
   // Rack 2's gateway represents no row (one representative per row, from rack
   // 1): it keeps the plain rule.
   EXPECT_EQ(announce(host(1, 0, 2, 3)), (Names{host(1, 0, 2, 1), host(1, 0, 2, 2)}));
-  // The gateway stalls (no progress for stall_after): the standby takes over,
-  // and is what the other rack now sees.
+  // stall_after later nobody has received anything: nobody in the row has
+  // anything to fetch, so nobody is stalled, and host 1 stays the gateway
+  // (seen by its whole rack again: its relay, host 2, makes no progress).
   clock.advance(core::Seconds(61));
-  announce(host(1, 0, 1, 3));
-  // All stalled: they take turns, the second first, in both racks.
-  EXPECT_EQ(announce(host(1, 0, 1, 2)),
+  EXPECT_EQ(announce(host(1, 0, 1, 1)),
+            (Names{host(1, 0, 1, 2), host(1, 0, 1, 3), host(1, 0, 2, 1)}));
+  // Host 2 receives something: from now on the row has something host 1
+  // lacks, and host 2 relays again. stall_after later host 1 has not
+  // progressed: the standby, first in promotion order not stalled (it is the
+  // row's furthest), takes over, and is what the other rack sees. Rack 2's
+  // representatives, with nothing since the row's first bytes either, are all
+  // stalled: they take turns, the second first.
+  announce(host(1, 0, 1, 2), AnnounceEvent::kNone, 900);
+  clock.advance(core::Seconds(59));
+  EXPECT_EQ(announce(host(1, 0, 1, 1)), (Names{host(1, 0, 1, 2), host(1, 0, 2, 1)}));
+  clock.advance(core::Seconds(2));
+  EXPECT_EQ(announce(host(1, 0, 1, 2), AnnounceEvent::kNone, 900),
             (Names{host(1, 0, 1, 1), host(1, 0, 1, 3), host(1, 0, 2, 2)}));
   EXPECT_EQ(announce(host(1, 0, 1, 1)), (Names{host(1, 0, 1, 2), host(1, 0, 1, 3)}));
 }
@@ -336,6 +349,61 @@ TEST_F(TwoPerGroupTest, AStalledRelayGivesTheRackBackItsRowsRepresentative) {
   clock_.advance(core::Seconds(30));
   announce(host(1, 0, 1, 1), 800);
   EXPECT_EQ(announce(host(1, 0, 1, 3)), (Names{host(1, 0, 1, 1), host(1, 0, 1, 2)}));
+}
+
+// kRelay with two representatives per rack and one per row and datacenter
+// (docs/policy.md's measured choice where every level's uplink binds).
+class RelayLevelsTest : public LevelsFixture {
+ protected:
+  RelayLevelsTest() : LevelsFixture(relay_options()) {}
+  static SwarmOptions relay_options() {
+    SwarmOptions o = options(2, 1);
+    o.policy.mode = PolicyMode::kRelay;
+    return o;
+  }
+  // Every host announces again `seconds` later: `left` for those in it, 1000
+  // (nothing yet) for the others.
+  void round(int seconds, const std::map<std::string, std::uint64_t>& left) {
+    clock_.advance(core::Seconds(seconds));
+    for (int dc = 1; dc <= 2; ++dc)
+      for (int row = 0; row <= 1; ++row)
+        for (int rack = 1; rack <= 2; ++rack)
+          for (int h = 1; h <= 3; ++h) {
+            auto it = left.find(host(dc, row, rack, h));
+            announce(host(dc, row, rack, h), it != left.end() ? it->second : 1000);
+          }
+  }
+};
+
+TEST_F(RelayLevelsTest, ARowsRepresentativeWaitingOnItsDatacenterIsNotStalled) {
+  join_fleet(2);
+  // Row 1 of datacenter 1 is represented by host 1 of its rack 1, whose
+  // rack-mate host 2 is its relay. Only the datacenter's representative (in
+  // row 0) receives anything, for far longer than stall_after (135 s): row 1's
+  // representative waits on it, and nobody in row 1 has got further than it,
+  // so it is not stalled and stays its rack's gateway, the one the row's other
+  // rack sees.
+  ASSERT_EQ(upper_reps(row_id(1, 1)), Names{host(1, 1, 1, 1)});
+  const std::string dc_rep = host(1, 0, 1, 1);
+  const std::string row_rep = host(1, 1, 1, 1), relay = host(1, 1, 1, 2);
+  std::uint64_t dc_left = 1000;
+  for (int i = 0; i < 7; ++i) round(30, {{dc_rep, dc_left -= 50}});  // 220 s
+  const Names seen = announce(host(1, 1, 2, 1));
+  EXPECT_TRUE(seen.contains(row_rep));
+  EXPECT_FALSE(seen.contains(relay));
+  EXPECT_TRUE(announce(row_rep).contains(dc_rep));
+  // Once a host of its row has got further (rack 2's gateway, fed from
+  // elsewhere), the row's representative is judged from then on: stall_after
+  // later without progress, it and its relay are stalled and take turns, the
+  // relay first.
+  const std::string ahead = host(1, 1, 2, 1);
+  round(30, {{dc_rep, dc_left -= 50}, {ahead, 800}});                              // 250 s
+  for (int i = 0; i < 4; ++i) round(30, {{dc_rep, dc_left -= 50}, {ahead, 800}});  // 370 s
+  EXPECT_TRUE(announce(ahead, 800).contains(row_rep));
+  round(30, {{dc_rep, dc_left -= 50}, {ahead, 800}});  // 400 s: 150 s since
+  const Names later = announce(ahead, 800);
+  EXPECT_TRUE(later.contains(relay));
+  EXPECT_FALSE(later.contains(row_rep));
 }
 
 // With racks the only level (no groups above them), every answer is the

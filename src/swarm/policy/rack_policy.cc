@@ -27,6 +27,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 
 namespace p2p::swarm::policy {
 namespace {
@@ -103,10 +104,41 @@ void sample_peers(const RackGroup& g, std::uint32_t k, Take&& take, ContactOf co
   }
 }
 
+// Since when `r`, a representative of `g`, has had something to fetch
+// without receiving it; nullopt while it has nothing to fetch. The one who
+// would take its place is another representative of its rack, which fetches
+// from the same row: so with levels, `r` is not stalled while no peer of its
+// row has got further than it, and the time counts from no earlier than the
+// row's first bytes. In a deep tree the first pieces reach a row only once
+// they have come down through every level above it. Judged by its own clock,
+// a gateway waiting for them would count as stalled, and its standby would
+// take a turn as gateway, pull the same pieces from the row and keep its
+// connections there (up to 1.5 copies into a rack in the simulator's
+// 100,000-host fleets under kRelay). With the rack the only level, the time
+// is the peer's own.
+std::optional<core::TimePoint> stall_clock(const SwarmView& swarm, const RackGroup& g,
+                                           const Peer& r) {
+  const core::TimePoint since = r.last_progress.time();
+  const UpperGroup* row = g.levels_up > 0 ? swarm.upper(g.parent()) : nullptr;
+  if (row == nullptr) return since;
+  if (row->best_left >= r.left.bytes()) return std::nullopt;
+  return std::max(since, row->first_progress);
+}
+
+// A downloading representative that has gone stall_of(r) without progress
+// since stall_clock.
+bool stalled(const SwarmView& swarm, const RackGroup& g, const Peer& r, const PolicyOptions& policy,
+             core::TimePoint now) {
+  if (r.seeder()) return false;
+  const auto since = stall_clock(swarm, g, r);
+  return since && now - *since >= policy.stall_of(r);
+}
+
 }  // namespace
 
-bool is_gateway(const RackGroup& g, const Peer& p, const PolicyOptions& policy, core::TimePoint now,
-                std::uint64_t payload) {
+bool is_gateway(const SwarmView& swarm, const RackGroup& g, const Peer& p,
+                const PolicyOptions& policy, core::TimePoint now) {
+  const std::uint64_t payload = swarm.payload;
   if (!p.representative()) return false;
   if (policy.mode == PolicyMode::kOriginal) return true;
   // kProgress: a standby that already holds most of the payload can pull at
@@ -122,25 +154,24 @@ bool is_gateway(const RackGroup& g, const Peer& p, const PolicyOptions& policy, 
   // kStandby (and kProgress's first gateway): the first representative still
   // making progress (or done) is the one gateway; `representatives` is in
   // promotion order.
-  core::TimePoint latest_progress{};
-  std::size_t stalled = 0;
+  core::TimePoint stalled_since{};
+  std::size_t stalled_reps = 0;
   for (const auto& e : g.representatives) {
     const Peer* r = g.find(e);
     if (r == nullptr) continue;
-    if (r->seeder() || now - r->last_progress.time() < policy.stall_of(*r)) return r == &p;
-    latest_progress = std::max(latest_progress, r->last_progress.time());
-    ++stalled;
+    if (!stalled(swarm, g, *r, policy, now)) return r == &p;
+    stalled_since = std::max(stalled_since, *stall_clock(swarm, g, *r));
+    ++stalled_reps;
   }
-  if (stalled == 0) return false;
+  if (stalled_reps == 0) return false;
   // All stalled. A standby fed only by its gateway stalls with it, so waiting
   // for one of them to make progress would strand the rack (the simulator's
   // --fail-at showed it). Instead each takes the role in turn for stall_after,
   // the second in promotion order first; one that makes progress with it is no
   // longer stalled and keeps it.
   const std::int64_t turn = std::max<std::int64_t>(1, policy.stall_after.count());
-  const std::int64_t since =
-      std::chrono::duration_cast<core::Seconds>(now - latest_progress).count();
-  std::size_t k = static_cast<std::size_t>(since / turn) % stalled;
+  const std::int64_t since = std::chrono::duration_cast<core::Seconds>(now - stalled_since).count();
+  std::size_t k = static_cast<std::size_t>(since / turn) % stalled_reps;
   for (const auto& e : g.representatives) {
     const Peer* r = g.find(e);
     if (r != nullptr && k-- == 0) return r == &p;
@@ -152,14 +183,13 @@ void select_peers(const SwarmView& swarm, const RackGroup& own, const Peer& self
                   std::uint32_t limit, bool with_peer_ids, core::TimePoint now,
                   core::TimePoint stale_before, const PolicyOptions& policy, core::Rng& rng,
                   std::vector<core::PeerContact>& out) {
-  const std::uint64_t payload = swarm.payload;
   const ContactOf contact{with_peer_ids};
   const bool self_seeds = self.seeder();
   auto wanted = [&](const Peer& p) {
     return p.endpoint != self.endpoint && !(self_seeds && p.seeder()) &&
            p.last_seen.time() + policy.extra_life(p) >= stale_before;
   };
-  const bool self_gateway = is_gateway(own, self, policy, now, payload);
+  const bool self_gateway = is_gateway(swarm, own, self, policy, now);
   // A downloading gateway whose upload the groups beside its rack need meets
   // its rack only through the other representatives, so each piece it brings
   // in costs its upload about one transfer into the rack and more of it
@@ -171,7 +201,7 @@ void select_peers(const SwarmView& swarm, const RackGroup& own, const Peer& self
   // than hide its gateway from everyone who could pass its pieces on.
   const UpperGroup* row = own.levels_up > 0 ? swarm.upper(own.parent()) : nullptr;
   auto feeds_outside = [&](const Peer& r) {
-    return is_gateway(own, r, policy, now, payload) &&
+    return is_gateway(swarm, own, r, policy, now) &&
            (policy.mode == PolicyMode::kRelay || (row != nullptr && row->has(r.endpoint)));
   };
   bool relayed = false;
@@ -225,14 +255,14 @@ void select_peers(const SwarmView& swarm, const RackGroup& own, const Peer& self
     auto gateways_of = [&](const RackGroup& g) {
       for (const auto& e : g.representatives) {
         const Peer* p = g.find(e);
-        if (p != nullptr && wanted(*p) && is_gateway(g, *p, policy, now, payload)) fn(g, *p);
+        if (p != nullptr && wanted(*p) && is_gateway(swarm, g, *p, policy, now)) fn(g, *p);
       }
     };
     auto representatives_of = [&](const UpperGroup& u) {
       for (const auto& m : u.representatives) {
         const RackGroup* g = swarm.group(m.rack);
         const Peer* p = g != nullptr ? g->find(m.endpoint) : nullptr;
-        if (p != nullptr && wanted(*p) && is_gateway(*g, *p, policy, now, payload)) fn(*g, *p);
+        if (p != nullptr && wanted(*p) && is_gateway(swarm, *g, *p, policy, now)) fn(*g, *p);
       }
     };
     // The top level, for a representative of `own_top` (a datacenter, or a

@@ -16,17 +16,19 @@
 
 namespace p2p::swarm::policy {
 
-// Whether `p`, one of `g`'s peers, may exchange data with other racks under
-// `policy` at `now`: a representative in kOriginal mode; in kStandby mode only
-// the first representative (in promotion order) that is not stalled, or when
+// Whether `p`, one of `g`'s peers in `swarm`, may exchange data with other
+// racks under `policy` at `now`: a representative in kOriginal mode; in
+// kStandby mode only the first representative (in promotion order) that is
+// not stalled (no progress for stall_of; with levels, only while a peer of
+// its row has got further, and counted from the row's first bytes), or when
 // all are, each in turn for stall_after (the second first); in kProgress mode
 // that one and every representative whose bytes left are at most
-// (100 - grant_percent)% of `payload` (the transfer's size as Torrent
-// estimates it; a seeder always qualifies). (Origin seeders are visible to
-// other racks' gateways in every mode, but are told only about their own rack
-// unless they represent it.)
-bool is_gateway(const RackGroup& g, const Peer& p, const PolicyOptions& policy,
-                core::TimePoint now, std::uint64_t payload);
+// (100 - grant_percent)% of swarm.payload (the transfer's size as Torrent
+// estimates it; a seeder always qualifies).
+// (Origin seeders are visible to other racks' gateways in every mode, but are
+// told only about their own rack unless they represent it.)
+bool is_gateway(const SwarmView& swarm, const RackGroup& g, const Peer& p,
+                const PolicyOptions& policy, core::TimePoint now);
 
 // Appends to `out` at most `limit` of the peers `self` (one of `own`'s, in
 // `swarm`) should be told about; `out` must already have room for them, so
