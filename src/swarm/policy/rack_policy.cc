@@ -125,15 +125,6 @@ std::optional<core::TimePoint> stall_clock(const SwarmView& swarm, const RackGro
   return std::max(since, row->first_progress);
 }
 
-// A downloading representative that has gone stall_of(r) without progress
-// since stall_clock.
-bool stalled(const SwarmView& swarm, const RackGroup& g, const Peer& r, const PolicyOptions& policy,
-             core::TimePoint now) {
-  if (r.seeder()) return false;
-  const auto since = stall_clock(swarm, g, r);
-  return since && now - *since >= policy.stall_of(r);
-}
-
 }  // namespace
 
 bool is_gateway(const SwarmView& swarm, const RackGroup& g, const Peer& p,
@@ -159,8 +150,9 @@ bool is_gateway(const SwarmView& swarm, const RackGroup& g, const Peer& p,
   for (const auto& e : g.representatives) {
     const Peer* r = g.find(e);
     if (r == nullptr) continue;
-    if (!stalled(swarm, g, *r, policy, now)) return r == &p;
-    stalled_since = std::max(stalled_since, *stall_clock(swarm, g, *r));
+    const std::optional<core::TimePoint> since = stall_clock(swarm, g, *r);
+    if (r->seeder() || !since || now - *since < policy.stall_of(*r)) return r == &p;
+    stalled_since = std::max(stalled_since, *since);
     ++stalled_reps;
   }
   if (stalled_reps == 0) return false;
