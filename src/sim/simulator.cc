@@ -40,6 +40,9 @@ constexpr std::uint32_t kHostBase = 0x0A000001u;
 constexpr std::uint32_t kOriginAddress = 0x0B000001u;
 constexpr std::uint16_t kPort = 6881;
 const core::TimePoint kEpoch{core::Seconds(1'700'000'000)};
+// How often the tracker's sweep passes over a transfer (src/server/server.cc:
+// a tenth of the shards each second).
+constexpr double kSweepEvery = 10;
 
 double cap_or_inf(double v) { return v > 0 ? v : kInf; }
 
@@ -626,6 +629,7 @@ Result Simulation::run() {
   std::uint64_t steps = 0;
   std::vector<std::uint32_t> work;
   bool fault_pending = o_.fault.at >= 0;
+  double next_sweep = kSweepEvery;
   while (completed + failed_count_ < hosts_ && t < o_.time_limit) {
     if (fault_pending && t >= first_start + o_.fault.at) {
       fault_pending = false;
@@ -639,6 +643,13 @@ Result Simulation::run() {
       announce(n, t, announced_[n] ? core::AnnounceEvent::kNone : core::AnnounceEvent::kStarted);
       next_announce_[n] = when + interval();
       due_.push({next_announce_[n], n});
+    }
+    // The server's sweep: peers silent for peer_timeout leave the swarm, and
+    // with them any representative slot they held (a host that died).
+    if (o_.tracker.source == PeerSource::kTracker && t >= next_sweep) {
+      next_sweep += kSweepEvery;
+      const core::TimePoint now = kEpoch + core::Seconds(static_cast<std::int64_t>(std::floor(t)));
+      torrent_.expire(now - core::Seconds(o_.tracker.peer_timeout), o_.tracker.policy);
     }
     // Requests, in a random order so no host always gets the free slots first.
     work.swap(dirty_list_);
