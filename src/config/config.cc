@@ -413,7 +413,10 @@ const std::vector<Key>& keys() {
               "active_intervals is reported as stuck by the stats API and the dashboard, and "
               "under the standby, progress and relay policies a gateway that did not is stalled "
               "and hands the role over (with levels, only while a peer of its row has got further, "
-              "counted from no earlier than the row's first bytes: docs/policy.md)."),
+              "counted from no earlier than the row's first bytes). Under every policy, a "
+              "representative of a row or datacenter that did not, while the level above had "
+              "more, gives its place there to the next gateway below to announce "
+              "(docs/policy.md)."),
 
       // --- Limits ---
       int_key("workers", kLimits, &Config::workers, 0, 256,

@@ -53,6 +53,9 @@ struct alignas(32) Peer {
   static constexpr std::uint8_t kOrigin = 2;          // first seen with left == 0: a source
   static constexpr std::uint8_t kCompleted = 4;       // sent event=completed (counted once)
   static constexpr std::uint8_t kMoved = 8;  // regrouped into another rack since its last announce
+  // Lost its place above its rack for stalling there (Torrent::climb); may
+  // take one again once it makes progress.
+  static constexpr std::uint8_t kStalledOut = 16;
 
   core::Endpoint endpoint;
   std::uint8_t flags = 0;

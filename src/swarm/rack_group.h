@@ -64,8 +64,9 @@ struct RackGroup {
 struct UpperGroup {
   struct Member {
     core::Endpoint endpoint;
-    core::RackId rack;   // the rack group the member is in
-    core::RackId child;  // the group right below this one it came through
+    core::RackId rack;      // the rack group the member is in
+    core::RackId child;     // the group right below this one it came through
+    core::TimePoint since;  // when it took its place
   };
   core::RackId id;
   core::RackId parent;                  // the group above it; RackId{} at the top
@@ -101,6 +102,11 @@ struct SwarmView {
   std::span<const RackGroup> groups;
   std::span<const UpperGroup> uppers;  // sorted by id; empty with one level
   std::uint64_t payload = 0;
+  // How far the furthest peer of the whole swarm got, and when the first one
+  // had anything (an origin has from its arrival): the level above the top
+  // groups, as an UpperGroup's are for the groups below it. Null with one
+  // level.
+  const UpperGroup* whole = nullptr;
 
   // The rack group `rack`, or null.
   const RackGroup* group(core::RackId rack) const;

@@ -114,7 +114,8 @@ UpperGroup& Torrent::upper_for(core::RackId id, core::RackId parent, std::uint8_
   return *it;
 }
 
-void Torrent::climb(const RackGroup& g, const Peer& self, const PolicyOptions& policy) {
+void Torrent::climb(const RackGroup& g, const Peer& self, const PolicyOptions& policy,
+                    core::TimePoint now) {
   // From the row outwards: a peer represents a datacenter only while it
   // represents one of its rows. One representative per group below: two from
   // one rack would share its uplink and its rack-mates' connections (the
@@ -125,13 +126,48 @@ void Torrent::climb(const RackGroup& g, const Peer& self, const PolicyOptions& p
     UpperGroup& u = upper_for(g.up[i], i > 0 ? g.up[i - 1] : core::RackId{}, height);
     if (u.has(self.endpoint)) continue;
     const core::RackId child = i + 1 < g.levels_up ? g.up[i + 1] : g.rack;
-    if (u.representatives.size() >= policy.max_repr_up[height - 1] || u.has_child(child)) return;
-    u.representatives.push_back({self.endpoint, g.rack, child});
+    const bool full = u.representatives.size() >= policy.max_repr_up[height - 1];
+    if (full || u.has_child(child)) {
+      // A place held by a representative stalled in it goes to a gateway of
+      // the level below. Not judged by its own progress: the peers of a
+      // group whose representative hung were starved with it. The one that
+      // lost the place may not win it back before it makes progress.
+      const auto stalled = stalled_member(u, full ? core::RackId{} : child, policy, now);
+      if (stalled == u.representatives.end() || (self.flags & Peer::kStalledOut) ||
+          !policy::is_gateway(view(), g, self, policy, now)) {
+        return;
+      }
+      // It gives up this group and, as it came through it, every one above.
+      const UpperGroup::Member gone = *stalled;
+      u.representatives.erase(stalled);
+      for (std::size_t j = 0; j < i; ++j) erase_member(*find_upper(g.up[j]), gone.endpoint);
+      if (RackGroup* rg = find_group(gone.rack)) {
+        if (Peer* p = rg->find(gone.endpoint)) p->flags |= Peer::kStalledOut;
+      }
+    }
+    u.representatives.push_back({self.endpoint, g.rack, child, now});
   }
+}
+
+std::vector<UpperGroup::Member>::iterator Torrent::stalled_member(UpperGroup& u, core::RackId child,
+                                                                  const PolicyOptions& policy,
+                                                                  core::TimePoint now) {
+  const SwarmView swarm = view();
+  return std::find_if(u.representatives.begin(), u.representatives.end(),
+                      [&](const UpperGroup::Member& m) {
+                        if (child != core::RackId{} && m.child != child) return false;
+                        const RackGroup* rg = swarm.group(m.rack);
+                        const Peer* p = rg != nullptr ? rg->find(m.endpoint) : nullptr;
+                        return p == nullptr || policy::stalled_above(swarm, u, m, *p, policy, now);
+                      });
 }
 
 void Torrent::note_left(const RackGroup& g, const Bytes32& left, bool progress,
                         core::TimePoint now) {
+  whole_.best_left = std::min(whole_.best_left, left.bytes());
+  if ((progress || left.zero()) && whole_.first_progress == core::TimePoint{}) {
+    whole_.first_progress = now;
+  }
   for (std::size_t i = 0; i < g.levels_up; ++i) {
     UpperGroup* u = find_upper(g.up[i]);
     if (u == nullptr) continue;
@@ -142,13 +178,15 @@ void Torrent::note_left(const RackGroup& g, const Bytes32& left, bool progress,
 
 void Torrent::leave_uppers(const RackGroup& g, const core::Endpoint& e) {
   for (std::size_t i = 0; i < g.levels_up; ++i) {
-    UpperGroup* u = find_upper(g.up[i]);
-    if (u == nullptr) continue;
-    auto& reps = u->representatives;
-    reps.erase(std::remove_if(reps.begin(), reps.end(),
-                              [&](const UpperGroup::Member& m) { return m.endpoint == e; }),
-               reps.end());
+    if (UpperGroup* u = find_upper(g.up[i])) erase_member(*u, e);
   }
+}
+
+void Torrent::erase_member(UpperGroup& u, const core::Endpoint& e) {
+  auto& reps = u.representatives;
+  reps.erase(std::remove_if(reps.begin(), reps.end(),
+                            [&](const UpperGroup::Member& m) { return m.endpoint == e; }),
+             reps.end());
 }
 
 Peer& Torrent::insert_peer(RackGroup& g, const Peer& p, const core::PeerId& peer_id,
@@ -263,6 +301,7 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     self->flags &= static_cast<std::uint8_t>(~Peer::kMoved);
     if (left.bytes() < self->left.bytes()) {
       self->last_progress = now;
+      self->flags &= static_cast<std::uint8_t>(~Peer::kStalledOut);
       note_left(g, left, true, now);
     }
     // Events come when they happen; regular announces show the client's
@@ -318,7 +357,7 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     complete_ = outcome.deploy_complete = true;
   }
 
-  if (self->representative() && g.levels_up > 0) climb(g, *self, policy);
+  if (self->representative() && g.levels_up > 0) climb(g, *self, policy, now);
   outcome.representative = self->representative();
   outcome.seeders = seeders_;
   outcome.leechers = leechers_;
@@ -369,7 +408,10 @@ std::size_t Torrent::relocate(const core::Address& address, core::RackId from, c
   for (Moved& m : moved) {
     m.peer.flags &= static_cast<std::uint8_t>(~Peer::kRepresentative);
     m.peer.flags |= Peer::kMoved;
-    insert_peer(group_for(to), m.peer, m.peer_id, policy);
+    RackGroup& dest = group_for(to);
+    insert_peer(dest, m.peer, m.peer_id, policy);
+    // Its new row has a peer that got this far (since its last progress).
+    note_left(dest, m.peer.left, m.peer.left.bytes() < payload_, m.peer.last_progress.time());
   }
   return moved.size();
 }

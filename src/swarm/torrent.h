@@ -133,7 +133,9 @@ class Torrent {
   bool empty() const { return size() == 0; }
   const std::vector<RackGroup>& racks() const { return racks_; }
   // What the policy reads: the groups and the payload size it judges by.
-  SwarmView view() const { return {racks_, uppers_, payload_}; }
+  SwarmView view() const {
+    return {racks_, uppers_, payload_, uppers_.empty() ? nullptr : &whole_};
+  }
   const std::vector<UpperGroup>& uppers() const { return uppers_; }
 
   // Where a rack's groups above it come from (RackMap::ancestors), asked when
@@ -164,8 +166,15 @@ class Torrent {
   UpperGroup* find_upper(core::RackId id);
   // A representative of `g` takes a free representative slot in each group
   // above it in turn (its row, then its datacenter...) while it holds the one
-  // below. Allocates only when it takes one.
-  void climb(const RackGroup& g, const Peer& self, const PolicyOptions& policy);
+  // below, or the place of one stalled in it (policy::stalled_above).
+  // Allocates only when it takes one.
+  void climb(const RackGroup& g, const Peer& self, const PolicyOptions& policy,
+             core::TimePoint now);
+  // The first representative of `u` (of those that came through `child`,
+  // unless RackId{}) stalled in it at `now`, or end().
+  std::vector<UpperGroup::Member>::iterator stalled_member(UpperGroup& u, core::RackId child,
+                                                           const PolicyOptions& policy,
+                                                           core::TimePoint now);
   // Whether a peer at `address` may take a free representative slot of `g`
   // (always, unless a shared budget says no; a yes is counted in it).
   bool may_represent(const RackGroup& g, const core::Address& address) {
@@ -173,6 +182,7 @@ class Torrent {
   }
   // `e`, leaving group `g`, frees its slots above it.
   void leave_uppers(const RackGroup& g, const core::Endpoint& e);
+  static void erase_member(UpperGroup& u, const core::Endpoint& e);
   // A peer of `g` announced `left` (`progress`: less than before): the groups
   // above `g` learn how far their furthest peer got, and when the first one
   // received anything.
@@ -187,6 +197,7 @@ class Torrent {
 
   std::vector<RackGroup> racks_;    // sorted by rack
   std::vector<UpperGroup> uppers_;  // sorted by id; empty with one level
+  UpperGroup whole_;                // SwarmView::whole: its best_left and first_progress
   const RackMap* rack_map_ = nullptr;
   RepBudget* budget_ = nullptr;
   std::uint32_t seeders_ = 0;

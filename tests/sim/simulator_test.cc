@@ -227,6 +227,39 @@ const LevelReport& level(const Result& r, const std::string& name) {
   return r.levels.front();
 }
 
+// One representative per row and datacenter: the gateway that fails (rack
+// 0's, the host that has received the most from outside its rack) holds the
+// only way into its row and datacenter. A stalled one is replaced at every
+// level it held; a dead one too, before it expires.
+TEST(SimulatorLevelsTest, AFailedRepresentativeOfARowAndDatacenterStrandsNeither) {
+  for (auto mode :
+       {swarm::PolicyMode::kOriginal, swarm::PolicyMode::kStandby, swarm::PolicyMode::kRelay}) {
+    for (auto kind : {FaultKind::kStall, FaultKind::kDie}) {
+      // 2 datacenters x 2 rows x 4 racks x 10 hosts, 256 MiB in 4 MiB pieces,
+      // links above racks unlimited,
+      // the tracker's defaults (announces every 45 s, stalled after 135 s);
+      // the gateway fails 20 s in.
+      Options o = levels_fleet(mode, 2, true);
+      o.tracker.policy.max_repr_up = {1, 1, 1};
+      o.fleet.racks = 16;
+      o.fleet.hosts_per_rack = 10;
+      o.client.payload_bytes = 256ull << 20;
+      o.client.piece_bytes = 4ull << 20;
+      o.fleet.row_uplink = o.fleet.datacenter_uplink = 0;  // unlimited
+      o.fault = {20, 1, kind};
+      o.time_limit = 3000;
+      o.seed = 1;
+      SCOPED_TRACE(label(o.tracker) + (kind == FaultKind::kDie ? " die" : " stall"));
+      const Result r = simulate(o);
+      ASSERT_TRUE(r.complete);
+      EXPECT_EQ(r.failed_hosts, 1u);
+      int short_hosts = 0;
+      for (std::uint64_t b : r.host_bytes) short_hosts += b < o.client.payload_bytes;
+      EXPECT_EQ(short_hosts, 1);
+    }
+  }
+}
+
 TEST(SimulatorLevelsTest, EveryLevelIsReportedAndItsGroupsCounted) {
   const Result r = simulate(levels_fleet(swarm::PolicyMode::kOriginal, 1, true));
   ASSERT_TRUE(r.complete);

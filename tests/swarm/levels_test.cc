@@ -208,6 +208,28 @@ TEST_F(LevelsTest, AnExpiredRepresentativeFreesItsSlotsAbove) {
   EXPECT_EQ(upper_reps(row_id(2, 0)), Names{});
 }
 
+// How far a row got judges whether its representatives are stalled
+// (docs/policy.md): a peer that moves in brings its progress with it.
+TEST_F(LevelsTest, ARelocatedPeerCountsInItsNewGroupsProgress) {
+  join_fleet();
+  clock_.advance(core::Seconds(10));
+  const core::TimePoint progressed = clock_.now();
+  announce(host(1, 1, 1, 2), 500);
+  clock_.advance(core::Seconds(10));
+  const auto from = racks_.rack_of(*core::Address::parse(host(1, 1, 1, 2)));
+  const auto to = core::RackId::v4_prefix(0x7F020100u, 24);  // 127.2.1.0/24: dc 2, row 0
+  EXPECT_EQ(table_.relocate(*core::Address::parse(host(1, 1, 1, 2)), from, to), 1u);
+  auto snap = table_.snapshot(hash_);
+  std::size_t checked = 0;
+  for (const UpperGroup& u : snap->torrent.uppers()) {
+    if (u.id != row_id(2, 0) && u.id != dc_id(2)) continue;
+    EXPECT_EQ(u.best_left, 500u);
+    EXPECT_EQ(u.first_progress, progressed);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 2u);
+}
+
 TEST_F(LevelsTest, ARelocatedRepresentativeLeavesNoGhostAbove) {
   join_fleet();
   const auto from = racks_.rack_of(*core::Address::parse(host(1, 1, 1, 1)));
@@ -232,6 +254,53 @@ TEST_F(LevelsTest, ARelocatedRepresentativeLeavesNoGhostAbove) {
   EXPECT_EQ(found, 1u);
   EXPECT_EQ(upper_reps(row_id(2, 0)), Names{host(2, 0, 1, 1)});
   EXPECT_EQ(upper_reps(dc_id(2)), Names{host(2, 0, 1, 1)});
+}
+
+TEST_F(LevelsTest, AHungRepresentativeLosesItsPlacesAboveToTheNextGatewayBelow) {
+  join_fleet(2);
+  // Host 1 of datacenter 1's row 0, rack 1 represents the row and the
+  // datacenter, and hangs: it goes on announcing without progress. Only row
+  // 1's representative and datacenter 2 receive anything, from 40 s on.
+  const std::string hung = host(1, 0, 1, 1), row1 = host(1, 1, 1, 1);
+  const std::string row0_next = host(1, 0, 2, 1);
+  ASSERT_EQ(upper_reps(dc_id(1)), Names{hung});
+  ASSERT_EQ(upper_reps(row_id(1, 0)), Names{hung});
+  std::uint64_t left = 1000;
+  auto round = [&] {
+    clock_.advance(core::Seconds(30));
+    left -= 10;
+    for (int dc = 1; dc <= 2; ++dc)
+      for (int row = 0; row <= 1; ++row)
+        for (int rack = 1; rack <= 2; ++rack)
+          for (int h = 1; h <= 3; ++h) {
+            const std::string ip = host(dc, row, rack, h);
+            announce(ip, ip == row1 || dc == 2 ? left : 1000);
+          }
+  };
+  for (int i = 0; i < 4; ++i) round();  // 130 s
+  EXPECT_EQ(upper_reps(dc_id(1)), Names{hung});
+  // 160 s: as the datacenter's representative it has had the origin to fetch
+  // from since it joined, and nothing for stall_after (135 s): the next of
+  // the datacenter's rows' representatives to announce takes its place. As
+  // the row's it has had something to fetch only since row 1 received it
+  // (40 s): it keeps that place a while longer.
+  round();
+  EXPECT_EQ(upper_reps(dc_id(1)), Names{row1});
+  EXPECT_EQ(upper_reps(row_id(1, 0)), Names{hung});
+  Names seen = announce(host(2, 0, 1, 1));
+  EXPECT_TRUE(seen.contains(row1));
+  EXPECT_FALSE(seen.contains(hung));
+  round();  // 190 s: 150 s since row 1's first bytes
+  EXPECT_EQ(upper_reps(row_id(1, 0)), Names{row0_next});
+  EXPECT_EQ(upper_reps(dc_id(1)), Names{row1});
+  // Its successor receives nothing either and is stalled in turn from 325 s,
+  // but the hung host, announcing first, does not win the place back before
+  // it makes progress itself.
+  for (int i = 0; i < 6; ++i) round();  // 370 s
+  EXPECT_EQ(upper_reps(row_id(1, 0)), Names{row0_next});
+  clock_.advance(core::Seconds(30));
+  announce(hung, 990);
+  EXPECT_EQ(upper_reps(row_id(1, 0)), Names{hung});
 }
 
 // The modes choose gateways among a rack's representatives; above racks the
@@ -375,35 +444,31 @@ class RelayLevelsTest : public LevelsFixture {
   }
 };
 
-TEST_F(RelayLevelsTest, ARowsRepresentativeWaitingOnItsDatacenterIsNotStalled) {
+TEST_F(RelayLevelsTest, ARowsRepresentativeStalledOnItsDatacenterGivesItsPlaceToItsRelay) {
   join_fleet(2);
   // Row 1 of datacenter 1 is represented by host 1 of its rack 1, whose
   // rack-mate host 2 is its relay. Only the datacenter's representative (in
-  // row 0) receives anything, for far longer than stall_after (135 s): row 1's
-  // representative waits on it, and nobody in row 1 has got further than it,
-  // so it is not stalled and stays its rack's gateway, the one the row's other
-  // rack sees.
+  // row 0) receives anything, from 40 s on: row 1's representative, judged
+  // against its datacenter, is stalled stall_after (135 s) later.
   ASSERT_EQ(upper_reps(row_id(1, 1)), Names{host(1, 1, 1, 1)});
   const std::string dc_rep = host(1, 0, 1, 1);
   const std::string row_rep = host(1, 1, 1, 1), relay = host(1, 1, 1, 2);
+  const std::string other_rack = host(1, 1, 2, 1);
   std::uint64_t dc_left = 1000;
-  for (int i = 0; i < 7; ++i) round(30, {{dc_rep, dc_left -= 50}});  // 220 s
-  const Names seen = announce(host(1, 1, 2, 1));
+  for (int i = 0; i < 5; ++i) round(30, {{dc_rep, dc_left -= 50}});  // 160 s: 120 s since
+  EXPECT_EQ(upper_reps(row_id(1, 1)), Names{row_rep});
+  Names seen = announce(other_rack);
   EXPECT_TRUE(seen.contains(row_rep));
   EXPECT_FALSE(seen.contains(relay));
-  EXPECT_TRUE(announce(row_rep).contains(dc_rep));
-  // Once a host of its row has got further (rack 2's gateway, fed from
-  // elsewhere), the row's representative is judged from then on: stall_after
-  // later without progress, it and its relay are stalled and take turns, the
-  // relay first.
-  const std::string ahead = host(1, 1, 2, 1);
-  round(30, {{dc_rep, dc_left -= 50}, {ahead, 800}});                              // 250 s
-  for (int i = 0; i < 4; ++i) round(30, {{dc_rep, dc_left -= 50}, {ahead, 800}});  // 370 s
-  EXPECT_TRUE(announce(ahead, 800).contains(row_rep));
-  round(30, {{dc_rep, dc_left -= 50}, {ahead, 800}});  // 400 s: 150 s since
-  const Names later = announce(ahead, 800);
-  EXPECT_TRUE(later.contains(relay));
-  EXPECT_FALSE(later.contains(row_rep));
+  // 150 s since: its relay, the first of the row's gateways to announce,
+  // takes its place, and is its rack's gateway from then on although second
+  // in promotion order: a place above is of use only to a gateway.
+  round(30, {{dc_rep, dc_left -= 50}});  // 190 s
+  EXPECT_EQ(upper_reps(row_id(1, 1)), Names{relay});
+  seen = announce(other_rack);
+  EXPECT_TRUE(seen.contains(relay));
+  EXPECT_FALSE(seen.contains(row_rep));
+  EXPECT_TRUE(announce(relay).contains(dc_rep));
 }
 
 // With racks the only level (no groups above them), every answer is the

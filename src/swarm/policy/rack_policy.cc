@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <numeric>
 #include <optional>
+#include <utility>
 
 namespace p2p::swarm::policy {
 namespace {
@@ -104,28 +105,73 @@ void sample_peers(const RackGroup& g, std::uint32_t k, Take&& take, ContactOf co
   }
 }
 
-// Since when `r`, a representative of `g`, has had something to fetch
-// without receiving it; nullopt while it has nothing to fetch. The one who
-// would take its place is another representative of its rack, which fetches
-// from the same row: so with levels, `r` is not stalled while no peer of its
-// row has got further than it, and the time counts from no earlier than the
-// row's first bytes. In a deep tree the first pieces reach a row only once
-// they have come down through every level above it. Judged by its own clock,
-// a gateway waiting for them would count as stalled, and its standby would
-// take a turn as gateway, pull the same pieces from the row and keep its
-// connections there (up to 1.5 copies into a rack in the simulator's
-// 100,000-host fleets under kRelay). With the rack the only level, the time
-// is the peer's own.
-std::optional<core::TimePoint> stall_clock(const SwarmView& swarm, const RackGroup& g,
-                                           const Peer& r) {
+// Since when `r`, a representative, has had something to fetch without
+// receiving it; nullopt while it has nothing to fetch. `above` is the group
+// it fetches from: for a rack's representative its row, for a row's its
+// datacenter; null at the top, where the origin always has more. With a group
+// above, `r` is not stalled while no peer of that group has got further than
+// it, and the time counts from no earlier than the group's first bytes. In a
+// deep tree the first pieces reach a row only once they have come down
+// through every level above it. Judged by its own clock, a gateway waiting
+// for them would count as stalled, and its standby would take a turn as
+// gateway, pull the same pieces from the row and keep its connections there
+// (up to 1.5 copies into a rack in the simulator's 100,000-host fleets under
+// kRelay). With the rack the only level, the time is the peer's own.
+std::optional<core::TimePoint> stall_clock(const UpperGroup* above, const Peer& r) {
   const core::TimePoint since = r.last_progress.time();
-  const UpperGroup* row = g.levels_up > 0 ? swarm.upper(g.parent()) : nullptr;
-  if (row == nullptr) return since;
-  if (row->best_left >= r.left.bytes()) return std::nullopt;
-  return std::max(since, row->first_progress);
+  if (above == nullptr) return since;
+  if (above->best_left >= r.left.bytes()) return std::nullopt;
+  return std::max(since, above->first_progress);
+}
+
+// The group a representative of `g` fetches from: its row, or null.
+const UpperGroup* row_of(const SwarmView& swarm, const RackGroup& g) {
+  return g.levels_up > 0 ? swarm.upper(g.parent()) : nullptr;
+}
+
+// stall_clock for `r` as the representative `m` of `u`: against the group
+// above `u`, from no earlier than it took the place.
+std::optional<core::TimePoint> member_clock(const SwarmView& swarm, const UpperGroup& u,
+                                            const UpperGroup::Member& m, const Peer& r) {
+  const UpperGroup* above = u.parent == core::RackId{} ? swarm.whole : swarm.upper(u.parent);
+  std::optional<core::TimePoint> since = stall_clock(above, r);
+  if (since) since = std::max(*since, m.since);
+  return since;
+}
+
+// The outermost group above `g` that `r`, one of its representatives,
+// represents, and its place there; {null, null} if none.
+std::pair<const UpperGroup*, const UpperGroup::Member*> place_of(const SwarmView& swarm,
+                                                                 const RackGroup& g,
+                                                                 const Peer& r) {
+  for (std::size_t i = 0; i < g.levels_up; ++i) {  // outermost first
+    const UpperGroup* u = swarm.upper(g.up[i]);
+    if (u == nullptr) continue;
+    for (const UpperGroup::Member& m : u->representatives) {
+      if (m.endpoint == r.endpoint) return {u, &m};
+    }
+  }
+  return {nullptr, nullptr};
+}
+
+// stall_clock for `r`, a representative of `g`, in the furthest-reaching
+// place it holds: a row's or datacenter's representative fetches from the
+// level above that group, not from its row, and one that has just taken its
+// place there has had no time to.
+std::optional<core::TimePoint> role_clock(const SwarmView& swarm, const RackGroup& g,
+                                          const Peer& r) {
+  const auto [u, m] = place_of(swarm, g, r);
+  return u != nullptr ? member_clock(swarm, *u, *m, r) : stall_clock(row_of(swarm, g), r);
 }
 
 }  // namespace
+
+bool stalled_above(const SwarmView& swarm, const UpperGroup& u, const UpperGroup::Member& m,
+                   const Peer& r, const PolicyOptions& policy, core::TimePoint now) {
+  if (r.seeder()) return false;
+  const std::optional<core::TimePoint> since = member_clock(swarm, u, m, r);
+  return since && now - *since >= policy.stall_of(r);
+}
 
 bool is_gateway(const SwarmView& swarm, const RackGroup& g, const Peer& p,
                 const PolicyOptions& policy, core::TimePoint now) {
@@ -144,14 +190,28 @@ bool is_gateway(const SwarmView& swarm, const RackGroup& g, const Peer& p,
   }
   // kStandby (and kProgress's first gateway): the first representative still
   // making progress (or done) is the one gateway; `representatives` is in
-  // promotion order.
+  // promotion order. One that represents its row (or more) and is not
+  // stalled there comes first: its place above is only of use to the groups
+  // beside it while it is a gateway, and one that took the place of a row's
+  // hung representative may share that one's rack.
+  auto fresh = [&](const Peer& r, const std::optional<core::TimePoint>& since) {
+    return r.seeder() || !since || now - *since < policy.stall_of(r);
+  };
+  if (g.levels_up > 0) {
+    for (const auto& e : g.representatives) {
+      const Peer* r = g.find(e);
+      if (r == nullptr) continue;
+      const auto [u, m] = place_of(swarm, g, *r);
+      if (u != nullptr && fresh(*r, member_clock(swarm, *u, *m, *r))) return r == &p;
+    }
+  }
   core::TimePoint stalled_since{};
   std::size_t stalled_reps = 0;
   for (const auto& e : g.representatives) {
     const Peer* r = g.find(e);
     if (r == nullptr) continue;
-    const std::optional<core::TimePoint> since = stall_clock(swarm, g, *r);
-    if (r->seeder() || !since || now - *since < policy.stall_of(*r)) return r == &p;
+    const std::optional<core::TimePoint> since = role_clock(swarm, g, *r);
+    if (fresh(*r, since)) return r == &p;
     stalled_since = std::max(stalled_since, *since);
     ++stalled_reps;
   }
@@ -191,7 +251,7 @@ void select_peers(const SwarmView& swarm, const RackGroup& own, const Peer& self
   // represents its row. Only while another representative is making progress:
   // a rack whose relays stall or leave falls back to the plain rule rather
   // than hide its gateway from everyone who could pass its pieces on.
-  const UpperGroup* row = own.levels_up > 0 ? swarm.upper(own.parent()) : nullptr;
+  const UpperGroup* row = row_of(swarm, own);
   auto feeds_outside = [&](const Peer& r) {
     return is_gateway(swarm, own, r, policy, now) &&
            (policy.mode == PolicyMode::kRelay || (row != nullptr && row->has(r.endpoint)));

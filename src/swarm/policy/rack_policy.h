@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "core/clock.h"
@@ -20,7 +21,8 @@ namespace p2p::swarm::policy {
 // racks under `policy` at `now`: a representative in kOriginal mode; in
 // kStandby mode only the first representative (in promotion order) that is
 // not stalled (no progress for stall_of; with levels, only while a peer of
-// its row has got further, and counted from the row's first bytes), or when
+// its row has got further, and counted from the row's first bytes; for a
+// row's or datacenter's representative, as stalled_above judges it), or when
 // all are, each in turn for stall_after (the second first); in kProgress mode
 // that one and every representative whose bytes left are at most
 // (100 - grant_percent)% of swarm.payload (the transfer's size as Torrent
@@ -29,6 +31,17 @@ namespace p2p::swarm::policy {
 // told only about their own rack unless they represent it.)
 bool is_gateway(const SwarmView& swarm, const RackGroup& g, const Peer& p,
                 const PolicyOptions& policy, core::TimePoint now);
+
+// Whether `r`, the representative `m` of the row or datacenter `u`, is
+// stalled in that role: no progress for stall_of while the group above `u`
+// (at the top, the origin) has had something it lacks, counted as is_gateway
+// counts and from no earlier than it took the place. The place then goes to
+// the next gateway of the level below to announce (Torrent::climb), in every
+// mode: with one representative per row, a hung client holding the place
+// would cut the row off until it expired, and a client that hangs may go on
+// announcing.
+bool stalled_above(const SwarmView& swarm, const UpperGroup& u, const UpperGroup::Member& m,
+                   const Peer& r, const PolicyOptions& policy, core::TimePoint now);
 
 // Appends to `out` at most `limit` of the peers `self` (one of `own`'s, in
 // `swarm`) should be told about; `out` must already have room for them, so
