@@ -147,6 +147,8 @@ class LevelsCommandsTest(unittest.TestCase):
                 tracker = levels.make_tracker(kind, args, work)
                 if kind == "opentracker":
                     continue
+                # Never started: only the data directory it made is left to remove.
+                self.addCleanup(shutil.rmtree, tracker._tracker.data_dir, True)
                 settings = tracker._tracker.settings
                 shape, _, mode = kind.partition("-")
                 self.assertEqual(settings["policy"], mode or "original", command)
