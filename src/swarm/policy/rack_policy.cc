@@ -108,15 +108,15 @@ void sample_peers(const RackGroup& g, std::uint32_t k, Take&& take, ContactOf co
 // Since when `r`, a representative, has had something to fetch without
 // receiving it; nullopt while it has nothing to fetch. `above` is the group
 // it fetches from: for a rack's representative its row, for a row's its
-// datacenter; null at the top, where the origin always has more. With a group
-// above, `r` is not stalled while no peer of that group has got further than
-// it, and the time counts from no earlier than the group's first bytes. In a
-// deep tree the first pieces reach a row only once they have come down
-// through every level above it. Judged by its own clock, a gateway waiting
-// for them would count as stalled, and its standby would take a turn as
-// gateway, pull the same pieces from the row and keep its connections there
-// (up to 1.5 copies into a rack in the simulator's 100,000-host fleets under
-// kRelay). With the rack the only level, the time is the peer's own.
+// datacenter, for a datacenter's the whole swarm; null for a rack with no
+// level above it, judged by its own progress. With a group above, `r` is not
+// stalled while no peer of that group has got further than it, and the time
+// counts from no earlier than the group's first bytes. In a deep tree the
+// first pieces reach a row only once they have come down through every level
+// above it. Judged by its own clock, a gateway waiting for them would count
+// as stalled, and its standby would take a turn as gateway, pull the same
+// pieces from the row and keep its connections there (up to 1.5 copies into
+// a rack in the simulator's 100,000-host fleets under kRelay).
 std::optional<core::TimePoint> stall_clock(const UpperGroup* above, const Peer& r) {
   const core::TimePoint since = r.last_progress.time();
   if (above == nullptr) return since;
