@@ -66,6 +66,9 @@ enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
     "New peers refused a place in a swarm (failure reason sent), by limit: address "          \
     "(max_peers_per_address) or transfer (max_peers_per_transfer); not counted in "           \
     "p2ptracker_announces_total.")                                                            \
+  X(kRepresentativesReplaced, "p2ptracker_representatives_replaced_total", kCounter,          \
+    "Places above racks (a row's or datacenter's representative) given to another gateway "   \
+    "because their holder was stalled there (docs/policy.md).")                               \
   X(kUdpPackets, "p2ptracker_udp_packets_total", kCounter,                                    \
     "UDP packets by what became of them: received; sent (replies); connect (connects "        \
     "answered); error (error packets sent); dropped (no reply: runt, bad protocol id or "     \
@@ -157,6 +160,7 @@ enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
   X(kRateLimitedUdpScrape, kRateLimited, "protocol=\"udp\",request=\"scrape\"")               \
   X(kPeersRefusedAddress, kPeersRefused, "limit=\"address\"")                                 \
   X(kPeersRefusedTransfer, kPeersRefused, "limit=\"transfer\"")                               \
+  X(kRepresentativesReplaced, kRepresentativesReplaced, "")                                 \
   X(kUdpReceived, kUdpPackets, "kind=\"received\"")                                          \
   X(kUdpSent, kUdpPackets, "kind=\"sent\"")                                                  \
   X(kUdpConnects, kUdpPackets, "kind=\"connect\"")                                           \

@@ -90,14 +90,20 @@ std::string_view Tracker::announce(const wire::AnnounceRequest& a, const core::A
   if (spdlog::should_log(spdlog::level::debug)) {
     spdlog::debug("announce {} from {} (event {}, left {}): {}, {} peer(s) given{}",
                   a.info_hash.hex(), pa.endpoint.to_string(), static_cast<int>(a.event), a.left,
-                  !result.active ? "no active transfer"
+                  !result.active                  ? "no active transfer"
                   : result.outcome.representative ? "representative"
                                                   : "member",
                   peers.size(), result.outcome.rack_changed ? ", moved to another rack" : "");
   }
+  if (result.outcome.replaced_stalled) {
+    context.count(metrics::Counter::kRepresentativesReplaced);
+    spdlog::info("transfer {}: {} took a place above its rack from a representative stalled there",
+                 a.info_hash.hex(), pa.endpoint.to_string());
+  }
   if (result.outcome.deploy_complete && result.registered) {
-    spdlog::info("transfer {} complete: no host is downloading any more ({} seeder(s) in the swarm)",
-                 a.info_hash.hex(), result.outcome.seeders);
+    spdlog::info(
+        "transfer {} complete: no host is downloading any more ({} seeder(s) in the swarm)",
+        a.info_hash.hex(), result.outcome.seeders);
   }
   if (result.active) {
     context.count(metrics::announce_counter(context.protocol, metrics::AnnounceStatus::kOk));

@@ -114,8 +114,9 @@ UpperGroup& Torrent::upper_for(core::RackId id, core::RackId parent, std::uint8_
   return *it;
 }
 
-void Torrent::climb(const RackGroup& g, const Peer& self, const PolicyOptions& policy,
+bool Torrent::climb(const RackGroup& g, const Peer& self, const PolicyOptions& policy,
                     core::TimePoint now) {
+  bool replaced = false;
   // From the row outwards: a peer represents a datacenter only while it
   // represents one of its rows. One representative per group below: two from
   // one rack would share its uplink and its rack-mates' connections (the
@@ -135,7 +136,7 @@ void Torrent::climb(const RackGroup& g, const Peer& self, const PolicyOptions& p
       const auto stalled = stalled_member(u, full ? core::RackId{} : child, policy, now);
       if (stalled == u.representatives.end() || (self.flags & Peer::kStalledOut) ||
           !policy::is_gateway(view(), g, self, policy, now)) {
-        return;
+        return replaced;
       }
       // It gives up this group and, as it came through it, every one above.
       const UpperGroup::Member gone = *stalled;
@@ -144,9 +145,11 @@ void Torrent::climb(const RackGroup& g, const Peer& self, const PolicyOptions& p
       if (RackGroup* rg = find_group(gone.rack)) {
         if (Peer* p = rg->find(gone.endpoint)) p->flags |= Peer::kStalledOut;
       }
+      replaced = true;
     }
     u.representatives.push_back({self.endpoint, g.rack, child, now});
   }
+  return replaced;
 }
 
 std::vector<UpperGroup::Member>::iterator Torrent::stalled_member(UpperGroup& u, core::RackId child,
@@ -357,7 +360,9 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     complete_ = outcome.deploy_complete = true;
   }
 
-  if (self->representative() && g.levels_up > 0) climb(g, *self, policy, now);
+  if (self->representative() && g.levels_up > 0) {
+    outcome.replaced_stalled = climb(g, *self, policy, now);
+  }
   outcome.representative = self->representative();
   outcome.seeders = seeders_;
   outcome.leechers = leechers_;

@@ -69,6 +69,9 @@ struct AnnounceOutcome {
   bool joined = false;          // it was not in the swarm before
   bool left_swarm = false;      // event=stopped removed it
   bool rack_changed = false;    // a topology reload moved it since its last announce
+  // It took a place above its rack (a row's or datacenter's representative)
+  // from a representative stalled there.
+  bool replaced_stalled = false;
   // This completed event left no leecher: the deploy is complete (once, until
   // a leecher joins again).
   bool deploy_complete = false;
@@ -168,7 +171,8 @@ class Torrent {
   // above it in turn (its row, then its datacenter...) while it holds the one
   // below, or the place of one stalled in it (policy::stalled_above).
   // Allocates only when it takes one.
-  void climb(const RackGroup& g, const Peer& self, const PolicyOptions& policy,
+  // Returns whether it took a stalled one's place.
+  bool climb(const RackGroup& g, const Peer& self, const PolicyOptions& policy,
              core::TimePoint now);
   // The first representative of `u` (of those that came through `child`,
   // unless RackId{}) stalled in it at `now`, or end().

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <span>
+
 #include "core/clock.h"
 #include "storage/store.h"
 #include "swarm/swarm_test_util.h"
@@ -301,6 +303,56 @@ TEST_F(TrackerHandlerTest, PeersPerAddressAreCapped) {
   EXPECT_EQ(other.find("failure reason"), nullptr);
   EXPECT_EQ(other.find("incomplete")->as_int(), 4);
   EXPECT_EQ(counters_.get(metrics::Counter::kPeersRefusedAddress), 1u);
+}
+
+// /24 racks under /16 datacenters.
+class RacksInDatacenters final : public swarm::RackMap {
+ public:
+  core::RackId rack_of(const core::Address& a) const noexcept override {
+    return core::RackId::v4_prefix(a.v4_value() & 0xFFFFFF00u, 24);
+  }
+  std::size_t ancestors(core::RackId rack, std::span<core::RackId> out) const override {
+    out[0] = core::RackId::v4_prefix(static_cast<std::uint32_t>(rack.lo) & 0xFFFF0000u, 16);
+    return 1;
+  }
+  std::uint64_t generation() const noexcept override { return 1; }
+};
+
+// A datacenter's representative that hangs loses its place to the next rack
+// gateway of the datacenter to announce: counted and logged by the tracker.
+TEST_F(TrackerHandlerTest, ARepresentativeReplacedForStallingIsCounted) {
+  tracker_.reset();
+  static RacksInDatacenters levels;  // outlives the fixture's swarm table
+  swarm::SwarmOptions so;
+  so.policy.max_repr_rack = 1;
+  so.policy.max_repr_up = {1, 1, 1};
+  swarms_ = std::make_unique<swarm::SwarmTable>(so, levels, clock_);
+  swarms_->activate(hash_, 1000);
+  core_ = std::make_unique<Tracker>(TrackerOptions{}, *swarms_, *store_, clock_);
+  tracker_ = std::make_unique<TrackerHandler>(*core_);
+  auto announce = [&](const std::string& from, int left) {
+    return get("/announce?info_hash=" + pct(hash_.view()) +
+                   "&peer_id=" + pct("-PT0001-abcdefghijkl") +
+                   "&port=6881&uploaded=0&downloaded=0&left=" + std::to_string(left) + "&compact=1",
+               from);
+  };
+  // 127.1.1.1 represents its rack and the datacenter; 127.1.2.1 its rack.
+  // Both show a 10 s schedule; only the second receives anything.
+  announce("127.1.1.1", 1000);
+  announce("127.1.2.1", 1000);
+  clock_.advance(core::Seconds(10));
+  announce("127.1.1.1", 1000);
+  announce("127.1.2.1", 900);
+  clock_.advance(core::Seconds(130));  // 130 s since the swarm first had bytes
+  announce("127.1.1.1", 1000);
+  announce("127.1.2.1", 900);
+  EXPECT_EQ(counters_.get(metrics::Counter::kRepresentativesReplaced), 0u);
+  clock_.advance(core::Seconds(10));
+  announce("127.1.1.1", 1000);
+  announce("127.1.2.1", 900);
+  EXPECT_EQ(counters_.get(metrics::Counter::kRepresentativesReplaced), 1u);
+  announce("127.1.2.1", 900);
+  EXPECT_EQ(counters_.get(metrics::Counter::kRepresentativesReplaced), 1u);
 }
 
 TEST_F(TrackerHandlerTest, ScrapeAndFullScrape) {
