@@ -141,7 +141,9 @@ bool Torrent::climb(const RackGroup& g, const Peer& self, const PolicyOptions& p
       // It gives up this group and, as it came through it, every one above.
       const UpperGroup::Member gone = *stalled;
       u.representatives.erase(stalled);
-      for (std::size_t j = 0; j < i; ++j) erase_member(*find_upper(g.up[j]), gone.endpoint);
+      for (std::size_t j = 0; j < i; ++j) {
+        if (UpperGroup* above = find_upper(g.up[j])) erase_member(*above, gone.endpoint);
+      }
       if (RackGroup* rg = find_group(gone.rack)) {
         if (Peer* p = rg->find(gone.endpoint)) p->flags |= Peer::kStalledOut;
       }
