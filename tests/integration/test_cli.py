@@ -733,6 +733,25 @@ class SimulateCommandTest(unittest.TestCase):
         self.assertIn("4 datacenter(s) (uplink 10 Gbit/s)", r.stdout)
         self.assertNotIn("INCOMPLETE", r.stdout)
 
+    def test_the_docs_failure_example_runs_as_written(self):
+        # docs/simulator.md's hung representative of a row and datacenter, copied as a user
+        # would: every policy finishes, leaving out only the failed host.
+        docs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                            "simulator.md")
+        with open(docs) as f:
+            text = f.read()
+        m = re.search(r"^build/p2ptracker (simulate --datacenters 2 [^\n]*\\\n"
+                      r"[^\n]*\\\n[^\n]*--fail-mode stall)$", text, re.M)
+        self.assertIsNotNone(m, "the failure example is gone from docs/simulator.md")
+        args = m.group(1).replace("\\\n", " ").split()
+        r = run_tool(args, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for policy in ("original/2+levels", "standby/2+levels", "relay/2+levels"):
+            line = next((ln for ln in r.stdout.splitlines() if ln.startswith(policy + " ")), None)
+            self.assertIsNotNone(line, (policy, r.stdout))
+            self.assertNotIn("INCOMPLETE", line)
+            self.assertIn("(1 failed host(s) left out)", line)
+
     def test_bad_flags_are_named(self):
         for args, message in (
                 (["--policies", "sideways/2+levels"], "--policies: sideways/2+levels"),
