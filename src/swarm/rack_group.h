@@ -73,7 +73,8 @@ struct UpperGroup {
   std::uint8_t height = 1;              // 1: right above racks (a row); 2: above those...
   std::vector<Member> representatives;  // in promotion order
   // How far its furthest peer got: the least `left` a peer of its racks
-  // announced (Bytes32's rounding). A representative that has at least as
+  // announced (Bytes32's rounding), lowered on each announce and counted
+  // again from the peers still here at each expiry sweep. A representative that has at least as
   // much as its row's best has nothing to fetch from the row's racks, so it
   // waits without being stalled (policy::is_gateway).
   std::uint64_t best_left = UINT64_MAX;

@@ -426,19 +426,31 @@ std::size_t Torrent::relocate(const core::Address& address, core::RackId from, c
 std::size_t Torrent::expire(core::TimePoint cutoff, const PolicyOptions& policy,
                             const std::function<void(const Peer&, core::RackId)>* dropped_peer) {
   std::size_t dropped = 0;
+  // note_left only ever lowers best_left, so a furthest peer that left (or
+  // started over) would be kept as if it were still there, and the
+  // representatives of its groups judged stalled against it. The sweep visits
+  // every peer anyway: it counts the best again from those still here.
+  whole_.best_left = UINT64_MAX;
+  for (UpperGroup& u : uppers_) u.best_left = UINT64_MAX;
   for (auto g = racks_.begin(); g != racks_.end();) {
+    std::uint64_t best_left = UINT64_MAX;
     for (auto it = g->peers.begin(); it != g->peers.end();) {
       if (it->last_seen.time() + policy.extra_life(*it) < cutoff) {
         if (dropped_peer != nullptr) (*dropped_peer)(*it, g->rack);
         it = remove_peer(*g, it);
         ++dropped;
       } else {
+        best_left = std::min(best_left, it->left.bytes());
         ++it;
       }
     }
     if (g->peers.empty()) {
       g = racks_.erase(g);
     } else {
+      whole_.best_left = std::min(whole_.best_left, best_left);
+      for (std::size_t i = 0; i < g->levels_up; ++i) {
+        if (UpperGroup* u = find_upper(g->up[i])) u->best_left = std::min(u->best_left, best_left);
+      }
       release_slack(g->peers);
       release_slack(g->peer_ids);
       ++g;

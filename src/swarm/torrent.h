@@ -94,7 +94,8 @@ class Torrent {
 
   // Drops peers last seen before `cutoff` (now - peer_timeout) and their
   // extra_life, freeing their representative slots, and tells `dropped`
-  // (when given) about each one and its rack. Returns how many were dropped.
+  // (when given) about each one and its rack, and counts every upper group's
+  // best_left again from the peers left. Returns how many were dropped.
   std::size_t expire(core::TimePoint cutoff, const PolicyOptions& policy,
                      const std::function<void(const Peer&, core::RackId)>* dropped = nullptr);
   // Racks that have had peers but no representative since before `before`,

@@ -230,6 +230,33 @@ TEST_F(LevelsTest, ARelocatedPeerCountsInItsNewGroupsProgress) {
   EXPECT_EQ(checked, 2u);
 }
 
+// A row's furthest peer that leaves is forgotten at the next sweep: its
+// representatives are judged against the peers still there.
+TEST_F(LevelsTest, AFurthestPeerThatLeftIsForgottenAtTheSweep) {
+  join_fleet();
+  announce(host(1, 1, 1, 2), 400);
+  announce(host(1, 1, 2, 3), 700);
+  auto best_of = [&](core::RackId id) {
+    auto snap = table_.snapshot(hash_);
+    for (const UpperGroup& u : snap->torrent.uppers()) {
+      if (u.id == id) return u.best_left;
+    }
+    return std::uint64_t{0};
+  };
+  EXPECT_EQ(best_of(row_id(1, 1)), 400u);
+  EXPECT_EQ(best_of(dc_id(1)), 400u);
+  announce(host(1, 1, 1, 2), 400, AnnounceEvent::kStopped);
+  EXPECT_EQ(best_of(row_id(1, 1)), 400u);  // until the sweep
+  table_.sweep(SwarmTable::kShards);
+  EXPECT_EQ(best_of(row_id(1, 1)), 700u);
+  EXPECT_EQ(best_of(dc_id(1)), 700u);
+  EXPECT_EQ(best_of(row_id(1, 0)), 1000u);
+  // A peer that starts over (its data deleted) no longer counts as far.
+  announce(host(1, 1, 2, 3), 1000);
+  table_.sweep(SwarmTable::kShards);
+  EXPECT_EQ(best_of(row_id(1, 1)), 1000u);
+}
+
 TEST_F(LevelsTest, ARelocatedRepresentativeLeavesNoGhostAbove) {
   join_fleet();
   const auto from = racks_.rack_of(*core::Address::parse(host(1, 1, 1, 1)));
