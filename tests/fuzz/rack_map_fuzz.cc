@@ -32,6 +32,11 @@ const std::string& scratch_path() {
     close(fd);
     return std::string(name);
   }();
+  // libFuzzer leaves through exit(): the scratch file goes with the process.
+  static const bool removed_at_exit = [] {
+    return std::atexit([] { unlink(path.c_str()); }) == 0;
+  }();
+  (void)removed_at_exit;
   return path;
 }
 

@@ -1,6 +1,7 @@
 """Issue 14: a second tracker started by mistake is refused, with a message that says why:
 on a port another process serves (the workers' SO_REUSEPORT would otherwise let it join
 silently and split the clients between two swarms), or on a data_dir another tracker uses."""
+import os
 import socket
 import subprocess
 import tempfile
@@ -43,12 +44,15 @@ class SecondCopyTest(unittest.TestCase):
         self.assertIn("UDP port %d on 127.0.0.1 is already in use" % port, out)
 
     def test_same_data_dir_is_refused(self):
-        with Tracker() as first:
-            code, out = start_fails("--set", "port=0", "--set", "data_dir=" + first.data_dir)
+        d = tempfile.mkdtemp(prefix="p2ptracker-second-")
+        self.addCleanup(shutil.rmtree, d, True)
+        with Tracker(data_dir=d) as first:
+            code, out = start_fails("--set", "port=0", "--set", "data_dir=" + d)
             self.assertNotEqual(code, 0, out)
             self.assertIn("is in use by another p2ptracker (pid %d)" % first.proc.pid, out)
-        # Once it stopped, the directory is free again.
-        with Tracker(data_dir=first.data_dir) as again:
+        # Once it stopped, the directory (its lock file still there) is free again.
+        self.assertTrue(os.path.exists(os.path.join(d, "p2ptracker.lock")))
+        with Tracker(data_dir=d) as again:
             self.assertEqual(again.get("/transfers/").status, 200)
 
 
