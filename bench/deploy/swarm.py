@@ -169,7 +169,9 @@ class Client:
         classes.add_rule("0.0.0.0", "255.255.255.255", 1 << lt.session.global_peer_class_id)
         self.session.set_peer_class_filter(classes)
 
-    def add(self, torrent_bytes):
+    def add(self, torrent_bytes, hung=False):
+        """hung: in libtorrent's upload mode, where it goes when it cannot write to its disk:
+        it announces as usual and downloads nothing (a hung client, for fail-over tests)."""
         atp = lt.add_torrent_params()
         atp.ti = lt.torrent_info(torrent_bytes)
         atp.save_path = self.save_path
@@ -177,6 +179,8 @@ class Client:
         atp.flags = ((atp.flags | lt.torrent_flags.disable_pex | lt.torrent_flags.disable_dht
                       | lt.torrent_flags.disable_lsd)
                      & ~lt.torrent_flags.auto_managed & ~lt.torrent_flags.paused)
+        if hung:
+            atp.flags |= lt.torrent_flags.upload_mode
         self.started_at = time.monotonic()
         self.handle = self.session.add_torrent(atp)
 
@@ -316,14 +320,17 @@ class Deploy:
                     self.clients.append(Client(name, ip, path, upload_cap, **overrides))
         self.t0 = None
         self.t_end = None
+        self.hung = set()  # run(hung=...): hosts that never download, left out of complete()
 
     def everyone(self):
         return [self.origin] + self.clients
 
-    def run(self, timeout, origin_timeout=60, late=(), late_delay=0.0, stop=None):
+    def run(self, timeout, origin_timeout=60, late=(), late_delay=0.0, stop=None, hung=()):
         """`late`: names of hosts that join `late_delay` seconds after the others. `stop`, a
         threading.Event, ends the run early once set (a deploy on its own thread that must
-        not outlive an interrupted benchmark: concurrent.py)."""
+        not outlive an interrupted benchmark: concurrent.py). `hung`: names of hosts that go
+        on announcing but never download (Client.add); the deploy is complete without them."""
+        self.hung = set(hung)
         self.origin.add(self.torrent)
         deadline = time.monotonic() + origin_timeout
         while self.origin.completed_at is None:  # checks the payload, then seeds
@@ -338,14 +345,14 @@ class Deploy:
         pending = [c for c in self.clients if c.name in late]
         for c in self.clients:
             if c.name not in late:
-                c.add(self.torrent)
+                c.add(self.torrent, hung=c.name in self.hung)
         for x in self.extra_hosts:
             x.start()
         deadline = self.t0 + timeout
         while time.monotonic() < deadline:
             if pending and time.monotonic() >= self.t0 + late_delay:
                 for c in pending:
-                    c.add(self.torrent)
+                    c.add(self.torrent, hung=c.name in self.hung)
                 pending = []
             for c in self.everyone():
                 c.poll()
@@ -360,7 +367,7 @@ class Deploy:
         return self.complete()
 
     def complete(self):
-        return (all(c.completed_at is not None for c in self.clients)
+        return (all(c.completed_at is not None for c in self.clients if c.name not in self.hung)
                 and all(x.completed_at is not None for x in self.extra_hosts))
 
     def racks(self):

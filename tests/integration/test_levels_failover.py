@@ -1,0 +1,140 @@
+"""Fail-over above racks with real clients: a hung representative of a datacenter and its row.
+
+The fleet of test_levels_deploy (an origin on 127.0.0.1 and 2 datacenters x 2 rows x 2 racks x 2
+python3-libtorrent hosts on 127.D.(16 r + k).H, subnet_levels_v4 = [16, 20]), with one
+representative per row and datacenter (max_repr_levels = [1, 1]) and two per rack, under the
+default policy. Host r1h1 (127.1.1.1) joins 3 s before the others, so it represents its rack,
+its row and datacenter 1, and it hangs: it runs in libtorrent's upload mode (what libtorrent does
+when it cannot write to its disk), announcing every interval and downloading nothing. It held
+the only way into its row and datacenter; the tracker must hand both places to another
+representative of datacenter 1 once r1h1 has gone stall_intervals (3) x its announce interval
+(2 s) without progress while the swarm had the payload (docs/policy.md, "Levels"), and the
+deploy must complete without it. Before that rule (issue 12) datacenter 1 never received a byte.
+"""
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+from harness import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "bench", "deploy"))
+import levels  # noqa: E402
+import swarm  # noqa: E402
+import trackers  # noqa: E402
+
+DCS, ROWS, RACKS, HOSTS = 2, 2, 2, 2
+PAYLOAD_BYTES = 4 * 1024 * 1024
+PIECE_BYTES = 64 * 1024
+UPLOAD_CAP = 1024 * 1024
+COMPLETE_TIMEOUT = 120.0
+HUNG = "r1h1"
+LATE_SECONDS = 3.0
+ip_of = levels.level_ip(ROWS, RACKS)
+HUNG_IP = ip_of(1, 1)
+
+
+class HungRepresentativeAboveRacksTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work_dir = tempfile.mkdtemp(prefix="p2ptracker-levels-failover-")
+        cls.tracker = cls.deploy = None
+        try:
+            cls.run_deploy()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def run_deploy(cls):
+        cls.tracker = trackers.P2PTracker("original", max_repr_rack=2, max_repr_levels=[1, 1],
+                                          subnet_levels_v4=[16, 20]).start()
+        sha256, torrent = swarm.make_payload_torrent(
+            cls.work_dir, cls.tracker.url, PAYLOAD_BYTES, PIECE_BYTES,
+            creator="p2ptracker test_levels_failover")
+        info_hash = swarm.info_hash_of(torrent)
+        cls.tracker.prepare(torrent, info_hash)
+        cls.deploy = swarm.Deploy(cls.work_dir, torrent, DCS * ROWS * RACKS, HOSTS, UPLOAD_CAP,
+                                  os.path.join(cls.work_dir, "origin"), ip_of=ip_of)
+        # Who represents each row and datacenter, as the tracker's API shows it while the
+        # deploy runs: {group: [representatives, each time they changed]}, and when (seconds
+        # from the first host's start), for the log.
+        cls.places, cls.changed_at = {}, {}
+        done = threading.Event()
+        start = time.monotonic()
+
+        def watch():
+            while not done.is_set():
+                view = cls.tracker.transfer(info_hash) or {}
+                for name, group in (view.get("levels") or {}).items():
+                    reps = [r.rsplit(":", 1)[0] for r in group["representatives"]]
+                    seen = cls.places.setdefault(name, [])
+                    if not seen or seen[-1] != reps:
+                        seen.append(reps)
+                        cls.changed_at.setdefault(name, []).append(
+                            round(time.monotonic() - start, 1))
+                done.wait(0.25)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        others = [c.name for c in cls.deploy.clients if c.name != HUNG]
+        try:
+            cls.complete = cls.deploy.run(COMPLETE_TIMEOUT, late=others, late_delay=LATE_SECONDS,
+                                          hung=[HUNG])
+        finally:
+            done.set()
+            watcher.join(5)
+        cls.sha256 = sha256
+        cls.files = {c.name: c.file_sha256() if c.completed_at is not None else None
+                     for c in cls.deploy.clients if c.name != HUNG}
+        cls.hung = next(c for c in cls.deploy.clients if c.name == HUNG)
+        cls.metrics = cls.tracker._tracker.get("/metrics").body.decode()
+        print("\ndeploy with %s hung: %s in %.1f s; places above racks over time: %s at %s" % (
+            HUNG, "complete" if cls.complete else "INCOMPLETE", cls.deploy.t_end - cls.deploy.t0,
+            cls.places, cls.changed_at))
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.deploy is not None and cls.deploy.origin is not None:
+            cls.deploy.close()
+        if cls.tracker is not None:
+            cls.tracker.stop()
+        shutil.rmtree(cls.work_dir, ignore_errors=True)
+
+    def test_the_hung_host_held_its_row_and_datacenter_then_lost_both(self):
+        groups = [name for name in self.places if name.startswith("127.1.0.0/")]
+        self.assertEqual(sorted(groups), ["127.1.0.0/16", "127.1.0.0/20"], self.places)
+        for name in groups:
+            history = self.places[name]
+            self.assertEqual(history[0], [HUNG_IP], (name, history))
+            self.assertNotIn(HUNG_IP, history[-1], (name, history))
+            self.assertEqual(len(history[-1]), 1, (name, history))  # one per group, taken over
+
+    def test_every_other_host_completes_with_the_payload(self):
+        self.assertTrue(self.complete, self.deploy.completion_times())
+        self.assertEqual(len(self.files), DCS * ROWS * RACKS * HOSTS - 1)
+        for name, digest in self.files.items():
+            self.assertEqual(digest, self.sha256, name)
+
+    def test_the_hung_host_announced_throughout_and_received_nothing(self):
+        self.assertIsNone(self.hung.completed_at)
+        self.assertEqual(self.hung.downloaded, 0)
+        # It went on announcing (every 2 s) for the whole deploy: it was judged by its
+        # progress, not dropped for silence.
+        self.assertGreaterEqual(self.hung.tracker_replies, 5)
+
+    def test_the_tracker_counted_the_replacement(self):
+        counts = [line.split()[-1] for line in self.metrics.splitlines()
+                  if line.startswith("p2ptracker_representatives_replaced_total")]
+        self.assertEqual(len(counts), 1, self.metrics)
+        self.assertGreaterEqual(float(counts[0]), 1)
+        self.assertIn("took a place above its rack from a representative stalled there",
+                      self.tracker.log())
+
+
+if __name__ == "__main__":
+    unittest.main()
