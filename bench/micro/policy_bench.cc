@@ -1,8 +1,9 @@
 // policy_bench: Google Benchmark micro-benchmarks of the announce path's pure
 // parts, for catching regressions: one Torrent::announce (peer update plus the
 // rack policy's selection) in swarms of 100 and 10,000 peers spread over 5 and
-// 200 racks, parsing an announce query, encoding a compact reply with 35
-// peers, and decoding that reply.
+// 200 racks (10,000 also with rows and datacenters above the racks), parsing
+// an announce query, encoding a compact reply with 35 peers, and decoding that
+// reply.
 //
 // Run by `make bench` (short --benchmark_min_time); the numbers land in
 // docs/performance.md. Single-threaded; every fixture is built before timing.
@@ -11,6 +12,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,7 @@
 #include "core/peer.h"
 #include "core/rack.h"
 #include "core/rng.h"
+#include "swarm/rack_map.h"
 #include "swarm/torrent.h"
 #include "wire/announce.h"
 #include "wire/bencode.h"
@@ -64,12 +67,12 @@ p2p::swarm::PeerAnnounce peer_announce(std::uint32_t i, std::uint32_t racks) {
 }
 
 // Torrent::announce of an existing peer (the steady state of a deploy: every
-// peer re-announces each interval), selection included.
-void BM_TorrentAnnounce(benchmark::State& state) {
-  const auto peers = static_cast<std::uint32_t>(state.range(0));
-  const auto racks = static_cast<std::uint32_t>(state.range(1));
+// peer re-announces each interval), selection included, in a swarm of `peers`
+// over `racks` (and the levels above them `levels` gives, if any).
+void steady_announces(benchmark::State& state, std::uint32_t peers, std::uint32_t racks,
+                      const p2p::swarm::RackMap* levels, const p2p::swarm::PolicyOptions& policy) {
   p2p::swarm::Torrent torrent;
-  p2p::swarm::PolicyOptions policy;
+  torrent.set_rack_map(levels);
   p2p::core::Rng rng(42);
   std::vector<PeerContact> out;
   out.reserve(kMaxPeers);
@@ -90,12 +93,52 @@ void BM_TorrentAnnounce(benchmark::State& state) {
   state.counters["peers_per_reply"] =
       benchmark::Counter(static_cast<double>(handed_out), benchmark::Counter::kAvgIterations);
 }
+
+void BM_TorrentAnnounce(benchmark::State& state) {
+  steady_announces(state, static_cast<std::uint32_t>(state.range(0)),
+                   static_cast<std::uint32_t>(state.range(1)), nullptr, {});
+}
 BENCHMARK(BM_TorrentAnnounce)
     ->ArgNames({"peers", "racks"})
     ->Args({100, 5})
     ->Args({100, 200})
     ->Args({10'000, 5})
     ->Args({10'000, 200});
+
+// Racks (10.0.R.0/24) in rows of 16 (/20) in datacenters of 64 (/18): the
+// levels above racks that a map file of paths or subnet_levels_v4 give.
+class BenchLevels final : public p2p::swarm::RackMap {
+ public:
+  RackId rack_of(const Address& a) const noexcept override {
+    return RackId::v4_prefix(a.v4_value() & 0xFFFFFF00u, 24);
+  }
+  std::size_t ancestors(RackId rack, std::span<RackId> out) const override {
+    if (out.size() < 2) return 0;
+    const auto net = static_cast<std::uint32_t>(rack.lo);
+    out[0] = RackId::v4_prefix(net & 0xFFFFC000u, 18);
+    out[1] = RackId::v4_prefix(net & 0xFFFFF000u, 20);
+    return 2;
+  }
+  std::uint64_t generation() const noexcept override { return 1; }
+};
+
+// BM_TorrentAnnounce with levels above racks (0: racks only, 1: rows and
+// datacenters, two representatives each) under `original` (0) or `relay`
+// (1), whose gateway choice looks up each representative's places above.
+void BM_TorrentAnnounceLevels(benchmark::State& state) {
+  const BenchLevels levels;
+  p2p::swarm::PolicyOptions policy;
+  if (state.range(3) != 0) policy.mode = p2p::swarm::PolicyMode::kRelay;
+  steady_announces(state, static_cast<std::uint32_t>(state.range(0)),
+                   static_cast<std::uint32_t>(state.range(1)),
+                   state.range(2) != 0 ? &levels : nullptr, policy);
+}
+BENCHMARK(BM_TorrentAnnounceLevels)
+    ->ArgNames({"peers", "racks", "levels", "relay"})
+    ->Args({10'000, 200, 0, 0})
+    ->Args({10'000, 200, 1, 0})
+    ->Args({10'000, 200, 0, 1})
+    ->Args({10'000, 200, 1, 1});
 
 // A first announce into a swarm (insert, representative slot, selection) and
 // the stop that removes it again, so the swarm keeps its size.
