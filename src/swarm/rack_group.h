@@ -74,9 +74,9 @@ struct UpperGroup {
   std::vector<Member> representatives;  // in promotion order
   // How far its furthest peer got: the least `left` a peer of its racks
   // announced (Bytes32's rounding), lowered on each announce and counted
-  // again from the peers still here at each expiry sweep. A representative that has at least as
-  // much as its row's best has nothing to fetch from the row's racks, so it
-  // waits without being stalled (policy::is_gateway).
+  // again from the peers still here at each expiry sweep. A representative
+  // that has at least as much as its row's best has nothing to fetch from the
+  // row's racks, so it waits without being stalled (policy::is_gateway).
   std::uint64_t best_left = UINT64_MAX;
   // When a peer in one of its racks first received anything (its `left` went
   // down); zero until then. Stall times count from no earlier.

@@ -169,15 +169,21 @@ std::vector<UpperGroup::Member>::iterator Torrent::stalled_member(UpperGroup& u,
 
 void Torrent::note_left(const RackGroup& g, const Bytes32& left, bool progress,
                         core::TimePoint now) {
-  whole_.best_left = std::min(whole_.best_left, left.bytes());
+  lower_best_left(g, left.bytes());
   if ((progress || left.zero()) && whole_.first_progress == core::TimePoint{}) {
     whole_.first_progress = now;
   }
+  if (!progress) return;
   for (std::size_t i = 0; i < g.levels_up; ++i) {
     UpperGroup* u = find_upper(g.up[i]);
-    if (u == nullptr) continue;
-    u->best_left = std::min(u->best_left, left.bytes());
-    if (progress && u->first_progress == core::TimePoint{}) u->first_progress = now;
+    if (u != nullptr && u->first_progress == core::TimePoint{}) u->first_progress = now;
+  }
+}
+
+void Torrent::lower_best_left(const RackGroup& g, std::uint64_t left) {
+  whole_.best_left = std::min(whole_.best_left, left);
+  for (std::size_t i = 0; i < g.levels_up; ++i) {
+    if (UpperGroup* u = find_upper(g.up[i])) u->best_left = std::min(u->best_left, left);
   }
 }
 
@@ -447,10 +453,7 @@ std::size_t Torrent::expire(core::TimePoint cutoff, const PolicyOptions& policy,
     if (g->peers.empty()) {
       g = racks_.erase(g);
     } else {
-      whole_.best_left = std::min(whole_.best_left, best_left);
-      for (std::size_t i = 0; i < g->levels_up; ++i) {
-        if (UpperGroup* u = find_upper(g->up[i])) u->best_left = std::min(u->best_left, best_left);
-      }
+      lower_best_left(*g, best_left);
       release_slack(g->peers);
       release_slack(g->peer_ids);
       ++g;

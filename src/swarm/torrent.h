@@ -192,6 +192,9 @@ class Torrent {
   // above `g` learn how far their furthest peer got, and when the first one
   // received anything.
   void note_left(const RackGroup& g, const Bytes32& left, bool progress, core::TimePoint now);
+  // The groups above `g`, and the whole swarm, learn that a peer of `g` has
+  // `left` bytes to go (their best_left goes down to it).
+  void lower_best_left(const RackGroup& g, std::uint64_t left);
   // The group of `rack`, or null (never creates one).
   RackGroup* find_group(core::RackId rack);
   // Returns the iterator after the removed peer.
