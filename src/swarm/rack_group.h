@@ -32,6 +32,12 @@ struct RackGroup {
   // up[0..levels_up). None when racks are the only level.
   std::array<core::RackId, core::kMaxUpperLevels> up{};
   std::uint8_t levels_up = 0;
+  // kChain (policy/chain_policy.cc): the group this rack's head is fed from,
+  // fixed when the group appears (Torrent::place_on_line) and changed only
+  // when that group goes; RackId{} for the origin seeders. `arrival` orders
+  // the groups by when they appeared.
+  core::RackId feeder{};
+  std::uint64_t arrival = 0;
   std::vector<Peer> peers;             // sorted by endpoint
   std::vector<core::PeerId> peer_ids;  // peer_ids[i] is peers[i]'s
   // The group's representatives (at most max_repr_rack, in promotion order)

@@ -83,8 +83,40 @@ RackGroup& Torrent::group_for(core::RackId rack) {
     if (rack_map_ != nullptr) {
       it->levels_up = static_cast<std::uint8_t>(rack_map_->ancestors(rack, it->up));
     }
+    place_on_line(*it);
   }
   return *it;
+}
+
+void Torrent::place_on_line(RackGroup& g) {
+  // The newest group of its row, else of its datacenter, else of the transfer
+  // (else the origin seeders): a new rack goes at the end of its row's part of
+  // the line, a new row's first rack hangs off its datacenter's newest rack.
+  // Appended, never inserted, so no host already fed is given a second
+  // feeder. A rack of origin seeders only feeds nobody.
+  g.arrival = ++arrivals_;
+  const RackGroup* best = nullptr;
+  std::size_t best_shared = 0;
+  for (const RackGroup& other : racks_) {
+    if (&other == &g || other.peers.size() == other.origins.size()) continue;
+    std::size_t shared = 0;
+    while (shared < g.levels_up && shared < other.levels_up && other.up[shared] == g.up[shared]) {
+      ++shared;
+    }
+    if (best == nullptr || shared > best_shared ||
+        (shared == best_shared && other.arrival > best->arrival)) {
+      best = &other;
+      best_shared = shared;
+    }
+  }
+  g.feeder = best != nullptr ? best->rack : core::RackId{};
+}
+
+std::vector<RackGroup>::iterator Torrent::erase_group(std::vector<RackGroup>::iterator g) {
+  for (RackGroup& other : racks_) {
+    if (other.feeder == g->rack) other.feeder = g->feeder;
+  }
+  return racks_.erase(g);
 }
 
 void Torrent::release_representatives() {
@@ -255,7 +287,7 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
         outcome.rack_changed = it->flags & Peer::kMoved;
         remove_peer(*g, it);
         outcome.left_swarm = true;
-        if (g->peers.empty()) racks_.erase(g);
+        if (g->peers.empty()) erase_group(g);
       }
     }
     outcome.seeders = seeders_;
@@ -416,7 +448,7 @@ std::size_t Torrent::relocate(const core::Address& address, core::RackId from, c
     moved.push_back({*it, g->peer_id_of(*it)});
     it = remove_peer(*g, it);
   }
-  if (g->peers.empty()) racks_.erase(racks_.begin() + (g - racks_.data()));
+  if (g->peers.empty()) erase_group(racks_.begin() + (g - racks_.data()));
   // group_for() may move the groups: `g` is not used past this point.
   for (Moved& m : moved) {
     m.peer.flags &= static_cast<std::uint8_t>(~Peer::kRepresentative);
@@ -451,7 +483,7 @@ std::size_t Torrent::expire(core::TimePoint cutoff, const PolicyOptions& policy,
       }
     }
     if (g->peers.empty()) {
-      g = racks_.erase(g);
+      g = erase_group(g);
     } else {
       lower_best_left(*g, best_left);
       release_slack(g->peers);

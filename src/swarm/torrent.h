@@ -166,6 +166,10 @@ class Torrent {
 
  private:
   RackGroup& group_for(core::RackId rack);
+  // Gives a new group its feeder on kChain's line (RackGroup::feeder).
+  void place_on_line(RackGroup& g);
+  // Erases an empty group; the groups it fed are fed from its feeder.
+  std::vector<RackGroup>::iterator erase_group(std::vector<RackGroup>::iterator g);
   UpperGroup& upper_for(core::RackId id, core::RackId parent, std::uint8_t height);
   UpperGroup* find_upper(core::RackId id);
   // A representative of `g` takes a free representative slot in each group
@@ -205,6 +209,7 @@ class Torrent {
 
   std::vector<RackGroup> racks_;    // sorted by rack
   std::vector<UpperGroup> uppers_;  // sorted by id; empty with one level
+  std::uint64_t arrivals_ = 0;      // groups created so far (RackGroup::arrival)
   UpperGroup whole_;                // SwarmView::whole: its best_left and first_progress
   const RackMap* rack_map_ = nullptr;
   RepBudget* budget_ = nullptr;
