@@ -232,8 +232,8 @@ const LevelReport& level(const Result& r, const std::string& name) {
 // only way into its row and datacenter. A stalled one is replaced at every
 // level it held; a dead one too, before it expires.
 TEST(SimulatorLevelsTest, AFailedRepresentativeOfARowAndDatacenterStrandsNeither) {
-  for (auto mode :
-       {swarm::PolicyMode::kOriginal, swarm::PolicyMode::kStandby, swarm::PolicyMode::kRelay}) {
+  for (auto mode : {swarm::PolicyMode::kOriginal, swarm::PolicyMode::kStandby,
+                    swarm::PolicyMode::kRelay, swarm::PolicyMode::kChain}) {
     for (auto kind : {FaultKind::kStall, FaultKind::kDie}) {
       // 2 datacenters x 2 rows x 4 racks x 10 hosts, 256 MiB in 4 MiB pieces,
       // links above racks unlimited,
@@ -292,6 +292,17 @@ TEST(SimulatorLevelsTest, OneRepresentativePerGroupIsOneCopyIntoEveryGroup) {
     EXPECT_NEAR(level(r, "row").amplification.mean, 1.0, 1e-9);
     EXPECT_NEAR(level(r, "datacenter").amplification.max, 1.0, 1e-9);
   }
+}
+
+// kChain with two representatives per rack: one link into each rack, row
+// and datacenter, hosts starting in any order within start_spread.
+TEST(SimulatorLevelsTest, ChainIsOneCopyIntoEveryGroupWithTwoRepresentatives) {
+  const Result r = simulate(levels_fleet(swarm::PolicyMode::kChain, 2, true));
+  ASSERT_TRUE(r.complete);
+  for (std::uint64_t b : r.host_bytes) EXPECT_EQ(b, 64ull << 20);
+  EXPECT_NEAR(level(r, "rack").amplification.max, 1.0, 1e-9);
+  EXPECT_NEAR(level(r, "row").amplification.max, 1.0, 1e-9);
+  EXPECT_NEAR(level(r, "datacenter").amplification.max, 1.0, 1e-9);
 }
 
 TEST(SimulatorLevelsTest, RacksOnlyLetsRowsAndDatacentersTakeInSeveralCopies) {

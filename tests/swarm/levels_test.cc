@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <map>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -530,6 +532,158 @@ TEST(OneLevelTest, NoLevelsAboveRacksGivesTheRackRuleExactly) {
   for (std::size_t i = 0; i < replies[0].size(); ++i) {
     EXPECT_EQ(names(replies[0][i]), names(replies[1][i])) << "announce " << i;
   }
+}
+
+// PolicyMode::kChain: two representatives per rack (the first is its head),
+// one per row and datacenter.
+class ChainTest : public LevelsFixture {
+ protected:
+  ChainTest() : LevelsFixture(chain_options()) {}
+  static SwarmOptions chain_options() {
+    SwarmOptions o = options(2, 1);
+    o.policy.mode = PolicyMode::kChain;
+    o.policy.stall_after = core::Seconds(60);
+    return o;
+  }
+  static std::string group_of(const std::string& ip, int level) {  // 0 dc, 1 row, 2 rack
+    const auto a = *core::Address::parse(ip);
+    const std::uint32_t mask[] = {0xFFFF0000u, 0xFFFFF000u, 0xFFFFFF00u};
+    return std::to_string(a.v4_value() & mask[level]);
+  }
+  // Every host announces once more, and each pair it was told of is a link.
+  // Returns, for each group at `level`, how many links cross into it from a
+  // host that joined before the one inside (in `order`): its feeds.
+  std::map<std::string, int> feeds_into(const std::vector<std::string>& order, int level) {
+    std::map<std::string, int> joined;
+    for (std::size_t i = 0; i < order.size(); ++i) joined[order[i]] = static_cast<int>(i);
+    joined["127.9.0.1"] = -1;
+    std::set<std::pair<std::string, std::string>> links;  // (earlier, later)
+    for (const auto& ip : order) {
+      for (const auto& n : announce(ip)) {
+        links.insert(joined[n] < joined[ip] ? std::pair{n, ip} : std::pair{ip, n});
+      }
+    }
+    std::map<std::string, int> in;
+    for (const auto& ip : order) in[group_of(ip, level)] += 0;
+    for (const auto& [from, to] : links) {
+      if (group_of(from, level) != group_of(to, level)) ++in[group_of(to, level)];
+    }
+    return in;
+  }
+  std::vector<std::string> fleet() const {
+    std::vector<std::string> out;
+    for (int dc = 1; dc <= 2; ++dc)
+      for (int row = 0; row <= 1; ++row)
+        for (int rack = 1; rack <= 2; ++rack)
+          for (int h = 1; h <= 3; ++h) out.push_back(host(dc, row, rack, h));
+    return out;
+  }
+};
+
+TEST_F(ChainTest, EachHostSeesTheHostBeforeAndAfterItAndAHeadTheHeadsItFeeds) {
+  join_fleet();
+  EXPECT_EQ(announce("127.9.0.1", 0), (Names{"127.1.1.1"}));
+  EXPECT_EQ(announce("127.1.1.1"), (Names{"127.9.0.1", "127.1.1.2", "127.1.2.1"}));
+  EXPECT_EQ(announce("127.1.1.2"), (Names{"127.1.1.1", "127.1.1.3"}));
+  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.2"}));
+  // A row's second rack, a datacenter's second row, the second datacenter:
+  // each hangs off the newest rack of its row, else datacenter, else transfer.
+  EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.1.1", "127.1.2.2", "127.1.17.1"}));
+  EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.2.1", "127.1.17.2", "127.1.18.1"}));
+  EXPECT_EQ(announce("127.1.18.1"), (Names{"127.1.17.1", "127.1.18.2", "127.2.1.1"}));
+  EXPECT_EQ(announce("127.2.1.1"), (Names{"127.1.18.1", "127.2.1.2", "127.2.2.1"}));
+  EXPECT_EQ(announce("127.2.18.1"), (Names{"127.2.17.1", "127.2.18.2"}));
+  EXPECT_EQ(announce("127.2.18.3"), (Names{"127.2.18.2"}));
+}
+
+// Hosts join in any order (a deploy started on every host at once): racks
+// are appended to the line, never inserted, so each rack, row and
+// datacenter is fed over exactly one link.
+TEST_F(ChainTest, InAnyJoinOrderEachGroupIsFedOverOneLink) {
+  announce("127.9.0.1", 0, AnnounceEvent::kStarted);
+  std::vector<std::string> order = fleet();
+  std::mt19937 shuffle(11);
+  std::shuffle(order.begin(), order.end(), shuffle);
+  for (const auto& ip : order) announce(ip, 1000, AnnounceEvent::kStarted);
+  for (int level = 0; level < 3; ++level) {
+    for (const auto& [group, in] : feeds_into(order, level)) {
+      EXPECT_EQ(in, 1) << "group " << group << " at level " << level;
+    }
+  }
+}
+
+// A host that hangs (announces, no progress, while the host before it has
+// more) is passed over: the host after it, in its rack or the next rack's
+// head, is told of the one before it.
+TEST_F(ChainTest, AStuckHostIsPassedOver) {
+  join_fleet(2);  // a 10 s schedule: stall_after judges them; now 10 s in
+  clock_.advance(core::Seconds(20));
+  announce("127.1.1.1", 500);  // progress; 127.1.1.2 and the head of 127.1.2 make none
+  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.2"}));  // 30 s: not stuck yet
+  clock_.advance(core::Seconds(31));  // 61 s without progress, the one before has more
+  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.1"}));
+  // The stuck one still has its place in its rack's line, for when it recovers.
+  EXPECT_EQ(announce("127.1.1.2"), (Names{"127.1.1.1", "127.1.1.3"}));
+  // A stuck head hands its role to the next representative: fed by the
+  // feeder's head, feeding its rack and the rack it fed.
+  EXPECT_EQ(announce("127.1.2.2"), (Names{"127.1.1.1", "127.1.2.3", "127.1.17.1"}));
+  EXPECT_TRUE(announce("127.1.1.1", 500).contains("127.1.2.2"));
+  EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.2.2", "127.1.17.2", "127.1.18.1"}));
+  EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.2.2", "127.1.2.3"}));
+  // One that waits on a stuck host is not stuck itself: nobody before it has more.
+  EXPECT_EQ(announce("127.1.18.1"), (Names{"127.1.17.1", "127.1.18.2", "127.2.1.1"}));
+  // Once it progresses it is back on the line.
+  announce("127.1.1.2", 900);
+  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.2"}));
+}
+
+// A rack that empties hands the racks it fed to its own feeder.
+TEST_F(ChainTest, TheRacksARackFedGoToItsFeederWhenItEmpties) {
+  join_fleet();
+  for (int h = 1; h <= 3; ++h) announce(host(1, 0, 2, h), 1000, AnnounceEvent::kStopped);
+  EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.1.1", "127.1.17.2", "127.1.18.1"}));
+  EXPECT_TRUE(announce("127.1.1.1").contains("127.1.17.1"));
+  // A rack that comes back is appended, at the end of its row.
+  announce("127.1.2.1", 1000, AnnounceEvent::kStarted);
+  EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.1.1"}));
+  EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.1.1", "127.1.17.2", "127.1.18.1"}));
+}
+
+// A seeder is not told of seeders; a stale host is passed over as if gone.
+TEST_F(ChainTest, SeedersMeetNoSeedersAndStaleHostsAreSkipped) {
+  join_fleet(2);
+  announce("127.1.1.1", 0, AnnounceEvent::kCompleted);
+  announce("127.1.1.2", 0, AnnounceEvent::kCompleted);
+  EXPECT_EQ(announce("127.1.1.2", 0), (Names{"127.1.1.3"}));
+  EXPECT_EQ(announce("127.1.1.1", 0), (Names{"127.1.2.1"}));
+  clock_.advance(core::Seconds(140));
+  announce("127.1.1.1", 0);
+  clock_.advance(core::Seconds(20));  // 127.1.1.2: 160 s since its last announce
+  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.1"}));
+}
+
+// With racks the only level, racks go in line in the order they appeared.
+TEST(ChainOneLevelTest, RacksGoInLineAsTheyAppear) {
+  core::ManualClock clock;
+  ThreeLevels flat;
+  flat.levels_ = false;
+  SwarmOptions o{{2, 50}, core::Seconds(150), false};
+  o.policy.mode = PolicyMode::kChain;
+  SwarmTable table{o, flat, clock};
+  const auto hash = *core::InfoHash::from_hex("EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE");
+  table.activate(hash, 1000);
+  core::Rng rng{3};
+  std::vector<core::PeerContact> out;
+  auto ask = [&](const std::string& ip, std::uint64_t left = 1000) {
+    testing::announce_from(table, hash, ip, left, AnnounceEvent::kNone, rng, out);
+    return names(out);
+  };
+  ask("127.9.0.1", 0);
+  for (const char* ip : {"127.1.3.1", "127.1.1.1", "127.1.1.2", "127.1.3.2", "127.1.2.1"}) ask(ip);
+  EXPECT_EQ(ask("127.9.0.1", 0), (Names{"127.1.3.1"}));
+  EXPECT_EQ(ask("127.1.3.1"), (Names{"127.9.0.1", "127.1.3.2", "127.1.1.1"}));
+  EXPECT_EQ(ask("127.1.1.1"), (Names{"127.1.3.1", "127.1.1.2", "127.1.2.1"}));
+  EXPECT_EQ(ask("127.1.2.1"), (Names{"127.1.1.1"}));
 }
 
 }  // namespace

@@ -12,13 +12,15 @@ const char* policy_mode_name(PolicyMode mode) {
       return "progress";
     case PolicyMode::kRelay:
       return "relay";
+    case PolicyMode::kChain:
+      return "chain";
   }
   return "?";
 }
 
 bool parse_policy_mode(std::string_view name, PolicyMode& mode) {
-  for (auto m :
-       {PolicyMode::kOriginal, PolicyMode::kStandby, PolicyMode::kProgress, PolicyMode::kRelay}) {
+  for (auto m : {PolicyMode::kOriginal, PolicyMode::kStandby, PolicyMode::kProgress,
+                 PolicyMode::kRelay, PolicyMode::kChain}) {
     if (name == policy_mode_name(m)) {
       mode = m;
       return true;

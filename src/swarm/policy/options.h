@@ -32,6 +32,12 @@ enum class PolicyMode : std::uint8_t {
   // each piece it brings in crosses its upload into the rack about once, so
   // more of that upload serves other racks' gateways.
   kRelay,
+  // Racks in a line, in location-path order: a rack's gateway (kStandby's)
+  // pulls only from the rack before it (the first rack: from the origin
+  // seeders), and every peer of a rack is seen by the next rack's gateway.
+  // A peer outside its rack then only ever meets one that has less than its
+  // rack, so each uplink carries the payload in once and out once.
+  kChain,
 };
 
 // The `policy` key's spelling of each mode ("original", "standby", "progress").

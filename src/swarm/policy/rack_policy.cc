@@ -30,6 +30,8 @@
 #include <optional>
 #include <utility>
 
+#include "swarm/policy/chain_policy.h"
+
 namespace p2p::swarm::policy {
 namespace {
 
@@ -235,6 +237,9 @@ void select_peers(const SwarmView& swarm, const RackGroup& own, const Peer& self
                   std::uint32_t limit, bool with_peer_ids, core::TimePoint now,
                   core::TimePoint stale_before, const PolicyOptions& policy, core::Rng& rng,
                   std::vector<core::PeerContact>& out) {
+  if (policy.mode == PolicyMode::kChain) {
+    return select_chain(swarm, own, self, limit, with_peer_ids, now, stale_before, policy, out);
+  }
   const ContactOf contact{with_peer_ids};
   const bool self_seeds = self.seeder();
   auto wanted = [&](const Peer& p) {

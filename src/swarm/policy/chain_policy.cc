@@ -1,0 +1,218 @@
+// The chain policy: the hosts of a transfer in a line (a tree, where racks
+// come in any order), each told only of the host before it and the hosts
+// after it.
+//
+// A BitTorrent client pulls whatever it lacks from any peer it is connected
+// to, whichever side opened the connection, so a rack whose hosts meet hosts
+// of other racks takes in as many copies as it has such hosts, less whatever
+// they happen to pull from each other first (about 1.8 with the original's two
+// representatives). The line avoids that without a host that pulls and serves
+// the whole rack alone (kRelay's gateway, whose upload is then the bound):
+//   - each rack has a head (its first representative, in promotion order) and
+//     a feeder: the rack whose head feeds its head, chosen once, when the
+//     rack appears (Torrent::place_on_line): the newest rack of its row, else
+//     of its datacenter, else of the transfer, else the origin seeders;
+//   - in a rack the head comes first and the others follow in address order,
+//     each told of the host before it and the host after it;
+//   - a head is also told of the heads its rack feeds.
+// The only link into a rack is then its head's link to its feeder's head,
+// which had first everything the rack can get: nothing outside the rack ever
+// has a piece to give it that it did not pass out itself, so the uplink
+// carries each piece in once. A rack feeds at most one new rack of its row,
+// one new row and one new datacenter, so it sends at most a copy per level out
+// and each row and datacenter takes in one. Racks are appended, never inserted
+// between two already linked, because a client keeps its connections: a head
+// given a second feeder would pull from both and pass pieces back up.
+//
+// A neighbour that is stale (no announce within its life) or stuck (no
+// progress for stall_of while the host before it has more) is passed over, so
+// a hung client does not cut the line after it.
+#include "swarm/policy/chain_policy.h"
+
+namespace p2p::swarm::policy {
+namespace {
+
+// At most this many stuck hosts in a row are passed over, to bound the work
+// of one announce; a longer run heals as its hosts expire.
+constexpr int kMaxSkips = 4;
+
+// Whether `g` is on the line: it has a host that is not an origin seeder.
+bool on_line(const RackGroup& g) { return g.peers.size() > g.origins.size(); }
+
+class Line {
+ public:
+  Line(const SwarmView& swarm, const PolicyOptions& policy, core::TimePoint now,
+       core::TimePoint stale_before)
+      : swarm_(swarm), policy_(policy), now_(now), stale_before_(stale_before) {}
+
+  // A host on the line: announced within its life, not an origin seeder.
+  bool live(const Peer& p) const {
+    return !p.origin() && p.last_seen.time() + policy_.extra_life(p) >= stale_before_;
+  }
+
+  // Stuck: downloading, no progress for stall_of, while the host before it
+  // (on the line as drawn without passing anyone over) has more: the line
+  // after it waits on it, not on the origin.
+  bool stuck(const RackGroup& g, const Peer& p) const {
+    if (p.seeder() || now_ - p.last_progress.time() < policy_.stall_of(p)) return false;
+    const Spot before = step_back(g, p, /*plain=*/true);
+    if (before.peer == nullptr) return origin_present();  // the first host: the origin has all
+    return before.peer->left.bytes() < p.left.bytes();
+  }
+
+  // The head of `g`: its first live representative in promotion order, else
+  // its first live host. Unless `plain`, a stuck first representative hands
+  // the role to the next live one, which then feeds from the rack's feeder
+  // and feeds its rack and the racks it feeds, whatever its own progress (it
+  // was waiting on the stuck one); the stuck one is passed over as any stuck
+  // host is.
+  const Peer* head(const RackGroup& g, bool plain = false) const {
+    const Peer* first = nullptr;
+    for (const auto& e : g.representatives) {
+      const Peer* r = g.find(e);
+      if (r == nullptr || !live(*r)) continue;
+      if (first != nullptr) return r;
+      if (plain || !stuck(g, *r)) return r;
+      first = r;
+    }
+    if (first != nullptr) return first;
+    for (const Peer& p : g.peers) {
+      if (live(p)) return &p;
+    }
+    return nullptr;
+  }
+
+  // A host and its rack group; peer null for "none" (before the first host:
+  // the origin seeders).
+  struct Spot {
+    const RackGroup* group = nullptr;
+    const Peer* peer = nullptr;
+  };
+
+  // The live host before `p` (of `g`) on the line, passing over stuck ones
+  // when `skip_stuck`.
+  Spot before_of(const RackGroup& g, const Peer& p, bool skip_stuck) const {
+    Spot s{&g, &p};
+    for (int hop = 0; hop <= kMaxSkips; ++hop) {
+      s = step_back(*s.group, *s.peer, /*plain=*/false);
+      if (s.peer == nullptr || !skip_stuck || !stuck(*s.group, *s.peer)) return s;
+    }
+    return s;
+  }
+
+  // The live host after `p` in its rack that is not stuck (none after the
+  // rack's last).
+  const Peer* next_in_rack(const RackGroup& g, const Peer& p, const Peer* h) const {
+    std::size_t from = 0;
+    if (&p != h) from = static_cast<std::size_t>(&p - g.peers.data()) + 1;
+    for (std::size_t i = from; i < g.peers.size(); ++i) {
+      const Peer& q = g.peers[i];
+      if (&q != h && &q != &p && live(q) && !stuck(g, q)) return &q;
+    }
+    return nullptr;
+  }
+
+  // The group whose head feeds `g`'s (passing over groups with no live
+  // head), or null for the origin seeders.
+  const RackGroup* feeder_of(const RackGroup& g) const {
+    core::RackId id = g.feeder;
+    for (int hop = 0; hop <= kMaxSkips && id != core::RackId{}; ++hop) {
+      const RackGroup* f = swarm_.group(id);
+      if (f == nullptr) return nullptr;
+      if (head(*f, /*plain=*/true) != nullptr) return f;
+      id = f->feeder;
+    }
+    return nullptr;
+  }
+
+  // Calls fn(group, head) for each group `g` feeds (null: the origin seeders
+  // feed them) that has a live head.
+  template <class Fn>
+  void for_each_fed(const RackGroup* g, Fn&& fn) const {
+    const core::RackId id = g != nullptr ? g->rack : core::RackId{};
+    for (const RackGroup& x : swarm_.groups) {
+      if (&x == g || x.feeder != id || !on_line(x)) continue;
+      if (const Peer* h = head(x)) fn(x, *h);
+    }
+  }
+
+  bool origin_present() const {
+    for (const RackGroup& g : swarm_.groups) {
+      for (const auto& e : g.origins) {
+        const Peer* p = g.find(e);
+        if (p != nullptr && p->seeder() &&
+            p->last_seen.time() + policy_.extra_life(*p) >= stale_before_) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+ private:
+  // The host before `p` (of `g`): the previous live host of its rack other
+  // than the head, in address order, else the head; for the head, its
+  // feeder's head (none: the origin seeders). `plain`: with heads as drawn,
+  // no stuck one handing over (what `stuck` judges against).
+  Spot step_back(const RackGroup& g, const Peer& p, bool plain) const {
+    const Peer* h = head(g, plain);
+    if (&p != h && h != nullptr) {
+      for (std::size_t i = static_cast<std::size_t>(&p - g.peers.data()); i-- > 0;) {
+        const Peer& q = g.peers[i];
+        if (&q != h && live(q)) return {&g, &q};
+      }
+      return {&g, h};
+    }
+    const RackGroup* f = feeder_of(g);
+    if (f == nullptr) return {&g, nullptr};
+    return {f, head(*f, plain)};
+  }
+
+  const SwarmView& swarm_;
+  const PolicyOptions& policy_;
+  core::TimePoint now_;
+  core::TimePoint stale_before_;
+};
+
+}  // namespace
+
+void select_chain(const SwarmView& swarm, const RackGroup& own, const Peer& self,
+                  std::uint32_t limit, bool with_peer_ids, core::TimePoint now,
+                  core::TimePoint stale_before, const PolicyOptions& policy,
+                  std::vector<core::PeerContact>& out) {
+  const Line line(swarm, policy, now, stale_before);
+  const bool self_seeds = self.seeder();
+  const std::size_t base = out.size();
+  // A seeder is never told about seeders (they have nothing to trade).
+  auto tell = [&](const RackGroup& g, const Peer& p) {
+    if (&p == &self || (self_seeds && p.seeder()) || out.size() - base >= limit) return;
+    for (std::size_t i = base; i < out.size(); ++i) {
+      if (out[i].endpoint == p.endpoint) return;
+    }
+    out.push_back({p.endpoint, with_peer_ids ? g.peer_id_of(p) : core::PeerId{}});
+  };
+
+  if (self.origin()) {  // an origin seeder feeds the heads fed by no rack
+    line.for_each_fed(nullptr, tell);
+    return;
+  }
+  const Line::Spot before = line.before_of(own, self, /*skip_stuck=*/true);
+  if (before.peer != nullptr) {
+    tell(*before.group, *before.peer);
+  } else if (!self_seeds) {  // the first host: the origin seeders
+    for (const RackGroup& g : swarm.groups) {
+      for (const auto& e : g.origins) {
+        const Peer* p = g.find(e);
+        if (p != nullptr && p->seeder() &&
+            p->last_seen.time() + policy.extra_life(*p) >= stale_before) {
+          tell(g, *p);
+        }
+      }
+    }
+  }
+  const Peer* h = line.head(own);
+  if (const Peer* next = line.next_in_rack(own, self, h)) tell(own, *next);
+  if (&self == h) line.for_each_fed(&own, tell);
+}
+
+}  // namespace p2p::swarm::policy

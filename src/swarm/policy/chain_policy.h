@@ -1,0 +1,25 @@
+// The chain policy (PolicyMode::kChain): the swarm as one line of hosts, so
+// that every uplink carries the payload into its group once and out once.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/peer.h"
+#include "swarm/peer.h"
+#include "swarm/policy/options.h"
+#include "swarm/rack_group.h"
+
+namespace p2p::swarm::policy {
+
+// Appends to `out` at most `limit` of the peers `self` (one of `own`'s, in
+// `swarm`) is told about under kChain: its neighbours on the line. Peers last
+// seen before `stale_before` (and their extra_life) are never chosen; nothing
+// allocates (`out` must have room).
+void select_chain(const SwarmView& swarm, const RackGroup& own, const Peer& self,
+                  std::uint32_t limit, bool with_peer_ids, core::TimePoint now,
+                  core::TimePoint stale_before, const PolicyOptions& policy,
+                  std::vector<core::PeerContact>& out);
+
+}  // namespace p2p::swarm::policy
