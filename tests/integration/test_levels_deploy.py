@@ -43,9 +43,13 @@ class LevelsDeployTest(unittest.TestCase):
         cls.runs = {}
         try:
             # The same fleet twice: with the levels, and with racks only (the control).
+            # And with policy = "chain" (two representatives per rack: the line's head and a
+            # standby), which holds one copy per group with no representative above racks.
             for label, settings in (("levels", {"max_repr_levels": [1, 1],
                                                 "subnet_levels_v4": [16, 20]}),
-                                    ("racks only", {})):
+                                    ("racks only", {}),
+                                    ("chain", {"policy": "chain", "max_repr_rack": 2,
+                                               "subnet_levels_v4": [16, 20]})):
                 cls.runs[label] = cls.deploy_once(label, settings)
         except BaseException:
             cls._teardown()
@@ -56,7 +60,9 @@ class LevelsDeployTest(unittest.TestCase):
     def deploy_once(cls, label, settings):
         work_dir = tempfile.mkdtemp(prefix="p2ptracker-levels-deploy-")
         cls.work_dirs = getattr(cls, "work_dirs", []) + [work_dir]
-        tracker = trackers.P2PTracker("original", max_repr_rack=1, **settings)
+        settings = dict(settings)
+        tracker = trackers.P2PTracker(settings.pop("policy", "original"),
+                                      max_repr_rack=settings.pop("max_repr_rack", 1), **settings)
         cls.trackers = getattr(cls, "trackers", []) + [tracker]
         tracker.start()
         sha256, torrent = swarm.make_payload_torrent(
@@ -107,6 +113,16 @@ class LevelsDeployTest(unittest.TestCase):
                 # Each group got the payload, from outside (no group holds it at first)...
                 self.assertGreaterEqual(n, PAYLOAD_BYTES * 0.99, (level, group))
                 # ...about once: one representative per group at every level.
+                self.assertLessEqual(n, PAYLOAD_BYTES * MAX_COPIES, (level, group, n))
+
+    def test_the_chain_takes_one_copy_into_every_group(self):
+        complete, inflow, (files, _, times), sha256 = self.runs["chain"]
+        self.assertTrue(complete, "chain incomplete: %s" % times)
+        for name, digest in files.items():
+            self.assertEqual(digest, sha256, name)
+        for level, _ in LEVELS:
+            for group, n in inflow[level].items():
+                self.assertGreaterEqual(n, PAYLOAD_BYTES * 0.99, (level, group))
                 self.assertLessEqual(n, PAYLOAD_BYTES * MAX_COPIES, (level, group, n))
 
     def test_without_the_levels_a_datacenter_pulls_more(self):
