@@ -55,17 +55,7 @@ constexpr Group kGroups[] = {
     {"Admin API access",
      "Who may change the tracker's state and read its stats (docs/security.md)."},
 };
-enum : int {
-  kOriginal,
-  kStorage,
-  kAnnounces,
-  kAddresses,
-  kTopology,
-  kLimits,
-  kBounds,
-  kLogging,
-  kAdmin
-};
+enum : int { kOriginal, kStorage, kAnnounces, kAddresses, kTopology, kLimits, kBounds, kLogging, kAdmin };
 
 // What every key has; the builders below add their kind's checks.
 Key base_key(std::string_view name, int group, Member member, std::string_view doc) {
@@ -86,8 +76,8 @@ Key text_key(std::string_view name, int group, std::string Config::*member, std:
 }
 
 // A key whose value (or each of whose items) lies in [min, max].
-Key ranged_key(std::string_view name, int group, Member member, std::int64_t min, std::int64_t max,
-               std::string_view doc) {
+Key ranged_key(std::string_view name, int group, Member member, std::int64_t min,
+               std::int64_t max, std::string_view doc) {
   Key key = base_key(name, group, member, doc);
   key.min = min;
   key.max = max;
@@ -884,8 +874,8 @@ std::optional<Problem> find_problem(const Config& config) {
                    false};
   }
   if (config.uses_topology("file") && config.topology_file.empty()) {
-    const bool static_spelled = std::find(config.topology.begin(), config.topology.end(),
-                                          "static") != config.topology.end();
+    const bool static_spelled =
+        std::find(config.topology.begin(), config.topology.end(), "static") != config.topology.end();
     return Problem{{"topology", "topology_file"},
                    fmt::format("topology \"{}\" needs topology_file, a file of \"CIDR rack\" lines",
                                static_spelled ? "static" : "file"),
@@ -914,9 +904,8 @@ std::optional<Problem> find_problem(const Config& config) {
                         config.subnet_prefix_v6}}) {
     const std::vector<int>& p = *k.prefixes;
     if (p.size() > core::kMaxUpperLevels) {
-      return Problem{
-          {k.name},
-          fmt::format("at most {} levels above the rack, got {}", core::kMaxUpperLevels, p.size())};
+      return Problem{{k.name}, fmt::format("at most {} levels above the rack, got {}",
+                                           core::kMaxUpperLevels, p.size())};
     }
     for (std::size_t i = 0; i < p.size(); ++i) {
       const bool last = i + 1 == p.size();
@@ -931,9 +920,9 @@ std::optional<Problem> find_problem(const Config& config) {
     }
   }
   if (config.max_repr_levels.size() > core::kMaxUpperLevels) {
-    return Problem{{"max_repr_levels"},
-                   fmt::format("at most {} levels above the rack, got {}", core::kMaxUpperLevels,
-                               config.max_repr_levels.size())};
+    return Problem{{"max_repr_levels"}, fmt::format("at most {} levels above the rack, got {}",
+                                                    core::kMaxUpperLevels,
+                                                    config.max_repr_levels.size())};
   }
   if (config.levels.empty()) {
     return Problem{{"levels"}, "levels needs at least one level (as in [\"rack\"])", false};
@@ -959,9 +948,8 @@ std::optional<Problem> find_problem(const Config& config) {
   }
   if (config.uses_topology("file") && config.topology.back() != "subnet" &&
       config.uses_topology("subnet")) {
-    return Problem{{"topology"},
-                   "topology lists \"subnet\" before \"file\"; the subnet rule "
-                   "answers for every address, so it comes last",
+    return Problem{{"topology"}, "topology lists \"subnet\" before \"file\"; the subnet rule "
+                                 "answers for every address, so it comes last",
                    false};
   }
   return std::nullopt;
@@ -1150,13 +1138,14 @@ core::Status assign(Config& config, const Key& key, const Value& value, std::str
             for (const Value* item : items) {
               int line = item->line > 0 ? item->line : value.line;
               if (item->kind != Value::Kind::kString || !name_allowed(key, item->text)) {
-                return core::invalid_argument(fmt::format("{}: key '{}': expected each {}, got {}",
-                                                          where(source, line), written,
-                                                          names_expected(key), item->shown));
+                return core::invalid_argument(
+                    fmt::format("{}: key '{}': expected each {}, got {}", where(source, line),
+                                written, names_expected(key), item->shown));
               }
               if (std::find(names.begin(), names.end(), item->text) != names.end()) {
-                return core::invalid_argument(fmt::format(
-                    "{}: key '{}': {} is listed twice", where(source, line), written, item->shown));
+                return core::invalid_argument(fmt::format("{}: key '{}': {} is listed twice",
+                                                          where(source, line), written,
+                                                          item->shown));
               }
               names.push_back(item->text);
             }

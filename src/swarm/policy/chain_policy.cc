@@ -45,9 +45,22 @@ class Line {
        core::TimePoint stale_before)
       : swarm_(swarm), policy_(policy), now_(now), stale_before_(stale_before) {}
 
-  // A host on the line: announced within its life, not an origin seeder.
-  bool live(const Peer& p) const {
-    return !p.origin() && p.last_seen.time() + policy_.extra_life(p) >= stale_before_;
+  // Announced within its life (peer_timeout and its extra_life).
+  bool fresh(const Peer& p) const {
+    return p.last_seen.time() + policy_.extra_life(p) >= stale_before_;
+  }
+  // A host on the line: fresh, not an origin seeder.
+  bool live(const Peer& p) const { return !p.origin() && fresh(p); }
+
+  // Calls fn(group, origin) for each fresh origin seeder of the transfer.
+  template <class Fn>
+  void for_each_origin(Fn&& fn) const {
+    for (const RackGroup& g : swarm_.groups) {
+      for (const auto& e : g.origins) {
+        const Peer* p = g.find(e);
+        if (p != nullptr && p->seeder() && fresh(*p)) fn(g, *p);
+      }
+    }
   }
 
   // Stuck: downloading, no progress for stall_of, while the host before it
@@ -137,16 +150,9 @@ class Line {
   }
 
   bool origin_present() const {
-    for (const RackGroup& g : swarm_.groups) {
-      for (const auto& e : g.origins) {
-        const Peer* p = g.find(e);
-        if (p != nullptr && p->seeder() &&
-            p->last_seen.time() + policy_.extra_life(*p) >= stale_before_) {
-          return true;
-        }
-      }
-    }
-    return false;
+    bool any = false;
+    for_each_origin([&](const RackGroup&, const Peer&) { any = true; });
+    return any;
   }
 
  private:
@@ -199,16 +205,8 @@ void select_chain(const SwarmView& swarm, const RackGroup& own, const Peer& self
   const Line::Spot before = line.before_of(own, self, /*skip_stuck=*/true);
   if (before.peer != nullptr) {
     tell(*before.group, *before.peer);
-  } else if (!self_seeds) {  // the first host: the origin seeders
-    for (const RackGroup& g : swarm.groups) {
-      for (const auto& e : g.origins) {
-        const Peer* p = g.find(e);
-        if (p != nullptr && p->seeder() &&
-            p->last_seen.time() + policy.extra_life(*p) >= stale_before) {
-          tell(g, *p);
-        }
-      }
-    }
+  } else {  // the first host: the origin seeders
+    line.for_each_origin(tell);
   }
   const Peer* h = line.head(own);
   if (const Peer* next = line.next_in_rack(own, self, h)) tell(own, *next);
