@@ -38,6 +38,12 @@ struct RackGroup {
   // the groups by when they appeared.
   core::RackId feeder{};
   std::uint64_t arrival = 0;
+  // kChain: the host the racks this one feeds are fed from, last in the
+  // rack's line; bound when a rack it feeds first needs it
+  // (Torrent::bind_exit) and kept while it is here, so no head it fed is ever
+  // given a second host of this rack to pull from.
+  MemberRef exit{};
+  bool has_exit = false;
   std::vector<Peer> peers;             // sorted by endpoint
   std::vector<core::PeerId> peer_ids;  // peer_ids[i] is peers[i]'s
   // The group's representatives (at most max_repr_rack, in promotion order)

@@ -112,6 +112,25 @@ void Torrent::place_on_line(RackGroup& g) {
   g.feeder = best != nullptr ? best->rack : core::RackId{};
 }
 
+void Torrent::bind_exit(RackGroup& g) {
+  if (g.has_exit && g.find(g.exit) != nullptr) return;
+  const Peer* head = nullptr;
+  for (const MemberRef& r : g.representatives) {
+    const Peer* p = g.find(r);
+    if (p != nullptr && !p->origin()) {
+      head = p;
+      break;
+    }
+  }
+  const Peer* exit = nullptr;
+  for (auto it = g.peers.rbegin(); it != g.peers.rend() && exit == nullptr; ++it) {
+    if (!it->origin() && &*it != head) exit = &*it;
+  }
+  if (exit == nullptr) exit = head;
+  g.has_exit = exit != nullptr;
+  if (exit != nullptr) g.exit = {exit->endpoint};
+}
+
 std::vector<RackGroup>::iterator Torrent::erase_group(std::vector<RackGroup>::iterator g) {
   for (RackGroup& other : racks_) {
     if (other.feeder == g->rack) other.feeder = g->feeder;
@@ -402,6 +421,11 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
 
   if (self->representative() && g.levels_up > 0) {
     outcome.replaced_stalled = climb(g, *self, policy, now);
+  }
+  // kChain: a head about to be told of its feeder's exit fixes which host
+  // that is (the feeder may have only its head yet).
+  if (policy.mode == PolicyMode::kChain && !self->origin() && g.feeder != core::RackId{}) {
+    if (RackGroup* f = find_group(g.feeder)) bind_exit(*f);
   }
   outcome.representative = self->representative();
   outcome.seeders = seeders_;

@@ -580,20 +580,44 @@ class ChainTest : public LevelsFixture {
   }
 };
 
-TEST_F(ChainTest, EachHostSeesTheHostBeforeAndAfterItAndAHeadTheHeadsItFeeds) {
+TEST_F(ChainTest, EachHostSeesTheHostBeforeAndAfterItAndAnExitTheHeadsItFeeds) {
   join_fleet();
   EXPECT_EQ(announce("127.9.0.1", 0), (Names{"127.1.1.1"}));
-  EXPECT_EQ(announce("127.1.1.1"), (Names{"127.9.0.1", "127.1.1.2", "127.1.2.1"}));
+  EXPECT_EQ(announce("127.1.1.1"), (Names{"127.9.0.1", "127.1.1.2"}));
   EXPECT_EQ(announce("127.1.1.2"), (Names{"127.1.1.1", "127.1.1.3"}));
-  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.2"}));
+  // The rack's exit (its last host when the next rack came) feeds the head
+  // of the next rack.
+  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.2", "127.1.2.1"}));
   // A row's second rack, a datacenter's second row, the second datacenter:
   // each hangs off the newest rack of its row, else datacenter, else transfer.
-  EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.1.1", "127.1.2.2", "127.1.17.1"}));
-  EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.2.1", "127.1.17.2", "127.1.18.1"}));
-  EXPECT_EQ(announce("127.1.18.1"), (Names{"127.1.17.1", "127.1.18.2", "127.2.1.1"}));
-  EXPECT_EQ(announce("127.2.1.1"), (Names{"127.1.18.1", "127.2.1.2", "127.2.2.1"}));
-  EXPECT_EQ(announce("127.2.18.1"), (Names{"127.2.17.1", "127.2.18.2"}));
+  EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.1.3", "127.1.2.2"}));
+  EXPECT_EQ(announce("127.1.2.3"), (Names{"127.1.2.2", "127.1.17.1"}));
+  EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.2.3", "127.1.17.2"}));
+  EXPECT_EQ(announce("127.1.18.1"), (Names{"127.1.17.3", "127.1.18.2"}));
+  EXPECT_EQ(announce("127.1.18.3"), (Names{"127.1.18.2", "127.2.1.1"}));
+  EXPECT_EQ(announce("127.2.1.1"), (Names{"127.1.18.3", "127.2.1.2"}));
+  EXPECT_EQ(announce("127.2.1.3"), (Names{"127.2.1.2", "127.2.2.1"}));
+  EXPECT_EQ(announce("127.2.18.1"), (Names{"127.2.17.3", "127.2.18.2"}));
   EXPECT_EQ(announce("127.2.18.3"), (Names{"127.2.18.2"}));
+}
+
+// A host that joins a rack after its exit was fixed goes before the exit,
+// whatever its address: the exit stays last, so it never has less than a
+// host of its rack it could pass pieces back to.
+TEST_F(ChainTest, TheExitStaysLastInItsRack) {
+  announce("127.9.0.1", 0, AnnounceEvent::kStarted);
+  for (const char* ip : {"127.1.1.5", "127.1.1.7", "127.1.2.1", "127.1.1.9", "127.1.1.2"}) {
+    announce(ip, 1000, AnnounceEvent::kStarted);
+  }
+  EXPECT_EQ(announce("127.1.1.5"), (Names{"127.9.0.1", "127.1.1.2"}));
+  EXPECT_EQ(announce("127.1.1.2"), (Names{"127.1.1.5", "127.1.1.9"}));
+  EXPECT_EQ(announce("127.1.1.9"), (Names{"127.1.1.2", "127.1.1.7"}));
+  EXPECT_EQ(announce("127.1.1.7"), (Names{"127.1.1.9", "127.1.2.1"}));
+  EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.1.7"}));
+  // When the exit goes, the next host to be needed takes its place.
+  announce("127.1.1.7", 1000, AnnounceEvent::kStopped);
+  EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.1.9"}));
+  EXPECT_EQ(announce("127.1.1.9"), (Names{"127.1.1.2", "127.1.2.1"}));
 }
 
 // Hosts join in any order (a deploy started on every host at once): racks
@@ -618,35 +642,43 @@ TEST_F(ChainTest, InAnyJoinOrderEachGroupIsFedOverOneLink) {
 TEST_F(ChainTest, AStuckHostIsPassedOver) {
   join_fleet(2);  // a 10 s schedule: stall_after judges them; now 10 s in
   clock_.advance(core::Seconds(20));
-  announce("127.1.1.1", 500);  // progress; 127.1.1.2 and the head of 127.1.2 make none
-  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.2"}));  // 30 s: not stuck yet
-  clock_.advance(core::Seconds(31));  // 61 s without progress, the one before has more
-  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.1"}));
+  announce("127.1.1.1", 900);  // progress; 127.1.1.2 and the head of 127.1.2 make none
+  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.2", "127.1.2.1"}));  // 30 s: not stuck yet
+  clock_.advance(core::Seconds(31));  // 61 s without progress
+  // The one before it is less than an eighth of the payload ahead: it may
+  // just be far down the line.
+  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.2", "127.1.2.1"}));
+  announce("127.1.1.1", 500);  // now well ahead
+  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.1", "127.1.2.1"}));
   // The stuck one still has its place in its rack's line, for when it recovers.
   EXPECT_EQ(announce("127.1.1.2"), (Names{"127.1.1.1", "127.1.1.3"}));
-  // A stuck head hands its role to the next representative: fed by the
-  // feeder's head, feeding its rack and the rack it fed.
-  EXPECT_EQ(announce("127.1.2.2"), (Names{"127.1.1.1", "127.1.2.3", "127.1.17.1"}));
-  EXPECT_TRUE(announce("127.1.1.1", 500).contains("127.1.2.2"));
-  EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.2.2", "127.1.17.2", "127.1.18.1"}));
+  announce("127.1.1.3", 600);  // passes on what it got from the head
+  // A stuck head hands its role to the next representative, fed by the
+  // feeder's exit; the rack's exit still feeds the rack it fed.
+  EXPECT_EQ(announce("127.1.2.2"), (Names{"127.1.1.3", "127.1.2.3"}));
+  EXPECT_TRUE(announce("127.1.1.3", 600).contains("127.1.2.2"));
   EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.2.2", "127.1.2.3"}));
   // One that waits on a stuck host is not stuck itself: nobody before it has more.
-  EXPECT_EQ(announce("127.1.18.1"), (Names{"127.1.17.1", "127.1.18.2", "127.2.1.1"}));
+  EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.2.3", "127.1.17.2"}));
+  // A stuck exit hands the racks it feeds to its rack's head.
+  clock_.advance(core::Seconds(61));
+  announce("127.1.1.1", 400);
+  announce("127.1.1.2", 450);
+  EXPECT_EQ(announce("127.1.1.1", 400), (Names{"127.9.0.1", "127.1.1.2", "127.1.2.2"}));
   // Once it progresses it is back on the line.
-  announce("127.1.1.2", 900);
-  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.2"}));
+  EXPECT_EQ(announce("127.1.1.3", 500), (Names{"127.1.1.2", "127.1.2.2"}));
 }
 
 // A rack that empties hands the racks it fed to its own feeder.
 TEST_F(ChainTest, TheRacksARackFedGoToItsFeederWhenItEmpties) {
   join_fleet();
   for (int h = 1; h <= 3; ++h) announce(host(1, 0, 2, h), 1000, AnnounceEvent::kStopped);
-  EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.1.1", "127.1.17.2", "127.1.18.1"}));
-  EXPECT_TRUE(announce("127.1.1.1").contains("127.1.17.1"));
+  EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.1.3", "127.1.17.2"}));
+  EXPECT_TRUE(announce("127.1.1.3").contains("127.1.17.1"));
   // A rack that comes back is appended, at the end of its row.
   announce("127.1.2.1", 1000, AnnounceEvent::kStarted);
-  EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.1.1"}));
-  EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.1.1", "127.1.17.2", "127.1.18.1"}));
+  EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.1.3"}));
+  EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.1.3", "127.1.17.2"}));
 }
 
 // A seeder is not told of seeders; a stale host is passed over as if gone.
@@ -655,7 +687,8 @@ TEST_F(ChainTest, SeedersMeetNoSeedersAndStaleHostsAreSkipped) {
   announce("127.1.1.1", 0, AnnounceEvent::kCompleted);
   announce("127.1.1.2", 0, AnnounceEvent::kCompleted);
   EXPECT_EQ(announce("127.1.1.2", 0), (Names{"127.1.1.3"}));
-  EXPECT_EQ(announce("127.1.1.1", 0), (Names{"127.1.2.1"}));
+  EXPECT_EQ(announce("127.1.1.1", 0), (Names{}));
+  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.2", "127.1.2.1"}));
   clock_.advance(core::Seconds(140));
   announce("127.1.1.1", 0);
   clock_.advance(core::Seconds(20));  // 127.1.1.2: 160 s since its last announce
@@ -681,9 +714,12 @@ TEST(ChainOneLevelTest, RacksGoInLineAsTheyAppear) {
   ask("127.9.0.1", 0);
   for (const char* ip : {"127.1.3.1", "127.1.1.1", "127.1.1.2", "127.1.3.2", "127.1.2.1"}) ask(ip);
   EXPECT_EQ(ask("127.9.0.1", 0), (Names{"127.1.3.1"}));
+  // 127.1.3 had one host when 127.1.1 came: that host is its exit for good.
   EXPECT_EQ(ask("127.1.3.1"), (Names{"127.9.0.1", "127.1.3.2", "127.1.1.1"}));
-  EXPECT_EQ(ask("127.1.1.1"), (Names{"127.1.3.1", "127.1.1.2", "127.1.2.1"}));
-  EXPECT_EQ(ask("127.1.2.1"), (Names{"127.1.1.1"}));
+  EXPECT_EQ(ask("127.1.3.2"), (Names{"127.1.3.1"}));
+  EXPECT_EQ(ask("127.1.1.1"), (Names{"127.1.3.1", "127.1.1.2"}));
+  EXPECT_EQ(ask("127.1.1.2"), (Names{"127.1.1.1", "127.1.2.1"}));
+  EXPECT_EQ(ask("127.1.2.1"), (Names{"127.1.1.2"}));
 }
 
 }  // namespace

@@ -9,24 +9,36 @@
 // representatives). The line avoids that without a host that pulls and serves
 // the whole rack alone (kRelay's gateway, whose upload is then the bound):
 //   - each rack has a head (its first representative, in promotion order) and
-//     a feeder: the rack whose head feeds its head, chosen once, when the
-//     rack appears (Torrent::place_on_line): the newest rack of its row, else
-//     of its datacenter, else of the transfer, else the origin seeders;
-//   - in a rack the head comes first and the others follow in address order,
-//     each told of the host before it and the host after it;
-//   - a head is also told of the heads its rack feeds.
-// The only link into a rack is then its head's link to its feeder's head,
+//     a feeder: the rack that feeds it, chosen once, when the rack appears
+//     (Torrent::place_on_line): the newest rack of its row, else of its
+//     datacenter, else of the transfer, else the origin seeders;
+//   - each rack that feeds others has an exit, the host that feeds their
+//     heads: its last host in address order when the first of them needed it
+//     (Torrent::bind_exit), kept while it is here;
+//   - in a rack the head comes first, the exit last, the others between in
+//     address order, each told of the host before it and the host after it;
+//   - a head is fed by its feeder's exit, and an exit is told of the heads
+//     its rack feeds.
+// The only link into a rack is then its head's link to its feeder's exit,
 // which had first everything the rack can get: nothing outside the rack ever
 // has a piece to give it that it did not pass out itself, so the uplink
 // carries each piece in once. A rack feeds at most one new rack of its row,
 // one new row and one new datacenter, so it sends at most a copy per level out
 // and each row and datacenter takes in one. Racks are appended, never inserted
-// between two already linked, because a client keeps its connections: a head
-// given a second feeder would pull from both and pass pieces back up.
+// between two already linked, and an exit stays last in its rack and is not
+// replaced while it is here, because a client keeps its connections: a head
+// given a second host to pull from would pass pieces back to it.
+//
+// Each host uploads to one other, so a piece moves down the line at a host's
+// upload, not a share of it: a head that also fed the next rack would split
+// its upload between its rack and that rack, and halve the rate of every host
+// after it (measured: 26.7 s against 17.9 s for 32 hosts, docs/policy.md). A
+// rack whose only host is its head when the next rack comes has its head as
+// its exit: waiting for a second host could wait for good.
 //
 // A neighbour that is stale (no announce within its life) or stuck (no
-// progress for stall_of while the host before it has more) is passed over, so
-// a hung client does not cut the line after it.
+// progress for stall_of while the host before it is well ahead) is passed
+// over, so a hung client does not cut the line after it.
 #include "swarm/policy/chain_policy.h"
 
 namespace p2p::swarm::policy {
@@ -64,13 +76,19 @@ class Line {
   }
 
   // Stuck: downloading, no progress for stall_of, while the host before it
-  // (on the line as drawn without passing anyone over) has more: the line
-  // after it waits on it, not on the origin.
+  // (on the line as drawn without passing anyone over) is an eighth of the
+  // payload or more ahead: the line after it waits on it, not on the origin.
+  // A host keeps within a few pieces of the one before it; one far down a
+  // long line gets its first piece late, and is not stuck for that (passing
+  // it over would give the host after it a second host to pull from).
   bool stuck(const RackGroup& g, const Peer& p) const {
     if (p.seeder() || now_ - p.last_progress.time() < policy_.stall_of(p)) return false;
+    const std::uint64_t margin = swarm_.payload / 8;
     const Spot before = step_back(g, p, /*plain=*/true);
-    if (before.peer == nullptr) return origin_present();  // the first host: the origin has all
-    return before.peer->left.bytes() < p.left.bytes();
+    if (before.peer == nullptr) {  // the first host: the origin has all
+      return origin_present() && p.left.bytes() > margin;
+    }
+    return before.peer->left.bytes() + margin < p.left.bytes();
   }
 
   // The head of `g`: its first live representative in promotion order, else
@@ -102,6 +120,17 @@ class Line {
     const Peer* peer = nullptr;
   };
 
+  // The host of `g` that feeds the heads of the racks `g` feeds: its exit
+  // (RackGroup::exit) while live and, unless `plain`, not stuck; else its
+  // head.
+  const Peer* exit_of(const RackGroup& g, bool plain = false) const {
+    if (g.has_exit) {
+      const Peer* x = g.find(g.exit);
+      if (x != nullptr && live(*x) && (plain || !stuck(g, *x))) return x;
+    }
+    return head(g, plain);
+  }
+
   // The live host before `p` (of `g`) on the line, passing over stuck ones
   // when `skip_stuck`.
   Spot before_of(const RackGroup& g, const Peer& p, bool skip_stuck) const {
@@ -114,15 +143,17 @@ class Line {
   }
 
   // The live host after `p` in its rack that is not stuck (none after the
-  // rack's last).
+  // rack's last). `h`: the rack's head.
   const Peer* next_in_rack(const RackGroup& g, const Peer& p, const Peer* h) const {
+    const Peer* t = tail(g, h);
+    if (&p == t) return nullptr;
     std::size_t from = 0;
     if (&p != h) from = static_cast<std::size_t>(&p - g.peers.data()) + 1;
     for (std::size_t i = from; i < g.peers.size(); ++i) {
       const Peer& q = g.peers[i];
-      if (&q != h && &q != &p && live(q) && !stuck(g, q)) return &q;
+      if (&q != h && &q != &p && &q != t && live(q) && !stuck(g, q)) return &q;
     }
-    return nullptr;
+    return t != nullptr && !stuck(g, *t) ? t : nullptr;
   }
 
   // The group whose head feeds `g`'s (passing over groups with no live
@@ -156,22 +187,35 @@ class Line {
   }
 
  private:
+  // The rack's exit when it is a live host other than its head `h`: last in
+  // the rack's line, whatever its address, because it has fed another rack
+  // and must never fall behind a host of its own rack it could pass pieces
+  // back to. Null otherwise.
+  const Peer* tail(const RackGroup& g, const Peer* h) const {
+    if (!g.has_exit) return nullptr;
+    const Peer* x = g.find(g.exit);
+    return x != nullptr && x != h && live(*x) ? x : nullptr;
+  }
+
   // The host before `p` (of `g`): the previous live host of its rack other
-  // than the head, in address order, else the head; for the head, its
-  // feeder's head (none: the origin seeders). `plain`: with heads as drawn,
-  // no stuck one handing over (what `stuck` judges against).
+  // than the head and the tail, in address order, else the head; for the
+  // tail, the last of those; for the head, its feeder's exit (none: the
+  // origin seeders). `plain`: with heads as drawn, no stuck one handing over
+  // (what `stuck` judges against).
   Spot step_back(const RackGroup& g, const Peer& p, bool plain) const {
     const Peer* h = head(g, plain);
     if (&p != h && h != nullptr) {
-      for (std::size_t i = static_cast<std::size_t>(&p - g.peers.data()); i-- > 0;) {
+      const Peer* t = tail(g, h);
+      std::size_t i = &p == t ? g.peers.size() : static_cast<std::size_t>(&p - g.peers.data());
+      while (i-- > 0) {
         const Peer& q = g.peers[i];
-        if (&q != h && live(q)) return {&g, &q};
+        if (&q != h && &q != t && &q != &p && live(q)) return {&g, &q};
       }
       return {&g, h};
     }
     const RackGroup* f = feeder_of(g);
     if (f == nullptr) return {&g, nullptr};
-    return {f, head(*f, plain)};
+    return {f, exit_of(*f, plain)};
   }
 
   const SwarmView& swarm_;
@@ -210,7 +254,7 @@ void select_chain(const SwarmView& swarm, const RackGroup& own, const Peer& self
   }
   const Peer* h = line.head(own);
   if (const Peer* next = line.next_in_rack(own, self, h)) tell(own, *next);
-  if (&self == h) line.for_each_fed(&own, tell);
+  if (&self == line.exit_of(own)) line.for_each_fed(&own, tell);
 }
 
 }  // namespace p2p::swarm::policy

@@ -32,11 +32,11 @@ enum class PolicyMode : std::uint8_t {
   // each piece it brings in crosses its upload into the rack about once, so
   // more of that upload serves other racks' gateways.
   kRelay,
-  // Racks in a line, in location-path order: a rack's gateway (kStandby's)
-  // pulls only from the rack before it (the first rack: from the origin
-  // seeders), and every peer of a rack is seen by the next rack's gateway.
-  // A peer outside its rack then only ever meets one that has less than its
-  // rack, so each uplink carries the payload in once and out once.
+  // The hosts in a line, each told of the one before it and the ones after
+  // it: a rack's head is fed by one host of the rack before it (its exit),
+  // racks hang off the newest rack of their row (else datacenter, else
+  // transfer), so one link enters each rack, row and datacenter and each
+  // host uploads to about one other (policy/chain_policy.cc).
   kChain,
 };
 
