@@ -32,9 +32,10 @@
 // Each host uploads to one other, so a piece moves down the line at a host's
 // upload, not a share of it: a head that also fed the next rack would split
 // its upload between its rack and that rack, and halve the rate of every host
-// after it (measured: 26.7 s against 17.9 s for 32 hosts, docs/policy.md). A
+// after it (measured: 26.7 s against 18.9 s for 32 hosts, docs/policy.md). A
 // rack whose only host is its head when the next rack comes has its head as
-// its exit: waiting for a second host could wait for good.
+// its exit: waiting for a second host that may never come (a canary, one host
+// per rack) was nearly 4 times slower in the simulator.
 //
 // A neighbour that is stale (no announce within its life) or stuck (no
 // progress for stall_of while the host before it is well ahead) is passed
@@ -156,7 +157,7 @@ class Line {
     return t != nullptr && !stuck(g, *t) ? t : nullptr;
   }
 
-  // The group whose head feeds `g`'s (passing over groups with no live
+  // The group whose exit feeds `g`'s head (passing over groups with no live
   // head), or null for the origin seeders.
   const RackGroup* feeder_of(const RackGroup& g) const {
     core::RackId id = g.feeder;
