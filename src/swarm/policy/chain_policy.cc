@@ -32,7 +32,7 @@
 // Each host uploads to one other, so a piece moves down the line at a host's
 // upload, not a share of it: a head that also fed the next rack would split
 // its upload between its rack and that rack, and halve the rate of every host
-// after it (measured: 26.7 s against 18.9 s for 32 hosts, docs/policy.md). A
+// after it (measured: 26.7 s against 19.2 s for 32 hosts, docs/policy.md). A
 // rack whose only host is its head when the next rack comes has its head as
 // its exit: waiting for a second host that may never come (a canary, one host
 // per rack) was nearly 4 times slower in the simulator.
