@@ -46,6 +46,11 @@ struct RackGroup {
   bool has_exit = false;
   std::vector<Peer> peers;             // sorted by endpoint
   std::vector<core::PeerId> peer_ids;  // peer_ids[i] is peers[i]'s
+  // joined[i]: when peers[i] joined the group, counted in joins to it (the
+  // order of kChain's rack line, where a host that comes later goes after
+  // those already linked instead of between two of them).
+  std::vector<std::uint32_t> joined;
+  std::uint32_t joins = 0;
   // The group's representatives (at most max_repr_rack, in promotion order)
   // and origin seeders: the only members other racks may ever be told about.
   std::vector<MemberRef> representatives;
@@ -61,6 +66,7 @@ struct RackGroup {
   const Peer* find(const MemberRef& m) const;
   // `p` must be one of `peers`.
   const core::PeerId& peer_id_of(const Peer& p) const { return peer_ids[&p - peers.data()]; }
+  std::uint32_t joined_of(const Peer& p) const { return joined[&p - peers.data()]; }
   Peer* find(const core::Endpoint& e);
   // The group right above this rack (its row), or RackId{} when none.
   core::RackId parent() const { return levels_up > 0 ? up[levels_up - 1] : core::RackId{}; }

@@ -4,6 +4,7 @@
 #include <cassert>
 #include <chrono>
 
+#include "swarm/policy/chain_policy.h"
 #include "swarm/policy/rack_policy.h"
 
 namespace p2p::swarm {
@@ -112,19 +113,15 @@ void Torrent::place_on_line(RackGroup& g) {
   g.feeder = best != nullptr ? best->rack : core::RackId{};
 }
 
-void Torrent::bind_exit(RackGroup& g) {
+void Torrent::bind_exit(RackGroup& g, core::TimePoint stale_before, const PolicyOptions& policy) {
   if (g.has_exit && g.find(g.exit) != nullptr) return;
-  const Peer* head = nullptr;
-  for (const MemberRef& r : g.representatives) {
-    const Peer* p = g.find(r);
-    if (p != nullptr && !p->origin()) {
-      head = p;
-      break;
-    }
-  }
+  const Peer* head = policy::chain_head(g, stale_before, policy);
   const Peer* exit = nullptr;
-  for (auto it = g.peers.rbegin(); it != g.peers.rend() && exit == nullptr; ++it) {
-    if (!it->origin() && &*it != head) exit = &*it;
+  for (const Peer& p : g.peers) {
+    if (&p != head && policy::on_chain(p, stale_before, policy) &&
+        (exit == nullptr || g.joined_of(p) > g.joined_of(*exit))) {
+      exit = &p;
+    }
   }
   if (exit == nullptr) exit = head;
   g.has_exit = exit != nullptr;
@@ -257,7 +254,9 @@ Peer& Torrent::insert_peer(RackGroup& g, const Peer& p, const core::PeerId& peer
       std::lower_bound(g.peers.begin(), g.peers.end(), p.endpoint, endpoint_less) - g.peers.begin();
   make_room_for_one(g.peers);
   make_room_for_one(g.peer_ids);
+  make_room_for_one(g.joined);
   g.peer_ids.insert(g.peer_ids.begin() + at, peer_id);
+  g.joined.insert(g.joined.begin() + at, ++g.joins);
   auto it = g.peers.insert(g.peers.begin() + at, p);
   // The first max_repr_rack peers of a rack to announce represent it.
   if (g.representatives.size() < policy.max_repr_rack && may_represent(g, it->endpoint.address)) {
@@ -288,6 +287,7 @@ std::vector<Peer>::iterator Torrent::remove_peer(RackGroup& g, std::vector<Peer>
     --leechers_;
   }
   g.peer_ids.erase(g.peer_ids.begin() + (it - g.peers.begin()));
+  g.joined.erase(g.joined.begin() + (it - g.peers.begin()));
   return g.peers.erase(it);
 }
 
@@ -422,10 +422,11 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
   if (self->representative() && g.levels_up > 0) {
     outcome.replaced_stalled = climb(g, *self, policy, now);
   }
-  // kChain: a head about to be told of its feeder's exit fixes which host
-  // that is (the feeder may have only its head yet).
+  // kChain: a host about to be told of its feeder's exit (its rack's head, or
+  // one passing over a stuck head) fixes which host that is, the first time
+  // (the feeder may have only its head yet).
   if (policy.mode == PolicyMode::kChain && !self->origin() && g.feeder != core::RackId{}) {
-    if (RackGroup* f = find_group(g.feeder)) bind_exit(*f);
+    if (RackGroup* f = find_group(g.feeder)) bind_exit(*f, stale_before, policy);
   }
   outcome.representative = self->representative();
   outcome.seeders = seeders_;
@@ -512,6 +513,7 @@ std::size_t Torrent::expire(core::TimePoint cutoff, const PolicyOptions& policy,
       lower_best_left(*g, best_left);
       release_slack(g->peers);
       release_slack(g->peer_ids);
+      release_slack(g->joined);
       ++g;
     }
   }

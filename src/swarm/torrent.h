@@ -168,9 +168,9 @@ class Torrent {
   RackGroup& group_for(core::RackId rack);
   // Gives a new group its feeder on kChain's line (RackGroup::feeder).
   void place_on_line(RackGroup& g);
-  // Binds `g`'s exit (RackGroup::exit) unless it has one still here: its
-  // last host in address order other than its head, else its head.
-  static void bind_exit(RackGroup& g);
+  // Binds `g`'s exit (RackGroup::exit) unless it has one still here: the
+  // host on its line that joined last, other than its head, else its head.
+  static void bind_exit(RackGroup& g, core::TimePoint stale_before, const PolicyOptions& policy);
   // Erases an empty group; the groups it fed are fed from its feeder.
   std::vector<RackGroup>::iterator erase_group(std::vector<RackGroup>::iterator g);
   UpperGroup& upper_for(core::RackId id, core::RackId parent, std::uint8_t height);

@@ -601,23 +601,34 @@ TEST_F(ChainTest, EachHostSeesTheHostBeforeAndAfterItAndAnExitTheHeadsItFeeds) {
   EXPECT_EQ(announce("127.2.18.3"), (Names{"127.2.18.2"}));
 }
 
-// A host that joins a rack after its exit was fixed goes before the exit,
-// whatever its address: the exit stays last, so it never has less than a
-// host of its rack it could pass pieces back to.
+// In a rack the hosts follow the head in the order they joined, whatever
+// their addresses, and the exit stays last, so it never has less than a host
+// of its rack it could pass pieces back to. A host that joins after the exit
+// was fixed is not told of it (the exit meets the last of them at its own
+// announce): the exit's upload is for the racks it feeds, and a host behind
+// it in the line would pull from it.
 TEST_F(ChainTest, TheExitStaysLastInItsRack) {
   announce("127.9.0.1", 0, AnnounceEvent::kStarted);
   for (const char* ip : {"127.1.1.5", "127.1.1.7", "127.1.2.1", "127.1.1.9", "127.1.1.2"}) {
     announce(ip, 1000, AnnounceEvent::kStarted);
   }
-  EXPECT_EQ(announce("127.1.1.5"), (Names{"127.9.0.1", "127.1.1.2"}));
-  EXPECT_EQ(announce("127.1.1.2"), (Names{"127.1.1.5", "127.1.1.9"}));
-  EXPECT_EQ(announce("127.1.1.9"), (Names{"127.1.1.2", "127.1.1.7"}));
-  EXPECT_EQ(announce("127.1.1.7"), (Names{"127.1.1.9", "127.1.2.1"}));
+  EXPECT_EQ(announce("127.1.1.5"), (Names{"127.9.0.1", "127.1.1.9"}));
+  EXPECT_EQ(announce("127.1.1.9"), (Names{"127.1.1.5", "127.1.1.2"}));
+  EXPECT_EQ(announce("127.1.1.2"), (Names{"127.1.1.9"}));
+  EXPECT_EQ(announce("127.1.1.7"), (Names{"127.1.1.2", "127.1.2.1"}));
   EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.1.7"}));
-  // When the exit goes, the next host to be needed takes its place.
+  // When the exit goes, the next host to be needed takes its place: the one
+  // that joined last.
   announce("127.1.1.7", 1000, AnnounceEvent::kStopped);
-  EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.1.9"}));
-  EXPECT_EQ(announce("127.1.1.9"), (Names{"127.1.1.2", "127.1.2.1"}));
+  EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.1.2"}));
+  EXPECT_EQ(announce("127.1.1.9"), (Names{"127.1.1.5", "127.1.1.2"}));
+  EXPECT_EQ(announce("127.1.1.2"), (Names{"127.1.1.9", "127.1.2.1"}));
+  // A host that joins now goes after every host that joined before it, the
+  // exit still last, and is not told of the exit.
+  announce("127.1.1.1", 1000, AnnounceEvent::kStarted);
+  EXPECT_EQ(announce("127.1.1.1"), (Names{"127.1.1.9"}));
+  EXPECT_EQ(announce("127.1.1.9"), (Names{"127.1.1.5", "127.1.1.1"}));
+  EXPECT_EQ(announce("127.1.1.2"), (Names{"127.1.1.1", "127.1.2.1"}));
 }
 
 // Hosts join in any order (a deploy started on every host at once): racks

@@ -13,10 +13,12 @@
 //     (Torrent::place_on_line): the newest rack of its row, else of its
 //     datacenter, else of the transfer, else the origin seeders;
 //   - each rack that feeds others has an exit, the host that feeds their
-//     heads: its last host in address order when the first of them needed it
-//     (Torrent::bind_exit), kept while it is here;
+//     heads: the host of the rack that joined last when the first of them
+//     needed it (Torrent::bind_exit), kept while it is here;
 //   - in a rack the head comes first, the exit last, the others between in
-//     address order, each told of the host before it and the host after it;
+//     the order they joined, each told of the host before it and the host
+//     after it, except that a host that joined after the exit was fixed is
+//     not told of the exit;
 //   - a head is fed by its feeder's exit, and an exit is told of the heads
 //     its rack feeds.
 // The only link into a rack is then its head's link to its feeder's exit,
@@ -36,6 +38,15 @@
 // rack whose only host is its head when the next rack comes has its head as
 // its exit: waiting for a second host that may never come (a canary, one host
 // per rack) was nearly 4 times slower in the simulator.
+//
+// Hosts of a rack join over several seconds, mostly after its exit was fixed.
+// Placed by address, each went between two hosts already linked, which keep
+// their link, so the one before it fed two; placed at the end, before the
+// exit, each was also told of the exit and, being behind it, pulled from it
+// the upload that the racks it feeds were waiting for. In the order they
+// joined, and not told of the exit, a late host takes a share of one
+// rack-mate's upload only (the simulator's 160 hosts starting within 10 s:
+// 73.6 s; by address 129.9 s, told of the exit 84.7 s; docs/policy.md).
 //
 // A neighbour that is stale (no announce within its life) or stuck (no
 // progress for stall_of while the host before it is well ahead) is passed
@@ -63,7 +74,7 @@ class Line {
     return p.last_seen.time() + policy_.extra_life(p) >= stale_before_;
   }
   // A host on the line: fresh, not an origin seeder.
-  bool live(const Peer& p) const { return !p.origin() && fresh(p); }
+  bool live(const Peer& p) const { return on_chain(p, stale_before_, policy_); }
 
   // Calls fn(group, origin) for each fresh origin seeder of the transfer.
   template <class Fn>
@@ -99,19 +110,13 @@ class Line {
   // was waiting on the stuck one); the stuck one is passed over as any stuck
   // host is.
   const Peer* head(const RackGroup& g, bool plain = false) const {
-    const Peer* first = nullptr;
+    const Peer* first = chain_head(g, stale_before_, policy_);
+    if (plain || first == nullptr || !first->representative() || !stuck(g, *first)) return first;
     for (const auto& e : g.representatives) {
       const Peer* r = g.find(e);
-      if (r == nullptr || !live(*r)) continue;
-      if (first != nullptr) return r;
-      if (plain || !stuck(g, *r)) return r;
-      first = r;
+      if (r != nullptr && r != first && live(*r)) return r;
     }
-    if (first != nullptr) return first;
-    for (const Peer& p : g.peers) {
-      if (live(p)) return &p;
-    }
-    return nullptr;
+    return first;
   }
 
   // A host and its rack group; peer null for "none" (before the first host:
@@ -144,16 +149,19 @@ class Line {
   }
 
   // The live host after `p` in its rack that is not stuck (none after the
-  // rack's last). `h`: the rack's head.
+  // rack's last), passing over at most kMaxSkips stuck ones. `h`: the rack's
+  // head.
   const Peer* next_in_rack(const RackGroup& g, const Peer& p, const Peer* h) const {
     const Peer* t = tail(g, h);
     if (&p == t) return nullptr;
-    std::size_t from = 0;
-    if (&p != h) from = static_cast<std::size_t>(&p - g.peers.data()) + 1;
-    for (std::size_t i = from; i < g.peers.size(); ++i) {
-      const Peer& q = g.peers[i];
-      if (&q != h && &q != &p && &q != t && live(q) && !stuck(g, q)) return &q;
+    const Peer* q = &p;
+    for (int hop = 0; hop <= kMaxSkips; ++hop) {
+      q = member_after(g, q == h ? nullptr : q, h, t);
+      if (q == nullptr) break;
+      if (!stuck(g, *q)) return q;
     }
+    if (q != nullptr) return q;
+    if (t != nullptr && &p != h && g.joined_of(p) > g.joined_of(*t)) return nullptr;
     return t != nullptr && !stuck(g, *t) ? t : nullptr;
   }
 
@@ -189,7 +197,7 @@ class Line {
 
  private:
   // The rack's exit when it is a live host other than its head `h`: last in
-  // the rack's line, whatever its address, because it has fed another rack
+  // the rack's line, whenever it joined, because it has fed another rack
   // and must never fall behind a host of its own rack it could pass pieces
   // back to. Null otherwise.
   const Peer* tail(const RackGroup& g, const Peer* h) const {
@@ -198,21 +206,39 @@ class Line {
     return x != nullptr && x != h && live(*x) ? x : nullptr;
   }
 
-  // The host before `p` (of `g`): the previous live host of its rack other
-  // than the head and the tail, in address order, else the head; for the
-  // tail, the last of those; for the head, its feeder's exit (none: the
+  // A rack's members are its live hosts other than its head `h` and its
+  // tail `t`, in the order they joined it. The first member after `p`
+  // (null: the first of all), or null when none.
+  const Peer* member_after(const RackGroup& g, const Peer* p, const Peer* h, const Peer* t) const {
+    const Peer* best = nullptr;
+    for (const Peer& q : g.peers) {
+      if (&q == h || &q == t || &q == p || !live(q)) continue;
+      if (p != nullptr && g.joined_of(q) < g.joined_of(*p)) continue;
+      if (best == nullptr || g.joined_of(q) < g.joined_of(*best)) best = &q;
+    }
+    return best;
+  }
+  // The last member before `p` (null: the last of all), or null when none.
+  const Peer* member_before(const RackGroup& g, const Peer* p, const Peer* h, const Peer* t) const {
+    const Peer* best = nullptr;
+    for (const Peer& q : g.peers) {
+      if (&q == h || &q == t || &q == p || !live(q)) continue;
+      if (p != nullptr && g.joined_of(q) > g.joined_of(*p)) continue;
+      if (best == nullptr || g.joined_of(q) > g.joined_of(*best)) best = &q;
+    }
+    return best;
+  }
+
+  // The host before `p` (of `g`): the member before it, else the head; for
+  // the tail, the last member; for the head, its feeder's exit (none: the
   // origin seeders). `plain`: with heads as drawn, no stuck one handing over
   // (what `stuck` judges against).
   Spot step_back(const RackGroup& g, const Peer& p, bool plain) const {
     const Peer* h = head(g, plain);
     if (&p != h && h != nullptr) {
       const Peer* t = tail(g, h);
-      std::size_t i = &p == t ? g.peers.size() : static_cast<std::size_t>(&p - g.peers.data());
-      while (i-- > 0) {
-        const Peer& q = g.peers[i];
-        if (&q != h && &q != t && &q != &p && live(q)) return {&g, &q};
-      }
-      return {&g, h};
+      const Peer* q = member_before(g, &p == t ? nullptr : &p, h, t);
+      return {&g, q != nullptr ? q : h};
     }
     const RackGroup* f = feeder_of(g);
     if (f == nullptr) return {&g, nullptr};
@@ -226,6 +252,18 @@ class Line {
 };
 
 }  // namespace
+
+const Peer* chain_head(const RackGroup& g, core::TimePoint stale_before,
+                       const PolicyOptions& policy) {
+  for (const auto& e : g.representatives) {
+    const Peer* r = g.find(e);
+    if (r != nullptr && on_chain(*r, stale_before, policy)) return r;
+  }
+  for (const Peer& p : g.peers) {
+    if (on_chain(p, stale_before, policy)) return &p;
+  }
+  return nullptr;
+}
 
 void select_chain(const SwarmView& swarm, const RackGroup& own, const Peer& self,
                   std::uint32_t limit, bool with_peer_ids, core::TimePoint now,

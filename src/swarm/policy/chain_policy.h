@@ -13,6 +13,18 @@
 
 namespace p2p::swarm::policy {
 
+// A host on kChain's line: not an origin seeder, and announced within its
+// life (peer_timeout and its extra_life).
+inline bool on_chain(const Peer& p, core::TimePoint stale_before, const PolicyOptions& policy) {
+  return !p.origin() && p.last_seen.time() + policy.extra_life(p) >= stale_before;
+}
+
+// The head of `g` as drawn, with no stuck one handing over: its first
+// representative in promotion order that is on the line, else the first of
+// its hosts that is. Null when it has none.
+const Peer* chain_head(const RackGroup& g, core::TimePoint stale_before,
+                       const PolicyOptions& policy);
+
 // Appends to `out` at most `limit` of the peers `self` (one of `own`'s, in
 // `swarm`) is told about under kChain: its neighbours on the line. Peers last
 // seen before `stale_before` (and their extra_life) are never chosen; nothing
