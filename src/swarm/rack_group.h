@@ -51,6 +51,9 @@ struct RackGroup {
   // those already linked instead of between two of them).
   std::vector<std::uint32_t> joined;
   std::uint32_t joins = 0;
+  // When one of its peers first reported receiving anything (its `left`
+  // went down); zero until then. kChain's stuck hosts count from no earlier.
+  core::TimePoint first_progress{};
   // The group's representatives (at most max_repr_rack, in promotion order)
   // and origin seeders: the only members other racks may ever be told about.
   std::vector<MemberRef> representatives;

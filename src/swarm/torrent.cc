@@ -215,13 +215,13 @@ std::vector<UpperGroup::Member>::iterator Torrent::stalled_member(UpperGroup& u,
                       });
 }
 
-void Torrent::note_left(const RackGroup& g, const Bytes32& left, bool progress,
-                        core::TimePoint now) {
+void Torrent::note_left(RackGroup& g, const Bytes32& left, bool progress, core::TimePoint now) {
   lower_best_left(g, left.bytes());
   if ((progress || left.zero()) && whole_.first_progress == core::TimePoint{}) {
     whole_.first_progress = now;
   }
   if (!progress) return;
+  if (g.first_progress == core::TimePoint{}) g.first_progress = now;
   for (std::size_t i = 0; i < g.levels_up; ++i) {
     UpperGroup* u = find_upper(g.up[i]);
     if (u != nullptr && u->first_progress == core::TimePoint{}) u->first_progress = now;

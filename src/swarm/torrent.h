@@ -195,10 +195,10 @@ class Torrent {
   // `e`, leaving group `g`, frees its slots above it.
   void leave_uppers(const RackGroup& g, const core::Endpoint& e);
   static void erase_member(UpperGroup& u, const core::Endpoint& e);
-  // A peer of `g` announced `left` (`progress`: less than before): the groups
-  // above `g` learn how far their furthest peer got, and when the first one
-  // received anything.
-  void note_left(const RackGroup& g, const Bytes32& left, bool progress, core::TimePoint now);
+  // A peer of `g` announced `left` (`progress`: less than before): `g` and
+  // the groups above it learn when the first of their peers received
+  // anything, and the groups above how far their furthest peer got.
+  void note_left(RackGroup& g, const Bytes32& left, bool progress, core::TimePoint now);
   // The groups above `g`, and the whole swarm, learn that a peer of `g` has
   // `left` bytes to go (their best_left goes down to it).
   void lower_best_left(const RackGroup& g, std::uint64_t left);

@@ -659,7 +659,8 @@ TEST_F(ChainTest, AStuckHostIsPassedOver) {
   // The one before it is less than an eighth of the payload ahead: it may
   // just be far down the line.
   EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.2", "127.1.2.1"}));
-  announce("127.1.1.1", 500);  // now well ahead
+  clock_.advance(core::Seconds(29));  // the rack has had something for stall_after
+  announce("127.1.1.1", 500);         // now well ahead
   EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.1", "127.1.2.1"}));
   // The stuck one still has its place in its rack's line, for when it recovers.
   EXPECT_EQ(announce("127.1.1.2"), (Names{"127.1.1.1", "127.1.1.3"}));
@@ -678,6 +679,24 @@ TEST_F(ChainTest, AStuckHostIsPassedOver) {
   EXPECT_EQ(announce("127.1.1.1", 400), (Names{"127.9.0.1", "127.1.1.2", "127.1.2.2"}));
   // Once it progresses it is back on the line.
   EXPECT_EQ(announce("127.1.1.3", 500), (Names{"127.1.1.2", "127.1.2.2"}));
+}
+
+// Far down a long line a host waits long for its first piece, and the
+// tracker sees the one before it get ahead only at its announces: a host is
+// not stuck before the rack of the one before it has had anything for
+// stall_after.
+TEST_F(ChainTest, AHostWaitingForItsFirstPieceIsNotStuck) {
+  join_fleet(2);  // now 10 s in
+  clock_.advance(core::Seconds(60));
+  // 127.1.1.2 has made no progress for 70 s; the head, before it, is the
+  // first of its rack to have anything, and well ahead.
+  announce("127.1.1.1", 500);
+  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.2", "127.1.2.1"}));
+  clock_.advance(core::Seconds(59));
+  announce("127.1.1.1", 450);
+  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.2", "127.1.2.1"}));
+  clock_.advance(core::Seconds(1));  // the rack has had something for stall_after
+  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.1", "127.1.2.1"}));
 }
 
 // A rack that empties hands the racks it fed to its own feeder.

@@ -100,7 +100,9 @@ class Line {
     if (before.peer == nullptr) {  // the first host: the origin has all
       return origin_present() && p.left.bytes() > margin;
     }
-    return before.peer->left.bytes() + margin < p.left.bytes();
+    const core::TimePoint data_since = before.group->first_progress;
+    return data_since != core::TimePoint{} && now_ - data_since >= policy_.stall_of(p) &&
+           before.peer->left.bytes() + margin < p.left.bytes();
   }
 
   // The head of `g`: its first live representative in promotion order, else
