@@ -209,7 +209,8 @@ class P2PTracker(Server):
                      # opentracker keeps a peer 45 minutes; so do we here, so
                      # both swarms keep their 100,000 / 1,000,000 peers for
                      # the whole run whatever the order of the works.
-                     "--set", "peer_timeout=2700", "--set", "log_level=info",
+                     "--set", "peer_timeout=2700", "--set", "peer_timeout_max=2700",
+                     "--set", "log_level=info",
                      # The whole load comes from one address with thousands of
                      # ports and connections: what the per-source bounds exist
                      # to stop. Off, as opentracker has none.
