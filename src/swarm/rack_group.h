@@ -44,6 +44,19 @@ struct RackGroup {
   // given a second host of this rack to pull from.
   MemberRef exit{};
   bool has_exit = false;
+  // The exit was bound as the rack's head (it was its only host then): it
+  // stays the head too. Otherwise the head is never the exit while another
+  // host is on the line.
+  bool exit_is_head = false;
+  // kChain: the rack's head as drawn (policy::chain_head, known by its
+  // joined number; 0: none yet) and the host that feeds it
+  // (policy::chain_feed; none: the origin seeders) at the last announce of
+  // one of its hosts, and since when they have been. A head that has just
+  // taken the role, or been given a new host to pull from (the former went
+  // stale), is not judged stuck for the time it waited on the former one.
+  std::uint32_t head_joined = 0;
+  core::Endpoint feed{};
+  core::TimePoint head_since{};
   std::vector<Peer> peers;             // sorted by endpoint
   std::vector<core::PeerId> peer_ids;  // peer_ids[i] is peers[i]'s
   // joined[i]: when peers[i] joined the group, counted in joins to it (the
@@ -51,9 +64,14 @@ struct RackGroup {
   // those already linked instead of between two of them).
   std::vector<std::uint32_t> joined;
   std::uint32_t joins = 0;
-  // When one of its peers first reported receiving anything (its `left`
-  // went down); zero until then. kChain's stuck hosts count from no earlier.
-  core::TimePoint first_progress{};
+  // Since when its peers have been reporting that they receive (their `left`
+  // goes down), with no pause of stall_after or more between two reports;
+  // zero until the first. kChain's stuck hosts count from no earlier: after
+  // a pause (a failed host upstream), the hosts of a rack start again one
+  // after the other, and one that has not announced since the host before it
+  // did is not stuck.
+  core::TimePoint progress_since{};
+  core::TimePoint last_progress{};
   // The group's representatives (at most max_repr_rack, in promotion order)
   // and origin seeders: the only members other racks may ever be told about.
   std::vector<MemberRef> representatives;

@@ -123,9 +123,24 @@ void Torrent::bind_exit(RackGroup& g, core::TimePoint stale_before, const Policy
       exit = &p;
     }
   }
+  g.exit_is_head = exit == nullptr;
   if (exit == nullptr) exit = head;
   g.has_exit = exit != nullptr;
   if (exit != nullptr) g.exit = {exit->endpoint};
+}
+
+void Torrent::note_head(RackGroup& g, core::TimePoint now, core::TimePoint stale_before,
+                        const PolicyOptions& policy) {
+  const Peer* head = policy::chain_head(g, stale_before, policy);
+  if (head == nullptr) return;
+  const Peer* feed = policy::chain_feed(view(), g, now, stale_before, policy);
+  const core::Endpoint feed_at = feed != nullptr ? feed->endpoint : core::Endpoint{};
+  if (g.head_joined == g.joined_of(*head) && feed_at == g.feed) {
+    return;
+  }
+  g.head_joined = g.joined_of(*head);
+  g.feed = feed_at;
+  g.head_since = now;
 }
 
 std::vector<RackGroup>::iterator Torrent::erase_group(std::vector<RackGroup>::iterator g) {
@@ -215,13 +230,17 @@ std::vector<UpperGroup::Member>::iterator Torrent::stalled_member(UpperGroup& u,
                       });
 }
 
-void Torrent::note_left(RackGroup& g, const Bytes32& left, bool progress, core::TimePoint now) {
+void Torrent::note_left(RackGroup& g, const Bytes32& left, bool progress, core::TimePoint now,
+                        const PolicyOptions& policy) {
   lower_best_left(g, left.bytes());
   if ((progress || left.zero()) && whole_.first_progress == core::TimePoint{}) {
     whole_.first_progress = now;
   }
   if (!progress) return;
-  if (g.first_progress == core::TimePoint{}) g.first_progress = now;
+  if (g.progress_since == core::TimePoint{} || now - g.last_progress >= policy.stall_after) {
+    g.progress_since = now;
+  }
+  g.last_progress = std::max(g.last_progress, now);
   for (std::size_t i = 0; i < g.levels_up; ++i) {
     UpperGroup* u = find_upper(g.up[i]);
     if (u != nullptr && u->first_progress == core::TimePoint{}) u->first_progress = now;
@@ -352,7 +371,7 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     // downloader that finished: every rack's representatives may see it.
     if (a.left == 0) p.flags |= Peer::kOrigin;
     self = &insert_peer(g, p, a.peer_id, policy);
-    note_left(g, left, false, now);
+    note_left(g, left, false, now, policy);
     outcome.joined = true;
     ++joined_;
     if (a.left == 0) ++origins_joined_;
@@ -364,7 +383,7 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     if (left.bytes() < self->left.bytes()) {
       self->last_progress = now;
       self->flags &= static_cast<std::uint8_t>(~Peer::kStalledOut);
-      note_left(g, left, true, now);
+      note_left(g, left, true, now, policy);
     }
     // Events come when they happen; regular announces show the client's
     // schedule.
@@ -425,8 +444,11 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
   // kChain: a host about to be told of its feeder's exit (its rack's head, or
   // one passing over a stuck head) fixes which host that is, the first time
   // (the feeder may have only its head yet).
-  if (policy.mode == PolicyMode::kChain && !self->origin() && g.feeder != core::RackId{}) {
-    if (RackGroup* f = find_group(g.feeder)) bind_exit(*f, stale_before, policy);
+  if (policy.mode == PolicyMode::kChain && !self->origin()) {
+    if (g.feeder != core::RackId{}) {
+      if (RackGroup* f = find_group(g.feeder)) bind_exit(*f, stale_before, policy);
+    }
+    note_head(g, now, stale_before, policy);
   }
   outcome.representative = self->representative();
   outcome.seeders = seeders_;
@@ -481,7 +503,8 @@ std::size_t Torrent::relocate(const core::Address& address, core::RackId from, c
     RackGroup& dest = group_for(to);
     insert_peer(dest, m.peer, m.peer_id, policy);
     // Its new row has a peer that got this far (since its last progress).
-    note_left(dest, m.peer.left, m.peer.left.bytes() < payload_, m.peer.last_progress.time());
+    note_left(dest, m.peer.left, m.peer.left.bytes() < payload_, m.peer.last_progress.time(),
+              policy);
   }
   return moved.size();
 }

@@ -171,6 +171,11 @@ class Torrent {
   // Binds `g`'s exit (RackGroup::exit) unless it has one still here: the
   // host on its line that joined last, other than its head, else its head.
   static void bind_exit(RackGroup& g, core::TimePoint stale_before, const PolicyOptions& policy);
+  // kChain: records the head of `g` as drawn now and the host feeding it
+  // (RackGroup::head, feed) and, when either is another host than last
+  // recorded, since when.
+  void note_head(RackGroup& g, core::TimePoint now, core::TimePoint stale_before,
+                 const PolicyOptions& policy);
   // Erases an empty group; the groups it fed are fed from its feeder.
   std::vector<RackGroup>::iterator erase_group(std::vector<RackGroup>::iterator g);
   UpperGroup& upper_for(core::RackId id, core::RackId parent, std::uint8_t height);
@@ -195,10 +200,12 @@ class Torrent {
   // `e`, leaving group `g`, frees its slots above it.
   void leave_uppers(const RackGroup& g, const core::Endpoint& e);
   static void erase_member(UpperGroup& u, const core::Endpoint& e);
-  // A peer of `g` announced `left` (`progress`: less than before): `g` and
-  // the groups above it learn when the first of their peers received
-  // anything, and the groups above how far their furthest peer got.
-  void note_left(RackGroup& g, const Bytes32& left, bool progress, core::TimePoint now);
+  // A peer of `g` announced `left` (`progress`: less than before): `g`
+  // learns since when its peers have been receiving (RackGroup::
+  // progress_since), the groups above it when the first of their peers
+  // received anything, and how far their furthest peer got.
+  void note_left(RackGroup& g, const Bytes32& left, bool progress, core::TimePoint now,
+                 const PolicyOptions& policy);
   // The groups above `g`, and the whole swarm, learn that a peer of `g` has
   // `left` bytes to go (their best_left goes down to it).
   void lower_best_left(const RackGroup& g, std::uint64_t left);

@@ -656,6 +656,7 @@ TEST_F(ChainTest, AStuckHostIsPassedOver) {
   announce("127.1.1.1", 900);  // progress; 127.1.1.2 and the head of 127.1.2 make none
   EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.2", "127.1.2.1"}));  // 30 s: not stuck yet
   clock_.advance(core::Seconds(31));  // 61 s without progress
+  announce("127.1.1.1", 890);
   // The one before it is less than an eighth of the payload ahead: it may
   // just be far down the line.
   EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.2", "127.1.2.1"}));
@@ -665,20 +666,90 @@ TEST_F(ChainTest, AStuckHostIsPassedOver) {
   // The stuck one still has its place in its rack's line, for when it recovers.
   EXPECT_EQ(announce("127.1.1.2"), (Names{"127.1.1.1", "127.1.1.3"}));
   announce("127.1.1.3", 600);  // passes on what it got from the head
-  // A stuck head hands its role to the next representative, fed by the
-  // feeder's exit; the rack's exit still feeds the rack it fed.
+  // A stuck head hands its role to the host after it, fed by the feeder's
+  // exit; the rack's exit still feeds the rack it fed.
   EXPECT_EQ(announce("127.1.2.2"), (Names{"127.1.1.3", "127.1.2.3"}));
   EXPECT_TRUE(announce("127.1.1.3", 600).contains("127.1.2.2"));
   EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.2.2", "127.1.2.3"}));
   // One that waits on a stuck host is not stuck itself: nobody before it has more.
   EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.2.3", "127.1.17.2"}));
   // A stuck exit hands the racks it feeds to its rack's head.
-  clock_.advance(core::Seconds(61));
+  clock_.advance(core::Seconds(30));
+  announce("127.1.1.1", 450);  // the rack goes on receiving, without 127.1.1.3
+  clock_.advance(core::Seconds(31));
   announce("127.1.1.1", 400);
   announce("127.1.1.2", 450);
   EXPECT_EQ(announce("127.1.1.1", 400), (Names{"127.9.0.1", "127.1.1.2", "127.1.2.2"}));
   // Once it progresses it is back on the line.
   EXPECT_EQ(announce("127.1.1.3", 500), (Names{"127.1.1.2", "127.1.2.2"}));
+}
+
+// When the head goes, the host after it on the line takes its role: it has
+// what the head passed on, so the rack pulls in again only what the head had
+// not. The exit stays last, feeding the racks it fed, even when it was the
+// second host to join (and a representative).
+TEST_F(ChainTest, WhenTheHeadGoesTheHostAfterItTakesItsRoleNotTheExit) {
+  announce("127.9.0.1", 0, AnnounceEvent::kStarted);
+  announce("127.1.1.1", 1000, AnnounceEvent::kStarted);
+  announce("127.1.1.2", 1000, AnnounceEvent::kStarted);
+  announce("127.1.2.1", 1000, AnnounceEvent::kStarted);  // binds rack 1's exit: 127.1.1.2
+  announce("127.1.1.3", 1000, AnnounceEvent::kStarted);
+  announce("127.1.1.4", 1000, AnnounceEvent::kStarted);
+  EXPECT_EQ(announce("127.1.1.1"), (Names{"127.9.0.1", "127.1.1.3"}));
+  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.1", "127.1.1.4"}));
+  EXPECT_EQ(announce("127.1.1.2"), (Names{"127.1.1.4", "127.1.2.1"}));
+  announce("127.1.1.1", 1000, AnnounceEvent::kStopped);
+  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.9.0.1", "127.1.1.4"}));
+  EXPECT_EQ(announce("127.9.0.1", 0), (Names{"127.1.1.3"}));
+  EXPECT_EQ(announce("127.1.1.2"), (Names{"127.1.1.4", "127.1.2.1"}));
+  EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.1.2"}));
+}
+
+// A host that becomes the head because the former went stale has waited on
+// it without progress; it is judged stuck only stall_after after it took the
+// role (else the role went on to the next host at once, and both pulled from
+// outside when the first moved again).
+TEST_F(ChainTest, ANewHeadIsNotStuckForTheTimeItWaitedOnTheFormerOne) {
+  join_fleet(2);  // a 10 s schedule; now 10 s in
+  // The head goes silent; the rest of its rack announce, and receive nothing.
+  for (int i = 0; i < 15; ++i) {
+    clock_.advance(core::Seconds(10));
+    announce("127.1.1.2");
+    announce("127.1.1.3");
+  }
+  clock_.advance(core::Seconds(10));  // 170 s: the head, last seen at 10 s, is stale
+  EXPECT_EQ(announce("127.1.1.2"), (Names{"127.9.0.1", "127.1.1.3"}));
+  EXPECT_EQ(announce("127.9.0.1", 0), (Names{"127.1.1.2"}));
+  clock_.advance(core::Seconds(59));
+  EXPECT_EQ(announce("127.9.0.1", 0), (Names{"127.1.1.2"}));
+  clock_.advance(core::Seconds(1));  // stall_after as the head without progress
+  EXPECT_EQ(announce("127.9.0.1", 0), (Names{"127.1.1.3"}));
+}
+
+// After a pause (nothing reached a rack for stall_after: a host upstream
+// failed), the hosts of the rack start again one after the other, and the
+// tracker sees each only at its announce: none is stuck before the rack has
+// been receiving again for stall_after.
+TEST_F(ChainTest, AfterAPauseTheLineStartsAgainWithoutPassingAnyoneOver) {
+  join_fleet(2);  // now 10 s in
+  // Racks 1 and 2 of the row get half the payload, then nothing for 180 s,
+  // everyone announcing.
+  for (int i = 0; i < 19; ++i) {
+    clock_.advance(core::Seconds(10));
+    announce("127.9.0.1", 0);
+    for (int rack = 1; rack <= 2; ++rack) {
+      for (int h = 1; h <= 3; ++h) announce(host(1, 0, rack, h), 500);
+    }
+  }
+  announce("127.1.1.1", 100);  // the head receives again; 127.1.1.2 has not announced since
+  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.2", "127.1.2.1"}));
+  clock_.advance(core::Seconds(30));
+  announce("127.1.1.1", 60);
+  EXPECT_FALSE(announce("127.1.1.3").contains("127.1.1.1"));
+  clock_.advance(core::Seconds(30));
+  announce("127.1.1.1", 30);
+  announce("127.1.1.2", 500);  // still nothing, stall_after into the rack's new run
+  EXPECT_TRUE(announce("127.1.1.3").contains("127.1.1.1"));
 }
 
 // Far down a long line a host waits long for its first piece, and the

@@ -8,8 +8,9 @@
 // they happen to pull from each other first (about 1.8 with the original's two
 // representatives). The line avoids that without a host that pulls and serves
 // the whole rack alone (kRelay's gateway, whose upload is then the bound):
-//   - each rack has a head (its first representative, in promotion order) and
-//     a feeder: the rack that feeds it, chosen once, when the rack appears
+//   - each rack has a head (the host that joined it first, other than its
+//     exit; when it goes, the host that joined after it) and a feeder: the
+//     rack that feeds it, chosen once, when the rack appears
 //     (Torrent::place_on_line): the newest rack of its row, else of its
 //     datacenter, else of the transfer, else the origin seeders;
 //   - each rack that feeds others has an exit, the host that feeds their
@@ -97,28 +98,33 @@ class Line {
     if (p.seeder() || now_ - p.last_progress.time() < policy_.stall_of(p)) return false;
     const std::uint64_t margin = swarm_.payload / 8;
     const Spot before = step_back(g, p, /*plain=*/true);
+    // A head is judged from when it took the role, or was given the host it
+    // pulls from now (RackGroup::head_since): before, it waited on a former
+    // one, which then went stale.
+    const bool is_head = before.peer == nullptr || before.group != &g;
+    if (is_head && (g.head_joined != g.joined_of(p) || !(g.feed == fed_at(before)) ||
+                    now_ - g.head_since < policy_.stall_of(p))) {
+      return false;
+    }
     if (before.peer == nullptr) {  // the first host: the origin has all
       return origin_present() && p.left.bytes() > margin;
     }
-    const core::TimePoint data_since = before.group->first_progress;
+    const core::TimePoint data_since = before.group->progress_since;
     return data_since != core::TimePoint{} && now_ - data_since >= policy_.stall_of(p) &&
            before.peer->left.bytes() + margin < p.left.bytes();
   }
 
-  // The head of `g`: its first live representative in promotion order, else
-  // its first live host. Unless `plain`, a stuck first representative hands
-  // the role to the next live one, which then feeds from the rack's feeder
-  // and feeds its rack and the racks it feeds, whatever its own progress (it
-  // was waiting on the stuck one); the stuck one is passed over as any stuck
-  // host is.
+  // The head of `g` (chain_head). Unless `plain`, a stuck head hands the
+  // role to the host that joined after it (the one after it on the line,
+  // which has the most of what the rack already took in, so the least is
+  // pulled in again), which then feeds from the rack's feeder whatever its
+  // own progress (it was waiting on the stuck one); the stuck one is passed
+  // over as any stuck host is.
   const Peer* head(const RackGroup& g, bool plain = false) const {
     const Peer* first = chain_head(g, stale_before_, policy_);
-    if (plain || first == nullptr || !first->representative() || !stuck(g, *first)) return first;
-    for (const auto& e : g.representatives) {
-      const Peer* r = g.find(e);
-      if (r != nullptr && r != first && live(*r)) return r;
-    }
-    return first;
+    if (plain || first == nullptr || !stuck(g, *first)) return first;
+    const Peer* next = chain_head(g, stale_before_, policy_, first);
+    return next != nullptr ? next : first;
   }
 
   // A host and its rack group; peer null for "none" (before the first host:
@@ -191,6 +197,12 @@ class Line {
     }
   }
 
+  // Who `s` names as the host to pull from: its endpoint, or none for the
+  // origin seeders (RackGroup::feed's spelling).
+  static core::Endpoint fed_at(const Spot& s) {
+    return s.peer != nullptr ? s.peer->endpoint : core::Endpoint{};
+  }
+
   bool origin_present() const {
     bool any = false;
     for_each_origin([&](const RackGroup&, const Peer&) { any = true; });
@@ -256,15 +268,24 @@ class Line {
 }  // namespace
 
 const Peer* chain_head(const RackGroup& g, core::TimePoint stale_before,
-                       const PolicyOptions& policy) {
-  for (const auto& e : g.representatives) {
-    const Peer* r = g.find(e);
-    if (r != nullptr && on_chain(*r, stale_before, policy)) return r;
-  }
+                       const PolicyOptions& policy, const Peer* after) {
+  const Peer* exit = g.has_exit ? g.find(g.exit) : nullptr;
+  if (exit != nullptr && !on_chain(*exit, stale_before, policy)) exit = nullptr;
+  if (exit != nullptr && g.exit_is_head && exit != after) return exit;
+  const Peer* best = nullptr;
   for (const Peer& p : g.peers) {
-    if (on_chain(p, stale_before, policy)) return &p;
+    if (&p == exit || &p == after || !on_chain(p, stale_before, policy)) continue;
+    if (after != nullptr && g.joined_of(p) < g.joined_of(*after)) continue;
+    if (best == nullptr || g.joined_of(p) < g.joined_of(*best)) best = &p;
   }
-  return nullptr;
+  return best != nullptr ? best : exit != after ? exit : nullptr;
+}
+
+const Peer* chain_feed(const SwarmView& swarm, const RackGroup& g, core::TimePoint now,
+                       core::TimePoint stale_before, const PolicyOptions& policy) {
+  const Line line(swarm, policy, now, stale_before);
+  const RackGroup* f = line.feeder_of(g);
+  return f != nullptr ? line.exit_of(*f, /*plain=*/true) : nullptr;
 }
 
 void select_chain(const SwarmView& swarm, const RackGroup& own, const Peer& self,

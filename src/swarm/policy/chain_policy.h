@@ -19,11 +19,18 @@ inline bool on_chain(const Peer& p, core::TimePoint stale_before, const PolicyOp
   return !p.origin() && p.last_seen.time() + policy.extra_life(p) >= stale_before;
 }
 
-// The head of `g` as drawn, with no stuck one handing over: its first
-// representative in promotion order that is on the line, else the first of
-// its hosts that is. Null when it has none.
+// The head of `g` as drawn, with no stuck one handing over: the host on the
+// line that joined the rack first, other than its exit (RackGroup::exit)
+// unless the exit was bound as the head or is the rack's only host on the
+// line. `after`: the first such host that joined after it instead (the one
+// a stuck head hands its role to). Null when there is none.
 const Peer* chain_head(const RackGroup& g, core::TimePoint stale_before,
-                       const PolicyOptions& policy);
+                       const PolicyOptions& policy, const Peer* after = nullptr);
+
+// The host that feeds `g`'s head as drawn (its feeder's exit, with no stuck
+// one passed over), or null when the origin seeders do.
+const Peer* chain_feed(const SwarmView& swarm, const RackGroup& g, core::TimePoint now,
+                       core::TimePoint stale_before, const PolicyOptions& policy);
 
 // Appends to `out` at most `limit` of the peers `self` (one of `own`'s, in
 // `swarm`) is told about under kChain: its neighbours on the line. Peers last
