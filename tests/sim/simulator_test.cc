@@ -343,6 +343,31 @@ TEST(SimulatorLevelsTest, ChainWithHostsStartingOverTenSecondsBeatsTheOriginalsR
   EXPECT_GT(level(original, "rack").amplification.max, 1.5);
 }
 
+// The head of the first rack hangs or dies 20 s in (`--fail-at 20
+// --fail-racks 1`, `--fail-mode die`). The host after it takes its role and
+// pulls in what the head had not passed on; the racks down the line start
+// again when it does. The role went to the rack's exit (last in its rack,
+// with least), and hosts that had waited on the dead head were passed over
+// when the line started again: 1.26 copies into a rack.
+TEST(SimulatorLevelsTest, ChainWithAFailedHeadTakesAboutOneCopyIntoEveryGroup) {
+  for (FaultKind kind : {FaultKind::kStall, FaultKind::kDie}) {
+    Options o = policy_fleet(swarm::PolicyMode::kChain);
+    o.fault.at = 20;
+    o.fault.racks = 1;
+    o.fault.kind = kind;
+    const Result chain = simulate(o);
+    o.tracker.policy.mode = swarm::PolicyMode::kOriginal;
+    const Result original = simulate(o);
+    ASSERT_TRUE(chain.complete);
+    ASSERT_TRUE(original.complete);
+    EXPECT_EQ(chain.failed_hosts, 1u);
+    EXPECT_LT(chain.deploy_seconds, original.deploy_seconds);
+    for (const char* l : {"rack", "row", "datacenter"}) {
+      EXPECT_LE(level(chain, l).amplification.max, 1.05) << l;
+    }
+  }
+}
+
 // Racks the only level the tracker knows: 200 racks on one line. Hosts far
 // down it wait long for their first piece; judged stuck by then and passed
 // over, they gave the host after them a second host to pull from (1.83 copies
