@@ -44,11 +44,13 @@ FUZZ_SECONDS ?= 300
 # The sanitizer build (g++, -O1 -g, -fsanitize=address,undefined, every UB an abort)
 # and its test pass: every test, the real-client deploy tests included (98 s of the
 # pass), but the shaped-levels deploy: it measures the kernel's shapers, and drives
-# the tracker as levels_deploy does (which the pass keeps). ASAN_EXCLUDE (a ctest -E
-# regex) says what to leave out. Its fuzz-corpus replays shake each parser 2,000
-# times, not 20,000: build-fuzz does the fuzzing.
+# the tracker as levels_deploy does (which the pass keeps); and docs_simulate, which
+# checks docs/policy.md's simulator numbers (10,000-host fleets: minutes under the
+# sanitizers, for code sim_test runs there). ASAN_EXCLUDE (a ctest -E regex) says
+# what to leave out. Its fuzz-corpus replays shake each parser 2,000 times, not
+# 20,000: build-fuzz does the fuzzing.
 ASAN_BUILD_DIR ?= build-asan
-ASAN_EXCLUDE ?= ^integration\.levels_uplink$$
+ASAN_EXCLUDE ?= ^integration\.(levels_uplink|docs_simulate)$$
 # A report aborts the process (a failed test, a tracker the harness sees die or
 # print it); leaks are checked at every exit.
 ASAN_ENV = ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:strict_string_checks=1:check_initialization_order=1:detect_stack_use_after_return=0 \
