@@ -164,7 +164,7 @@ class Line {
     if (&p == t) return nullptr;
     const Peer* q = &p;
     for (int hop = 0; hop <= kMaxSkips; ++hop) {
-      q = member_after(g, q == h ? nullptr : q, h, t);
+      q = member_next(g, q == h ? nullptr : q, h, t, /*forward=*/true);
       if (q == nullptr) break;
       if (!stuck(g, *q)) return q;
     }
@@ -221,24 +221,19 @@ class Line {
   }
 
   // A rack's members are its live hosts other than its head `h` and its
-  // tail `t`, in the order they joined it. The first member after `p`
-  // (null: the first of all), or null when none.
-  const Peer* member_after(const RackGroup& g, const Peer* p, const Peer* h, const Peer* t) const {
+  // tail `t`, in the order they joined it. The member next to `p` that way,
+  // after it when `forward` and before it otherwise (`p` null: the first,
+  // or the last, of all), or null when none.
+  const Peer* member_next(const RackGroup& g, const Peer* p, const Peer* h, const Peer* t,
+                          bool forward) const {
+    auto sooner = [&](const Peer& a, const Peer& b) {
+      return forward ? g.joined_of(a) < g.joined_of(b) : g.joined_of(a) > g.joined_of(b);
+    };
     const Peer* best = nullptr;
     for (const Peer& q : g.peers) {
       if (&q == h || &q == t || &q == p || !live(q)) continue;
-      if (p != nullptr && g.joined_of(q) < g.joined_of(*p)) continue;
-      if (best == nullptr || g.joined_of(q) < g.joined_of(*best)) best = &q;
-    }
-    return best;
-  }
-  // The last member before `p` (null: the last of all), or null when none.
-  const Peer* member_before(const RackGroup& g, const Peer* p, const Peer* h, const Peer* t) const {
-    const Peer* best = nullptr;
-    for (const Peer& q : g.peers) {
-      if (&q == h || &q == t || &q == p || !live(q)) continue;
-      if (p != nullptr && g.joined_of(q) > g.joined_of(*p)) continue;
-      if (best == nullptr || g.joined_of(q) > g.joined_of(*best)) best = &q;
+      if (p != nullptr && sooner(q, *p)) continue;
+      if (best == nullptr || sooner(q, *best)) best = &q;
     }
     return best;
   }
@@ -251,7 +246,7 @@ class Line {
     const Peer* h = head(g, plain);
     if (&p != h && h != nullptr) {
       const Peer* t = tail(g, h);
-      const Peer* q = member_before(g, &p == t ? nullptr : &p, h, t);
+      const Peer* q = member_next(g, &p == t ? nullptr : &p, h, t, /*forward=*/false);
       return {&g, q != nullptr ? q : h};
     }
     const RackGroup* f = feeder_of(g);
