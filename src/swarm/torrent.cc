@@ -116,13 +116,9 @@ void Torrent::place_on_line(RackGroup& g) {
 void Torrent::bind_exit(RackGroup& g, core::TimePoint stale_before, const PolicyOptions& policy) {
   if (g.has_exit && g.find(g.exit) != nullptr) return;
   const Peer* head = policy::chain_head(g, stale_before, policy);
-  const Peer* exit = nullptr;
-  for (const Peer& p : g.peers) {
-    if (&p != head && policy::on_chain(p, stale_before, policy) &&
-        (exit == nullptr || g.joined_of(p) > g.joined_of(*exit))) {
-      exit = &p;
-    }
-  }
+  // The host that joined last, so that it is behind every host of its rack.
+  const Peer* exit =
+      policy::next_joined(g, nullptr, /*forward=*/false, head, nullptr, stale_before, policy);
   g.exit_is_head = exit == nullptr;
   if (exit == nullptr) exit = head;
   g.has_exit = exit != nullptr;

@@ -226,16 +226,7 @@ class Line {
   // or the last, of all), or null when none.
   const Peer* member_next(const RackGroup& g, const Peer* p, const Peer* h, const Peer* t,
                           bool forward) const {
-    auto sooner = [&](const Peer& a, const Peer& b) {
-      return forward ? g.joined_of(a) < g.joined_of(b) : g.joined_of(a) > g.joined_of(b);
-    };
-    const Peer* best = nullptr;
-    for (const Peer& q : g.peers) {
-      if (&q == h || &q == t || &q == p || !live(q)) continue;
-      if (p != nullptr && sooner(q, *p)) continue;
-      if (best == nullptr || sooner(q, *best)) best = &q;
-    }
-    return best;
+    return next_joined(g, p, forward, h, t, stale_before_, policy_);
   }
 
   // The host before `p` (of `g`): the member before it, else the head; for
@@ -262,18 +253,28 @@ class Line {
 
 }  // namespace
 
+const Peer* next_joined(const RackGroup& g, const Peer* from, bool forward, const Peer* skip_a,
+                        const Peer* skip_b, core::TimePoint stale_before,
+                        const PolicyOptions& policy) {
+  auto sooner = [&](const Peer& a, const Peer& b) {
+    return forward ? g.joined_of(a) < g.joined_of(b) : g.joined_of(a) > g.joined_of(b);
+  };
+  const Peer* best = nullptr;
+  for (const Peer& q : g.peers) {
+    if (&q == skip_a || &q == skip_b || &q == from || !on_chain(q, stale_before, policy)) continue;
+    if (from != nullptr && sooner(q, *from)) continue;
+    if (best == nullptr || sooner(q, *best)) best = &q;
+  }
+  return best;
+}
+
 const Peer* chain_head(const RackGroup& g, core::TimePoint stale_before,
                        const PolicyOptions& policy, const Peer* after) {
   const Peer* exit = g.has_exit ? g.find(g.exit) : nullptr;
   if (exit != nullptr && !on_chain(*exit, stale_before, policy)) exit = nullptr;
   if (exit != nullptr && g.exit_is_head && exit != after) return exit;
-  const Peer* best = nullptr;
-  for (const Peer& p : g.peers) {
-    if (&p == exit || &p == after || !on_chain(p, stale_before, policy)) continue;
-    if (after != nullptr && g.joined_of(p) < g.joined_of(*after)) continue;
-    if (best == nullptr || g.joined_of(p) < g.joined_of(*best)) best = &p;
-  }
-  return best != nullptr ? best : exit != after ? exit : nullptr;
+  const Peer* first = next_joined(g, after, /*forward=*/true, exit, nullptr, stale_before, policy);
+  return first != nullptr ? first : exit != after ? exit : nullptr;
 }
 
 const Peer* chain_feed(const SwarmView& swarm, const RackGroup& g, core::TimePoint now,

@@ -19,6 +19,14 @@ inline bool on_chain(const Peer& p, core::TimePoint stale_before, const PolicyOp
   return !p.origin() && p.last_seen.time() + policy.extra_life(p) >= stale_before;
 }
 
+// The host on the line of `g` next to `from` in the order hosts joined the
+// rack: the first that joined after it when `forward`, else the last that
+// joined before it (`from` null: the first, or the last, of all), other than
+// `skip_a` and `skip_b`. Null when there is none. One scan of the rack.
+const Peer* next_joined(const RackGroup& g, const Peer* from, bool forward, const Peer* skip_a,
+                        const Peer* skip_b, core::TimePoint stale_before,
+                        const PolicyOptions& policy);
+
 // The head of `g` as drawn, with no stuck one handing over: the host on the
 // line that joined the rack first, other than its exit (RackGroup::exit)
 // unless the exit was bound as the head or is the rack's only host on the
