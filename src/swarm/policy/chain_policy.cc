@@ -164,7 +164,7 @@ class Line {
     if (&p == t) return nullptr;
     const Peer* q = &p;
     for (int hop = 0; hop <= kMaxSkips; ++hop) {
-      q = member_next(g, q == h ? nullptr : q, h, t, /*forward=*/true);
+      q = next_joined(g, q == h ? nullptr : q, /*forward=*/true, h, t, stale_before_, policy_);
       if (q == nullptr) break;
       if (!stuck(g, *q)) return q;
     }
@@ -220,15 +220,9 @@ class Line {
     return x != nullptr && x != h && live(*x) ? x : nullptr;
   }
 
-  // A rack's members are its live hosts other than its head `h` and its
-  // tail `t`, in the order they joined it. The member next to `p` that way,
-  // after it when `forward` and before it otherwise (`p` null: the first,
-  // or the last, of all), or null when none.
-  const Peer* member_next(const RackGroup& g, const Peer* p, const Peer* h, const Peer* t,
-                          bool forward) const {
-    return next_joined(g, p, forward, h, t, stale_before_, policy_);
-  }
-
+  // A rack's members are its live hosts other than its head and its tail,
+  // in the order they joined it (next_joined, passing over both).
+  //
   // The host before `p` (of `g`): the member before it, else the head; for
   // the tail, the last member; for the head, its feeder's exit (none: the
   // origin seeders). `plain`: with heads as drawn, no stuck one handing over
@@ -237,7 +231,8 @@ class Line {
     const Peer* h = head(g, plain);
     if (&p != h && h != nullptr) {
       const Peer* t = tail(g, h);
-      const Peer* q = member_next(g, &p == t ? nullptr : &p, h, t, /*forward=*/false);
+      const Peer* q =
+          next_joined(g, &p == t ? nullptr : &p, /*forward=*/false, h, t, stale_before_, policy_);
       return {&g, q != nullptr ? q : h};
     }
     const RackGroup* f = feeder_of(g);
