@@ -399,9 +399,9 @@ Command add_simulate(CLI::App& parent) {
   cmd->add_option(
          "--policies", f->policies,
          "Comma-separated: random (BASELINE: uniform random peers, like opentracker), "
-         "original/N, standby/N, progress/N, relay/N, chain/N (the tracker's policy modes, N = "
-         "max_repr_rack); add +levels (standby/1+levels) for a tracker that also knows the "
-         "fleet's rows and datacenters (--max-repr-levels each)")
+         "original/N, standby/N, progress/N, relay/N, chain/N, tree/N (the tracker's policy "
+         "modes, N = max_repr_rack); add +levels (standby/1+levels) for a tracker that also "
+         "knows the fleet's rows and datacenters (--max-repr-levels each)")
       ->capture_default_str();
   cmd->add_option("--active-interval", f->active_interval, "Seconds between announces")
       ->capture_default_str();

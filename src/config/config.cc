@@ -235,8 +235,10 @@ const std::vector<Key>& keys() {
                "downloads it trades inside its rack only with the other representatives, which "
                "pass its pieces on. \"chain\": the hosts in a line, each told only of the one "
                "before it and the ones after it, racks appended as they appear, so each rack, "
-               "row and datacenter takes the payload in once (docs/policy.md).",
-               {"original", "standby", "progress", "relay", "chain"}),
+               "row and datacenter takes the payload in once. \"tree\": the hosts in a tree, "
+               "each fed by one parent and feeding at most two, one link into each rack, row "
+               "and datacenter (docs/policy.md).",
+               {"original", "standby", "progress", "relay", "chain", "tree"}),
       int_key("grant_percent", kAnnounces, &Config::grant_percent, 0, 100,
               "policy \"progress\": the share of the payload (percent) a standby representative "
               "must hold before it may exchange data with other racks. It then pulls at most the "

@@ -26,6 +26,20 @@ struct MemberRef {
   mutable std::uint32_t hint = 0;
 };
 
+// kTree (policy/tree_policy.cc): where one host hangs in the transfer's tree.
+// The parent is known by its endpoint, its rack group and its joined number
+// there, so a host that left and came back at the same endpoint is not taken
+// for the parent it was.
+struct TreeLink {
+  core::Endpoint parent{};
+  core::RackId parent_rack{};
+  std::uint32_t parent_joined = 0;  // 0: no parent (not placed, or fed by the origin seeders)
+  core::TimePoint since{};          // when it was given this parent (or role)
+  std::uint16_t depth = 0;          // hops from the origin seeders; 0: not placed
+  std::uint8_t children = 0;        // hosts placed under it that are still here
+  bool origin_fed = false;          // a rack's entry fed by the origin seeders
+};
+
 struct RackGroup {
   core::RackId rack;
   // The groups above this rack, outermost first (a datacenter, then a row):
@@ -64,6 +78,15 @@ struct RackGroup {
   // those already linked instead of between two of them).
   std::vector<std::uint32_t> joined;
   std::uint32_t joins = 0;
+  // kTree: tree[i] is peers[i]'s place in the tree. The rack's entry (the
+  // one host fed from outside it; tree_entry_joined 0: none) and the racks
+  // whose entry hangs off a host of this one. `tree_free`: the places its
+  // hosts still have for children (two each), kept as links come and go.
+  std::vector<TreeLink> tree;
+  MemberRef tree_entry{};
+  std::uint32_t tree_entry_joined = 0;
+  std::vector<core::RackId> tree_fed;
+  std::int32_t tree_free = 0;
   // Since when its peers have been reporting that they receive (their `left`
   // goes down), with no pause of stall_after or more between two reports;
   // zero until the first. kChain's stuck hosts count from no earlier: after
@@ -88,6 +111,14 @@ struct RackGroup {
   // `p` must be one of `peers`.
   const core::PeerId& peer_id_of(const Peer& p) const { return peer_ids[&p - peers.data()]; }
   std::uint32_t joined_of(const Peer& p) const { return joined[&p - peers.data()]; }
+  const TreeLink& link_of(const Peer& p) const { return tree[&p - peers.data()]; }
+  TreeLink& link_of(const Peer& p) { return tree[&p - peers.data()]; }
+  // kTree: the rack's entry while it is still here, else null.
+  const Peer* entry() const {
+    if (tree_entry_joined == 0) return nullptr;
+    const Peer* e = find(tree_entry);
+    return e != nullptr && joined_of(*e) == tree_entry_joined ? e : nullptr;
+  }
   Peer* find(const core::Endpoint& e);
   // The group right above this rack (its row), or RackId{} when none.
   core::RackId parent() const { return levels_up > 0 ? up[levels_up - 1] : core::RackId{}; }
@@ -117,6 +148,9 @@ struct UpperGroup {
   // that has at least as much as its row's best has nothing to fetch from the
   // row's racks, so it waits without being stalled (policy::is_gateway).
   std::uint64_t best_left = UINT64_MAX;
+  // kTree's scratch while it places a rack's entry: the places the group's
+  // racks have for racks from outside it (Torrent::place_entry).
+  std::int32_t tree_free = 0;
   // When a peer in one of its racks first received anything (its `left` went
   // down); zero until then. Stall times count from no earlier.
   core::TimePoint first_progress{};

@@ -176,6 +176,26 @@ class Torrent {
   // recorded, since when.
   void note_head(RackGroup& g, core::TimePoint now, core::TimePoint stale_before,
                  const PolicyOptions& policy);
+  // kTree (policy/tree_policy.h): gives `self` (of `g`) its place in the
+  // tree at its first announce, and another when its parent left, went stale
+  // or is stuck; a host waiting on a stuck entry takes the entry's role.
+  void tree_place(RackGroup& g, Peer& self, core::TimePoint now, core::TimePoint stale_before,
+                  const PolicyOptions& policy);
+  // `self` becomes `g`'s entry: hung off the shallowest host with room that
+  // is shallower than `max_depth`, outside `g`, in the nearest group `g`
+  // shares with hosts already there (else off the origin seeders).
+  void place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoint now,
+                   core::TimePoint stale_before, const PolicyOptions& policy);
+  // `self`, not `g`'s entry: hung off the shallowest host of `g` with room
+  // that is shallower than `max_depth` (else the entry).
+  void place_member(RackGroup& g, Peer& self, int max_depth, core::TimePoint now,
+                    core::TimePoint stale_before, const PolicyOptions& policy);
+  // `child` (of `g`) hangs off `parent` (of `pg`; null: the origin seeders).
+  void tree_link(RackGroup& g, Peer& child, RackGroup* pg, const Peer* parent, core::TimePoint now);
+  // `child` (of `g`) no longer hangs off its parent; its depth is kept.
+  void tree_unlink(RackGroup& g, const Peer& child);
+  // Whether `p` (of `g`) hangs, at any depth, below `top` (of `top_g`).
+  bool tree_below(const RackGroup& g, const Peer& p, const RackGroup& top_g, const Peer& top) const;
   // Erases an empty group; the groups it fed are fed from its feeder.
   std::vector<RackGroup>::iterator erase_group(std::vector<RackGroup>::iterator g);
   UpperGroup& upper_for(core::RackId id, core::RackId parent, std::uint8_t height);

@@ -539,6 +539,7 @@ TEST(OneLevelTest, NoLevelsAboveRacksGivesTheRackRuleExactly) {
 class ChainTest : public LevelsFixture {
  protected:
   ChainTest() : LevelsFixture(chain_options()) {}
+  explicit ChainTest(SwarmOptions o) : LevelsFixture(o) {}
   static SwarmOptions chain_options() {
     SwarmOptions o = options(2, 1);
     o.policy.mode = PolicyMode::kChain;
@@ -655,7 +656,7 @@ TEST_F(ChainTest, AStuckHostIsPassedOver) {
   clock_.advance(core::Seconds(20));
   announce("127.1.1.1", 900);  // progress; 127.1.1.2 and the head of 127.1.2 make none
   EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.2", "127.1.2.1"}));  // 30 s: not stuck yet
-  clock_.advance(core::Seconds(31));  // 61 s without progress
+  clock_.advance(core::Seconds(31));                                    // 61 s without progress
   announce("127.1.1.1", 890);
   // The one before it is less than an eighth of the payload ahead: it may
   // just be far down the line.
@@ -796,22 +797,36 @@ TEST_F(ChainTest, SeedersMeetNoSeedersAndStaleHostsAreSkipped) {
   EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.1"}));
 }
 
+// A swarm that knows racks only, under `mode`; `ask` announces from ip:6881.
+class OneLevelSwarm {
+ public:
+  explicit OneLevelSwarm(PolicyMode mode) : table_{options(mode), flat_, clock_} {
+    flat_.levels_ = false;
+    table_.activate(hash_, 1000);
+  }
+  Names ask(const std::string& ip, std::uint64_t left = 1000) {
+    testing::announce_from(table_, hash_, ip, left, AnnounceEvent::kNone, rng_, out_);
+    return names(out_);
+  }
+
+ private:
+  static SwarmOptions options(PolicyMode mode) {
+    SwarmOptions o{{2, 50}, core::Seconds(150), false};
+    o.policy.mode = mode;
+    return o;
+  }
+  core::ManualClock clock_;
+  ThreeLevels flat_;
+  SwarmTable table_;
+  core::InfoHash hash_ = *core::InfoHash::from_hex("EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE");
+  core::Rng rng_{3};
+  std::vector<core::PeerContact> out_;
+};
+
 // With racks the only level, racks go in line in the order they appeared.
 TEST(ChainOneLevelTest, RacksGoInLineAsTheyAppear) {
-  core::ManualClock clock;
-  ThreeLevels flat;
-  flat.levels_ = false;
-  SwarmOptions o{{2, 50}, core::Seconds(150), false};
-  o.policy.mode = PolicyMode::kChain;
-  SwarmTable table{o, flat, clock};
-  const auto hash = *core::InfoHash::from_hex("EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE");
-  table.activate(hash, 1000);
-  core::Rng rng{3};
-  std::vector<core::PeerContact> out;
-  auto ask = [&](const std::string& ip, std::uint64_t left = 1000) {
-    testing::announce_from(table, hash, ip, left, AnnounceEvent::kNone, rng, out);
-    return names(out);
-  };
+  OneLevelSwarm swarm(PolicyMode::kChain);
+  auto ask = [&](const std::string& ip, std::uint64_t left = 1000) { return swarm.ask(ip, left); };
   ask("127.9.0.1", 0);
   for (const char* ip : {"127.1.3.1", "127.1.1.1", "127.1.1.2", "127.1.3.2", "127.1.2.1"}) ask(ip);
   EXPECT_EQ(ask("127.9.0.1", 0), (Names{"127.1.3.1"}));
@@ -821,6 +836,187 @@ TEST(ChainOneLevelTest, RacksGoInLineAsTheyAppear) {
   EXPECT_EQ(ask("127.1.1.1"), (Names{"127.1.3.1", "127.1.1.2"}));
   EXPECT_EQ(ask("127.1.1.2"), (Names{"127.1.1.1", "127.1.2.1"}));
   EXPECT_EQ(ask("127.1.2.1"), (Names{"127.1.1.2"}));
+}
+
+// The tree policy: each host is told of its parent and its children.
+class TreeTest : public ChainTest {
+ protected:
+  TreeTest() : ChainTest(tree_options()) {}
+  static SwarmOptions tree_options() {
+    SwarmOptions o = chain_options();
+    o.policy.mode = PolicyMode::kTree;
+    return o;
+  }
+  // For every host of the swarm: how many hosts name it as their parent.
+  // Checks on the way that each host's own count (TreeLink::children) and
+  // each rack's free places (RackGroup::tree_free) agree with the links.
+  void expect_counts_match_links() {
+    auto snap = table_.snapshot(hash_);
+    ASSERT_TRUE(snap.has_value());
+    const auto& racks = snap->torrent.racks();
+    std::map<std::pair<std::string, std::uint32_t>, int> named;  // (parent, its joined)
+    for (const RackGroup& g : racks) {
+      for (std::size_t i = 0; i < g.peers.size(); ++i) {
+        const TreeLink& l = g.tree[i];
+        if (l.parent_joined != 0) ++named[{l.parent.to_string(), l.parent_joined}];
+      }
+    }
+    for (const RackGroup& g : racks) {
+      ASSERT_EQ(g.tree.size(), g.peers.size());
+      int free = 0;
+      for (std::size_t i = 0; i < g.peers.size(); ++i) {
+        const int kids = named[{g.peers[i].endpoint.to_string(), g.joined[i]}];
+        EXPECT_EQ(g.tree[i].children, kids) << g.peers[i].endpoint.to_string();
+        if (!g.peers[i].origin()) free += std::max(0, 2 - kids);
+      }
+      EXPECT_EQ(g.tree_free, free) << "rack of " << g.peers.front().endpoint.to_string();
+    }
+  }
+  // Who is told of whom, as undirected links, from one announce of each host.
+  std::map<std::string, Names> views(const std::vector<std::string>& hosts) {
+    std::map<std::string, Names> out;
+    out["127.9.0.1"] = announce("127.9.0.1", 0);
+    for (const auto& ip : hosts) out[ip] = announce(ip);
+    return out;
+  }
+};
+
+// A rack's first host (its entry) hangs off the shallowest host with room in
+// the nearest group it shares with hosts already there; the others hang off
+// the shallowest host of their rack with room. Two children each.
+TEST_F(TreeTest, EachHostSeesItsParentAndItsChildren) {
+  join_fleet();
+  EXPECT_EQ(announce("127.9.0.1", 0), (Names{"127.1.1.1"}));
+  EXPECT_EQ(announce("127.1.1.1"), (Names{"127.9.0.1", "127.1.1.2", "127.1.1.3"}));
+  // The second rack of a row hangs off its first rack's shallowest host
+  // with room; so does the first rack of the second row (the datacenter is
+  // the nearest group they share): 127.1.1.2 joined before 127.1.1.3.
+  EXPECT_EQ(announce("127.1.1.2"), (Names{"127.1.1.1", "127.1.2.1", "127.1.17.1"}));
+  EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.1.2", "127.1.2.2", "127.1.2.3"}));
+  EXPECT_EQ(announce("127.1.2.2"), (Names{"127.1.2.1"}));
+  // The row's second rack: off its first rack's shallowest host with room.
+  EXPECT_EQ(announce("127.1.18.1"), (Names{"127.1.17.2", "127.1.18.2", "127.1.18.3"}));
+  // The second datacenter shares nothing with the first: off the shallowest
+  // host with room anywhere, 127.1.1.3.
+  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.1", "127.2.1.1"}));
+  EXPECT_EQ(announce("127.2.1.1"), (Names{"127.1.1.3", "127.2.1.2", "127.2.1.3"}));
+  expect_counts_match_links();
+}
+
+// In any join order, one link enters each rack, row and datacenter, and the
+// links make one tree: every host is reached from the origin, over as many
+// links as there are hosts (one parent each). A host feeds a third only when
+// every host that could take a newcomer is full or keeps its last place.
+TEST_F(TreeTest, InAnyJoinOrderEachGroupIsFedOverOneLinkAndAllAreReached) {
+  for (unsigned seed : {11u, 12u, 13u, 14u}) {
+    SCOPED_TRACE(seed);
+    for (const auto& ip : fleet()) announce(ip, 1000, AnnounceEvent::kStopped);
+    announce("127.9.0.1", 0, AnnounceEvent::kStarted);
+    std::vector<std::string> order = fleet();
+    std::mt19937 shuffle(seed);
+    std::shuffle(order.begin(), order.end(), shuffle);
+    for (const auto& ip : order) announce(ip, 1000, AnnounceEvent::kStarted);
+    for (int level = 0; level < 3; ++level) {
+      for (const auto& [group, in] : feeds_into(order, level)) {
+        EXPECT_EQ(in, 1) << "group " << group << " at level " << level;
+      }
+    }
+    const auto seen = views(order);
+    std::set<std::string> reached{"127.9.0.1"};
+    std::vector<std::string> todo{"127.9.0.1"};
+    while (!todo.empty()) {
+      const std::string at = todo.back();
+      todo.pop_back();
+      for (const auto& n : seen.at(at)) {
+        if (reached.insert(n).second) todo.push_back(n);
+      }
+    }
+    EXPECT_EQ(reached.size(), order.size() + 1);
+    std::set<std::pair<std::string, std::string>> links;
+    for (const auto& [ip, names] : seen) {
+      EXPECT_LE(names.size(), 4u) << ip;
+      for (const auto& n : names) links.insert(std::minmax(ip, n));
+    }
+    EXPECT_EQ(links.size(), order.size());
+    expect_counts_match_links();
+  }
+}
+
+// A host whose parent left hangs off another host above it; the places the
+// one that left held are free again and nobody is told of it.
+TEST_F(TreeTest, AHostWhoseParentLeftHangsOffAnotherAboveIt) {
+  join_fleet();
+  announce("127.1.1.2", 1000, AnnounceEvent::kStopped);
+  // 127.1.1.1 had room again (127.1.1.2 was one of its two).
+  EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.1.1", "127.1.2.2", "127.1.2.3"}));
+  // Now full, so the next orphan takes the other shallowest with room.
+  EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.1.3", "127.1.17.2", "127.1.17.3"}));
+  EXPECT_EQ(announce("127.1.1.1"), (Names{"127.9.0.1", "127.1.1.3", "127.1.2.1"}));
+  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.1", "127.2.1.1", "127.1.17.1"}));
+  expect_counts_match_links();
+  // It comes back: a new host, at the bottom of its rack.
+  announce("127.1.1.2", 1000, AnnounceEvent::kStarted);
+  EXPECT_FALSE(announce("127.1.2.1").contains("127.1.1.2"));
+  expect_counts_match_links();
+}
+
+// An entry that hangs (no progress while its parent is well ahead): the
+// first of its rack to announce waiting on it takes its role and its place
+// above the rack, which stays fed over one link; the former entry hangs in
+// the rack below it.
+TEST_F(TreeTest, AHostWaitingOnAStuckEntryTakesItsRole) {
+  join_fleet(2);  // a 10 s schedule; now 10 s in
+  for (int i = 1; i <= 4; ++i) {
+    clock_.advance(core::Seconds(10));
+    announce("127.1.1.1", 1000 - 100 * i);
+    announce("127.1.1.2", 1000 - 100 * i);
+    // 127.1.2.1 receives nothing
+  }
+  EXPECT_EQ(announce("127.1.2.3"), (Names{"127.1.2.1"}));  // 50 s: not stuck yet
+  // 61 s: more than stall_after without progress, 127.1.1.2 far ahead and moving.
+  clock_.advance(core::Seconds(11));
+  announce("127.1.1.2", 350);
+  EXPECT_EQ(announce("127.1.2.2"), (Names{"127.1.1.2"}));
+  EXPECT_EQ(announce("127.1.1.2", 350), (Names{"127.1.1.1", "127.1.2.2", "127.1.17.1"}));
+  EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.2.2", "127.1.2.3"}));
+  EXPECT_EQ(announce("127.1.2.2"), (Names{"127.1.1.2", "127.1.2.1"}));
+  expect_counts_match_links();
+}
+
+// An entry gone silent past its life: the next host of its rack to announce
+// takes the role, fed from outside the rack.
+TEST_F(TreeTest, AStaleEntryHandsItsRoleToTheNextHostToAnnounce) {
+  join_fleet(2);
+  // Rack 1 receives (too little for a host below it to be judged stuck);
+  // 127.1.2.1 goes silent.
+  for (int i = 1; i <= 16; ++i) {
+    clock_.advance(core::Seconds(10));
+    announce("127.1.1.1", 1000 - i);
+    announce("127.1.1.2", 1000 - i);
+    announce("127.1.2.3");
+  }
+  EXPECT_EQ(announce("127.1.2.3"), (Names{"127.1.1.2"}));
+  EXPECT_TRUE(announce("127.1.1.2").contains("127.1.2.3"));
+  EXPECT_FALSE(announce("127.1.1.2").contains("127.1.2.1"));
+  expect_counts_match_links();
+}
+
+// With racks the only level, a burst of new racks keeps a place in each rack
+// for its own hosts: none feeds three when they come.
+TEST(TreeOneLevelTest, ABurstOfRacksKeepsAPlaceForEachRacksOwnHosts) {
+  OneLevelSwarm swarm(PolicyMode::kTree);
+  auto ask = [&](const std::string& ip, std::uint64_t left = 1000) { return swarm.ask(ip, left); };
+  ask("127.9.0.1", 0);
+  for (const char* ip : {"127.1.1.1", "127.1.2.1", "127.1.3.1"}) ask(ip);
+  EXPECT_EQ(ask("127.1.1.1"), (Names{"127.9.0.1", "127.1.2.1"}));
+  EXPECT_EQ(ask("127.1.2.1"), (Names{"127.1.1.1", "127.1.3.1"}));
+  ask("127.1.1.2");
+  ask("127.1.2.2");
+  ask("127.1.3.2");
+  EXPECT_EQ(ask("127.1.1.1"), (Names{"127.9.0.1", "127.1.2.1", "127.1.1.2"}));
+  EXPECT_EQ(ask("127.1.2.1"), (Names{"127.1.1.1", "127.1.3.1", "127.1.2.2"}));
+  EXPECT_EQ(ask("127.1.3.1"), (Names{"127.1.2.1", "127.1.3.2"}));
+  EXPECT_EQ(ask("127.1.3.2"), (Names{"127.1.3.1"}));
 }
 
 }  // namespace

@@ -14,13 +14,15 @@ const char* policy_mode_name(PolicyMode mode) {
       return "relay";
     case PolicyMode::kChain:
       return "chain";
+    case PolicyMode::kTree:
+      return "tree";
   }
   return "?";
 }
 
 bool parse_policy_mode(std::string_view name, PolicyMode& mode) {
   for (auto m : {PolicyMode::kOriginal, PolicyMode::kStandby, PolicyMode::kProgress,
-                 PolicyMode::kRelay, PolicyMode::kChain}) {
+                 PolicyMode::kRelay, PolicyMode::kChain, PolicyMode::kTree}) {
     if (name == policy_mode_name(m)) {
       mode = m;
       return true;

@@ -38,6 +38,13 @@ enum class PolicyMode : std::uint8_t {
   // transfer), so one link enters each rack, row and datacenter and each
   // host uploads to about one other (policy/chain_policy.cc).
   kChain,
+  // The hosts in a tree, each fed by one parent and feeding at most two:
+  // a rack's first host (its entry) hangs off the shallowest host with a free
+  // place in the nearest group it shares with hosts already there, the rest
+  // of the rack off the shallowest of their rack, so one link enters each
+  // rack, row and datacenter and the payload crosses log2(hosts) hops
+  // instead of kChain's one per host (policy/tree_policy.cc).
+  kTree,
 };
 
 // The `policy` key's spelling of each mode ("original", "standby", "progress").

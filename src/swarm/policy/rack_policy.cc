@@ -31,6 +31,7 @@
 #include <utility>
 
 #include "swarm/policy/chain_policy.h"
+#include "swarm/policy/tree_policy.h"
 
 namespace p2p::swarm::policy {
 namespace {
@@ -239,6 +240,9 @@ void select_peers(const SwarmView& swarm, const RackGroup& own, const Peer& self
                   std::vector<core::PeerContact>& out) {
   if (policy.mode == PolicyMode::kChain) {
     return select_chain(swarm, own, self, limit, with_peer_ids, now, stale_before, policy, out);
+  }
+  if (policy.mode == PolicyMode::kTree) {
+    return select_tree(swarm, own, self, limit, with_peer_ids, stale_before, policy, out);
   }
   const ContactOf contact{with_peer_ids};
   const bool self_seeds = self.seeder();

@@ -1,0 +1,105 @@
+// The tree policy: who a host is told about, from the links Torrent keeps.
+//
+// A line (kChain) moves each piece at a host's full upload, but the last host
+// gets its first piece only after it crossed every host before it: about
+// `pieces + hosts` piece-times for the whole deploy. A host feeding two halves
+// the rate below it, but the depth is log2(hosts): about `2 x pieces + 2 x
+// log2(hosts)` (docs/policy.md measures both). The links are kept, not drawn
+// anew at each announce, so a host is never given a second parent while its
+// first still serves it.
+#include "swarm/policy/tree_policy.h"
+
+namespace p2p::swarm::policy {
+
+const Peer* tree_parent(const SwarmView& swarm, const RackGroup& g, const Peer& p,
+                        const RackGroup** parent_group) {
+  const TreeLink& link = g.link_of(p);
+  if (link.parent_joined == 0) return nullptr;
+  const RackGroup* pg = link.parent_rack == g.rack ? &g : swarm.group(link.parent_rack);
+  if (pg == nullptr) return nullptr;
+  const Peer* parent = pg->find(link.parent);
+  if (parent == nullptr || pg->joined_of(*parent) != link.parent_joined) return nullptr;
+  if (parent_group != nullptr) *parent_group = pg;
+  return parent;
+}
+
+bool tree_stuck(const SwarmView& swarm, const RackGroup& g, const Peer& p, core::TimePoint now,
+                const PolicyOptions& policy) {
+  const core::Seconds stall = policy.stall_of(p);
+  const TreeLink& link = g.link_of(p);
+  if (p.seeder() || now - p.last_progress.time() < stall || now - link.since < stall) {
+    return false;
+  }
+  const std::uint64_t margin = swarm.payload / 8;
+  if (link.origin_fed) {  // the origin has it all, while one is here
+    if (p.left.bytes() <= margin) return false;
+    for (const RackGroup& og : swarm.groups) {
+      for (const MemberRef& m : og.origins) {
+        const Peer* o = og.find(m);
+        if (o != nullptr && o->seeder()) return true;
+      }
+    }
+    return false;
+  }
+  const RackGroup* pg = nullptr;
+  const Peer* parent = tree_parent(swarm, g, p, &pg);
+  if (parent == nullptr || parent->left.bytes() + margin >= p.left.bytes()) return false;
+  return parent->seeder() || now - parent->last_progress.time() < policy.stall_of(*parent);
+}
+
+void select_tree(const SwarmView& swarm, const RackGroup& own, const Peer& self,
+                 std::uint32_t limit, bool with_peer_ids, core::TimePoint stale_before,
+                 const PolicyOptions& policy, std::vector<core::PeerContact>& out) {
+  const std::size_t base = out.size();
+  const bool self_seeds = self.seeder();
+  // A seeder is never told about seeders (they have nothing to trade).
+  auto tell = [&](const RackGroup& g, const Peer& p) {
+    if (&p == &self || (self_seeds && p.seeder()) || out.size() - base >= limit) return;
+    for (std::size_t i = base; i < out.size(); ++i) {
+      if (out[i].endpoint == p.endpoint) return;
+    }
+    out.push_back({p.endpoint, with_peer_ids ? g.peer_id_of(p) : core::PeerId{}});
+  };
+  auto live = [&](const Peer& p) { return in_tree(p, stale_before, policy); };
+  auto fed_entry = [&](const RackGroup& g) -> const Peer* {
+    const Peer* e = g.entry();
+    return e != nullptr && live(*e) ? e : nullptr;
+  };
+
+  if (self.origin()) {  // an origin seeder feeds the entries fed by no rack
+    for (const RackGroup& g : swarm.groups) {
+      const Peer* e = fed_entry(g);
+      if (e != nullptr && g.link_of(*e).origin_fed) tell(g, *e);
+    }
+    return;
+  }
+  if (own.link_of(self).origin_fed && fed_entry(own) == &self) {
+    for (const RackGroup& g : swarm.groups) {
+      for (const MemberRef& m : g.origins) {
+        const Peer* o = g.find(m);
+        if (o != nullptr && o->seeder() &&
+            o->last_seen.time() + policy.extra_life(*o) >= stale_before) {
+          tell(g, *o);
+        }
+      }
+    }
+  } else {
+    const RackGroup* pg = nullptr;
+    const Peer* parent = tree_parent(swarm, own, self, &pg);
+    if (parent != nullptr && live(*parent)) tell(*pg, *parent);
+  }
+  const std::uint32_t self_joined = own.joined_of(self);
+  auto is_child = [&](const TreeLink& l) {
+    return l.parent_joined == self_joined && l.parent_rack == own.rack && l.parent == self.endpoint;
+  };
+  for (std::size_t i = 0; i < own.peers.size(); ++i) {
+    if (is_child(own.tree[i]) && live(own.peers[i])) tell(own, own.peers[i]);
+  }
+  for (const core::RackId fed : own.tree_fed) {
+    const RackGroup* g = swarm.group(fed);
+    const Peer* e = g != nullptr ? fed_entry(*g) : nullptr;
+    if (e != nullptr && is_child(g->link_of(*e))) tell(*g, *e);
+  }
+}
+
+}  // namespace p2p::swarm::policy

@@ -1,0 +1,53 @@
+// The tree policy (PolicyMode::kTree): the swarm as a tree of hosts, each fed
+// by one parent and feeding at most two, so that one link enters each rack,
+// row and datacenter and a piece crosses about log2(hosts) hosts on its way
+// down instead of every host before it (kChain's line).
+//
+// Torrent places each host (Torrent::tree_place) and keeps the links
+// (RackGroup::tree); what is here only reads them.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/peer.h"
+#include "swarm/peer.h"
+#include "swarm/policy/options.h"
+#include "swarm/rack_group.h"
+
+namespace p2p::swarm::policy {
+
+// Children a host feeds when there is room: two halves its upload to each, a
+// line's one gives depth as long as the fleet.
+inline constexpr int kTreeFanOut = 2;
+
+// A host in the tree: not an origin seeder, and announced within its life
+// (peer_timeout and its extra_life).
+inline bool in_tree(const Peer& p, core::TimePoint stale_before, const PolicyOptions& policy) {
+  return !p.origin() && p.last_seen.time() + policy.extra_life(p) >= stale_before;
+}
+
+// The host `p` (of `g`) was given as its parent, while that same host is
+// still in the swarm (in `*parent_group` when that is given); null when it
+// left, or when `p` has none (not placed, or fed by the origin seeders).
+const Peer* tree_parent(const SwarmView& swarm, const RackGroup& g, const Peer& p,
+                        const RackGroup** parent_group = nullptr);
+
+// Whether `p` (of `g`) is stuck: no progress for its stall time, counted from
+// no earlier than when it was given its parent (or its rack's entry role),
+// while that parent is an eighth of the payload ahead of it and still moving.
+// A host whose parent has nothing more to give is waiting, not stuck.
+bool tree_stuck(const SwarmView& swarm, const RackGroup& g, const Peer& p, core::TimePoint now,
+                const PolicyOptions& policy);
+
+// Appends to `out` at most `limit` of the peers `self` (one of `own`'s, in
+// `swarm`) is told about under kTree: its parent (the origin seeders for an
+// entry they feed) and its children; an origin seeder is told of the entries
+// it feeds. Peers last seen before `stale_before` (and their extra_life) are
+// never chosen; nothing allocates (`out` must have room).
+void select_tree(const SwarmView& swarm, const RackGroup& own, const Peer& self,
+                 std::uint32_t limit, bool with_peer_ids, core::TimePoint stale_before,
+                 const PolicyOptions& policy, std::vector<core::PeerContact>& out);
+
+}  // namespace p2p::swarm::policy
