@@ -76,7 +76,7 @@ def parse_args(argv=None):
     p.add_argument("--runs", type=int, default=1)
     p.add_argument("--trackers", default="levels,racks,opentracker",
                    help="comma-separated, deployed in turn: levels, racks, levels-MODE, "
-                   "racks-MODE (MODE a policy: relay, standby, progress, chain), opentracker "
+                   "racks-MODE (MODE a policy: relay, standby, progress, chain, tree), opentracker "
                    "(default: %(default)s)")
     p.add_argument("--timeout", type=float, default=300)
     p.add_argument("--uplink", action="store_true",

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -27,17 +28,55 @@ struct MemberRef {
 };
 
 // kTree (policy/tree_policy.cc): where one host hangs in the transfer's tree.
-// The parent is known by its endpoint, its rack group and its joined number
+// The parent is known by its rack group, its endpoint and its joined number
 // there, so a host that left and came back at the same endpoint is not taken
 // for the parent it was.
 struct TreeLink {
-  core::Endpoint parent{};
   core::RackId parent_rack{};
+  core::TimePoint since{};  // when it was given this parent (or its rack's entry role)
+  core::Endpoint parent{};
   std::uint32_t parent_joined = 0;  // 0: no parent (not placed, or fed by the origin seeders)
-  core::TimePoint since{};          // when it was given this parent (or role)
   std::uint16_t depth = 0;          // hops from the origin seeders; 0: not placed
   std::uint8_t children = 0;        // hosts placed under it that are still here
   bool origin_fed = false;          // a rack's entry fed by the origin seeders
+};
+
+// kTree's state of one rack group: each host's place, the rack's entry (the
+// one host fed from outside it; entry_joined 0: none), the racks whose entry
+// hangs off a host of this one, and the places its hosts still have for
+// children (two each), kept as links come and go.
+struct RackTree {
+  std::vector<TreeLink> links;  // links[i] is RackGroup::peers[i]'s
+  MemberRef entry{};
+  std::uint32_t entry_joined = 0;
+  std::vector<core::RackId> fed;
+  std::int32_t free = 0;
+};
+
+// A value held apart from its owner, made only when needed and copied with
+// it (C++26's std::indirect, which Debian 12's compilers lack, plus "none"):
+// a rack group pays one pointer for kTree's state under every other policy.
+template <class T>
+class HeldApart {
+ public:
+  HeldApart() = default;
+  HeldApart(const HeldApart& o) : p_(o.p_ ? std::make_unique<T>(*o.p_) : nullptr) {}
+  HeldApart& operator=(const HeldApart& o) {
+    if (this != &o) p_ = o.p_ ? std::make_unique<T>(*o.p_) : nullptr;
+    return *this;
+  }
+  HeldApart(HeldApart&&) noexcept = default;
+  HeldApart& operator=(HeldApart&&) noexcept = default;
+
+  explicit operator bool() const { return p_ != nullptr; }
+  T& emplace() { return *(p_ = std::make_unique<T>()); }
+  T* operator->() { return p_.get(); }
+  const T* operator->() const { return p_.get(); }
+  T& operator*() { return *p_; }
+  const T& operator*() const { return *p_; }
+
+ private:
+  std::unique_ptr<T> p_;
 };
 
 struct RackGroup {
@@ -78,15 +117,9 @@ struct RackGroup {
   // those already linked instead of between two of them).
   std::vector<std::uint32_t> joined;
   std::uint32_t joins = 0;
-  // kTree: tree[i] is peers[i]'s place in the tree. The rack's entry (the
-  // one host fed from outside it; tree_entry_joined 0: none) and the racks
-  // whose entry hangs off a host of this one. `tree_free`: the places its
-  // hosts still have for children (two each), kept as links come and go.
-  std::vector<TreeLink> tree;
-  MemberRef tree_entry{};
-  std::uint32_t tree_entry_joined = 0;
-  std::vector<core::RackId> tree_fed;
-  std::int32_t tree_free = 0;
+  // kTree's state (RackTree); none until a host of the rack is placed under
+  // kTree, then kept while the group is.
+  HeldApart<RackTree> tree;
   // Since when its peers have been reporting that they receive (their `left`
   // goes down), with no pause of stall_after or more between two reports;
   // zero until the first. kChain's stuck hosts count from no earlier: after
@@ -111,13 +144,14 @@ struct RackGroup {
   // `p` must be one of `peers`.
   const core::PeerId& peer_id_of(const Peer& p) const { return peer_ids[&p - peers.data()]; }
   std::uint32_t joined_of(const Peer& p) const { return joined[&p - peers.data()]; }
-  const TreeLink& link_of(const Peer& p) const { return tree[&p - peers.data()]; }
-  TreeLink& link_of(const Peer& p) { return tree[&p - peers.data()]; }
+  // kTree: `p`'s place in the tree; the group must have its tree.
+  const TreeLink& link_of(const Peer& p) const { return tree->links[&p - peers.data()]; }
+  TreeLink& link_of(const Peer& p) { return tree->links[&p - peers.data()]; }
   // kTree: the rack's entry while it is still here, else null.
   const Peer* entry() const {
-    if (tree_entry_joined == 0) return nullptr;
-    const Peer* e = find(tree_entry);
-    return e != nullptr && joined_of(*e) == tree_entry_joined ? e : nullptr;
+    if (!tree || tree->entry_joined == 0) return nullptr;
+    const Peer* e = find(tree->entry);
+    return e != nullptr && joined_of(*e) == tree->entry_joined ? e : nullptr;
   }
   Peer* find(const core::Endpoint& e);
   // The group right above this rack (its row), or RackId{} when none.

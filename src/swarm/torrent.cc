@@ -152,14 +152,25 @@ std::vector<RackGroup>::iterator Torrent::erase_group(std::vector<RackGroup>::it
   }
   // kTree: the entries it fed look for another parent; a group of the same
   // rack made later must not be taken for this one.
-  for (const core::RackId fed : g->tree_fed) {
-    RackGroup* other = find_group(fed);
-    const Peer* e = other != nullptr ? other->entry() : nullptr;
-    if (e != nullptr && other->link_of(*e).parent_rack == g->rack) {
-      other->link_of(*e).parent_joined = kGoneParent;
+  if (g->tree) {
+    for (const core::RackId fed : g->tree->fed) {
+      RackGroup* other = find_group(fed);
+      const Peer* e = other != nullptr ? other->entry() : nullptr;
+      if (e != nullptr && other->link_of(*e).parent_rack == g->rack) {
+        other->link_of(*e).parent_joined = kGoneParent;
+      }
     }
   }
   return racks_.erase(g);
+}
+
+RackTree& Torrent::tree_of(RackGroup& g) {
+  if (!g.tree) {  // its first host under kTree, or the policy became kTree while hosts were here
+    RackTree& t = g.tree.emplace();
+    t.links.resize(g.peers.size());
+    for (const Peer& p : g.peers) t.free += p.origin() ? 0 : policy::kTreeFanOut;
+  }
+  return *g.tree;
 }
 
 void Torrent::tree_link(RackGroup& g, Peer& child, RackGroup* pg, const Peer* parent,
@@ -179,9 +190,9 @@ void Torrent::tree_link(RackGroup& g, Peer& child, RackGroup* pg, const Peer* pa
   link.parent_joined = pg->joined_of(*parent);
   TreeLink& up = pg->link_of(*parent);
   link.depth = static_cast<std::uint16_t>(std::min(up.depth + 1, 0xffff));
-  pg->tree_free -= up.children < policy::kTreeFanOut ? 1 : 0;
+  pg->tree->free -= up.children < policy::kTreeFanOut ? 1 : 0;
   if (up.children < 0xff) ++up.children;
-  if (pg != &g) pg->tree_fed.push_back(g.rack);
+  if (pg != &g) pg->tree->fed.push_back(g.rack);
 }
 
 void Torrent::tree_unlink(RackGroup& g, const Peer& child) {
@@ -192,12 +203,13 @@ void Torrent::tree_unlink(RackGroup& g, const Peer& child) {
     RackGroup& pg = const_cast<RackGroup&>(*cpg);  // one of racks_
     TreeLink& up = pg.link_of(*parent);
     if (up.children > 0) --up.children;
-    pg.tree_free += up.children < policy::kTreeFanOut ? 1 : 0;
+    pg.tree->free += up.children < policy::kTreeFanOut ? 1 : 0;
   }
   if (link.parent_joined != 0 && link.parent_rack != g.rack) {
-    if (RackGroup* pg = find_group(link.parent_rack)) {
-      auto it = std::find(pg->tree_fed.begin(), pg->tree_fed.end(), g.rack);
-      if (it != pg->tree_fed.end()) pg->tree_fed.erase(it);
+    if (RackGroup* pg = find_group(link.parent_rack); pg != nullptr && pg->tree) {
+      auto& fed = pg->tree->fed;
+      auto it = std::find(fed.begin(), fed.end(), g.rack);
+      if (it != fed.end()) fed.erase(it);
     }
   }
   link.parent = {};
@@ -224,12 +236,7 @@ bool Torrent::tree_below(const RackGroup& g, const Peer& p, const RackGroup& top
 
 void Torrent::tree_place(RackGroup& g, Peer& self, core::TimePoint now,
                          core::TimePoint stale_before, const PolicyOptions& policy) {
-  if (g.tree.size() != g.peers.size()) {  // the policy became kTree while hosts were here
-    g.tree.assign(g.peers.size(), TreeLink{});
-    g.tree_free = 0;
-    for (const Peer& p : g.peers) g.tree_free += p.origin() ? 0 : policy::kTreeFanOut;
-    g.tree_entry_joined = 0;
-  }
+  tree_of(g);
   const SwarmView swarm = view();
   auto live = [&](const Peer& p) { return policy::in_tree(p, stale_before, policy); };
   const Peer* entry = g.entry();
@@ -239,14 +246,14 @@ void Torrent::tree_place(RackGroup& g, Peer& self, core::TimePoint now,
     // it comes back.
     tree_unlink(g, *entry);
     g.link_of(*entry).depth = 0;
-    g.tree_entry_joined = 0;
+    g.tree->entry_joined = 0;
     entry = nullptr;
   }
   TreeLink& link = g.link_of(self);
   if (entry == nullptr) {
     tree_unlink(g, self);
-    g.tree_entry = {self.endpoint};
-    g.tree_entry_joined = g.joined_of(self);
+    g.tree->entry = {self.endpoint};
+    g.tree->entry_joined = g.joined_of(self);
     place_entry(g, self, INT_MAX, now, stale_before, policy);
     return;
   }
@@ -271,8 +278,8 @@ void Torrent::tree_place(RackGroup& g, Peer& self, core::TimePoint now,
     tree_unlink(g, *entry);
     g.link_of(*entry).depth = 0;
     tree_unlink(g, self);
-    g.tree_entry = {self.endpoint};
-    g.tree_entry_joined = g.joined_of(self);
+    g.tree->entry = {self.endpoint};
+    g.tree->entry_joined = g.joined_of(self);
     place_entry(g, self, depth, now, stale_before, policy);
     return;
   }
@@ -348,7 +355,8 @@ void Torrent::place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoi
     for (UpperGroup& u : uppers_) u.tree_free = 0;
     for (const RackGroup& r : racks_) {
       if (&r == &g) continue;
-      const std::int32_t spare = std::max(0, r.tree_free - 1);
+      if (!r.tree) continue;
+      const std::int32_t spare = std::max(0, r.tree->free - 1);
       for (std::size_t l = 0; l < r.levels_up; ++l) {
         if (UpperGroup* u = find_upper(r.up[l])) u->tree_free += spare;
       }
@@ -359,8 +367,8 @@ void Torrent::place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoi
     {
       const std::size_t at = scope;
       for (const RackGroup& r : racks_) {
-        if (&r == &g || shared_with(r) != at) continue;
-        bool crowded = r.tree_free < policy::kTreeFanOut;
+        if (&r == &g || !r.tree || shared_with(r) != at) continue;
+        bool crowded = r.tree->free < policy::kTreeFanOut;
         for (std::size_t l = at; !crowded && l < r.levels_up; ++l) {
           const UpperGroup* u = find_upper(r.up[l]);
           crowded = u != nullptr && u->tree_free < policy::kTreeFanOut;
@@ -521,10 +529,11 @@ Peer& Torrent::insert_peer(RackGroup& g, const Peer& p, const core::PeerId& peer
   g.joined.insert(g.joined.begin() + at, ++g.joins);
   // kTree's links are kept only while the policy is (or was) kTree: they
   // would cost every other policy 40 bytes a peer.
-  if (policy.mode == PolicyMode::kTree || !g.tree.empty()) {
-    make_room_for_one(g.tree);
-    g.tree.insert(g.tree.begin() + at, TreeLink{});
-    if (!p.origin()) g.tree_free += policy::kTreeFanOut;
+  if (policy.mode == PolicyMode::kTree || g.tree) {
+    RackTree& t = tree_of(g);
+    make_room_for_one(t.links);
+    t.links.insert(t.links.begin() + at, TreeLink{});
+    if (!p.origin()) t.free += policy::kTreeFanOut;
   }
   auto it = g.peers.insert(g.peers.begin() + at, p);
   // The first max_repr_rack peers of a rack to announce represent it.
@@ -555,11 +564,11 @@ std::vector<Peer>::iterator Torrent::remove_peer(RackGroup& g, std::vector<Peer>
   } else {
     --leechers_;
   }
-  if (!g.tree.empty()) {
+  if (g.tree) {
     tree_unlink(g, *it);
     const TreeLink& link = g.link_of(*it);
-    if (!it->origin()) g.tree_free -= std::max(0, policy::kTreeFanOut - link.children);
-    g.tree.erase(g.tree.begin() + (it - g.peers.begin()));
+    if (!it->origin()) g.tree->free -= std::max(0, policy::kTreeFanOut - link.children);
+    g.tree->links.erase(g.tree->links.begin() + (it - g.peers.begin()));
   }
   g.peer_ids.erase(g.peer_ids.begin() + (it - g.peers.begin()));
   g.joined.erase(g.joined.begin() + (it - g.peers.begin()));
@@ -796,7 +805,7 @@ std::size_t Torrent::expire(core::TimePoint cutoff, const PolicyOptions& policy,
       release_slack(g->peers);
       release_slack(g->peer_ids);
       release_slack(g->joined);
-      release_slack(g->tree);
+      if (g->tree) release_slack(g->tree->links);
       ++g;
     }
   }

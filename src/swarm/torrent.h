@@ -176,6 +176,8 @@ class Torrent {
   // recorded, since when.
   void note_head(RackGroup& g, core::TimePoint now, core::TimePoint stale_before,
                  const PolicyOptions& policy);
+  // kTree: `g`'s tree state, made (every host unplaced) if it has none.
+  RackTree& tree_of(RackGroup& g);
   // kTree (policy/tree_policy.h): gives `self` (of `g`) its place in the
   // tree at its first announce, and another when its parent left, went stale
   // or is stuck; a host waiting on a stuck entry takes the entry's role.

@@ -44,12 +44,15 @@ class LevelsDeployTest(unittest.TestCase):
         try:
             # The same fleet twice: with the levels, and with racks only (the control).
             # And with policy = "chain" (two representatives per rack: the line's head and a
-            # standby), which holds one copy per group with no representative above racks.
+            # standby) and "tree", which hold one copy per group with no representative above
+            # racks.
             for label, settings in (("levels", {"max_repr_levels": [1, 1],
                                                 "subnet_levels_v4": [16, 20]}),
                                     ("racks only", {}),
                                     ("chain", {"policy": "chain", "max_repr_rack": 2,
-                                               "subnet_levels_v4": [16, 20]})):
+                                               "subnet_levels_v4": [16, 20]}),
+                                    ("tree", {"policy": "tree", "max_repr_rack": 2,
+                                              "subnet_levels_v4": [16, 20]})):
                 cls.runs[label] = cls.deploy_once(label, settings)
         except BaseException:
             cls._teardown()
@@ -115,15 +118,16 @@ class LevelsDeployTest(unittest.TestCase):
                 # ...about once: one representative per group at every level.
                 self.assertLessEqual(n, PAYLOAD_BYTES * MAX_COPIES, (level, group, n))
 
-    def test_the_chain_takes_one_copy_into_every_group(self):
-        complete, inflow, (files, _, times), sha256 = self.runs["chain"]
-        self.assertTrue(complete, "chain incomplete: %s" % times)
-        for name, digest in files.items():
-            self.assertEqual(digest, sha256, name)
-        for level, _ in LEVELS:
-            for group, n in inflow[level].items():
-                self.assertGreaterEqual(n, PAYLOAD_BYTES * 0.99, (level, group))
-                self.assertLessEqual(n, PAYLOAD_BYTES * MAX_COPIES, (level, group, n))
+    def test_the_chain_and_the_tree_take_one_copy_into_every_group(self):
+        for label in ("chain", "tree"):
+            complete, inflow, (files, _, times), sha256 = self.runs[label]
+            self.assertTrue(complete, "%s incomplete: %s" % (label, times))
+            for name, digest in files.items():
+                self.assertEqual(digest, sha256, (label, name))
+            for level, _ in LEVELS:
+                for group, n in inflow[level].items():
+                    self.assertGreaterEqual(n, PAYLOAD_BYTES * 0.99, (label, level, group))
+                    self.assertLessEqual(n, PAYLOAD_BYTES * MAX_COPIES, (label, level, group, n))
 
     def test_without_the_levels_a_datacenter_pulls_more(self):
         # The control: with racks only, each rack's representative fetches from every other

@@ -849,7 +849,7 @@ class TreeTest : public ChainTest {
   }
   // For every host of the swarm: how many hosts name it as their parent.
   // Checks on the way that each host's own count (TreeLink::children) and
-  // each rack's free places (RackGroup::tree_free) agree with the links.
+  // each rack's free places (RackTree::free) agree with the links.
   void expect_counts_match_links() {
     auto snap = table_.snapshot(hash_);
     ASSERT_TRUE(snap.has_value());
@@ -857,19 +857,20 @@ class TreeTest : public ChainTest {
     std::map<std::pair<std::string, std::uint32_t>, int> named;  // (parent, its joined)
     for (const RackGroup& g : racks) {
       for (std::size_t i = 0; i < g.peers.size(); ++i) {
-        const TreeLink& l = g.tree[i];
+        const TreeLink& l = g.tree->links[i];
         if (l.parent_joined != 0) ++named[{l.parent.to_string(), l.parent_joined}];
       }
     }
     for (const RackGroup& g : racks) {
-      ASSERT_EQ(g.tree.size(), g.peers.size());
+      ASSERT_TRUE(g.tree);
+      ASSERT_EQ(g.tree->links.size(), g.peers.size());
       int free = 0;
       for (std::size_t i = 0; i < g.peers.size(); ++i) {
         const int kids = named[{g.peers[i].endpoint.to_string(), g.joined[i]}];
-        EXPECT_EQ(g.tree[i].children, kids) << g.peers[i].endpoint.to_string();
+        EXPECT_EQ(g.tree->links[i].children, kids) << g.peers[i].endpoint.to_string();
         if (!g.peers[i].origin()) free += std::max(0, 2 - kids);
       }
-      EXPECT_EQ(g.tree_free, free) << "rack of " << g.peers.front().endpoint.to_string();
+      EXPECT_EQ(g.tree->free, free) << "rack of " << g.peers.front().endpoint.to_string();
     }
   }
   // Who is told of whom, as undirected links, from one announce of each host.

@@ -16,7 +16,7 @@ const Peer* tree_parent(const SwarmView& swarm, const RackGroup& g, const Peer& 
   const TreeLink& link = g.link_of(p);
   if (link.parent_joined == 0) return nullptr;
   const RackGroup* pg = link.parent_rack == g.rack ? &g : swarm.group(link.parent_rack);
-  if (pg == nullptr) return nullptr;
+  if (pg == nullptr || !pg->tree) return nullptr;
   const Peer* parent = pg->find(link.parent);
   if (parent == nullptr || pg->joined_of(*parent) != link.parent_joined) return nullptr;
   if (parent_group != nullptr) *parent_group = pg;
@@ -93,9 +93,9 @@ void select_tree(const SwarmView& swarm, const RackGroup& own, const Peer& self,
     return l.parent_joined == self_joined && l.parent_rack == own.rack && l.parent == self.endpoint;
   };
   for (std::size_t i = 0; i < own.peers.size(); ++i) {
-    if (is_child(own.tree[i]) && live(own.peers[i])) tell(own, own.peers[i]);
+    if (is_child(own.tree->links[i]) && live(own.peers[i])) tell(own, own.peers[i]);
   }
-  for (const core::RackId fed : own.tree_fed) {
+  for (const core::RackId fed : own.tree->fed) {
     const RackGroup* g = swarm.group(fed);
     const Peer* e = g != nullptr ? fed_entry(*g) : nullptr;
     if (e != nullptr && is_child(g->link_of(*e))) tell(*g, *e);
