@@ -33,12 +33,15 @@ struct MemberRef {
 // for the parent it was.
 struct TreeLink {
   core::RackId parent_rack{};
-  core::TimePoint since{};  // when it was given this parent (or its rack's entry role)
+  Stamp32 since;  // when it was given this parent (or its rack's entry role)
   core::Endpoint parent{};
   std::uint32_t parent_joined = 0;  // 0: no parent (not placed, or fed by the origin seeders)
   std::uint16_t depth = 0;          // hops from the origin seeders; 0: not placed
   std::uint8_t children = 0;        // hosts placed under it that are still here
   bool origin_fed = false;          // a rack's entry fed by the origin seeders
+  // A former entry that lost its role for being stuck: its last progress
+  // then. It is stuck until it receives again (zero: not such a host).
+  Stamp32 stuck_since;
 };
 
 // kTree's state of one rack group: each host's place, the rack's entry (the

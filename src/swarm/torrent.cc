@@ -273,10 +273,14 @@ void Torrent::tree_place(RackGroup& g, Peer& self, core::TimePoint now,
   if (parent == entry && policy::tree_stuck(swarm, g, *entry, now, policy)) {
     // Waiting on a stuck entry: this host takes its role, and its place
     // above the rack, which keeps one way in. The former entry hangs in the
-    // rack below it at its next announce.
-    const int depth = g.link_of(*entry).depth;
+    // rack below it at its next announce, and is stuck for the hosts still
+    // below it until it receives again: they find another parent at their
+    // next announce instead of stall_after later.
+    TreeLink& former = g.link_of(*entry);
+    const int depth = former.depth;
     tree_unlink(g, *entry);
-    g.link_of(*entry).depth = 0;
+    former.depth = 0;
+    former.stuck_since = entry->last_progress.time();
     tree_unlink(g, self);
     g.tree->entry = {self.endpoint};
     g.tree->entry_joined = g.joined_of(self);

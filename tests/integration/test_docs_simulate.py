@@ -1,10 +1,11 @@
 """The simulator's commands as the docs give them, run with the binary under test.
 
-docs/policy.md measures `chain` against the original's rule in the simulator: a base command
-and a table of fleets, each row's flags added to the base command (or replacing the same flag
-there), those after "without" left out. A reader copies them, and the numbers argue for a
+docs/policy.md measures `chain` and `tree` against the original's rule in the simulator: a base
+command and a table of fleets, each row's flags added to the base command (or replacing the same
+flag there), those after "without" left out. A reader copies them, and the numbers argue for a
 policy: this runs every row and checks that the command is accepted and prints the table's
-deploy times and `chain`'s most copies into a rack (the simulator is deterministic for a seed).
+deploy times and `chain`'s and `tree`'s most copies into a rack (the simulator is deterministic
+for a seed).
 
 docs/simulator.md opens with the commands a reader tries first; each one-line `simulate` there
 is run as written and must report every policy it names, complete."""
@@ -36,7 +37,8 @@ def options(argv):
 
 def table():
     """The base command's flags and the table's rows: (label, flags, without, cells)."""
-    text = open(DOC, encoding="utf-8").read()
+    with open(DOC, encoding="utf-8") as f:
+        text = f.read()
     start = text.index("| fleet (flags) |")
     base = re.findall(r"`(p2ptracker simulate [^`]*)`", text[:start], re.S)[-1]
     rows = []
@@ -65,7 +67,7 @@ def seconds(cell):
 
 class DocsSimulateTest(unittest.TestCase):
 
-    def test_every_row_of_the_chain_table(self):
+    def test_every_row_of_the_chain_and_tree_table(self):
         base, rows = table()
         self.assertGreaterEqual(len(rows), 10)
         for label, flags, without, cells in rows:
@@ -76,18 +78,21 @@ class DocsSimulateTest(unittest.TestCase):
                 got = {}
                 for line in r.stdout.splitlines():
                     f = line.split()
-                    if f and f[0].split("/")[0] in ("original", "chain"):
+                    if f and f[0].split("/")[0] in ("original", "chain", "tree"):
                         got[f[0].split("/")[0]] = (float(f[3]), float(f[9]))
-                self.assertEqual(set(got), {"original", "chain"}, r.stdout)
+                self.assertEqual(set(got), {"original", "chain", "tree"}, r.stdout)
                 self.assertAlmostEqual(got["original"][1], seconds(cells[0]), delta=0.051)
                 self.assertAlmostEqual(got["chain"][1], seconds(cells[1]), delta=0.051)
                 self.assertAlmostEqual(got["chain"][0], float(cells[3].split()[0]), delta=0.0051)
+                self.assertAlmostEqual(got["tree"][1], seconds(cells[4]), delta=0.051)
+                self.assertAlmostEqual(got["tree"][0], float(cells[5].split()[0]), delta=0.0051)
 
 
 def first_commands():
     """The one-line `build/p2ptracker simulate` commands of docs/simulator.md's first sh block,
     comments stripped, in order."""
-    text = open(SIMULATOR_DOC, encoding="utf-8").read()
+    with open(SIMULATOR_DOC, encoding="utf-8") as f:
+        text = f.read()
     block = re.search(r"```sh\n(.*?)```", text, re.S).group(1)
     out = []
     for line in block.splitlines():

@@ -347,7 +347,7 @@ TEST(SimulatorLevelsTest, ChainWithHostsStartingOverTenSecondsBeatsTheOriginalsR
 // kTree on the same fleet: one link into each rack, row and datacenter too,
 // and a piece crosses about log2(hosts) hosts instead of one per host before
 // it: faster than the line and than the original's rule, whether hosts start
-// within 10 s or all at once (docs/policy.md, "Where the line's time goes").
+// within 10 s or all at once (docs/policy.md, `tree`).
 TEST(SimulatorLevelsTest, TreeIsOneCopyIntoEveryGroupAndFasterThanTheLine) {
   for (double spread : {10.0, 0.0}) {
     SCOPED_TRACE(spread);

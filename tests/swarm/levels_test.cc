@@ -964,7 +964,7 @@ TEST_F(TreeTest, AHostWhoseParentLeftHangsOffAnotherAboveIt) {
 // An entry that hangs (no progress while its parent is well ahead): the
 // first of its rack to announce waiting on it takes its role and its place
 // above the rack, which stays fed over one link; the former entry hangs in
-// the rack below it.
+// the rack below it, and the hosts below it move.
 TEST_F(TreeTest, AHostWaitingOnAStuckEntryTakesItsRole) {
   join_fleet(2);  // a 10 s schedule; now 10 s in
   for (int i = 1; i <= 4; ++i) {
@@ -981,6 +981,27 @@ TEST_F(TreeTest, AHostWaitingOnAStuckEntryTakesItsRole) {
   EXPECT_EQ(announce("127.1.1.2", 350), (Names{"127.1.1.1", "127.1.2.2", "127.1.17.1"}));
   EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.2.2", "127.1.2.3"}));
   EXPECT_EQ(announce("127.1.2.2"), (Names{"127.1.1.2", "127.1.2.1"}));
+  // The former entry is stuck for the host still below it, which finds
+  // another parent at its next announce, not stall_after later.
+  EXPECT_EQ(announce("127.1.2.3"), (Names{"127.1.2.2"}));
+  EXPECT_EQ(announce("127.1.2.2"), (Names{"127.1.1.2", "127.1.2.1", "127.1.2.3"}));
+  EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.2.2"}));
+  expect_counts_match_links();
+}
+
+// An entry moved to another rack by a later topology answer leaves no
+// ghost: the place it held above its rack, and the places its children held
+// under it, are free; the next host of its rack to announce takes its role.
+TEST_F(TreeTest, ARelocatedEntryLeavesNoGhost) {
+  join_fleet();
+  const auto moved = *core::Address::parse("127.1.2.1");
+  const auto to = core::RackId::v4_prefix(0x7F020100u, 24);  // 127.2.1.0/24
+  EXPECT_EQ(table_.relocate(moved, racks_.rack_of(moved), to), 1u);
+  expect_counts_match_links();
+  EXPECT_EQ(announce("127.1.2.2"), (Names{"127.1.1.2"}));
+  EXPECT_EQ(announce("127.1.2.3"), (Names{"127.1.2.2"}));
+  EXPECT_EQ(announce("127.1.2.2"), (Names{"127.1.1.2", "127.1.2.3"}));
+  EXPECT_EQ(announce("127.1.1.2"), (Names{"127.1.1.1", "127.1.2.2", "127.1.17.1"}));
   expect_counts_match_links();
 }
 

@@ -27,7 +27,12 @@ bool tree_stuck(const SwarmView& swarm, const RackGroup& g, const Peer& p, core:
                 const PolicyOptions& policy) {
   const core::Seconds stall = policy.stall_of(p);
   const TreeLink& link = g.link_of(p);
-  if (p.seeder() || now - p.last_progress.time() < stall || now - link.since < stall) {
+  if (p.seeder()) return false;
+  if (link.stuck_since.time() != core::TimePoint{} &&
+      p.last_progress.time() <= link.stuck_since.time()) {
+    return true;
+  }
+  if (now - p.last_progress.time() < stall || now - link.since.time() < stall) {
     return false;
   }
   const std::uint64_t margin = swarm.payload / 8;
