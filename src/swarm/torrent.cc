@@ -219,14 +219,14 @@ void Torrent::tree_unlink(RackGroup& g, const Peer& child) {
 }
 
 bool Torrent::tree_below(const RackGroup& g, const Peer& p, const RackGroup& top_g,
-                         const Peer& top) const {
+                         const Peer* top) const {
   const SwarmView swarm = view();
   const RackGroup* at_g = &g;
   const Peer* at = &p;
   // Depths fall by one a hop; a walk longer than the deepest host is a loop
   // (which this check exists to prevent) or a stale depth: either way, no.
   for (int hops = 0; hops <= 0xffff && at != nullptr; ++hops) {
-    if (at == &top && at_g == &top_g) return true;
+    if (at_g == &top_g && (top == nullptr || at == top)) return true;
     const RackGroup* next_g = nullptr;
     at = policy::tree_parent(swarm, *at_g, *at, &next_g);
     at_g = next_g;
@@ -312,13 +312,14 @@ void Torrent::place_member(RackGroup& g, Peer& self, int max_depth, core::TimePo
     const bool full = l.children >= policy::kTreeFanOut;
     const Key key{full, full ? l.children : 0, l.depth, g.joined_of(p)};
     if (best != nullptr && !(key < best_key)) continue;
-    if (policy::tree_stuck(swarm, g, p, now, policy) || tree_below(g, p, g, self)) continue;
+    if (policy::tree_stuck(swarm, g, p, now, policy) || tree_below(g, p, g, &self)) continue;
     best = &p;
     best_key = key;
   }
   if (best == nullptr) best = g.entry();
-  if (best == nullptr || best == &self)
-    return;  // no entry to hang off: placed at the next announce
+  // No entry to hang off, or only one below it (a link kept from before
+  // the entry changed): placed at its next announce.
+  if (best == nullptr || best == &self || tree_below(g, *best, g, &self)) return;
   tree_link(g, self, &g, best, now);
 }
 
@@ -340,7 +341,7 @@ void Torrent::place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoi
   for (const RackGroup& r : racks_) {
     if (&r == &g || std::none_of(r.peers.begin(), r.peers.end(), live)) continue;
     const Peer* re = r.entry();
-    if (re != nullptr && tree_below(r, *re, g, self)) continue;
+    if (re != nullptr && tree_below(r, *re, g, nullptr)) continue;
     any = true;
     scope = std::max(scope, shared_with(r));
   }
@@ -383,7 +384,9 @@ void Torrent::place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoi
           const bool full = crowded || l.children >= policy::kTreeFanOut;
           const Key key{full, full ? l.children : 0, l.depth, r.arrival, r.joined_of(p)};
           if (best != nullptr && !(key < best_key)) continue;
-          if (policy::tree_stuck(swarm, r, p, now, policy) || tree_below(r, p, g, self)) continue;
+          if (policy::tree_stuck(swarm, r, p, now, policy) || tree_below(r, p, g, nullptr)) {
+            continue;
+          }
           best = &p;
           best_group = &r;
           best_key = key;

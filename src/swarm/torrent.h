@@ -196,8 +196,9 @@ class Torrent {
   void tree_link(RackGroup& g, Peer& child, RackGroup* pg, const Peer* parent, core::TimePoint now);
   // `child` (of `g`) no longer hangs off its parent; its depth is kept.
   void tree_unlink(RackGroup& g, const Peer& child);
-  // Whether `p` (of `g`) hangs, at any depth, below `top` (of `top_g`).
-  bool tree_below(const RackGroup& g, const Peer& p, const RackGroup& top_g, const Peer& top) const;
+  // Whether `p` (of `g`) is `top` (of `top_g`) or hangs, at any depth, below
+  // it; `top` null: below any host of `top_g` (or in it).
+  bool tree_below(const RackGroup& g, const Peer& p, const RackGroup& top_g, const Peer* top) const;
   // Erases an empty group; the groups it fed are fed from its feeder.
   std::vector<RackGroup>::iterator erase_group(std::vector<RackGroup>::iterator g);
   UpperGroup& upper_for(core::RackId id, core::RackId parent, std::uint8_t height);

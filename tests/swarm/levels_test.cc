@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "swarm/policy/tree_policy.h"
 #include "swarm/swarm_table.h"
 #include "swarm_test_util.h"
 
@@ -1021,6 +1022,65 @@ TEST_F(TreeTest, AStaleEntryHandsItsRoleToTheNextHostToAnnounce) {
   EXPECT_TRUE(announce("127.1.1.2").contains("127.1.2.3"));
   EXPECT_FALSE(announce("127.1.1.2").contains("127.1.2.1"));
   expect_counts_match_links();
+}
+
+// Hosts join, receive, hang, stop and expire at random: after every step the
+// counts agree with the links, the links make no loop, and no rack is entered
+// over more than one link.
+TEST_F(TreeTest, UnderChurnTheLinksStayATree) {
+  const std::vector<std::string> all = fleet();
+  for (unsigned seed = 1; seed <= 6; ++seed) {
+    SCOPED_TRACE(seed);
+    for (const auto& ip : all) announce(ip, 1000, AnnounceEvent::kStopped);
+    table_.sweep(SwarmTable::kShards);
+    announce("127.9.0.1", 0, AnnounceEvent::kStarted);
+    std::mt19937 rng(seed);
+    std::map<std::string, std::uint64_t> left;  // the hosts in the swarm
+    for (int step = 0; step < 300; ++step) {
+      const std::string ip = all[rng() % all.size()];
+      switch (rng() % 8) {
+        case 0:  // stops
+          announce(ip, left.contains(ip) ? left[ip] : 1000, AnnounceEvent::kStopped);
+          left.erase(ip);
+          break;
+        case 1:  // time passes; the silent expire
+          clock_.advance(core::Seconds(5 + rng() % 60));
+          table_.sweep(SwarmTable::kShards);
+          break;
+        default: {  // announces, having received something or not
+          std::uint64_t& l = left.try_emplace(ip, 1000).first->second;
+          if (rng() % 2 == 0 && l > 0) l -= std::min<std::uint64_t>(l, 1 + rng() % 200);
+          announce(ip, l);
+        }
+      }
+      expect_counts_match_links();
+      auto snap = table_.snapshot(hash_);
+      const SwarmView swarm = snap->torrent.view();
+      std::size_t hosts = 0;
+      for (const RackGroup& g : swarm.groups) hosts += g.peers.size();
+      for (const RackGroup& g : swarm.groups) {
+        int ways_in = 0;
+        for (const Peer& p : g.peers) {
+          if (p.origin()) continue;
+          const TreeLink& l = g.link_of(p);
+          ways_in += l.origin_fed || (l.parent_joined != 0 && l.parent_rack != g.rack);
+          // Up from every host: the walk ends (at the origin, or a host that
+          // has lost its parent) before it has visited every host.
+          const RackGroup* at_g = &g;
+          const Peer* at = &p;
+          std::size_t hops = 0;
+          while (at != nullptr && hops <= hosts) {
+            const RackGroup* next = nullptr;
+            at = policy::tree_parent(swarm, *at_g, *at, &next);
+            at_g = next;
+            ++hops;
+          }
+          EXPECT_LE(hops, hosts) << "a loop above " << p.endpoint.to_string();
+        }
+        EXPECT_LE(ways_in, 1) << "rack of " << g.peers.front().endpoint.to_string();
+      }
+    }
+  }
 }
 
 // With racks the only level, a burst of new racks keeps a place in each rack
