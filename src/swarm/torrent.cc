@@ -259,9 +259,10 @@ void Torrent::tree_place(RackGroup& g, Peer& self, core::TimePoint now,
   }
   if (entry == &self) {
     if (link.origin_fed) return;
-    const Peer* parent = policy::tree_parent(swarm, g, self);
+    const RackGroup* pg = nullptr;
+    const Peer* parent = policy::tree_parent(swarm, g, self, &pg);
     if (parent != nullptr && live(*parent) &&
-        !policy::tree_stuck(swarm, *find_group(link.parent_rack), *parent, now, policy)) {
+        !policy::tree_stuck(swarm, *pg, *parent, now, policy)) {
       return;
     }
     const int depth = link.depth;
@@ -290,9 +291,10 @@ void Torrent::tree_place(RackGroup& g, Peer& self, core::TimePoint now,
   if (parent != nullptr && live(*parent) && !policy::tree_stuck(swarm, g, *parent, now, policy)) {
     return;
   }
-  const int depth = parent != nullptr || link.parent_joined != 0 ? link.depth : INT_MAX;
+  // Above itself when it had a place, so it never hangs below its own subtree.
+  const int max_depth = link.parent_joined != 0 && link.depth > 0 ? link.depth : INT_MAX;
   tree_unlink(g, self);
-  place_member(g, self, link.depth > 0 ? depth : INT_MAX, now, stale_before, policy);
+  place_member(g, self, max_depth, now, stale_before, policy);
 }
 
 void Torrent::place_member(RackGroup& g, Peer& self, int max_depth, core::TimePoint now,
