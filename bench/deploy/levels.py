@@ -55,6 +55,10 @@ KIB, MIB = 1 << 10, 1 << 20
 LEVELS = (("datacenter", 16), ("row", 20), ("rack", 24))
 
 
+# The config key `policy`'s values (src/config/config.cc).
+POLICIES = ("original", "standby", "progress", "relay", "chain", "tree")
+
+
 def parse_args(argv=None):
     paragraphs = __doc__.split("\n\n")
     p = argparse.ArgumentParser(description=paragraphs[0],
@@ -98,9 +102,10 @@ def parse_args(argv=None):
     # after the deploys before it.
     for kind in args.trackers.split(","):
         shape, dash, mode = kind.partition("-")
-        if kind != "opentracker" and (shape not in ("levels", "racks") or (dash and not mode)):
-            p.error("unknown tracker %r: levels, racks, levels-MODE, racks-MODE (MODE a policy), "
-                    "opentracker" % kind)
+        if kind != "opentracker" and (shape not in ("levels", "racks") or
+                                      (dash and mode not in POLICIES)):
+            p.error("unknown tracker %r: levels, racks, levels-MODE, racks-MODE (MODE one of %s), "
+                    "opentracker" % (kind, ", ".join(POLICIES)))
     return args
 
 

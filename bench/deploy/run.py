@@ -86,7 +86,14 @@ def parse_args(argv=None):
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     p.add_argument("--from-json", default=None, metavar="FILE",
                    help="no deploy: print (and write to the docs) the report of a --json file")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    # Checked here, not when its turn comes: a misspelt tracker would otherwise end the run
+    # after the deploys before it.
+    for k in args.trackers.split(","):
+        if tracker_label(k) is None:
+            p.error("unknown tracker %r (original, standby, progress[:N], relay, opentracker)"
+                    % k)
+    return args
 
 
 def median(xs):
@@ -596,10 +603,6 @@ def main(argv=None):
     import swarm  # noqa: F401  (after P2PTRACKER_BIN is set: trackers reads it on import)
     import clients
     kinds = args.trackers.split(",")
-    for k in kinds:
-        if tracker_label(k) is None:
-            sys.exit("run.py: unknown tracker %r (original, standby, progress[:N], relay, "
-                     "opentracker)" % k)
     if "opentracker" in kinds and not shutil.which("opentracker"):
         sys.exit("run.py: opentracker is not installed (scripts/install-deps.sh --deploy)")
     work = tempfile.mkdtemp(prefix="p2ptracker-deploy-")

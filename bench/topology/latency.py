@@ -73,10 +73,14 @@ def measure(name, settings, hosts):
         t.cleanup()
 
 
-def main():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hosts", type=int, default=300)
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def main():
+    args = parse_args()
     hosts = [host(i) for i in range(args.hosts)]
     work = tempfile.mkdtemp(prefix="p2ptracker-topology-bench-")
     smdb = SmdbServer().start()
