@@ -775,9 +775,10 @@ def parse_args():
     p.add_argument("--command", default=None,
                    help="the command to record in the report (make passes its own)")
     a = p.parse_args()
+    keys = [w[0] for w in WORKS]
     for key in a.works or []:
-        if key not in [w[0] for w in WORKS]:
-            p.error("unknown work %r (%s)" % (key, ", ".join(w[0] for w in WORKS)))
+        if key not in keys:
+            p.error("unknown work %r (%s)" % (key, ", ".join(keys)))
     a.peers_per_torrent = max(1, a.swarm_peers // a.torrents)
     a.build_dir = os.path.abspath(a.build_dir)
     return a

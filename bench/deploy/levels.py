@@ -55,7 +55,8 @@ KIB, MIB = 1 << 10, 1 << 20
 LEVELS = (("datacenter", 16), ("row", 20), ("rack", 24))
 
 
-# The config key `policy`'s values (src/config/config.cc).
+# The config key `policy`'s values (src/config/config.cc; test_docs_bench_commands checks them
+# against docs/configuration.md, which is made from it).
 POLICIES = ("original", "standby", "progress", "relay", "chain", "tree")
 
 

@@ -56,9 +56,8 @@ def doc_commands():
         with open(doc, encoding="utf-8") as f:
             text = f.read()
         for span in spans(text):
-            if re.match(r"make [\w-]+ \w+_ARGS=", span):
-                out.append((doc, span))
-            elif SCRIPT.search(span) and SCRIPT.search(span).group(2).strip():
+            script = SCRIPT.search(span)
+            if re.match(r"make [\w-]+ \w+_ARGS=", span) or (script and script.group(2).strip()):
                 out.append((doc, span))
     return out
 
@@ -103,6 +102,19 @@ class DocsBenchCommandsTest(unittest.TestCase):
         for script in ("bench/run.py", "bench/deploy/run.py", "bench/deploy/levels.py",
                        "bench/deploy/concurrent.py"):
             self.assertIn(script, scripts)
+
+    def test_levels_knows_every_policy_the_config_takes(self):
+        # levels.py refuses a tracker whose policy it does not know: its list must be the
+        # config key's, as docs/configuration.md (made from the keys) gives them.
+        with open(os.path.join(ROOT, "docs", "configuration.md"), encoding="utf-8") as f:
+            row = next(line for line in f if line.startswith("| `policy` |"))
+        documented = re.findall(r"`(\w+)`", row.split("|")[2])
+        sys.path.insert(0, os.path.join(ROOT, "bench", "deploy"))
+        try:
+            import levels
+        finally:
+            sys.path.pop(0)
+        self.assertEqual(list(levels.POLICIES), documented)
 
     def test_a_misspelt_argument_is_refused(self):
         # The check above could pass by checking nothing: the same check refuses these.
