@@ -10,13 +10,8 @@ namespace p2p::admin {
 namespace {
 
 bool query_flag(std::string_view query, std::string_view name) {
-  wire::QueryIterator it(query);
-  std::string_view k, v;
-  bool on = false;
-  while (it.next(k, v)) {
-    if (k == name) on = !(v.empty() || v == "0" || v == "false" || v == "no");
-  }
-  return on;
+  const auto v = wire::query_value(query, name);
+  return v && !(v->empty() || *v == "0" || *v == "false" || *v == "no");
 }
 
 // "<40 hex>.<ext>" or "<40 hex>" -> info-hash. The original took any

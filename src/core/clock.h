@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 namespace p2p::core {
@@ -51,6 +52,26 @@ class ManualClock final : public Clock {
 
  private:
   std::atomic<PreciseTime> now_;
+};
+
+// The system clock, moved forward by hand. The server runs on it so that,
+// with P2PTRACKER_TEST_CLOCK=1 (docs/api.md), a test of the whole binary moves
+// time past a cache TTL or a stall window instead of sleeping through it; its
+// offset stays zero otherwise.
+class AdvanceableClock final : public Clock {
+ public:
+  TimePoint now() const noexcept override { return std::chrono::floor<Seconds>(now_precise()); }
+  PreciseTime now_precise() const noexcept override {
+    return std::chrono::time_point_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now()) +
+           std::chrono::microseconds(offset_.load(std::memory_order_relaxed));
+  }
+  void advance(std::chrono::microseconds d) {
+    offset_.fetch_add(d.count(), std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<std::int64_t> offset_{0};
 };
 
 // ISO 8601 UTC, e.g. "2026-11-24T05:25:23Z" (sub-second digits dropped).

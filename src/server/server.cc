@@ -34,13 +34,14 @@
 #include "net/udp_server.h"
 #include "server/fd_limit.h"
 #include "server/health.h"
+#include "server/test_clock.h"
 #include "storage/store.h"
 #include "swarm/swarm_table.h"
 #include "topology/chain_locator.h"
-#include "topology/locator.h"
 #include "topology/dns_source.h"
 #include "topology/exec_source.h"
 #include "topology/levels.h"
+#include "topology/locator.h"
 #include "topology/smdb_source.h"
 
 namespace p2p::server {
@@ -285,7 +286,7 @@ struct Server::Parts {
   config::Config config;
   // First in, last out: held until everything that writes data_dir is gone.
   std::unique_ptr<admin::DataDirLock> data_dir_lock;
-  core::SystemClock clock;
+  core::AdvanceableClock clock;  // moved only through test_clock
   metrics::Registry metrics;  // before everything that counts into it
   std::unique_ptr<topology::Locator> locator;
   topology::ChainLocator* chain = nullptr;  // `locator` when lookup sources are configured
@@ -302,6 +303,7 @@ struct Server::Parts {
   std::unique_ptr<admin::TransfersApi> transfers_api, transfers_v1;
   std::unique_ptr<net::MetricsHandler> metrics_http;
   std::unique_ptr<HealthHandler> health;
+  std::unique_ptr<TestClockHandler> test_clock;  // with P2PTRACKER_TEST_CLOCK=1 only
   std::atomic<bool> stopping{false};  // shutdown has begun: /health answers 503
   admin::DashboardApi dashboard;
   std::unique_ptr<net::AdminAccess> admin_access;
@@ -550,6 +552,13 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   p->router.add_exact("/history", p->transfers_v1.get());
   p->router.add_exact("/history/", p->transfers_v1.get());
   p->router.add_exact("/metrics", p->metrics_http.get());
+  if (test_clock_enabled()) {
+    p->test_clock = std::make_unique<TestClockHandler>(p->clock);
+    p->router.add_exact("/api/v1/test/clock", p->test_clock.get());
+    spdlog::warn(
+        "P2PTRACKER_TEST_CLOCK=1: POST /api/v1/test/clock moves this tracker's clock forward "
+        "(peers expire, caches go stale); for tests only, never in production");
+  }
   p->router.add_exact("/", &p->dashboard);
   p->router.add_prefix("/dashboard/", &p->dashboard);
   auto admin_access = make_admin_access(c);

@@ -66,6 +66,16 @@ std::optional<std::size_t> percent_decoded_size(std::string_view in) {
   return n;
 }
 
+std::optional<std::string_view> query_value(std::string_view query, std::string_view name) {
+  QueryIterator it(query);
+  std::string_view k, v;
+  std::optional<std::string_view> found;
+  while (it.next(k, v)) {
+    if (k == name) found = v;
+  }
+  return found;
+}
+
 Target split_target(std::string_view target) {
   std::size_t q = target.find('?');
   if (q == std::string_view::npos) return {target, {}};

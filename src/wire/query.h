@@ -25,6 +25,10 @@ class QueryIterator {
   std::string_view rest_;
 };
 
+// The value of the last pair named `name` in `query`, still encoded; nullopt
+// when there is none.
+std::optional<std::string_view> query_value(std::string_view query, std::string_view name);
+
 // Percent-decodes `in` into `out` (capacity `out_size`), returning the decoded
 // length, or nullopt if `in` has a bad escape ("%G1", a trailing "%") or the
 // result would not fit.

@@ -56,5 +56,24 @@ TEST(ManualClockTest, PreciseAndWholeSecondsAgree) {
   EXPECT_EQ(iso8601(clock.now_precise()), iso8601(clock.now()));
 }
 
+// Against the system clock read around it: the advanced clock is ahead of
+// it by the offset, and stays so (it runs on).
+TEST(AdvanceableClockTest, RunsAheadOfTheSystemClockByWhatItWasAdvanced) {
+  AdvanceableClock clock;
+  const SystemClock system;
+  const auto lo = system.now_precise();
+  const auto t0 = clock.now_precise();
+  EXPECT_GE(t0, lo);
+  EXPECT_LE(t0, system.now_precise());
+  clock.advance(std::chrono::hours(1));
+  clock.advance(microseconds(2'500'000));
+  const auto before = system.now_precise();
+  const auto t1 = clock.now_precise();
+  const auto after = system.now_precise();
+  EXPECT_GE(t1, before + std::chrono::hours(1) + microseconds(2'500'000));
+  EXPECT_LE(t1, after + std::chrono::hours(1) + microseconds(2'500'000));
+  EXPECT_GE(clock.now(), std::chrono::floor<Seconds>(t1));
+}
+
 }  // namespace
 }  // namespace p2p::core

@@ -146,11 +146,22 @@ void handle(const Parser& p) {
   wire::QueryIterator it(query);
   std::string_view k, v;
   std::string decoded;
+  std::optional<std::string_view> last_key;
   while (it.next(k, v)) {
     FUZZ_CHECK(inside(k, query) && inside(v, query));
     decoded.assign(v.size(), '\0');
     auto n = wire::percent_decode(v, decoded.data(), decoded.size());
     FUZZ_CHECK(!n || *n <= v.size());
+    last_key = k;
+  }
+  // query_value (the admin API's ?racks=1, the test clock's ?advance=N): the
+  // last pair of a name is the one that counts.
+  if (last_key) {
+    auto found = wire::query_value(query, *last_key);
+    FUZZ_CHECK(found && inside(*found, query));
+  }
+  if (query.find("nosuchkey") == std::string_view::npos) {
+    FUZZ_CHECK(!wire::query_value(query, "nosuchkey"));
   }
 
   // TrackerHandler: /scrape... scrapes, anything else announces.

@@ -192,7 +192,7 @@ class Tracker:
     LISTENING = re.compile(r"listening on (\S+):(\d+)")
 
     def __init__(self, data_dir=None, config_file=None, env=None, positional=False, cwd=None,
-                 binary=None, **settings):
+                 binary=None, test_clock=False, **settings):
         self.binary = binary or BINARY
         self.own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="p2ptracker-test-")
@@ -202,7 +202,9 @@ class Tracker:
         self.config_file = config_file
         self.positional = positional
         self.cwd = cwd
-        self.env = env
+        self.env = dict(env or {})
+        if test_clock:  # advance_clock() moves the tracker's time (docs/api.md)
+            self.env["P2PTRACKER_TEST_CLOCK"] = "1"
         self.proc = None
         self.port = None
         self.log = []
@@ -292,6 +294,14 @@ class Tracker:
     # Conveniences
     def get(self, target, **kw):
         return http_request(self.port, "GET", target, **kw)
+
+    def advance_clock(self, seconds):
+        """Moves the tracker's clock `seconds` forward (Tracker(test_clock=True)):
+        for a TTL or a stall window a test would otherwise sleep through."""
+        r = http_request(self.port, "POST", "/api/v1/test/clock?advance=%d" % seconds)
+        if r.status != 200:
+            raise AssertionError("advancing the clock: %d %s" % (r.status, r.body))
+        return r.json()["now"]
 
     def announce(self, info_hash, source="127.0.0.1", **params):
         return http_request(self.port, "GET", "/announce?" + announce_query(info_hash, **params),

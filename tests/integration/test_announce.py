@@ -388,15 +388,18 @@ class PassiveIntervalTest(unittest.TestCase):
 
 
 class ExpiryTest(unittest.TestCase):
-    """peer_timeout=3: silent peers stop being handed out, then leave the swarm
-    and free their representative slots. (assumed_announce_gap=0: these peers
-    announce once, and by default a peer seen once is kept as long as a 300 s
-    libtorrent client's first gap; AssumedGapTest covers that rule.)"""
+    """Silent peers stop being handed out past peer_timeout, then leave the
+    swarm and free their representative slots; the tracker's clock is moved
+    (P2PTRACKER_TEST_CLOCK) rather than waited for. (assumed_announce_gap=0:
+    these peers announce once, and by default a peer seen once is kept as long
+    as a 300 s libtorrent client's first gap; AssumedGapTest covers that rule.)"""
+
+    PEER_TIMEOUT = 150
 
     @classmethod
     def setUpClass(cls):
-        cls.t = Tracker(peer_timeout=3, active_interval=1, min_interval=1,
-                        assumed_announce_gap=0).start()
+        cls.t = Tracker(peer_timeout=cls.PEER_TIMEOUT, active_interval=1, min_interval=1,
+                        assumed_announce_gap=0, test_clock=True).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -412,7 +415,13 @@ class ExpiryTest(unittest.TestCase):
         for rack, host in ((58, 1), (58, 2), (58, 3), (59, 1)):
             self.announce(h, rack, host)
         self.assertEqual(peers_of(self.announce(h, 58, 3)), {ep(58, 1), ep(58, 2)})
-        # 58.1 and 58.2 fall silent; 58.3 and 59.1 keep announcing.
+        # 58.1 and 58.2 fall silent; 58.3 and 59.1 keep announcing. Within
+        # peer_timeout the silent ones are still its representatives.
+        self.t.advance_clock(self.PEER_TIMEOUT - 50)
+        self.announce(h, 59, 1)
+        self.assertEqual(peers_of(self.announce(h, 58, 3)), {ep(58, 1), ep(58, 2)})
+        # Past it for them, not for the two that announced.
+        self.t.advance_clock(60)
         views = []
 
         def promoted():
@@ -423,10 +432,7 @@ class ExpiryTest(unittest.TestCase):
 
         wait_until(promoted, timeout=30, interval=0.25,
                    what="58.3 promoted after the representatives expired")
-        # Once a silent peer was gone from a view it never came back. (Each on
-        # its own: the tracker keeps whole seconds, so two peers that fell
-        # silent a few milliseconds apart across a second's edge go a second
-        # apart.)
+        # Once a silent peer was gone from a view it never came back.
         for silent in (ep(58, 1), ep(58, 2)):
             gone = next(i for i, v in enumerate(views) if silent not in v)
             self.assertTrue(all(silent not in v for v in views[gone:]), (silent, views))
@@ -434,6 +440,34 @@ class ExpiryTest(unittest.TestCase):
         self.assertEqual(peers_of(reply), {ep(58, 3)})
         self.assertEqual(reply[b"incomplete"], 2)
         self.assertEqual(reply[b"interval"], 1)
+
+
+class AssumedGapTest(unittest.TestCase):
+    """The 300 s floor of libtorrent's clients (qBittorrent, Deluge): a peer
+    seen once is kept for assumed_announce_gap plus half a peer_timeout (300 +
+    75 s by default), not peer_timeout alone, so its representative slot is not
+    handed to a third host before it comes back; once that has passed it is
+    gone. Minutes of the tracker's time, moved rather than waited for."""
+
+    def test_a_peer_seen_once_is_kept_through_a_300_s_gap(self):
+        with Tracker(active_interval=30, min_interval=30, test_clock=True) as t:
+            h = register_new(t)
+
+            def view(host):
+                r = t.announce(h, source=loopback(60, host), port=PORT)
+                self.assertEqual(r.status, 200)
+                return peers_of(r.bdecoded())
+
+            view(1)
+            view(2)
+            # Past peer_timeout (150 s), within 300 + 75: still there.
+            t.advance_clock(200)
+            self.assertEqual(view(2), {ep(60, 1)})
+            self.assertEqual(view(3), {ep(60, 1), ep(60, 2)})
+            # 380 s after its only announce: gone, and its slot is 60.3's.
+            t.advance_clock(180)
+            self.assertEqual(view(2), {ep(60, 3)})
+            self.assertEqual(view(4), {ep(60, 2), ep(60, 3)})
 
 
 class ConcurrencyTest(unittest.TestCase):

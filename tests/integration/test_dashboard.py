@@ -227,7 +227,7 @@ class Deploy:
 
     def run(self):
         finished = self.register("config-2026.11.23.torrent", "config-2026.11.23.tar")
-        time.sleep(1.1)  # registration times are in seconds: keep the two apart
+        self.t.advance_clock(2)  # registration times are in seconds: keep the two apart
         deploy = self.register("webapp-2026.11.24.torrent", "webapp-2026.11.24.tar")
         self.finished, self.deploy = finished, deploy
 
@@ -247,21 +247,24 @@ class Deploy:
                           for i in range(FINISHED_HOSTS)]
         for address in finished_hosts:
             self.announce(finished, address, SIZE, "started")
-        stuck_since = time.time()
 
         # Completions spread over most of the stall window, so the plots show
-        # hosts finishing over time.
+        # hosts finishing over time. The tracker's clock is moved, not waited
+        # for; it also runs on in real time, so past the window in all is past
+        # it from the stuck host's last progress.
         steps = max(len(finishing), 1)
         per_step = (len(finished_hosts) + steps - 1) // steps
+        step_seconds = max(1, (STALL_SECONDS - 3) // steps)
+        advanced = 0
         for step in range(steps):
             if step < len(finishing):
                 self.announce(deploy, finishing[step][0], 0, "completed")
             for address in finished_hosts[step * per_step:(step + 1) * per_step]:
                 self.announce(finished, address, 0, "completed")
-            time.sleep((STALL_SECONDS - 3) / steps)
-        wait = stuck_since + STALL_SECONDS + 0.5 - time.time()
-        if wait > 0:
-            time.sleep(wait)
+            self.t.advance_clock(step_seconds)
+            advanced += step_seconds
+        if advanced <= STALL_SECONDS:
+            self.t.advance_clock(STALL_SECONDS + 1 - advanced)
 
         # Now the downloading hosts report progress; the stuck one announces
         # again with no progress, so only it is stuck for the next STALL_SECONDS.
@@ -391,7 +394,7 @@ class DashboardBrowserTest(unittest.TestCase):
 
     def test_deploy_in_progress(self):
         with Tracker(active_interval=ACTIVE_INTERVAL, min_interval=ACTIVE_INTERVAL,
-                     stall_intervals=STALL_INTERVALS, peer_timeout=120) as t:
+                     stall_intervals=STALL_INTERVALS, peer_timeout=120, test_clock=True) as t:
             d = Deploy(t, self)
             d.run()
             url = "http://127.0.0.1:%d/" % t.port

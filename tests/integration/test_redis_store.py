@@ -289,8 +289,8 @@ class RedisExpiryTest(unittest.TestCase):
         redis = RedisServer().start()
         try:
             with Tracker(store="redis", redishost="127.0.0.1", redisport=redis.port,
-                         active_interval=1, min_interval=1, peer_timeout=2,
-                         assumed_announce_gap=0) as t:  # it announces once: see test_announce
+                         assumed_announce_gap=0,  # it announces once: see test_announce
+                         test_clock=True) as t:
                 h = register_new(t)
                 H = h.hex()
                 members = lambda key: set(redis.command("SMEMBERS", key) or [])
@@ -298,7 +298,9 @@ class RedisExpiryTest(unittest.TestCase):
                 t.announce(h, source=loopback(1, 1), port=6881, event="started")
                 wait_until(lambda: peer in members(H + ":peers:N"), timeout=10,
                            what="the peer in peers:N")
-                # The sweep passes over every swarm within ten seconds.
+                # Past peer_timeout (150 s); the sweep then passes over every
+                # swarm within ten seconds.
+                t.advance_clock(151)
                 wait_until(lambda: peer not in members(H + ":peers:N"), timeout=30,
                            what="the silent peer gone from peers:N")
                 self.assertEqual(members(H + ":rack:127.0.1.0/24:N"), set())

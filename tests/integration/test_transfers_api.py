@@ -168,7 +168,9 @@ class DeployLifeTest(unittest.TestCase):
     and with auto_archive_s the tracker archives a finished deploy itself."""
 
     def test_complete_is_logged_and_archived_after_auto_archive_s(self):
-        with Tracker(auto_archive_s=1, log_level="debug") as t:
+        # An hour, passed by moving the tracker's clock; the hosts have long
+        # left the swarm by then (peer_timeout 150 s), as after a real deploy.
+        with Tracker(auto_archive_s=3600, log_level="debug", test_clock=True) as t:
             data, h = make_torrent("auto", os.urandom(4000))
             self.assertIn(t.register("auto.torrent", data).status, (200, 201))
             t.announce(h, source="127.0.8.1", left=0, event="started")  # the origin
@@ -180,6 +182,10 @@ class DeployLifeTest(unittest.TestCase):
             wait_until(lambda: "transfer %s complete: no host is downloading" % h.hex()
                        in t.output(), what="the deploy's end logged")
             self.assertIn(h.hex(), t.get("/transfers/").json())
+            t.advance_clock(3000)
+            time.sleep(6)  # auto_archive_s is checked every 5 s
+            self.assertIn(h.hex(), t.get("/transfers/").json(), "archived too early")
+            t.advance_clock(601)
             deadline = time.monotonic() + 15
             while h.hex() in t.get("/transfers/").json() and time.monotonic() < deadline:
                 time.sleep(0.2)
@@ -190,12 +196,13 @@ class DeployLifeTest(unittest.TestCase):
             self.assertIn(h.hex(), json.dumps(history))
 
     def test_without_auto_archive_s_a_finished_deploy_stays(self):
-        with Tracker() as t:
+        with Tracker(test_clock=True) as t:
             data, h = make_torrent("stays", os.urandom(4000))
             self.assertIn(t.register("stays.torrent", data).status, (200, 201))
             t.announce(h, source="127.0.8.1", left=0, event="started")
             t.announce(h, source="127.0.8.2", left=0, event="completed")
-            time.sleep(1.5)
+            t.advance_clock(30 * 86400)
+            time.sleep(6)  # more than the 5 s between checks, were auto_archive_s set
             self.assertIn(h.hex(), t.get("/transfers/").json())
 
 
