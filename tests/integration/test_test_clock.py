@@ -4,10 +4,12 @@ which the tracker's own answers then show (a peer past peer_timeout is gone)."""
 import datetime
 import os
 import shutil
+import socket
+import struct
 import tempfile
 import unittest
 
-from harness import Tracker, http_request, register_new, wait_until
+from harness import Tracker, http_request, loopback, register_new, wait_until
 
 TOKEN = "dGVzdC1jbG9jay10b2tlbi1mb3ItdGhlLWFkbWluLWFwaS0xMjM0NQ=="
 PATH = "/api/v1/test/clock"
@@ -80,6 +82,52 @@ class TestClockTest(unittest.TestCase):
                              headers={"Authorization": "Bearer " + TOKEN})
             self.assertEqual(r.status, 200, r.body)
             self.assertEqual(r.json()["advanced_seconds"], 60)
+
+    def test_a_udp_connection_id_lives_one_to_two_minutes(self):
+        # BEP 15: a client connects again after two minutes. An id from
+        # before that is dropped unanswered (an unproven address), and counted.
+        with Tracker(test_clock=True) as t:
+            h = register_new(t)
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.addCleanup(s.close)
+            s.bind((loopback(61, 1), 0))
+            s.settimeout(5)
+            s.connect(("127.0.0.1", t.port))
+
+            def connect():
+                s.send(struct.pack(">QII", 0x41727101980, 0, 7))
+                action, tid, cid = struct.unpack(">IIQ", s.recv(16))
+                self.assertEqual((action, tid), (0, 7))
+                return cid
+
+            def announce(cid, tid):
+                s.send(struct.pack(">QII", cid, 1, tid) + h + b"-UD0001-000000000061" +
+                       struct.pack(">QQQIIIiH", 0, 1000, 0, 0, 0, 0, -1, 6881))
+
+            def dropped():
+                body = http_request(t.port, "GET", "/metrics").body.decode()
+                for line in body.splitlines():
+                    if line.startswith('p2ptracker_udp_packets_total{kind="dropped"} '):
+                        return float(line.split()[-1])
+                return 0.0
+
+            # Ids are made per minute of the clock: start a second into one.
+            second = parse(t.get(PATH).json()["now"]).second
+            t.advance_clock(61 - second)
+            cid = connect()
+            t.advance_clock(60)  # the next minute: still accepted
+            announce(cid, 8)
+            self.assertEqual(struct.unpack(">II", s.recv(2048)[:8]), (1, 8))
+            before = dropped()
+            t.advance_clock(120)  # two minutes on: expired
+            announce(cid, 9)
+            wait_until(lambda: dropped() > before, what="the stale id's announce dropped")
+            s.setblocking(False)
+            with self.assertRaises(BlockingIOError):
+                s.recv(2048)
+            s.settimeout(5)
+            announce(connect(), 10)
+            self.assertEqual(struct.unpack(">II", s.recv(2048)[:8]), (1, 10))
 
 
 if __name__ == "__main__":

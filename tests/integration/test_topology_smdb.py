@@ -243,6 +243,23 @@ class SmdbTopologyTest(SmdbCase):
         self.assertEqual(self.smdb.asked().count("127.0.66.1"), 1)
         self.assertEqual(self.racks(t, h), ["127.0.66.0/24"])
 
+    def test_unknown_addresses_are_asked_again_after_the_negative_ttl(self):
+        # The inventory learns of the host after it was asked: within
+        # topology_negative_ttl the subnet rule stands, past it the host moves.
+        t = self.tracker(topology_negative_ttl=3600, test_clock=True)
+        h = register_new(t)
+        self.announce(t, h, "127.0.67.1")
+        wait_until(lambda: "127.0.67.1" in self.smdb.asked(), what="the lookup")
+        self.smdb.set("127.0.67.1", cabinet="cab-added")
+        t.advance_clock(3500)
+        self.announce(t, h, "127.0.67.1")
+        self.assertEqual(self.smdb.asked().count("127.0.67.1"), 1)
+        self.assertEqual(self.racks(t, h), ["127.0.67.0/24"])
+        t.advance_clock(101)
+        self.announce(t, h, "127.0.67.1")
+        wait_until(lambda: self.racks(t, h) == ["cab-added"], what="the host moved")
+        self.assertEqual(self.smdb.asked().count("127.0.67.1"), 2)
+
     def test_unreachable_at_start_warns_or_refuses_when_strict(self):
         dead = "http://127.0.0.1:%d" % free_port()
         t = Tracker(topology=["smdb", "subnet"], smdb_url=dead)
