@@ -686,6 +686,26 @@ TEST_F(ChainTest, AStuckHostIsPassedOver) {
   EXPECT_EQ(announce("127.1.1.3", 500), (Names{"127.1.1.2", "127.1.2.2"}));
 }
 
+// A head fed by the origin that hangs in the last eighth of the payload is
+// stuck all the same: the origin has the rest, which no host after it would
+// ever get (the simulator's hung head never completed so).
+TEST_F(ChainTest, AHeadThatHangsNearTheEndIsStuckAllTheSame) {
+  join_fleet(2);  // a 10 s schedule; now 10 s in
+  EXPECT_EQ(announce("127.9.0.1", 0), (Names{"127.1.1.1"}));
+  clock_.advance(core::Seconds(10));
+  announce("127.1.1.1", 50);  // 20 s: a twentieth left, then nothing more
+  for (int i = 0; i < 5; ++i) {
+    clock_.advance(core::Seconds(10));
+    announce("127.1.1.1", 50);
+    announce("127.1.1.2", 100);
+    EXPECT_EQ(announce("127.9.0.1", 0), (Names{"127.1.1.1"})) << "at " << 30 + 10 * i << " s";
+  }
+  clock_.advance(core::Seconds(10));  // 80 s: stall_after without progress
+  announce("127.1.1.1", 50);
+  EXPECT_EQ(announce("127.9.0.1", 0), (Names{"127.1.1.2"}));
+  EXPECT_TRUE(announce("127.1.1.2", 100).contains("127.9.0.1"));
+}
+
 // When the head goes, the host after it on the line takes its role: it has
 // what the head passed on, so the rack pulls in again only what the head had
 // not. The exit stays last, feeding the racks it fed, even when it was the
@@ -874,6 +894,20 @@ class TreeTest : public ChainTest {
       EXPECT_EQ(g.tree->free, free) << "rack of " << g.peers.front().endpoint.to_string();
     }
   }
+  // Whether the policy judges the host at `ip` stuck now.
+  bool stuck(const std::string& ip) {
+    auto snap = table_.snapshot(hash_);
+    const SwarmView swarm = snap->torrent.view();
+    for (const RackGroup& g : swarm.groups) {
+      for (const Peer& p : g.peers) {
+        if (p.endpoint.address.to_string() == ip) {
+          return policy::tree_stuck(swarm, g, p, clock_.now(), tree_options().policy);
+        }
+      }
+    }
+    ADD_FAILURE() << ip << " is not in the swarm";
+    return false;
+  }
   // Who is told of whom, as undirected links, from one announce of each host.
   std::map<std::string, Names> views(const std::vector<std::string>& hosts) {
     std::map<std::string, Names> out;
@@ -987,6 +1021,43 @@ TEST_F(TreeTest, AHostWaitingOnAStuckEntryTakesItsRole) {
   EXPECT_EQ(announce("127.1.2.3"), (Names{"127.1.2.2"}));
   EXPECT_EQ(announce("127.1.2.2"), (Names{"127.1.1.2", "127.1.2.1", "127.1.2.3"}));
   EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.2.2"}));
+  expect_counts_match_links();
+}
+
+// An entry fed by the origin that hangs in the last eighth of the payload is
+// stuck all the same, and so is a host under a parent that has it all: the
+// rest is there to take, and no host below them would ever get it (the
+// simulator's hung head never completed so).
+TEST_F(TreeTest, AHostThatHangsNearTheEndUnderOneThatHasItAllIsStuck) {
+  join_fleet(2);  // a 10 s schedule; now 10 s in
+  EXPECT_TRUE(announce("127.1.1.2").contains("127.1.1.1"));
+  clock_.advance(core::Seconds(10));
+  announce("127.1.1.1", 50);  // 20 s: a twentieth left, then nothing more
+  for (int i = 0; i < 5; ++i) {
+    clock_.advance(core::Seconds(10));
+    announce("127.1.1.1", 50);
+    EXPECT_TRUE(announce("127.1.1.2", 1000).contains("127.1.1.1")) << "at " << 30 + 10 * i << " s";
+  }
+  clock_.advance(core::Seconds(10));  // 80 s: stall_after without progress
+  announce("127.1.1.1", 50);
+  // The host waiting on it takes its role, fed by the origin.
+  const Names took = announce("127.1.1.2", 1000);
+  EXPECT_TRUE(took.contains("127.9.0.1")) << ::testing::PrintToString(took);
+  EXPECT_FALSE(took.contains("127.1.1.1")) << ::testing::PrintToString(took);
+  // A host whose parent is a seeder, stopped a few bytes short.
+  announce("127.1.1.2", 0, AnnounceEvent::kCompleted);
+  clock_.advance(core::Seconds(10));
+  const Names before = announce("127.1.1.3", 30);
+  ASSERT_TRUE(before.contains("127.1.1.2")) << ::testing::PrintToString(before);
+  for (int i = 0; i < 5; ++i) {
+    clock_.advance(core::Seconds(10));
+    announce("127.1.1.2", 0);
+    EXPECT_TRUE(announce("127.1.1.3", 30).contains("127.1.1.2"));
+  }
+  EXPECT_FALSE(stuck("127.1.1.3"));
+  clock_.advance(core::Seconds(10));
+  announce("127.1.1.2", 0);
+  EXPECT_TRUE(stuck("127.1.1.3"));
   expect_counts_match_links();
 }
 

@@ -89,8 +89,9 @@ class Line {
   }
 
   // Stuck: downloading, no progress for stall_of, while the host before it
-  // (on the line as drawn without passing anyone over) is an eighth of the
-  // payload or more ahead: the line after it waits on it, not on the origin.
+  // (on the line as drawn without passing anyone over) has it all (a seeder,
+  // the origin) or is an eighth of the payload or more ahead: the line after
+  // it waits on it, not on the origin.
   // A host keeps within a few pieces of the one before it; one far down a
   // long line gets its first piece late, and is not stuck for that (passing
   // it over would give the host after it a second host to pull from).
@@ -106,12 +107,12 @@ class Line {
                     now_ - g.head_since < policy_.stall_of(p))) {
       return false;
     }
-    if (before.peer == nullptr) {  // the first host: the origin has all
-      return origin_present() && p.left.bytes() > margin;
-    }
+    // One that has it all (the origin, a seeder) gives without pause: any
+    // bytes left without progress is a hang, however few.
+    if (before.peer == nullptr) return origin_present();
     const core::TimePoint data_since = before.group->progress_since;
     return data_since != core::TimePoint{} && now_ - data_since >= policy_.stall_of(p) &&
-           before.peer->left.bytes() + margin < p.left.bytes();
+           (before.peer->seeder() || before.peer->left.bytes() + margin < p.left.bytes());
   }
 
   // The head of `g` (chain_head). Unless `plain`, a stuck head hands the

@@ -35,9 +35,11 @@ bool tree_stuck(const SwarmView& swarm, const RackGroup& g, const Peer& p, core:
   if (now - p.last_progress.time() < stall || now - link.since.time() < stall) {
     return false;
   }
-  const std::uint64_t margin = swarm.payload / 8;
-  if (link.origin_fed) {  // the origin has it all, while one is here
-    if (p.left.bytes() <= margin) return false;
+  // A parent that has it all (the origin, a seeder) gives without pause:
+  // any bytes left without progress is a hang, however few. (A hang in the
+  // last eighth was never judged one: the pieces the host lacked reached no
+  // host below it, and the deploy never completed.)
+  if (link.origin_fed) {
     for (const RackGroup& og : swarm.groups) {
       for (const MemberRef& m : og.origins) {
         const Peer* o = og.find(m);
@@ -48,8 +50,11 @@ bool tree_stuck(const SwarmView& swarm, const RackGroup& g, const Peer& p, core:
   }
   const RackGroup* pg = nullptr;
   const Peer* parent = tree_parent(swarm, g, p, &pg);
-  if (parent == nullptr || parent->left.bytes() + margin >= p.left.bytes()) return false;
-  return parent->seeder() || now - parent->last_progress.time() < policy.stall_of(*parent);
+  if (parent == nullptr) return false;
+  if (parent->seeder()) return true;
+  const std::uint64_t margin = swarm.payload / 8;
+  if (parent->left.bytes() + margin >= p.left.bytes()) return false;
+  return now - parent->last_progress.time() < policy.stall_of(*parent);
 }
 
 void select_tree(const SwarmView& swarm, const RackGroup& own, const Peer& self,

@@ -36,8 +36,9 @@ const Peer* tree_parent(const SwarmView& swarm, const RackGroup& g, const Peer& 
 
 // Whether `p` (of `g`) is stuck: no progress for its stall time, counted from
 // no earlier than when it was given its parent (or its rack's entry role),
-// while that parent is an eighth of the payload ahead of it and still moving.
-// A host whose parent has nothing more to give is waiting, not stuck. A former
+// while that parent has it all (a seeder, the origin) or is an eighth of the
+// payload ahead of it and still moving. A host whose parent has nothing more
+// to give is waiting, not stuck. A former
 // entry that lost its role for being stuck stays stuck until it receives.
 bool tree_stuck(const SwarmView& swarm, const RackGroup& g, const Peer& p, core::TimePoint now,
                 const PolicyOptions& policy);
