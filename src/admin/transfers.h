@@ -135,6 +135,9 @@ class Transfers {
   std::optional<std::vector<std::string>> members(const core::InfoHash& info_hash,
                                                   MemberKind kind) const;
 
+  // The tracker's time: the clock every time in the stats is on.
+  core::TimePoint now() const { return clock_.now(); }
+
   Registry& registry() { return registry_; }
   History& history() { return history_; }
 

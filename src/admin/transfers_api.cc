@@ -29,6 +29,9 @@ bool is_read(const net::HttpRequest& r) {
 
 void TransfersApi::handle(const net::HttpRequest& request, net::HttpResponse& response,
                           net::WorkerContext&) {
+  // The tracker's time (RFC 9110 has an origin server send it): a page
+  // measures "since" on the clock the stats' times are on, not its own.
+  response.extra_headers = fmt::format("Date: {}\r\n", core::http_date(transfers_.now()));
   std::string_view path = unversioned(request.path, version_);
   if (path.starts_with("/history")) return history(request, response);
   std::string_view rest = path.substr(std::string_view("/transfers").size());

@@ -78,6 +78,10 @@ class AdvanceableClock final : public Clock {
 std::string iso8601(TimePoint t);
 std::string iso8601(PreciseTime t);
 
+// HTTP's Date format (RFC 9110's IMF-fixdate), e.g. "Sat, 05 Dec 2026 18:40:02
+// GMT": English names whatever the locale.
+std::string http_date(TimePoint t);
+
 // As the original p2ptracker wrote times, Python's str(datetime.now()): local
 // time, "2026-12-03 11:02:20.123456", the fraction left out when it is zero.
 std::string python_datetime(PreciseTime t);

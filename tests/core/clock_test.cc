@@ -56,6 +56,12 @@ TEST(ManualClockTest, PreciseAndWholeSecondsAgree) {
   EXPECT_EQ(iso8601(clock.now_precise()), iso8601(clock.now()));
 }
 
+TEST(HttpDateTest, IsRfc9110sFixdate) {
+  EXPECT_EQ(http_date(TimePoint(Seconds(784111777))), "Sun, 06 Nov 1994 08:49:37 GMT");
+  EXPECT_EQ(http_date(TimePoint(Seconds(1796295740))), "Thu, 03 Dec 2026 11:02:20 GMT");
+  EXPECT_EQ(http_date(TimePoint(Seconds(951782400))), "Tue, 29 Feb 2000 00:00:00 GMT");
+}
+
 // Against the system clock read around it: the advanced clock is ahead of
 // it by the offset, and stays so (it runs on).
 TEST(AdvanceableClockTest, RunsAheadOfTheSystemClockByWhatItWasAdvanced) {

@@ -392,6 +392,26 @@ class DashboardBrowserTest(unittest.TestCase):
         self.assertIn("127.0.2.1:6881", levels["ams1/row2"].text())
         self.assertEqual(levels["ams1/row2"].data("level"), "row")
 
+    def test_elapsed_is_measured_on_the_trackers_clock(self):
+        # The browser's machine and the tracker disagree about the time (here
+        # the tracker's clock is moved two hours on): the time since the first
+        # start is the tracker's two hours, from its answers' Date header, not
+        # the seconds this machine's clock has seen go by.
+        with Tracker(test_clock=True) as t:
+            data, info_hash = make_torrent("clocked", os.urandom(3000))
+            self.assertIn(t.register("clocked.torrent", data).status, (200, 201))
+            r = t.announce(info_hash, source=loopback(1, 1), port=PORT, left=3000,
+                           event="started")
+            self.assertEqual(r.status, 200)
+            t.advance_clock(2 * 3600 + 60)
+            date = t.get("/api/v1/transfers/").headers["Date"]
+            dom = parse_dom(run_chromium("http://127.0.0.1:%d/" % t.port, "--dump-dom"))
+        self.assertTrue(date.endswith(" GMT"), date)
+        self.assertEqual(dom.find("body").data("state"), "ok", "the page did not load the API")
+        elapsed = dom.find(time="elapsed")
+        self.assertIsNotNone(elapsed)
+        self.assertRegex(elapsed.text(), r"^2 h 0[01] min$")
+
     def test_deploy_in_progress(self):
         with Tracker(active_interval=ACTIVE_INTERVAL, min_interval=ACTIVE_INTERVAL,
                      stall_intervals=STALL_INTERVALS, peer_timeout=120, test_clock=True) as t:

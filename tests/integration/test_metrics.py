@@ -139,10 +139,17 @@ class MetricsTest(unittest.TestCase):
         # The store writes behind: registration, 5 peer records, 1 unknown seen.
         wait_until(lambda: self.metrics().get("p2ptracker_store_writes_total") == 7,
                    what="7 store writes")
-        # Earlier connections are closed once the server has read their EOF.
-        wait_until(lambda: self.metrics().get("p2ptracker_http_connections_open") == 1,
-                   what="only the scrape's own connection open")
-        m = self.metrics()
+        # Earlier connections are closed once the server has read their EOF;
+        # the scrape that sees none open but its own is the one checked (the
+        # one after it may find the one before still closing).
+        scraped = {}
+
+        def settled():
+            scraped["m"] = self.metrics()
+            return scraped["m"].get("p2ptracker_http_connections_open") == 1
+
+        wait_until(settled, what="only the scrape's own connection open")
+        m = scraped["m"]
 
         http = dict(protocol="http")
         self.assertEqual(m.get("p2ptracker_announces_total", result="ok", **http), 5)

@@ -86,6 +86,15 @@
     return Math.floor(h / 24) + ' d ' + (h % 24) + ' h';
   }
 
+  // The tracker's time, as its last answer's Date header gave it against this
+  // browser's clock: "elapsed" and the plot's "now" are measured on the clock
+  // the stats' times are on, whatever this machine's clock says.
+  let trackerOffsetMs = 0;
+
+  function trackerNow() {
+    return Date.now() + trackerOffsetMs;
+  }
+
   function parseTime(iso) {
     return iso ? new Date(iso) : null;
   }
@@ -106,6 +115,8 @@
     const timer = setTimeout(() => abort.abort(), FETCH_TIMEOUT_MS);
     try {
       const r = await fetch(url, {cache: 'no-store', signal: abort.signal});
+      const date = Date.parse(r.headers.get('Date') || '');
+      if (!Number.isNaN(date)) trackerOffsetMs = date - Date.now();
       let body = null;
       try {
         body = await r.json();
@@ -298,7 +309,7 @@
     setTime(card.timeCells.first_complete, g.first_complete);
     setTime(card.timeCells.last_complete, g.last_complete);
     const from = parseTime(g.first_start);
-    const to = complete && g.last_complete ? parseTime(g.last_complete) : new Date();
+    const to = complete && g.last_complete ? parseTime(g.last_complete) : new Date(trackerNow());
     setText(card.timeCells.elapsed, from ? duration((to - from) / 1000) : '—');
     card.timeCells.elapsed.title = complete ? 'first start to last completion' : 'since the first start';
 
@@ -441,9 +452,9 @@
     const W = 320, H = 130, L = 30, R = 10, T = 12, B = 22;
     const completions = (g.completions || []).map(s => new Date(s).getTime()).sort((a, b) => a - b);
     const start = parseTime(g.first_start) || parseTime(g.started);
-    let t0 = start ? start.getTime() : Date.now();
+    let t0 = start ? start.getTime() : trackerNow();
     if (completions.length && completions[0] < t0) t0 = completions[0];
-    let t1 = g.complete && completions.length ? completions[completions.length - 1] : Date.now();
+    let t1 = g.complete && completions.length ? completions[completions.length - 1] : trackerNow();
     if (completions.length) t1 = Math.max(t1, completions[completions.length - 1]);
     if (t1 - t0 < 1000) t1 = t0 + 1000;
     const yMax = Math.max(1, g.peers, completions.length);

@@ -36,9 +36,10 @@ bool tree_stuck(const SwarmView& swarm, const RackGroup& g, const Peer& p, core:
     return false;
   }
   // A parent that has it all (the origin, a seeder) gives without pause:
-  // any bytes left without progress is a hang, however few. (A hang in the
-  // last eighth was never judged one: the pieces the host lacked reached no
-  // host below it, and the deploy never completed.)
+  // any bytes left without progress is a hang, however few. Asked to be an
+  // eighth ahead, as a parent still downloading is, it would leave a hang in
+  // the last eighth unjudged, and what the host lacks would reach no host
+  // below it: the deploy would never complete.
   if (link.origin_fed) {
     for (const RackGroup& og : swarm.groups) {
       for (const MemberRef& m : og.origins) {
