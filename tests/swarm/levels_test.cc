@@ -1061,6 +1061,59 @@ TEST_F(TreeTest, AHostThatHangsNearTheEndUnderOneThatHasItAllIsStuck) {
   expect_counts_match_links();
 }
 
+// A host that dies after its first announce has not shown its schedule: it
+// is kept as a libtorrent client would announce (every 300 s), and its own
+// stall time is two such gaps. The hosts it feeds, announcing on their own
+// schedule without progress for their stall time while it stays silent, show
+// that it gives nothing: they find another parent then, not at its expiry.
+TEST_F(TreeTest, ASilentHostIsStuckWhenTheHostsItFeedsStarve) {
+  join_fleet();  // 127.1.2.1 enters rack 2 under 127.1.1.2; 127.1.2.2-3 below it
+  ASSERT_EQ(announce("127.1.2.2"), (Names{"127.1.2.1"}));
+  std::uint64_t rack1_left = 1000;  // rack 1 receives throughout
+  auto round = [&](std::uint64_t rack2_left) {
+    clock_.advance(core::Seconds(10));
+    rack1_left -= 20;
+    announce("127.1.1.1", rack1_left);
+    announce("127.1.1.2", rack1_left);
+    return std::pair{announce("127.1.2.2", rack2_left), announce("127.1.2.3", rack2_left)};
+  };
+  // Fed while it is silent, as a client on a 300 s schedule feeds: waiting
+  // on it is right.
+  for (int i = 1; i <= 10; ++i) {
+    const auto [second, third] = round(1000 - 10 * i);
+    EXPECT_TRUE(second.contains("127.1.2.1")) << "at " << 10 * i << " s";
+    EXPECT_TRUE(third.contains("127.1.2.1")) << "at " << 10 * i << " s";
+  }
+  // Then nothing more: the third host takes the entry role once both have
+  // gone stall_after (60 s) without progress.
+  for (int i = 11; i <= 15; ++i) {
+    const auto [second, third] = round(900);
+    EXPECT_TRUE(third.contains("127.1.2.1")) << "at " << 10 * i << " s";
+  }
+  const auto [second, third] = round(900);  // 160 s
+  EXPECT_EQ(third, (Names{"127.1.1.2"}));
+  EXPECT_TRUE(stuck("127.1.2.1"));
+  // The other finds it at its next announce, and hangs below the new entry.
+  EXPECT_EQ(announce("127.1.2.2", 900), (Names{"127.1.2.3"}));
+  EXPECT_EQ(announce("127.1.2.3", 900), (Names{"127.1.1.2", "127.1.2.2"}));
+  expect_counts_match_links();
+}
+
+// Hosts that starve while they are silent themselves show nothing about the
+// host above them.
+TEST_F(TreeTest, SilentHostsShowNothingAboutTheirParent) {
+  join_fleet();
+  for (int i = 1; i <= 10; ++i) {
+    clock_.advance(core::Seconds(10));
+    announce("127.1.1.1", 500);
+    announce("127.1.1.2", 500);
+    announce("127.1.2.2", 1000);
+    if (i <= 2) announce("127.1.2.3", 1000);  // then silent
+  }
+  EXPECT_FALSE(stuck("127.1.2.1"));
+  EXPECT_TRUE(announce("127.1.2.2", 1000).contains("127.1.2.1"));
+}
+
 // An entry moved to another rack by a later topology answer leaves no
 // ghost: the place it held above its rack, and the places its children held
 // under it, are free; the next host of its rack to announce takes its role.

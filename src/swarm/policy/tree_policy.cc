@@ -23,6 +23,56 @@ const Peer* tree_parent(const SwarmView& swarm, const RackGroup& g, const Peer& 
   return parent;
 }
 
+namespace {
+
+// Whether `l` names `p`, the host of `pg` that joined `joined`-th, as its
+// parent.
+bool names_parent(const TreeLink& l, const RackGroup& pg, const Peer& p, std::uint32_t joined) {
+  return l.parent_joined == joined && l.parent_rack == pg.rack && l.parent == p.endpoint;
+}
+
+// Calls fn(group, child, link) for each host `p` (of `g`) feeds: in its rack,
+// and the entries of the racks it feeds.
+template <class Fn>
+void for_each_child(const SwarmView& swarm, const RackGroup& g, const Peer& p, Fn&& fn) {
+  const std::uint32_t joined = g.joined_of(p);
+  for (std::size_t i = 0; i < g.peers.size(); ++i) {
+    if (names_parent(g.tree->links[i], g, p, joined)) fn(g, g.peers[i], g.tree->links[i]);
+  }
+  for (const core::RackId fed : g.tree->fed) {
+    const RackGroup* r = swarm.group(fed);
+    const Peer* e = r != nullptr ? r->entry() : nullptr;
+    if (e != nullptr && names_parent(r->link_of(*e), g, p, joined)) fn(*r, *e, r->link_of(*e));
+  }
+}
+
+// Whether `p` has been silent while every host it feeds (one at least) went
+// on announcing without progress for its stall time: then it is judged as if
+// it had announced no progress itself. A host that died after its first
+// announce has not shown its schedule: it is kept, and judged by its own
+// progress, as a libtorrent client that announces every 300 s would be (two
+// such gaps), so without this its hosts waited for its expiry. One that is
+// silent but feeds them is not judged so, nor by hosts that are silent
+// themselves.
+bool starves_its_children(const SwarmView& swarm, const RackGroup& g, const Peer& p,
+                          core::TimePoint now, const PolicyOptions& policy) {
+  // stall_of is never shorter than stall_after: most hosts stop here.
+  if (now - p.last_seen.time() < policy.stall_after) return false;
+  bool any = false, fed = false;
+  for_each_child(swarm, g, p, [&](const RackGroup&, const Peer& c, const TreeLink& l) {
+    const core::Seconds stall = policy.stall_of(c);
+    if (c.seeder()) return;
+    const bool starved = now - p.last_seen.time() >= stall && now - l.since.time() >= stall &&
+                         now - c.last_seen.time() < stall &&
+                         c.last_seen.time() - c.last_progress.time() >= stall;
+    any = true;
+    fed = fed || !starved;
+  });
+  return any && !fed;
+}
+
+}  // namespace
+
 bool tree_stuck(const SwarmView& swarm, const RackGroup& g, const Peer& p, core::TimePoint now,
                 const PolicyOptions& policy) {
   const core::Seconds stall = policy.stall_of(p);
@@ -32,7 +82,8 @@ bool tree_stuck(const SwarmView& swarm, const RackGroup& g, const Peer& p, core:
       p.last_progress.time() <= link.stuck_since.time()) {
     return true;
   }
-  if (now - p.last_progress.time() < stall || now - link.since.time() < stall) {
+  if ((now - p.last_progress.time() < stall || now - link.since.time() < stall) &&
+      !starves_its_children(swarm, g, p, now, policy)) {
     return false;
   }
   // A parent that has it all (the origin, a seeder) gives without pause:
@@ -99,18 +150,9 @@ void select_tree(const SwarmView& swarm, const RackGroup& own, const Peer& self,
     const Peer* parent = tree_parent(swarm, own, self, &pg);
     if (parent != nullptr && live(*parent)) tell(*pg, *parent);
   }
-  const std::uint32_t self_joined = own.joined_of(self);
-  auto is_child = [&](const TreeLink& l) {
-    return l.parent_joined == self_joined && l.parent_rack == own.rack && l.parent == self.endpoint;
-  };
-  for (std::size_t i = 0; i < own.peers.size(); ++i) {
-    if (is_child(own.tree->links[i]) && live(own.peers[i])) tell(own, own.peers[i]);
-  }
-  for (const core::RackId fed : own.tree->fed) {
-    const RackGroup* g = swarm.group(fed);
-    const Peer* e = g != nullptr ? fed_entry(*g) : nullptr;
-    if (e != nullptr && is_child(g->link_of(*e))) tell(*g, *e);
-  }
+  for_each_child(swarm, own, self, [&](const RackGroup& g, const Peer& c, const TreeLink&) {
+    if (live(c)) tell(g, c);
+  });
 }
 
 }  // namespace p2p::swarm::policy

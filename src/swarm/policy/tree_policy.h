@@ -40,6 +40,10 @@ const Peer* tree_parent(const SwarmView& swarm, const RackGroup& g, const Peer& 
 // payload ahead of it and still moving. A host whose parent has nothing more
 // to give is waiting, not stuck. A former
 // entry that lost its role for being stuck stays stuck until it receives.
+// A host gone silent while every host it feeds announced without progress for
+// its own stall time is judged as if it had shown no progress itself: one that
+// died before it showed its schedule would otherwise be waited on until it
+// expires.
 bool tree_stuck(const SwarmView& swarm, const RackGroup& g, const Peer& p, core::TimePoint now,
                 const PolicyOptions& policy);
 
