@@ -706,6 +706,50 @@ TEST_F(ChainTest, AHeadThatHangsNearTheEndIsStuckAllTheSame) {
   EXPECT_TRUE(announce("127.1.1.2", 100).contains("127.9.0.1"));
 }
 
+// A head that dies after its first announce has not shown its schedule: it
+// is kept as a libtorrent client would announce (every 300 s), its own stall
+// time two such gaps. The host after it, announcing on its own schedule
+// without progress for its stall time while the head stays silent, shows that
+// it gives nothing: it takes the head's role then, not at its expiry.
+TEST_F(ChainTest, ASilentHeadIsStuckWhenTheHostAfterItStarves) {
+  join_fleet();  // rack 2: 127.1.2.1 (fed by 127.1.1.3), 127.1.2.2, 127.1.2.3
+  ASSERT_EQ(announce("127.1.2.2"), (Names{"127.1.2.1", "127.1.2.3"}));
+  std::uint64_t rack1_left = 1000;  // rack 1 receives throughout
+  auto round = [&](std::uint64_t rack2_left) {
+    clock_.advance(core::Seconds(10));
+    rack1_left -= 20;
+    for (const char* ip : {"127.1.1.1", "127.1.1.2", "127.1.1.3"}) announce(ip, rack1_left);
+    announce("127.1.2.3", rack2_left);
+    return announce("127.1.2.2", rack2_left);
+  };
+  // Fed while it is silent, as a client on a 300 s schedule feeds: waiting
+  // on it is right.
+  for (int i = 1; i <= 10; ++i) {
+    EXPECT_TRUE(round(1000 - 10 * i).contains("127.1.2.1")) << "at " << 10 * i << " s";
+  }
+  // Then nothing more: stall_after (60 s) later, the host after it takes its
+  // role, fed by the exit of rack 1.
+  for (int i = 11; i <= 15; ++i) {
+    EXPECT_TRUE(round(900).contains("127.1.2.1")) << "at " << 10 * i << " s";
+  }
+  EXPECT_EQ(round(900), (Names{"127.1.1.3", "127.1.2.3"}));
+  EXPECT_EQ(announce("127.1.1.3", rack1_left), (Names{"127.1.1.2", "127.1.2.2"}));
+}
+
+// A host that starves while it is silent itself shows nothing about the host
+// before it.
+TEST_F(ChainTest, ASilentHostShowsNothingAboutTheHostBeforeIt) {
+  join_fleet();
+  for (int i = 1; i <= 10; ++i) {
+    clock_.advance(core::Seconds(10));
+    for (const char* ip : {"127.1.1.1", "127.1.1.2", "127.1.1.3"}) announce(ip, 1000 - 20 * i);
+    announce("127.1.2.3", 1000);
+    if (i <= 2) announce("127.1.2.2", 1000);  // then silent
+  }
+  // Rack 1's exit still feeds the head it fed.
+  EXPECT_TRUE(announce("127.1.1.3", 800).contains("127.1.2.1"));
+}
+
 // When the head goes, the host after it on the line takes its role: it has
 // what the head passed on, so the rack pulls in again only what the head had
 // not. The exit stays last, feeding the racks it fed, even when it was the

@@ -95,8 +95,18 @@ class Line {
   // A host keeps within a few pieces of the one before it; one far down a
   // long line gets its first piece late, and is not stuck for that (passing
   // it over would give the host after it a second host to pull from).
+  //
+  // A host gone silent while the hosts after it announced without progress
+  // for their stall time is judged as if it had shown no progress itself, over
+  // their stall time: one that died before it showed its schedule would
+  // otherwise be waited on until it expires.
   bool stuck(const RackGroup& g, const Peer& p) const {
-    if (p.seeder() || now_ - p.last_progress.time() < policy_.stall_of(p)) return false;
+    if (p.seeder()) return false;
+    core::Seconds stall = policy_.stall_of(p);
+    if (now_ - p.last_progress.time() < stall) {
+      stall = starved_after(g, p);
+      if (stall == core::Seconds(0)) return false;
+    }
     const std::uint64_t margin = swarm_.payload / 8;
     const Spot before = step_back(g, p, /*plain=*/true);
     // A head is judged from when it took the role, or was given the host it
@@ -104,14 +114,14 @@ class Line {
     // one, which then went stale.
     const bool is_head = before.peer == nullptr || before.group != &g;
     if (is_head && (g.head_joined != g.joined_of(p) || !(g.feed == fed_at(before)) ||
-                    now_ - g.head_since < policy_.stall_of(p))) {
+                    now_ - g.head_since < stall)) {
       return false;
     }
     // One that has it all (the origin, a seeder) gives without pause: any
     // bytes left without progress is a hang, however few.
     if (before.peer == nullptr) return origin_present();
     const core::TimePoint data_since = before.group->progress_since;
-    return data_since != core::TimePoint{} && now_ - data_since >= policy_.stall_of(p) &&
+    return data_since != core::TimePoint{} && now_ - data_since >= stall &&
            (before.peer->seeder() || before.peer->left.bytes() + margin < p.left.bytes());
   }
 
@@ -211,6 +221,37 @@ class Line {
   }
 
  private:
+  // When `p` (of `g`) has been silent while each host after it on the line as
+  // drawn (one at least) announced without progress for its stall time: the
+  // longest of those times, else zero. Hosts silent themselves show nothing.
+  core::Seconds starved_after(const RackGroup& g, const Peer& p) const {
+    // stall_of is never shorter than stall_after: most hosts stop here.
+    if (now_ - p.last_seen.time() < policy_.stall_after) return core::Seconds(0);
+    core::Seconds longest(0);
+    bool fed = false;
+    auto judge = [&](const Peer& q) {
+      if (q.seeder()) return;
+      const core::Seconds stall = policy_.stall_of(q);
+      fed = fed || now_ - p.last_seen.time() < stall || now_ - q.last_seen.time() >= stall ||
+            q.last_seen.time() - q.last_progress.time() < stall;
+      longest = std::max(longest, stall);
+    };
+    const Peer* h = head(g, /*plain=*/true);
+    const Peer* t = tail(g, h);
+    if (&p != t) {  // the host after it in its rack (step_back's inverse)
+      const Peer* q =
+          next_joined(g, &p == h ? nullptr : &p, /*forward=*/true, h, t, stale_before_, policy_);
+      if (q != nullptr || (q = t) != nullptr) judge(*q);
+    }
+    if (&p == exit_of(g, /*plain=*/true)) {  // the heads of the racks it feeds
+      for (const RackGroup& x : swarm_.groups) {
+        if (&x == &g || x.feeder != g.rack || !on_line(x)) continue;
+        if (const Peer* xh = head(x, /*plain=*/true)) judge(*xh);
+      }
+    }
+    return fed ? core::Seconds(0) : longest;
+  }
+
   // The rack's exit when it is a live host other than its head `h`: last in
   // the rack's line, whenever it joined, because it has fed another rack
   // and must never fall behind a host of its own rack it could pass pieces
