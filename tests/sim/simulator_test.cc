@@ -328,6 +328,16 @@ Options policy_fleet(swarm::PolicyMode mode) {
   return o;
 }
 
+// policy_fleet with one rack's gateway failing 20 s in.
+Options failed_gateway_fleet(swarm::PolicyMode mode, FaultKind kind, std::uint64_t seed = 1) {
+  Options o = policy_fleet(mode);
+  o.fault.at = 20;
+  o.fault.racks = 1;
+  o.fault.kind = kind;
+  o.seed = seed;
+  return o;
+}
+
 // Hosts of a rack join over seconds, most after the rack's exit was fixed.
 // Placed by address between two hosts already linked, or told of the exit,
 // they slowed the line to 129.9 s and 84.7 s here; in the order they joined,
@@ -393,10 +403,7 @@ TEST(SimulatorLevelsTest, AFailedHeadOrEntryTakesAboutOneCopyIntoEveryGroup) {
     for (FaultKind kind : {FaultKind::kStall, FaultKind::kDie}) {
       SCOPED_TRACE(std::string(swarm::policy_mode_name(mode)) +
                    (kind == FaultKind::kDie ? " die" : " stall"));
-      Options o = policy_fleet(mode);
-      o.fault.at = 20;
-      o.fault.racks = 1;
-      o.fault.kind = kind;
+      Options o = failed_gateway_fleet(mode, kind);
       const Result r = simulate(o);
       o.tracker.policy.mode = swarm::PolicyMode::kOriginal;
       const Result original = simulate(o);
@@ -419,12 +426,7 @@ TEST(SimulatorLevelsTest, AFailedHeadOrEntryTakesAboutOneCopyIntoEveryGroup) {
 TEST(SimulatorLevelsTest, AGatewayThatHangsNearTheEndDoesNotStrandTheFleet) {
   for (auto mode : {swarm::PolicyMode::kChain, swarm::PolicyMode::kTree}) {
     SCOPED_TRACE(swarm::policy_mode_name(mode));
-    Options o = policy_fleet(mode);
-    o.fault.at = 20;
-    o.fault.racks = 1;
-    o.fault.kind = FaultKind::kStall;
-    o.seed = 2;
-    const Result r = simulate(o);
+    const Result r = simulate(failed_gateway_fleet(mode, FaultKind::kStall, 2));
     EXPECT_TRUE(r.complete);
     EXPECT_EQ(r.failed_hosts, 1u);
     EXPECT_LT(r.deploy_seconds, 300);
@@ -438,11 +440,7 @@ TEST(SimulatorLevelsTest, AGatewayThatHangsNearTheEndDoesNotStrandTheFleet) {
 TEST(SimulatorLevelsTest, ADeadGatewayIsPassedOverBeforeItExpires) {
   for (auto mode : {swarm::PolicyMode::kChain, swarm::PolicyMode::kTree}) {
     SCOPED_TRACE(swarm::policy_mode_name(mode));
-    Options o = policy_fleet(mode);
-    o.fault.at = 20;
-    o.fault.racks = 1;
-    o.fault.kind = FaultKind::kDie;
-    const Result r = simulate(o);
+    const Result r = simulate(failed_gateway_fleet(mode, FaultKind::kDie));
     EXPECT_TRUE(r.complete);
     EXPECT_EQ(r.failed_hosts, 1u);
     EXPECT_LT(r.deploy_seconds, 300);
