@@ -456,7 +456,7 @@ bool Torrent::climb(const RackGroup& g, const Peer& self, const PolicyOptions& p
       // the level below. Not judged by its own progress: the peers of a
       // group whose representative hung were starved with it. The one that
       // lost the place may not win it back before it makes progress.
-      const auto stalled = stalled_member(u, full ? core::RackId{} : child, policy, now);
+      const auto stalled = stalled_member(u, full ? core::RackId{} : child, g, self, policy, now);
       if (stalled == u.representatives.end() || (self.flags & Peer::kStalledOut) ||
           !policy::is_gateway(view(), g, self, policy, now)) {
         return replaced;
@@ -478,6 +478,8 @@ bool Torrent::climb(const RackGroup& g, const Peer& self, const PolicyOptions& p
 }
 
 std::vector<UpperGroup::Member>::iterator Torrent::stalled_member(UpperGroup& u, core::RackId child,
+                                                                  const RackGroup& g,
+                                                                  const Peer& self,
                                                                   const PolicyOptions& policy,
                                                                   core::TimePoint now) {
   const SwarmView swarm = view();
@@ -486,7 +488,8 @@ std::vector<UpperGroup::Member>::iterator Torrent::stalled_member(UpperGroup& u,
                         if (child != core::RackId{} && m.child != child) return false;
                         const RackGroup* rg = swarm.group(m.rack);
                         const Peer* p = rg != nullptr ? rg->find(m.endpoint) : nullptr;
-                        return p == nullptr || policy::stalled_above(swarm, u, m, *p, policy, now);
+                        return p == nullptr ||
+                               policy::stalled_above(swarm, u, m, *p, policy, now, &g, &self);
                       });
 }
 

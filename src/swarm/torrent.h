@@ -211,8 +211,10 @@ class Torrent {
   bool climb(const RackGroup& g, const Peer& self, const PolicyOptions& policy,
              core::TimePoint now);
   // The first representative of `u` (of those that came through `child`,
-  // unless RackId{}) stalled in it at `now`, or end().
+  // unless RackId{}) stalled in it at `now`, or end(); `self`, a gateway of
+  // `g` that would take its place, is the witness policy::stalled_above asks.
   std::vector<UpperGroup::Member>::iterator stalled_member(UpperGroup& u, core::RackId child,
+                                                           const RackGroup& g, const Peer& self,
                                                            const PolicyOptions& policy,
                                                            core::TimePoint now);
   // Whether a peer at `address` may take a free representative slot of `g`

@@ -436,15 +436,20 @@ TEST(SimulatorLevelsTest, AGatewayThatHangsNearTheEndDoesNotStrandTheFleet) {
 // A gateway that dies 20 s in has announced once: kept for a libtorrent
 // client's 300 s gap (its expiry about 375 s on), its own stall time two such
 // gaps. The hosts it fed, announcing without progress, show it is gone:
-// waiting for its expiry took 436.3 s (kChain) and 441.7 s (kTree).
+// waiting for its expiry took 436.3 s (kChain) and 441.7 s (kTree). With seed
+// 1 it also represents its row and datacenter, and under kOriginal the
+// gateways below, starved with it, show it (445.8 s before).
 TEST(SimulatorLevelsTest, ADeadGatewayIsPassedOverBeforeItExpires) {
-  for (auto mode : {swarm::PolicyMode::kChain, swarm::PolicyMode::kTree}) {
+  for (auto mode :
+       {swarm::PolicyMode::kChain, swarm::PolicyMode::kTree, swarm::PolicyMode::kOriginal}) {
     SCOPED_TRACE(swarm::policy_mode_name(mode));
     const Result r = simulate(failed_gateway_fleet(mode, FaultKind::kDie));
     EXPECT_TRUE(r.complete);
     EXPECT_EQ(r.failed_hosts, 1u);
     EXPECT_LT(r.deploy_seconds, 300);
-    EXPECT_LT(r.amplification.max, 1.2);
+    if (mode != swarm::PolicyMode::kOriginal) {
+      EXPECT_LT(r.amplification.max, 1.2);
+    }
   }
 }
 

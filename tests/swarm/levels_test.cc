@@ -333,6 +333,58 @@ TEST_F(LevelsTest, AHungRepresentativeLosesItsPlacesAboveToTheNextGatewayBelow) 
   EXPECT_EQ(upper_reps(row_id(1, 0)), Names{hung});
 }
 
+// A representative that dies after its first announce has not shown its
+// schedule: it is kept as a libtorrent client would announce (every 300 s),
+// its own stall time two such gaps. The gateways below it, announcing on
+// their own schedule while their racks get nothing, show it stalled: the
+// next of them takes its place then, not at its expiry (375 s).
+TEST_F(LevelsTest, ADeadRepresentativeLosesItsPlaceAboveToAStarvedGatewayBelow) {
+  join_fleet();
+  const std::string dead = host(1, 0, 1, 1), row1 = host(1, 1, 1, 1);
+  ASSERT_EQ(upper_reps(dc_id(1)), Names{dead});
+  std::uint64_t left = 1000;
+  // Every host but the dead one announces every 30 s; datacenter 2 receives
+  // from 30 s on, datacenter 1 nothing.
+  auto round = [&] {
+    clock_.advance(core::Seconds(30));
+    left -= 10;
+    for (int dc = 1; dc <= 2; ++dc)
+      for (int row = 0; row <= 1; ++row)
+        for (int rack = 1; rack <= 2; ++rack)
+          for (int h = 1; h <= 3; ++h) {
+            const std::string ip = host(dc, row, rack, h);
+            if (ip != dead) announce(ip, dc == 2 ? left : 1000);
+          }
+  };
+  // The origin was there to fetch from since it joined.
+  for (int i = 0; i < 4; ++i) round();  // 120 s
+  EXPECT_EQ(upper_reps(dc_id(1)), Names{dead});
+  round();  // 150 s: past stall_after (135 s)
+  EXPECT_EQ(upper_reps(dc_id(1)), Names{row1});
+  EXPECT_TRUE(announce(host(2, 0, 1, 1), left).contains(row1));
+}
+
+// A silent representative whose groups below receive is not judged by them:
+// a client on a 300 s schedule feeds them between its announces.
+TEST_F(LevelsTest, ASilentRepresentativeWhoseGroupsReceiveKeepsItsPlace) {
+  join_fleet();
+  const std::string silent = host(1, 0, 1, 1);
+  std::uint64_t left = 1000;
+  for (int i = 0; i < 8; ++i) {  // 240 s
+    clock_.advance(core::Seconds(30));
+    left -= 10;
+    for (int dc = 1; dc <= 2; ++dc)
+      for (int row = 0; row <= 1; ++row)
+        for (int rack = 1; rack <= 2; ++rack)
+          for (int h = 1; h <= 3; ++h) {
+            const std::string ip = host(dc, row, rack, h);
+            if (ip != silent) announce(ip, left);
+          }
+  }
+  EXPECT_EQ(upper_reps(dc_id(1)), Names{silent});
+  EXPECT_EQ(upper_reps(row_id(1, 0)), Names{silent});
+}
+
 // The modes choose gateways among a rack's representatives; above racks the
 // original rule holds for those gateways (docs/policy.md).
 TEST(LevelsStandbyTest, OnlyARacksGatewaySeesPastItsRack) {

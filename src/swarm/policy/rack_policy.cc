@@ -170,10 +170,16 @@ std::optional<core::TimePoint> role_clock(const SwarmView& swarm, const RackGrou
 }  // namespace
 
 bool stalled_above(const SwarmView& swarm, const UpperGroup& u, const UpperGroup::Member& m,
-                   const Peer& r, const PolicyOptions& policy, core::TimePoint now) {
+                   const Peer& r, const PolicyOptions& policy, core::TimePoint now,
+                   const RackGroup* witness_rack, const Peer* witness) {
   if (r.seeder()) return false;
   const std::optional<core::TimePoint> since = member_clock(swarm, u, m, r);
-  return since && now - *since >= policy.stall_of(r);
+  if (!since) return false;
+  if (now - *since >= policy.stall_of(r)) return true;
+  if (witness == nullptr || witness->seeder()) return false;
+  const core::Seconds stall = policy.stall_of(*witness);
+  return now - *since >= stall && now - r.last_seen.time() >= stall &&
+         now - witness->last_progress.time() >= stall && now - witness_rack->last_progress >= stall;
 }
 
 bool is_gateway(const SwarmView& swarm, const RackGroup& g, const Peer& p,

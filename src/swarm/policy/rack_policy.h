@@ -40,8 +40,17 @@ bool is_gateway(const SwarmView& swarm, const RackGroup& g, const Peer& p,
 // mode: with one representative per row, a hung client holding the place
 // would cut the row off until it expired, and a client that hangs may go on
 // announcing.
+//
+// `witness`, a gateway of `witness_rack` below `u` that would take the place,
+// also shows a representative that has gone silent stalled: once the witness
+// and every host of its rack went the witness's stall time without progress,
+// and the representative as long without an announce. One that died after
+// its first announce has not shown its schedule: it is kept for a libtorrent
+// client's 300 s gap and judged by its own progress only after two, so the
+// groups below it, starved with it, waited for its expiry.
 bool stalled_above(const SwarmView& swarm, const UpperGroup& u, const UpperGroup::Member& m,
-                   const Peer& r, const PolicyOptions& policy, core::TimePoint now);
+                   const Peer& r, const PolicyOptions& policy, core::TimePoint now,
+                   const RackGroup* witness_rack = nullptr, const Peer* witness = nullptr);
 
 // Appends to `out` at most `limit` of the peers `self` (one of `own`'s, in
 // `swarm`) should be told about; `out` must already have room for them, so
