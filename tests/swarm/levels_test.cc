@@ -70,14 +70,23 @@ class LevelsFixture : public ::testing::Test {
     announce("127.9.0.1", 0, AnnounceEvent::kStarted);
     for (int round = 0; round < rounds; ++round) {
       if (round > 0) clock_.advance(core::Seconds(10));
-      for (int dc = 1; dc <= 2; ++dc)
-        for (int row = 0; row <= 1; ++row)
-          for (int rack = 1; rack <= 2; ++rack)
-            for (int h = 1; h <= 3; ++h)
-              announce(host(dc, row, rack, h), 1000,
-                       round == 0 ? AnnounceEvent::kStarted : AnnounceEvent::kNone);
+      for (const auto& ip : fleet()) {
+        announce(ip, 1000, round == 0 ? AnnounceEvent::kStarted : AnnounceEvent::kNone);
+      }
     }
   }
+
+  // Every host of the fleet, in the order join_fleet brings them: 2
+  // datacenters x 2 rows x 2 racks x 3 hosts.
+  static std::vector<std::string> fleet() {
+    std::vector<std::string> out;
+    for (int dc = 1; dc <= 2; ++dc)
+      for (int row = 0; row <= 1; ++row)
+        for (int rack = 1; rack <= 2; ++rack)
+          for (int h = 1; h <= 3; ++h) out.push_back(host(dc, row, rack, h));
+    return out;
+  }
+  static bool in_dc2(const std::string& ip) { return ip.starts_with("127.2."); }
 
   // The members of the upper group `id`'s representatives, as addresses.
   Names upper_reps(core::RackId id) {
@@ -198,12 +207,9 @@ TEST_F(LevelsTest, AnExpiredRepresentativeFreesItsSlotsAbove) {
   join_fleet();
   clock_.advance(core::Seconds(100));
   // Everyone but datacenter 2's representative keeps announcing.
-  for (int dc = 1; dc <= 2; ++dc)
-    for (int row = 0; row <= 1; ++row)
-      for (int rack = 1; rack <= 2; ++rack)
-        for (int h = 1; h <= 3; ++h) {
-          if (host(dc, row, rack, h) != host(2, 0, 1, 1)) announce(host(dc, row, rack, h));
-        }
+  for (const auto& ip : fleet()) {
+    if (ip != host(2, 0, 1, 1)) announce(ip);
+  }
   // Its gap, never shown, is taken as 300 s: it goes after 375 s.
   clock_.advance(core::Seconds(280));
   EXPECT_GE(table_.sweep(SwarmTable::kShards), 1u);
@@ -299,13 +305,7 @@ TEST_F(LevelsTest, AHungRepresentativeLosesItsPlacesAboveToTheNextGatewayBelow) 
   auto round = [&] {
     clock_.advance(core::Seconds(30));
     left -= 10;
-    for (int dc = 1; dc <= 2; ++dc)
-      for (int row = 0; row <= 1; ++row)
-        for (int rack = 1; rack <= 2; ++rack)
-          for (int h = 1; h <= 3; ++h) {
-            const std::string ip = host(dc, row, rack, h);
-            announce(ip, ip == row1 || dc == 2 ? left : 1000);
-          }
+    for (const auto& ip : fleet()) announce(ip, ip == row1 || in_dc2(ip) ? left : 1000);
   };
   for (int i = 0; i < 4; ++i) round();  // 130 s
   EXPECT_EQ(upper_reps(dc_id(1)), Names{hung});
@@ -348,13 +348,9 @@ TEST_F(LevelsTest, ADeadRepresentativeLosesItsPlaceAboveToAStarvedGatewayBelow) 
   auto round = [&] {
     clock_.advance(core::Seconds(30));
     left -= 10;
-    for (int dc = 1; dc <= 2; ++dc)
-      for (int row = 0; row <= 1; ++row)
-        for (int rack = 1; rack <= 2; ++rack)
-          for (int h = 1; h <= 3; ++h) {
-            const std::string ip = host(dc, row, rack, h);
-            if (ip != dead) announce(ip, dc == 2 ? left : 1000);
-          }
+    for (const auto& ip : fleet()) {
+      if (ip != dead) announce(ip, in_dc2(ip) ? left : 1000);
+    }
   };
   // The origin was there to fetch from since it joined.
   for (int i = 0; i < 4; ++i) round();  // 120 s
@@ -373,13 +369,9 @@ TEST_F(LevelsTest, ASilentRepresentativeWhoseGroupsReceiveKeepsItsPlace) {
   for (int i = 0; i < 8; ++i) {  // 240 s
     clock_.advance(core::Seconds(30));
     left -= 10;
-    for (int dc = 1; dc <= 2; ++dc)
-      for (int row = 0; row <= 1; ++row)
-        for (int rack = 1; rack <= 2; ++rack)
-          for (int h = 1; h <= 3; ++h) {
-            const std::string ip = host(dc, row, rack, h);
-            if (ip != silent) announce(ip, left);
-          }
+    for (const auto& ip : fleet()) {
+      if (ip != silent) announce(ip, left);
+    }
   }
   EXPECT_EQ(upper_reps(dc_id(1)), Names{silent});
   EXPECT_EQ(upper_reps(row_id(1, 0)), Names{silent});
@@ -516,13 +508,10 @@ class RelayLevelsTest : public LevelsFixture {
   // (nothing yet) for the others.
   void round(int seconds, const std::map<std::string, std::uint64_t>& left) {
     clock_.advance(core::Seconds(seconds));
-    for (int dc = 1; dc <= 2; ++dc)
-      for (int row = 0; row <= 1; ++row)
-        for (int rack = 1; rack <= 2; ++rack)
-          for (int h = 1; h <= 3; ++h) {
-            auto it = left.find(host(dc, row, rack, h));
-            announce(host(dc, row, rack, h), it != left.end() ? it->second : 1000);
-          }
+    for (const auto& ip : fleet()) {
+      auto it = left.find(ip);
+      announce(ip, it != left.end() ? it->second : 1000);
+    }
   }
 };
 
@@ -623,14 +612,6 @@ class ChainTest : public LevelsFixture {
       if (group_of(from, level) != group_of(to, level)) ++in[group_of(to, level)];
     }
     return in;
-  }
-  std::vector<std::string> fleet() const {
-    std::vector<std::string> out;
-    for (int dc = 1; dc <= 2; ++dc)
-      for (int row = 0; row <= 1; ++row)
-        for (int rack = 1; rack <= 2; ++rack)
-          for (int h = 1; h <= 3; ++h) out.push_back(host(dc, row, rack, h));
-    return out;
   }
 };
 
