@@ -501,10 +501,12 @@ class GatewayPolicyTest : public ::testing::Test {
     return std::any_of(n.begin(), n.end(),
                        [&](const std::string& s) { return s.rfind(rack_prefix, 0) != 0; });
   }
-  void use(PolicyMode mode, std::uint32_t grant_percent = 50) {
+  void use(PolicyMode mode, std::uint32_t grant_percent = 50,
+           core::Seconds peer_timeout = core::Seconds(600)) {
     PolicyOptions policy{2, 50, mode, core::Seconds(60)};
     policy.grant_percent = grant_percent;
-    table_.emplace(SwarmOptions{policy, core::Seconds(600), false}, racks_, clock_);
+    policy.peer_timeout = peer_timeout;
+    table_.emplace(SwarmOptions{policy, peer_timeout, false}, racks_, clock_);
     table_->activate(hash_, 1000);
     announce("127.0.9.1", 0, AnnounceEvent::kStarted);
     for (auto ip : {"127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.2.1", "127.0.2.2"}) {
@@ -571,6 +573,32 @@ TEST_F(StandbyPolicyTest, WhenTheStandbyStallsWithItsGatewayTheyTakeTurns) {
   clock_.advance(core::Seconds(59));
   EXPECT_TRUE(outside(announce("127.0.1.2", 900), "127.0.1."));  // ...so it keeps the role
   EXPECT_FALSE(outside(announce("127.0.1.1", 1000), "127.0.1."));
+}
+
+// A gateway that dies after its first announce has not shown its schedule:
+// with peer_timeout under 300 s it is kept as a libtorrent client would
+// announce, and its own stall time is two such gaps. Its standby, announcing
+// on its own schedule while the rack gets nothing, shows it gone: it takes
+// the role after its own stall time, not at the dead one's expiry.
+TEST_F(StandbyPolicyTest, TheStandbyOfASilentGatewayThatStarvesTheRackTakesOver) {
+  use(PolicyMode::kStandby, 50, core::Seconds(150));
+  for (int t = 10; t <= 50; t += 10) {
+    clock_.advance(core::Seconds(10));
+    EXPECT_FALSE(outside(announce("127.0.1.2", 1000), "127.0.1.")) << "at " << t << " s";
+  }
+  clock_.advance(core::Seconds(10));  // 60 s: stall_after without progress
+  EXPECT_TRUE(outside(announce("127.0.1.2", 1000), "127.0.1."));
+  EXPECT_TRUE(announce("127.0.2.1", 900).contains("127.0.1.2"));
+}
+
+// A silent gateway while the rack receives is fed from it: it keeps the role.
+TEST_F(StandbyPolicyTest, ASilentGatewayWhoseRackReceivesKeepsTheRole) {
+  use(PolicyMode::kStandby, 50, core::Seconds(150));
+  for (int t = 10; t <= 100; t += 10) {
+    clock_.advance(core::Seconds(10));
+    announce("127.0.1.3", 1000 - t);
+    EXPECT_FALSE(outside(announce("127.0.1.2", 1000), "127.0.1.")) << "at " << t << " s";
+  }
 }
 
 TEST_F(StandbyPolicyTest, FinishedGatewayKeepsTheRoleSoTheStandbyStaysInside) {

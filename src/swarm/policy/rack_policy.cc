@@ -167,6 +167,30 @@ std::optional<core::TimePoint> role_clock(const SwarmView& swarm, const RackGrou
   return u != nullptr ? member_clock(swarm, *u, *m, r) : stall_clock(row_of(swarm, g), r);
 }
 
+// Whether `r`, a representative of `g` stalled (if at all) since `since`,
+// has been silent while another representative of `g` went on announcing
+// and it and the whole rack got nothing, each for that one's stall time: a
+// gateway that died after its first announce has not shown its schedule, and
+// is judged by its own progress only after two of a libtorrent client's 300 s
+// gaps, while its standby, fed by it, starves with the rack. The rack has a
+// few representatives: this reads no more than them.
+bool silent_while_starved(const RackGroup& g, const Peer& r, core::TimePoint since,
+                          const PolicyOptions& policy, core::TimePoint now) {
+  // stall_of is never shorter than stall_after: most gateways stop here.
+  if (now - r.last_seen.time() < policy.stall_after) return false;
+  for (const auto& e : g.representatives) {
+    const Peer* w = g.find(e);
+    if (w == nullptr || w == &r || w->seeder()) continue;
+    const core::Seconds stall = policy.stall_of(*w);
+    if (now - since >= stall && now - r.last_seen.time() >= stall &&
+        now - w->last_seen.time() < stall && now - w->last_progress.time() >= stall &&
+        now - g.last_progress >= stall) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 bool stalled_above(const SwarmView& swarm, const UpperGroup& u, const UpperGroup::Member& m,
@@ -204,7 +228,9 @@ bool is_gateway(const SwarmView& swarm, const RackGroup& g, const Peer& p,
   // beside it while it is a gateway, and one that took the place of a row's
   // hung representative may share that one's rack.
   auto fresh = [&](const Peer& r, const std::optional<core::TimePoint>& since) {
-    return r.seeder() || !since || now - *since < policy.stall_of(r);
+    if (r.seeder() || !since) return true;
+    if (now - *since >= policy.stall_of(r)) return false;
+    return !silent_while_starved(g, r, *since, policy, now);
   };
   if (g.levels_up > 0) {
     for (const auto& e : g.representatives) {
