@@ -280,6 +280,15 @@ class Client:
                 digest.update(chunk)
         return digest.hexdigest()
 
+    def die(self):
+        """Cuts this host off from every peer and from the tracker, as a crash or a lost link
+        does: no event=stopped, no more announces (libtorrent applies its IP filter to trackers
+        too: apply_ip_filter_to_trackers)."""
+        cut = lt.ip_filter()
+        cut.add_rule("0.0.0.0", "255.255.255.255", 1)
+        self.session.set_ip_filter(cut)
+        self._event("died")
+
     def close(self):
         """Removes the torrent; dropping the session afterwards sends event=stopped."""
         if self.handle is not None:
@@ -320,17 +329,21 @@ class Deploy:
                     self.clients.append(Client(name, ip, path, upload_cap, **overrides))
         self.t0 = None
         self.t_end = None
-        self.hung = set()  # run(hung=...): hosts that never download, left out of complete()
+        self.failed = set()  # run(hung=..., dead=...): hosts left out of complete()
 
     def everyone(self):
         return [self.origin] + self.clients
 
-    def run(self, timeout, origin_timeout=60, late=(), late_delay=0.0, stop=None, hung=()):
+    def run(self, timeout, origin_timeout=60, late=(), late_delay=0.0, stop=None, hung=(),
+            dead=()):
         """`late`: names of hosts that join `late_delay` seconds after the others. `stop`, a
         threading.Event, ends the run early once set (a deploy on its own thread that must
         not outlive an interrupted benchmark: concurrent.py). `hung`: names of hosts that go
-        on announcing but never download (Client.add); the deploy is complete without them."""
-        self.hung = set(hung)
+        on announcing but never download (Client.add); `dead`: names of hosts that die
+        (Client.die) once the tracker answered their first announce. The deploy is complete
+        without either."""
+        self.failed = set(hung) | set(dead)
+        dying = [c for c in self.clients if c.name in dead]
         self.origin.add(self.torrent)
         deadline = time.monotonic() + origin_timeout
         while self.origin.completed_at is None:  # checks the payload, then seeds
@@ -345,17 +358,20 @@ class Deploy:
         pending = [c for c in self.clients if c.name in late]
         for c in self.clients:
             if c.name not in late:
-                c.add(self.torrent, hung=c.name in self.hung)
+                c.add(self.torrent, hung=c.name in hung)
         for x in self.extra_hosts:
             x.start()
         deadline = self.t0 + timeout
         while time.monotonic() < deadline:
             if pending and time.monotonic() >= self.t0 + late_delay:
                 for c in pending:
-                    c.add(self.torrent, hung=c.name in self.hung)
+                    c.add(self.torrent, hung=c.name in hung)
                 pending = []
             for c in self.everyone():
                 c.poll()
+            for c in [c for c in dying if c.tracker_replies > 0]:
+                c.die()
+                dying.remove(c)
             for x in self.extra_hosts:
                 x.poll()
             if self.complete() or (stop is not None and stop.is_set()):
@@ -367,7 +383,7 @@ class Deploy:
         return self.complete()
 
     def complete(self):
-        return (all(c.completed_at is not None for c in self.clients if c.name not in self.hung)
+        return (all(c.completed_at is not None for c in self.clients if c.name not in self.failed)
                 and all(x.completed_at is not None for x in self.extra_hosts))
 
     def racks(self):

@@ -1,15 +1,24 @@
-"""Fail-over above racks with real clients: a hung representative of a datacenter and its row.
+"""Fail-over above racks with real clients: a hung, then a dead, representative of a datacenter
+and its row.
 
 The fleet of test_levels_deploy (an origin on 127.0.0.1 and 2 datacenters x 2 rows x 2 racks x 2
 python3-libtorrent hosts on 127.D.(16 r + k).H, subnet_levels_v4 = [16, 20]), with one
 representative per row and datacenter (max_repr_levels = [1, 1]) and two per rack, under the
 default policy. Host r1h1 (127.1.1.1) joins 3 s before the others, so it represents its rack,
-its row and datacenter 1, and it hangs: it runs in libtorrent's upload mode (what libtorrent does
-when it cannot write to its disk), announcing every interval and downloading nothing. It held
-the only way into its row and datacenter; the tracker must hand both places to another
-representative of datacenter 1 once r1h1 has gone stall_intervals (3) x its announce interval
-(2 s) without progress while the swarm had the payload (docs/policy.md, "Levels"), and the
-deploy must complete without it. Before that rule (issue 12) datacenter 1 never received a byte.
+its row and datacenter 1, and it fails. It held the only way into its row and datacenter; the
+tracker must hand both places to another representative of datacenter 1, and the deploy must
+complete without it (docs/policy.md, "Levels").
+
+- Hung: it runs in libtorrent's upload mode (what libtorrent does when it cannot write to its
+  disk), announcing every interval and downloading nothing. The places pass once it has gone
+  stall_intervals (3) x its announce interval (2 s) without progress while the swarm had the
+  payload. Before that rule (issue 12) datacenter 1 never received a byte.
+- Dead: it is cut off from peers and tracker right after its first announce (a crash: no
+  event=stopped). Having shown no schedule, it is kept for a libtorrent client's 300 s gap
+  (315 s with peer_timeout 30 s) and judged by its own progress only after two; the places pass
+  once the representative below that takes them, and its rack, have gone their stall time
+  without progress. Before that rule datacenter 1 waited for the expiry, beyond the 120 s the
+  deploy is given.
 """
 import os
 import shutil
@@ -31,13 +40,16 @@ PAYLOAD_BYTES = 4 * 1024 * 1024
 PIECE_BYTES = 64 * 1024
 UPLOAD_CAP = 1024 * 1024
 COMPLETE_TIMEOUT = 120.0
-HUNG = "r1h1"
+FAILED = "r1h1"
 LATE_SECONDS = 3.0
 ip_of = levels.level_ip(ROWS, RACKS)
-HUNG_IP = ip_of(1, 1)
+FAILED_IP = ip_of(1, 1)
 
 
-class HungRepresentativeAboveRacksTest(unittest.TestCase):
+class FailedRepresentativeAboveRacks:
+    """The deploy with FAILED failing as `failure` says ("hung" or "dead"), and what holds
+    either way; the subclasses run it (a base that is not a TestCase runs nothing)."""
+    failure = None
 
     @classmethod
     def setUpClass(cls):
@@ -81,21 +93,22 @@ class HungRepresentativeAboveRacksTest(unittest.TestCase):
 
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
-        others = [c.name for c in cls.deploy.clients if c.name != HUNG]
+        others = [c.name for c in cls.deploy.clients if c.name != FAILED]
+        failed = {cls.failure: [FAILED]}
         try:
             cls.complete = cls.deploy.run(COMPLETE_TIMEOUT, late=others, late_delay=LATE_SECONDS,
-                                          hung=[HUNG])
+                                          **failed)
         finally:
             done.set()
             watcher.join(5)
         cls.sha256 = sha256
         cls.files = {c.name: c.file_sha256() if c.completed_at is not None else None
-                     for c in cls.deploy.clients if c.name != HUNG}
-        cls.hung = next(c for c in cls.deploy.clients if c.name == HUNG)
+                     for c in cls.deploy.clients if c.name != FAILED}
+        cls.failed = next(c for c in cls.deploy.clients if c.name == FAILED)
         cls.metrics = cls.tracker._tracker.get("/metrics").body.decode()
-        print("\ndeploy with %s hung: %s in %.1f s; places above racks over time: %s at %s" % (
-            HUNG, "complete" if cls.complete else "INCOMPLETE", cls.deploy.t_end - cls.deploy.t0,
-            cls.places, cls.changed_at))
+        print("\ndeploy with %s %s: %s in %.1f s; places above racks over time: %s at %s" % (
+            FAILED, cls.failure, "complete" if cls.complete else "INCOMPLETE",
+            cls.deploy.t_end - cls.deploy.t0, cls.places, cls.changed_at))
 
     @classmethod
     def tearDownClass(cls):
@@ -105,13 +118,13 @@ class HungRepresentativeAboveRacksTest(unittest.TestCase):
             cls.tracker.stop()
         shutil.rmtree(cls.work_dir, ignore_errors=True)
 
-    def test_the_hung_host_held_its_row_and_datacenter_then_lost_both(self):
+    def test_the_failed_host_held_its_row_and_datacenter_then_lost_both(self):
         groups = [name for name in self.places if name.startswith("127.1.0.0/")]
         self.assertEqual(sorted(groups), ["127.1.0.0/16", "127.1.0.0/20"], self.places)
         for name in groups:
             history = self.places[name]
-            self.assertEqual(history[0], [HUNG_IP], (name, history))
-            self.assertNotIn(HUNG_IP, history[-1], (name, history))
+            self.assertEqual(history[0], [FAILED_IP], (name, history))
+            self.assertNotIn(FAILED_IP, history[-1], (name, history))
             self.assertEqual(len(history[-1]), 1, (name, history))  # one per group, taken over
 
     def test_every_other_host_completes_with_the_payload(self):
@@ -120,13 +133,6 @@ class HungRepresentativeAboveRacksTest(unittest.TestCase):
         for name, digest in self.files.items():
             self.assertEqual(digest, self.sha256, name)
 
-    def test_the_hung_host_announced_throughout_and_received_nothing(self):
-        self.assertIsNone(self.hung.completed_at)
-        self.assertEqual(self.hung.downloaded, 0)
-        # It went on announcing (every 2 s) for the whole deploy: it was judged by its
-        # progress, not dropped for silence.
-        self.assertGreaterEqual(self.hung.tracker_replies, 5)
-
     def test_the_tracker_counted_the_replacement(self):
         counts = [line.split()[-1] for line in self.metrics.splitlines()
                   if line.startswith("p2ptracker_representatives_replaced_total")]
@@ -134,6 +140,26 @@ class HungRepresentativeAboveRacksTest(unittest.TestCase):
         self.assertGreaterEqual(float(counts[0]), 1)
         self.assertIn("took a place above its rack from a representative stalled there",
                       self.tracker.log())
+
+
+
+class HungRepresentativeAboveRacksTest(FailedRepresentativeAboveRacks, unittest.TestCase):
+    failure = "hung"
+
+    def test_the_hung_host_announced_throughout_and_received_nothing(self):
+        self.assertIsNone(self.failed.completed_at)
+        self.assertEqual(self.failed.downloaded, 0)
+        # It went on announcing (every 2 s) for the whole deploy: it was judged by its
+        # progress, not dropped for silence.
+        self.assertGreaterEqual(self.failed.tracker_replies, 5)
+
+
+class DeadRepresentativeAboveRacksTest(FailedRepresentativeAboveRacks, unittest.TestCase):
+    failure = "dead"
+
+    def test_the_dead_host_announced_once(self):
+        self.assertIsNone(self.failed.completed_at)
+        self.assertEqual(self.failed.tracker_replies, 1)
 
 
 if __name__ == "__main__":

@@ -200,7 +200,7 @@ bool stalled_above(const SwarmView& swarm, const UpperGroup& u, const UpperGroup
   const std::optional<core::TimePoint> since = member_clock(swarm, u, m, r);
   if (!since) return false;
   if (now - *since >= policy.stall_of(r)) return true;
-  if (witness == nullptr || witness->seeder()) return false;
+  if (witness == nullptr || witness_rack == nullptr || witness->seeder()) return false;
   const core::Seconds stall = policy.stall_of(*witness);
   return now - *since >= stall && now - r.last_seen.time() >= stall &&
          now - witness->last_progress.time() >= stall && now - witness_rack->last_progress >= stall;
