@@ -265,9 +265,12 @@ const std::vector<Key>& keys() {
               "gap (its first regular announce after the started one): libtorrent's clients "
               "(qBittorrent, Deluge) come back only after 300 s, and without this each of them "
               "would be dropped once, a representative's slot handed to a third host, before "
-              "its gap was learned. Bounded by peer_timeout_max. 0: a new peer lives "
-              "peer_timeout, as a peer that announces within it; a host that crashes right "
-              "after its first announce then frees its slot sooner."),
+              "its gap was learned. Bounded by peer_timeout_max. A host that crashes right "
+              "after its first announce is replaced once the hosts that depend on it (its "
+              "standby, the gateways below its row or datacenter place, the hosts a tree or "
+              "line feeds through it) have gone their own stall time without progress while it "
+              "was silent (docs/policy.md). 0: a new peer lives peer_timeout, as a peer that "
+              "announces within it."),
       bool_key("open", kAnnounces, &Config::open,
                "Track every info_hash announced, like a public tracker. Off: only transfers "
                "registered through the admin API get peers; announces for others get "
