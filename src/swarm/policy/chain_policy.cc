@@ -231,10 +231,8 @@ class Line {
     bool fed = false;
     auto judge = [&](const Peer& q) {
       if (q.seeder()) return;
-      const core::Seconds stall = policy_.stall_of(q);
-      fed = fed || now_ - p.last_seen.time() < stall || now_ - q.last_seen.time() >= stall ||
-            q.last_seen.time() - q.last_progress.time() < stall;
-      longest = std::max(longest, stall);
+      fed = fed || !policy_.starved_while_silent(q, p, now_);
+      longest = std::max(longest, policy_.stall_of(q));
     };
     const Peer* h = head(g, /*plain=*/true);
     const Peer* t = tail(g, h);

@@ -93,6 +93,16 @@ struct PolicyOptions {
   core::Seconds stall_of(const Peer& p) const {
     return stall_time(p, stall_after, peer_timeout, assumed_gap);
   }
+  // Whether `q`, still announcing on its schedule, has reported no progress
+  // for its stall time while `silent` sent no announce for as long: what
+  // shows that a host which died before it showed its own schedule (kept, and
+  // judged by its own progress, as a client announcing every assumed_gap) no
+  // longer serves the hosts that depend on it.
+  bool starved_while_silent(const Peer& q, const Peer& silent, core::TimePoint now) const {
+    const core::Seconds stall = stall_of(q);
+    return !q.seeder() && now - silent.last_seen.time() >= stall &&
+           now - q.last_seen.time() < stall && q.last_seen.time() - q.last_progress.time() >= stall;
+  }
 };
 
 }  // namespace p2p::swarm

@@ -180,13 +180,9 @@ bool silent_while_starved(const RackGroup& g, const Peer& r, core::TimePoint sin
   if (now - r.last_seen.time() < policy.stall_after) return false;
   for (const auto& e : g.representatives) {
     const Peer* w = g.find(e);
-    if (w == nullptr || w == &r || w->seeder()) continue;
+    if (w == nullptr || w == &r || !policy.starved_while_silent(*w, r, now)) continue;
     const core::Seconds stall = policy.stall_of(*w);
-    if (now - since >= stall && now - r.last_seen.time() >= stall &&
-        now - w->last_seen.time() < stall && now - w->last_progress.time() >= stall &&
-        now - g.last_progress >= stall) {
-      return true;
-    }
+    if (now - since >= stall && now - g.last_progress >= stall) return true;
   }
   return false;
 }
@@ -200,10 +196,10 @@ bool stalled_above(const SwarmView& swarm, const UpperGroup& u, const UpperGroup
   const std::optional<core::TimePoint> since = member_clock(swarm, u, m, r);
   if (!since) return false;
   if (now - *since >= policy.stall_of(r)) return true;
-  if (witness == nullptr || witness_rack == nullptr || witness->seeder()) return false;
+  if (witness == nullptr || witness_rack == nullptr) return false;
   const core::Seconds stall = policy.stall_of(*witness);
-  return now - *since >= stall && now - r.last_seen.time() >= stall &&
-         now - witness->last_progress.time() >= stall && now - witness_rack->last_progress >= stall;
+  return policy.starved_while_silent(*witness, r, now) && now - *since >= stall &&
+         now - witness_rack->last_progress >= stall;
 }
 
 bool is_gateway(const SwarmView& swarm, const RackGroup& g, const Peer& p,

@@ -60,13 +60,10 @@ bool starves_its_children(const SwarmView& swarm, const RackGroup& g, const Peer
   if (now - p.last_seen.time() < policy.stall_after) return false;
   bool any = false, fed = false;
   for_each_child(swarm, g, p, [&](const RackGroup&, const Peer& c, const TreeLink& l) {
-    const core::Seconds stall = policy.stall_of(c);
     if (c.seeder()) return;
-    const bool starved = now - p.last_seen.time() >= stall && now - l.since.time() >= stall &&
-                         now - c.last_seen.time() < stall &&
-                         c.last_seen.time() - c.last_progress.time() >= stall;
     any = true;
-    fed = fed || !starved;
+    fed =
+        fed || now - l.since.time() < policy.stall_of(c) || !policy.starved_while_silent(c, p, now);
   });
   return any && !fed;
 }
