@@ -8,7 +8,10 @@ deploy times and `chain`'s and `tree`'s most copies into a rack (the simulator i
 for a seed).
 
 docs/simulator.md opens with the commands a reader tries first; each one-line `simulate` there
-is run as written and must report every policy it names, complete."""
+is run as written and must report every policy it names, complete. Its tables of the presets against real clients (the simulated side, and the difference
+to the measured one), and of failure injection (the deploy-4x5 preset; the fleet in levels), are
+run from the commands above them and every number checked, but the failure table's "before"
+ones: those measured a tracker since changed."""
 import json
 import os
 import re
@@ -65,6 +68,19 @@ def seconds(cell):
     return float(re.match(r"([\d.]+) s", cell).group(1))
 
 
+def simulate(args):
+    """{policy: (copies into a rack max, mean, deploy seconds)} from the simulator's table."""
+    r = subprocess.run([BINARY, "simulate"] + args, capture_output=True, text=True, timeout=900)
+    if r.returncode != 0:
+        raise AssertionError("%s\n%s" % (" ".join(args), r.stderr))
+    got = {}
+    for line in r.stdout.splitlines():
+        f = line.split()
+        if re.match(r"^[a-z]+(?:/\d+)?(?:\+levels)? +\d+ +\d+ ", line):
+            got[f[0]] = (float(f[3]), float(f[4]), float(f[9]))
+    return got
+
+
 class DocsSimulateTest(unittest.TestCase):
 
     def test_every_row_of_the_chain_and_tree_table(self):
@@ -72,15 +88,10 @@ class DocsSimulateTest(unittest.TestCase):
         self.assertGreaterEqual(len(rows), 10)
         for label, flags, without, cells in rows:
             with self.subTest(row=label[:60]):
-                argv = [BINARY, "simulate"] + command(base, flags, without)
-                r = subprocess.run(argv, capture_output=True, text=True, timeout=900)
-                self.assertEqual(r.returncode, 0, "%s\n%s" % (" ".join(argv), r.stderr))
-                got = {}
-                for line in r.stdout.splitlines():
-                    f = line.split()
-                    if f and f[0].split("/")[0] in ("original", "chain", "tree"):
-                        got[f[0].split("/")[0]] = (float(f[3]), float(f[9]))
-                self.assertEqual(set(got), {"original", "chain", "tree"}, r.stdout)
+                runs = simulate(command(base, flags, without))
+                got = {name.split("/")[0]: (amp_max, deploy)
+                       for name, (amp_max, _, deploy) in runs.items()}
+                self.assertEqual(set(got), {"original", "chain", "tree"}, runs)
                 self.assertAlmostEqual(got["original"][1], seconds(cells[0]), delta=0.051)
                 self.assertAlmostEqual(got["chain"][1], seconds(cells[1]), delta=0.051)
                 self.assertAlmostEqual(got["chain"][0], float(cells[3].split()[0]), delta=0.0051)
@@ -141,6 +152,115 @@ class DocsSimulatorCommandsTest(unittest.TestCase):
                 else:
                     self.assertEqual(sorted(rows), sorted(policies), r.stdout)
 
+
+
+def section(text, title):
+    """The text of docs/simulator.md's section `title`, up to the next heading."""
+    start = text.index("\n" + title + "\n")
+    end = re.search(r"^#", text[start + len(title) + 2:], re.M)
+    return text[start:start + len(title) + 2 + (end.start() if end else len(text))]
+
+
+def table_rows(text):
+    """The cells of the first markdown table in `text`, header and rule left out."""
+    lines = [l for l in text.splitlines() if l.startswith("|")]
+    return [[c.strip() for c in l.strip("|").split("|")] for l in lines[2:]]
+
+
+def replaced(args, flag, value):
+    """`args` with `flag`'s value set to `value` (None: the flag left out)."""
+    out = list(args)
+    i = out.index(flag)
+    del out[i:i + 2]
+    return out if value is None else out + [flag, value]
+
+
+def healthy(args):
+    for flag in ("--fail-at", "--fail-racks", "--fail-mode"):
+        args = replaced(args, flag, None)
+    return args
+
+
+class DocsSimulatorValidationTest(unittest.TestCase):
+
+    def test_the_simulated_side_of_each_preset_table(self):
+        with open(SIMULATOR_DOC, encoding="utf-8") as f:
+            text = section(f.read(), "## Validation against real clients")
+        parts = re.split(r"simulated by\s+`p2ptracker simulate (--preset [a-z0-9-]+)`", text)
+        self.assertGreaterEqual(len(parts), 5, "the preset tables are gone")
+        for preset, body in zip(parts[1::2], parts[2::2]):
+            args = shlex.split(preset)
+            runs = simulate(args)
+            rows = table_rows(body)
+            self.assertGreaterEqual(len(rows), 3, preset)
+            for cells in rows:
+                policy = re.search(r"\b(random|[a-z]+/\d+)\b", cells[0]).group(1)
+                with self.subTest(preset=preset, policy=policy):
+                    if policy not in runs:
+                        runs.update(simulate(args + ["--policies", policy]))
+                    amp_max, amp_mean, deploy = runs[policy]
+                    for cell, want in zip(cells[1:], (amp_mean, amp_max, deploy)):
+                        m = re.match(r"([\d.]+)(?: s)? → ([\d.]+)(?: s)? \(([+−]\d+)%\)", cell)
+                        self.assertIsNotNone(m, cell)
+                        measured, simulated = float(m.group(1)), float(m.group(2))
+                        self.assertAlmostEqual(simulated, want, delta=0.051 if want > 5 else 0.0051,
+                                               msg=cell)
+                        self.assertEqual(int(m.group(3).replace("−", "-")),
+                                         round((simulated - measured) / measured * 100), cell)
+
+class DocsSimulatorFailureTablesTest(unittest.TestCase):
+
+    def setUp(self):
+        with open(SIMULATOR_DOC, encoding="utf-8") as f:
+            self.text = f.read()
+
+    def test_the_deploy_4x5_failure_table(self):
+        text = section(self.text, "## Failure injection")
+        cmd = re.search(r"`p2ptracker simulate (--preset deploy-4x5[^`]*)`", text, re.S).group(1)
+        stall = shlex.split(cmd)
+        self.assertEqual(stall[stall.index("--fail-mode") + 1], "stall")
+        runs = {"healthy": simulate(healthy(stall)), "stall": simulate(stall),
+                "die": simulate(replaced(stall, "--fail-mode", "die"))}
+        rows = table_rows(text)
+        self.assertEqual(len(rows), 5)
+        for cells in rows:
+            policy = cells[0].split()[0]
+            with self.subTest(policy=policy):
+                for column, cell in zip(("healthy", "stall", "die"), cells[1:]):
+                    numbers = [float(x) for x in re.findall(r"[\d.]+", cell)]
+                    amp_max, amp_mean, deploy = runs[column][policy]
+                    want = [amp_mean, deploy] if column == "healthy" else [amp_mean, amp_max, deploy]
+                    self.assertEqual(len(numbers), len(want), cell)
+                    for n, w in zip(numbers, want):
+                        self.assertAlmostEqual(n, w, delta=0.051 if w > 5 else 0.0051,
+                                               msg="%s: %s" % (column, cell))
+
+    def test_the_failure_table_with_levels(self):
+        text = section(self.text, "### Failure injection with levels")
+        block = re.search(r"```\n(build/p2ptracker simulate .*?)```", text, re.S).group(1)
+        stall = shlex.split(block.replace("\\\n", " "))[2:]
+        self.assertEqual(stall[stall.index("--fail-mode") + 1], "stall")
+        rows = table_rows(text)
+        self.assertEqual(len(rows), 6)
+        runs = {}
+        for cells in rows:
+            policy, k = cells[0], cells[1]
+            with self.subTest(policy=policy, k=k):
+                if k not in runs:
+                    args = replaced(stall, "--max-repr-levels", "%s,%s" % (k, k))
+                    runs[k] = {"healthy": simulate(healthy(args)), "stall": simulate(args),
+                               "die": simulate(replaced(args, "--fail-mode", "die"))}
+                # healthy, stall before (a tracker since changed: not checked), stall, die
+                for column, cell in zip(("healthy", None, "stall", "die"), cells[2:]):
+                    if column is None:
+                        continue
+                    m = re.match(r"([\d.]+) s, ([\d.]+)", cell)
+                    self.assertIsNotNone(m, cell)
+                    amp_max, _, deploy = runs[k][column][policy]
+                    self.assertAlmostEqual(float(m.group(1)), deploy, delta=0.051,
+                                           msg="%s: %s" % (column, cell))
+                    self.assertAlmostEqual(float(m.group(2)), amp_max, delta=0.0051,
+                                           msg="%s: %s" % (column, cell))
 
 if __name__ == "__main__":
     unittest.main()
