@@ -54,6 +54,7 @@ struct RackTree {
   std::uint32_t entry_joined = 0;
   std::vector<core::RackId> fed;
   std::int32_t free = 0;
+  Stamp32 opened;  // when its first host announced
 };
 
 // A value held apart from its owner, made only when needed and copied with

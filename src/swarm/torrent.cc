@@ -17,6 +17,14 @@ namespace {
 // host has it, so the parent is looked for and not found.
 constexpr std::uint32_t kGoneParent = UINT32_MAX;
 
+// The number of levels above racks `a` and `b` share (0: none; both in one
+// row of one datacenter: 2).
+std::size_t shared_levels(const RackGroup& a, const RackGroup& b) {
+  std::size_t s = 0;
+  while (s < a.levels_up && s < b.levels_up && a.up[s] == b.up[s]) ++s;
+  return s;
+}
+
 // A function object, not a function, so std::lower_bound inlines it.
 constexpr auto endpoint_less = [](const Peer& p, const core::Endpoint& e) {
   return p.endpoint < e;
@@ -251,10 +259,17 @@ void Torrent::tree_place(RackGroup& g, Peer& self, core::TimePoint now,
   }
   TreeLink& link = g.link_of(self);
   if (entry == nullptr) {
+    if (g.tree->opened.time() == core::TimePoint{}) g.tree->opened = now;
     tree_unlink(g, self);
     g.tree->entry = {self.endpoint};
     g.tree->entry_joined = g.joined_of(self);
-    place_entry(g, self, INT_MAX, now, stale_before, policy);
+    // Only a rack that feeds nothing yet may wait: one whose entry left may
+    // have hosts, and racks, below it.
+    const bool first =
+        g.tree->fed.empty() && std::none_of(g.peers.begin(), g.peers.end(), [&](const Peer& p) {
+          return &p != &self && g.link_of(p).depth > 0;
+        });
+    place_entry(g, self, INT_MAX, now, stale_before, policy, first);
     return;
   }
   if (entry == &self) {
@@ -265,7 +280,8 @@ void Torrent::tree_place(RackGroup& g, Peer& self, core::TimePoint now,
         !policy::tree_stuck(swarm, *pg, *parent, now, policy)) {
       return;
     }
-    const int depth = link.depth;
+    // A waiting entry that announces again takes a place as any would.
+    const int depth = link.depth > 0 ? link.depth : INT_MAX;
     tree_unlink(g, self);
     place_entry(g, self, depth, now, stale_before, policy);
     return;
@@ -325,28 +341,47 @@ void Torrent::place_member(RackGroup& g, Peer& self, int max_depth, core::TimePo
   tree_link(g, self, &g, best, now);
 }
 
-void Torrent::place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoint now,
-                          core::TimePoint stale_before, const PolicyOptions& policy) {
-  const SwarmView swarm = view();
+std::optional<std::size_t> Torrent::tree_scope(const RackGroup& g, core::TimePoint stale_before,
+                                               const PolicyOptions& policy) const {
   auto live = [&](const Peer& p) { return policy::in_tree(p, stale_before, policy); };
-  auto shared_with = [&](const RackGroup& r) {
-    std::size_t s = 0;
-    while (s < g.levels_up && s < r.levels_up && r.up[s] == g.up[s]) ++s;
-    return s;
-  };
   // The nearest group shared with hosts already here: one link enters it.
   // Racks that went silent do not count (their places are not there to
   // take), nor racks fed through this one (an entry that lost its parent
-  // looks further out, as the group is then entered through it).
-  std::size_t scope = 0;
-  bool any = false;
+  // looks further out, as the group is then entered through it), nor racks
+  // that wait for a place (nothing comes in through them yet).
+  std::optional<std::size_t> scope;
   for (const RackGroup& r : racks_) {
     if (&r == &g || std::none_of(r.peers.begin(), r.peers.end(), live)) continue;
     const Peer* re = r.entry();
-    if (re != nullptr && tree_below(r, *re, g, nullptr)) continue;
-    any = true;
-    scope = std::max(scope, shared_with(r));
+    if (re != nullptr && (tree_below(r, *re, g, nullptr) || policy::tree_waiting(r, *re))) {
+      continue;
+    }
+    scope = std::max(scope.value_or(0), shared_levels(g, r));
   }
+  return scope;
+}
+
+bool Torrent::racks_keep_places(const RackGroup& g, core::TimePoint now) const {
+  std::size_t settled = 0, alone = 0;
+  for (const RackGroup& r : racks_) {
+    // A rack of origin seeders only has no entry, and no tree hosts to come.
+    if (&r == &g || r.entry() == nullptr || now - r.tree->opened.time() < policy::kTreeLoneAfter) {
+      continue;
+    }
+    ++settled;
+    alone += r.peers.size() == 1 ? 1 : 0;
+  }
+  return alone * 2 <= settled;
+}
+
+void Torrent::place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoint now,
+                          core::TimePoint stale_before, const PolicyOptions& policy,
+                          bool may_wait) {
+  const SwarmView swarm = view();
+  auto live = [&](const Peer& p) { return policy::in_tree(p, stale_before, policy); };
+  const std::optional<std::size_t> nearest = tree_scope(g, stale_before, policy);
+  const bool any = nearest.has_value();
+  const std::size_t scope = nearest.value_or(0);
   const RackGroup* best_group = nullptr;
   const Peer* best = nullptr;
   // Not "crowded" first: a host with room in a rack (and row, datacenter)
@@ -374,7 +409,8 @@ void Torrent::place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoi
     {
       const std::size_t at = scope;
       for (const RackGroup& r : racks_) {
-        if (&r == &g || !r.tree || shared_with(r) != at) continue;
+        if (&r == &g || !r.tree || shared_levels(g, r) != at) continue;
+        if (const Peer* re = r.entry(); re != nullptr && policy::tree_waiting(r, *re)) continue;
         bool crowded = r.tree->free < policy::kTreeFanOut;
         for (std::size_t l = at; !crowded && l < r.levels_up; ++l) {
           const UpperGroup* u = find_upper(r.up[l]);
@@ -407,7 +443,94 @@ void Torrent::place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoi
     }
     if (origin_fed < policy::kTreeFanOut) best = nullptr;
   }
+  // A place kept for a group's own hosts is theirs: a rack's first host
+  // given it makes that host's own next one a third child, and every host
+  // below it then gets a third of an upload (10,000 hosts, 10 a rack: the
+  // first entries, all at the top of the tree, fed three). So it waits for a
+  // host there with room to spare to announce and take it (tree_adopt), or
+  // for its own next announce. Not while every rack has one host: then none
+  // may ever come to use the place (a canary of one host a rack).
+  if (may_wait && best != nullptr && scope > 0 && std::get<0>(best_key) &&
+      racks_keep_places(g, now)) {
+    tree_unlink(g, self);
+    g.link_of(self).depth = 0;
+    auto w = std::find_if(tree_waiting_.begin(), tree_waiting_.end(),
+                          [&](const TreeWait& x) { return x.rack == g.rack; });
+    if (w != tree_waiting_.end()) {
+      *w = {g.rack, now, scope};
+    } else {
+      tree_waiting_.push_back({g.rack, now, scope});
+    }
+    return;
+  }
   tree_link(g, self, const_cast<RackGroup*>(best_group), best, now);
+}
+
+void Torrent::tree_adopt(RackGroup& g, const Peer& self, core::TimePoint now,
+                         core::TimePoint stale_before, const PolicyOptions& policy) {
+  if (tree_waiting_.empty() || !g.tree) return;
+  const SwarmView swarm = view();
+  auto live = [&](const Peer& p) { return policy::in_tree(p, stale_before, policy); };
+  const Peer* own_entry = g.entry();
+  if (g.link_of(self).depth == 0 || own_entry == nullptr || policy::tree_waiting(g, *own_entry) ||
+      !live(self) || policy::tree_stuck(swarm, g, self, now, policy)) {
+    return;
+  }
+  // Room `g` spares from `level` down (its rack's, and its row's and
+  // datacenter's summed over their racks): two places at least in each, as
+  // place_entry asks of a host that is not crowded.
+  auto spares_from = [&](std::size_t level) {
+    if (g.tree->free < policy::kTreeFanOut) return false;
+    for (std::size_t l = level; l < g.levels_up; ++l) {
+      std::int32_t spare = 0;
+      for (const RackGroup& r : racks_) {
+        if (r.tree && l < r.levels_up && r.up[l] == g.up[l]) spare += std::max(0, r.tree->free - 1);
+      }
+      if (spare < policy::kTreeFanOut) return false;
+    }
+    return true;
+  };
+  for (auto w = tree_waiting_.begin();
+       w != tree_waiting_.end() && g.link_of(self).children < policy::kTreeFanOut;) {
+    RackGroup* r = find_group(w->rack);
+    const Peer* e = r != nullptr && r->tree ? r->entry() : nullptr;
+    if (e == nullptr || !policy::tree_waiting(*r, *e) || !live(*e)) {
+      w = tree_waiting_.erase(w);
+      continue;
+    }
+    // `g` must be in the nearest group `r` shares with hosts there. That
+    // grows as hosts come, so most racks are passed over here; it shrinks
+    // only as racks leave, so past its patience a rack is looked at afresh.
+    const std::size_t shared = shared_levels(g, *r);
+    const bool patient = now - w->since < policy::kTreePatience;
+    if (r == &g || (shared < w->scope && patient)) {
+      ++w;
+      continue;
+    }
+    w->scope = tree_scope(*r, stale_before, policy).value_or(0);
+    if (shared != w->scope || (patient && !spares_from(shared))) {
+      ++w;
+      continue;
+    }
+    tree_link(*r, const_cast<Peer&>(*e), &g, &self, now);
+    // Hosts of `r` that hung below its entry while it waited are now that
+    // much further down: each one more than its parent, parents first.
+    for (std::size_t pass = 0; pass < r->peers.size(); ++pass) {
+      bool moved = false;
+      for (const Peer& p : r->peers) {
+        const RackGroup* pg = nullptr;
+        const Peer* parent = &p != e ? policy::tree_parent(swarm, *r, p, &pg) : nullptr;
+        if (parent == nullptr || pg != r) continue;
+        TreeLink& l = r->link_of(p);
+        const auto depth =
+            static_cast<std::uint16_t>(std::min(r->link_of(*parent).depth + 1, 0xffff));
+        moved = moved || l.depth != depth;
+        l.depth = depth;
+      }
+      if (!moved) break;
+    }
+    w = tree_waiting_.erase(w);
+  }
 }
 
 void Torrent::release_representatives() {
@@ -729,6 +852,7 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
   }
   if (policy.mode == PolicyMode::kTree && !self->origin()) {
     tree_place(g, *self, now, stale_before, policy);
+    tree_adopt(g, *self, now, stale_before, policy);
   }
   outcome.representative = self->representative();
   outcome.seeders = seeders_;

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -185,9 +186,27 @@ class Torrent {
                   const PolicyOptions& policy);
   // `self` becomes `g`'s entry: hung off the shallowest host with room that
   // is shallower than `max_depth`, outside `g`, in the nearest group `g`
-  // shares with hosts already there (else off the origin seeders).
+  // shares with hosts already there (else off the origin seeders). With
+  // `may_wait`, where that host's place is one its rack, row or datacenter
+  // keeps for its own, `self` waits instead (tree_waiting_).
   void place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoint now,
-                   core::TimePoint stale_before, const PolicyOptions& policy);
+                   core::TimePoint stale_before, const PolicyOptions& policy,
+                   bool may_wait = false);
+  // Whether the places racks keep for hosts of their own are worth waiting
+  // for: not when most racks (but `g`) that came kTreeLoneAfter ago or more
+  // still have one host, as in a canary of one host a rack.
+  bool racks_keep_places(const RackGroup& g, core::TimePoint now) const;
+  // `self` (of `g`), announcing, takes waiting entries as its children while
+  // it has room, in the order they began to wait: those whose nearest group
+  // shared with hosts there is the one they share with `g`, when `g` has
+  // room to spare there, or once they waited kTreePatience.
+  void tree_adopt(RackGroup& g, const Peer& self, core::TimePoint now, core::TimePoint stale_before,
+                  const PolicyOptions& policy);
+  // The number of levels above racks that `g` shares with the nearest other
+  // rack that has hosts in the tree and is neither waiting nor fed through
+  // `g`; none: no such rack.
+  std::optional<std::size_t> tree_scope(const RackGroup& g, core::TimePoint stale_before,
+                                        const PolicyOptions& policy) const;
   // `self`, not `g`'s entry: hung off the shallowest host of `g` with room
   // that is shallower than `max_depth` (else the entry).
   void place_member(RackGroup& g, Peer& self, int max_depth, core::TimePoint now,
@@ -246,6 +265,15 @@ class Torrent {
   std::vector<UpperGroup> uppers_;  // sorted by id; empty with one level
   std::uint64_t arrivals_ = 0;      // groups created so far (RackGroup::arrival)
   UpperGroup whole_;                // SwarmView::whole: its best_left and first_progress
+  // kTree: racks whose entry waits for a place (place_entry), oldest first,
+  // since when, and the scope (tree_scope) they had when last looked at. A
+  // rack is here at most once.
+  struct TreeWait {
+    core::RackId rack;
+    core::TimePoint since;
+    std::size_t scope = 0;
+  };
+  std::vector<TreeWait> tree_waiting_;
   const RackMap* rack_map_ = nullptr;
   RepBudget* budget_ = nullptr;
   std::uint32_t seeders_ = 0;

@@ -1029,22 +1029,31 @@ TEST_F(TreeTest, InAnyJoinOrderEachGroupIsFedOverOneLinkAndAllAreReached) {
     std::mt19937 shuffle(seed);
     std::shuffle(order.begin(), order.end(), shuffle);
     for (const auto& ip : order) announce(ip, 1000, AnnounceEvent::kStarted);
-    for (int level = 0; level < 3; ++level) {
-      for (const auto& [group, in] : feeds_into(order, level)) {
-        EXPECT_EQ(in, 1) << "group " << group << " at level " << level;
-      }
-    }
     const auto seen = views(order);
-    std::set<std::string> reached{"127.9.0.1"};
+    // Reached from the origin: the link each host is first reached over is
+    // the one that feeds it (a host's parent may have joined after it: a
+    // rack's first host waits for a place).
+    std::map<std::string, std::string> fed_by{{"127.9.0.1", ""}};
     std::vector<std::string> todo{"127.9.0.1"};
     while (!todo.empty()) {
       const std::string at = todo.back();
       todo.pop_back();
       for (const auto& n : seen.at(at)) {
-        if (reached.insert(n).second) todo.push_back(n);
+        if (fed_by.emplace(n, at).second) todo.push_back(n);
       }
     }
-    EXPECT_EQ(reached.size(), order.size() + 1);
+    EXPECT_EQ(fed_by.size(), order.size() + 1);
+    for (int level = 0; level < 3; ++level) {
+      std::map<std::string, int> in;
+      for (const auto& ip : order) in[group_of(ip, level)] += 0;
+      for (const auto& [ip, from] : fed_by) {
+        if (!from.empty() && group_of(from, level) != group_of(ip, level))
+          ++in[group_of(ip, level)];
+      }
+      for (const auto& [group, n] : in) {
+        EXPECT_EQ(n, 1) << "group " << group << " at level " << level;
+      }
+    }
     std::set<std::pair<std::string, std::string>> links;
     for (const auto& [ip, names] : seen) {
       EXPECT_LE(names.size(), 4u) << ip;
@@ -1053,6 +1062,65 @@ TEST_F(TreeTest, InAnyJoinOrderEachGroupIsFedOverOneLinkAndAllAreReached) {
     EXPECT_EQ(links.size(), order.size());
     expect_counts_match_links();
   }
+}
+
+// A rack's first host whose only places are ones other racks keep for hosts
+// of their own waits, told of nobody, rather than make such a host's own
+// next one a third child; the next host there with room to spare takes it
+// as a child, and is told of it in that very reply.
+TEST_F(TreeTest, ARacksFirstHostWaitsRatherThanTakeAPlaceKeptForAnotherRacksOwn) {
+  announce("127.9.0.1", 0, AnnounceEvent::kStarted);
+  EXPECT_EQ(announce("127.1.1.1", 1000, AnnounceEvent::kStarted), (Names{"127.9.0.1"}));
+  EXPECT_EQ(announce("127.1.2.1", 1000, AnnounceEvent::kStarted), (Names{"127.1.1.1"}));
+  // The second row: 127.1.1.1 keeps its last place, and row 127.1.0/20
+  // only one for a rack of its own.
+  EXPECT_EQ(announce("127.1.17.1", 1000, AnnounceEvent::kStarted), (Names{}));
+  // Its own hosts that come while it waits hang below it.
+  EXPECT_EQ(announce("127.1.17.2", 1000, AnnounceEvent::kStarted), (Names{"127.1.17.1"}));
+  expect_counts_match_links();
+  EXPECT_EQ(announce("127.1.1.2", 1000, AnnounceEvent::kStarted),
+            (Names{"127.1.1.1", "127.1.17.1"}));
+  EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.1.2", "127.1.17.2"}));
+  EXPECT_EQ(announce("127.1.1.1"), (Names{"127.9.0.1", "127.1.1.2", "127.1.2.1"}));
+  expect_counts_match_links();
+}
+
+// Waiting ends at the host's own next announce, where it takes the place
+// it would have taken at once, and a rack of its row that waited with it
+// then hangs off it; or, past kTreePatience, at the announce of any host
+// there with room, kept places or not.
+TEST_F(TreeTest, AWaitingHostIsPlacedAtItsNextAnnounceOrPastItsPatience) {
+  announce("127.9.0.1", 0, AnnounceEvent::kStarted);
+  announce("127.1.1.1", 1000, AnnounceEvent::kStarted);
+  announce("127.1.2.1", 1000, AnnounceEvent::kStarted);
+  EXPECT_EQ(announce("127.1.17.1", 1000, AnnounceEvent::kStarted), (Names{}));
+  EXPECT_EQ(announce("127.1.18.1", 1000, AnnounceEvent::kStarted), (Names{}));
+  EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.2.1", "127.1.18.1"}));
+  EXPECT_EQ(announce("127.1.18.1"), (Names{"127.1.17.1"}));
+  expect_counts_match_links();
+
+  announce("127.1.17.1", 1000, AnnounceEvent::kStopped);
+  announce("127.1.18.1", 1000, AnnounceEvent::kStopped);
+  EXPECT_EQ(announce("127.2.1.1", 1000, AnnounceEvent::kStarted), (Names{"127.9.0.1"}));
+  EXPECT_EQ(announce("127.2.2.1", 1000, AnnounceEvent::kStarted), (Names{"127.2.1.1"}));
+  EXPECT_EQ(announce("127.2.17.1", 1000, AnnounceEvent::kStarted), (Names{}));
+  clock_.advance(policy::kTreePatience - core::Seconds(1));
+  EXPECT_EQ(announce("127.2.1.1"), (Names{"127.9.0.1", "127.2.2.1"}));
+  clock_.advance(core::Seconds(1));
+  EXPECT_EQ(announce("127.2.1.1"), (Names{"127.9.0.1", "127.2.2.1", "127.2.17.1"}));
+  EXPECT_EQ(announce("127.2.17.1"), (Names{"127.2.1.1"}));
+  expect_counts_match_links();
+}
+
+// When most racks that came kTreeLoneAfter ago still have one host (a
+// canary), the places they keep would never be used: nobody waits for them.
+TEST_F(TreeTest, WhenMostRacksHaveOneHostNobodyWaits) {
+  announce("127.9.0.1", 0, AnnounceEvent::kStarted);
+  announce("127.1.1.1", 1000, AnnounceEvent::kStarted);
+  announce("127.1.2.1", 1000, AnnounceEvent::kStarted);
+  clock_.advance(policy::kTreeLoneAfter);
+  EXPECT_EQ(announce("127.1.17.1", 1000, AnnounceEvent::kStarted), (Names{"127.1.2.1"}));
+  expect_counts_match_links();
 }
 
 // A host whose parent left hangs off another host above it; the places the

@@ -22,6 +22,21 @@ namespace p2p::swarm::policy {
 // line's one gives depth as long as the fleet.
 inline constexpr int kTreeFanOut = 2;
 
+// How long a rack's first host waits for a place that a group can spare
+// (Torrent::place_entry) before any host with room there takes it.
+inline constexpr core::Seconds kTreePatience{15};
+// When most racks whose first host came this long ago still have that one
+// host (a canary of one host a rack), no rack keeps a place for a host of
+// its own that may never come (Torrent::racks_keep_places).
+inline constexpr core::Seconds kTreeLoneAfter{5};
+
+// Whether `entry`, the entry of `g`, waits for a place: neither hung off a
+// host nor fed by the origin seeders.
+inline bool tree_waiting(const RackGroup& g, const Peer& entry) {
+  const TreeLink& l = g.link_of(entry);
+  return l.depth == 0 && !l.origin_fed && l.parent_joined == 0;
+}
+
 // A host in the tree: not an origin seeder, and announced within its life
 // (peer_timeout and its extra_life).
 inline bool in_tree(const Peer& p, core::TimePoint stale_before, const PolicyOptions& policy) {
