@@ -1,6 +1,7 @@
 #include "swarm/torrent.h"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <chrono>
 #include <climits>
@@ -16,6 +17,10 @@ namespace {
 // TreeLink::parent_joined of an entry whose parent's group was erased: no
 // host has it, so the parent is looked for and not found.
 constexpr std::uint32_t kGoneParent = UINT32_MAX;
+
+// Waiting racks an announce looks at for a place under the announcing host
+// (Torrent::tree_adopt).
+constexpr int kTreeLooks = 8;
 
 // The number of levels above racks `a` and `b` share (0: none; both in one
 // row of one datacenter: 2).
@@ -281,9 +286,11 @@ void Torrent::tree_place(RackGroup& g, Peer& self, core::TimePoint now,
       return;
     }
     // A waiting entry that announces again takes a place as any would.
-    const int depth = link.depth > 0 ? link.depth : INT_MAX;
+    const bool waited = policy::tree_waiting(g, self);
+    const int depth = waited ? INT_MAX : link.depth;
     tree_unlink(g, self);
     place_entry(g, self, depth, now, stale_before, policy);
+    if (waited) end_wait(g, self);
     return;
   }
   const Peer* parent = policy::tree_parent(swarm, g, self);
@@ -466,6 +473,19 @@ void Torrent::place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoi
   tree_link(g, self, const_cast<RackGroup*>(best_group), best, now);
 }
 
+void Torrent::end_wait(RackGroup& g, const Peer& entry) {
+  // Every other host of `g` placed while its entry waited hangs below it,
+  // its depth counted from it (tree_place lets only a rack with no other
+  // host placed wait): each is now that many hops below the entry's place.
+  const std::uint16_t entry_depth = g.link_of(entry).depth;
+  for (const Peer& p : g.peers) {
+    TreeLink& l = g.link_of(p);
+    if (&p != &entry && l.depth > 0) {
+      l.depth = static_cast<std::uint16_t>(std::min(l.depth + entry_depth, 0xffff));
+    }
+  }
+}
+
 void Torrent::tree_adopt(RackGroup& g, const Peer& self, core::TimePoint now,
                          core::TimePoint stale_before, const PolicyOptions& policy) {
   if (tree_waiting_.empty() || !g.tree) return;
@@ -478,20 +498,29 @@ void Torrent::tree_adopt(RackGroup& g, const Peer& self, core::TimePoint now,
   }
   // Room `g` spares from `level` down (its rack's, and its row's and
   // datacenter's summed over their racks): two places at least in each, as
-  // place_entry asks of a host that is not crowded.
+  // place_entry asks of a host that is not crowded. Each level is summed
+  // once an announce.
+  std::array<std::int8_t, core::kMaxUpperLevels + 1> spares{};  // 0: not summed yet
   auto spares_from = [&](std::size_t level) {
     if (g.tree->free < policy::kTreeFanOut) return false;
     for (std::size_t l = level; l < g.levels_up; ++l) {
-      std::int32_t spare = 0;
-      for (const RackGroup& r : racks_) {
-        if (r.tree && l < r.levels_up && r.up[l] == g.up[l]) spare += std::max(0, r.tree->free - 1);
+      if (spares[l] == 0) {
+        std::int32_t spare = 0;
+        for (const RackGroup& r : racks_) {
+          if (r.tree && l < r.levels_up && r.up[l] == g.up[l])
+            spare += std::max(0, r.tree->free - 1);
+        }
+        spares[l] = spare >= policy::kTreeFanOut ? 1 : -1;
       }
-      if (spare < policy::kTreeFanOut) return false;
+      if (spares[l] < 0) return false;
     }
     return true;
   };
+  // Each look reads every rack (tree_scope): a few an announce bound the
+  // work a burst of waiting racks makes; the rest are looked at by the next.
+  int looks = kTreeLooks;
   for (auto w = tree_waiting_.begin();
-       w != tree_waiting_.end() && g.link_of(self).children < policy::kTreeFanOut;) {
+       w != tree_waiting_.end() && looks > 0 && g.link_of(self).children < policy::kTreeFanOut;) {
     RackGroup* r = find_group(w->rack);
     const Peer* e = r != nullptr && r->tree ? r->entry() : nullptr;
     if (e == nullptr || !policy::tree_waiting(*r, *e) || !live(*e)) {
@@ -507,28 +536,14 @@ void Torrent::tree_adopt(RackGroup& g, const Peer& self, core::TimePoint now,
       ++w;
       continue;
     }
+    --looks;
     w->scope = tree_scope(*r, stale_before, policy).value_or(0);
     if (shared != w->scope || (patient && !spares_from(shared))) {
       ++w;
       continue;
     }
     tree_link(*r, const_cast<Peer&>(*e), &g, &self, now);
-    // Hosts of `r` that hung below its entry while it waited are now that
-    // much further down: each one more than its parent, parents first.
-    for (std::size_t pass = 0; pass < r->peers.size(); ++pass) {
-      bool moved = false;
-      for (const Peer& p : r->peers) {
-        const RackGroup* pg = nullptr;
-        const Peer* parent = &p != e ? policy::tree_parent(swarm, *r, p, &pg) : nullptr;
-        if (parent == nullptr || pg != r) continue;
-        TreeLink& l = r->link_of(p);
-        const auto depth =
-            static_cast<std::uint16_t>(std::min(r->link_of(*parent).depth + 1, 0xffff));
-        moved = moved || l.depth != depth;
-        l.depth = depth;
-      }
-      if (!moved) break;
-    }
+    end_wait(*r, *e);
     w = tree_waiting_.erase(w);
   }
 }

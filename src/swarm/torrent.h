@@ -202,6 +202,9 @@ class Torrent {
   // room to spare there, or once they waited kTreePatience.
   void tree_adopt(RackGroup& g, const Peer& self, core::TimePoint now, core::TimePoint stale_before,
                   const PolicyOptions& policy);
+  // `entry`, the entry of `g`, took a place after it waited: the depths of
+  // the hosts that hung below it meanwhile follow.
+  static void end_wait(RackGroup& g, const Peer& entry);
   // The number of levels above racks that `g` shares with the nearest other
   // rack that has hosts in the tree and is neither waiting nor fed through
   // `g`; none: no such rack.

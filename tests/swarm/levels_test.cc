@@ -971,6 +971,17 @@ class TreeTest : public ChainTest {
       EXPECT_EQ(g.tree->free, free) << "rack of " << g.peers.front().endpoint.to_string();
     }
   }
+  // The host at `ip`'s hops from the origin seeders (TreeLink::depth).
+  int depth(const std::string& ip) {
+    auto snap = table_.snapshot(hash_);
+    for (const RackGroup& g : snap->torrent.racks()) {
+      for (const Peer& p : g.peers) {
+        if (p.endpoint.address.to_string() == ip) return g.link_of(p).depth;
+      }
+    }
+    ADD_FAILURE() << ip << " is not in the swarm";
+    return -1;
+  }
   // Whether the policy judges the host at `ip` stuck now.
   bool stuck(const std::string& ip) {
     auto snap = table_.snapshot(hash_);
@@ -1082,6 +1093,8 @@ TEST_F(TreeTest, ARacksFirstHostWaitsRatherThanTakeAPlaceKeptForAnotherRacksOwn)
             (Names{"127.1.1.1", "127.1.17.1"}));
   EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.1.2", "127.1.17.2"}));
   EXPECT_EQ(announce("127.1.1.1"), (Names{"127.9.0.1", "127.1.1.2", "127.1.2.1"}));
+  EXPECT_EQ(depth("127.1.17.1"), 3);
+  EXPECT_EQ(depth("127.1.17.2"), 4);
   expect_counts_match_links();
 }
 
@@ -1095,9 +1108,14 @@ TEST_F(TreeTest, AWaitingHostIsPlacedAtItsNextAnnounceOrPastItsPatience) {
   announce("127.1.2.1", 1000, AnnounceEvent::kStarted);
   EXPECT_EQ(announce("127.1.17.1", 1000, AnnounceEvent::kStarted), (Names{}));
   EXPECT_EQ(announce("127.1.18.1", 1000, AnnounceEvent::kStarted), (Names{}));
-  EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.2.1", "127.1.18.1"}));
+  EXPECT_EQ(announce("127.1.17.2", 1000, AnnounceEvent::kStarted), (Names{"127.1.17.1"}));
+  EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.2.1", "127.1.17.2", "127.1.18.1"}));
   EXPECT_EQ(announce("127.1.18.1"), (Names{"127.1.17.1"}));
+  EXPECT_EQ(depth("127.1.17.1"), 3);
+  EXPECT_EQ(depth("127.1.17.2"), 4);
+  EXPECT_EQ(depth("127.1.18.1"), 4);
   expect_counts_match_links();
+  announce("127.1.17.2", 1000, AnnounceEvent::kStopped);
 
   announce("127.1.17.1", 1000, AnnounceEvent::kStopped);
   announce("127.1.18.1", 1000, AnnounceEvent::kStopped);
