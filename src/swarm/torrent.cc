@@ -538,7 +538,11 @@ void Torrent::tree_adopt(RackGroup& g, const Peer& self, core::TimePoint now,
     }
     --looks;
     w->scope = tree_scope(*r, stale_before, policy).value_or(0);
-    if (shared != w->scope || (patient && !spares_from(shared))) {
+    // Nothing hangs below a waiting rack (place_entry passes its hosts
+    // over), so `self` cannot be below it; checked all the same, as a loop
+    // would cut every host on it off the origin.
+    if (shared != w->scope || (patient && !spares_from(shared)) ||
+        tree_below(g, self, *r, nullptr)) {
       ++w;
       continue;
     }
