@@ -1,7 +1,6 @@
 #include "swarm/torrent.h"
 
 #include <algorithm>
-#include <array>
 #include <cassert>
 #include <chrono>
 #include <climits>
@@ -401,15 +400,7 @@ void Torrent::place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoi
     // and datacenter for a rack of its own: without it a burst of new racks
     // fills a rack's places before its own hosts come, and they then make a
     // third child (160 hosts, racks only: 89.6 s against 51.9 s).
-    for (UpperGroup& u : uppers_) u.tree_free = 0;
-    for (const RackGroup& r : racks_) {
-      if (&r == &g) continue;
-      if (!r.tree) continue;
-      const std::int32_t spare = std::max(0, r.tree->free - 1);
-      for (std::size_t l = 0; l < r.levels_up; ++l) {
-        if (UpperGroup* u = find_upper(r.up[l])) u->tree_free += spare;
-      }
-    }
+    sum_tree_free(&g);
     // Only the nearest group: a host of a wider one would be a second way
     // into it. When none can take it (all shallower than max_depth are stuck
     // or below this one), the origin seeders do.
@@ -418,11 +409,7 @@ void Torrent::place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoi
       for (const RackGroup& r : racks_) {
         if (&r == &g || !r.tree || shared_levels(g, r) != at) continue;
         if (const Peer* re = r.entry(); re != nullptr && policy::tree_waiting(r, *re)) continue;
-        bool crowded = r.tree->free < policy::kTreeFanOut;
-        for (std::size_t l = at; !crowded && l < r.levels_up; ++l) {
-          const UpperGroup* u = find_upper(r.up[l]);
-          crowded = u != nullptr && u->tree_free < policy::kTreeFanOut;
-        }
+        const bool crowded = tree_crowded(r, at);
         for (const Peer& p : r.peers) {
           const TreeLink& l = r.link_of(p);
           if (l.depth == 0 || l.depth >= max_depth || !live(p)) continue;
@@ -473,6 +460,26 @@ void Torrent::place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoi
   tree_link(g, self, const_cast<RackGroup*>(best_group), best, now);
 }
 
+void Torrent::sum_tree_free(const RackGroup* except) {
+  for (UpperGroup& u : uppers_) u.tree_free = 0;
+  for (const RackGroup& r : racks_) {
+    if (&r == except || !r.tree) continue;
+    const std::int32_t spare = std::max(0, r.tree->free - 1);
+    for (std::size_t l = 0; l < r.levels_up; ++l) {
+      if (UpperGroup* u = find_upper(r.up[l])) u->tree_free += spare;
+    }
+  }
+}
+
+bool Torrent::tree_crowded(const RackGroup& r, std::size_t level) {
+  if (r.tree->free < policy::kTreeFanOut) return true;
+  for (std::size_t l = level; l < r.levels_up; ++l) {
+    const UpperGroup* u = find_upper(r.up[l]);
+    if (u != nullptr && u->tree_free < policy::kTreeFanOut) return true;
+  }
+  return false;
+}
+
 void Torrent::end_wait(RackGroup& g, const Peer& entry) {
   // Every other host of `g` placed while its entry waited hangs below it,
   // its depth counted from it (tree_place lets only a rack with no other
@@ -496,25 +503,15 @@ void Torrent::tree_adopt(RackGroup& g, const Peer& self, core::TimePoint now,
       !live(self) || policy::tree_stuck(swarm, g, self, now, policy)) {
     return;
   }
-  // Room `g` spares from `level` down (its rack's, and its row's and
-  // datacenter's summed over their racks): two places at least in each, as
-  // place_entry asks of a host that is not crowded. Each level is summed
-  // once an announce.
-  std::array<std::int8_t, core::kMaxUpperLevels + 1> spares{};  // 0: not summed yet
+  // Whether `g` has room to spare from `level` down, as place_entry asks of
+  // a host that is not crowded. A waiting rack is in none of the groups
+  // looked at (those from the first it does not share with `g`), so the
+  // sums need not leave it out; they are made once an announce.
+  bool summed = false;
   auto spares_from = [&](std::size_t level) {
-    if (g.tree->free < policy::kTreeFanOut) return false;
-    for (std::size_t l = level; l < g.levels_up; ++l) {
-      if (spares[l] == 0) {
-        std::int32_t spare = 0;
-        for (const RackGroup& r : racks_) {
-          if (r.tree && l < r.levels_up && r.up[l] == g.up[l])
-            spare += std::max(0, r.tree->free - 1);
-        }
-        spares[l] = spare >= policy::kTreeFanOut ? 1 : -1;
-      }
-      if (spares[l] < 0) return false;
-    }
-    return true;
+    if (!summed) sum_tree_free(nullptr);
+    summed = true;
+    return !tree_crowded(g, level);
   };
   // Each look reads every rack (tree_scope): a few an announce bound the
   // work a burst of waiting racks makes; the rest are looked at by the next.
@@ -532,7 +529,7 @@ void Torrent::tree_adopt(RackGroup& g, const Peer& self, core::TimePoint now,
     // only as racks leave, so past its patience a rack is looked at afresh.
     const std::size_t shared = shared_levels(g, *r);
     const bool patient = now - w->since < policy::kTreePatience;
-    if (r == &g || (shared < w->scope && patient)) {
+    if (shared < w->scope && patient) {
       ++w;
       continue;
     }

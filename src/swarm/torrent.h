@@ -202,6 +202,14 @@ class Torrent {
   // room to spare there, or once they waited kTreePatience.
   void tree_adopt(RackGroup& g, const Peer& self, core::TimePoint now, core::TimePoint stale_before,
                   const PolicyOptions& policy);
+  // kTree: every group above racks' UpperGroup::tree_free, the places its
+  // racks (but `except`) can spare, each keeping one for a host of its own.
+  void sum_tree_free(const RackGroup* except);
+  // kTree, after sum_tree_free: whether `r` lacks room to spare, in itself
+  // (fewer than two free places) or in a group `level` or more levels above
+  // racks down (fewer than two to spare): a rack, row or datacenter keeps
+  // those for a host or rack of its own.
+  bool tree_crowded(const RackGroup& r, std::size_t level);
   // `entry`, the entry of `g`, took a place after it waited: the depths of
   // the hosts that hung below it meanwhile follow.
   static void end_wait(RackGroup& g, const Peer& entry);
