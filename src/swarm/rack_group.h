@@ -39,6 +39,13 @@ struct TreeLink {
   std::uint16_t depth = 0;          // hops from the origin seeders; 0: not placed
   std::uint8_t children = 0;        // hosts placed under it that are still here
   bool origin_fed = false;          // a rack's entry fed by the origin seeders
+  // A host that has it all keeps its link (its depth, the way up for loop
+  // checks) but is no longer one of its parent's children: the place is free.
+  bool released = false;
+  // Given its first place (or the entry role) yet; and then, whether
+  // kTreeMeshAfter or more after its rack's first host came.
+  bool placed = false;
+  bool came_late = false;
   // A former entry that lost its role for being stuck: its last progress
   // then. It is stuck until it receives again (zero: not such a host).
   Stamp32 stuck_since;
@@ -206,6 +213,14 @@ struct UpperGroup {
     return false;
   }
 };
+
+// The number of levels above racks `a` and `b` they share (0: none; both in
+// one row of one datacenter: 2).
+inline std::size_t shared_levels(const RackGroup& a, const RackGroup& b) {
+  std::size_t s = 0;
+  while (s < a.levels_up && s < b.levels_up && a.up[s] == b.up[s]) ++s;
+  return s;
+}
 
 // The swarm state the policy decides from, read-only: every rack group of one
 // transfer (sorted by rack) and the payload size kProgress measures shares

@@ -21,13 +21,9 @@ constexpr std::uint32_t kGoneParent = UINT32_MAX;
 // (Torrent::tree_adopt).
 constexpr int kTreeLooks = 8;
 
-// The number of levels above racks `a` and `b` share (0: none; both in one
-// row of one datacenter: 2).
-std::size_t shared_levels(const RackGroup& a, const RackGroup& b) {
-  std::size_t s = 0;
-  while (s < a.levels_up && s < b.levels_up && a.up[s] == b.up[s]) ++s;
-  return s;
-}
+// A host that has it all and feeds nobody: a host hung off it takes its
+// whole upload, where one off a host that feeds another takes half.
+bool idle_seeder(const Peer& p, const TreeLink& l) { return p.seeder() && l.children == 0; }
 
 // A function object, not a function, so std::lower_bound inlines it.
 constexpr auto endpoint_less = [](const Peer& p, const core::Endpoint& e) {
@@ -189,7 +185,12 @@ void Torrent::tree_link(RackGroup& g, Peer& child, RackGroup* pg, const Peer* pa
                         core::TimePoint now) {
   TreeLink& link = g.link_of(child);
   link.since = now;
+  if (!link.placed) {
+    link.placed = true;
+    link.came_late = now - g.tree->opened.time() >= policy::kTreeMeshAfter;
+  }
   link.origin_fed = parent == nullptr;
+  link.released = false;
   if (parent == nullptr) {
     link.parent = {};
     link.parent_rack = {};
@@ -208,15 +209,8 @@ void Torrent::tree_link(RackGroup& g, Peer& child, RackGroup* pg, const Peer* pa
 }
 
 void Torrent::tree_unlink(RackGroup& g, const Peer& child) {
+  tree_release(g, child);
   TreeLink& link = g.link_of(child);
-  const RackGroup* cpg = nullptr;
-  const Peer* parent = policy::tree_parent(view(), g, child, &cpg);
-  if (parent != nullptr) {
-    RackGroup& pg = const_cast<RackGroup&>(*cpg);  // one of racks_
-    TreeLink& up = pg.link_of(*parent);
-    if (up.children > 0) --up.children;
-    pg.tree->free += up.children < policy::kTreeFanOut ? 1 : 0;
-  }
   if (link.parent_joined != 0 && link.parent_rack != g.rack) {
     if (RackGroup* pg = find_group(link.parent_rack); pg != nullptr && pg->tree) {
       auto& fed = pg->tree->fed;
@@ -228,6 +222,20 @@ void Torrent::tree_unlink(RackGroup& g, const Peer& child) {
   link.parent_rack = {};
   link.parent_joined = 0;
   link.origin_fed = false;
+  link.released = false;
+}
+
+void Torrent::tree_release(RackGroup& g, const Peer& self) {
+  TreeLink& link = g.link_of(self);
+  if (link.released) return;
+  link.released = true;
+  const RackGroup* cpg = nullptr;
+  const Peer* parent = policy::tree_parent(view(), g, self, &cpg);
+  if (parent == nullptr) return;
+  RackGroup& pg = const_cast<RackGroup&>(*cpg);  // one of racks_
+  TreeLink& up = pg.link_of(*parent);
+  if (up.children > 0) --up.children;
+  pg.tree->free += up.children < policy::kTreeFanOut ? 1 : 0;
 }
 
 bool Torrent::tree_below(const RackGroup& g, const Peer& p, const RackGroup& top_g,
@@ -250,6 +258,10 @@ void Torrent::tree_place(RackGroup& g, Peer& self, core::TimePoint now,
                          core::TimePoint stale_before, const PolicyOptions& policy) {
   tree_of(g);
   const SwarmView swarm = view();
+  if (self.seeder()) {
+    tree_release(g, self);
+    return;
+  }
   auto live = [&](const Peer& p) { return policy::in_tree(p, stale_before, policy); };
   const Peer* entry = g.entry();
   if (entry != nullptr && !live(*entry)) {
@@ -324,7 +336,7 @@ void Torrent::place_member(RackGroup& g, Peer& self, int max_depth, core::TimePo
   const SwarmView swarm = view();
   // Shallowest first among hosts with room; when all are full, the one with
   // the fewest children (then the shallowest); then the earliest to join.
-  using Key = std::tuple<bool, int, int, std::uint32_t>;
+  using Key = std::tuple<bool, bool, int, int, std::uint32_t>;
   const Peer* best = nullptr;
   Key best_key{};
   for (const Peer& p : g.peers) {
@@ -334,7 +346,7 @@ void Torrent::place_member(RackGroup& g, Peer& self, int max_depth, core::TimePo
       continue;
     }
     const bool full = l.children >= policy::kTreeFanOut;
-    const Key key{full, full ? l.children : 0, l.depth, g.joined_of(p)};
+    const Key key{full, !idle_seeder(p, l), full ? l.children : 0, l.depth, g.joined_of(p)};
     if (best != nullptr && !(key < best_key)) continue;
     if (policy::tree_stuck(swarm, g, p, now, policy) || tree_below(g, p, g, &self)) continue;
     best = &p;
@@ -393,7 +405,7 @@ void Torrent::place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoi
   // Not "crowded" first: a host with room in a rack (and row, datacenter)
   // that keeps room for its own; then, among crowded ones, the fewest
   // children; the shallowest; the rack that came first, its first host.
-  using Key = std::tuple<bool, int, int, std::uint64_t, std::uint32_t>;
+  using Key = std::tuple<bool, bool, int, int, std::uint64_t, std::uint32_t>;
   Key best_key{};
   if (any) {
     // One place in each rack is kept for a host of its own, and in each row
@@ -414,7 +426,8 @@ void Torrent::place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoi
           const TreeLink& l = r.link_of(p);
           if (l.depth == 0 || l.depth >= max_depth || !live(p)) continue;
           const bool full = crowded || l.children >= policy::kTreeFanOut;
-          const Key key{full, full ? l.children : 0, l.depth, r.arrival, r.joined_of(p)};
+          const Key key{full,    !idle_seeder(p, l), full ? l.children : 0,
+                        l.depth, r.arrival,          r.joined_of(p)};
           if (best != nullptr && !(key < best_key)) continue;
           if (policy::tree_stuck(swarm, r, p, now, policy) || tree_below(r, p, g, nullptr)) {
             continue;

@@ -226,6 +226,11 @@ class Torrent {
   void tree_link(RackGroup& g, Peer& child, RackGroup* pg, const Peer* parent, core::TimePoint now);
   // `child` (of `g`) no longer hangs off its parent; its depth is kept.
   void tree_unlink(RackGroup& g, const Peer& child);
+  // `child` (of `g`) no longer counts among its parent's children, which
+  // frees its place there; its link is kept. Once a host has it all: the
+  // place then goes to a host that starts later, which takes the upload of a
+  // host that has it all instead of hanging deeper or off a busy one.
+  void tree_release(RackGroup& g, const Peer& child);
   // Whether `p` (of `g`) is `top` (of `top_g`) or hangs, at any depth, below
   // it; `top` null: below any host of `top_g` (or in it).
   bool tree_below(const RackGroup& g, const Peer& p, const RackGroup& top_g, const Peer* top) const;

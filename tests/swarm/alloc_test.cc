@@ -4,6 +4,7 @@
 // host announces again, and again, with nothing joining or leaving.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -42,14 +43,21 @@ TEST_P(SwarmAllocTest, WarmAnnouncesDoNotAllocate) {
   SwarmTable table{o, racks, clock};
   const auto hash = *core::InfoHash::from_hex("ABABABABABABABABABABABABABABABABABABABAB");
   table.activate(hash, 1000);
-  // 2 datacenters x 2 rows x 4 racks x 5 hosts, and an origin seeder.
+  // 2 datacenters x 2 rows x 5 racks x 6 hosts, and an origin seeder. Each
+  // rack's sixth host, and the fifth rack of each row, join 20 s after the
+  // rest, and the first rack's hosts have it all by then: under kTree a
+  // host that comes late is told of its rack's hosts as well, and a rack's
+  // entry hung off a host that has it all of the others in its group.
   std::vector<std::string> hosts{"127.9.0.1"};
+  std::vector<int> joins_in{0};
   for (int dc = 1; dc <= 2; ++dc)
     for (int row = 0; row <= 1; ++row)
-      for (int rack = 1; rack <= 4; ++rack)
-        for (int h = 1; h <= 5; ++h)
+      for (int rack = 1; rack <= 5; ++rack)
+        for (int h = 1; h <= 6; ++h) {
           hosts.push_back("127." + std::to_string(dc) + "." + std::to_string(16 * row + rack) +
                           "." + std::to_string(h));
+          joins_in.push_back(rack == 5 || h == 6 ? 2 : 0);
+        }
   // Made before counting: the helpers that spell addresses and peer ids
   // allocate.
   std::vector<PeerAnnounce> announces;
@@ -65,15 +73,22 @@ TEST_P(SwarmAllocTest, WarmAnnouncesDoNotAllocate) {
   out.reserve(50);
   std::uint64_t left = 1000;
   int told_nothing = 0;
+  std::size_t most_told = 0;
+  int rounds = 0;
   auto round = [&] {
     clock.advance(core::Seconds(10));
     --left;  // everyone receives a little: progress, nobody stuck
-    for (PeerAnnounce& a : announces) {
-      a.left = &a == &announces.front() ? 0 : left;
+    for (std::size_t i = 0; i < announces.size(); ++i) {
+      if (joins_in[i] > rounds) continue;
+      PeerAnnounce& a = announces[i];
+      const bool has_it_all = i == 0 || (rounds >= 1 && hosts[i].starts_with("127.1.1."));
+      a.left = has_it_all ? 0 : left;
       out.clear();
       table.announce(hash, a, rng, out);
-      told_nothing += out.empty();
+      told_nothing += out.empty() && !has_it_all;
+      most_told = std::max(most_told, out.size());
     }
+    ++rounds;
   };
   for (int i = 0; i < 3; ++i) round();  // joins, places, warms
   told_nothing = 0;
@@ -82,6 +97,10 @@ TEST_P(SwarmAllocTest, WarmAnnouncesDoNotAllocate) {
   const long allocations = counter.count();
   EXPECT_EQ(allocations, 0) << policy_mode_name(GetParam());
   EXPECT_EQ(told_nothing, 0);  // the replies were not empty
+  // kTree: more than a parent and two children (the paths above were taken).
+  if (GetParam() == PolicyMode::kTree) {
+    EXPECT_GT(most_told, 3u);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryPolicy, SwarmAllocTest,

@@ -945,7 +945,8 @@ class TreeTest : public ChainTest {
     o.policy.mode = PolicyMode::kTree;
     return o;
   }
-  // For every host of the swarm: how many hosts name it as their parent.
+  // For every host of the swarm: how many hosts name it as their parent and
+  // still count among its children (not released for having it all).
   // Checks on the way that each host's own count (TreeLink::children) and
   // each rack's free places (RackTree::free) agree with the links.
   void expect_counts_match_links() {
@@ -956,7 +957,7 @@ class TreeTest : public ChainTest {
     for (const RackGroup& g : racks) {
       for (std::size_t i = 0; i < g.peers.size(); ++i) {
         const TreeLink& l = g.tree->links[i];
-        if (l.parent_joined != 0) ++named[{l.parent.to_string(), l.parent_joined}];
+        if (l.parent_joined != 0 && !l.released) ++named[{l.parent.to_string(), l.parent_joined}];
       }
     }
     for (const RackGroup& g : racks) {
@@ -1138,6 +1139,78 @@ TEST_F(TreeTest, WhenMostRacksHaveOneHostNobodyWaits) {
   announce("127.1.2.1", 1000, AnnounceEvent::kStarted);
   clock_.advance(policy::kTreeLoneAfter);
   EXPECT_EQ(announce("127.1.17.1", 1000, AnnounceEvent::kStarted), (Names{"127.1.2.1"}));
+  expect_counts_match_links();
+}
+
+// A host that has it all no longer counts among its parent's children: the
+// place is free for a host that comes later, and a host that has it all and
+// feeds nobody is taken first, so the newcomer gets its whole upload.
+TEST_F(TreeTest, AHostThatHasItAllFreesItsPlaceAndFeedsNewcomersFirst) {
+  announce("127.9.0.1", 0, AnnounceEvent::kStarted);
+  for (const char* ip : {"127.1.1.1", "127.1.1.2", "127.1.1.3"}) {
+    announce(ip, 1000, AnnounceEvent::kStarted);
+  }
+  EXPECT_EQ(announce("127.1.1.1"), (Names{"127.9.0.1", "127.1.1.2", "127.1.1.3"}));
+  for (const char* ip : {"127.1.1.1", "127.1.1.2", "127.1.1.3"}) {
+    announce(ip, 0, AnnounceEvent::kCompleted);
+  }
+  expect_counts_match_links();
+  // 127.1.1.1's two places are free again: the shallowest.
+  EXPECT_EQ(announce("127.1.1.4", 1000, AnnounceEvent::kStarted), (Names{"127.1.1.1"}));
+  // 127.1.1.1 now feeds one that downloads; 127.1.1.2 feeds nobody.
+  EXPECT_EQ(announce("127.1.1.5", 1000, AnnounceEvent::kStarted), (Names{"127.1.1.2"}));
+  EXPECT_EQ(depth("127.1.1.4"), 2);
+  EXPECT_EQ(depth("127.1.1.5"), 3);
+  expect_counts_match_links();
+}
+
+// An entry hung off a host that has it all is also told of the hosts that
+// have it all in the group it is fed from (it takes each piece once, so its
+// rack, row and datacenter still take one copy); one hung off a host that
+// downloads, and any other host, is told of its parent only.
+TEST_F(TreeTest, AnEntryFedByAHostThatHasItAllIsToldOfTheOthersInItsGroup) {
+  announce("127.9.0.1", 0, AnnounceEvent::kStarted);
+  for (const char* ip : {"127.1.1.1", "127.1.1.2", "127.1.1.3"}) {
+    announce(ip, 1000, AnnounceEvent::kStarted);
+  }
+  for (const char* ip : {"127.1.1.1", "127.1.1.2", "127.1.1.3"}) {
+    announce(ip, 0, AnnounceEvent::kCompleted);
+  }
+  EXPECT_EQ(announce("127.1.2.1", 1000, AnnounceEvent::kStarted),
+            (Names{"127.1.1.1", "127.1.1.2", "127.1.1.3"}));
+  EXPECT_EQ(announce("127.1.2.2", 1000, AnnounceEvent::kStarted), (Names{"127.1.2.1"}));
+  // A rack of the datacenter's other row: fed from the datacenter, whose
+  // hosts that have it all are rack 127.1.1's.
+  EXPECT_EQ(announce("127.1.17.1", 1000, AnnounceEvent::kStarted),
+            (Names{"127.1.1.1", "127.1.1.2", "127.1.1.3"}));
+  // Fed by a host that downloads: its parent only.
+  EXPECT_EQ(announce("127.1.18.1", 1000, AnnounceEvent::kStarted), (Names{"127.1.17.1"}));
+  expect_counts_match_links();
+}
+
+// A host that comes kTreeMeshAfter or more after its rack's first is also
+// told of the hosts of its rack that pass nothing on to other racks: not the
+// entry, nor a host that feeds another rack's entry, nor any above one. The
+// rack still takes the payload in through its entry alone; hosts that came
+// with the rack's first stay in the tree.
+TEST_F(TreeTest, AHostThatComesLateIsToldOfItsRacksHostsThatFeedNoOtherRack) {
+  announce("127.9.0.1", 0, AnnounceEvent::kStarted);
+  for (const char* ip : {"127.1.1.1", "127.1.1.2", "127.1.1.3", "127.1.2.1"}) {
+    announce(ip, 1000, AnnounceEvent::kStarted);
+  }
+  EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.1.2"}));
+  clock_.advance(policy::kTreeMeshAfter - core::Seconds(1));
+  EXPECT_EQ(announce("127.1.1.4", 1000, AnnounceEvent::kStarted), (Names{"127.1.1.2"}));
+  clock_.advance(core::Seconds(1));
+  // 127.1.1.2 feeds rack 127.1.2, 127.1.1.1 is above it (and the entry).
+  EXPECT_EQ(announce("127.1.1.5", 1000, AnnounceEvent::kStarted),
+            (Names{"127.1.1.3", "127.1.1.4"}));
+  EXPECT_EQ(announce("127.1.1.6", 1000, AnnounceEvent::kStarted),
+            (Names{"127.1.1.3", "127.1.1.4", "127.1.1.5"}));
+  // Came with the rack's first: its parent and its children only.
+  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.1", "127.1.1.5", "127.1.1.6"}));
+  EXPECT_EQ(announce("127.1.1.4"), (Names{"127.1.1.2"}));
+  EXPECT_EQ(announce("127.1.2.1"), (Names{"127.1.1.2"}));
   expect_counts_match_links();
 }
 

@@ -30,6 +30,11 @@ inline constexpr core::Seconds kTreePatience{15};
 // its own that may never come (Torrent::racks_keep_places).
 inline constexpr core::Seconds kTreeLoneAfter{5};
 
+// A host placed this long or more after its rack's first host came is told
+// of the rack's hosts that feed no other rack as well (select_tree): a host
+// that comes with the rack's first grows with it, a later one catches up.
+inline constexpr core::Seconds kTreeMeshAfter{15};
+
 // Whether `entry`, the entry of `g`, waits for a place: neither hung off a
 // host nor fed by the origin seeders.
 inline bool tree_waiting(const RackGroup& g, const Peer& entry) {
