@@ -46,6 +46,8 @@ struct TreeLink {
   // kTreeMeshAfter or more after its rack's first host came.
   bool placed = false;
   bool came_late = false;
+  // Its parent had it all when it was given it.
+  bool parent_had_all = false;
   // A former entry that lost its role for being stuck: its last progress
   // then. It is stuck until it receives again (zero: not such a host).
   Stamp32 stuck_since;

@@ -199,6 +199,7 @@ void Torrent::tree_link(RackGroup& g, Peer& child, RackGroup* pg, const Peer* pa
     return;
   }
   link.parent = parent->endpoint;
+  link.parent_had_all = parent->seeder();
   link.parent_rack = pg->rack;
   link.parent_joined = pg->joined_of(*parent);
   TreeLink& up = pg->link_of(*parent);

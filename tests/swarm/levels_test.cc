@@ -1164,10 +1164,10 @@ TEST_F(TreeTest, AHostThatHasItAllFreesItsPlaceAndFeedsNewcomersFirst) {
   expect_counts_match_links();
 }
 
-// An entry hung off a host that has it all is also told of the hosts that
+// An entry hung off a host that had it all is also told of the hosts that
 // have it all in the group it is fed from (it takes each piece once, so its
 // rack, row and datacenter still take one copy); one hung off a host that
-// downloads, and any other host, is told of its parent only.
+// downloaded then, and any other host, is told of its parent only.
 TEST_F(TreeTest, AnEntryFedByAHostThatHasItAllIsToldOfTheOthersInItsGroup) {
   announce("127.9.0.1", 0, AnnounceEvent::kStarted);
   for (const char* ip : {"127.1.1.1", "127.1.1.2", "127.1.1.3"}) {
@@ -1183,8 +1183,13 @@ TEST_F(TreeTest, AnEntryFedByAHostThatHasItAllIsToldOfTheOthersInItsGroup) {
   // hosts that have it all are rack 127.1.1's.
   EXPECT_EQ(announce("127.1.17.1", 1000, AnnounceEvent::kStarted),
             (Names{"127.1.1.1", "127.1.1.2", "127.1.1.3"}));
-  // Fed by a host that downloads: its parent only.
+  // Fed by a host that downloads: its parent only, and so once that host has
+  // it all (a client asks the last blocks of every peer that has them).
+  EXPECT_EQ(announce("127.1.17.2", 1000, AnnounceEvent::kStarted), (Names{"127.1.17.1"}));
   EXPECT_EQ(announce("127.1.18.1", 1000, AnnounceEvent::kStarted), (Names{"127.1.17.1"}));
+  announce("127.1.17.1", 0, AnnounceEvent::kCompleted);
+  announce("127.1.17.2", 0, AnnounceEvent::kCompleted);
+  EXPECT_EQ(announce("127.1.18.1"), (Names{"127.1.17.1"}));
   expect_counts_match_links();
 }
 

@@ -194,16 +194,20 @@ void select_tree(const SwarmView& swarm, const RackGroup& own, const Peer& self,
     if (live(c)) tell(g, c);
   });
   if (self_seeds) return;
-  // An entry hung off a host that has it all is also told of every host
+  // An entry hung off a host that had it all is also told of every host
   // that has it all in the group it is fed from: it takes each piece once,
   // from whichever has it, so its rack, row and datacenter still take one
   // copy, and a rack that starts late is fed at its download's pace, not at
   // one host's upload (a canary of one host a rack starting over 60 s:
-  // 79.1 s, now 69.4 s, over 5 seeds). Not while its parent downloads: an
-  // entry that lost its role (stuck, silent) keeps the links it was given,
-  // and it would still pull from outside (told so whatever its parent has:
-  // up to 1.09 copies into a rack).
-  if (parent != nullptr && pg != &own && fed_entry(own) == &self && parent->seeder()) {
+  // 79.1 s, now 69.4 s, over 5 seeds). Only a rack that came once its parent
+  // was done: at the end of a download a client asks the blocks it still
+  // lacks of every peer that has them, and those asked outside the rack twice
+  // come in twice (told so once its parent finished, real clients took up to
+  // 1.07 copies into a rack, 1.14 on the wire with narrow links). And not an
+  // entry whose parent downloads: one that lost its role keeps the links it
+  // was given, and would still pull from outside (up to 1.09 copies).
+  if (parent != nullptr && pg != &own && fed_entry(own) == &self &&
+      own.link_of(self).parent_had_all) {
     const std::size_t scope = shared_levels(own, *pg);
     for (const RackGroup& r : swarm.groups) {
       if (out.size() - base >= limit) break;

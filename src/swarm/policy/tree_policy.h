@@ -70,7 +70,10 @@ bool tree_stuck(const SwarmView& swarm, const RackGroup& g, const Peer& p, core:
 // Appends to `out` at most `limit` of the peers `self` (one of `own`'s, in
 // `swarm`) is told about under kTree: its parent (the origin seeders for an
 // entry they feed) and its children; an origin seeder is told of the entries
-// it feeds. Peers last seen before `stale_before` (and their extra_life) are
+// it feeds. A downloading entry hung off a host that had it all is also told
+// of the hosts that have it all in the group it is fed from, and a host that
+// came kTreeMeshAfter after its rack's first of the rack's hosts that feed no
+// other rack. Peers last seen before `stale_before` (and their extra_life) are
 // never chosen; nothing allocates (`out` must have room).
 void select_tree(const SwarmView& swarm, const RackGroup& own, const Peer& self,
                  std::uint32_t limit, bool with_peer_ids, core::TimePoint stale_before,
