@@ -1,7 +1,8 @@
 // policy_bench: Google Benchmark micro-benchmarks of the announce path's pure
 // parts, for catching regressions: one Torrent::announce (peer update plus the
 // rack policy's selection) in swarms of 100 and 10,000 peers spread over 5 and
-// 200 racks (10,000 also with rows and datacenters above the racks), parsing
+// 200 racks (10,000 also with rows and datacenters above the racks), a
+// deploy's first minute under `tree` over 200 and 1,000 racks, parsing
 // an announce query, encoding a compact reply with 35 peers, and decoding that
 // reply.
 //
@@ -9,11 +10,14 @@
 // docs/performance.md. Single-threaded; every fixture is built before timing.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/address.h"
@@ -139,6 +143,60 @@ BENCHMARK(BM_TorrentAnnounceLevels)
     ->Args({10'000, 200, 1, 0})
     ->Args({10'000, 200, 0, 1})
     ->Args({10'000, 200, 1, 1});
+
+// A deploy's first minute under `tree` with rows and datacenters: `peers`
+// hosts over `racks` racks start in a random order spread over 60 s, and each
+// announces again 45 s after its start; the time is per announce, over as many
+// such minutes as it takes. While racks wait for a place, an announce looks
+// for a place for a few of them (Torrent::tree_adopt), and each look reads
+// every rack of the transfer.
+void BM_TreeRamp(benchmark::State& state) {
+  const auto peers = static_cast<std::uint32_t>(state.range(0));
+  const auto racks = static_cast<std::uint32_t>(state.range(1));
+  const BenchLevels levels;
+  p2p::swarm::PolicyOptions policy;
+  policy.mode = p2p::swarm::PolicyMode::kTree;
+  p2p::core::Rng rng(42);
+  std::vector<PeerContact> out;
+  out.reserve(kMaxPeers);
+  std::vector<std::uint32_t> order(peers);
+  for (std::uint32_t i = 0; i < peers; ++i) order[i] = i;
+  for (std::uint32_t i = peers; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+  struct Due {
+    std::int64_t ms;  // after the first start
+    p2p::swarm::PeerAnnounce announce;
+  };
+  std::vector<Due> schedule;
+  for (std::uint32_t k = 0; k < peers; ++k) {
+    const std::int64_t at = std::int64_t{k} * 60'000 / peers;
+    auto a = peer_announce(order[k], racks);
+    a.left = 1'000'000;  // every host downloads: the tree places them all
+    a.downloaded = 0;
+    schedule.push_back({at, a});
+    schedule.push_back({at + 45'000, a});
+  }
+  std::stable_sort(schedule.begin(), schedule.end(),
+                   [](const Due& x, const Due& y) { return x.ms < y.ms; });
+  auto torrent = std::make_unique<p2p::swarm::Torrent>();
+  torrent->set_rack_map(&levels);
+  std::size_t next = 0;
+  for (auto _ : state) {
+    if (next == schedule.size()) {  // a new deploy: not timed
+      state.PauseTiming();
+      torrent = std::make_unique<p2p::swarm::Torrent>();
+      torrent->set_rack_map(&levels);
+      next = 0;
+      state.ResumeTiming();
+    }
+    const Due& d = schedule[next++];
+    const TimePoint now = kNow + p2p::core::Seconds(d.ms / 1000);
+    out.clear();
+    auto outcome =
+        torrent->announce(d.announce, now, now - p2p::core::Seconds(150), policy, rng, out);
+    benchmark::DoNotOptimize(outcome);
+  }
+}
+BENCHMARK(BM_TreeRamp)->ArgNames({"peers", "racks"})->Args({10'000, 200})->Args({10'000, 1'000});
 
 // A first announce into a swarm (insert, representative slot, selection) and
 // the stop that removes it again, so the swarm keeps its size.
