@@ -288,6 +288,7 @@ class Torrent {
     core::RackId rack;
     core::TimePoint since;
     std::size_t scope = 0;
+    core::TimePoint scoped_at;  // when `scope` was last worked out
   };
   std::vector<TreeWait> tree_waiting_;
   const RackMap* rack_map_ = nullptr;

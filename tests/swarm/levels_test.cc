@@ -1131,6 +1131,38 @@ TEST_F(TreeTest, AWaitingHostIsPlacedAtItsNextAnnounceOrPastItsPatience) {
   expect_counts_match_links();
 }
 
+// Racks waiting past their patience elsewhere in the fleet, where the
+// announcing host cannot take them, do not keep it from taking one of its
+// own group: each such rack's group is worked out again only once every
+// kTreePatience, and the announces in between pass it over.
+TEST_F(TreeTest, RacksWaitingElsewhereDoNotKeepAWaitingRackFromAPlace) {
+  announce("127.9.0.1", 0, AnnounceEvent::kStarted);
+  announce("127.1.1.1", 1000, AnnounceEvent::kStarted);
+  announce("127.1.2.1", 1000, AnnounceEvent::kStarted);
+  EXPECT_EQ(announce("127.2.1.1", 1000, AnnounceEvent::kStarted), (Names{"127.9.0.1"}));
+  EXPECT_EQ(announce("127.2.2.1", 1000, AnnounceEvent::kStarted), (Names{"127.2.1.1"}));
+  // Ten racks of the second datacenter's second row wait for a place there,
+  // then one of the first's.
+  for (int rack = 17; rack < 27; ++rack) {
+    const std::string ip = "127.2." + std::to_string(rack) + ".1";
+    EXPECT_EQ(announce(ip, 1000, AnnounceEvent::kStarted), (Names{})) << ip;
+  }
+  EXPECT_EQ(announce("127.1.17.1", 1000, AnnounceEvent::kStarted), (Names{}));
+  clock_.advance(policy::kTreePatience);
+  // Each announce looks at no more than eight waiting racks; the second
+  // datacenter's are worked out once, and the third announce reaches this one.
+  bool placed = false;
+  for (int i = 0; i < 3 && !placed; ++i) {
+    const Names seen = announce("127.1.1.1");
+    placed = seen.count("127.1.17.1") != 0;
+  }
+  EXPECT_TRUE(placed);
+  EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.1.1"}));
+  // The racks elsewhere still wait: 127.1.1.1 shares nothing with them.
+  EXPECT_EQ(announce("127.2.2.1"), (Names{"127.2.1.1", "127.2.17.1"}));
+  expect_counts_match_links();
+}
+
 // When most racks that came kTreeLoneAfter ago still have one host (a
 // canary), the places they keep would never be used: nobody waits for them.
 TEST_F(TreeTest, WhenMostRacksHaveOneHostNobodyWaits) {
