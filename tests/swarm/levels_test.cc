@@ -1101,8 +1101,9 @@ TEST_F(TreeTest, ARacksFirstHostWaitsRatherThanTakeAPlaceKeptForAnotherRacksOwn)
 
 // Waiting ends at the host's own next announce, where it takes the place
 // it would have taken at once, and a rack of its row that waited with it
-// then hangs off it; or, past kTreePatience, at the announce of any host
-// there with room, kept places or not.
+// then hangs off it; or, past kTreePatience, at the announce of a host there
+// whose rack keeps a place for its own after it, and past kTreeKeepOwnFor,
+// of any host there with room.
 TEST_F(TreeTest, AWaitingHostIsPlacedAtItsNextAnnounceOrPastItsPatience) {
   announce("127.9.0.1", 0, AnnounceEvent::kStarted);
   announce("127.1.1.1", 1000, AnnounceEvent::kStarted);
@@ -1123,11 +1124,23 @@ TEST_F(TreeTest, AWaitingHostIsPlacedAtItsNextAnnounceOrPastItsPatience) {
   EXPECT_EQ(announce("127.2.1.1", 1000, AnnounceEvent::kStarted), (Names{"127.9.0.1"}));
   EXPECT_EQ(announce("127.2.2.1", 1000, AnnounceEvent::kStarted), (Names{"127.2.1.1"}));
   EXPECT_EQ(announce("127.2.17.1", 1000, AnnounceEvent::kStarted), (Names{}));
+  EXPECT_EQ(announce("127.2.33.1", 1000, AnnounceEvent::kStarted), (Names{}));
   clock_.advance(policy::kTreePatience - core::Seconds(1));
   EXPECT_EQ(announce("127.2.1.1"), (Names{"127.9.0.1", "127.2.2.1"}));
   clock_.advance(core::Seconds(1));
-  EXPECT_EQ(announce("127.2.1.1"), (Names{"127.9.0.1", "127.2.2.1", "127.2.17.1"}));
-  EXPECT_EQ(announce("127.2.17.1"), (Names{"127.2.1.1"}));
+  // Its place is the last its rack has.
+  EXPECT_EQ(announce("127.2.1.1"), (Names{"127.9.0.1", "127.2.2.1"}));
+  // A second host there takes the first waiting rack, as its rack keeps one
+  // more place; not the second, which would take that one.
+  EXPECT_EQ(announce("127.2.1.2", 1000, AnnounceEvent::kStarted),
+            (Names{"127.2.1.1", "127.2.17.1"}));
+  EXPECT_EQ(announce("127.2.1.2"), (Names{"127.2.1.1", "127.2.17.1"}));
+  clock_.advance(policy::kTreeKeepOwnFor - policy::kTreePatience - core::Seconds(1));
+  EXPECT_EQ(announce("127.2.1.2"), (Names{"127.2.1.1", "127.2.17.1"}));
+  clock_.advance(core::Seconds(1));
+  EXPECT_EQ(announce("127.2.1.2"), (Names{"127.2.1.1", "127.2.17.1", "127.2.33.1"}));
+  EXPECT_EQ(announce("127.2.17.1"), (Names{"127.2.1.2"}));
+  EXPECT_EQ(announce("127.2.33.1"), (Names{"127.2.1.2"}));
   expect_counts_match_links();
 }
 
@@ -1148,7 +1161,7 @@ TEST_F(TreeTest, RacksWaitingElsewhereDoNotKeepAWaitingRackFromAPlace) {
     EXPECT_EQ(announce(ip, 1000, AnnounceEvent::kStarted), (Names{})) << ip;
   }
   EXPECT_EQ(announce("127.1.17.1", 1000, AnnounceEvent::kStarted), (Names{}));
-  clock_.advance(policy::kTreePatience);
+  clock_.advance(policy::kTreeKeepOwnFor);
   // Each announce looks at no more than eight waiting racks; the second
   // datacenter's are worked out once, and the third announce reaches this one.
   bool placed = false;

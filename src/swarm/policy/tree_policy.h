@@ -25,6 +25,10 @@ inline constexpr int kTreeFanOut = 2;
 // How long a rack's first host waits for a place that a group can spare
 // (Torrent::place_entry) before any host with room there takes it.
 inline constexpr core::Seconds kTreePatience{15};
+// Past its patience, until it has waited this long, a rack's first host is
+// taken only by a host whose rack keeps a place for a host of its own after
+// it (Torrent::tree_adopt); then by any host with room.
+inline constexpr core::Seconds kTreeKeepOwnFor{30};
 // When most racks whose first host came this long ago still have that one
 // host (a canary of one host a rack), no rack keeps a place for a host of
 // its own that may never come (Torrent::racks_keep_places).
