@@ -2,7 +2,7 @@
 // parts, for catching regressions: one Torrent::announce (peer update plus the
 // rack policy's selection) in swarms of 100 and 10,000 peers spread over 5 and
 // 200 racks (10,000 also with rows and datacenters above the racks), a
-// deploy's first minute under `tree` over 200 and 1,000 racks, parsing
+// deploy's first minute under `tree` over 200, 1,000 and 10,000 racks, parsing
 // an announce query, encoding a compact reply with 35 peers, and decoding that
 // reply.
 //
@@ -196,7 +196,11 @@ void BM_TreeRamp(benchmark::State& state) {
     benchmark::DoNotOptimize(outcome);
   }
 }
-BENCHMARK(BM_TreeRamp)->ArgNames({"peers", "racks"})->Args({10'000, 200})->Args({10'000, 1'000});
+BENCHMARK(BM_TreeRamp)
+    ->ArgNames({"peers", "racks"})
+    ->Args({10'000, 200})
+    ->Args({10'000, 1'000})
+    ->Args({100'000, 10'000});
 
 // A first announce into a swarm (insert, representative slot, selection) and
 // the stop that removes it again, so the swarm keeps its size.
