@@ -421,7 +421,7 @@ void Torrent::place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoi
     // and datacenter for a rack of its own: without it a burst of new racks
     // fills a rack's places before its own hosts come, and they then make a
     // third child (160 hosts, racks only: 89.6 s against 51.9 s).
-    sum_tree_free(&g);
+    sum_tree_free(&g, g, scope);
     // Only the nearest group: a host of a wider one would be a second way
     // into it. When none can take it (all shallower than max_depth are stuck
     // or below this one), the origin seeders do.
@@ -482,12 +482,23 @@ void Torrent::place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoi
   tree_link(g, self, const_cast<RackGroup*>(best_group), best, now);
 }
 
-void Torrent::sum_tree_free(const RackGroup* except) {
-  for (UpperGroup& u : uppers_) u.tree_free = 0;
+void Torrent::sum_tree_free(const RackGroup* except, const RackGroup& near, std::size_t level) {
+  // Only the groups inside `near`'s at `level` are read after (tree_crowded
+  // of racks there, from that level down), and only their racks add to
+  // them: the lookups stay within one row or datacenter once it has hosts
+  // (100,000 hosts over 10,000 racks: a third of an announce's time when
+  // every rack's were summed).
+  auto inside = [&](const RackGroup& r) { return r.tree && shared_levels(near, r) >= level; };
   for (const RackGroup& r : racks_) {
-    if (&r == except || !r.tree) continue;
+    if (!inside(r)) continue;
+    for (std::size_t l = level; l < r.levels_up; ++l) {
+      if (UpperGroup* u = find_upper(r.up[l])) u->tree_free = 0;
+    }
+  }
+  for (const RackGroup& r : racks_) {
+    if (&r == except || !inside(r)) continue;
     const std::int32_t spare = std::max(0, r.tree->free - 1);
-    for (std::size_t l = 0; l < r.levels_up; ++l) {
+    for (std::size_t l = level; l < r.levels_up; ++l) {
       if (UpperGroup* u = find_upper(r.up[l])) u->tree_free += spare;
     }
   }
@@ -528,11 +539,14 @@ void Torrent::tree_adopt(RackGroup& g, const Peer& self, core::TimePoint now,
   // Whether `g` has room to spare from `level` down, as place_entry asks of
   // a host that is not crowded. A waiting rack is in none of the groups
   // looked at (those from the first it does not share with `g`), so the
-  // sums need not leave it out; they are made once an announce.
-  bool summed = false;
+  // sums need not leave it out. Sums made from one level hold for every
+  // level below it, so they are made again only for a wider one.
+  std::optional<std::size_t> summed;
   auto spares_from = [&](std::size_t level) {
-    if (!summed) sum_tree_free(nullptr);
-    summed = true;
+    if (!summed.has_value() || level < *summed) {
+      sum_tree_free(nullptr, g, level);
+      summed = level;
+    }
     return !tree_crowded(g, level);
   };
   // Each look reads every rack (tree_scope): a few an announce bound the

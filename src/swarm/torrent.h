@@ -202,10 +202,12 @@ class Torrent {
   // room to spare there, or once they waited kTreePatience.
   void tree_adopt(RackGroup& g, const Peer& self, core::TimePoint now, core::TimePoint stale_before,
                   const PolicyOptions& policy);
-  // kTree: every group above racks' UpperGroup::tree_free, the places its
-  // racks (but `except`) can spare, each keeping one for a host of its own.
-  void sum_tree_free(const RackGroup* except);
-  // kTree, after sum_tree_free: whether `r` lacks room to spare, in itself
+  // kTree: UpperGroup::tree_free, the places its racks (but `except`) can
+  // spare, each keeping one for a host of its own, of every group above
+  // racks inside the one `level` levels down that `near` is in (every group
+  // for level 0).
+  void sum_tree_free(const RackGroup* except, const RackGroup& near, std::size_t level);
+  // kTree, after sum_tree_free for a group `r` is in: whether `r` lacks room to spare, in itself
   // (fewer than two free places) or in a group `level` or more levels above
   // racks down (fewer than two to spare): a rack, row or datacenter keeps
   // those for a host or rack of its own.
