@@ -195,6 +195,7 @@ void Torrent::tree_link(RackGroup& g, Peer& child, RackGroup* pg, const Peer* pa
     link.parent = {};
     link.parent_rack = {};
     link.parent_joined = 0;
+    link.parent_had_all = false;
     link.depth = 1;
     return;
   }

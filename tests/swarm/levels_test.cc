@@ -1176,6 +1176,28 @@ TEST_F(TreeTest, RacksWaitingElsewhereDoNotKeepAWaitingRackFromAPlace) {
   expect_counts_match_links();
 }
 
+// Hosts hung off one host of their rack are told of each other once the
+// rack is fed at its download's pace: its entry has it all, or was hung off
+// a host that had it all. Not before: they may yet feed other racks.
+TEST_F(TreeTest, HostsUnderOneParentOfARackFedInFullAreToldOfEachOther) {
+  announce("127.9.0.1", 0, AnnounceEvent::kStarted);
+  announce("127.1.1.1", 1000, AnnounceEvent::kStarted);
+  EXPECT_EQ(announce("127.1.1.2", 1000, AnnounceEvent::kStarted), (Names{"127.1.1.1"}));
+  EXPECT_EQ(announce("127.1.1.3", 1000, AnnounceEvent::kStarted), (Names{"127.1.1.1"}));
+  EXPECT_EQ(announce("127.1.1.1", 0, AnnounceEvent::kCompleted), (Names{"127.1.1.2", "127.1.1.3"}));
+  EXPECT_EQ(announce("127.1.1.3"), (Names{"127.1.1.1", "127.1.1.2"}));
+  EXPECT_EQ(announce("127.1.1.2"), (Names{"127.1.1.1", "127.1.1.3"}));
+  // A rack whose entry hangs off a host that has it all.
+  announce("127.1.1.2", 0, AnnounceEvent::kCompleted);
+  announce("127.1.1.3", 0, AnnounceEvent::kCompleted);
+  const Names entry = announce("127.2.1.1", 1000, AnnounceEvent::kStarted);
+  EXPECT_EQ(entry.count("127.1.1.1"), 1u);
+  EXPECT_EQ(announce("127.2.1.2", 1000, AnnounceEvent::kStarted), (Names{"127.2.1.1"}));
+  EXPECT_EQ(announce("127.2.1.3", 1000, AnnounceEvent::kStarted),
+            (Names{"127.2.1.1", "127.2.1.2"}));
+  expect_counts_match_links();
+}
+
 // When most racks that came kTreeLoneAfter ago still have one host (a
 // canary), the places they keep would never be used: nobody waits for them.
 TEST_F(TreeTest, WhenMostRacksHaveOneHostNobodyWaits) {
@@ -1200,8 +1222,10 @@ TEST_F(TreeTest, AHostThatHasItAllFreesItsPlaceAndFeedsNewcomersFirst) {
     announce(ip, 0, AnnounceEvent::kCompleted);
   }
   expect_counts_match_links();
-  // 127.1.1.1's two places are free again: the shallowest.
-  EXPECT_EQ(announce("127.1.1.4", 1000, AnnounceEvent::kStarted), (Names{"127.1.1.1"}));
+  // 127.1.1.1's two places are free again: the shallowest. Its rack's entry
+  // has it all, so it is told of the others hung off it as well.
+  EXPECT_EQ(announce("127.1.1.4", 1000, AnnounceEvent::kStarted),
+            (Names{"127.1.1.1", "127.1.1.2", "127.1.1.3"}));
   // 127.1.1.1 now feeds one that downloads; 127.1.1.2 feeds nobody.
   EXPECT_EQ(announce("127.1.1.5", 1000, AnnounceEvent::kStarted), (Names{"127.1.1.2"}));
   EXPECT_EQ(depth("127.1.1.4"), 2);
