@@ -103,6 +103,25 @@ class DocsBenchCommandsTest(unittest.TestCase):
                        "bench/deploy/concurrent.py"):
             self.assertIn(script, scripts)
 
+    def test_every_micro_benchmark_command_in_the_docs_runs(self):
+        # docs/performance.md backs numbers with policy_bench runs: each runs as written, from
+        # the checkout's root, and measures what its filter names.
+        commands = []
+        for doc in DOCS:
+            with open(doc, encoding="utf-8") as f:
+                text = f.read()
+            commands += [(doc, span) for span in spans(text)
+                         if re.match(r"build/bench/policy_bench(\s+--[\w=.:/-]+)+$", span)]
+        self.assertGreaterEqual(len(commands), 1)
+        for doc, command in commands:
+            with self.subTest(doc=os.path.basename(doc), command=command):
+                r = subprocess.run(shlex.split(command), capture_output=True, text=True,
+                                   timeout=600, cwd=ROOT)
+                self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+                wanted = re.search(r"--benchmark_filter=(\S+)", command)
+                pattern = r"^BM_\S*%s\S*\s+[\d.]+ ns" % (wanted.group(1) if wanted else "")
+                self.assertRegex(r.stdout, re.compile(pattern, re.M))
+
     def test_levels_knows_every_policy_the_config_takes(self):
         # levels.py refuses a tracker whose policy it does not know: its list must be the
         # config key's, as docs/configuration.md (made from the keys) gives them.

@@ -217,16 +217,6 @@ void select_tree(const SwarmView& swarm, const RackGroup& own, const Peer& self,
       }
     }
   }
-  // A host first placed kTreeMeshAfter or more after its rack's first host
-  // came is also told of every host of its rack that passes nothing on to other
-  // racks: it pulls what the rack already has from all of them at its
-  // download's pace, not from one parent at half a host's upload (160 hosts
-  // starting over 60 s: 96.8 s, now 66.7 s). The rack still takes its
-  // payload in through its entry alone, so one copy. The hosts that feed
-  // other racks keep their upload for them (with them in the mesh, 203 s at
-  // 10,000 hosts); hosts that came with the rack's first stay in the tree
-  // (meshed too, 160 hosts starting at once took 72.0 s against 50.3 s: the
-  // hosts that were to feed other racks had not yet been given them).
   // A host hung off a host of its own rack, in a rack fed at its download's
   // pace (its entry has it all, or was hung off a host that had it all), is
   // also told of the other hosts its parent feeds there: a leaf's upload sits
@@ -236,12 +226,25 @@ void select_tree(const SwarmView& swarm, const RackGroup& own, const Peer& self,
   // rack fed by a host that downloads: its hosts may yet be given other
   // racks' entries, and their upload would go to the one they were told of
   // (160 hosts starting at once: 60.6 s against 50.3 s, every rack's
-  // siblings told of each other). The trunk is left out as below.
+  // siblings told of each other). The trunk (below) is left out.
+  //
+  // A host first placed kTreeMeshAfter or more after its rack's first host
+  // came is also told of every host of its rack that passes nothing on to other
+  // racks: it pulls what the rack already has from all of them at its
+  // download's pace, not from one parent at half a host's upload (160 hosts
+  // starting over 60 s: 96.8 s, now 66.7 s). The rack still takes its
+  // payload in through its entry alone, so one copy. The hosts that feed
+  // other racks keep their upload for them (with them in the mesh, 203 s at
+  // 10,000 hosts); hosts that came with the rack's first stay in the tree,
+  // but for the rule above (meshed too, 160 hosts starting at once took 72.0 s
+  // against 50.3 s: the hosts that were to feed other racks had not yet been
+  // given them).
   const TreeLink& link = own.link_of(self);
   if (link.depth == 0) return;
   const Peer* entry = fed_entry(own);
-  const bool fed_fast = entry != nullptr && (entry->seeder() || own.link_of(*entry).parent_had_all);
-  const bool siblings = !link.came_late && fed_fast && parent != nullptr && pg == &own;
+  const bool fed_in_full =
+      entry != nullptr && (entry->seeder() || own.link_of(*entry).parent_had_all);
+  const bool siblings = !link.came_late && fed_in_full && parent != nullptr && pg == &own;
   if (!link.came_late && !siblings) return;
   Trunk trunk;
   if (!rack_trunk(swarm, own, trunk) || trunk.has(&self)) return;
