@@ -216,12 +216,16 @@ struct UpperGroup {
   }
 };
 
-// The number of levels above racks `a` and `b` they share (0: none; both in
-// one row of one datacenter: 2).
-inline std::size_t shared_levels(const RackGroup& a, const RackGroup& b) {
+// The number of levels two racks, each given by its groups above it
+// (RackGroup::up, outermost first), share: 0 none; both in one row of one
+// datacenter, 2.
+inline std::size_t shared_levels(std::span<const core::RackId> a, std::span<const core::RackId> b) {
   std::size_t s = 0;
-  while (s < a.levels_up && s < b.levels_up && a.up[s] == b.up[s]) ++s;
+  while (s < a.size() && s < b.size() && a[s] == b[s]) ++s;
   return s;
+}
+inline std::size_t shared_levels(const RackGroup& a, const RackGroup& b) {
+  return shared_levels(std::span(a.up).first(a.levels_up), std::span(b.up).first(b.levels_up));
 }
 
 // The swarm state the policy decides from, read-only: every rack group of one

@@ -115,10 +115,7 @@ void Torrent::place_on_line(RackGroup& g) {
   std::size_t best_shared = 0;
   for (const RackGroup& other : racks_) {
     if (&other == &g || other.peers.size() == other.origins.size()) continue;
-    std::size_t shared = 0;
-    while (shared < g.levels_up && shared < other.levels_up && other.up[shared] == g.up[shared]) {
-      ++shared;
-    }
+    const std::size_t shared = shared_levels(g, other);
     if (best == nullptr || shared > best_shared ||
         (shared == best_shared && other.arrival > best->arrival)) {
       best = &other;
@@ -473,10 +470,11 @@ void Torrent::place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoi
     g.link_of(self).depth = 0;
     auto w = std::find_if(tree_waiting_.begin(), tree_waiting_.end(),
                           [&](const TreeWait& x) { return x.rack == g.rack; });
+    const TreeWait wait{g.rack, now, scope, now, g.up, g.levels_up};
     if (w != tree_waiting_.end()) {
-      *w = {g.rack, now, scope, now};
+      *w = wait;
     } else {
-      tree_waiting_.push_back({g.rack, now, scope, now});
+      tree_waiting_.push_back(wait);
     }
     return;
   }
@@ -555,25 +553,28 @@ void Torrent::tree_adopt(RackGroup& g, const Peer& self, core::TimePoint now,
   int looks = kTreeLooks;
   for (auto w = tree_waiting_.begin();
        w != tree_waiting_.end() && looks > 0 && g.link_of(self).children < policy::kTreeFanOut;) {
-    RackGroup* r = find_group(w->rack);
-    const Peer* e = r != nullptr && r->tree ? r->entry() : nullptr;
-    if (e == nullptr || !policy::tree_waiting(*r, *e) || !live(*e)) {
-      w = tree_waiting_.erase(w);
-      continue;
-    }
-    // `g` must be in the nearest group `r` shares with hosts there. That
-    // grows as hosts come, so most racks are passed over here; it shrinks
-    // only as racks leave, so past its patience a rack's is worked out
-    // afresh, once every kTreePatience: were it each time, a few hundred
-    // racks waiting elsewhere in the fleet took every look of every
-    // announce, and a rack here waited for a place while hosts with room
-    // announced (10,000 hosts over 1,000 racks starting over 60 s: 105.2 s,
-    // now 98.7 s).
-    const std::size_t shared = shared_levels(g, *r);
+    // `g` must be in the nearest group the waiting rack shares with hosts
+    // there. That grows as hosts come, so most racks are passed over here,
+    // from the path kept with them (looking each up, with thousands
+    // waiting, was half of an announce's time); it shrinks only as racks
+    // leave, so past its patience a rack's is worked out afresh, once every
+    // kTreePatience: were it each time, a few hundred racks waiting
+    // elsewhere in the fleet took every look of every announce, and a rack
+    // here waited for a place while hosts with room announced (10,000 hosts
+    // over 1,000 racks starting over 60 s: 105.2 s, now 98.7 s). A rack that
+    // no longer waits is dropped when next looked at.
+    const std::size_t shared =
+        shared_levels(std::span(g.up).first(g.levels_up), std::span(w->up).first(w->levels_up));
     const bool patient = now - w->since < policy::kTreePatience;
     const bool rescope = !patient && now - w->scoped_at >= policy::kTreePatience;
     if (shared < w->scope && !rescope) {
       ++w;
+      continue;
+    }
+    RackGroup* r = find_group(w->rack);
+    const Peer* e = r != nullptr && r->tree ? r->entry() : nullptr;
+    if (e == nullptr || !policy::tree_waiting(*r, *e) || !live(*e)) {
+      w = tree_waiting_.erase(w);
       continue;
     }
     --looks;

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -291,6 +292,11 @@ class Torrent {
     core::TimePoint since;
     std::size_t scope = 0;
     core::TimePoint scoped_at;  // when `scope` was last worked out
+    // The rack's groups above it (RackGroup::up, fixed for a group's life):
+    // most waiting racks are passed over for not sharing `scope` levels with
+    // the announcing host's, told from these without looking the rack up.
+    std::array<core::RackId, core::kMaxUpperLevels> up{};
+    std::uint8_t levels_up = 0;
   };
   std::vector<TreeWait> tree_waiting_;
   const RackMap* rack_map_ = nullptr;
