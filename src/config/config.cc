@@ -424,8 +424,10 @@ const std::vector<Key>& keys() {
               "and hands the role over (with levels, only while a peer of its row has got further, "
               "counted from no earlier than the row's first bytes). Under every policy, a "
               "representative of a row or datacenter that did not, while the level above had "
-              "more, gives its place there to the next gateway below to announce "
-              "(docs/policy.md)."),
+              "more, gives its place there to the next gateway below to announce. Under the "
+              "chain and tree policies, a host that did not while the host it pulls from had "
+              "more is passed over; under tree sooner, once a host it feeds also went a whole "
+              "announce gap without progress (docs/policy.md)."),
 
       // --- Limits ---
       int_key("workers", kLimits, &Config::workers, 0, 256,

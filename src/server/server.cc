@@ -403,6 +403,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   (void)known_mode;
   sw.policy.grant_percent = static_cast<std::uint32_t>(c.grant_percent);
   sw.policy.stall_after = core::Seconds(std::int64_t{c.stall_intervals} * c.active_interval);
+  sw.policy.announce_interval = core::Seconds(c.active_interval);
   sw.open = c.open;
   sw.shared_rack_budget = c.repr_budget == "per_rack";
   sw.max_open_transfers = static_cast<std::size_t>(c.max_open_transfers);

@@ -186,6 +186,7 @@ class Simulation {
 Simulation::Simulation(const Options& o) : o_(o), rng_(o.seed), random_(0) {
   // The tracker's one peer_timeout, as SwarmTable keeps it.
   o_.tracker.policy.peer_timeout = core::Seconds(o_.tracker.peer_timeout);
+  o_.tracker.policy.announce_interval = core::Seconds(o_.tracker.active_interval);
   assert(o_.fleet.racks > 0 && o_.fleet.hosts_per_rack > 0);
   assert(o_.client.piece_bytes > 0 && o_.client.payload_bytes > 0);
   racks_ = o_.fleet.racks;

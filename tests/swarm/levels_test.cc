@@ -940,6 +940,7 @@ TEST(ChainOneLevelTest, RacksGoInLineAsTheyAppear) {
 class TreeTest : public ChainTest {
  protected:
   TreeTest() : ChainTest(tree_options()) {}
+  explicit TreeTest(SwarmOptions o) : ChainTest(o) {}
   static SwarmOptions tree_options() {
     SwarmOptions o = chain_options();
     o.policy.mode = PolicyMode::kTree;
@@ -1312,14 +1313,17 @@ TEST_F(TreeTest, AHostWhoseParentLeftHangsOffAnotherAboveIt) {
 // the rack below it, and the hosts below it move.
 TEST_F(TreeTest, AHostWaitingOnAStuckEntryTakesItsRole) {
   join_fleet(2);  // a 10 s schedule; now 10 s in
-  for (int i = 1; i <= 4; ++i) {
+  for (int i = 1; i <= 2; ++i) {
     clock_.advance(core::Seconds(10));
     announce("127.1.1.1", 1000 - 100 * i);
     announce("127.1.1.2", 1000 - 100 * i);
-    // 127.1.2.1 receives nothing
+    // 127.1.2.1 receives nothing, and misses its announces
   }
-  EXPECT_EQ(announce("127.1.2.3"), (Names{"127.1.2.1"}));  // 50 s: not stuck yet
-  // 61 s: more than stall_after without progress, 127.1.1.2 far ahead and moving.
+  // 30 s: no host below it has gone a whole announce gap without progress
+  // (7/8 of the 45 s asked), nor has it gone stall_after.
+  EXPECT_EQ(announce("127.1.2.3"), (Names{"127.1.2.1"}));
+  // 41 s: one has, while it missed its announces, and 127.1.1.2 is far
+  // ahead and moving.
   clock_.advance(core::Seconds(11));
   announce("127.1.1.2", 350);
   EXPECT_EQ(announce("127.1.2.2"), (Names{"127.1.1.2"}));
@@ -1343,12 +1347,14 @@ TEST_F(TreeTest, AHostThatHangsNearTheEndUnderOneThatHasItAllIsStuck) {
   EXPECT_TRUE(announce("127.1.1.2").contains("127.1.1.1"));
   clock_.advance(core::Seconds(10));
   announce("127.1.1.1", 50);  // 20 s: a twentieth left, then nothing more
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < 3; ++i) {
     clock_.advance(core::Seconds(10));
     announce("127.1.1.1", 50);
     EXPECT_TRUE(announce("127.1.1.2", 1000).contains("127.1.1.1")) << "at " << 30 + 10 * i << " s";
   }
-  clock_.advance(core::Seconds(10));  // 80 s: stall_after without progress
+  // 60 s: it and the host below it have each gone a whole announce gap (7/8
+  // of the 45 s asked) without progress.
+  clock_.advance(core::Seconds(10));
   announce("127.1.1.1", 50);
   // The host waiting on it takes its role, fed by the origin.
   const Names took = announce("127.1.1.2", 1000);
@@ -1373,9 +1379,10 @@ TEST_F(TreeTest, AHostThatHangsNearTheEndUnderOneThatHasItAllIsStuck) {
 
 // A host that dies after its first announce has not shown its schedule: it
 // is kept as a libtorrent client would announce (every 300 s), and its own
-// stall time is two such gaps. The hosts it feeds, announcing on their own
-// schedule without progress for their stall time while it stays silent, show
-// that it gives nothing: they find another parent then, not at its expiry.
+// stall time is two such gaps. A host it feeds, announcing on its own
+// schedule without progress for a whole gap while it missed an announce on
+// that schedule, shows that it gives nothing: they find another parent then,
+// not at its expiry.
 TEST_F(TreeTest, ASilentHostIsStuckWhenTheHostsItFeedsStarve) {
   join_fleet();  // 127.1.2.1 enters rack 2 under 127.1.1.2; 127.1.2.2-3 below it
   ASSERT_EQ(announce("127.1.2.2"), (Names{"127.1.2.1"}));
@@ -1394,19 +1401,111 @@ TEST_F(TreeTest, ASilentHostIsStuckWhenTheHostsItFeedsStarve) {
     EXPECT_TRUE(second.contains("127.1.2.1")) << "at " << 10 * i << " s";
     EXPECT_TRUE(third.contains("127.1.2.1")) << "at " << 10 * i << " s";
   }
-  // Then nothing more: the third host takes the entry role once both have
-  // gone stall_after (60 s) without progress.
-  for (int i = 11; i <= 15; ++i) {
+  // Then nothing more: the second host takes the entry role once it has gone
+  // a whole announce gap (7/8 of the 45 s asked) without progress, and the
+  // third hangs below it.
+  for (int i = 11; i <= 13; ++i) {
     const auto [second, third] = round(900);
+    EXPECT_TRUE(second.contains("127.1.2.1")) << "at " << 10 * i << " s";
     EXPECT_TRUE(third.contains("127.1.2.1")) << "at " << 10 * i << " s";
   }
-  const auto [second, third] = round(900);  // 160 s
-  EXPECT_EQ(third, (Names{"127.1.1.2"}));
+  const auto [second, third] = round(900);  // 140 s
+  EXPECT_EQ(second, (Names{"127.1.1.2"}));
+  EXPECT_EQ(third, (Names{"127.1.2.2"}));
   EXPECT_TRUE(stuck("127.1.2.1"));
-  // The other finds it at its next announce, and hangs below the new entry.
-  EXPECT_EQ(announce("127.1.2.2", 900), (Names{"127.1.2.3"}));
-  EXPECT_EQ(announce("127.1.2.3", 900), (Names{"127.1.1.2", "127.1.2.2"}));
+  EXPECT_EQ(announce("127.1.2.2", 900), (Names{"127.1.1.2", "127.1.2.3"}));
   expect_counts_match_links();
+}
+
+// A host and one it feeds that each show no progress over a whole announce
+// gap (7/8 of the 45 s asked at least, not the 10 s these clients keep)
+// show that it hangs, before its own stall_after (60 s here) has passed;
+// either alone does not.
+TEST_F(TreeTest, AHostAndOneItFeedsShowingNothingOverAGapShowItHangs) {
+  join_fleet(2);  // a 10 s schedule; now 10 s in
+  std::uint64_t above = 1000, entry = 1000, below = 1000;
+  auto round = [&](bool entry_moves, bool below_moves) {
+    clock_.advance(core::Seconds(10));
+    above -= 60;  // 127.1.1.2, which feeds 127.1.2.1, is ahead and moving
+    entry -= entry_moves ? 5 : 0;
+    below -= below_moves ? 5 : 0;
+    announce("127.1.1.1", above);
+    announce("127.1.1.2", above);
+    announce("127.1.2.1", entry);
+    announce("127.1.2.2", below);
+    announce("127.1.2.3", below);
+  };
+  // The hosts below the entry get nothing, but it does.
+  for (int s = 20; s <= 60; s += 10) {
+    round(true, false);
+    EXPECT_FALSE(stuck("127.1.2.1")) << "at " << s << " s";
+  }
+  // Then the entry gets nothing: 30 s on, two announces without progress
+  // each, it is not yet a whole gap; 40 s on, it is.
+  for (int s = 70; s <= 90; s += 10) {
+    round(false, false);
+    EXPECT_FALSE(stuck("127.1.2.1")) << "at " << s << " s";
+  }
+  round(false, false);  // 100 s
+  EXPECT_TRUE(stuck("127.1.2.1"));
+  EXPECT_EQ(announce("127.1.2.2", below), (Names{"127.1.1.2", "127.1.2.3"}));
+  expect_counts_match_links();
+}
+
+// Clients asked to announce every 2 s (bench/deploy's) and a host they feed
+// that get nothing for a few gaps show a pause, not a hang: only once each
+// has gone kTreeHangShownAfter without progress.
+class TreeShortIntervalTest : public TreeTest {
+ protected:
+  TreeShortIntervalTest() : TreeTest(short_interval_options()) {}
+  static SwarmOptions short_interval_options() {
+    SwarmOptions o = tree_options();
+    o.policy.announce_interval = core::Seconds(2);
+    o.policy.stall_after = core::Seconds(600);  // so that only agreement judges
+    return o;
+  }
+};
+
+TEST_F(TreeShortIntervalTest, AHangIsShownOnlyAfterTwoUnchokeRounds) {
+  join_fleet(2);  // a 10 s schedule; now 10 s in
+  std::uint64_t above = 1000, entry = 1000;
+  auto round = [&](bool entry_moves) {
+    clock_.advance(core::Seconds(10));
+    above -= 60;
+    entry -= entry_moves ? 5 : 0;
+    announce("127.1.1.1", above);
+    announce("127.1.1.2", above);
+    announce("127.1.2.1", entry);
+    const Names second = announce("127.1.2.2", 1000);
+    announce("127.1.2.3", 1000);
+    return second;
+  };
+  for (int s = 20; s <= 60; s += 10) round(true);
+  EXPECT_EQ(round(false), (Names{"127.1.2.1"}));  // 70 s
+  EXPECT_EQ(round(false), (Names{"127.1.2.1"}));  // 80 s: 20 s without progress
+  EXPECT_EQ(round(false), (Names{"127.1.1.2"}));  // 90 s: 30 s
+  expect_counts_match_links();
+}
+
+// A host that shows no progress over a whole announce gap while the hosts
+// it feeds do is waiting, not hung: they got something from it.
+TEST_F(TreeTest, AHostWhoseHostsBelowMoveIsNotShownToHang) {
+  join_fleet(2);  // a 10 s schedule; now 10 s in
+  std::uint64_t above = 1000, below = 1000;
+  // From 40 s on, 127.1.2.1 has gone a whole gap without progress, while
+  // 127.1.1.2, which feeds it, is ahead and moving; until 60 s, its stall_after.
+  for (int s = 20; s <= 50; s += 10) {
+    clock_.advance(core::Seconds(10));
+    above -= 60;
+    below -= 5;
+    announce("127.1.1.1", above);
+    announce("127.1.1.2", above);
+    announce("127.1.2.1", 1000);
+    announce("127.1.2.2", below);
+    announce("127.1.2.3", below);
+    EXPECT_FALSE(stuck("127.1.2.1")) << "at " << s << " s";
+  }
+  EXPECT_EQ(announce("127.1.2.2", below), (Names{"127.1.2.1"}));
 }
 
 // Hosts that starve while they are silent themselves show nothing about the
@@ -1415,13 +1514,17 @@ TEST_F(TreeTest, SilentHostsShowNothingAboutTheirParent) {
   join_fleet();
   for (int i = 1; i <= 10; ++i) {
     clock_.advance(core::Seconds(10));
-    announce("127.1.1.1", 500);
-    announce("127.1.1.2", 500);
-    announce("127.1.2.2", 1000);
-    if (i <= 2) announce("127.1.2.3", 1000);  // then silent
+    announce("127.1.1.1", 500 - i);
+    announce("127.1.1.2", 500 - i);
+    if (i <= 2) {  // then silent
+      announce("127.1.2.2", 1000);
+      announce("127.1.2.3", 1000);
+    }
   }
   EXPECT_FALSE(stuck("127.1.2.1"));
-  EXPECT_TRUE(announce("127.1.2.2", 1000).contains("127.1.2.1"));
+  // One announces: it has gone a whole gap without progress.
+  EXPECT_EQ(announce("127.1.2.2", 1000), (Names{"127.1.1.2"}));
+  EXPECT_TRUE(stuck("127.1.2.1"));
 }
 
 // An entry moved to another rack by a later topology answer leaves no

@@ -59,6 +59,10 @@ struct PolicyOptions {
   PolicyMode mode = PolicyMode::kOriginal;
   core::Seconds stall_after{135};    // kStandby, kProgress: a gateway this long without progress
                                      // is stalled
+  // active_interval: the gap asked of clients between announces. kTree's
+  // hosts that agree a host gives them nothing show it over one such gap
+  // (tree_stuck), never less.
+  core::Seconds announce_interval{45};
   std::uint32_t grant_percent = 50;  // kProgress: share of the payload a standby must hold
   // Bounds on who may join a swarm (peers already in it always re-announce);
   // 0: no bound. See max_peers_per_address / max_peers_per_transfer in

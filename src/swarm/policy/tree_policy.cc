@@ -110,6 +110,36 @@ bool starves_its_children(const SwarmView& swarm, const RackGroup& g, const Peer
   return any && !fed;
 }
 
+// Whether `q`'s latest announce showed no progress over a whole gap of its
+// own, counted from no earlier than `from`: at least the gap it showed (less
+// the 8 s it is rounded up to), 7/8 of the one asked of it, and
+// kTreeHangShownAfter.
+bool showed_nothing(const Peer& q, core::TimePoint from, const PolicyOptions& policy) {
+  if (q.seeder() || q.cadence8 == 0) return false;
+  const core::TimePoint since = std::max(q.last_progress.time(), from);
+  const core::Seconds gap = std::max(
+      {q.cadence() - core::Seconds(8), policy.announce_interval * 7 / 8, kTreeHangShownAfter});
+  return q.last_seen.time() > since && q.last_seen.time() - since >= gap;
+}
+
+// Whether `p` and a host it feeds both show that `p` no longer feeds it: the
+// host showed no progress over one announce gap, all of it while fed by `p`,
+// and `p` showed none either, or missed an announce (on its own schedule,
+// or until it has shown one, on the host's). Two hosts that agree are as sure
+// a sign as one host over its stall time, and a host that died before it
+// showed its schedule is not waited on for a libtorrent client's gap.
+bool starved_together(const SwarmView& swarm, const RackGroup& g, const Peer& p,
+                      core::TimePoint now, const PolicyOptions& policy) {
+  const bool nothing = showed_nothing(p, g.link_of(p).since.time(), policy);
+  bool starved = false;
+  for_each_child(swarm, g, p, [&](const RackGroup&, const Peer& c, const TreeLink& l) {
+    if (starved || !showed_nothing(c, l.since.time(), policy)) return;
+    const core::Seconds gap = p.cadence8 != 0 ? p.cadence() : c.cadence();
+    starved = nothing || now - p.last_seen.time() >= gap + core::Seconds(8);
+  });
+  return starved;
+}
+
 }  // namespace
 
 bool tree_stuck(const SwarmView& swarm, const RackGroup& g, const Peer& p, core::TimePoint now,
@@ -122,7 +152,8 @@ bool tree_stuck(const SwarmView& swarm, const RackGroup& g, const Peer& p, core:
     return true;
   }
   if ((now - p.last_progress.time() < stall || now - link.since.time() < stall) &&
-      !starves_its_children(swarm, g, p, now, policy)) {
+      !starves_its_children(swarm, g, p, now, policy) &&
+      !starved_together(swarm, g, p, now, policy)) {
     return false;
   }
   // A parent that has it all (the origin, a seeder) gives without pause:

@@ -34,6 +34,14 @@ inline constexpr core::Seconds kTreeKeepOwnFor{30};
 // its own that may never come (Torrent::racks_keep_places).
 inline constexpr core::Seconds kTreeLoneAfter{5};
 
+// The least time without progress that shows a host hangs when a host it
+// feeds shows the same (tree_stuck): a client gets nothing for a while with
+// no fault, while it connects or is choked for a round (libtorrent decides
+// every 15 s); two rounds are more. Real clients announcing every 2 s
+// (bench/deploy) were otherwise passed over for a pause: up to 1.57 copies
+// into a rack.
+inline constexpr core::Seconds kTreeHangShownAfter{30};
+
 // A host placed this long or more after its rack's first host came is told
 // of the rack's hosts that feed no other rack as well (select_tree): a host
 // that comes with the rack's first grows with it, a later one catches up.
@@ -67,7 +75,9 @@ const Peer* tree_parent(const SwarmView& swarm, const RackGroup& g, const Peer& 
 // A host gone silent while every host it feeds announced without progress for
 // its own stall time is judged as if it had shown no progress itself: one that
 // died before it showed its schedule would otherwise be waited on until it
-// expires.
+// expires. Sooner than its stall time, a host is judged once a host it feeds
+// showed no progress over a whole announce gap while it showed none either,
+// or missed an announce.
 bool tree_stuck(const SwarmView& swarm, const RackGroup& g, const Peer& p, core::TimePoint now,
                 const PolicyOptions& policy);
 
