@@ -421,9 +421,11 @@ void Torrent::place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoi
     // third child (160 hosts, racks only: 89.6 s against 51.9 s).
     sum_tree_free(&g, g, scope);
     // Only the nearest group: a host of a wider one would be a second way
-    // into it. When none can take it (all shallower than max_depth are stuck
-    // or below this one), the origin seeders do.
-    {
+    // into it. Shallower than max_depth first; when none is (all are stuck
+    // or below this one), any not below it: the origin seeders taking it
+    // would make a second way into that group (real clients, a dead entry
+    // above its datacenter: two copies into it).
+    auto find_best = [&](int below_depth) {
       const std::size_t at = scope;
       for (const RackGroup& r : racks_) {
         if (&r == &g || !r.tree || shared_levels(g, r) != at) continue;
@@ -431,7 +433,7 @@ void Torrent::place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoi
         const bool crowded = tree_crowded(r, at);
         for (const Peer& p : r.peers) {
           const TreeLink& l = r.link_of(p);
-          if (l.depth == 0 || l.depth >= max_depth || !live(p)) continue;
+          if (l.depth == 0 || l.depth >= below_depth || !live(p)) continue;
           const bool full = crowded || l.children >= policy::kTreeFanOut;
           const Key key{full,    !idle_seeder(p, l), full ? l.children : 0,
                         l.depth, r.arrival,          r.joined_of(p)};
@@ -444,7 +446,9 @@ void Torrent::place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoi
           best_key = key;
         }
       }
-    }
+    };
+    find_best(max_depth);
+    if (best == nullptr && max_depth != INT_MAX) find_best(INT_MAX);
   }
   // With nothing above shared, the origin seeders take a second entry rather
   // than a host that has no room: that would put a rack's subtree at a third

@@ -1313,17 +1313,14 @@ TEST_F(TreeTest, AHostWhoseParentLeftHangsOffAnotherAboveIt) {
 // the rack below it, and the hosts below it move.
 TEST_F(TreeTest, AHostWaitingOnAStuckEntryTakesItsRole) {
   join_fleet(2);  // a 10 s schedule; now 10 s in
-  for (int i = 1; i <= 2; ++i) {
+  for (int i = 1; i <= 4; ++i) {
     clock_.advance(core::Seconds(10));
     announce("127.1.1.1", 1000 - 100 * i);
     announce("127.1.1.2", 1000 - 100 * i);
-    // 127.1.2.1 receives nothing, and misses its announces
+    // 127.1.2.1 receives nothing
   }
-  // 30 s: no host below it has gone a whole announce gap without progress
-  // (7/8 of the 45 s asked), nor has it gone stall_after.
-  EXPECT_EQ(announce("127.1.2.3"), (Names{"127.1.2.1"}));
-  // 41 s: one has, while it missed its announces, and 127.1.1.2 is far
-  // ahead and moving.
+  EXPECT_EQ(announce("127.1.2.3"), (Names{"127.1.2.1"}));  // 50 s: not stuck yet
+  // 61 s: more than stall_after without progress, 127.1.1.2 far ahead and moving.
   clock_.advance(core::Seconds(11));
   announce("127.1.1.2", 350);
   EXPECT_EQ(announce("127.1.2.2"), (Names{"127.1.1.2"}));
@@ -1450,6 +1447,23 @@ TEST_F(TreeTest, AHostAndOneItFeedsShowingNothingOverAGapShowItHangs) {
   EXPECT_TRUE(stuck("127.1.2.1"));
   EXPECT_EQ(announce("127.1.2.2", below), (Names{"127.1.1.2", "127.1.2.3"}));
   expect_counts_match_links();
+}
+
+// A host is judged only once its parent's rack has been receiving for as
+// long as it is judged over: until then its parent had nothing to give. A
+// client passed over sooner keeps its connection to that parent and pulls
+// from it as well (real clients: a second copy into a row).
+TEST_F(TreeTest, AHostIsJudgedOnlyOnceItsParentsRackHadSomethingToGive) {
+  join_fleet(2);  // 127.1.2.1 enters rack 2 under 127.1.1.2; a 10 s schedule; now 10 s in
+  for (int s = 20; s <= 100; s += 10) {
+    clock_.advance(core::Seconds(10));
+    // Rack 1 receives from 30 s on: stall_after (60 s) later is 90 s.
+    const std::uint64_t left = s < 30 ? 1000 : 1000 - 50 * static_cast<std::uint64_t>(s - 20) / 10;
+    announce("127.1.1.1", left);
+    announce("127.1.1.2", left);
+    announce("127.1.2.1", 1000);
+    EXPECT_EQ(stuck("127.1.2.1"), s >= 90) << "at " << s << " s";
+  }
 }
 
 // Clients asked to announce every 2 s (bench/deploy's) and a host they feed

@@ -110,15 +110,19 @@ bool starves_its_children(const SwarmView& swarm, const RackGroup& g, const Peer
   return any && !fed;
 }
 
-// Whether `q`'s latest announce showed no progress over a whole gap of its
-// own, counted from no earlier than `from`: at least the gap it showed (less
-// the 8 s it is rounded up to), 7/8 of the one asked of it, and
+// What a whole announce gap is at least: 7/8 of the one asked, and
 // kTreeHangShownAfter.
+core::Seconds least_gap(const PolicyOptions& policy) {
+  return std::max(policy.announce_interval * 7 / 8, kTreeHangShownAfter);
+}
+
+// Whether `q`'s latest announce showed no progress over a whole gap of its
+// own, counted from no earlier than `from`: the gap it showed (less the 8 s
+// it is rounded up to), and least_gap.
 bool showed_nothing(const Peer& q, core::TimePoint from, const PolicyOptions& policy) {
   if (q.seeder() || q.cadence8 == 0) return false;
   const core::TimePoint since = std::max(q.last_progress.time(), from);
-  const core::Seconds gap = std::max(
-      {q.cadence() - core::Seconds(8), policy.announce_interval * 7 / 8, kTreeHangShownAfter});
+  const core::Seconds gap = std::max(q.cadence() - core::Seconds(8), least_gap(policy));
   return q.last_seen.time() > since && q.last_seen.time() - since >= gap;
 }
 
@@ -151,10 +155,13 @@ bool tree_stuck(const SwarmView& swarm, const RackGroup& g, const Peer& p, core:
       p.last_progress.time() <= link.stuck_since.time()) {
     return true;
   }
+  // Judged over its stall time, or over one announce gap when a host it
+  // feeds shows the same (`together`).
+  bool together = false;
   if ((now - p.last_progress.time() < stall || now - link.since.time() < stall) &&
-      !starves_its_children(swarm, g, p, now, policy) &&
-      !starved_together(swarm, g, p, now, policy)) {
-    return false;
+      !starves_its_children(swarm, g, p, now, policy)) {
+    together = starved_together(swarm, g, p, now, policy);
+    if (!together) return false;
   }
   // A parent that has it all (the origin, a seeder) gives without pause:
   // any bytes left without progress is a hang, however few. Asked to be an
@@ -174,6 +181,18 @@ bool tree_stuck(const SwarmView& swarm, const RackGroup& g, const Peer& p, core:
   const Peer* parent = tree_parent(swarm, g, p, &pg);
   if (parent == nullptr) return false;
   if (parent->seeder()) return true;
+  // A parent that downloads has had something to give only since its rack
+  // began to receive (without a pause since): one that took over from a
+  // failed host had had little time. A host judged stuck sooner is passed
+  // over, but its client keeps the connection and pulls from it all the
+  // same: real clients, a hung entry, up to 1.53 copies into a row.
+  if (pg->progress_since == core::TimePoint{}) return false;
+  const core::Seconds had = now - pg->progress_since;
+  const core::Seconds gap = least_gap(policy);
+  if (together ? had < gap
+               : had < stall && (had < gap || !starved_together(swarm, g, p, now, policy))) {
+    return false;
+  }
   const std::uint64_t margin = swarm.payload / 8;
   if (parent->left.bytes() + margin >= p.left.bytes()) return false;
   return now - parent->last_progress.time() < policy.stall_of(*parent);

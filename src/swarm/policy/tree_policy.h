@@ -77,7 +77,8 @@ const Peer* tree_parent(const SwarmView& swarm, const RackGroup& g, const Peer& 
 // died before it showed its schedule would otherwise be waited on until it
 // expires. Sooner than its stall time, a host is judged once a host it feeds
 // showed no progress over a whole announce gap while it showed none either,
-// or missed an announce.
+// or missed an announce. Under a parent that downloads, counted from no
+// earlier than when the parent's rack began to receive.
 bool tree_stuck(const SwarmView& swarm, const RackGroup& g, const Peer& p, core::TimePoint now,
                 const PolicyOptions& policy);
 
