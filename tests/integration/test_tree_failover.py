@@ -16,87 +16,21 @@ into every rack, row and datacenter, as without a failure (docs/policy.md, "Fail
   the hosts it feeds, announcing without progress while it is silent, show that it gives
   nothing.
 """
-import os
-import shutil
-import sys
-import tempfile
 import unittest
 
-from harness import ROOT
-
-sys.path.insert(0, os.path.join(ROOT, "bench", "deploy"))
+from failover import DCS, PAYLOAD_BYTES, RACKS, ROWS, FailedHostDeploy  # bench/deploy on the path
 import levels  # noqa: E402
-import swarm  # noqa: E402
-import trackers  # noqa: E402
 
-DCS, ROWS, RACKS, HOSTS = 2, 2, 2, 2
-PAYLOAD_BYTES = 4 * 1024 * 1024
-PIECE_BYTES = 64 * 1024
-UPLOAD_CAP = 1024 * 1024
-COMPLETE_TIMEOUT = 120.0
-FAILED = "r1h1"
-LATE_SECONDS = 3.0
 # Issue 12's bar, as test_levels_deploy: the failed host took nothing in, so no group takes in
 # again what it had.
 MAX_COPIES = 1.2
-ip_of = levels.level_ip(ROWS, RACKS)
 
 
-class FailedTreeEntry:
+class FailedTreeEntry(FailedHostDeploy):
     """The deploy with FAILED failing as `failure` says ("hung" or "dead"); the subclasses run
     it (a base that is not a TestCase runs nothing)."""
-    failure = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.work_dir = tempfile.mkdtemp(prefix="p2ptracker-tree-failover-")
-        cls.tracker = cls.deploy = None
-        try:
-            cls.run_deploy()
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def run_deploy(cls):
-        cls.tracker = trackers.P2PTracker("tree", max_repr_rack=2,
-                                          subnet_levels_v4=[16, 20]).start()
-        sha256, torrent = swarm.make_payload_torrent(
-            cls.work_dir, cls.tracker.url, PAYLOAD_BYTES, PIECE_BYTES,
-            creator="p2ptracker test_tree_failover")
-        info_hash = swarm.info_hash_of(torrent)
-        cls.tracker.prepare(torrent, info_hash)
-        cls.deploy = swarm.Deploy(cls.work_dir, torrent, DCS * ROWS * RACKS, HOSTS, UPLOAD_CAP,
-                                  os.path.join(cls.work_dir, "origin"), ip_of=ip_of)
-        others = [c.name for c in cls.deploy.clients if c.name != FAILED]
-        cls.complete = cls.deploy.run(COMPLETE_TIMEOUT, late=others, late_delay=LATE_SECONDS,
-                                      **{cls.failure: [FAILED]})
-        cls.sha256 = sha256
-        cls.files = {c.name: c.file_sha256() if c.completed_at is not None else None
-                     for c in cls.deploy.clients if c.name != FAILED}
-        cls.failed = next(c for c in cls.deploy.clients if c.name == FAILED)
-        cls.inflow = levels.inflow_by_level(cls.deploy.clients)
-        print("\ntree, %s %s: %s in %.1f s" % (
-            FAILED, cls.failure, "complete" if cls.complete else "INCOMPLETE",
-            cls.deploy.t_end - cls.deploy.t0))
-        for level, _ in levels.LEVELS:
-            copies = sorted(n / PAYLOAD_BYTES for n in cls.inflow[level].values())
-            print("  %-10s copies in per group: %s" % (level, " ".join("%.2f" % x for x in copies)))
-
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.deploy is not None and cls.deploy.origin is not None:
-            cls.deploy.close()
-        if cls.tracker is not None:
-            cls.tracker.stop()
-        shutil.rmtree(cls.work_dir, ignore_errors=True)
-
-    def test_every_other_host_completes_with_the_payload(self):
-        self.assertTrue(self.complete, self.deploy.completion_times())
-        self.assertEqual(len(self.files), DCS * ROWS * RACKS * HOSTS - 1)
-        for name, digest in self.files.items():
-            self.assertEqual(digest, self.sha256, name)
+    policy = "tree"
+    settings = {"max_repr_rack": 2, "subnet_levels_v4": [16, 20]}
 
     def test_every_group_takes_about_one_copy(self):
         for level, _ in levels.LEVELS:
