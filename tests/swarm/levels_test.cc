@@ -1100,24 +1100,40 @@ TEST_F(TreeTest, ARacksFirstHostWaitsRatherThanTakeAPlaceKeptForAnotherRacksOwn)
   expect_counts_match_links();
 }
 
-// Waiting ends at the host's own next announce, where it takes the place
-// it would have taken at once, and a rack of its row that waited with it
-// then hangs off it; or, past kTreePatience, at the announce of a host there
-// whose rack keeps a place for its own after it, and past kTreeKeepOwnFor,
-// of any host there with room.
-TEST_F(TreeTest, AWaitingHostIsPlacedAtItsNextAnnounceOrPastItsPatience) {
+// Waiting ends at the host's own next announce once it has waited
+// kTreeKeepOwnFor, where it takes the place it would have taken at once,
+// and a rack of its row that waited with it then hangs off it. Sooner, a
+// host asked to announce often (downloading_interval) would take a place
+// kept for a group's own hosts before any host there could adopt it.
+TEST_F(TreeTest, AWaitingHostIsPlacedAtItsNextAnnounceOnceItWaitedKeepOwnFor) {
   announce("127.9.0.1", 0, AnnounceEvent::kStarted);
   announce("127.1.1.1", 1000, AnnounceEvent::kStarted);
   announce("127.1.2.1", 1000, AnnounceEvent::kStarted);
   EXPECT_EQ(announce("127.1.17.1", 1000, AnnounceEvent::kStarted), (Names{}));
   EXPECT_EQ(announce("127.1.18.1", 1000, AnnounceEvent::kStarted), (Names{}));
   EXPECT_EQ(announce("127.1.17.2", 1000, AnnounceEvent::kStarted), (Names{"127.1.17.1"}));
+  clock_.advance(policy::kTreeKeepOwnFor - core::Seconds(1));
+  EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.17.2"}));
+  EXPECT_EQ(depth("127.1.17.1"), 0);
+  clock_.advance(core::Seconds(1));
   EXPECT_EQ(announce("127.1.17.1"), (Names{"127.1.2.1", "127.1.17.2", "127.1.18.1"}));
   EXPECT_EQ(announce("127.1.18.1"), (Names{"127.1.17.1"}));
   EXPECT_EQ(depth("127.1.17.1"), 3);
   EXPECT_EQ(depth("127.1.17.2"), 4);
   EXPECT_EQ(depth("127.1.18.1"), 4);
   expect_counts_match_links();
+}
+
+// Past kTreePatience, waiting ends at the announce of a host there whose
+// rack keeps a place for its own after it, and past kTreeKeepOwnFor, at
+// that of any host there with room.
+TEST_F(TreeTest, AWaitingHostIsPlacedPastItsPatience) {
+  announce("127.9.0.1", 0, AnnounceEvent::kStarted);
+  announce("127.1.1.1", 1000, AnnounceEvent::kStarted);
+  announce("127.1.2.1", 1000, AnnounceEvent::kStarted);
+  announce("127.1.17.1", 1000, AnnounceEvent::kStarted);
+  announce("127.1.18.1", 1000, AnnounceEvent::kStarted);
+  announce("127.1.17.2", 1000, AnnounceEvent::kStarted);
   announce("127.1.17.2", 1000, AnnounceEvent::kStopped);
 
   announce("127.1.17.1", 1000, AnnounceEvent::kStopped);
