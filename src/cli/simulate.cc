@@ -109,6 +109,7 @@ struct Flags {
   std::string policies = "random,original/1,original/2,original/3,standby/2,progress/2";
   std::uint32_t baseline_interval = 0;
   std::uint32_t active_interval = 45, peer_timeout = 150, maxpeers = 35, stall_intervals = 3;
+  std::uint32_t downloading_interval = 10;
   std::uint32_t grant_percent = 50;
   double step = 0, time_limit = 36000;
   double fail_at = -1;
@@ -262,10 +263,9 @@ int run(CLI::App* cmd, Flags& f) {
   }
   base.tracker.active_interval = std::max<std::uint32_t>(1, f.active_interval);
   base.tracker.baseline_interval = f.baseline_interval;
+  base.tracker.downloading_interval = f.downloading_interval;
   base.tracker.peer_timeout = f.peer_timeout;
   base.tracker.policy.maxpeers = f.maxpeers;
-  // As the server derives it: stall_intervals x active_interval (config.h).
-  base.tracker.policy.stall_after = core::Seconds(f.stall_intervals * base.tracker.active_interval);
   base.tracker.policy.grant_percent = f.grant_percent;
   base.step = f.step;
   base.time_limit = f.time_limit;
@@ -287,6 +287,11 @@ int run(CLI::App* cmd, Flags& f) {
                   ": expected random or MODE/N[+levels]: MODE original, standby, progress or "
                   "relay, N = max_repr_rack, +levels: the tracker knows rows and datacenters");
     }
+    // As the server derives it: stall_intervals of what the policy asks of a
+    // downloading host (server.cc).
+    t->policy.stall_after = core::Seconds(
+        f.stall_intervals *
+        swarm::downloading_interval(t->policy.mode, t->active_interval, t->downloading_interval));
     trackers.push_back(*t);
   }
   if (trackers.empty()) return fail("--policies: give at least one");
@@ -404,6 +409,11 @@ Command add_simulate(CLI::App& parent) {
          "knows the fleet's rows and datacenters (--max-repr-levels each)")
       ->capture_default_str();
   cmd->add_option("--active-interval", f->active_interval, "Seconds between announces")
+      ->capture_default_str();
+  cmd->add_option("--downloading-interval", f->downloading_interval,
+                  "tree: seconds between announces of a host still downloading (at most "
+                  "--active-interval; 0: --active-interval), as the tracker's "
+                  "downloading_interval")
       ->capture_default_str();
   cmd->add_option("--baseline-interval", f->baseline_interval,
                   "random: seconds between announces (0: --active-interval; opentracker's is "

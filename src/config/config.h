@@ -45,6 +45,7 @@ struct Config {
   std::string redis_prefix;       // prepended to every Redis key (shared Redis)
   std::string data_dir = "./data";  // registered torrents, durable state
   int min_interval = 15;  // "min interval" in replies (capped at the interval)
+  int downloading_interval = 10;  // tree: asked of a host still downloading (0: active)
   int peer_timeout = 150;  // seconds without an announce before a peer is dropped
   int peer_timeout_max = 900;  // ... at most, for a client that announces less often
   int assumed_announce_gap = 300;  // a peer's announce gap until it has shown one

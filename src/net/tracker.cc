@@ -9,6 +9,8 @@ namespace p2p::net {
 Tracker::Tracker(const TrackerOptions& options, swarm::SwarmTable& swarms, storage::Store& store,
                  const core::Clock& clock)
     : options_(options), clock_(clock), swarms_(swarms), store_(store) {
+  if (options_.downloading_interval == 0) options_.downloading_interval = options_.active_interval;
+  options_.downloading_interval = std::min(options_.downloading_interval, options_.active_interval);
   options_.min_interval = std::min(options_.min_interval, options_.active_interval);
 }
 
@@ -107,8 +109,8 @@ std::string_view Tracker::announce(const wire::AnnounceRequest& a, const core::A
   }
   if (result.active) {
     context.count(metrics::announce_counter(context.protocol, metrics::AnnounceStatus::kOk));
-    reply.interval = options_.active_interval;
-    reply.min_interval = options_.min_interval;
+    reply.interval = a.left > 0 ? options_.downloading_interval : options_.active_interval;
+    reply.min_interval = std::min(options_.min_interval, reply.interval);
     reply.complete = result.outcome.seeders;
     reply.incomplete = result.outcome.leechers;
     reply.peers = peers;

@@ -31,6 +31,9 @@ struct TrackerOptions {
   std::uint32_t active_interval = 45;
   std::uint32_t passive_interval = 300;
   std::uint32_t min_interval = 15;
+  // Asked of a peer still downloading (left > 0) in an active transfer: the
+  // policy's swarm::downloading_interval(); 0: active_interval.
+  std::uint32_t downloading_interval = 0;
   std::uint32_t maxpeers = 35;
   bool full_scrape = true;
   // topology = static: a rack the map did not name is counted as a fallback

@@ -116,10 +116,13 @@ class Simulation {
   }
 
   // --- tracker --------------------------------------------------------------
-  double interval() const {
-    return o_.tracker.source == PeerSource::kRandomPeers && o_.tracker.baseline_interval > 0
-               ? o_.tracker.baseline_interval
-               : o_.tracker.active_interval;
+  // The gap `node` is asked to wait before its next announce.
+  double interval(std::uint32_t node) const {
+    if (o_.tracker.source == PeerSource::kRandomPeers) {
+      return o_.tracker.baseline_interval > 0 ? o_.tracker.baseline_interval
+                                              : o_.tracker.active_interval;
+    }
+    return node != origin_ && !complete(node) ? downloading_interval_ : o_.tracker.active_interval;
   }
   void announce(std::uint32_t node, double t, core::AnnounceEvent event);
   core::Endpoint endpoint(std::uint32_t node) const;
@@ -178,6 +181,7 @@ class Simulation {
   std::vector<double> cap_, share_, load_, constrained_;
   std::vector<std::uint32_t> count_, unconstrained_, touched_;
 
+  std::uint32_t downloading_interval_ = 45;
   double origin_sent_ = 0;
   double max_util_ = 0;
   std::uint64_t announces_ = 0;
@@ -186,7 +190,9 @@ class Simulation {
 Simulation::Simulation(const Options& o) : o_(o), rng_(o.seed), random_(0) {
   // The tracker's one peer_timeout, as SwarmTable keeps it.
   o_.tracker.policy.peer_timeout = core::Seconds(o_.tracker.peer_timeout);
-  o_.tracker.policy.announce_interval = core::Seconds(o_.tracker.active_interval);
+  downloading_interval_ = swarm::downloading_interval(
+      o_.tracker.policy.mode, o_.tracker.active_interval, o_.tracker.downloading_interval);
+  o_.tracker.policy.announce_interval = core::Seconds(downloading_interval_);
   assert(o_.fleet.racks > 0 && o_.fleet.hosts_per_rack > 0);
   assert(o_.client.piece_bytes > 0 && o_.client.payload_bytes > 0);
   racks_ = o_.fleet.racks;
@@ -611,7 +617,7 @@ Result Simulation::run() {
 
   // The origin seeds before anyone starts; hosts start within start_spread.
   announce(origin_, 0, core::AnnounceEvent::kStarted);
-  next_announce_[origin_] = interval();
+  next_announce_[origin_] = interval(origin_);
   due_.push({next_announce_[origin_], origin_});
   double first_start = kInf;
   for (std::uint32_t h = 0; h < hosts_; ++h) {
@@ -642,7 +648,7 @@ Result Simulation::run() {
       if (when != next_announce_[n]) continue;                       // rescheduled since
       if (failed_[n] && o_.fault.kind == FaultKind::kDie) continue;  // silent from now on
       announce(n, t, announced_[n] ? core::AnnounceEvent::kNone : core::AnnounceEvent::kStarted);
-      next_announce_[n] = when + interval();
+      next_announce_[n] = when + interval(n);
       due_.push({next_announce_[n], n});
     }
     // The server's sweep: peers silent for peer_timeout leave the swarm, and
@@ -671,7 +677,7 @@ Result Simulation::run() {
       }
       for (std::uint32_t z : seeds) disconnect(n, z);
       announce(n, done_at_[n], core::AnnounceEvent::kCompleted);
-      next_announce_[n] = done_at_[n] + interval();
+      next_announce_[n] = done_at_[n] + interval(n);
       due_.push({next_announce_[n], n});
     }
     just_completed_.clear();

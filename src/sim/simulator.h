@@ -79,6 +79,9 @@ struct TrackerModel {
   // original's.
   bool levels = false;
   std::uint32_t active_interval = 45;  // seconds between announces
+  // Asked of a host still downloading under tree, as the server
+  // asks it (swarm::downloading_interval); 0: active_interval.
+  std::uint32_t downloading_interval = 0;
   // kRandomPeers: seconds between announces when not the same as
   // active_interval (0). opentracker's is compiled in: 30 minutes, so in a
   // short deploy its clients announce only when they start and complete.

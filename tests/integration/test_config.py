@@ -129,6 +129,19 @@ class CommandLineTest(TempDirTest):
             _, passive = new_torrent()
             self.assertEqual(self.announce(t, passive, 81, 1)[b"interval"], 77)
 
+    def test_downloading_interval_under_the_tree_policy(self):
+        """A host still downloading is asked downloading_interval under tree, and
+        active_interval under every other policy; a seeder always active_interval."""
+        path = self.write("d.toml", "active_interval = 40\ndownloading_interval = 10\n"
+                                    "min_interval = 15\n")
+        for policy, asked in (("tree", 10), ("chain", 40), ("original", 40), ("relay", 40)):
+            with self.subTest(policy=policy), Tracker(config_file=path, policy=policy) as t:
+                h = register_new(t)
+                reply = self.announce(t, h, 83, 1, left=1000)
+                self.assertEqual(reply[b"interval"], asked)
+                self.assertEqual(reply[b"min interval"], min(15, asked))
+                self.assertEqual(self.announce(t, h, 83, 2, left=0)[b"interval"], 40)
+
     def test_environment_variable_names_a_file_on_top(self):
         path = self.write("env.toml", "active_interval = 34\n")
         with Tracker(env={"P2PTRACKERCONFIG": path}) as t:

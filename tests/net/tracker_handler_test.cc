@@ -99,6 +99,41 @@ TEST_F(TrackerHandlerTest, ActiveAnnounceGetsActiveIntervalAndPeers) {
   EXPECT_EQ(v.find("warning message"), nullptr);
 }
 
+// The server sets downloading_interval under tree only
+// (swarm::downloading_interval); a host still downloading is asked it, a
+// seeder active_interval, and "min interval" never exceeds what is asked.
+TEST_F(TrackerHandlerTest, ADownloadingPeerIsAskedTheDownloadingInterval) {
+  TrackerOptions o;
+  o.downloading_interval = 10;
+  make(o);
+  auto v = get(announce_target(hash_.view()), "127.0.1.1");
+  EXPECT_EQ(v.find("interval")->as_int(), 10);
+  EXPECT_EQ(v.find("min interval")->as_int(), 10);
+  std::string seeder = announce_target(hash_.view());
+  seeder.replace(seeder.find("left=1000"), 9, "left=0");
+  v = get(seeder, "127.0.1.2");
+  EXPECT_EQ(v.find("interval")->as_int(), 45);
+  EXPECT_EQ(v.find("min interval")->as_int(), 15);
+
+  o.downloading_interval = 60;  // never longer than active_interval
+  make(o);
+  EXPECT_EQ(get(announce_target(hash_.view()), "127.0.1.1").find("interval")->as_int(), 45);
+  o.downloading_interval = 0;  // unset: active_interval
+  make(o);
+  EXPECT_EQ(get(announce_target(hash_.view()), "127.0.1.1").find("interval")->as_int(), 45);
+}
+
+TEST(DownloadingIntervalTest, OnlyTheTreeAsksForIt) {
+  using swarm::PolicyMode;
+  EXPECT_EQ(swarm::downloading_interval(PolicyMode::kTree, 45, 10), 10u);
+  EXPECT_EQ(swarm::downloading_interval(PolicyMode::kTree, 2, 10), 2u);
+  EXPECT_EQ(swarm::downloading_interval(PolicyMode::kTree, 45, 0), 45u);
+  for (auto m : {PolicyMode::kOriginal, PolicyMode::kStandby, PolicyMode::kProgress,
+                 PolicyMode::kRelay, PolicyMode::kChain}) {
+    EXPECT_EQ(swarm::downloading_interval(m, 45, 10), 45u);
+  }
+}
+
 TEST_F(TrackerHandlerTest, UnknownTransferIsPassiveWithWarning) {
   auto other = *core::InfoHash::from_hex("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF");
   auto v = get(announce_target(other.view()));

@@ -52,6 +52,17 @@ const char* policy_mode_name(PolicyMode mode);
 // Sets `mode` to the mode `name` spells; false (and `mode` untouched) if none.
 bool parse_policy_mode(std::string_view name, PolicyMode& mode);
 
+// The gap between announces asked of a host still downloading. kTree feeds
+// each host from one place and learns that a host stopped feeding the ones
+// below it only from their announces, so it asks for `downloading`
+// (downloading_interval; 0: none) where that is shorter than `active`. Every
+// other mode asks `active`, as the original did; kChain too, as its stall
+// time (stall_intervals of this gap) would then pass over hosts only slow.
+inline std::uint32_t downloading_interval(PolicyMode mode, std::uint32_t active,
+                                          std::uint32_t downloading) {
+  return mode == PolicyMode::kTree && downloading > 0 ? std::min(active, downloading) : active;
+}
+
 // Policy knobs (from config; see docs/configuration.md).
 struct PolicyOptions {
   std::uint32_t max_repr_rack = 2;
@@ -59,7 +70,8 @@ struct PolicyOptions {
   PolicyMode mode = PolicyMode::kOriginal;
   core::Seconds stall_after{135};    // kStandby, kProgress: a gateway this long without progress
                                      // is stalled
-  // active_interval: the gap asked of clients between announces. kTree's
+  // The gap asked of downloading clients between announces
+  // (downloading_interval() above). kTree's
   // hosts that agree a host gives them nothing show it over one such gap
   // (tree_stuck), never less.
   core::Seconds announce_interval{45};
