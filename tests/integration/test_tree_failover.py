@@ -11,6 +11,7 @@ into every rack, row and datacenter, as without a failure (docs/policy.md, "Fail
   disk), announcing every interval and downloading nothing: stuck once it has gone
   stall_intervals (3) x its announce interval (2 s) without progress while the origin had it
   all.
+- Hung, at the default intervals: as above, but asked every downloading_interval (10 s).
 - Dead: it is cut off from peers and tracker right after its first announce (a crash: no
   event=stopped). Having shown no schedule, it is kept for a libtorrent client's 300 s gap;
   the hosts it feeds, announcing without progress while it is silent, show that it gives
@@ -50,6 +51,22 @@ class HungTreeEntryTest(FailedTreeEntry, unittest.TestCase):
     def test_the_hung_host_announced_throughout(self):
         # Every 2 s for the whole deploy: passed over for its progress, not dropped for silence.
         self.assertGreaterEqual(self.failed.tracker_replies, 5)
+
+
+class HungTreeEntryAtTheDefaultIntervalsTest(FailedTreeEntry, unittest.TestCase):
+    """The hung entry with the tracker's default intervals (active_interval 45 s,
+    downloading_interval 10 s, peer_timeout 150 s): the tree's downloading hosts are asked to
+    announce every 10 s, and the hung entry is passed over once it and a host it feeds have
+    shown nothing for 30 s (kTreeHangShownAfter): 40.8 s here, at 1.00 copies into every group,
+    where 45 s announces took 57.3 s (one run each, 2026-12-06)."""
+    failure = "hung"
+    settings = {**FailedTreeEntry.settings, "active_interval": 45, "peer_timeout": 150}
+
+    def test_the_hung_host_announced_every_downloading_interval(self):
+        took = self.deploy.t_end - self.deploy.t0
+        self.assertGreaterEqual(took, 30, "passed over before kTreeHangShownAfter")
+        # Its first announce, then one every 10 s (45 s would give at most one more).
+        self.assertGreaterEqual(self.failed.tracker_replies, int(took // 10) - 1)
 
 
 class DeadTreeEntryTest(FailedTreeEntry, unittest.TestCase):
