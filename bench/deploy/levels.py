@@ -142,6 +142,13 @@ def inflow_by_level(clients):
     return out
 
 
+def print_inflow(inflow, payload_bytes):
+    """Prints inflow_by_level's copies into each group, level by level, sorted."""
+    for level, _ in LEVELS:
+        copies = sorted(n / payload_bytes for n in inflow[level].values())
+        print("  %-10s copies in per group: %s" % (level, " ".join("%.2f" % x for x in copies)))
+
+
 def representatives(args):
     """How many representatives each group has, as the reports say it."""
     if args.max_repr_levels is None or args.max_repr_levels == args.max_repr:

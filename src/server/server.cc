@@ -132,13 +132,6 @@ std::string data_dir_shown(const std::string& data_dir) {
 
 }  // namespace
 
-// What the policy asks of a host still downloading (swarm/policy/options.h):
-// its announce gap, and the unit of its stall time.
-std::uint32_t downloading_interval(const config::Config& c, swarm::PolicyMode mode) {
-  return swarm::downloading_interval(mode, static_cast<std::uint32_t>(c.active_interval),
-                                     static_cast<std::uint32_t>(c.downloading_interval));
-}
-
 net::TrustOptions trust_options(const config::Config& c) {
   net::TrustOptions t;
   t.trusted_networks = c.trusted_networks;
@@ -409,7 +402,12 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   assert(known_mode);
   (void)known_mode;
   sw.policy.grant_percent = static_cast<std::uint32_t>(c.grant_percent);
-  const std::uint32_t asked = downloading_interval(c, sw.policy.mode);
+  // What the policy asks of a host still downloading: its announce gap, and
+  // the unit of its stall time (the stats API's "stuck" and the tracker's
+  // replies below take both from here).
+  const std::uint32_t asked =
+      swarm::downloading_interval(sw.policy.mode, static_cast<std::uint32_t>(c.active_interval),
+                                  static_cast<std::uint32_t>(c.downloading_interval));
   sw.policy.stall_after = core::Seconds(std::int64_t{c.stall_intervals} * asked);
   sw.policy.announce_interval = core::Seconds(asked);
   sw.open = c.open;
@@ -483,8 +481,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   if (!history) return history.error();
   p->history = std::move(*history);
   admin::StatsOptions stats;
-  stats.stall_after = core::Seconds(std::int64_t{c.stall_intervals} *
-                                    downloading_interval(c, p->swarms->options().policy.mode));
+  stats.stall_after = p->swarms->options().policy.stall_after;
   stats.level_names = c.levels;
   stats.peer_timeout = core::Seconds(c.peer_timeout);
   stats.assumed_gap = core::Seconds(c.assumed_announce_gap);
@@ -497,7 +494,8 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   to.active_interval = static_cast<std::uint32_t>(c.active_interval);
   to.passive_interval = static_cast<std::uint32_t>(c.passive_interval);
   to.min_interval = static_cast<std::uint32_t>(c.min_interval);
-  to.downloading_interval = downloading_interval(c, p->swarms->options().policy.mode);
+  to.downloading_interval =
+      static_cast<std::uint32_t>(p->swarms->options().policy.announce_interval.count());
   to.maxpeers = static_cast<std::uint32_t>(c.maxpeers);
   to.full_scrape = c.full_scrape;
   to.trust = trust_options(c);

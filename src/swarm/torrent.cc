@@ -303,8 +303,7 @@ void Torrent::tree_place(RackGroup& g, Peer& self, core::TimePoint now,
     // 60 s: 95.3 s, now 88.4 s; with 45 s announces, 84.1 s).
     const bool waited = policy::tree_waiting(g, self);
     if (waited) {
-      auto w = std::find_if(tree_waiting_.begin(), tree_waiting_.end(),
-                            [&](const TreeWait& x) { return x.rack == g.rack; });
+      auto w = find_wait(g.rack);
       if (w != tree_waiting_.end() && now - w->since < policy::kTreeKeepOwnFor) return;
     }
     const int depth = waited ? INT_MAX : link.depth;
@@ -482,8 +481,7 @@ void Torrent::place_entry(RackGroup& g, Peer& self, int max_depth, core::TimePoi
       racks_keep_places(g, now)) {
     tree_unlink(g, self);
     g.link_of(self).depth = 0;
-    auto w = std::find_if(tree_waiting_.begin(), tree_waiting_.end(),
-                          [&](const TreeWait& x) { return x.rack == g.rack; });
+    auto w = find_wait(g.rack);
     const TreeWait wait{g.rack, now, scope, now, g.up, g.levels_up};
     if (w != tree_waiting_.end()) {
       *w = wait;

@@ -299,6 +299,11 @@ class Torrent {
     std::uint8_t levels_up = 0;
   };
   std::vector<TreeWait> tree_waiting_;
+  // `rack`'s entry in tree_waiting_, or its end().
+  std::vector<TreeWait>::iterator find_wait(core::RackId rack) {
+    return std::find_if(tree_waiting_.begin(), tree_waiting_.end(),
+                        [&](const TreeWait& w) { return w.rack == rack; });
+  }
   const RackMap* rack_map_ = nullptr;
   RepBudget* budget_ = nullptr;
   std::uint32_t seeders_ = 0;

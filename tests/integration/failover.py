@@ -74,9 +74,7 @@ class FailedHostDeploy:
         print("\n%s, %s %s: %s in %.1f s" % (
             cls.policy, FAILED, cls.failure, "complete" if cls.complete else "INCOMPLETE",
             cls.deploy.t_end - cls.deploy.t0))
-        for level, _ in levels.LEVELS:
-            copies = sorted(n / PAYLOAD_BYTES for n in cls.inflow[level].values())
-            print("  %-10s copies in per group: %s" % (level, " ".join("%.2f" % x for x in copies)))
+        levels.print_inflow(cls.inflow, PAYLOAD_BYTES)
 
     @classmethod
     def tearDownClass(cls):

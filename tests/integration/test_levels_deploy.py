@@ -87,9 +87,7 @@ class LevelsDeployTest(unittest.TestCase):
         inflow = levels.inflow_by_level(deploy.clients)  # level -> group -> bytes from outside
         print("\n%s: deploy %d x %d x %d x %d, %d MiB: %.1f s" % (
             label, DCS, ROWS, RACKS, hosts, PAYLOAD_BYTES >> 20, deploy.t_end - deploy.t0))
-        for level, _ in LEVELS:
-            copies = sorted(n / PAYLOAD_BYTES for n in inflow[level].values())
-            print("  %-10s copies in per group: %s" % (level, " ".join("%.2f" % x for x in copies)))
+        levels.print_inflow(inflow, PAYLOAD_BYTES)
         # What the tests read of the clients, before their sessions go.
         files = {c.name: c.file_sha256() for c in deploy.clients}
         sources = {c.name: set(c.peer_sources) for c in deploy.clients}
