@@ -238,8 +238,11 @@ const std::vector<Key>& keys() {
                "row and datacenter takes the payload in once. \"tree\": the hosts in a tree, "
                "each fed by one parent and feeding at most two, one link into each rack, row "
                "and datacenter: for fleets whose rows and datacenters the tracker is told of, "
-               "where it was faster than \"original\" in every fleet measured but those with "
-               "a failed host or racks of two hosts starting over a minute (docs/policy.md).",
+               "where it was faster than \"original\" in every fleet measured but racks of "
+               "two hosts starting over a minute, with clients that announce as often as asked "
+               "(downloading_interval). A libtorrent-based client announces at most every 300 s "
+               "by default, and then a failed host holds the hosts below it for minutes "
+               "(631 s where \"original\" took 84 s, docs/policy.md).",
                {"original", "standby", "progress", "relay", "chain", "tree"}),
       int_key("grant_percent", kAnnounces, &Config::grant_percent, 0, 100,
               "policy \"progress\": the share of the payload (percent) a standby representative "
