@@ -71,6 +71,7 @@ nlohmann::json v1_stats_json(const TransferStats& s, bool racks, bool members) {
       {"leechers", s.leechers},
       {"representatives", s.representatives},
       {"stuck", s.stuck},
+      {"slow_announcers", s.slow_announcers},
       {"racks", s.rack_count},
       {"completed", s.completed},
       {"peers_seen", s.peers_seen},

@@ -178,6 +178,8 @@ std::optional<TransferStats> Transfers::stats(const core::InfoHash& info_hash, b
   out.peers = static_cast<std::uint32_t>(t.size());
   out.seeders = t.seeders();
   out.leechers = t.leechers();
+  out.slow_announcers =
+      static_cast<std::uint32_t>(t.slow_announcers(options_.announce_interval).peers);
   out.completed = t.completed();
   out.peers_seen = t.joined();
   out.finished = t.completed() + t.origins_joined();

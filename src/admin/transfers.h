@@ -30,6 +30,7 @@ struct StatsOptions {
   core::Seconds stall_after{135};  // stall_intervals x active_interval
   core::Seconds peer_timeout{150};  // beyond it a client's announce gap stretches stall_after
   core::Seconds assumed_gap{300};   // a peer's gap until it has shown one
+  core::Seconds announce_interval{45};  // the gap asked of downloading peers
   // The names of a location's levels, outermost first, the rack's last
   // (config `levels`): what the groups above racks are called.
   std::vector<std::string> level_names{"dc", "row", "rack"};
@@ -65,6 +66,9 @@ struct TransferStats {
   // and peer exchange, behind the tracker's back (and its racks').
   bool is_private = true;
   std::uint32_t peers = 0, seeders = 0, leechers = 0, representatives = 0, stuck = 0;
+  // Downloading peers announcing further apart than twice the gap asked of
+  // them (Torrent::slow_announcers): clients on their own schedule.
+  std::uint32_t slow_announcers = 0;
   std::uint32_t completed = 0;  // peers that sent completed, each once
   // What the deploy reached, whoever is still in the swarm: peers that joined,
   // and hosts that finished (completed, plus origin seeders that joined).

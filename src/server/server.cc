@@ -335,6 +335,7 @@ struct Server::Parts {
   std::uint64_t ticks = 0;  // sweep ticks so far
   std::vector<swarm::SwarmTable::ExpiredPeer> expired;  // the sweep's, reused
   std::vector<swarm::SwarmTable::UnrepresentedRack> unrepresented;  // the same
+  std::vector<swarm::SwarmTable::SlowAnnouncers> slow;              // the same
 };
 
 Server::Server(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
@@ -485,6 +486,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   stats.level_names = c.levels;
   stats.peer_timeout = core::Seconds(c.peer_timeout);
   stats.assumed_gap = core::Seconds(c.assumed_announce_gap);
+  stats.announce_interval = p->swarms->options().policy.announce_interval;
   p->transfers = std::make_unique<admin::Transfers>(
       *p->registry, *p->history, *p->swarms, *p->store, p->clock,
       [loc](core::RackId r) { return loc->rack_name(r); }, stats);
@@ -755,8 +757,23 @@ int Server::run() {
       // Expired peers leave the store's current sets too.
       p.expired.clear();
       p.unrepresented.clear();
-      std::size_t dropped = p.swarms->sweep(swarm::SwarmTable::kShards / kSweepSlices + 1,
-                                            &p.expired, &p.unrepresented);
+      p.slow.clear();
+      const swarm::PolicyOptions& policy = p.swarms->options().policy;
+      // Only a rule that feeds each host from one place waits on announces to
+      // route round a failed host.
+      std::size_t dropped =
+          p.swarms->sweep(swarm::SwarmTable::kShards / kSweepSlices + 1, &p.expired,
+                          &p.unrepresented, swarm::one_source(policy.mode) ? &p.slow : nullptr);
+      for (const auto& s : p.slow) {
+        spdlog::warn(
+            "transfer {}: {} downloading host(s) announce as far apart as {} s, though policy "
+            "\"{}\" asks every {} s; it learns that a host stopped feeding the hosts below it "
+            "only from their announces, so a failed host would hold them for minutes: lower the "
+            "clients' min_announce_interval (libtorrent's default is 300 s) or use policy "
+            "\"original\" (docs/clients.md)",
+            s.info_hash.hex(), s.slow.peers, s.slow.widest.count(),
+            swarm::policy_mode_name(policy.mode), policy.announce_interval.count());
+      }
       for (const auto& r : p.unrepresented) {
         spdlog::info(
             "transfer {}: rack {} has had no representative for {} s ({} host(s)); it gets one "

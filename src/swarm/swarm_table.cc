@@ -130,7 +130,8 @@ std::optional<TransferSnapshot> SwarmTable::snapshot(const core::InfoHash& info_
 }
 
 std::size_t SwarmTable::sweep(std::size_t shard_count, std::vector<ExpiredPeer>* expired,
-                              std::vector<UnrepresentedRack>* unrepresented) {
+                              std::vector<UnrepresentedRack>* unrepresented,
+                              std::vector<SlowAnnouncers>* slow) {
   const core::TimePoint now = clock_.now();
   const core::TimePoint cutoff = now - options_.peer_timeout;
   std::size_t dropped = 0;
@@ -151,6 +152,11 @@ std::size_t SwarmTable::sweep(std::size_t shard_count, std::vector<ExpiredPeer>*
             now, cutoff, [&](core::RackId rack, std::size_t peers, core::TimePoint since) {
               unrepresented->push_back({it->first, rack, peers, since});
             });
+      }
+      if (slow != nullptr && it->second.registered) {
+        if (auto s = it->second.torrent.report_slow_announcers(options_.policy.announce_interval)) {
+          slow->push_back({it->first, *s});
+        }
       }
       if (it->second.torrent.empty() && !it->second.registered) {
         it = s.torrents.erase(it);

@@ -120,8 +120,16 @@ class SwarmTable {
   // `expired` when given, and registered transfers' racks left without a
   // representative to `unrepresented` (the sweep runs off the announce path:
   // it may allocate).
+  // A registered transfer whose downloading peers announce further apart
+  // than twice the gap asked of them (Torrent::report_slow_announcers).
+  struct SlowAnnouncers {
+    core::InfoHash info_hash;
+    Torrent::SlowAnnouncers slow;
+  };
+  // ... and, when `slow` is given, such transfers to `slow`.
   std::size_t sweep(std::size_t shard_count, std::vector<ExpiredPeer>* expired = nullptr,
-                    std::vector<UnrepresentedRack>* unrepresented = nullptr);
+                    std::vector<UnrepresentedRack>* unrepresented = nullptr,
+                    std::vector<SlowAnnouncers>* slow = nullptr);
 
   struct Totals {
     std::uint64_t transfers = 0;

@@ -962,6 +962,26 @@ void Torrent::report_unrepresented(
   }
 }
 
+Torrent::SlowAnnouncers Torrent::slow_announcers(core::Seconds asked) const {
+  SlowAnnouncers out;
+  for (const RackGroup& g : racks_) {
+    for (const Peer& p : g.peers) {
+      // cadence8 == 0: no gap shown yet (one announce so far).
+      if (p.seeder() || p.cadence8 == 0 || p.cadence() <= 2 * asked) continue;
+      ++out.peers;
+      out.widest = std::max(out.widest, p.cadence());
+    }
+  }
+  return out;
+}
+
+std::optional<Torrent::SlowAnnouncers> Torrent::report_slow_announcers(core::Seconds asked) {
+  const SlowAnnouncers now = slow_announcers(asked);
+  if (now.peers == 0 || now.peers < 2 * slow_reported_) return std::nullopt;
+  slow_reported_ = now.peers;
+  return now;
+}
+
 std::size_t Torrent::relocate(const core::Address& address, core::RackId from, core::RackId to,
                               const PolicyOptions& policy) {
   if (from == to) return 0;

@@ -107,6 +107,19 @@ class Torrent {
       core::TimePoint now, core::TimePoint before,
       const std::function<void(core::RackId, std::size_t, core::TimePoint)>& fn);
 
+  // Downloading peers whose regular announces have come further apart than
+  // twice `asked`, the gap asked of them (a client on its own schedule, as
+  // libtorrent's 300 s floor), and the widest such gap.
+  struct SlowAnnouncers {
+    std::size_t peers = 0;
+    core::Seconds widest{0};
+  };
+  SlowAnnouncers slow_announcers(core::Seconds asked) const;
+  // slow_announcers(), returned only when their count has reached twice what
+  // it last returned (1, 2, 4, ...: a few reports over a whole deploy).
+  // Called by the sweep.
+  std::optional<SlowAnnouncers> report_slow_announcers(core::Seconds asked);
+
   // Moves the peers at `address` (every port) from rack `from` to rack `to`:
   // a topology answer that arrived after they were placed. Each leaves its
   // old group as if it had stopped (a representative's slot frees for the
@@ -311,6 +324,7 @@ class Torrent {
   std::uint32_t completed_ = 0;
   std::uint32_t joined_ = 0;
   std::uint32_t origins_joined_ = 0;
+  std::size_t slow_reported_ = 0;  // report_slow_announcers()'s last count
   std::vector<core::TimePoint> completions_;
   // What kProgress measures a representative's share against: the registered
   // size, else the largest `left` any peer announced (a fresh downloader's

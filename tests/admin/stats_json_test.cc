@@ -18,6 +18,7 @@ TransferStats sample() {
   s.seeders = 1;
   s.leechers = 3;
   s.completed = 1;
+  s.slow_announcers = 2;
   s.progress = 25.0;
   s.first_start = core::PreciseTime(std::chrono::microseconds(1796295741'000250));
   RackStats r;
@@ -49,6 +50,7 @@ TEST_F(StatsJsonTest, OriginalShapeAndTypes) {
   EXPECT_EQ(g["complete"], false);
   EXPECT_EQ(g["peers"], 4);
   EXPECT_FALSE(g.contains("info_hash"));  // not one of the original's fields
+  EXPECT_FALSE(g.contains("slow_announcers"));
   EXPECT_EQ(j["racks"]["cab-A12"],
             nlohmann::json({{"N", 4}, {"R", 2}, {"S", 1}, {"progress", "33.33%"}}));
   EXPECT_FALSE(original_stats_json(sample(), false).contains("racks"));
@@ -69,6 +71,7 @@ TEST_F(StatsJsonTest, V1NumbersAndIsoTimes) {
   EXPECT_EQ(g["info_hash"], "0123456789abcdef0123456789abcdef01234567");
   EXPECT_EQ(g["size"], 1000);
   EXPECT_EQ(g["progress"], 25.0);
+  EXPECT_EQ(g["slow_announcers"], 2);
   EXPECT_EQ(g["started"], "2026-12-03T11:02:20Z");
   EXPECT_EQ(g["first_start"], "2026-12-03T11:02:21Z");
   EXPECT_EQ(j["racks"]["cab-A12"]["progress"], 33.3);

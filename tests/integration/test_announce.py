@@ -470,6 +470,45 @@ class AssumedGapTest(unittest.TestCase):
             self.assertEqual(view(4), {ep(60, 2), ep(60, 3)})
 
 
+class SlowAnnouncersTest(unittest.TestCase):
+    """A downloading host that announces every 300 s (libtorrent's min_announce_interval)
+    though asked more often: the stats API counts it under every policy, and under a policy
+    that feeds each host from one place ("tree" asks every 10 s) the tracker warns, since a
+    failed host would hold the hosts below it until their announces (docs/clients.md)."""
+
+    WARNING = "downloading host(s) announce as far apart as"
+
+    def slow_host(self, policy):
+        t = Tracker(policy=policy, test_clock=True).start()
+        self.addCleanup(t.cleanup)
+        h = register_new(t)
+        for left in (40000, 30000):  # 300 s apart, the second a regular announce
+            r = t.announce(h, source=loopback(61, 1), port=PORT, left=left,
+                           **({"event": "started"} if left == 40000 else {}))
+            self.assertEqual(r.status, 200)
+            if left == 40000:
+                t.advance_clock(300)
+        r = t.get("/api/v1/transfers/%s.json" % h.hex())
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json()["global"]["slow_announcers"], 1)
+        return t, h
+
+    def test_the_tree_policy_warns_of_them(self):
+        t, h = self.slow_host("tree")
+        # The sweep visits every transfer within 10 s of the tracker's own time.
+        line = next((l for l in t.logged(self.WARNING, timeout=15).splitlines()
+                     if self.WARNING in l), None)
+        self.assertIsNotNone(line, t.output())
+        self.assertIn("transfer %s: 1 downloading host(s)" % h.hex(), line)
+        self.assertIn('policy "tree" asks every 10 s', line)
+        self.assertIn("min_announce_interval", line)
+
+    def test_the_original_policy_only_counts_them(self):
+        t, _ = self.slow_host("original")
+        # A full sweep (10 ticks of 1 s) has passed by then, so a warning would be in the log.
+        self.assertNotIn(self.WARNING, t.logged(self.WARNING, timeout=12))
+
+
 class ConcurrencyTest(unittest.TestCase):
     """Many announces at once, spread over the workers: the policy's invariants
     hold whatever the interleaving."""

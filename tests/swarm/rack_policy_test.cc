@@ -931,6 +931,65 @@ TEST_F(RackPolicyTest, ARackWithoutARepresentativeForLongIsReportedOnce) {
   EXPECT_EQ(snap->torrent.racks().front().representatives.size(), 1u);
 }
 
+// Downloading peers that announce further apart than twice the gap asked of
+// them (libtorrent's 300 s floor against the tree's 10 s) are reported by the
+// sweep, which the server passes only under a one-source policy; again only
+// once their count has doubled.
+TEST(SlowAnnouncersTest, TheSweepReportsThemAsTheirCountDoubles) {
+  core::ManualClock clock;
+  testing::Slash24 racks;
+  SwarmOptions options{{2, 50}, core::Seconds(150), false};
+  options.policy.announce_interval = core::Seconds(10);
+  SwarmTable t{options, racks, clock};
+  const auto hash = *core::InfoHash::from_hex("CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC");
+  t.activate(hash, 1000);
+  std::vector<SwarmTable::SlowAnnouncers> slow;
+  // 127.0.1.1 announces every 10 s, as asked, and a seeder every 300 s:
+  // neither counts.
+  std::uint64_t left = 100000;
+  auto pass = [&](int seconds) {
+    for (int s = 0; s < seconds; s += 10) {
+      clock.advance(core::Seconds(10));
+      testing::join(t, hash, "127.0.1.1", left -= 10);
+    }
+  };
+  testing::join(t, hash, "127.0.1.1", left);
+  testing::join(t, hash, "127.0.1.9", 0);
+  pass(300);
+  testing::join(t, hash, "127.0.1.9", 0);
+  t.sweep(SwarmTable::kShards, nullptr, nullptr, &slow);
+  EXPECT_TRUE(slow.empty());
+  // One downloader whose second announce comes 300 s after its first.
+  testing::join(t, hash, "127.0.2.1", 1000);
+  pass(20);
+  t.sweep(SwarmTable::kShards, nullptr, nullptr, &slow);
+  EXPECT_TRUE(slow.empty());  // no gap shown yet
+  pass(280);
+  testing::join(t, hash, "127.0.2.1", 990);
+  t.sweep(SwarmTable::kShards, nullptr, nullptr, &slow);
+  ASSERT_EQ(slow.size(), 1u);
+  EXPECT_EQ(slow[0].info_hash, hash);
+  EXPECT_EQ(slow[0].slow.peers, 1u);
+  EXPECT_GE(slow[0].slow.widest, core::Seconds(300));
+  EXPECT_LT(slow[0].slow.widest, core::Seconds(308));
+  slow.clear();
+  t.sweep(SwarmTable::kShards, nullptr, nullptr, &slow);
+  EXPECT_TRUE(slow.empty());  // reported once
+  // A second: twice the count reported.
+  testing::join(t, hash, "127.0.3.1", 1000);
+  pass(300);
+  testing::join(t, hash, "127.0.3.1", 990);
+  t.sweep(SwarmTable::kShards, nullptr, nullptr, &slow);
+  ASSERT_EQ(slow.size(), 1u);
+  EXPECT_EQ(slow[0].slow.peers, 2u);
+  // Not asked for: nothing reported.
+  slow.clear();
+  t.sweep(SwarmTable::kShards);
+  EXPECT_EQ(t.snapshot(hash)->torrent.slow_announcers(core::Seconds(10)).peers, 2u);
+  // Asked every 300 s, the same hosts keep their schedule.
+  EXPECT_EQ(t.snapshot(hash)->torrent.slow_announcers(core::Seconds(300)).peers, 0u);
+}
+
 // A host that announced started and then nothing: kept for the assumed gap
 // and half a peer_timeout (it may be a libtorrent client that comes back only
 // after 300 s); with assumed_announce_gap = 0, for peer_timeout.

@@ -63,6 +63,13 @@ inline std::uint32_t downloading_interval(PolicyMode mode, std::uint32_t active,
   return mode == PolicyMode::kTree && downloading > 0 ? std::min(active, downloading) : active;
 }
 
+// Whether `mode` feeds each host from one place (kChain, kTree): a host that
+// fails then holds the hosts below it until their announces show it, so such
+// a mode is only as quick to route round it as its clients announce.
+inline bool one_source(PolicyMode mode) {
+  return mode == PolicyMode::kChain || mode == PolicyMode::kTree;
+}
+
 // Policy knobs (from config; see docs/configuration.md).
 struct PolicyOptions {
   std::uint32_t max_repr_rack = 2;
