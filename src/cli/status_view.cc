@@ -78,6 +78,13 @@ std::string transfer_summary(const nlohmann::json& stats) {
       "rack{}\n",
       count(g, "peers"), count(g, "seeders"), count(g, "leechers"), count(g, "representatives"),
       count(g, "stuck"), count(g, "racks"), count(g, "racks") == 1 ? "" : "s");
+  if (const auto slow = count(g, "slow_announcers"); slow > 0) {
+    // Shown only when there are any: the policy's failover leans on announces.
+    out += fmt::format(
+        "slow       {} downloading host{} announcing over twice the asked interval apart "
+        "(docs/clients.md)\n",
+        slow, slow == 1 ? "" : "s");
+  }
   out += fmt::format("started    {} (registered); first start {}, last start {}\n",
                      text(g, "started"), text(g, "first_start"), text(g, "last_start"));
   out += fmt::format("completed  {} peer{}; first {}, last {}\n", count(g, "completed"),

@@ -10,7 +10,7 @@ import threading
 import unittest
 
 from harness import (Tracker, http_request, announce_query, bdecode, compact_peers, loopback,
-                     register_new, peers_of, new_torrent, wait_until)
+                     register_new, peers_of, new_torrent, run_tool, wait_until)
 
 PORT = 6881
 
@@ -502,6 +502,11 @@ class SlowAnnouncersTest(unittest.TestCase):
         self.assertIn("transfer %s: 1 downloading host(s)" % h.hex(), line)
         self.assertIn('policy "tree" asks every 10 s', line)
         self.assertIn("min_announce_interval", line)
+        # `status HASH` says so too.
+        r = run_tool(["status", h.hex(), "--tracker", "http://127.0.0.1:%d" % t.port])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("slow       1 downloading host announcing over twice the asked interval "
+                      "apart", r.stdout)
 
     def test_the_original_policy_only_counts_them(self):
         t, _ = self.slow_host("original")
