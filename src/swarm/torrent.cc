@@ -966,8 +966,9 @@ Torrent::SlowAnnouncers Torrent::slow_announcers(core::Seconds asked) const {
   SlowAnnouncers out;
   for (const RackGroup& g : racks_) {
     for (const Peer& p : g.peers) {
-      // cadence8 == 0: no gap shown yet (one announce so far).
-      if (p.seeder() || p.cadence8 == 0 || p.cadence() <= 2 * asked) continue;
+      // cadence8 == 0: no gap shown yet (one announce so far). A gap is kept
+      // rounded up to 8 s, so a client asked every 2 s that keeps to it shows 8.
+      if (p.seeder() || p.cadence8 == 0 || p.cadence() <= 2 * asked + core::Seconds(8)) continue;
       ++out.peers;
       out.widest = std::max(out.widest, p.cadence());
     }

@@ -988,6 +988,13 @@ TEST(SlowAnnouncersTest, TheSweepReportsThemAsTheirCountDoubles) {
   EXPECT_EQ(t.snapshot(hash)->torrent.slow_announcers(core::Seconds(10)).peers, 2u);
   // Asked every 300 s, the same hosts keep their schedule.
   EXPECT_EQ(t.snapshot(hash)->torrent.slow_announcers(core::Seconds(300)).peers, 0u);
+  // Asked every 2 s (the real-client benchmarks), 127.0.1.1's 10 s is slow;
+  // a host 5 s apart, which shows 8 s once rounded, is not.
+  EXPECT_EQ(t.snapshot(hash)->torrent.slow_announcers(core::Seconds(2)).peers, 3u);
+  testing::join(t, hash, "127.0.4.1", 1000);
+  clock.advance(core::Seconds(5));
+  testing::join(t, hash, "127.0.4.1", 990);
+  EXPECT_EQ(t.snapshot(hash)->torrent.slow_announcers(core::Seconds(2)).peers, 3u);
 }
 
 // A host that announced started and then nothing: kept for the assumed gap
