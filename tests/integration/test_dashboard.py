@@ -448,6 +448,10 @@ class DashboardBrowserTest(unittest.TestCase):
         # The deploy in progress.
         card, g = cards[0], after["global"]
         self.assertEqual(g["peers"], 1 + sum(len(h) for h in DEPLOY.values()))
+        # Asked every second, the hosts still downloading announced about 20 s apart.
+        still = sum(1 for hosts in DEPLOY.values() for s in hosts if s != "S")
+        self.assertEqual(g["slow_announcers"], still)
+        self.assertEqual(finished["global"]["slow_announcers"], 0)
         self.assertEqual(len(g["completions"]), sum(h.count("S") for h in DEPLOY.values()))
         self.assertEqual(card.data("complete"), "false")
         self.assertIn("in progress", card.find("span", "badge").text())
@@ -486,7 +490,8 @@ class DashboardBrowserTest(unittest.TestCase):
         bar = card.find("div", "bar", role="global")
         self.assertEqual(bar.data("progress"), fmt(g["progress"]))
         self.assertEqual(bar.find("span", "bar-label").text(), "%.1f%%" % g["progress"])
-        for key in ("peers", "seeders", "leechers", "racks", "representatives", "stuck"):
+        for key in ("peers", "seeders", "leechers", "racks", "representatives", "stuck",
+                    "slow_announcers"):
             self.assertEqual(card.find("dd", stat=key).text(), str(g[key]), key)
         self.assertEqual(card.find("span", "time-value", time="started").data("iso"), g["started"])
 

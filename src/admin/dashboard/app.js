@@ -214,6 +214,7 @@
       representatives: stat(dl, 'Representatives', 'representatives'),
       completed: stat(dl, 'Completed', 'completed'),
       stuck: stat(dl, 'Stuck', 'stuck'),
+      slow: stat(dl, 'Slow announcers', 'slow_announcers'),
       size: stat(dl, 'Size', 'size'),
     };
 
@@ -301,6 +302,9 @@
     setText(card.stats.completed, g.finished + ' / ' + g.peers_seen);
     setText(card.stats.stuck, g.stuck);
     card.stats.stuck.classList.toggle('alert', g.stuck > 0);
+    // Hosts announcing on their own, slower schedule (docs/clients.md).
+    setText(card.stats.slow, g.slow_announcers);
+    card.stats.slow.title = 'downloading hosts announcing over twice the asked interval apart';
     setText(card.stats.size, bytes(g.size));
     card.stats.size.title = g.size + ' bytes';
 
