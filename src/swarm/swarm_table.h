@@ -115,18 +115,18 @@ class SwarmTable {
     std::size_t peers = 0;
     core::TimePoint since;
   };
-  // Expires stale peers in the next `shard_count` shards (round robin) and
-  // drops empty unregistered swarms. Returns peers dropped; appends them to
-  // `expired` when given, and registered transfers' racks left without a
-  // representative to `unrepresented` (the sweep runs off the announce path:
-  // it may allocate).
   // A registered transfer whose downloading peers announce further apart
   // than twice the gap asked of them (Torrent::report_slow_announcers).
   struct SlowAnnouncers {
     core::InfoHash info_hash;
     Torrent::SlowAnnouncers slow;
   };
-  // ... and, when `slow` is given, such transfers to `slow`.
+  // Expires stale peers in the next `shard_count` shards (round robin) and
+  // drops empty unregistered swarms. Returns peers dropped; appends them to
+  // `expired` when given, and registered transfers' racks left without a
+  // representative to `unrepresented`, and registered transfers with slow
+  // announcers to `slow` (the sweep runs off the announce path: it may
+  // allocate).
   std::size_t sweep(std::size_t shard_count, std::vector<ExpiredPeer>* expired = nullptr,
                     std::vector<UnrepresentedRack>* unrepresented = nullptr,
                     std::vector<SlowAnnouncers>* slow = nullptr);
