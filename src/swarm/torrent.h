@@ -108,8 +108,9 @@ class Torrent {
       const std::function<void(core::RackId, std::size_t, core::TimePoint)>& fn);
 
   // Downloading peers whose regular announces have come further apart than
-  // twice `asked`, the gap asked of them (a client on its own schedule, as
-  // libtorrent's 300 s floor), and the widest such gap.
+  // twice `asked`, the gap asked of them, plus the 8 s a shown gap is rounded
+  // to (a client on its own schedule, as libtorrent's 300 s floor), and the
+  // widest such gap.
   struct SlowAnnouncers {
     std::size_t peers = 0;
     core::Seconds widest{0};
