@@ -1482,6 +1482,44 @@ TEST_F(TreeTest, AHostIsJudgedOnlyOnceItsParentsRackHadSomethingToGive) {
   }
 }
 
+// The same when the parent has it all by the time the host is judged: it got
+// it all since its rack began to receive, and the host's announces before
+// then could show no progress. Judged on them at once, a host whose own
+// client was pulling all along was passed over (real clients: 1.23 copies
+// into a rack, a hung entry at the default intervals).
+TEST_F(TreeTest, AHostIsJudgedOnlyOnceItsParentHadSomethingToGiveThoughItHasItAllNow) {
+  join_fleet(2);  // 127.1.2.1 enters rack 2 under 127.1.1.2; a 10 s schedule; now 10 s in
+  for (int s = 20; s <= 150; s += 10) {
+    clock_.advance(core::Seconds(10));
+    // Rack 1 receives nothing until 80 s, and then all of it at once: its
+    // hosts have it all from 80 s on, stall_after (60 s) later is 140 s.
+    const std::uint64_t left = s < 80 ? 1000 : 0;
+    const AnnounceEvent event = s == 80 ? AnnounceEvent::kCompleted : AnnounceEvent::kNone;
+    announce("127.1.1.1", left, event);
+    announce("127.1.1.2", left, event);
+    announce("127.1.2.1", 1000);
+    EXPECT_EQ(stuck("127.1.2.1"), s >= 140) << "at " << s << " s";
+  }
+}
+
+// A parent that had it all before its rack's latest hosts began to receive
+// has had it to give since then: a rack that starts again does not put off
+// judging the hosts below its seeders.
+TEST_F(TreeTest, AHostUnderASeederIsJudgedFromWhenItHadItAll) {
+  join_fleet(2);  // 127.1.2.1 enters rack 2 under 127.1.1.2; a 10 s schedule; now 10 s in
+  clock_.advance(core::Seconds(10));
+  announce("127.1.1.2", 0, AnnounceEvent::kCompleted);  // 20 s
+  for (int s = 30; s <= 90; s += 10) {
+    clock_.advance(core::Seconds(10));
+    announce("127.1.1.2", 0);
+    // Rack 1's first host starts receiving at 80 s, after a pause of
+    // stall_after since its rack's last progress.
+    announce("127.1.1.1", s < 80 ? 1000 : 900);
+    announce("127.1.2.1", 1000);
+    EXPECT_EQ(stuck("127.1.2.1"), s >= 80) << "at " << s << " s";
+  }
+}
+
 // Clients asked to announce every 2 s (bench/deploy's) and a host they feed
 // that get nothing for a few gaps show a pause, not a hang: only once each
 // has gone kTreeHangShownAfter without progress.

@@ -180,19 +180,25 @@ bool tree_stuck(const SwarmView& swarm, const RackGroup& g, const Peer& p, core:
   const RackGroup* pg = nullptr;
   const Peer* parent = tree_parent(swarm, g, p, &pg);
   if (parent == nullptr) return false;
-  if (parent->seeder()) return true;
-  // A parent that downloads has had something to give only since its rack
-  // began to receive (without a pause since): one that took over from a
-  // failed host had had little time. A host judged stuck sooner is passed
-  // over, but its client keeps the connection and pulls from it all the
-  // same: real clients, a hung entry, up to 1.53 copies into a row.
-  if (pg->progress_since == core::TimePoint{}) return false;
-  const core::Seconds had = now - pg->progress_since;
+  // A parent has had something to give only since its rack began to receive
+  // (without a pause since), or since it had it all: one that took over from
+  // a failed host had had little time, even if it has it all by now, and
+  // the host's latest announce, from before, could not show progress. A
+  // host judged stuck sooner is passed over, but its client keeps the
+  // connection and pulls from it all the same: real clients, a hung entry,
+  // up to 1.53 copies into a row.
+  core::TimePoint since = pg->progress_since;
+  if (parent->seeder() && (since == core::TimePoint{} || parent->last_progress.time() < since)) {
+    since = parent->last_progress.time();
+  }
+  if (since == core::TimePoint{}) return false;
+  const core::Seconds had = now - since;
   const core::Seconds gap = least_gap(policy);
   if (together ? had < gap
                : had < stall && (had < gap || !starved_together(swarm, g, p, now, policy))) {
     return false;
   }
+  if (parent->seeder()) return true;
   const std::uint64_t margin = swarm.payload / 8;
   if (parent->left.bytes() + margin >= p.left.bytes()) return false;
   return now - parent->last_progress.time() < policy.stall_of(*parent);
