@@ -1250,25 +1250,25 @@ TEST_F(TreeTest, AHostThatHasItAllFreesItsPlaceAndFeedsNewcomersFirst) {
   expect_counts_match_links();
 }
 
-// An entry hung off a host that had it all is also told of the hosts that
-// have it all in the group it is fed from (it takes each piece once, so its
-// rack, row and datacenter still take one copy); one hung off a host that
-// downloaded then, and any other host, is told of its parent only.
-TEST_F(TreeTest, AnEntryFedByAHostThatHasItAllIsToldOfTheOthersInItsGroup) {
+// An entry hung off a host that had it all is also told of one more host that
+// has it all in the group it is fed from (kTreeSeedersTold), not of every
+// one: at the end of its download a client asks the blocks it lacks of all
+// of them. One hung off a host that downloaded then, and any other host, is
+// told of its parent only.
+TEST_F(TreeTest, AnEntryFedByAHostThatHasItAllIsToldOfOneMoreInItsGroup) {
   announce("127.9.0.1", 0, AnnounceEvent::kStarted);
-  for (const char* ip : {"127.1.1.1", "127.1.1.2", "127.1.1.3"}) {
-    announce(ip, 1000, AnnounceEvent::kStarted);
-  }
-  for (const char* ip : {"127.1.1.1", "127.1.1.2", "127.1.1.3"}) {
-    announce(ip, 0, AnnounceEvent::kCompleted);
-  }
-  EXPECT_EQ(announce("127.1.2.1", 1000, AnnounceEvent::kStarted),
-            (Names{"127.1.1.1", "127.1.1.2", "127.1.1.3"}));
+  const Names seeders{"127.1.1.1", "127.1.1.2", "127.1.1.3"};
+  for (const auto& ip : seeders) announce(ip, 1000, AnnounceEvent::kStarted);
+  for (const auto& ip : seeders) announce(ip, 0, AnnounceEvent::kCompleted);
+  auto expect_two_seeders = [&](const Names& told) {
+    EXPECT_EQ(told.size(), policy::kTreeSeedersTold) << ::testing::PrintToString(told);
+    for (const auto& ip : told) EXPECT_TRUE(seeders.contains(ip)) << ip;
+  };
+  expect_two_seeders(announce("127.1.2.1", 1000, AnnounceEvent::kStarted));
   EXPECT_EQ(announce("127.1.2.2", 1000, AnnounceEvent::kStarted), (Names{"127.1.2.1"}));
   // A rack of the datacenter's other row: fed from the datacenter, whose
   // hosts that have it all are rack 127.1.1's.
-  EXPECT_EQ(announce("127.1.17.1", 1000, AnnounceEvent::kStarted),
-            (Names{"127.1.1.1", "127.1.1.2", "127.1.1.3"}));
+  expect_two_seeders(announce("127.1.17.1", 1000, AnnounceEvent::kStarted));
   // Fed by a host that downloads: its parent only, and so once that host has
   // it all (a client asks the last blocks of every peer that has them).
   EXPECT_EQ(announce("127.1.17.2", 1000, AnnounceEvent::kStarted), (Names{"127.1.17.1"}));

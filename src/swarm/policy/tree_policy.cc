@@ -250,26 +250,35 @@ void select_tree(const SwarmView& swarm, const RackGroup& own, const Peer& self,
     if (live(c)) tell(g, c);
   });
   if (self_seeds) return;
-  // An entry hung off a host that had it all is also told of every host
-  // that has it all in the group it is fed from: it takes each piece once,
-  // from whichever has it, so its rack, row and datacenter still take one
-  // copy, and a rack that starts late is fed at its download's pace, not at
-  // one host's upload (a canary of one host a rack starting over 60 s:
-  // 79.1 s, now 69.4 s, over 5 seeds). Only a rack that came once its parent
-  // was done: at the end of a download a client asks the blocks it still
-  // lacks of every peer that has them, and those asked outside the rack twice
-  // come in twice (told so once its parent finished, real clients took up to
-  // 1.07 copies into a rack, 1.14 on the wire with narrow links). And not an
-  // entry whose parent downloads: one that lost its role keeps the links it
-  // was given, and would still pull from outside (up to 1.09 copies).
+  // An entry hung off a host that had it all is also told of another host
+  // that has it all in the group it is fed from (kTreeSeedersTold): a rack
+  // that starts late is fed at twice one host's upload (a canary of one host
+  // a rack starting over 60 s: 77.4 s, now 69.1 s). No more: at the end of a
+  // download a client asks the blocks it still lacks of every peer that has
+  // them, and those asked outside the rack twice come in twice (real clients,
+  // an entry told of 8: up to 1.16 copies into its rack; of 2: 1.09; of its
+  // parent only: 1.00). Only a rack that came once its parent was done (told
+  // so once its parent finished, real clients took up to 1.07 copies into a
+  // rack, 1.14 on the wire with narrow links), and not an entry whose parent
+  // downloads: one that lost its role keeps the links it was given, and
+  // would still pull from outside (up to 1.09 copies).
   if (parent != nullptr && pg != &own && fed_entry(own) == &self &&
       own.link_of(self).parent_had_all) {
     const std::size_t scope = shared_levels(own, *pg);
-    for (const RackGroup& r : swarm.groups) {
-      if (out.size() - base >= limit) break;
+    // From the rack group after its own on, and in each from a host as far
+    // along, so that the racks fed from one group spread over its hosts.
+    const std::size_t n = swarm.groups.size();
+    const auto first = static_cast<std::size_t>(&own - swarm.groups.data()) + 1;
+    std::size_t told = 1;  // its parent
+    for (std::size_t k = 0; k < n && told < kTreeSeedersTold; ++k) {
+      const RackGroup& r = swarm.groups[(first + k) % n];
       if (&r == &own || !r.tree || r.seeders == 0 || shared_levels(own, r) < scope) continue;
-      for (const Peer& p : r.peers) {
-        if (p.seeder() && !p.origin() && live(p)) tell(r, p);
+      for (std::size_t j = 0; j < r.peers.size() && told < kTreeSeedersTold; ++j) {
+        const Peer& p = r.peers[(first + j) % r.peers.size()];
+        if (&p != parent && p.seeder() && !p.origin() && live(p)) {
+          tell(r, p);
+          ++told;
+        }
       }
     }
   }

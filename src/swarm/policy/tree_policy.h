@@ -7,6 +7,7 @@
 // (RackGroup::tree); what is here only reads them.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -46,6 +47,12 @@ inline constexpr core::Seconds kTreeHangShownAfter{30};
 // of the rack's hosts that feed no other rack as well (select_tree): a host
 // that comes with the rack's first grows with it, a later one catches up.
 inline constexpr core::Seconds kTreeMeshAfter{15};
+
+// How many hosts that have it all an entry hung off one of them is told of,
+// its parent among them (select_tree): each more feeds a rack that starts
+// late faster, and adds the blocks a client asks of every peer at the end of
+// its download, which come into the rack twice.
+inline constexpr std::size_t kTreeSeedersTold = 2;
 
 // Whether `entry`, the entry of `g`, waits for a place: neither hung off a
 // host nor fed by the origin seeders.
