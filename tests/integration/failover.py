@@ -28,23 +28,36 @@ ip_of = levels.level_ip(ROWS, RACKS)
 FAILED_IP = ip_of(1, 1)
 
 
-class FailedHostDeploy:
-    """Runs the deploy once for the class, with a tracker of `policy` and `settings`; a base
-    that is not a TestCase runs nothing. After it: complete, sha256, files (every other host's
-    payload digest), failed (the failed client), inflow (levels.inflow_by_level), metrics."""
-    failure = None
-    policy = "original"
-    settings = {}
+class DeployFixture:
+    """Runs cls.run_deploy() once for the class, in a work directory of its own (work_dir), and
+    stops the deploy (cls.deploy) and the tracker (cls.tracker) it started."""
 
     @classmethod
     def setUpClass(cls):
-        cls.work_dir = tempfile.mkdtemp(prefix="p2ptracker-failover-")
+        cls.work_dir = tempfile.mkdtemp(prefix="p2ptracker-%s-" % cls.__module__)
         cls.tracker = cls.deploy = None
         try:
             cls.run_deploy()
         except BaseException:
             cls.tearDownClass()
             raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.deploy is not None and cls.deploy.origin is not None:
+            cls.deploy.close()
+        if cls.tracker is not None:
+            cls.tracker.stop()
+        shutil.rmtree(cls.work_dir, ignore_errors=True)
+
+
+class FailedHostDeploy(DeployFixture):
+    """Runs the deploy once for the class, with a tracker of `policy` and `settings`; a base
+    that is not a TestCase runs nothing. After it: complete, sha256, files (every other host's
+    payload digest), failed (the failed client), inflow (levels.inflow_by_level), metrics."""
+    failure = None
+    policy = "original"
+    settings = {}
 
     @classmethod
     def watching(cls, info_hash):
@@ -75,14 +88,6 @@ class FailedHostDeploy:
             cls.policy, FAILED, cls.failure, "complete" if cls.complete else "INCOMPLETE",
             cls.deploy.t_end - cls.deploy.t0))
         levels.print_inflow(cls.inflow, PAYLOAD_BYTES)
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.deploy is not None and cls.deploy.origin is not None:
-            cls.deploy.close()
-        if cls.tracker is not None:
-            cls.tracker.stop()
-        shutil.rmtree(cls.work_dir, ignore_errors=True)
 
     def test_every_other_host_completes_with_the_payload(self):
         self.assertTrue(self.complete, self.deploy.completion_times())

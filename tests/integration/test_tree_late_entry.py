@@ -8,12 +8,10 @@ end of its download a client asks the blocks it lacks of every peer that has the
 come in twice: told of all eight, the entry took 1.15-1.16 copies into its rack, datacenter
 and row (docs/policy.md, `tree`'s rules)."""
 import os
-import shutil
-import tempfile
 import unittest
 
-from failover import (DCS, HOSTS, PAYLOAD_BYTES, PIECE_BYTES, RACKS, ROWS, UPLOAD_CAP,  # noqa: F401
-                      ip_of)
+from failover import (DCS, HOSTS, PAYLOAD_BYTES, PIECE_BYTES, RACKS, ROWS, UPLOAD_CAP,
+                      DeployFixture, ip_of)
 import levels  # noqa: E402  (bench/deploy, put on the path by failover)
 import swarm  # noqa: E402
 import trackers  # noqa: E402
@@ -24,41 +22,26 @@ COMPLETE_TIMEOUT = 120.0
 MAX_COPIES = 1.2
 
 
-class LateDatacenterTest(unittest.TestCase):
+class LateDatacenterTest(DeployFixture, unittest.TestCase):
 
     @classmethod
-    def setUpClass(cls):
-        cls.work_dir = tempfile.mkdtemp(prefix="p2ptracker-late-entry-")
-        cls.tracker = cls.deploy = None
-        try:
-            cls.tracker = trackers.P2PTracker("tree", max_repr_rack=2,
-                                              subnet_levels_v4=[16, 20]).start()
-            cls.sha256, torrent = swarm.make_payload_torrent(
-                cls.work_dir, cls.tracker.url, PAYLOAD_BYTES, PIECE_BYTES,
-                creator="p2ptracker " + cls.__module__)
-            cls.tracker.prepare(torrent, swarm.info_hash_of(torrent))
-            cls.deploy = swarm.Deploy(cls.work_dir, torrent, DCS * ROWS * RACKS, HOSTS,
-                                      UPLOAD_CAP, os.path.join(cls.work_dir, "origin"),
-                                      ip_of=ip_of)
-            cls.late = [c for c in cls.deploy.clients if c.ip.startswith("127.1.")]
-            cls.complete = cls.deploy.run(COMPLETE_TIMEOUT, late=[c.name for c in cls.late],
-                                          late_delay=LATE_SECONDS)
-            cls.inflow = levels.inflow_by_level(cls.deploy.clients)
-            print("\ntree, datacenter 1 %.0f s late: %s in %.1f s" % (
-                LATE_SECONDS, "complete" if cls.complete else "INCOMPLETE",
-                cls.deploy.t_end - cls.deploy.t0))
-            levels.print_inflow(cls.inflow, PAYLOAD_BYTES)
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.deploy is not None and cls.deploy.origin is not None:
-            cls.deploy.close()
-        if cls.tracker is not None:
-            cls.tracker.stop()
-        shutil.rmtree(cls.work_dir, ignore_errors=True)
+    def run_deploy(cls):
+        cls.tracker = trackers.P2PTracker("tree", max_repr_rack=2,
+                                          subnet_levels_v4=[16, 20]).start()
+        cls.sha256, torrent = swarm.make_payload_torrent(
+            cls.work_dir, cls.tracker.url, PAYLOAD_BYTES, PIECE_BYTES,
+            creator="p2ptracker " + cls.__module__)
+        cls.tracker.prepare(torrent, swarm.info_hash_of(torrent))
+        cls.deploy = swarm.Deploy(cls.work_dir, torrent, DCS * ROWS * RACKS, HOSTS, UPLOAD_CAP,
+                                  os.path.join(cls.work_dir, "origin"), ip_of=ip_of)
+        cls.late = [c for c in cls.deploy.clients if c.ip.startswith("127.1.")]
+        cls.complete = cls.deploy.run(COMPLETE_TIMEOUT, late=[c.name for c in cls.late],
+                                      late_delay=LATE_SECONDS)
+        cls.inflow = levels.inflow_by_level(cls.deploy.clients)
+        print("\ntree, datacenter 1 %.0f s late: %s in %.1f s" % (
+            LATE_SECONDS, "complete" if cls.complete else "INCOMPLETE",
+            cls.deploy.t_end - cls.deploy.t0))
+        levels.print_inflow(cls.inflow, PAYLOAD_BYTES)
 
     def test_every_host_completes_with_the_payload(self):
         self.assertTrue(self.complete, self.deploy.completion_times())
