@@ -84,8 +84,8 @@ const Peer* tree_parent(const SwarmView& swarm, const RackGroup& g, const Peer& 
 // died before it showed its schedule would otherwise be waited on until it
 // expires. Sooner than its stall time, a host is judged once a host it feeds
 // showed no progress over a whole announce gap while it showed none either,
-// or missed an announce. Under a parent that downloads, counted from no
-// earlier than when the parent's rack began to receive.
+// or missed an announce. Counted from no earlier than when the parent's rack
+// began to receive or, if sooner, when the parent had it all.
 bool tree_stuck(const SwarmView& swarm, const RackGroup& g, const Peer& p, core::TimePoint now,
                 const PolicyOptions& policy);
 
@@ -93,7 +93,8 @@ bool tree_stuck(const SwarmView& swarm, const RackGroup& g, const Peer& p, core:
 // `swarm`) is told about under kTree: its parent (the origin seeders for an
 // entry they feed) and its children; an origin seeder is told of the entries
 // it feeds. A downloading entry hung off a host that had it all is also told
-// of the hosts that have it all in the group it is fed from, and a host that
+// of another host that has it all in the group it is fed from
+// (kTreeSeedersTold), and a host that
 // came kTreeMeshAfter after its rack's first of the rack's hosts that feed no
 // other rack. Peers last seen before `stale_before` (and their extra_life) are
 // never chosen; nothing allocates (`out` must have room).
