@@ -984,6 +984,20 @@ class TreeTest : public ChainTest {
     ADD_FAILURE() << ip << " is not in the swarm";
     return -1;
   }
+  // The address of the host at `ip`'s tree parent ("" for none).
+  std::string parent_of(const std::string& ip) {
+    auto snap = table_.snapshot(hash_);
+    const SwarmView swarm = snap->torrent.view();
+    for (const RackGroup& g : swarm.groups) {
+      for (const Peer& p : g.peers) {
+        if (p.endpoint.address.to_string() != ip) continue;
+        const Peer* parent = policy::tree_parent(swarm, g, p, nullptr);
+        return parent != nullptr ? parent->endpoint.address.to_string() : "";
+      }
+    }
+    ADD_FAILURE() << ip << " is not in the swarm";
+    return "";
+  }
   // Whether the policy judges the host at `ip` stuck now.
   bool stuck(const std::string& ip) {
     auto snap = table_.snapshot(hash_);
@@ -1260,15 +1274,23 @@ TEST_F(TreeTest, AnEntryFedByAHostThatHasItAllIsToldOfOneMoreInItsGroup) {
   const Names seeders{"127.1.1.1", "127.1.1.2", "127.1.1.3"};
   for (const auto& ip : seeders) announce(ip, 1000, AnnounceEvent::kStarted);
   for (const auto& ip : seeders) announce(ip, 0, AnnounceEvent::kCompleted);
-  auto expect_two_seeders = [&](const Names& told) {
+  // Its parent and one more, all of them hosts that have it all.
+  auto expect_two_seeders = [&](const std::string& entry) {
+    const Names told = announce(entry, 1000, AnnounceEvent::kStarted);
     EXPECT_EQ(told.size(), policy::kTreeSeedersTold) << ::testing::PrintToString(told);
+    EXPECT_TRUE(told.contains(parent_of(entry))) << ::testing::PrintToString(told);
     for (const auto& ip : told) EXPECT_TRUE(seeders.contains(ip)) << ip;
+    return told;
   };
-  expect_two_seeders(announce("127.1.2.1", 1000, AnnounceEvent::kStarted));
+  const Names first = expect_two_seeders("127.1.2.1");
   EXPECT_EQ(announce("127.1.2.2", 1000, AnnounceEvent::kStarted), (Names{"127.1.2.1"}));
   // A rack of the datacenter's other row: fed from the datacenter, whose
   // hosts that have it all are rack 127.1.1's.
-  expect_two_seeders(announce("127.1.17.1", 1000, AnnounceEvent::kStarted));
+  const Names second = expect_two_seeders("127.1.17.1");
+  // Two racks fed from one group spread over its hosts that have it all.
+  Names both = first;
+  both.insert(second.begin(), second.end());
+  EXPECT_EQ(both, seeders);
   // Fed by a host that downloads: its parent only, and so once that host has
   // it all (a client asks the last blocks of every peer that has them).
   EXPECT_EQ(announce("127.1.17.2", 1000, AnnounceEvent::kStarted), (Names{"127.1.17.1"}));
