@@ -1,8 +1,10 @@
 #include "net/tracker.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <iterator>
 
 namespace p2p::net {
 
@@ -90,12 +92,19 @@ std::string_view Tracker::announce(const wire::AnnounceRequest& a, const core::A
   reply.no_peer_id = a.no_peer_id;
   reply.external_ip = address;
   if (spdlog::should_log(spdlog::level::debug)) {
-    spdlog::debug("announce {} from {} (event {}, left {}): {}, {} peer(s) given{}",
+    // Who was told of whom is what a policy decides; the list is what a
+    // deploy that took more than one copy into a group is diagnosed from.
+    fmt::memory_buffer given;
+    for (const auto& p : peers) {
+      fmt::format_to(std::back_inserter(given), " {}", p.endpoint.to_string());
+    }
+    spdlog::debug("announce {} from {} (event {}, left {}): {}{}, {} peer(s) given{}{}",
                   a.info_hash.hex(), pa.endpoint.to_string(), static_cast<int>(a.event), a.left,
                   !result.active                  ? "no active transfer"
                   : result.outcome.representative ? "representative"
                                                   : "member",
-                  peers.size(), result.outcome.rack_changed ? ", moved to another rack" : "");
+                  result.outcome.rack_changed ? ", moved to another rack" : "", peers.size(),
+                  peers.empty() ? "" : ":", fmt::to_string(given));
   }
   if (result.outcome.replaced_stalled) {
     context.count(metrics::Counter::kRepresentativesReplaced);

@@ -177,6 +177,10 @@ class DeployLifeTest(unittest.TestCase):
             t.announce(h, source="127.0.8.2", left=4000, event="started")
             wait_until(lambda: "announce %s from 127.0.8.2:6881" % h.hex() in t.output(),
                        what="the announce logged at debug")
+            # With the peers it was given: here the origin, its only peer.
+            self.assertRegex(t.output(), r"announce %s from 127\.0\.8\.2:6881 \(event \d+, "
+                             r"left 4000\): \w+, 1 peer\(s\) given: 127\.0\.8\.1:6881\n"
+                             % h.hex())
             self.assertNotIn("transfer %s complete" % h.hex(), t.output())
             t.announce(h, source="127.0.8.2", left=0, event="completed")
             wait_until(lambda: "transfer %s complete: no host is downloading" % h.hex()
