@@ -9,40 +9,25 @@
 
 #include <filesystem>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "admin/data_files.h"
 #include "core/clock.h"
-#include "core/digest.h"
 #include "core/result.h"
 
 namespace p2p::admin {
 
-struct DeployRecord {
-  core::InfoHash info_hash;
-  std::string file;  // "<name>.torrent"
-  std::string name;
-  std::uint64_t size = 0;
-  core::TimePoint registered;
-  core::TimePoint deregistered;
-  // Zero when it never happened.
-  core::TimePoint first_start{}, last_start{}, first_complete{}, last_complete{};
-  std::uint32_t peers = 0;      // in the swarm when deactivated
-  std::uint32_t seeders = 0;    // ... of which seeding
-  std::uint32_t completed = 0;  // completed events during the deploy
-  std::uint32_t racks = 0;
-
-  nlohmann::json to_json() const;
-  static std::optional<DeployRecord> from_json(const nlohmann::json& j);
-};
-
 class History {
  public:
+  // Loads <data_dir>/history.json if there is one. Error (naming the file):
+  // it cannot be read, or is not a history file at all. Entries that are not
+  // deploy records are left out, and load_warnings() says how many.
   static core::Result<std::unique_ptr<History>> open(const std::filesystem::path& data_dir,
                                                      const core::Clock& clock,
                                                      core::Seconds max_age);
+  const std::vector<std::string>& load_warnings() const { return warnings_; }
 
   // Appends and persists (atomically), pruning records older than max_age.
   core::Status add(const DeployRecord& record);
@@ -59,9 +44,7 @@ class History {
   core::Seconds max_age_;
   mutable std::mutex mu_;
   std::vector<DeployRecord> records_;  // guarded by mu_; oldest first
+  std::vector<std::string> warnings_;  // set by open()
 };
-
-// ISO 8601, or JSON null for a time that never happened (zero).
-nlohmann::json time_or_null(core::TimePoint t);
 
 }  // namespace p2p::admin

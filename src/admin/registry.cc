@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <system_error>
 
+#include "admin/data_files.h"
 #include "admin/durable_file.h"
 
 namespace p2p::admin {
@@ -73,19 +74,20 @@ core::Status Registry::load() {
   if (std::filesystem::exists(index_path)) {
     auto text = read_file(index_path);
     if (!text) return text.error();
-    auto j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("torrents") ||
-        !j["torrents"].is_array()) {
+    auto index = parse_registry_index(*text);
+    if (!index) {
       return core::invalid_argument(
-          fmt::format("{} is not a valid registry index; move it away to "
+          fmt::format("{} is not a valid registry index ({}); move it away to "
                       "rebuild it from {}",
-                      index_path.string(), torrents_dir_.string()));
+                      index_path.string(), index.error().message, torrents_dir_.string()));
     }
-    for (const auto& e : j["torrents"]) {
-      if (e.contains("file") && e["file"].is_string() && e.contains("registered") &&
-          e["registered"].is_number_integer()) {
-        registered_at[e["file"].get<std::string>()] = e["registered"].get<std::int64_t>();
-      }
+    registered_at = std::move(index->registered_at);
+    if (index->skipped > 0) {
+      warnings_.push_back(fmt::format(
+          "{}: left out {} entr{} without a file name and a registration time (seconds since "
+          "1970, before the year 10000); {} registered now",
+          index_path.string(), index->skipped, index->skipped == 1 ? "y" : "ies",
+          index->skipped == 1 ? "its torrent counts as" : "their torrents count as"));
     }
   }
   // The files are the truth; the index only remembers when each was registered.

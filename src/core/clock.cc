@@ -1,12 +1,34 @@
 #include "core/clock.h"
 
-#include <fmt/chrono.h>
+#include <fmt/format.h>
 #include <time.h>
 
 namespace p2p::core {
 
+namespace {
+
+// A time's calendar fields, computed in days and seconds: fmt's chrono
+// formatting converts to system_clock's nanoseconds, which overflow past the
+// year 2262, and a time read back from a damaged file may be any year.
+struct Civil {
+  std::chrono::year_month_day ymd;
+  std::chrono::hh_mm_ss<Seconds> hms;
+  std::chrono::weekday wd;
+};
+
+Civil civil(TimePoint t) {
+  const auto day = std::chrono::floor<std::chrono::days>(t);
+  return {std::chrono::year_month_day{day}, std::chrono::hh_mm_ss<Seconds>{t - day},
+          std::chrono::weekday{day}};
+}
+
+}  // namespace
+
 std::string iso8601(TimePoint t) {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::floor<Seconds>(t));
+  const Civil c = civil(t);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(c.ymd.year()),
+                     static_cast<unsigned>(c.ymd.month()), static_cast<unsigned>(c.ymd.day()),
+                     c.hms.hours().count(), c.hms.minutes().count(), c.hms.seconds().count());
 }
 
 std::string iso8601(PreciseTime t) { return iso8601(std::chrono::floor<Seconds>(t)); }
@@ -15,14 +37,12 @@ std::string http_date(TimePoint t) {
   static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
   static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  const auto day = std::chrono::floor<std::chrono::days>(t);
-  const std::chrono::year_month_day ymd{day};
-  const std::chrono::hh_mm_ss hms{t - day};
-  const std::chrono::weekday wd{day};
-  return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT", kDays[wd.c_encoding()],
-                     static_cast<unsigned>(ymd.day()),
-                     kMonths[static_cast<unsigned>(ymd.month()) - 1], static_cast<int>(ymd.year()),
-                     hms.hours().count(), hms.minutes().count(), hms.seconds().count());
+  const Civil c = civil(t);
+  return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT", kDays[c.wd.c_encoding()],
+                     static_cast<unsigned>(c.ymd.day()),
+                     kMonths[static_cast<unsigned>(c.ymd.month()) - 1],
+                     static_cast<int>(c.ymd.year()), c.hms.hours().count(), c.hms.minutes().count(),
+                     c.hms.seconds().count());
 }
 
 std::string python_datetime(PreciseTime t) {

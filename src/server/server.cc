@@ -480,6 +480,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   auto history = admin::History::open(c.data_dir, p->clock,
                                       core::Seconds(std::int64_t{c.history_days} * 86400));
   if (!history) return history.error();
+  for (const auto& w : (*history)->load_warnings()) spdlog::warn("history: {}", w);
   p->history = std::move(*history);
   admin::StatsOptions stats;
   stats.stall_after = p->swarms->options().policy.stall_after;

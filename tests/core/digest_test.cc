@@ -29,6 +29,12 @@ TEST(ClockTest, Iso8601) {
   ManualClock clock(TimePoint(Seconds(1'700'000'000)));
   clock.advance(Seconds(5));
   EXPECT_EQ(iso8601(clock.now()), "2023-11-14T22:13:25Z");
+  // Past 2262 a time no longer fits system_clock's nanoseconds; a time read
+  // back from a damaged data file may be that late (the data_files fuzzer).
+  EXPECT_EQ(iso8601(TimePoint(Seconds(253400987111))), "9999-12-16T19:05:11Z");
+  EXPECT_EQ(iso8601(TimePoint(Seconds(253402300799))), "9999-12-31T23:59:59Z");
+  EXPECT_EQ(iso8601(TimePoint(Seconds(-1))), "1969-12-31T23:59:59Z");
+  EXPECT_EQ(iso8601(TimePoint(Seconds(951782400))), "2000-02-29T00:00:00Z");
 }
 
 TEST(RngTest, SeededAndBounded) {

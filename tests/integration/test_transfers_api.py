@@ -162,6 +162,39 @@ class TransfersScenarioTest(unittest.TestCase):
             with Tracker(data_dir=data_dir, history_days=1) as t2:
                 self.assertEqual(get_json(t2, "/api/v1/history")[1]["deploys"], [])
 
+    def test_a_damaged_history_file_loses_its_bad_entries_not_the_tracker(self):
+        # A value of the wrong type stopped the tracker at start (an uncaught
+        # exception); now the entry is left out and the log says so.
+        with Tracker() as t:
+            torrent, raw_hash = make_torrent("kept.tar", os.urandom(SIZE))
+            self.assertEqual(t.register("kept.torrent", torrent).status, 201)
+            self.assertEqual(http_request(t.port, "DELETE", "/api/v1/torrents/kept.torrent").status, 200)
+            data_dir = t.data_dir
+            t.stop()
+            path = os.path.join(data_dir, "history.json")
+            with open(path) as f:
+                doc = json.load(f)
+            good = doc["deploys"][0]
+            doc["deploys"] = [dict(good, peers="many"), good, dict(good, t=[1, 2, "x", 4, 5, 6])]
+            with open(path, "w") as f:
+                json.dump(doc, f)
+            with Tracker(data_dir=data_dir) as t2:
+                hist = get_json(t2, "/api/v1/history")[1]["deploys"]
+                self.assertEqual([d["info_hash"] for d in hist], [raw_hash.hex()])
+                wait_until(lambda: "history: %s: left out 2 entries" % path in t2.output(),
+                           what="the warning naming the file")
+            # Not JSON at all: an error naming the file, not a crash.
+            with open(path, "w") as f:
+                f.write("{truncated")
+            t3 = Tracker(data_dir=data_dir)
+            try:
+                with self.assertRaises(RuntimeError):
+                    t3.start()
+            finally:
+                t3.cleanup()
+            self.assertIn("history.json is not a valid history file", t3.output())
+            self.assertNotIn("terminate called", t3.output())
+
 
 class DeployLifeTest(unittest.TestCase):
     """Issue 14: a deploy's end is logged, every announce is logged at debug,
