@@ -15,10 +15,10 @@ core::Result<std::unique_ptr<History>> History::open(const std::filesystem::path
                                                      const core::Clock& clock,
                                                      core::Seconds max_age) {
   std::unique_ptr<History> h(new History(data_dir / "history.json", clock, max_age));
-  if (std::filesystem::exists(h->file_)) {
-    auto text = read_file(h->file_);
-    if (!text) return text.error();
-    auto parsed = parse_history(*text);
+  auto text = read_file_if_present(h->file_);
+  if (!text) return text.error();
+  if (*text) {
+    auto parsed = parse_history(**text);
     if (!parsed) {
       return core::invalid_argument(
           fmt::format("{} is not a valid history file ({}); move it away to start a new one",

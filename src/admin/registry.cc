@@ -71,10 +71,10 @@ core::Result<std::unique_ptr<Registry>> Registry::open(const std::filesystem::pa
 core::Status Registry::load() {
   const auto index_path = dir_ / "registry.json";
   std::map<std::string, std::int64_t> registered_at;
-  if (std::filesystem::exists(index_path)) {
-    auto text = read_file(index_path);
-    if (!text) return text.error();
-    auto index = parse_registry_index(*text);
+  auto text = read_file_if_present(index_path);
+  if (!text) return text.error();
+  if (*text) {
+    auto index = parse_registry_index(**text);
     if (!index) {
       return core::invalid_argument(
           fmt::format("{} is not a valid registry index ({}); move it away to "
@@ -91,9 +91,15 @@ core::Status Registry::load() {
     }
   }
   // The files are the truth; the index only remembers when each was registered.
-  for (const auto& entry : std::filesystem::directory_iterator(torrents_dir_)) {
+  // The error_code forms throughout: an entry the file system cannot stat (a
+  // symlink loop) is skipped, not thrown at the start.
+  std::error_code ec;
+  std::filesystem::directory_iterator it(torrents_dir_, ec);
+  for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const auto& entry = *it;
     const std::string file = entry.path().filename().string();
-    if (!entry.is_regular_file() || file.front() == '.') continue;
+    std::error_code type_ec;
+    if (file.front() == '.' || !entry.is_regular_file(type_ec)) continue;
     if (!check_file_name(file)) {
       warnings_.push_back(
           fmt::format("skipped {}: not a <name>.torrent file", entry.path().string()));
@@ -115,6 +121,10 @@ core::Status Registry::load() {
       t.registered = core::TimePoint(core::Seconds(it->second));
     }
     by_file_.emplace(file, std::move(t));
+  }
+  if (ec) {
+    return core::unavailable(
+        fmt::format("cannot list {}: {} (set data_dir)", torrents_dir_.string(), ec.message()));
   }
   // Rewritten only when it changed (files added or removed by hand), so a
   // read-only data_dir serves what it holds; if it cannot be written, the

@@ -4,6 +4,7 @@
 #include "admin/data_files.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <random>
@@ -182,6 +183,32 @@ TEST_F(DataDirTest, ARegistryIndexEntryOutOfRangeCountsAsRegisteredNow) {
   ASSERT_EQ((*r)->load_warnings().size(), 1u);
   EXPECT_NE((*r)->load_warnings()[0].find("registry.json: left out 1 entry"), std::string::npos)
       << (*r)->load_warnings()[0];
+}
+
+// Each of these threw std::filesystem_error from exists() or the directory
+// walk, and the tracker stopped with "terminate called"; a FIFO held the start.
+TEST_F(DataDirTest, AFileThatCannotBeReadIsAnErrorNamingItNotAThrowOrAHang) {
+  fs::create_symlink("history.json", dir_ / "history.json");  // a loop
+  auto h = History::open(dir_, clock_, core::Seconds(86400));
+  ASSERT_FALSE(h);
+  EXPECT_NE(h.error().message.find("cannot read " + (dir_ / "history.json").string()),
+            std::string::npos)
+      << h.error().message;
+  fs::remove(dir_ / "history.json");
+  ASSERT_EQ(::mkfifo((dir_ / "registry.json").c_str(), 0600), 0);
+  auto r = Registry::open(dir_, clock_);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("registry.json: not a regular file"), std::string::npos)
+      << r.error().message;
+}
+
+TEST_F(DataDirTest, ATorrentsEntryThatCannotBeStattedIsSkipped) {
+  fs::create_directories(dir_ / "torrents");
+  fs::create_symlink("loop.torrent", dir_ / "torrents" / "loop.torrent");
+  fs::create_symlink("/nonexistent", dir_ / "torrents" / "dangling.torrent");
+  auto r = Registry::open(dir_, clock_);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE((*r)->list().empty());
 }
 
 }  // namespace
