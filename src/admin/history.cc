@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "admin/durable_file.h"
+#include "core/json_text.h"
 
 namespace p2p::admin {
 
@@ -47,7 +48,7 @@ void History::prune() {
 core::Status History::save() const {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& r : records_) list.push_back(r.to_json());
-  return write_file_atomically(file_, nlohmann::json{{"deploys", list}}.dump(2) + "\n");
+  return write_file_atomically(file_, core::json_text(nlohmann::json{{"deploys", list}}, 2) + "\n");
 }
 
 core::Status History::add(const DeployRecord& record) {

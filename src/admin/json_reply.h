@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
 #include "core/result.h"
 #include "net/http_types.h"
 
@@ -30,7 +31,7 @@ inline int http_status(core::ErrorCode code) {
 inline void reply_json(net::HttpResponse& r, int status, const nlohmann::json& body) {
   r.status = status;
   r.content_type = "application/json";
-  r.body = body.dump(2);
+  r.body = core::json_text(body, 2);
   r.body.push_back('\n');
 }
 

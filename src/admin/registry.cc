@@ -7,6 +7,7 @@
 
 #include "admin/data_files.h"
 #include "admin/durable_file.h"
+#include "core/json_text.h"
 
 namespace p2p::admin {
 namespace {
@@ -144,7 +145,7 @@ std::string Registry::index_text() const {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& [file, t] : by_file_) list.push_back(to_json(t));
   nlohmann::json j = {{"torrents", list}};
-  return j.dump(2) + "\n";
+  return core::json_text(j, 2) + "\n";
 }
 
 core::Status Registry::save_index() const {

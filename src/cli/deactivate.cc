@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "core/json_text.h"
 
 namespace p2p::cli {
 namespace {
@@ -28,7 +29,7 @@ int run(const Options& o) {
   auto record = api->deactivate(*hash);
   if (!record) return fail(kCommand, record.error().message);
   if (o.json) {
-    std::cout << record->dump(2) << "\n";
+    std::cout << core::json_text(*record, 2) << "\n";
     return 0;
   }
   std::cerr << fmt::format(

@@ -15,6 +15,7 @@
 #include "cli/options.h"
 #include "cli/terminal.h"
 #include "cli/torrent_maker.h"
+#include "core/json_text.h"
 
 namespace p2p::cli {
 namespace {
@@ -250,7 +251,7 @@ int run(const Options& o) {
                         {"format", format},           {"announce", m.announce_url}};
     if (!m.udp_announce_url.empty()) j["announce_udp"] = m.udp_announce_url;
     if (summary->info_hash_v2) j["info_hash_v2"] = *summary->info_hash_v2;
-    std::cout << j.dump(2) << "\n";
+    std::cout << core::json_text(j, 2) << "\n";
     return 0;
   }
   if (chatty) {

@@ -10,6 +10,7 @@
 #include "cli/options.h"
 #include "cli/terminal.h"
 #include "cli/torrent_maker.h"
+#include "core/json_text.h"
 
 namespace p2p::cli {
 namespace {
@@ -77,7 +78,7 @@ int run(const Options& o) {
   if (!reply) return fail(kCommand, reply.error().message);
   const nlohmann::json& j = *reply;
   if (o.json) {
-    std::cout << j.dump(2) << "\n";
+    std::cout << core::json_text(j, 2) << "\n";
     return 0;
   }
   const std::string hash = j.value("info_hash", torrent->info_hash);

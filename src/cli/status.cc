@@ -8,6 +8,7 @@
 #include "cli/options.h"
 #include "cli/status_view.h"
 #include "cli/terminal.h"
+#include "core/json_text.h"
 
 namespace p2p::cli {
 namespace {
@@ -45,7 +46,7 @@ int list_transfers(const TrackerApi& api, bool json) {
     return natural_less(a.value("file", ""), b.value("file", ""));
   });
   if (json) {
-    std::cout << nlohmann::json(rows).dump(2) << "\n";
+    std::cout << core::json_text(nlohmann::json(rows), 2) << "\n";
     return 0;
   }
   if (rows.empty()) {
@@ -62,7 +63,7 @@ int show_transfer(const TrackerApi& api, const std::string& arg, bool json) {
   auto stats = api.transfer(*hash, /*racks=*/true);
   if (!stats) return fail(kCommand, stats.error().message);
   if (json) {
-    std::cout << stats->dump(2) << "\n";
+    std::cout << core::json_text(*stats, 2) << "\n";
     return 0;
   }
   std::cout << transfer_summary(*stats) << "\n" << racks_table(*stats);

@@ -12,6 +12,7 @@
 #include "cli/options.h"
 #include "cli/status_view.h"
 #include "cli/terminal.h"
+#include "core/json_text.h"
 
 namespace p2p::cli {
 namespace {
@@ -229,7 +230,7 @@ class LogView final : public View {
 class JsonView final : public View {
  public:
   void show(const nlohmann::json& stats, std::int64_t) override {
-    std::string line = stats.dump();
+    std::string line = core::json_text(stats);
     if (line == last_) return;
     std::cout << line << "\n" << std::flush;
     last_ = std::move(line);

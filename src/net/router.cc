@@ -1,9 +1,18 @@
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <exception>
 
 #include "net/admin_access.h"
 #include "net/http_types.h"
 
 namespace p2p::net {
+namespace {
+
+constexpr std::string_view kInternalError =
+    "{\n  \"error\": \"internal error: the tracker's log says what went wrong\"\n}\n";
+
+}  // namespace
 
 void Router::add_exact(std::string path, HttpHandler* handler) {
   exact_.emplace_back(std::move(path), handler);
@@ -63,7 +72,18 @@ bool Router::defer(const HttpRequest& request, WorkerContext& context, Deferrabl
 void Router::handle(const HttpRequest& request, HttpResponse& response, WorkerContext& context) {
   if (HttpHandler* h = route(request.path)) {
     if (access_ != nullptr && !access_->admit(request, h->access(request), response)) return;
-    h->handle(request, response, context);
+    // A handler that throws has a bug; thrown out of a worker's loop it ends
+    // the process, so it costs this request (a 500, and the log says what)
+    // instead of every client's tracker.
+    try {
+      h->handle(request, response, context);
+    } catch (const std::exception& e) {
+      spdlog::error("internal error answering {}: {}", request.path, e.what());
+      response.reset();
+      response.status = 500;
+      response.content_type = "application/json";
+      response.body = kInternalError;
+    }
     return;
   }
   not_found(response);

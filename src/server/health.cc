@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
+
 namespace p2p::server {
 
 void HealthHandler::handle(const net::HttpRequest& request, net::HttpResponse& response,
@@ -52,8 +54,8 @@ void HealthHandler::handle(const net::HttpRequest& request, net::HttpResponse& r
   // A health answer is about now; no cache may keep it.
   response.extra_headers = "Cache-Control: no-store\r\n";
   // Fields in a fixed order (ordered_json), status first, for people reading it.
-  response.body =
-      nlohmann::ordered_json{{"status", status}, {"components", std::move(components)}}.dump();
+  response.body = core::json_text(
+      nlohmann::ordered_json{{"status", status}, {"components", std::move(components)}});
   response.body.push_back('\n');
 }
 

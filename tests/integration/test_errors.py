@@ -1,12 +1,14 @@
 """Malformed announces, HTTP limits and connection handling of the real binary."""
+import json
+import os
 import random
 import signal
 import time
 import unittest
 import urllib.parse
 
-from harness import (Tracker, http_request, announce_query, bdecode, loopback, register_new,
-                     raw_connect, read_raw_response, wait_closed, peers_of, wait_until)
+from harness import (Tracker, http_request, announce_query, bdecode, loopback, make_torrent,
+                     register_new, raw_connect, read_raw_response, wait_closed, peers_of, wait_until)
 
 Q = urllib.parse.quote_from_bytes
 HASH = bytes(range(20))
@@ -314,6 +316,41 @@ class ShutdownTest(unittest.TestCase):
             half.close()
         finally:
             t.cleanup()
+
+
+class NotUtf8Test(unittest.TestCase):
+    """Bytes that are not UTF-8 reach the admin API's JSON from outside: a file
+    name in the path, a .torrent's name. One such GET, open to anyone by
+    default, stopped the tracker (nlohmann's dump() threw)."""
+
+    def test_paths_that_are_not_utf8_get_a_json_error_and_the_tracker_stays(self):
+        with Tracker() as t:
+            for method, target in [("GET", "/api/v1/torrents/%ff%fe.torrent"),
+                                   ("GET", "/torrents/%ff.torrent"),
+                                   ("GET", "/api/v1/transfers/%ff.json"),
+                                   ("GET", "/transfers/%ff%fe.json"),
+                                   ("DELETE", "/torrents/%ff.torrent"),
+                                   ("DELETE", "/api/v1/torrents/caf%e9.torrent"),
+                                   ("POST", "/api/v1/torrents/%c3%28.torrent")]:
+                r = http_request(t.port, method, target, body=b"d4:spam4:eggse" if method == "POST" else None,
+                                 headers={"Content-Type": "application/x-bittorrent"}
+                                 if method == "POST" else None)
+                self.assertTrue(400 <= r.status < 500, (method, target, r.status, r.body))
+                self.assertIn("error", json.loads(r.body), (method, target))
+            self.assertEqual(t.get("/health").status, 200)
+            self.assertIsNone(t.proc.poll(), "the tracker stopped")
+
+    def test_a_torrent_named_in_latin1_is_listed_and_kept(self):
+        with Tracker() as t:
+            data, h = make_torrent(b"caf\xe9.bin", os.urandom(4000))
+            self.assertEqual(t.register("cafe.torrent", data).status, 201)
+            listed = t.get("/api/v1/torrents").json()
+            self.assertIn("caf\ufffd.bin", json.dumps(listed, ensure_ascii=False))
+            self.assertEqual(t.get("/transfers/").status, 200)
+            self.assertEqual(http_request(t.port, "DELETE", "/api/v1/torrents/cafe.torrent").status, 200)
+            history = t.get("/api/v1/history").json()
+            self.assertEqual([d["name"] for d in history["deploys"]], ["caf\ufffd.bin"])
+            self.assertIsNone(t.proc.poll(), "the tracker stopped")
 
 
 if __name__ == "__main__":

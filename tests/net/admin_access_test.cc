@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <stdexcept>
 #include <string>
 
 namespace p2p::net {
@@ -249,6 +250,29 @@ TEST(RouterAccessTest, MethodDecidesUnlessTheHandlerSays) {
   announce.r.target = announce.r.path = "/announce";
   EXPECT_FALSE(router.refuse_early(announce.r, response));
   EXPECT_EQ(admin.calls, 2);
+}
+
+class Thrower : public HttpHandler {
+ public:
+  Placement placement(const HttpRequest&) const override { return Placement::kInline; }
+  void handle(const HttpRequest&, HttpResponse& response, WorkerContext&) override {
+    response.body = "half an answer";
+    throw std::runtime_error("a bug");
+  }
+};
+
+TEST(RouterAccessTest, AHandlerThatThrowsCostsItsRequestNotTheProcess) {
+  Thrower thrower;
+  Router router;
+  router.add_prefix("/things/", &thrower);
+  WorkerContext context(1);
+  Request req(Method::kGet, "127.0.0.1");
+  req.r.target = req.r.path = "/things/a";
+  HttpResponse response;
+  router.handle(req.r, response, context);
+  EXPECT_EQ(response.status, 500);
+  EXPECT_EQ(response.content_type, "application/json");
+  EXPECT_NE(response.body.find("\"error\": \"internal error"), std::string::npos) << response.body;
 }
 
 }  // namespace
