@@ -48,6 +48,9 @@ enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
     "HTTP requests refused before any handler: unparsable, oversized, or too slow.")          \
   X(kHttpUploadsRefused, "p2ptracker_http_uploads_refused_total", kCounter,                   \
     "Requests with a body refused with 503 before it was read: max_uploads_in_flight busy.")  \
+  X(kHttpInternalErrors, "p2ptracker_http_internal_errors_total", kCounter,                   \
+    "Requests answered 500 because their handler failed: a bug; the log names the path and "  \
+    "the cause.")                                                                             \
   X(kHttpAcceptErrors, "p2ptracker_http_accept_errors_total", kCounter,                       \
     "Failed accepts: no file descriptor (EMFILE) or memory left, which pause that worker's "  \
     "accepts briefly, or a connection reset before it was accepted.")                         \
@@ -151,6 +154,7 @@ enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
   X(kHttpConnectionsOpen, kHttpConnectionsOpen, "")                                           \
   X(kHttpBadRequests, kHttpBadRequests, "")                                                   \
   X(kHttpUploadsRefused, kHttpUploadsRefused, "")                                             \
+  X(kHttpInternalErrors, kHttpInternalErrors, "")                                             \
   X(kHttpAcceptErrors, kHttpAcceptErrors, "")                                                 \
   X(kOpenTransfersRefused, kOpenTransfersRefused, "")                                         \
   X(kHttpSourceConnectionsRejected, kHttpSourceConnectionsRejected, "")                       \

@@ -78,6 +78,7 @@ void Router::handle(const HttpRequest& request, HttpResponse& response, WorkerCo
     try {
       h->handle(request, response, context);
     } catch (const std::exception& e) {
+      context.count(metrics::Counter::kHttpInternalErrors);
       spdlog::error("internal error answering {}: {}", request.path, e.what());
       response.reset();
       response.status = 500;

@@ -1,6 +1,9 @@
 #include "topology/static_map_locator.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cassert>
@@ -129,12 +132,26 @@ core::Result<core::Cidr> parse_prefix(std::string_view token, const std::string&
 
 core::Result<std::string> read_file(const std::string& path) {
   auto error_text = [](int err) { return std::error_code(err, std::generic_category()).message(); };
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
+  // Non-blocking, and regular files only: a FIFO in its place would hold the
+  // start, or a reload on SIGHUP.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
     int err = errno;
     auto message = fmt::format("rack map file '{}': cannot open: {}", path, error_text(err));
     if (err == ENOENT) return core::not_found(std::move(message));
     return core::unavailable(std::move(message));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return core::unavailable(fmt::format("rack map file '{}': not a regular file", path));
+  }
+  std::FILE* f = ::fdopen(fd, "rb");
+  if (f == nullptr) {
+    int err = errno;
+    ::close(fd);
+    return core::unavailable(
+        fmt::format("rack map file '{}': cannot open: {}", path, error_text(err)));
   }
   std::string text;
   char buf[1 << 16];

@@ -266,10 +266,13 @@ TEST(RouterAccessTest, AHandlerThatThrowsCostsItsRequestNotTheProcess) {
   Router router;
   router.add_prefix("/things/", &thrower);
   WorkerContext context(1);
+  metrics::WorkerCounters counters;
+  context.counters = &counters;
   Request req(Method::kGet, "127.0.0.1");
   req.r.target = req.r.path = "/things/a";
   HttpResponse response;
   router.handle(req.r, response, context);
+  EXPECT_EQ(counters.get(metrics::Counter::kHttpInternalErrors), 1u);
   EXPECT_EQ(response.status, 500);
   EXPECT_EQ(response.content_type, "application/json");
   EXPECT_NE(response.body.find("\"error\": \"internal error"), std::string::npos) << response.body;

@@ -1,6 +1,7 @@
 #include "topology/static_map_locator.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <filesystem>
@@ -168,6 +169,17 @@ TEST_F(StaticMapLocatorTest, DirectoryIsAnError) {
   auto locator = StaticMapLocator::open(dir_.path().string(), 24, 64, names_);
   ASSERT_FALSE(locator);
   EXPECT_NE(locator.error().message.find(dir_.path().string()), std::string::npos);
+}
+
+// A FIFO held the start (or a SIGHUP reload) in open() until something wrote
+// to it.
+TEST_F(StaticMapLocatorTest, AFifoIsAnErrorNotAHang) {
+  const auto path = (dir_.path() / "racks.fifo").string();
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  auto locator = StaticMapLocator::open(path, 24, 64, names_);
+  ASSERT_FALSE(locator);
+  EXPECT_NE(locator.error().message.find(path + "': not a regular file"), std::string::npos)
+      << locator.error().message;
 }
 
 TEST_F(StaticMapLocatorTest, EveryErrorNamesFileAndLine) {
