@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/regular_file.h"
+
 namespace p2p::admin {
 namespace {
 
@@ -62,48 +64,17 @@ core::Status write_file_atomically(const std::filesystem::path& path, std::strin
   return sync_directory(path.parent_path());
 }
 
-core::Result<std::optional<std::string>> read_file_if_present(const std::filesystem::path& path) {
-  // Non-blocking, so that a FIFO in its place cannot hold the start; only a
-  // regular file is read.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::optional<std::string>{};
-    return io_error("cannot read", path);
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    auto err = io_error("cannot read", path);
-    ::close(fd);
-    return err;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return core::unavailable("cannot read " + path.string() + ": not a regular file");
-  }
-  std::string out(static_cast<std::size_t>(st.st_size), '\0');
-  std::size_t got = 0;
-  for (;;) {
-    if (got == out.size()) out.resize(out.size() + 4096);  // it grew meanwhile
-    const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      auto err = io_error("cannot read", path);
-      ::close(fd);
-      return err;
-    }
-    got += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  out.resize(got);
-  return std::optional<std::string>(std::move(out));
+core::Result<std::string> read_file(const std::filesystem::path& path) {
+  auto bytes = core::read_regular_file(path.string());
+  if (!bytes) return core::Error{bytes.error().code, path.string() + ": " + bytes.error().message};
+  return bytes;
 }
 
-core::Result<std::string> read_file(const std::filesystem::path& path) {
-  auto r = read_file_if_present(path);
-  if (!r) return r.error();
-  if (!*r) return core::not_found("cannot read " + path.string() + ": no such file");
-  return std::move(**r);
+core::Result<std::optional<std::string>> read_file_if_present(const std::filesystem::path& path) {
+  auto bytes = read_file(path);
+  if (bytes) return std::optional<std::string>(std::move(*bytes));
+  if (bytes.error().code == core::ErrorCode::kNotFound) return std::optional<std::string>{};
+  return bytes.error();
 }
 
 core::Status remove_file_durably(const std::filesystem::path& path) {

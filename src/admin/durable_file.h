@@ -13,9 +13,10 @@
 namespace p2p::admin {
 
 core::Status write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
-// A regular file's bytes. Errors name the path: not_found when there is no
-// such file, unavailable when it cannot be read or is not a regular file (a
-// directory, a FIFO, a symlink loop).
+// A regular file's bytes (core::read_regular_file, unbounded: the data_dir
+// is the tracker's own). Errors name the path and the cause: not_found when
+// there is no such file, unavailable when it cannot be read or is not a
+// regular file (a directory, a FIFO, a symlink loop).
 core::Result<std::string> read_file(const std::filesystem::path& path);
 // The same, but no file is nullopt, not an error.
 core::Result<std::optional<std::string>> read_file_if_present(const std::filesystem::path& path);

@@ -1,18 +1,13 @@
 #include "topology/static_map_locator.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cassert>
-#include <cerrno>
-#include <cstdio>
 #include <map>
-#include <system_error>
 #include <utility>
 
+#include "core/regular_file.h"
 #include "topology/subnet_locator.h"
 
 namespace p2p::topology {
@@ -129,50 +124,11 @@ core::Result<core::Cidr> parse_prefix(std::string_view token, const std::string&
   return cidr;
 }
 
-
 core::Result<std::string> read_file(const std::string& path) {
-  auto error_text = [](int err) { return std::error_code(err, std::generic_category()).message(); };
-  // Non-blocking, and regular files only: a FIFO in its place would hold the
-  // start, or a reload on SIGHUP.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    int err = errno;
-    auto message = fmt::format("rack map file '{}': cannot open: {}", path, error_text(err));
-    if (err == ENOENT) return core::not_found(std::move(message));
-    return core::unavailable(std::move(message));
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return core::unavailable(fmt::format("rack map file '{}': not a regular file", path));
-  }
-  std::FILE* f = ::fdopen(fd, "rb");
-  if (f == nullptr) {
-    int err = errno;
-    ::close(fd);
-    return core::unavailable(
-        fmt::format("rack map file '{}': cannot open: {}", path, error_text(err)));
-  }
-  std::string text;
-  char buf[1 << 16];
-  int err = 0;
-  while (true) {
-    std::size_t n = std::fread(buf, 1, sizeof buf, f);
-    text.append(buf, n);
-    if (text.size() > kMaxMapFileBytes) break;
-    if (n < sizeof buf) {
-      if (std::ferror(f)) err = errno;
-      break;
-    }
-  }
-  std::fclose(f);
-  if (err != 0) {
-    return core::unavailable(
-        fmt::format("rack map file '{}': read failed: {}", path, error_text(err)));
-  }
-  if (text.size() > kMaxMapFileBytes) {
-    return core::too_large(
-        fmt::format("rack map file '{}' is larger than {} bytes", path, kMaxMapFileBytes));
+  auto text = core::read_regular_file(path, kMaxMapFileBytes);
+  if (!text) {
+    return core::Error{text.error().code,
+                       fmt::format("rack map file '{}': {}", path, text.error().message)};
   }
   return text;
 }
