@@ -10,27 +10,14 @@
 
 #include "core/clock.h"
 #include "support/count_allocations.h"
+#include "support/three_levels.h"
 #include "swarm/swarm_table.h"
 #include "swarm_test_util.h"
 
 namespace p2p::swarm {
 namespace {
 
-// /24 racks under /20 rows under /16 datacenters.
-class ThreeLevels final : public RackMap {
- public:
-  core::RackId rack_of(const core::Address& a) const noexcept override {
-    return core::RackId::v4_prefix(a.v4_value() & 0xFFFFFF00u, 24);
-  }
-  std::size_t ancestors(core::RackId rack, std::span<core::RackId> out) const override {
-    if (out.size() < 2) return 0;
-    const auto net = static_cast<std::uint32_t>(rack.lo);
-    out[0] = core::RackId::v4_prefix(net & 0xFFFF0000u, 16);
-    out[1] = core::RackId::v4_prefix(net & 0xFFFFF000u, 20);
-    return 2;
-  }
-  std::uint64_t generation() const noexcept override { return 1; }
-};
+using test::ThreeLevels;
 
 class SwarmAllocTest : public ::testing::TestWithParam<PolicyMode> {};
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "support/three_levels.h"
 #include "swarm/policy/tree_policy.h"
 #include "swarm/swarm_table.h"
 #include "swarm_test_util.h"
@@ -26,22 +27,7 @@ using testing::names;
 using testing::pid;
 using Names = std::set<std::string>;
 
-// /24 racks under /20 rows under /16 datacenters.
-class ThreeLevels final : public RackMap {
- public:
-  core::RackId rack_of(const core::Address& a) const noexcept override {
-    return core::RackId::v4_prefix(a.v4_value() & 0xFFFFFF00u, 24);
-  }
-  std::size_t ancestors(core::RackId rack, std::span<core::RackId> out) const override {
-    if (!levels_ || out.size() < 2) return 0;
-    const auto net = static_cast<std::uint32_t>(rack.lo);
-    out[0] = core::RackId::v4_prefix(net & 0xFFFF0000u, 16);
-    out[1] = core::RackId::v4_prefix(net & 0xFFFFF000u, 20);
-    return 2;
-  }
-  std::uint64_t generation() const noexcept override { return 1; }
-  bool levels_ = true;
-};
+using test::ThreeLevels;
 
 std::string host(int dc, int row, int rack, int h) {
   return "127." + std::to_string(dc) + "." + std::to_string(16 * row + rack) + "." +
@@ -550,7 +536,7 @@ TEST(OneLevelTest, NoLevelsAboveRacksGivesTheRackRuleExactly) {
     core::ManualClock clock;
     testing::Slash24 slash24;
     ThreeLevels flat;
-    flat.levels_ = false;
+    flat.levels = false;
     const RackMap& map = run == 0 ? static_cast<const RackMap&>(slash24) : flat;
     SwarmTable table{SwarmOptions{{2, 8}, core::Seconds(150), false}, map, clock};
     const auto hash = *core::InfoHash::from_hex("DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD");
@@ -899,7 +885,7 @@ TEST_F(ChainTest, SeedersMeetNoSeedersAndStaleHostsAreSkipped) {
 class OneLevelSwarm {
  public:
   explicit OneLevelSwarm(PolicyMode mode) : table_{options(mode), flat_, clock_} {
-    flat_.levels_ = false;
+    flat_.levels = false;
     table_.activate(hash_, 1000);
   }
   Names ask(const std::string& ip, std::uint64_t left = 1000) {
