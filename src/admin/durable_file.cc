@@ -77,6 +77,17 @@ core::Result<std::optional<std::string>> read_file_if_present(const std::filesys
   return bytes.error();
 }
 
+std::string keep_damaged_copy(const std::filesystem::path& path, std::string_view text,
+                              core::TimePoint now) {
+  std::string stamp = core::iso8601(now);  // 2026-12-07T03:33:04Z
+  std::erase_if(stamp, [](char c) { return c == '-' || c == ':'; });
+  const std::string copy = path.string() + ".damaged-" + stamp;
+  if (auto st = write_file_atomically(copy, text); !st) {
+    return "the file as it was could not be kept (" + st.error().message + ")";
+  }
+  return "the file as it was is kept as " + copy;
+}
+
 core::Status remove_file_durably(const std::filesystem::path& path) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) return io_error("cannot remove", path);
   return sync_directory(path.parent_path());

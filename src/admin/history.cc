@@ -27,12 +27,15 @@ core::Result<std::unique_ptr<History>> History::open(const std::filesystem::path
     }
     h->records_ = std::move(parsed->records);
     if (parsed->skipped > 0) {
+      // The next add() rewrites the file without them; what they held may be
+      // worth reading, so the file as it was stays beside it.
+      const bool one = parsed->skipped == 1;
       h->warnings_.push_back(fmt::format(
           "{}: left out {} entr{} that {} not a deploy record (a field missing, of the wrong "
-          "type or out of range); the file is rewritten without {} when the next deploy is "
-          "recorded",
-          h->file_.string(), parsed->skipped, parsed->skipped == 1 ? "y" : "ies",
-          parsed->skipped == 1 ? "is" : "are", parsed->skipped == 1 ? "it" : "them"));
+          "type or out of range); {}, and history.json is rewritten without {} when the next "
+          "deploy is recorded",
+          h->file_.string(), parsed->skipped, one ? "y" : "ies", one ? "is" : "are",
+          keep_damaged_copy(h->file_, **text, clock.now()), one ? "it" : "them"));
     }
   }
   std::lock_guard lock(h->mu_);

@@ -23,7 +23,8 @@ class History {
  public:
   // Loads <data_dir>/history.json if there is one. Error (naming the file):
   // it cannot be read, or is not a history file at all. Entries that are not
-  // deploy records are left out, and load_warnings() says how many.
+  // deploy records are left out, the file as it was is copied to
+  // history.json.damaged-<time>, and load_warnings() says both.
   static core::Result<std::unique_ptr<History>> open(const std::filesystem::path& data_dir,
                                                      const core::Clock& clock,
                                                      core::Seconds max_age);

@@ -84,11 +84,13 @@ core::Status Registry::load() {
     }
     registered_at = std::move(index->registered_at);
     if (index->skipped > 0) {
+      // The index is rewritten below without them.
       warnings_.push_back(fmt::format(
           "{}: left out {} entr{} without a file name and a registration time (seconds since "
-          "1970, before the year 10000); {} registered now",
+          "1970, before the year 10000); {} registered now; {}",
           index_path.string(), index->skipped, index->skipped == 1 ? "y" : "ies",
-          index->skipped == 1 ? "its torrent counts as" : "their torrents count as"));
+          index->skipped == 1 ? "its torrent counts as" : "their torrents count as",
+          keep_damaged_copy(index_path, **text, clock_.now())));
     }
   }
   // The files are the truth; the index only remembers when each was registered.

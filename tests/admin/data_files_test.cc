@@ -154,8 +154,8 @@ class DataDirTest : public ::testing::Test {
 TEST_F(DataDirTest, HistoryOpensWithTheGoodRecordsAndSaysWhatItLeftOut) {
   nlohmann::json bad = a_record().to_json();
   bad["peers"] = "many";
-  ASSERT_TRUE(
-      write_file_atomically(dir_ / "history.json", history_of({bad, a_record().to_json(), 1})));
+  const std::string damaged = history_of({bad, a_record().to_json(), 1});
+  ASSERT_TRUE(write_file_atomically(dir_ / "history.json", damaged));
   auto h = History::open(dir_, clock_, core::Seconds(86400));
   ASSERT_TRUE(h) << h.error().message;
   ASSERT_EQ((*h)->list().size(), 1u);
@@ -164,6 +164,30 @@ TEST_F(DataDirTest, HistoryOpensWithTheGoodRecordsAndSaysWhatItLeftOut) {
   const std::string& w = (*h)->load_warnings()[0];
   EXPECT_NE(w.find("history.json"), std::string::npos) << w;
   EXPECT_NE(w.find("left out 2 entries"), std::string::npos) << w;
+  // What the entries held is not lost when the next deploy rewrites the file.
+  const fs::path copy = dir_ / "history.json.damaged-20231114T223000Z";  // the clock's time
+  EXPECT_NE(w.find("the file as it was is kept as " + copy.string()), std::string::npos) << w;
+  auto kept = read_file(copy);
+  ASSERT_TRUE(kept) << kept.error().message;
+  EXPECT_EQ(*kept, damaged);
+  ASSERT_TRUE((*h)->add(a_record()));
+  EXPECT_EQ(*read_file(copy), damaged);
+}
+
+// Where the copy cannot be written (a read-only data_dir, which is served as
+// it is; here a directory in its place), the warning says so and the start
+// goes on.
+TEST_F(DataDirTest, ADamagedHistoryThatCannotBeCopiedStillOpens) {
+  nlohmann::json bad = a_record().to_json();
+  bad["t"] = "x";
+  ASSERT_TRUE(write_file_atomically(dir_ / "history.json", history_of({bad})));
+  fs::create_directories(dir_ / "history.json.damaged-20231114T223000Z" / "in-the-way");
+  auto h = History::open(dir_, clock_, core::Seconds(86400));
+  ASSERT_TRUE(h) << h.error().message;
+  ASSERT_EQ((*h)->load_warnings().size(), 1u);
+  EXPECT_NE((*h)->load_warnings()[0].find("the file as it was could not be kept (cannot rename"),
+            std::string::npos)
+      << (*h)->load_warnings()[0];
 }
 
 TEST_F(DataDirTest, AHistoryFileThatIsNotOneIsAnErrorNamingIt) {
@@ -183,6 +207,15 @@ TEST_F(DataDirTest, ARegistryIndexEntryOutOfRangeCountsAsRegisteredNow) {
   ASSERT_EQ((*r)->load_warnings().size(), 1u);
   EXPECT_NE((*r)->load_warnings()[0].find("registry.json: left out 1 entry"), std::string::npos)
       << (*r)->load_warnings()[0];
+  // The index is rewritten at once without the entry; the file as it was
+  // stays beside it.
+  const fs::path copy = dir_ / "registry.json.damaged-20231114T223000Z";
+  EXPECT_NE((*r)->load_warnings()[0].find("the file as it was is kept as " + copy.string()),
+            std::string::npos)
+      << (*r)->load_warnings()[0];
+  auto kept = read_file(copy);
+  ASSERT_TRUE(kept) << kept.error().message;
+  EXPECT_NE(kept->find("9e18"), std::string::npos) << *kept;
 }
 
 // Each of these threw std::filesystem_error from exists() or the directory

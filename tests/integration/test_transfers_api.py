@@ -183,6 +183,14 @@ class TransfersScenarioTest(unittest.TestCase):
                 self.assertEqual([d["info_hash"] for d in hist], [raw_hash.hex()])
                 wait_until(lambda: "history: %s: left out 2 entries" % path in t2.output(),
                            what="the warning naming the file")
+            # The file as it was, kept beside it: the next deploy recorded
+            # rewrites history.json without the entries left out.
+            copies = [n for n in os.listdir(data_dir) if n.startswith("history.json.damaged-")]
+            self.assertEqual(len(copies), 1, copies)
+            with open(os.path.join(data_dir, copies[0])) as f:
+                self.assertEqual(json.load(f), doc)
+            self.assertIn("the file as it was is kept as %s" % os.path.join(data_dir, copies[0]),
+                          t2.output())
             # Not JSON at all: an error naming the file, not a crash.
             with open(path, "w") as f:
                 f.write("{truncated")
