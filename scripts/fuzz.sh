@@ -13,8 +13,8 @@ tests/fuzz/CMakeLists.txt) with clang, -fsanitize=fuzzer,address,undefined and
 -fno-sanitize-recover=all, configured with -DP2P_FUZZ_ONLY=ON so only what
 the targets reach (src/core, src/wire, src/config, src/topology,
 src/admin/torrent_file.cc, src/admin/data_files.cc, src/storage/key_model.cc,
-and for admin_api the admin API's handlers, src/swarm and the router) and
-tests/fuzz are compiled. Then, one target after
+for admin_api the admin API's handlers, src/swarm and the router, for
+cli_views three files of src/cli) and tests/fuzz are compiled. Then, one target after
 the other:
   1. replays every file of tests/fuzz/corpus/<target>/ once;
   2. fuzzes for --seconds, starting from the seed corpus and the inputs earlier

@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "config/config.h"
 #include "server/server.h"
 
@@ -148,7 +149,15 @@ int main(int argc, char** argv) {
   }
   if (serve_cmd->parsed()) return serve(flags);
   for (const auto& c : commands) {
-    if (c.app->parsed()) return c.run();
+    if (!c.app->parsed()) continue;
+    // A command reads replies from whatever answers at --tracker; should a
+    // bug still throw, the operator gets a line saying so, not a core dump.
+    try {
+      return c.run();
+    } catch (const std::exception& e) {
+      return p2p::cli::fail(c.app->get_name(),
+                            std::string("internal error (please report it): ") + e.what());
+    }
   }
   return 0;
 }

@@ -6,7 +6,9 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/json_fields.h"
 #include "cli/options.h"
+#include "cli/terminal.h"
 #include "core/json_text.h"
 
 namespace p2p::cli {
@@ -34,8 +36,8 @@ int run(const Options& o) {
   }
   std::cerr << fmt::format(
       "deactivated {} ({}): {} peers, {} seeders, {} completed; its record is in the history\n",
-      record->value("file", "?"), hash->hex(), record->value("peers", 0),
-      record->value("seeders", 0), record->value("completed", 0));
+      printable(text_field(*record, "file", "?")), hash->hex(), count_field(*record, "peers"),
+      count_field(*record, "seeders"), count_field(*record, "completed"));
   std::cout << hash->hex() << "\n";
   return 0;
 }

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "cli/terminal.h"
 #include "core/token_file.h"
 
 namespace p2p::cli {
@@ -44,7 +45,8 @@ core::Result<TrackerApi> api_from(const std::string& value, const std::string& t
 }
 
 int fail(std::string_view command, std::string_view message) {
-  std::cerr << "p2ptracker " << command << ": " << message << "\n";
+  // The message may quote the tracker's reply.
+  std::cerr << "p2ptracker " << command << ": " << printable(message) << "\n";
   return 1;
 }
 

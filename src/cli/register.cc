@@ -1,12 +1,14 @@
 // p2ptracker register: upload a .torrent to the tracker, activating its transfer.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/json_fields.h"
 #include "cli/options.h"
 #include "cli/terminal.h"
 #include "cli/torrent_maker.h"
@@ -81,23 +83,25 @@ int run(const Options& o) {
     std::cout << core::json_text(j, 2) << "\n";
     return 0;
   }
-  const std::string hash = j.value("info_hash", torrent->info_hash);
-  const std::string what = j.value("registration", "added");
+  const std::string hash = printable(text_field(j, "info_hash", torrent->info_hash));
+  const std::string what = text_field(j, "registration", "added");
   if (what == "unchanged") {
     std::cerr << fmt::format("{} is already registered with this content at {}\n", name,
                              tracker.url("/torrents/" + percent_encode_segment(name)));
     std::cout << hash << "\n";
     return 0;
   }
-  if (what == "replaced" && j.contains("replaced")) {
+  if (what == "replaced" && j.is_object() && j.contains("replaced")) {
     std::cerr << fmt::format("replaced {}: its previous transfer {} moved to the history\n", name,
-                             j["replaced"].value("info_hash", "?"));
+                             printable(text_field(object_field(j, "replaced"), "info_hash", "?")));
   }
-  std::cerr << fmt::format("registered {} ({}, {} file{}, {}) at {}\n", j.value("file", name),
-                           j.value("name", torrent->name), j.value("files", torrent->files),
-                           j.value("files", torrent->files) == 1 ? "" : "s",
-                           human_bytes(j.value("length", torrent->length)),
-                           tracker.url("/torrents/" + percent_encode_segment(name)));
+  const std::uint64_t files =
+      count_field(j, "files", static_cast<std::uint64_t>(std::max(torrent->files, 0)));
+  std::cerr << fmt::format(
+      "registered {} ({}, {} file{}, {}) at {}\n", printable(text_field(j, "file", name)),
+      printable(text_field(j, "name", torrent->name)), files, files == 1 ? "" : "s",
+      human_bytes(count_field(j, "length", torrent->length)),
+      tracker.url("/torrents/" + percent_encode_segment(name)));
   std::cout << hash << "\n";
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/json_fields.h"
 #include "cli/options.h"
 #include "cli/status_view.h"
 #include "cli/terminal.h"
@@ -40,10 +41,10 @@ int list_transfers(const TrackerApi& api, bool json) {
       if (stats.error().code == core::ErrorCode::kNotFound) continue;
       return fail(kCommand, stats.error().message);
     }
-    rows.push_back(stats->value("global", nlohmann::json::object()));
+    rows.push_back(object_field(*stats, "global"));
   }
   std::sort(rows.begin(), rows.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
-    return natural_less(a.value("file", ""), b.value("file", ""));
+    return natural_less(text_field(a, "file"), text_field(b, "file"));
   });
   if (json) {
     std::cout << core::json_text(nlohmann::json(rows), 2) << "\n";

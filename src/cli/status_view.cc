@@ -4,35 +4,15 @@
 
 #include <algorithm>
 
+#include "cli/json_fields.h"
 #include "cli/terminal.h"
 
 namespace p2p::cli {
 namespace {
 
-const nlohmann::json& global_of(const nlohmann::json& stats) {
-  static const nlohmann::json kEmpty = nlohmann::json::object();
-  auto it = stats.find("global");
-  return it != stats.end() && it->is_object() ? *it : kEmpty;
-}
-
-std::uint64_t count(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
-}
-
-double number(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
-}
-
-bool flag(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_boolean() && it->get<bool>();
-}
-
-std::string text(const nlohmann::json& j, const char* key, const char* absent = "-") {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : absent;
+// A string field as shown on a terminal; "-" when absent.
+std::string shown(const nlohmann::json& j, const char* key) {
+  return printable(text_field(j, key, "-"));
 }
 
 const char* yes_no(bool b) { return b ? "yes" : "no"; }
@@ -46,8 +26,9 @@ std::vector<RackRow> rack_rows(const nlohmann::json& stats) {
   auto racks = stats.find("racks");
   if (racks == stats.end() || !racks->is_object()) return rows;
   for (const auto& [name, r] : racks->items()) {
-    rows.push_back({name, count(r, "N"), count(r, "R"), count(r, "S"), number(r, "progress"),
-                    count(r, "stuck"), flag(r, "complete")});
+    rows.push_back({printable(name), count_field(r, "N"), count_field(r, "R"), count_field(r, "S"),
+                    number_field(r, "progress"), count_field(r, "stuck"),
+                    flag_field(r, "complete")});
   }
   std::sort(rows.begin(), rows.end(),
             [](const RackRow& a, const RackRow& b) { return natural_less(a.rack, b.rack); });
@@ -58,27 +39,28 @@ std::string transfers_table(const std::vector<nlohmann::json>& globals) {
   Table t({"INFO_HASH", "FILE", "PROGRESS", "PEERS", "SEEDERS", "STUCK", "COMPLETE"},
           {false, false, true, true, true, true, false});
   for (const auto& g : globals) {
-    t.add({text(g, "info_hash"), text(g, "file"), percent_text(number(g, "progress")),
-           std::to_string(count(g, "peers")), std::to_string(count(g, "seeders")),
-           std::to_string(count(g, "stuck")), yes_no(flag(g, "complete"))});
+    t.add({shown(g, "info_hash"), shown(g, "file"), percent_text(number_field(g, "progress")),
+           std::to_string(count_field(g, "peers")), std::to_string(count_field(g, "seeders")),
+           std::to_string(count_field(g, "stuck")), yes_no(flag_field(g, "complete"))});
   }
   return t.render();
 }
 
 std::string transfer_summary(const nlohmann::json& stats) {
-  const auto& g = global_of(stats);
+  const auto& g = object_field(stats, "global");
   std::string out;
-  out += fmt::format("transfer   {} ({}, {})\n", text(g, "name"), text(g, "file"),
-                     human_bytes(count(g, "size")));
-  out += fmt::format("info_hash  {}\n", text(g, "info_hash"));
-  out += fmt::format("progress   {}, complete: {}\n", percent_text(number(g, "progress")),
-                     yes_no(flag(g, "complete")));
+  out += fmt::format("transfer   {} ({}, {})\n", shown(g, "name"), shown(g, "file"),
+                     human_bytes(count_field(g, "size")));
+  out += fmt::format("info_hash  {}\n", shown(g, "info_hash"));
+  out += fmt::format("progress   {}, complete: {}\n", percent_text(number_field(g, "progress")),
+                     yes_no(flag_field(g, "complete")));
   out += fmt::format(
       "peers      {} ({} seeders, {} leechers, {} representatives, {} stuck) in {} "
       "rack{}\n",
-      count(g, "peers"), count(g, "seeders"), count(g, "leechers"), count(g, "representatives"),
-      count(g, "stuck"), count(g, "racks"), count(g, "racks") == 1 ? "" : "s");
-  if (const auto slow = count(g, "slow_announcers"); slow > 0) {
+      count_field(g, "peers"), count_field(g, "seeders"), count_field(g, "leechers"),
+      count_field(g, "representatives"), count_field(g, "stuck"), count_field(g, "racks"),
+      count_field(g, "racks") == 1 ? "" : "s");
+  if (const auto slow = count_field(g, "slow_announcers"); slow > 0) {
     // Shown only when there are any: the policy's failover leans on announces.
     out += fmt::format(
         "slow       {} downloading host{} announcing over twice the asked interval apart "
@@ -86,13 +68,14 @@ std::string transfer_summary(const nlohmann::json& stats) {
         slow, slow == 1 ? "" : "s");
   }
   out += fmt::format("started    {} (registered); first start {}, last start {}\n",
-                     text(g, "started"), text(g, "first_start"), text(g, "last_start"));
-  out += fmt::format("completed  {} peer{}; first {}, last {}\n", count(g, "completed"),
-                     count(g, "completed") == 1 ? "" : "s", text(g, "first_complete"),
-                     text(g, "last_complete"));
+                     shown(g, "started"), shown(g, "first_start"), shown(g, "last_start"));
+  out += fmt::format("completed  {} peer{}; first {}, last {}\n", count_field(g, "completed"),
+                     count_field(g, "completed") == 1 ? "" : "s", shown(g, "first_complete"),
+                     shown(g, "last_complete"));
   // What the deploy reached, whoever is still in the swarm now.
-  out += fmt::format("reached    {} of {} host{} that joined finished\n", count(g, "finished"),
-                     count(g, "peers_seen"), count(g, "peers_seen") == 1 ? "" : "s");
+  out +=
+      fmt::format("reached    {} of {} host{} that joined finished\n", count_field(g, "finished"),
+                  count_field(g, "peers_seen"), count_field(g, "peers_seen") == 1 ? "" : "s");
   return out;
 }
 
@@ -122,7 +105,8 @@ std::vector<LevelRow> level_rows(const nlohmann::json& stats) {
         reps += (reps.empty() ? "" : " ") + r.get<std::string>();
       }
     }
-    rows.push_back({name, text(g, "level"), text(g, "parent"), reps.empty() ? "-" : reps});
+    rows.push_back({printable(name), shown(g, "level"), shown(g, "parent"),
+                    reps.empty() ? "-" : printable(reps)});
   }
   // Paths sort a datacenter before its rows.
   std::sort(rows.begin(), rows.end(),

@@ -1,6 +1,7 @@
 // Text views of the tracker's transfer JSON (docs/api.md, GET /transfers/),
-// shared by `status` and `watch`. Pure; thread-safe. Missing fields read as
-// zero/false, so an older or newer tracker still renders.
+// shared by `status` and `watch`. Pure; thread-safe. Any JSON renders:
+// missing fields, and fields of another type, read as zero/false/"-", so an
+// older or newer tracker still renders; names and text are printable().
 #pragma once
 
 #include <cstdint>

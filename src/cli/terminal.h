@@ -34,10 +34,18 @@ std::string human_duration(std::int64_t seconds);
 // "127.0.9.0/24" < "127.0.10.0/24" and "rack2" < "rack10".
 bool natural_less(std::string_view a, std::string_view b);
 
+// `text` with every control character but line feed and tab replaced by '?':
+// C0 (carriage return and ESC among them), DEL, and C1 (U+0080-U+009F, CSI
+// among them). For text from a reply shown on a terminal, so that whatever
+// answers at --tracker cannot move the cursor, rewrite what is shown or
+// retitle the window.
+std::string printable(std::string_view text);
+
 // A text table: columns separated by two spaces, each left- or right-aligned.
 class Table {
  public:
   // `right_aligned` marks numeric columns; its size is the column count.
+  // Cells are shown printable().
   explicit Table(std::vector<std::string> header, std::vector<bool> right_aligned);
   void add(std::vector<std::string> row);
   std::string render() const;

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <random>
 
+#include "cli/json_fields.h"
+
 namespace p2p::cli {
 namespace {
 
@@ -116,12 +118,12 @@ core::Result<core::InfoHash> TrackerApi::resolve_transfer(std::string_view arg) 
   std::vector<std::string> by_name;
   for (const auto& t : *list) {
     if (!t.is_object()) continue;
-    const std::string file = t.value("file", "");
-    const std::string hash = t.value("info_hash", "");
+    const std::string file = text_field(t, "file");
+    const std::string hash = text_field(t, "info_hash");
     if (file == base || file == base + ".torrent") {
       if (auto h = core::InfoHash::from_hex(hash)) return *h;
     }
-    if (t.value("name", "") == arg) by_name.push_back(hash);
+    if (text_field(t, "name") == arg) by_name.push_back(hash);
   }
   if (by_name.size() == 1) {
     if (auto h = core::InfoHash::from_hex(by_name.front())) return *h;

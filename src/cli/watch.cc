@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/json_fields.h"
 #include "cli/options.h"
 #include "cli/status_view.h"
 #include "cli/terminal.h"
@@ -46,27 +47,20 @@ struct Global {
   bool operator==(const Global&) const = default;
 
   static Global from(const nlohmann::json& stats) {
+    const nlohmann::json& j = object_field(stats, "global");
     Global g;
-    auto it = stats.find("global");
-    if (it == stats.end() || !it->is_object()) return g;
-    const auto& j = *it;
-    auto u = [&](const char* k) {
-      auto f = j.find(k);
-      return f != j.end() && f->is_number_unsigned() ? f->get<std::uint64_t>() : 0;
-    };
-    g.name = j.value("name", "");
-    g.file = j.value("file", "");
-    g.info_hash = j.value("info_hash", "");
-    auto p = j.find("progress");
-    g.progress = p != j.end() && p->is_number() ? p->get<double>() : 0.0;
-    g.peers = u("peers");
-    g.seeders = u("seeders");
-    g.leechers = u("leechers");
-    g.stuck = u("stuck");
+    // Shown on the terminal as they are read.
+    g.name = printable(text_field(j, "name"));
+    g.file = printable(text_field(j, "file"));
+    g.info_hash = printable(text_field(j, "info_hash"));
+    g.progress = number_field(j, "progress");
+    g.peers = count_field(j, "peers");
+    g.seeders = count_field(j, "seeders");
+    g.leechers = count_field(j, "leechers");
+    g.stuck = count_field(j, "stuck");
     // An older tracker without "finished": those seeding now.
-    g.finished = j.contains("finished") ? u("finished") : g.seeders;
-    auto c = j.find("complete");
-    g.complete = c != j.end() && c->is_boolean() && c->get<bool>();
+    g.finished = count_field(j, "finished", g.seeders);
+    g.complete = flag_field(j, "complete");
     return g;
   }
 };

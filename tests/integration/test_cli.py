@@ -6,6 +6,7 @@ tracker whose swarms are driven by announces from 127.0.R.H (R: the rack under t
 default /24 rule), and what they print is compared with the tracker's own JSON API.
 """
 import hashlib
+import http.server
 import json
 import os
 import pty
@@ -669,6 +670,63 @@ class TrackerCommandsTest(unittest.TestCase):
                 self.assertIn("cannot reach tracker at 127.0.0.1:%d: Connection refused" % port,
                               r.stderr)
 
+
+    # --- something else answering at --tracker ------------------------------------------
+
+    def test_a_reply_not_shaped_as_the_trackers_is_shown_or_refused_never_a_crash(self):
+        # `deactivate app` against a server answering [{"file": 3}] ended in
+        # "terminate called ... type_error" (nlohmann's value()); and names in
+        # a reply reached the terminal with their escape sequences.
+        h = "ab" * 20
+        esc = "\x1b]0;pwned\x07\x1b[2J\r\u009b"
+        replies = [
+            [{"file": 3, "info_hash": 5, "name": []}],
+            {h: 5, "global": {"name": esc, "file": 5, "peers": -3, "progress": "x",
+                              "complete": 1, "finished": "z"},
+             "racks": {esc: "x", "s": {"N": "1"}}, "levels": {"g": 3, esc: {"representatives": 5}},
+             "registration": "replaced", "replaced": 7, "files": "x", "length": -1,
+             "info_hash": ["a"]},
+            {"error": 5},
+            "text",
+        ]
+        path, _ = self.made_torrent("http://127.0.0.1:1/announce")
+        for reply in replies:
+            body = json.dumps(reply).encode()
+
+            class Handler(http.server.BaseHTTPRequestHandler):
+                def answer(self):
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+
+                do_GET = do_POST = do_DELETE = answer
+
+                def log_message(self, *args):
+                    pass
+
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            url = "http://127.0.0.1:%d" % server.server_address[1]
+            try:
+                for args in (["status"], ["status", "app"], ["status", h], ["deactivate", "app"],
+                             ["deactivate", h], ["watch", h, "--timeout", "1"],
+                             ["register", path]):
+                    with self.subTest(reply=reply, args=args):
+                        r = run(args + ["--tracker", url])
+                        self.assertIn(r.returncode, (0, 1, 2), r.stderr)
+                        self.assertNotIn("terminate called", r.stderr)
+                        self.assertNotIn("internal error", r.stderr)
+                        for stream in (r.stdout, r.stderr):
+                            self.assertNotIn("\x1b", stream)
+                            self.assertNotIn("\r", stream)
+                            self.assertNotIn("\u009b", stream)
+                        if r.returncode == 1:
+                            self.assertIn("p2ptracker %s: " % args[0], r.stderr)
+            finally:
+                server.shutdown()
+                server.server_close()
 
 
 class SimulateCommandTest(unittest.TestCase):
