@@ -226,6 +226,7 @@ int run(const Options& o) {
 
   auto maker = TorrentMaker::plan(m);
   if (!maker) return fail(kCommand, maker.error().message);
+  for (const std::string& w : maker->warnings()) std::cerr << "warning: " << printable(w) << "\n";
   const bool chatty = !o.quiet;
   if (chatty) {
     std::cerr << fmt::format("hashing {}: {} file{}, {} in {} pieces of {}\n", maker->name(),

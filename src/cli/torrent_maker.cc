@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -63,6 +64,7 @@ struct TorrentMaker::Impl {
   fs::path source;    // what libtorrent reads: the payload, or the link naming it
   fs::path link_dir;  // a temporary directory holding that link, if any
   std::string name;
+  std::vector<std::string> warnings;  // what plan() left out, and why
 
   ~Impl() {
     // Only our own link and directory: remove() never follows the link.
@@ -90,6 +92,7 @@ std::uint64_t TorrentMaker::length() const {
 int TorrentMaker::piece_size() const { return impl_->creator->piece_length(); }
 int TorrentMaker::pieces() const { return impl_->creator->num_pieces(); }
 const std::string& TorrentMaker::name() const { return impl_->name; }
+const std::vector<std::string>& TorrentMaker::warnings() const { return impl_->warnings; }
 
 core::Result<TorrentMaker> TorrentMaker::plan(const MakeTorrentOptions& options) {
   auto impl = std::make_unique<Impl>();
@@ -132,9 +135,47 @@ core::Result<TorrentMaker> TorrentMaker::plan(const MakeTorrentOptions& options)
 
   std::set<fs::path> excluded;
   for (const auto& p : options.exclude) excluded.insert(fs::weakly_canonical(p, ec));
-  auto keep = [&excluded](std::string path) {
+  // libtorrent follows symbolic links, and skips in silence what it cannot
+  // stat. A link to a directory the link is inside of would be followed
+  // until the path is too long (a `current -> ..` repeated the payload 40
+  // levels deep), and a link that leads nowhere would leave its file out of
+  // every host's copy: both are skipped, and said.
+  Impl& made = *impl;
+  auto keep = [&excluded, &made](std::string path) {
     std::error_code e;
-    return excluded.empty() || excluded.count(fs::weakly_canonical(path, e)) == 0;
+    if (!excluded.empty() && excluded.count(fs::weakly_canonical(path, e)) != 0) return false;
+    const fs::path p(path);
+    if (p == made.source || !fs::is_symlink(p, e)) return true;
+    const fs::path shown = made.payload / p.lexically_relative(made.source);
+    const fs::path target = fs::canonical(p, e);
+    if (e) {
+      made.warnings.push_back(fmt::format(
+          "skipped {}: a symbolic link that leads nowhere here ({})", shown.string(), e.message()));
+      return false;
+    }
+    // A loop may pass through other links (a -> /elsewhere, whose b -> the
+    // payload): the target is checked against each directory on the way.
+    auto inside = [&target](const fs::path& dir) {
+      std::error_code c;
+      const fs::path real = fs::canonical(dir, c);
+      return !c && std::mismatch(target.begin(), target.end(), real.begin(), real.end()).first ==
+                       target.end();
+    };
+    bool loops = false;
+    if (fs::is_directory(target, e)) {
+      for (fs::path q = p.parent_path(); !loops; q = q.parent_path()) {
+        loops = inside(q);
+        if (q == made.source || !q.has_relative_path()) break;
+      }
+    }
+    if (loops) {
+      made.warnings.push_back(fmt::format(
+          "skipped {}: a symbolic link to {}, a directory it is inside of (followed, it would "
+          "repeat the payload inside itself)",
+          shown.string(), target.string()));
+      return false;
+    }
+    return true;
   };
 
   lt::create_flags_t flags{};

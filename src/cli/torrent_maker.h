@@ -66,6 +66,9 @@ class TorrentMaker {
   int piece_size() const;
   int pieces() const;
   const std::string& name() const;
+  // Files plan() left out, one sentence each naming the path: symbolic links
+  // that lead nowhere, or to a directory they are inside of.
+  const std::vector<std::string>& warnings() const;
 
   // Reads and hashes the payload, calling `progress(pieces_done)` after each
   // piece; returns the bencoded .torrent. Errors: core::unavailable with the

@@ -193,6 +193,33 @@ class MakeTorrentTest(unittest.TestCase):
         self.assertEqual(bdecode(read(out))[b"info"][b"pieces"],
                          v1_pieces(content, 32768))
 
+    def test_symbolic_links_that_loop_or_lead_nowhere_are_left_out_and_said(self):
+        # A `current -> ..` link repeated the payload 40 levels deep (41
+        # files for one); a dangling link's file was left out in silence.
+        self.write("app/bin/tool", os.urandom(3000))
+        self.write("elsewhere/shared.bin", os.urandom(2000))
+        os.symlink("..", self.path("app/bin/current"))        # to a directory it is in
+        os.symlink("/", self.path("app/root"))                # to every directory it is in
+        os.symlink(self.path("elsewhere"), self.path("app/lib"))  # followed, as before
+        os.symlink(self.path("app"), self.path("elsewhere/back"))  # ... whose link loops back
+        os.symlink("missing.conf", self.path("app/app.conf"))  # leads nowhere
+        os.symlink("tool", self.path("app/bin/tool-link"))     # a file: followed
+        for extra in ([], ["--name", "renamed"]):
+            with self.subTest(extra=extra):
+                r = self.make(["app", "--tracker", self.ANNOUNCE, "-o", "out.torrent",
+                               "--force"] + extra)
+                self.assert_made(r)
+                top = extra[1] if extra else "app"
+                listed = sorted(p for p, _ in file_list(lt.torrent_info(self.path("out.torrent"))))
+                self.assertEqual(listed, sorted(os.path.join(top, rel) for rel in
+                                                ("bin/tool", "bin/tool-link", "lib/shared.bin")))
+                for link, why in (("app/bin/current", "a directory it is inside of"),
+                                  ("app/root", "a directory it is inside of"),
+                                  ("app/lib/back", "a directory it is inside of"),
+                                  ("app/app.conf", "leads nowhere here")):
+                    self.assertRegex(r.stderr, r"warning: skipped %s: a symbolic link .*%s"
+                                     % (re.escape(link), re.escape(why)))
+
     def test_name_public_json_and_base_url(self):
         self.write("app/x.bin", os.urandom(20000))
         self.write("app/y.bin", os.urandom(20000))
