@@ -6,8 +6,9 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <string>
+
+#include "support/temp_dir.h"
 
 namespace p2p::core {
 namespace {
@@ -16,23 +17,11 @@ using ::testing::HasSubstr;
 
 class RegularFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("p2p-regular-file-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
   std::string write(const std::string& name, const std::string& bytes) {
-    auto path = (dir_ / name).string();
-    std::ofstream(path, std::ios::binary) << bytes;
-    return path;
+    return dir_.write(name, bytes);
   }
 
-  std::filesystem::path dir_;
+  test::TempDir dir_;
 };
 
 TEST_F(RegularFileTest, ReadsEveryByte) {
@@ -47,7 +36,7 @@ TEST_F(RegularFileTest, ReadsEveryByte) {
 }
 
 TEST_F(RegularFileTest, NoSuchFileIsNotFound) {
-  auto r = read_regular_file((dir_ / "none").string());
+  auto r = read_regular_file((dir_.path() / "none").string());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(r.error().message, "cannot open: No such file or directory");
@@ -56,9 +45,9 @@ TEST_F(RegularFileTest, NoSuchFileIsNotFound) {
 // Each of these would hold a start or a reload forever (a FIFO nobody
 // writes to, a character device that never ends) or read nonsense.
 TEST_F(RegularFileTest, OnlyARegularFileIsRead) {
-  const auto fifo = (dir_ / "fifo").string();
+  const auto fifo = (dir_.path() / "fifo").string();
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  for (const std::string& path : {fifo, std::string("/dev/zero"), dir_.string()}) {
+  for (const std::string& path : {fifo, std::string("/dev/zero"), dir_.path().string()}) {
     auto r = read_regular_file(path);
     ASSERT_FALSE(r) << path;
     EXPECT_EQ(r.error().code, ErrorCode::kUnavailable) << path;
@@ -67,8 +56,8 @@ TEST_F(RegularFileTest, OnlyARegularFileIsRead) {
 }
 
 TEST_F(RegularFileTest, ASymlinkLoopIsAnErrorNotAThrow) {
-  std::filesystem::create_symlink("loop", dir_ / "loop");
-  auto r = read_regular_file((dir_ / "loop").string());
+  std::filesystem::create_symlink("loop", dir_.path() / "loop");
+  auto r = read_regular_file((dir_.path() / "loop").string());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
   EXPECT_THAT(r.error().message, HasSubstr("Too many levels of symbolic links"));

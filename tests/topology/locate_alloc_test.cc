@@ -6,10 +6,10 @@
 #include <cstdlib>
 #include <new>
 
+#include "support/temp_dir.h"
 #include "topology/locator.h"
 #include "topology/static_map_locator.h"
 #include "topology/subnet_locator.h"
-#include "topology/temp_dir.h"
 
 namespace {
 
@@ -56,7 +56,7 @@ TEST(LocateAllocationTest, SubnetLocatorNeverAllocates) {
 }
 
 TEST(LocateAllocationTest, StaticMapLocatorNeverAllocates) {
-  test_util::TempDir dir;
+  test::TempDir dir;
   RackNames names;
   auto path = dir.write("racks.map",
                         "10.0.0.0/8 dc1\n10.1.0.0/16 row1\n10.1.2.3 host\n"

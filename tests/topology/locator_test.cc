@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "support/temp_dir.h"
 #include "topology/static_map_locator.h"
 #include "topology/subnet_locator.h"
-#include "topology/temp_dir.h"
 
 namespace p2p::topology {
 namespace {
@@ -152,7 +152,7 @@ TEST(MakeLocatorTest, StaticNeedsMapFile) {
 }
 
 TEST(MakeLocatorTest, StaticMissingFileNamesPath) {
-  test_util::TempDir dir;
+  test::TempDir dir;
   Options options;
   options.kind = "static";
   options.map_file = (dir.path() / "absent.map").string();
@@ -163,7 +163,7 @@ TEST(MakeLocatorTest, StaticMissingFileNamesPath) {
 }
 
 TEST(MakeLocatorTest, StaticLoadsAndFallsBackWithConfiguredPrefixes) {
-  test_util::TempDir dir;
+  test::TempDir dir;
   Options options;
   options.kind = "static";
   options.map_file = dir.write("racks.map", "10.0.0.0/8 dc1-rack1\n");

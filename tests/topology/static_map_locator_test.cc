@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "topology/temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace p2p::topology {
 namespace {
@@ -45,7 +45,7 @@ class StaticMapLocatorTest : public ::testing::Test {
     return locator.rack_name(locator.locate(addr(address)));
   }
 
-  test_util::TempDir dir_;
+  test::TempDir dir_;
   RackNames names_;  // private table: tests see exactly the names they intern
   std::string path_;
 };

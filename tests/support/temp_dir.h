@@ -1,5 +1,5 @@
 // TempDir: a fresh directory under the system temp dir, removed with its
-// contents when the object goes away. For tests that need real map files.
+// contents when the object goes away. For tests that need real files.
 #pragma once
 
 #include <unistd.h>
@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace p2p::topology::test_util {
+namespace p2p::test {
 
 class TempDir {
  public:
@@ -19,8 +19,8 @@ class TempDir {
     static std::atomic<int> counter{0};
     std::random_device rd;
     path_ = std::filesystem::temp_directory_path() /
-            ("p2p-topology-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
-             "-" + std::to_string(rd()));
+            ("p2p-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+             std::to_string(rd()));
     std::filesystem::create_directories(path_);
   }
   ~TempDir() {
@@ -50,4 +50,4 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-}  // namespace p2p::topology::test_util
+}  // namespace p2p::test
