@@ -25,6 +25,7 @@ test_pkgs=(
   python3 python3-libtorrent
   chromium                            # headless browser for the dashboard test
   prometheus                          # promtool: /metrics checked by a real parser
+  libbenchmark-dev                    # the docs' policy_bench commands, run as written
 )
 
 # Fuzzing (make fuzz, and briefly in make test): libFuzzer, ASan and UBSan come

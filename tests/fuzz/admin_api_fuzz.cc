@@ -15,11 +15,14 @@
 // Invariants: no handler throws (the Router would answer 500); every status
 // is a success or a client error (2xx-4xx); every JSON reply is JSON; a body beyond the
 // endpoint's limit never reaches it (the server refuses it first).
+#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -29,6 +32,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "../support/three_levels.h"
@@ -58,7 +62,8 @@ class ScratchDir {
     const std::filesystem::path base = std::filesystem::exists("/dev/shm")
                                            ? std::filesystem::path("/dev/shm")
                                            : std::filesystem::temp_directory_path();
-    path_ = base / ("p2p-admin-api-fuzz-" + std::to_string(::getpid()));
+    remove_left_behind(base);
+    path_ = base / (std::string(kPrefix) + std::to_string(::getpid()));
   }
   ScratchDir(const ScratchDir&) = delete;
   ScratchDir& operator=(const ScratchDir&) = delete;
@@ -73,6 +78,23 @@ class ScratchDir {
   }
 
  private:
+  static constexpr std::string_view kPrefix = "p2p-admin-api-fuzz-";
+
+  // A run that crashed, or was killed at its time limit, never reached the
+  // destructor: its directory is removed by the next run, once its process is gone.
+  static void remove_left_behind(const std::filesystem::path& base) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(base, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (!name.starts_with(kPrefix)) continue;
+      const std::string_view digits = std::string_view(name).substr(kPrefix.size());
+      pid_t pid = 0;
+      const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+      if (error != std::errc() || end != digits.data() + digits.size() || pid <= 0) continue;
+      if (::kill(pid, 0) == -1 && errno == ESRCH) std::filesystem::remove_all(entry.path(), ec);
+    }
+  }
+
   std::filesystem::path path_;
 };
 
