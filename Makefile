@@ -46,14 +46,14 @@ FUZZ_SECONDS ?= 300
 # the line tables a report's stack needs, a third less compile time than -g) and its
 # test pass, where `make test` runs every test: the real-client deploy tests included,
 # but RELEASE_TESTS: the shaped-levels deploy, which measures the kernel's shapers and
-# drives the tracker as levels_deploy does (which the pass keeps); and docs_simulate,
-# which checks docs/policy.md's simulator numbers (10,000-host fleets: minutes under
-# the sanitizers, for code sim_test runs there). Those two run against the release
-# build, the binary `make run` and `make deb` ship. ASAN_EXCLUDE (a ctest -E regex)
-# says what the pass leaves out. Its fuzz-corpus replays shake each parser 2,000
-# times, not 20,000: build-fuzz does the fuzzing.
+# drives the tracker as levels_deploy does (which the pass keeps); and docs_simulate
+# and docs_simulator_commands, which run the docs' simulator commands and check their
+# numbers (10,000-host fleets: minutes under the sanitizers, for code sim_test runs
+# there). Those run against the release build, the binary `make run` and `make deb` ship. ASAN_EXCLUDE (a ctest -E regex)
+# says what the pass leaves out. It builds no fuzz-corpus replays: scripts/fuzz.sh
+# replays the same corpora under the same sanitizers before it fuzzes.
 ASAN_BUILD_DIR ?= build-asan
-RELEASE_TESTS = ^integration\.(levels_uplink|docs_simulate)$$
+RELEASE_TESTS = ^integration\.(levels_uplink|docs_simulate|docs_simulator_commands)$$
 ASAN_EXCLUDE ?= $(RELEASE_TESTS)
 # A report aborts the process (a failed test, a tracker the harness sees die or
 # print it); leaks are checked at every exit.
@@ -113,7 +113,7 @@ test: test-deps configure
 
 $(ASAN_BUILD_DIR)/build.ninja:
 	cmake -S . -B $(ASAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
-		-DP2P_SANITIZE=ON -DP2P_BENCH=OFF -DP2P_WERROR=ON -DP2P_FUZZ_MUTATIONS=2000 $(CCACHE_LAUNCHER)
+		-DP2P_SANITIZE=ON -DP2P_BENCH=OFF -DP2P_WERROR=ON -DP2P_FUZZ_REPLAY=OFF $(CCACHE_LAUNCHER)
 
 asan-build: $(ASAN_BUILD_DIR)/build.ninja
 	cmake --build $(ASAN_BUILD_DIR) -j $(JOBS)
