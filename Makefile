@@ -88,7 +88,8 @@ bench-deps:
 	@scripts/install-deps.sh --bench
 
 # RelWithDebInfo with line tables only (-g1): a backtrace still names file:line, the
-# build takes a third less time, and the package is stripped either way.
+# build takes less time (209 s against 228 s for what `make test` builds, on two
+# cores), and the package is stripped either way.
 $(BUILD_DIR)/build.ninja:
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
 		-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DP2P_WERROR=ON
