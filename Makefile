@@ -2,7 +2,7 @@
 #   make run    install missing Debian packages, build, start on embedded defaults
 #   make test   install missing packages (test ones too), build the tracker, fuzz each
 #               libFuzzer target briefly (TEST_FUZZ_SECONDS each), then run every test
-#               once: against the ASan + UBSan build (make test-asan), but for the two
+#               once: against the ASan + UBSan build (make test-asan), but for the three
 #               the sanitizers only slow (RELEASE_TESTS), run against the release build
 #   make test-asan  the unit and integration tests against an AddressSanitizer +
 #               LeakSanitizer + UBSan build in build-asan; any report fails its test
@@ -49,9 +49,10 @@ FUZZ_SECONDS ?= 300
 # drives the tracker as levels_deploy does (which the pass keeps); and docs_simulate
 # and docs_simulator_commands, which run the docs' simulator commands and check their
 # numbers (10,000-host fleets: minutes under the sanitizers, for code sim_test runs
-# there). Those run against the release build, the binary `make run` and `make deb` ship. ASAN_EXCLUDE (a ctest -E regex)
-# says what the pass leaves out. It builds no fuzz-corpus replays: scripts/fuzz.sh
-# replays the same corpora under the same sanitizers before it fuzzes.
+# there). Those run against the release build, the binary `make run` and `make deb`
+# ship. ASAN_EXCLUDE (a ctest -E regex) says what the pass leaves out. It builds no
+# fuzz-corpus replays: scripts/fuzz.sh replays the same corpora under the same
+# sanitizers before it fuzzes.
 ASAN_BUILD_DIR ?= build-asan
 RELEASE_TESTS = ^integration\.(levels_uplink|docs_simulate|docs_simulator_commands)$$
 ASAN_EXCLUDE ?= $(RELEASE_TESTS)
@@ -67,7 +68,7 @@ SOAK_SECONDS ?= 360
 SOAK_ARGS ?=
 
 .PHONY: all install deb deps test-deps fuzz-deps bench-deps configure build run test fuzz bench bench-quick \
-	bench-build clean format simulate-plots simulate-levels
+	bench-build bench-configure clean format simulate-plots simulate-levels
 .PHONY: deploy-deps bench-deploy bench-deploy-uplink bench-topology bench-cadence bench-levels \
 	bench-levels-uplink bench-concurrent test-asan asan-build soak
 
@@ -107,9 +108,7 @@ run: build
 # RELEASE_TESTS run against the release build, and of it only the tracker and
 # policy_bench (whose documented commands a test runs) are built here (`ninja -C
 # build` builds the rest; `ctest` there runs every test without the sanitizers).
-# Configured again, as for bench-build, so a Google Benchmark installed since is found.
-test: test-deps configure
-	cmake -S . -B $(BUILD_DIR) -DP2P_BENCH=ON >/dev/null
+test: test-deps bench-configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker policy_bench
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j $(JOBS) -R '$(RELEASE_TESTS)'
 	scripts/fuzz.sh --build-dir $(FUZZ_BUILD_DIR) --jobs $(JOBS) --seconds $(TEST_FUZZ_SECONDS)
@@ -141,8 +140,10 @@ fuzz: fuzz-deps
 
 # Configure again so a Google Benchmark installed since the last configure is
 # found (bench/CMakeLists.txt builds policy_bench only when it is).
-bench-build: bench-deps configure
-	cmake -S . -B $(BUILD_DIR) -DP2P_BENCH=ON
+bench-configure: configure
+	cmake -S . -B $(BUILD_DIR) -DP2P_BENCH=ON >/dev/null
+
+bench-build: bench-deps bench-configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker udp_load policy_bench
 
 bench: bench-build
