@@ -139,9 +139,13 @@ core::Result<TorrentMaker> TorrentMaker::plan(const MakeTorrentOptions& options)
   // stat. A link to a directory the link is inside of would be followed
   // until the path is too long (a `current -> ..` repeated the payload 40
   // levels deep), and a link that leads nowhere would leave its file out of
-  // every host's copy: both are skipped, and said.
+  // every host's copy: both are skipped, and said. A link to something else
+  // inside the payload is followed, as mktorrent does (a host has no link,
+  // only the files, under both names), and said: its bytes are hashed and
+  // sent twice.
   Impl& made = *impl;
-  auto keep = [&excluded, &made](std::string path) {
+  const fs::path real_source = fs::canonical(impl->source, ec);
+  auto keep = [&excluded, &made, &real_source](std::string path) {
     std::error_code e;
     if (!excluded.empty() && excluded.count(fs::weakly_canonical(path, e)) != 0) return false;
     const fs::path p(path);
@@ -174,6 +178,14 @@ core::Result<TorrentMaker> TorrentMaker::plan(const MakeTorrentOptions& options)
           "repeat the payload inside itself)",
           shown.string(), target.string()));
       return false;
+    }
+    if (!real_source.empty() && target != real_source &&
+        std::mismatch(real_source.begin(), real_source.end(), target.begin(), target.end()).first ==
+            real_source.end()) {
+      made.warnings.push_back(fmt::format(
+          "{} is a symbolic link to {}, inside the payload: shared twice, under both names "
+          "(every host downloads it twice and gets two copies, no link)",
+          shown.string(), (made.payload / target.lexically_relative(real_source)).string()));
     }
     return true;
   };

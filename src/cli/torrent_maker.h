@@ -66,8 +66,9 @@ class TorrentMaker {
   int piece_size() const;
   int pieces() const;
   const std::string& name() const;
-  // Files plan() left out, one sentence each naming the path: symbolic links
-  // that lead nowhere, or to a directory they are inside of.
+  // One sentence each naming the path: the files plan() left out (symbolic
+  // links that lead nowhere, or to a directory they are inside of), and the
+  // links to elsewhere in the payload it kept, whose files are shared twice.
   const std::vector<std::string>& warnings() const;
 
   // Reads and hashes the payload, calling `progress(pieces_done)` after each

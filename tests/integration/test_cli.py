@@ -193,7 +193,7 @@ class MakeTorrentTest(unittest.TestCase):
         self.assertEqual(bdecode(read(out))[b"info"][b"pieces"],
                          v1_pieces(content, 32768))
 
-    def test_symbolic_links_that_loop_or_lead_nowhere_are_left_out_and_said(self):
+    def test_symbolic_links_that_loop_or_lead_nowhere_are_left_out_others_said(self):
         # A `current -> ..` link repeated the payload 40 levels deep (41
         # files for one); a dangling link's file was left out in silence.
         self.write("app/bin/tool", os.urandom(3000))
@@ -213,6 +213,10 @@ class MakeTorrentTest(unittest.TestCase):
                 listed = sorted(p for p, _ in file_list(lt.torrent_info(self.path("out.torrent"))))
                 self.assertEqual(listed, sorted(os.path.join(top, rel) for rel in
                                                 ("bin/tool", "bin/tool-link", "lib/shared.bin")))
+                # Kept, but said: the file is shared twice, under both names.
+                self.assertIn("warning: app/bin/tool-link is a symbolic link to app/bin/tool, "
+                              "inside the payload: shared twice", r.stderr)
+                self.assertNotIn("warning: app/lib is", r.stderr)  # outside the payload
                 for link, why in (("app/bin/current", "a directory it is inside of"),
                                   ("app/root", "a directory it is inside of"),
                                   ("app/lib/back", "a directory it is inside of"),
