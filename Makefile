@@ -42,8 +42,10 @@ CONCURRENT_ARGS ?=
 FUZZ_BUILD_DIR ?= build-fuzz
 TEST_FUZZ_SECONDS ?= 10
 FUZZ_SECONDS ?= 300
-# The sanitizer build (g++, -O1, -fsanitize=address,undefined, every UB an abort; -g1:
-# the line tables a report's stack needs, a third less compile time than -g) and its
+# The sanitizer build (g++, -fsanitize=address,undefined, every UB an abort; -Og: a
+# quarter less compile time than -O1 (451 s against 604 s) for tests as fast, which
+# wait on real clients more than on the tracker; -g1: the line tables a report's
+# stack needs, a third less compile time than -g) and its
 # test pass, where `make test` runs every test: the real-client deploy tests included,
 # but RELEASE_TESTS: the shaped-levels deploy, which measures the kernel's shapers and
 # drives the tracker as levels_deploy does (which the pass keeps); and docs_simulate
@@ -115,7 +117,7 @@ test: test-deps bench-configure
 	$(MAKE) --no-print-directory test-asan
 
 $(ASAN_BUILD_DIR)/build.ninja:
-	cmake -S . -B $(ASAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
+	cmake -S . -B $(ASAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-Og -g1" \
 		-DP2P_SANITIZE=ON -DP2P_BENCH=OFF -DP2P_WERROR=ON -DP2P_FUZZ_REPLAY=OFF $(CCACHE_LAUNCHER)
 
 asan-build: $(ASAN_BUILD_DIR)/build.ninja
