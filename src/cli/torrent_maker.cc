@@ -48,6 +48,11 @@ fs::path absolute_payload(const fs::path& payload) {
   return abs;
 }
 
+// Whether `path` is `dir` or below it, both canonical.
+bool within(const fs::path& path, const fs::path& dir) {
+  return std::mismatch(dir.begin(), dir.end(), path.begin(), path.end()).first == dir.end();
+}
+
 }  // namespace
 
 std::string payload_name(const fs::path& payload) {
@@ -162,8 +167,7 @@ core::Result<TorrentMaker> TorrentMaker::plan(const MakeTorrentOptions& options)
     auto inside = [&target](const fs::path& dir) {
       std::error_code c;
       const fs::path real = fs::canonical(dir, c);
-      return !c && std::mismatch(target.begin(), target.end(), real.begin(), real.end()).first ==
-                       target.end();
+      return !c && within(real, target);
     };
     bool loops = false;
     if (fs::is_directory(target, e)) {
@@ -179,9 +183,7 @@ core::Result<TorrentMaker> TorrentMaker::plan(const MakeTorrentOptions& options)
           shown.string(), target.string()));
       return false;
     }
-    if (!real_source.empty() && target != real_source &&
-        std::mismatch(real_source.begin(), real_source.end(), target.begin(), target.end()).first ==
-            real_source.end()) {
+    if (!real_source.empty() && target != real_source && within(target, real_source)) {
       made.warnings.push_back(fmt::format(
           "{} is a symbolic link to {}, inside the payload: shared twice, under both names "
           "(every host downloads it twice and gets two copies, no link)",
