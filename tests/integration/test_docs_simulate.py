@@ -94,6 +94,22 @@ class DocsSimulateTest(unittest.TestCase):
                 self.assertAlmostEqual(got["tree"][1], seconds(cells[4]), delta=0.051)
                 self.assertAlmostEqual(got["tree"][0], float(cells[5].split()[0]), delta=0.0051)
 
+    def test_the_second_gateway_let_out_late_table(self):
+        """docs/policy.md, "Where the bar cannot be met": `progress` at each grant_percent."""
+        with open(DOC, encoding="utf-8") as f:
+            text = f.read()
+        text = text[text.index("#### Where the bar cannot be met"):]
+        cmd = re.search(r"`p2ptracker simulate ([^`]*--grant-percent G)`", text, re.S).group(1)
+        rows = table_rows(text[text.index("| `grant_percent` G |"):].split("\n\n")[0])
+        self.assertGreaterEqual(len(rows), 4, "the grant_percent table is gone")
+        for cells in rows:
+            grant = re.match(r"\d+", cells[0]).group(0)
+            with self.subTest(grant_percent=grant):
+                runs = simulate(shlex.split(cmd)[:-1] + [grant])
+                amp_max, _, deploy = runs["progress/2"]
+                self.assertAlmostEqual(amp_max, float(cells[1]), delta=0.0051)
+                self.assertAlmostEqual(deploy, seconds(cells[2]), delta=0.051)
+
 
 def section(text, title):
     """The text of docs/simulator.md's section `title`, up to the next heading."""
