@@ -55,6 +55,70 @@ core::Result<nlohmann::json> array_in(std::string_view text, const char* key) {
   return std::move(*it);
 }
 
+// A precise time as microseconds since the epoch (0: never), within the
+// years ISO 8601 can say.
+std::optional<core::PreciseTime> precise_time_of(const nlohmann::json& v) {
+  constexpr std::uint64_t kLastMicro = std::uint64_t(kLastSecond) * 1000000 + 999999;
+  if (!v.is_number_unsigned() || v.get<std::uint64_t>() > kLastMicro) return std::nullopt;
+  return core::PreciseTime(std::chrono::microseconds(v.get<std::uint64_t>()));
+}
+
+std::int64_t micros(core::PreciseTime t) { return t.time_since_epoch().count(); }
+
+// A member as progress_text writes it: [address, port, completed, origin].
+std::optional<swarm::DeployProgress::Member> member_of(const nlohmann::json& m) {
+  if (!m.is_array() || m.size() != 4 || !m[0].is_string() || !m[1].is_number_unsigned() ||
+      m[1].get<std::uint64_t>() > 65535 || !m[2].is_boolean() || !m[3].is_boolean()) {
+    return std::nullopt;
+  }
+  const auto address = core::Address::parse(m[0].get<std::string>());
+  if (!address) return std::nullopt;
+  return swarm::DeployProgress::Member{
+      {*address, static_cast<std::uint16_t>(m[1].get<std::uint64_t>())},
+      m[2].get<bool>(),
+      m[3].get<bool>()};
+}
+
+std::optional<std::pair<core::InfoHash, swarm::DeployProgress>> progress_of(
+    const nlohmann::json& j) {
+  if (!j.is_object()) return std::nullopt;
+  const auto hash_text = string_field(j, "info_hash");
+  const auto t = j.find("t");
+  const auto completions = j.find("completions");
+  const auto members = j.find("members");
+  if (!hash_text || t == j.end() || !t->is_array() || t->size() != 4 || completions == j.end() ||
+      !completions->is_array() || members == j.end() || !members->is_array()) {
+    return std::nullopt;
+  }
+  const auto hash = core::InfoHash::from_hex(*hash_text);
+  if (!hash) return std::nullopt;
+  swarm::DeployProgress p;
+  core::PreciseTime* times[] = {&p.first_started, &p.last_started, &p.first_completed,
+                                &p.last_completed};
+  for (std::size_t i = 0; i < std::size(times); ++i) {
+    const auto at = precise_time_of((*t)[i]);
+    if (!at) return std::nullopt;
+    *times[i] = *at;
+  }
+  if (!unsigned_field(j, "completed", p.completed) || !unsigned_field(j, "joined", p.joined) ||
+      !unsigned_field(j, "origins_joined", p.origins_joined)) {
+    return std::nullopt;
+  }
+  p.completions.reserve(completions->size());
+  for (const auto& c : *completions) {
+    const auto at = time_of(c);
+    if (!at) return std::nullopt;
+    p.completions.push_back(*at);
+  }
+  p.members.reserve(members->size());
+  for (const auto& m : *members) {
+    auto member = member_of(m);
+    if (!member) return std::nullopt;
+    p.members.push_back(*member);
+  }
+  return std::pair{*hash, std::move(p)};
+}
+
 }  // namespace
 
 nlohmann::json time_or_null(core::TimePoint t) {
@@ -149,6 +213,42 @@ core::Result<RegistryIndex> parse_registry_index(std::string_view text) {
       continue;
     }
     out.registered_at[file->get<std::string>()] = secs(*at);
+  }
+  return out;
+}
+
+std::string progress_text(const ProgressFile& file) {
+  nlohmann::json transfers = nlohmann::json::array();
+  for (const auto& [hash, p] : file.transfers) {
+    nlohmann::json completions = nlohmann::json::array();
+    for (core::TimePoint c : p.completions) completions.push_back(secs(c));
+    nlohmann::json members = nlohmann::json::array();
+    for (const auto& m : p.members) {
+      members.push_back({m.endpoint.address.to_string(), m.endpoint.port, m.completed, m.origin});
+    }
+    transfers.push_back({{"info_hash", hash.hex()},
+                         {"t",
+                          {micros(p.first_started), micros(p.last_started),
+                           micros(p.first_completed), micros(p.last_completed)}},
+                         {"completed", p.completed},
+                         {"joined", p.joined},
+                         {"origins_joined", p.origins_joined},
+                         {"completions", std::move(completions)},
+                         {"members", std::move(members)}});
+  }
+  return nlohmann::json{{"transfers", std::move(transfers)}}.dump();
+}
+
+core::Result<ProgressFile> parse_progress(std::string_view text) {
+  auto transfers = array_in(text, "transfers");
+  if (!transfers) return transfers.error();
+  ProgressFile out;
+  for (const auto& e : *transfers) {
+    if (auto p = progress_of(e)) {
+      out.transfers.push_back(std::move(*p));
+    } else {
+      ++out.skipped;
+    }
   }
   return out;
 }

@@ -1,9 +1,8 @@
 // The JSON files the tracker keeps in data_dir, read back: history.json's
-// deploy records and registry.json's index. They are the tracker's own
-// writing, but a disk, a crash or an operator's editor may have changed them,
-// so nothing in them is trusted: a value of the wrong type or out of range
-// leaves its entry out (counted), and only text that is not such a file at
-// all is an error. Fuzzed by tests/fuzz/data_files_fuzz.cc.
+// deploy records, registry.json's index and progress.json's deploys so far. They are the tracker's
+// own writing, but a disk, a crash or an operator's editor may have changed them, so nothing in
+// them is trusted: a value of the wrong type or out of range leaves its entry out (counted), and
+// only text that is not such a file at all is an error. Fuzzed by tests/fuzz/data_files_fuzz.cc.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +16,7 @@
 #include "core/clock.h"
 #include "core/digest.h"
 #include "core/result.h"
+#include "swarm/deploy_progress.h"
 
 namespace p2p::admin {
 
@@ -60,5 +60,15 @@ struct RegistryIndex {
 };
 // registry.json's text. Error: not JSON, or no "torrents" array.
 core::Result<RegistryIndex> parse_registry_index(std::string_view text);
+
+// progress.json: every active transfer's deploy so far (swarm::DeployProgress),
+// written while the tracker runs so that a restart goes on from it.
+struct ProgressFile {
+  std::vector<std::pair<core::InfoHash, swarm::DeployProgress>> transfers;
+  std::size_t skipped = 0;  // entries that are not a transfer's progress
+};
+std::string progress_text(const ProgressFile& file);
+// progress.json's text. Error: not JSON, or no "transfers" array.
+core::Result<ProgressFile> parse_progress(std::string_view text);
 
 }  // namespace p2p::admin

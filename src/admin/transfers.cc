@@ -4,7 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <filesystem>
 #include <map>
+
+#include "admin/data_files.h"
+#include "admin/durable_file.h"
 
 namespace p2p::admin {
 namespace {
@@ -39,6 +43,51 @@ void Transfers::activate(const RegisteredTorrent& t) {
 
 void Transfers::activate_registered() {
   for (const auto& t : registry_.list()) activate(t);
+}
+
+std::vector<std::string> Transfers::restore_progress(const std::filesystem::path& file) {
+  std::vector<std::string> warnings;
+  auto text = read_file_if_present(file);
+  if (!text) return {text.error().message};
+  if (!*text) return {};
+  auto parsed = parse_progress(**text);
+  if (!parsed) {
+    return {fmt::format(
+        "{}: {}; the deploys' progress so far starts again from the announces "
+        "({})",
+        file.string(), parsed.error().message, keep_damaged_copy(file, **text, clock_.now()))};
+  }
+  if (parsed->skipped > 0) {
+    warnings.push_back(fmt::format("{}: {} entr{} that are not a transfer's progress left out ({})",
+                                   file.string(), parsed->skipped,
+                                   parsed->skipped == 1 ? "y" : "ies",
+                                   keep_damaged_copy(file, **text, clock_.now())));
+  }
+  std::size_t restored = 0;
+  for (auto& [hash, progress] : parsed->transfers) {
+    // A transfer deactivated since has no swarm: its progress is dropped.
+    restored += swarms_.restore(hash, std::move(progress)) ? 1 : 0;
+  }
+  if (restored > 0)
+    spdlog::info("{}: the progress of {} transfer(s) restored", file.string(), restored);
+  std::lock_guard lock(progress_mu_);
+  progress_written_ = std::move(**text);
+  return warnings;
+}
+
+core::Status Transfers::save_progress(const std::filesystem::path& file) {
+  ProgressFile out;
+  for (const auto& t : registry_.list()) {
+    for (const auto& h : hashes_of(t)) {
+      if (auto p = swarms_.progress(h)) out.transfers.emplace_back(h, std::move(*p));
+    }
+  }
+  std::string text = progress_text(out);
+  std::lock_guard lock(progress_mu_);
+  if (text == progress_written_) return {};
+  if (auto st = write_file_atomically(file, text); !st) return st;
+  progress_written_ = std::move(text);
+  return {};
 }
 
 std::optional<MemberKind> member_kind(std::string_view word) {

@@ -9,7 +9,9 @@
 // on the blocking pool, never on the announce path.
 #pragma once
 
+#include <filesystem>
 #include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -118,6 +120,17 @@ class Transfers {
   // Makes every registered torrent live (start-up).
   void activate_registered();
 
+  // The deploys so far, in `file` (progress.json in data_dir), so that a
+  // restart or a crash loses no milestone, completed host or count that
+  // `watch`, `status` and the history record read. restore_progress(): at
+  // start, after activate_registered(), gives each registered transfer what
+  // the last run wrote; returns what to warn about (a damaged file).
+  // save_progress(): writes every registered transfer's progress when it
+  // changed since the last save (the server does every few seconds, and at
+  // exit).
+  std::vector<std::string> restore_progress(const std::filesystem::path& file);
+  core::Status save_progress(const std::filesystem::path& file);
+
   // Registers `bytes` as `file`. A file name already registered is replaced,
   // as the original did for deploy pipelines that upload app.torrent again for
   // every release: the old transfer moves to History and the new one becomes
@@ -159,6 +172,8 @@ class Transfers {
   const core::Clock& clock_;
   RackNamer rack_name_;
   StatsOptions options_;
+  std::mutex progress_mu_;
+  std::string progress_written_;  // save_progress()'s last text, guarded by progress_mu_
 };
 
 }  // namespace p2p::admin

@@ -204,9 +204,9 @@ const std::vector<Key>& keys() {
 
       // --- Storage ---
       text_key("store", kStorage, &Config::store,
-               "Where the tracker's state lives. \"memory\": in this process only (swarms and "
-               "stats in memory, rebuilt from announces after a restart; registered torrents "
-               "and history in data_dir). \"redis\": the same, plus a write-behind copy in the "
+               "Where the tracker's state lives. \"memory\": in this process only (swarms in "
+               "memory, rebuilt from announces after a restart; registered torrents, history "
+               "and each deploy's progress in data_dir). \"redis\": the same, plus a write-behind copy in the "
                "original p2ptracker's Redis data model at redishost:redisport, for tools that "
                "read the original's keys and for several trackers sharing one Redis. Announces "
                "never wait for Redis: the tracker starts and serves while Redis is down, and "

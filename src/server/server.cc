@@ -67,6 +67,9 @@ std::optional<MapFileStamp> map_file_stamp(const std::string& path) {
 
 // How often the sweep looks at topology_file for a change, in sweep ticks.
 constexpr std::size_t kMapCheckTicks = 2;
+// How often the deploys' progress is written to data_dir when it changed, in
+// sweep ticks: what a crash can lose of it (a clean stop writes it last).
+constexpr std::size_t kProgressTicks = 5;
 
 // The swarm asks its one question of topology through this adapter (swarm/
 // may not depend on topology/).
@@ -333,6 +336,21 @@ struct Server::Parts {
   std::unique_ptr<asio::signal_set> signals;
   storage::StoreStats last_store_stats;
   std::uint64_t ticks = 0;  // sweep ticks so far
+  std::filesystem::path progress_file;  // <data_dir>/progress.json (Transfers::save_progress)
+  std::string progress_error;           // the last save's error, said once
+  void save_progress() {
+    auto st = transfers->save_progress(progress_file);
+    std::string error = st ? std::string() : st.error().message;
+    if (!error.empty() && error != progress_error) {
+      spdlog::error(
+          "the deploys' progress could not be written ({}); a restart would lose "
+          "what they reached since the last write",
+          error);
+    } else if (error.empty() && !progress_error.empty()) {
+      spdlog::info("the deploys' progress is written again to {}", progress_file.string());
+    }
+    progress_error = std::move(error);
+  }
   std::vector<swarm::SwarmTable::ExpiredPeer> expired;  // the sweep's, reused
   std::vector<swarm::SwarmTable::UnrepresentedRack> unrepresented;  // the same
   std::vector<swarm::SwarmTable::SlowAnnouncers> slow;              // the same
@@ -492,6 +510,10 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
       *p->registry, *p->history, *p->swarms, *p->store, p->clock,
       [loc](core::RackId r) { return loc->rack_name(r); }, stats);
   p->transfers->activate_registered();
+  p->progress_file = std::filesystem::path(c.data_dir) / "progress.json";
+  for (const auto& w : p->transfers->restore_progress(p->progress_file)) {
+    spdlog::warn("progress: {}", w);
+  }
 
   net::TrackerOptions to;
   to.active_interval = static_cast<std::uint32_t>(c.active_interval);
@@ -817,6 +839,7 @@ int Server::run() {
       }
       p.last_store_stats = s;
       if (p.config.auto_archive_s > 0 && p.ticks % 5 == 0) auto_archive();
+      if (p.ticks % kProgressTicks == 0) p.save_progress();
       tick();
     });
   };
@@ -824,6 +847,7 @@ int Server::run() {
 
   p.control.run();
   p.stop_listening();
+  p.save_progress();
   if (auto st = p.store->flush(std::chrono::seconds(3)); !st) {
     spdlog::warn("store: not everything was written before exit: {}", st.error().message);
   }

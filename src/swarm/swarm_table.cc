@@ -129,6 +129,24 @@ std::optional<TransferSnapshot> SwarmTable::snapshot(const core::InfoHash& info_
   return TransferSnapshot{info_hash, it->second.registered, it->second.length, it->second.torrent};
 }
 
+std::optional<DeployProgress> SwarmTable::progress(const core::InfoHash& info_hash) const {
+  const Shard& s = shard_of(info_hash);
+  std::lock_guard lock(s.mu);
+  auto it = s.torrents.find(info_hash);
+  if (it == s.torrents.end()) return std::nullopt;
+  return it->second.torrent.progress();
+}
+
+bool SwarmTable::restore(const core::InfoHash& info_hash, DeployProgress progress) {
+  const core::Seconds longest = std::max(options_.peer_timeout, options_.policy.peer_timeout_max);
+  Shard& s = shard_of(info_hash);
+  std::lock_guard lock(s.mu);
+  auto it = s.torrents.find(info_hash);
+  if (it == s.torrents.end()) return false;
+  it->second.torrent.restore(std::move(progress), clock_.now() + longest);
+  return true;
+}
+
 std::size_t SwarmTable::sweep(std::size_t shard_count, std::vector<ExpiredPeer>* expired,
                               std::vector<UnrepresentedRack>* unrepresented,
                               std::vector<SlowAnnouncers>* slow) {

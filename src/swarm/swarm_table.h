@@ -101,6 +101,14 @@ class SwarmTable {
 
   std::optional<TransferSnapshot> snapshot(const core::InfoHash& info_hash) const;
 
+  // What an active transfer's deploy has reached (Torrent::progress), for a
+  // restart to give back; nullopt for an inactive one.
+  std::optional<DeployProgress> progress(const core::InfoHash& info_hash) const;
+  // Gives an active transfer's swarm the progress a previous run wrote
+  // (Torrent::restore), its members expected back for as long as a peer
+  // lives without an announce. False for an inactive transfer.
+  bool restore(const core::InfoHash& info_hash, DeployProgress progress);
+
   // A peer sweep() dropped, for the store.
   struct ExpiredPeer {
     core::InfoHash info_hash;

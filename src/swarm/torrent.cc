@@ -846,14 +846,28 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     p.endpoint = a.endpoint;
     p.left = left;
     p.last_seen = p.last_progress = now;
-    // A peer that arrives complete is a source (a build server), not a
-    // downloader that finished: every rack's representatives may see it.
-    if (a.left == 0) p.flags |= Peer::kOrigin;
+    const DeployProgress::Member* back =
+        returning_.empty() ? nullptr : take_returning(a.endpoint, now);
+    if (back == nullptr) {
+      // A peer that arrives complete is a source (a build server), not a
+      // downloader that finished: every rack's representatives may see it.
+      if (a.left == 0) p.flags |= Peer::kOrigin;
+      ++joined_;
+      if (a.left == 0) ++origins_joined_;
+    } else {
+      if (back->origin) p.flags |= Peer::kOrigin;
+      if (back->completed) p.flags |= Peer::kCompleted;
+    }
     self = &insert_peer(g, p, a.peer_id, policy);
     note_left(g, left, false, now, policy);
     outcome.joined = true;
-    ++joined_;
-    if (a.left == 0) ++origins_joined_;
+    if (back != nullptr && a.left == 0 && !back->completed && !back->origin &&
+        a.event != AnnounceEvent::kCompleted) {
+      // It completed while the tracker was away: its completed event went
+      // unheard.
+      self->flags |= Peer::kCompleted;
+      count_completed(core::PreciseTime(now), now);
+    }
   } else {
     // Same address and port: the same peer, whatever peer_id it sends now.
     g.peer_ids[self - g.peers.data()] = a.peer_id;
@@ -902,14 +916,14 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
   if (a.event == AnnounceEvent::kCompleted) {
     if (!(self->flags & Peer::kCompleted)) {
       self->flags |= Peer::kCompleted;
-      ++completed_;
-      completions_.push_back(now);
       // An origin that reports completed (a seeder announcing its first
       // completed) counts once, as completed.
       if (self->flags & Peer::kOrigin) --origins_joined_;
+      count_completed(event_time, now);
+    } else {
+      if (first_completed == core::PreciseTime{}) first_completed = event_time;
+      last_completed = event_time;
     }
-    if (first_completed == core::PreciseTime{}) first_completed = event_time;
-    last_completed = event_time;
   }
   if (leechers_ > 0) {
     complete_ = false;
@@ -976,6 +990,57 @@ Torrent::SlowAnnouncers Torrent::slow_announcers(core::Seconds asked) const {
   return out;
 }
 
+void Torrent::count_completed(core::PreciseTime at, core::TimePoint now) {
+  ++completed_;
+  completions_.push_back(now);
+  if (first_completed == core::PreciseTime{}) first_completed = at;
+  last_completed = at;
+}
+
+DeployProgress Torrent::progress() const {
+  DeployProgress p{first_started,   last_started, first_completed,
+                   last_completed,  completed_,   joined_,
+                   origins_joined_, completions_, {}};
+  p.members.reserve(size());
+  for (const RackGroup& g : racks_) {
+    for (const Peer& q : g.peers) {
+      p.members.push_back({q.endpoint, (q.flags & Peer::kCompleted) != 0, q.origin()});
+    }
+  }
+  std::sort(p.members.begin(), p.members.end(),
+            [](const auto& x, const auto& y) { return x.endpoint < y.endpoint; });
+  return p;
+}
+
+void Torrent::restore(DeployProgress p, core::TimePoint until) {
+  first_started = p.first_started;
+  last_started = p.last_started;
+  first_completed = p.first_completed;
+  last_completed = p.last_completed;
+  completed_ = p.completed;
+  joined_ = p.joined;
+  origins_joined_ = p.origins_joined;
+  completions_ = std::move(p.completions);
+  returning_ = std::move(p.members);
+  std::sort(returning_.begin(), returning_.end(),
+            [](const auto& x, const auto& y) { return x.endpoint < y.endpoint; });
+  returned_.assign(returning_.size(), false);
+  returning_until_ = until;
+}
+
+const DeployProgress::Member* Torrent::take_returning(const core::Endpoint& e,
+                                                      core::TimePoint now) {
+  if (now > returning_until_) return nullptr;
+  auto it = std::lower_bound(returning_.begin(), returning_.end(), e,
+                             [](const auto& m, const core::Endpoint& x) { return m.endpoint < x; });
+  if (it == returning_.end() || it->endpoint != e) return nullptr;
+  // Once only: a peer back that leaves and joins again is a peer joining again.
+  auto taken = returned_.begin() + (it - returning_.begin());
+  if (*taken) return nullptr;
+  *taken = true;
+  return &*it;
+}
+
 std::optional<Torrent::SlowAnnouncers> Torrent::report_slow_announcers(core::Seconds asked) {
   const SlowAnnouncers now = slow_announcers(asked);
   if (now.peers == 0 || now.peers < 2 * slow_reported_) return std::nullopt;
@@ -1022,6 +1087,10 @@ std::size_t Torrent::expire(core::TimePoint cutoff, const PolicyOptions& policy,
   // every peer anyway: it counts the best again from those still here.
   whole_.best_left = UINT64_MAX;
   for (UpperGroup& u : uppers_) u.best_left = UINT64_MAX;
+  if (!returning_.empty() && cutoff > returning_until_) {
+    returning_ = {};
+    returned_ = {};
+  }
   for (auto g = racks_.begin(); g != racks_.end();) {
     std::uint64_t best_left = UINT64_MAX;
     for (auto it = g->peers.begin(); it != g->peers.end();) {

@@ -27,6 +27,7 @@
 #include "core/peer.h"
 #include "core/rack.h"
 #include "core/rng.h"
+#include "swarm/deploy_progress.h"
 #include "swarm/peer.h"
 #include "swarm/policy/options.h"
 #include "swarm/rack_group.h"
@@ -180,6 +181,17 @@ class Torrent {
   // finished): the dashboard's completed-hosts-over-time plot.
   const std::vector<core::TimePoint>& completions() const { return completions_; }
 
+  // The milestones and counts above, and the peers here now, for a restart
+  // to give back (restore). Allocates: not for the announce path.
+  DeployProgress progress() const;
+  // After a restart: the counts and times `p` has, and its members expected
+  // back. One that announces before `until` (the longest a peer would have
+  // lived without an announce) is the peer it was, not a new one: it counts
+  // as joining no second time, and one that comes back complete without
+  // having counted as completed finished while the tracker was away, and
+  // counts as completed now. Called before any announce of the transfer.
+  void restore(DeployProgress p, core::TimePoint until);
+
  private:
   RackGroup& group_for(core::RackId rack);
   // Gives a new group its feeder on kChain's line (RackGroup::feeder).
@@ -327,6 +339,15 @@ class Torrent {
   std::uint32_t origins_joined_ = 0;
   std::size_t slow_reported_ = 0;  // report_slow_announcers()'s last count
   std::vector<core::TimePoint> completions_;
+  // restore()'s members not back yet, sorted by endpoint, until `returning_until_`.
+  std::vector<DeployProgress::Member> returning_;
+  std::vector<bool> returned_;  // returning_[i] came back (take_returning)
+  core::TimePoint returning_until_{};
+  // `e`'s record in returning_ the first time it is asked before
+  // returning_until_; null otherwise.
+  const DeployProgress::Member* take_returning(const core::Endpoint& e, core::TimePoint now);
+  // A peer's first completed: counts it, at `at` (its event's time), `now` on the plot.
+  void count_completed(core::PreciseTime at, core::TimePoint now);
   // What kProgress measures a representative's share against: the registered
   // size, else the largest `left` any peer announced (a fresh downloader's
   // first announce carries the whole size; an open tracker knows no better).

@@ -113,6 +113,65 @@ TEST(HistoryFileTest, TextThatIsNotAHistoryFileIsAnError) {
   }
 }
 
+swarm::DeployProgress a_progress() {
+  swarm::DeployProgress p;
+  p.first_started = core::PreciseTime(std::chrono::microseconds(1'700'000'010'123'456));
+  p.last_started = p.first_started + std::chrono::seconds(3);
+  p.first_completed = p.first_started + std::chrono::seconds(40);
+  p.last_completed = p.first_completed + std::chrono::microseconds(7);
+  p.completed = 2;
+  p.joined = 4;
+  p.origins_joined = 1;
+  p.completions = {core::TimePoint(core::Seconds(1'700'000'050)),
+                   core::TimePoint(core::Seconds(1'700'000'051))};
+  p.members = {{{*core::Address::parse("10.0.1.1"), 6881}, true, false},
+               {{*core::Address::parse("10.0.1.2"), 51413}, false, false},
+               {{*core::Address::parse("2001:db8::7"), 6881}, false, true}};
+  return p;
+}
+
+TEST(ProgressFileTest, EveryTransfersProgressReadsBackAsWritten) {
+  ProgressFile file;
+  file.transfers.emplace_back(a_record().info_hash, a_progress());
+  file.transfers.emplace_back(*core::InfoHash::from_hex("ffffffffffffffffffffffffffffffffffffffff"),
+                              swarm::DeployProgress{});
+  auto parsed = parse_progress(progress_text(file));
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->skipped, 0u);
+  EXPECT_EQ(parsed->transfers, file.transfers);
+}
+
+TEST(ProgressFileTest, AnEntryOfTheWrongTypeOrOutOfRangeIsLeftOutNotThrown) {
+  ProgressFile file;
+  file.transfers.emplace_back(a_record().info_hash, a_progress());
+  auto good = nlohmann::json::parse(progress_text(file))["transfers"][0];
+  std::vector<nlohmann::json> bad(10, good);
+  bad[0]["info_hash"] = "xyz";
+  bad[1]["t"][2] = -1;
+  bad[2]["t"][3] = 253402300800000000ull;  // past 9999-12-31
+  bad[3]["completed"] = 4294967296ull;
+  bad[4]["completions"][0] = "2023-11-14T22:13:20Z";
+  bad[5]["members"][0][0] = "10.0.1.300";
+  bad[6]["members"][1][1] = 65536;
+  bad[7]["members"][2] = {"10.0.1.3", 6881, 1, 0};
+  bad[8].erase("members");
+  bad[9] = "not an object";
+  nlohmann::json transfers = nlohmann::json::array({good});
+  for (const auto& b : bad) transfers.push_back(b);
+  auto parsed = parse_progress(nlohmann::json{{"transfers", transfers}}.dump());
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->skipped, bad.size());
+  ASSERT_EQ(parsed->transfers.size(), 1u);
+  EXPECT_EQ(parsed->transfers[0].second, a_progress());
+  for (const char* text : {"", "{not json", "[]", R"({"transfers": {}})"}) {
+    auto refused = parse_progress(text);
+    EXPECT_FALSE(refused) << text;
+    if (!refused) {
+      EXPECT_FALSE(refused.error().message.empty()) << text;
+    }
+  }
+}
+
 TEST(RegistryIndexTest, EntriesWithoutATypedFileAndTimeAreLeftOut) {
   const std::string text = R"({"torrents": [
     {"file": "a.torrent", "registered": 1700000000},

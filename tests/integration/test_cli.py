@@ -13,6 +13,7 @@ import pty
 import re
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -687,6 +688,73 @@ class TrackerCommandsTest(unittest.TestCase):
         self.assertIn("cannot reach tracker at 127.0.0.1:%d" % port, err)
         self.assertIn("retrying", err)
         self.assertIn("complete: 1 hosts finished, 1 of 1 peers seeding", err)
+
+    def test_a_restart_or_a_crash_keeps_what_the_deploy_reached(self):
+        """The deploy's milestones and finished hosts outlive a restart (SIGTERM)
+        and a crash (SIGKILL once data_dir/progress.json holds them): `watch
+        --min-seeders` completes, the stats keep the first start and the
+        completions, and the history records every completed host. Before,
+        a restart lost them: `watch` never saw the deploy complete again."""
+        data_dir = tempfile.mkdtemp(prefix="p2ptracker-cli-progress-")
+        self.addCleanup(shutil.rmtree, data_dir, ignore_errors=True)
+        port = free_port()
+
+        def stats(tracker):
+            r = http_request(tracker.port, "GET", "/api/v1/transfers/%s" % h)
+            self.assertEqual(r.status, 200, r.body)
+            return json.loads(r.body)["global"]
+
+        first = Tracker(data_dir=data_dir, port=port).start()
+        try:
+            raw = register_new(first)
+            h = raw.hex()
+            first.announce(raw, source=loopback(12, 1), left=40000, event="started")
+            first.announce(raw, source=loopback(12, 2), left=40000, event="started")
+            first.announce(raw, source=loopback(12, 1), left=0, event="completed")
+            before = stats(first)
+        finally:
+            first.cleanup()  # SIGTERM: the progress is written on the way out
+        self.assertEqual(before["completed"], 1)
+
+        second = Tracker(data_dir=data_dir, port=port).start()
+        try:
+            after = stats(second)
+            for key in ("first_start", "first_complete", "completed", "completions"):
+                self.assertEqual(after[key], before[key], key)
+            # Both come back as seeders: 12.2 finished while the tracker was away.
+            second.announce(raw, source=loopback(12, 1), left=0)
+            second.announce(raw, source=loopback(12, 2), left=0)
+            r = run(["watch", h, "--tracker", "127.0.0.1:%d" % port, "--min-seeders", "2",
+                     "--timeout", "20"])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("complete: 2 hosts finished, 2 of 2 peers seeding", r.stderr)
+            now = stats(second)
+            self.assertEqual(now["completed"], 2)
+            self.assertEqual(now["peers_seen"], 2)  # not 4: each came back, none joined twice
+            self.assertEqual(now["first_start"], before["first_start"])
+            # A crash: once the periodic write holds the second completion.
+            progress = os.path.join(data_dir, "progress.json")
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                with open(progress) as f:
+                    if json.load(f)["transfers"][0]["completed"] == 2:
+                        break
+                time.sleep(0.2)
+            second.stop(signal.SIGKILL)
+        finally:
+            second.cleanup()
+
+        third = Tracker(data_dir=data_dir, port=port).start()
+        try:
+            files = json.loads(http_request(third.port, "GET", "/api/v1/transfers/").body)
+            r = http_request(third.port, "DELETE", "/api/v1/torrents/%s" % files[h])
+            self.assertEqual(r.status, 200, r.body)
+            r = http_request(third.port, "GET", "/api/v1/history")
+            record = json.loads(r.body)["deploys"][0]
+            self.assertEqual(record["completed"], 2)
+            self.assertEqual(record["first_start"], before["first_start"])
+        finally:
+            third.cleanup()
 
     # --- an unreachable tracker ---------------------------------------------------------
 

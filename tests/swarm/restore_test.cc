@@ -1,0 +1,145 @@
+// A restart gives a transfer's swarm back what its deploy had reached
+// (Torrent::progress, Torrent::restore): the milestones and counts, and the
+// peers that were there, who count as joining or completing no second time.
+#include <gtest/gtest.h>
+
+#include "swarm/swarm_table.h"
+#include "swarm/swarm_test_util.h"
+
+namespace p2p::swarm {
+namespace {
+
+using core::AnnounceEvent;
+
+class RestoreTest : public ::testing::Test {
+ protected:
+  RestoreTest() : hash_(*core::InfoHash::from_hex("0123456789abcdef0123456789abcdef01234567")) {}
+
+  static SwarmOptions options() {
+    SwarmOptions o;
+    o.peer_timeout = core::Seconds(150);
+    o.policy.peer_timeout = core::Seconds(150);
+    o.policy.peer_timeout_max = core::Seconds(900);
+    return o;
+  }
+  // A fresh table, as a restarted tracker has, with the transfer registered.
+  std::unique_ptr<SwarmTable> restarted() {
+    auto t = std::make_unique<SwarmTable>(options(), racks_, clock_);
+    t->activate(hash_, 100);
+    return t;
+  }
+  void announce(SwarmTable& t, const std::string& ip, std::uint64_t left,
+                AnnounceEvent event = AnnounceEvent::kNone) {
+    std::vector<core::PeerContact> out;
+    out.reserve(50);
+    testing::announce_from(t, hash_, ip, left, event, rng_, out);
+  }
+  const Torrent torrent(const SwarmTable& t) const { return t.snapshot(hash_)->torrent; }
+
+  // Before the restart: 10.0.1.1 completed, 10.0.1.2 still downloading,
+  // 10.0.2.1 an origin seeder.
+  DeployProgress first_run() {
+    auto t = restarted();
+    announce(*t, "10.0.1.1", 100, AnnounceEvent::kStarted);
+    announce(*t, "10.0.1.2", 100, AnnounceEvent::kStarted);
+    announce(*t, "10.0.2.1", 0);
+    clock_.advance(std::chrono::seconds(20));
+    announce(*t, "10.0.1.1", 0, AnnounceEvent::kCompleted);
+    clock_.advance(std::chrono::seconds(5));
+    return *t->progress(hash_);
+  }
+
+  testing::Slash24 racks_;
+  core::ManualClock clock_;
+  core::Rng rng_;
+  core::InfoHash hash_;
+};
+
+TEST_F(RestoreTest, TheProgressHoldsTheMilestonesCountsAndMembers) {
+  const core::PreciseTime start = clock_.now_precise();
+  const DeployProgress p = first_run();
+  EXPECT_EQ(p.first_started, start);
+  EXPECT_EQ(p.first_completed, start + std::chrono::seconds(20));
+  EXPECT_EQ(p.completed, 1u);
+  EXPECT_EQ(p.joined, 3u);
+  EXPECT_EQ(p.origins_joined, 1u);
+  ASSERT_EQ(p.completions.size(), 1u);
+  ASSERT_EQ(p.members.size(), 3u);
+  EXPECT_EQ(p.members[0], (DeployProgress::Member{testing::ep("10.0.1.1"), true, false}));
+  EXPECT_EQ(p.members[1], (DeployProgress::Member{testing::ep("10.0.1.2"), false, false}));
+  EXPECT_EQ(p.members[2], (DeployProgress::Member{testing::ep("10.0.2.1"), false, true}));
+}
+
+TEST_F(RestoreTest, PeersBackAfterARestartCountAgainForNothing) {
+  const DeployProgress p = first_run();
+  auto t = restarted();
+  ASSERT_TRUE(t->restore(hash_, p));
+  // The tracker's view before anyone is back: the deploy as it was.
+  EXPECT_EQ(torrent(*t).completed(), 1u);
+  EXPECT_EQ(torrent(*t).first_started, p.first_started);
+  announce(*t, "10.0.1.1", 0);
+  announce(*t, "10.0.1.2", 60);
+  announce(*t, "10.0.2.1", 0);
+  const Torrent s = torrent(*t);
+  EXPECT_EQ(s.completed(), 1u);
+  EXPECT_EQ(s.joined(), 3u);
+  EXPECT_EQ(s.origins_joined(), 1u);  // 10.0.1.1 is a host that completed, not a source
+  EXPECT_EQ(s.completions().size(), 1u);
+  EXPECT_EQ(s.first_completed, p.first_completed);
+  // A repeated completed of a peer counted before the restart: still once.
+  announce(*t, "10.0.1.1", 0, AnnounceEvent::kCompleted);
+  EXPECT_EQ(torrent(*t).completed(), 1u);
+  EXPECT_EQ(*t->progress(hash_), [&] {
+    DeployProgress q = p;
+    q.last_completed = clock_.now_precise();
+    return q;
+  }());
+}
+
+TEST_F(RestoreTest, AHostThatCompletedWhileTheTrackerWasAwayCountsOnce) {
+  const DeployProgress p = first_run();
+  auto t = restarted();
+  ASSERT_TRUE(t->restore(hash_, p));
+  announce(*t, "10.0.1.2", 0);  // its completed event went to no one
+  Torrent s = torrent(*t);
+  EXPECT_EQ(s.completed(), 2u);
+  EXPECT_EQ(s.completions().size(), 2u);
+  EXPECT_EQ(s.last_completed, clock_.now_precise());
+  EXPECT_EQ(s.origins_joined(), 1u);
+  announce(*t, "10.0.1.2", 0, AnnounceEvent::kCompleted);
+  EXPECT_EQ(torrent(*t).completed(), 2u);
+}
+
+TEST_F(RestoreTest, APeerBackThatLeavesAndComesAgainJoinsAgain) {
+  const DeployProgress p = first_run();
+  auto t = restarted();
+  ASSERT_TRUE(t->restore(hash_, p));
+  announce(*t, "10.0.1.2", 60);
+  announce(*t, "10.0.1.2", 60, AnnounceEvent::kStopped);
+  announce(*t, "10.0.1.2", 0, AnnounceEvent::kStarted);
+  const Torrent s = torrent(*t);
+  EXPECT_EQ(s.joined(), 4u);
+  EXPECT_EQ(s.origins_joined(), 2u);  // arrived complete, after leaving: a source
+  EXPECT_EQ(s.completed(), 1u);
+}
+
+TEST_F(RestoreTest, MembersAreExpectedBackOnlyAsLongAsAPeerLivesWithoutAnAnnounce) {
+  const DeployProgress p = first_run();
+  auto t = restarted();
+  ASSERT_TRUE(t->restore(hash_, p));
+  clock_.advance(std::chrono::seconds(901));
+  announce(*t, "10.0.1.2", 0);
+  const Torrent s = torrent(*t);
+  EXPECT_EQ(s.joined(), 4u);
+  EXPECT_EQ(s.origins_joined(), 2u);
+  EXPECT_EQ(s.completed(), 1u);
+}
+
+TEST_F(RestoreTest, AnInactiveTransferTakesNoProgress) {
+  SwarmTable t(options(), racks_, clock_);
+  EXPECT_FALSE(t.restore(hash_, DeployProgress{}));
+  EXPECT_FALSE(t.progress(hash_).has_value());
+}
+
+}  // namespace
+}  // namespace p2p::swarm
