@@ -1,6 +1,7 @@
 #include "net/client_address.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace p2p::net {
 namespace {
@@ -22,17 +23,44 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
+// An X-Forwarded-For entry's address: "1.2.3.4", and the forms proxies also
+// write, "1.2.3.4:4711", "[2001:db8::1]" and "[2001:db8::1]:443". Nullopt for
+// anything else ("unknown", "_hidden", garbage).
+std::optional<core::Address> forwarded_entry(std::string_view entry) {
+  if (auto a = core::Address::parse(entry)) return a;
+  // ":4711": one to five digits.
+  const auto port = [](std::string_view p) {
+    return p.size() >= 2 && p.size() <= 6 && p.front() == ':' &&
+           std::all_of(p.begin() + 1, p.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (entry.starts_with('[')) {
+    const auto close = entry.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    const std::string_view rest = entry.substr(close + 1);
+    if (!rest.empty() && !port(rest)) return std::nullopt;
+    return core::Address::parse(entry.substr(1, close - 1));
+  }
+  const auto colon = entry.find(':');
+  if (colon == std::string_view::npos || !port(entry.substr(colon))) return std::nullopt;
+  const auto a = core::Address::parse(entry.substr(0, colon));
+  if (!a || !a->is_v4()) return std::nullopt;
+  return a;
+}
+
 // Right to left: each proxy appends the address it received from, so the
 // right end was written by the proxy we trust, and everything left of the
-// first address that is not one of our proxies came from outside.
+// first address that is not one of our proxies came from outside. An entry
+// that names no address where the client's should be leaves the client
+// unknown: the unspecified address, which no access rule grants anything (the
+// trusted proxy itself may be this host, which may change the tracker).
 core::Address from_forwarded_for(const TrustOptions& o, core::Address addr, std::string_view xff) {
   while (!xff.empty()) {
     const auto comma = xff.rfind(',');
     const std::string_view entry =
         trim(comma == std::string_view::npos ? xff : xff.substr(comma + 1));
     xff = comma == std::string_view::npos ? std::string_view{} : xff.substr(0, comma);
-    const auto a = core::Address::parse(entry);
-    if (!a) break;
+    const auto a = forwarded_entry(entry);
+    if (!a) return kUnknownClient;
     addr = *a;
     if (!in_any(o.trusted_proxies, *a)) break;
   }
@@ -56,7 +84,7 @@ core::Address requester_address(const TrustOptions& o, const core::Address& sour
                                 std::string_view header_value) {
   if (!o.proxypass || header_value.empty() || !in_any(o.trusted_proxies, source)) return source;
   if (o.proxy_header == ProxyHeader::kXRealIp) {
-    return core::Address::parse(trim(header_value)).value_or(source);
+    return core::Address::parse(trim(header_value)).value_or(kUnknownClient);
   }
   return from_forwarded_for(o, source, header_value);
 }

@@ -40,6 +40,12 @@ std::string_view proxy_header_name(ProxyHeader header);
 // The header `name` spells (ASCII case-insensitive); nullopt for any other.
 std::optional<ProxyHeader> parse_proxy_header(std::string_view name);
 
+// The requester when a trusted proxy's header names no address: the
+// unspecified address (::), in no access rule's networks. Announces from it
+// are refused (it is no address to give to peers), and its requests share
+// one per-source bucket.
+inline const core::Address kUnknownClient{};
+
 struct TrustOptions {
   // Requesters that may announce another address with the `ip` parameter.
   std::vector<core::Cidr> trusted_networks;
@@ -56,11 +62,14 @@ struct TrustOptions {
 //   X-Forwarded-For: the right-most entry that is not a trusted proxy (the
 //     entries left of it were written by the client or by proxies we do not
 //     know, so any of them may be forged); every entry trusted: the left-most.
-//     An entry that does not parse stops the walk at the last address we
-//     could trust (the source, or the trusted proxy right of the garbage):
-//     the request is charged to that proxy rather than to a name the client
-//     may have made up.
-//   X-Real-IP: its address; absent or not an address: the source.
+//     An entry is an address, with or without a port ("1.2.3.4:4711",
+//     "[2001:db8::1]:443"). Repeated header lines count as one, joined in
+//     order (RFC 9110), so a proxy that appends its own line is read right.
+//     An entry that names no address ("unknown", garbage) where the walk
+//     needs one: kUnknownClient, never the proxy's own address, which may be
+//     this host's and so allowed to change the tracker.
+//   X-Real-IP: its address; absent: the source; not an address:
+//     kUnknownClient.
 // Otherwise: the source.
 core::Address requester_address(const TrustOptions& options, const core::Address& source,
                                 std::string_view header_value);

@@ -18,9 +18,11 @@
 #include <boost/intrusive/list.hpp>
 #include <cerrno>
 #include <chrono>
+#include <deque>
 #include <limits>
 #include <optional>
 #include <random>
+#include <string>
 
 #include "net/asio_convert.h"
 #include "net/handler_memory.h"
@@ -375,9 +377,19 @@ class Session final : private Deadline, public Deferrable {
         q == std::string_view::npos ? std::string_view{} : request_.target.substr(q + 1);
     request_.body = msg.body();
     request_.remote = remote_;
-    request_.header = [&msg](std::string_view name) {
-      auto v = msg[beast::string_view(name.data(), name.size())];
-      return std::string_view(v.data(), v.size());
+    joined_headers_.clear();
+    request_.header = [this, &msg](std::string_view name) -> std::string_view {
+      const auto [first, last] = msg.equal_range(beast::string_view(name.data(), name.size()));
+      if (first == last) return {};
+      if (std::next(first) == last) return {first->value().data(), first->value().size()};
+      // Repeated field lines are one field, joined in order (RFC 9110 5.3):
+      // a proxy that adds a line of its own to the client's is read after it.
+      std::string& joined = joined_headers_.emplace_back();
+      for (auto it = first; it != last; ++it) {
+        if (it != first) joined += ", ";
+        joined.append(it->value().data(), it->value().size());
+      }
+      return joined;
     };
   }
 
@@ -507,6 +519,9 @@ class Session final : private Deadline, public Deferrable {
   core::Endpoint remote_;
   std::optional<SourceConnections::Ticket> ticket_;  // counted in worker_.per_source
   HttpRequest request_;
+  // request_.header()'s joined values of repeated fields, valid while the
+  // request is handled (a deque: a view stays valid as more are added).
+  std::deque<std::string> joined_headers_;
   HttpResponse response_;
   std::string head_;
   bool first_request_ = true;

@@ -53,6 +53,10 @@ inline constexpr std::string_view kAnnounceRateLimited =
     "too many announces from your address; slow down (rate_limit_announces)";
 inline constexpr std::string_view kScrapeRateLimited =
     "too many scrapes from your address; slow down (rate_limit_scrapes)";
+// proxypass: the trusted proxy's header named no address for the client
+// (client_address.h, kUnknownClient).
+inline constexpr std::string_view kAnnounceUnknownClient =
+    "the proxy in front of the tracker did not name your address (proxy_header)";
 
 // Counting is per worker (WorkerContext::counters, summed on /metrics):
 // announce() counts ok/inactive announces and rack lookups itself; a front

@@ -46,9 +46,14 @@ void TrackerHandler::announce(const HttpRequest& request, HttpResponse& response
     wire::encode_failure(parsed.error().message, response.body);
     return;
   }
+  const core::Address announced = announced_address(trust, requester, parsed->ip);
+  if (announced == kUnknownClient) {
+    count_announce_failure(context, kAnnounceUnknownClient);
+    wire::encode_failure(kAnnounceUnknownClient, response.body);
+    return;
+  }
   wire::AnnounceReply reply;
-  const std::string_view refused =
-      tracker_.announce(*parsed, announced_address(trust, requester, parsed->ip), context, reply);
+  const std::string_view refused = tracker_.announce(*parsed, announced, context, reply);
   if (!refused.empty()) {
     wire::encode_failure(refused, response.body);
     return;

@@ -7,10 +7,13 @@ recorded: as a rack-mate when the tracker put the peer in the expected rack,
 and (as that rack's representative) as an outsider otherwise, so a wrong
 address shows up in the failure message.
 """
+import http.client
+import os
 import socket
 import unittest
 
-from harness import Tracker, http_request, announce_query, register_new, peers_of
+from harness import (Tracker, announce_query, bdecode, http_request, make_torrent, peers_of,
+                     register_new)
 
 PORT = 7777
 
@@ -126,6 +129,70 @@ class ProxyChainTest(TrustBase):
     def test_chain_from_untrusted_peer_is_ignored(self):
         self.assert_recorded_as("127.0.0.3", "127.0.0.3",
                                 headers={"X-Forwarded-For": "127.0.24.5, 10.1.1.7"})
+
+
+def request_with_lines(port, method, target, lines, body=b"", source="127.0.0.1"):
+    """A request whose header lines are given as (name, value) pairs, a name
+    repeated as often as it appears (http_request's dict cannot repeat one)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
+    try:
+        conn.putrequest(method, target, skip_accept_encoding=True)
+        for name, value in lines:
+            conn.putheader(name, value)
+        if body:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body or None)
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+class ForgedForwardedForTest(TrustBase):
+    """proxypass with the default trusted_proxies (this host) and no token:
+    a request from 127.0.0.1 may change the tracker, one forwarded for
+    another client may not, however the client dresses its own header."""
+    settings = {"proxypass": True}
+
+    def register_through_proxy(self, lines):
+        data, _ = make_torrent("t-%s" % os.urandom(6).hex(), os.urandom(1000))
+        return request_with_lines(self.t.port, "PUT", "/api/v1/torrents/forged-%s.torrent"
+                                  % os.urandom(4).hex(),
+                                  [("Content-Type", "application/x-bittorrent")] + lines, data)
+
+    def test_the_proxy_itself_may_change_the_tracker(self):
+        status, body = self.register_through_proxy([])
+        self.assertEqual(status, 201, body)
+
+    def test_a_client_line_before_the_proxys_own_is_read_as_the_client_wrote_it(self):
+        # HAProxy's `option forwardfor` adds a line of its own after the client's.
+        status, body = self.register_through_proxy(
+            [("X-Forwarded-For", "127.0.0.1"), ("X-Forwarded-For", "127.0.30.9")])
+        self.assertEqual(status, 403, body)
+
+    def test_an_entry_that_names_no_address_grants_nothing(self):
+        for xff in ("unknown", "127.0.30.9, garbage", "[..]:443", "127.0.30.9,", "_hidden"):
+            with self.subTest(xff=xff):
+                status, body = self.register_through_proxy([("X-Forwarded-For", xff)])
+                self.assertEqual(status, 403, body)
+        status, body = self.register_through_proxy([("X-Forwarded-For", "127.0.30.9:4711")])
+        self.assertEqual(status, 403, body)
+
+    def test_repeated_lines_are_one_header_for_announces_too(self):
+        h = register_new(self.t)
+        status, body = request_with_lines(
+            self.t.port, "GET", "/announce?" + announce_query(h, port=PORT),
+            [("X-Forwarded-For", "127.0.31.5"), ("X-Forwarded-For", "127.0.32.5:51000")])
+        self.assertEqual(status, 200, body)
+        self.assertEqual(bdecode(body)[b"external ip"], socket.inet_aton("127.0.32.5"))
+
+    def test_an_announce_whose_client_is_unknown_is_refused(self):
+        h = register_new(self.t)
+        status, body = request_with_lines(self.t.port, "GET",
+                                          "/announce?" + announce_query(h, port=PORT),
+                                          [("X-Forwarded-For", "unknown")])
+        self.assertEqual(status, 200, body)
+        self.assertIn(b"did not name your address", bdecode(body)[b"failure reason"])
 
 
 if __name__ == "__main__":

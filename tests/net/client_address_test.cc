@@ -44,11 +44,27 @@ TEST(ClientAddressTest, ForwardedForIsReadRightToLeftPastOurProxies) {
   EXPECT_EQ(requester(o, "127.0.0.1", " 192.0.2.1 "), "192.0.2.1");
   // Every entry one of ours: the left-most.
   EXPECT_EQ(requester(o, "127.0.0.1", "10.1.1.8, 10.1.1.7"), "10.1.1.8");
-  // Garbage stops the walk at the last address we could trust.
-  EXPECT_EQ(requester(o, "127.0.0.1", "192.0.2.1, nonsense"), "127.0.0.1");
-  EXPECT_EQ(requester(o, "127.0.0.1", "nonsense, 10.1.1.7"), "10.1.1.7");
-  EXPECT_EQ(requester(o, "127.0.0.1", "192.0.2.1, unknown, 10.1.1.7"), "10.1.1.7");
   EXPECT_EQ(requester(o, "127.0.0.1", "2001:db8::5, 10.1.1.7"), "2001:db8::5");
+  // Entries with a port, as some proxies write them.
+  EXPECT_EQ(requester(o, "127.0.0.1", "192.0.2.66, 192.0.2.1:4711"), "192.0.2.1");
+  EXPECT_EQ(requester(o, "127.0.0.1", "[2001:db8::1]"), "2001:db8::1");
+  EXPECT_EQ(requester(o, "127.0.0.1", "[2001:db8::1]:443, 10.1.1.7:80"), "2001:db8::1");
+  // A trusted proxy past its port is still passed.
+  EXPECT_EQ(requester(o, "127.0.0.1", "192.0.2.9, 10.1.1.7:80"), "192.0.2.9");
+}
+
+TEST(ClientAddressTest, AForwardedForEntryThatNamesNoAddressLeavesTheClientUnknown) {
+  const TrustOptions o = behind_proxies();
+  // Never the proxy's own address: 127.0.0.1 may change the tracker.
+  for (std::string_view xff :
+       {"nonsense", "192.0.2.1, nonsense", "unknown", "192.0.2.1, unknown, 10.1.1.7", "_hidden",
+        "192.0.2.1,", "[..]:443", "[2001:db8::1", "[2001:db8::1]x",
+        "[2001:db8::1]:", "1.2.3.4:", "1.2.3.4:5:6", "example.com:80", "[1.2.3.4]:80x"}) {
+    EXPECT_EQ(requester_address(o, addr("127.0.0.1"), xff), kUnknownClient) << xff;
+  }
+  EXPECT_EQ(kUnknownClient.to_string(), "::");
+  // Garbage left of the first address that is not ours is never read.
+  EXPECT_EQ(requester(o, "127.0.0.1", "nonsense, 192.0.2.1, 10.1.1.7"), "192.0.2.1");
 }
 
 TEST(ClientAddressTest, RealIpOnlyWhenConfigured) {
@@ -66,6 +82,8 @@ TEST(ClientAddressTest, RealIpOnlyWhenConfigured) {
   o.proxy_header = ProxyHeader::kXRealIp;
   EXPECT_EQ(requester_address(o, r).to_string(), "192.0.2.7");
   headers["X-Real-IP"] = "not an address";
+  EXPECT_EQ(requester_address(o, r), kUnknownClient);
+  headers.erase("X-Real-IP");  // absent: the proxy itself asks
   EXPECT_EQ(requester_address(o, r).to_string(), "127.0.0.1");
   // From an untrusted peer no header is even read.
   r.remote = {addr("127.0.0.9"), 1};
