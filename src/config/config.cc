@@ -206,7 +206,8 @@ const std::vector<Key>& keys() {
       text_key("store", kStorage, &Config::store,
                "Where the tracker's state lives. \"memory\": in this process only (swarms in "
                "memory, rebuilt from announces after a restart; registered torrents, history "
-               "and each deploy's progress in data_dir). \"redis\": the same, plus a write-behind copy in the "
+               "and each deploy's progress in data_dir). \"redis\": the same, plus a write-behind "
+               "copy in the "
                "original p2ptracker's Redis data model at redishost:redisport, for tools that "
                "read the original's keys and for several trackers sharing one Redis. Announces "
                "never wait for Redis: the tracker starts and serves while Redis is down, and "
@@ -297,8 +298,10 @@ const std::vector<Key>& keys() {
               "`transfers` set per run, so announces for random hashes cannot grow Redis "
               "without bound. 0: none are."),
       bool_key("full_scrape", kAnnounces, &Config::full_scrape,
-               "A /scrape without info_hash lists every active transfer. Turn off if the list of "
-               "transfers should not be public."),
+               "A /scrape without info_hash lists every active transfer (built at most once "
+               "every 5 s and shared by the requests meanwhile). Turn off if the list of "
+               "transfers should not be public: an info-hash is all an announce needs to be "
+               "told a transfer's hosts (a warning with admin_read = \"token\")."),
 
       // --- Client addresses ---
       cidrs_key("trusted_networks", kAddresses, &Config::trusted_networks,

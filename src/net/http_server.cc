@@ -76,6 +76,10 @@ class Session;
 // the heap (about 20 KB with its handler slots and header arena, then its
 // read buffer and reply strings) was heap churn per announce; a reused one
 // keeps those buffers' capacity and allocates nothing once warm.
+// What a pooled session's buffers may keep of their capacity: far above an
+// announce's, far below a stats page's.
+constexpr std::size_t kKeptCapacity = 64 * 1024;
+
 class SessionPool {
  public:
   static constexpr std::size_t kMaxIdle = 256;  // beyond that a burst's sessions are freed
@@ -219,6 +223,16 @@ class Session final : private Deadline, public Deferrable {
     beast::error_code ec;
     socket_.close(ec);
     parser_.reset();
+    // A pooled session keeps its buffers' capacity for the next connection,
+    // but not what a large request or reply grew them to: a worker's idle
+    // sessions each holding a stats page or an upload would be gigabytes
+    // that nothing uses.
+    response_.reset();
+    if (response_.body.capacity() > kKeptCapacity) std::string().swap(response_.body);
+    if (buffer_.capacity() > kKeptCapacity) {
+      buffer_.clear();
+      buffer_.shrink_to_fit();
+    }
     if (std::this_thread::get_id() != worker_.thread.load(std::memory_order_relaxed) ||
         !worker_.sessions.give_back(this)) {
       delete this;
@@ -461,11 +475,11 @@ class Session final : private Deadline, public Deferrable {
                    "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
                    "Connection: {}\r\n{}\r\n",
                    response_.status, status_text(response_.status), response_.content_type,
-                   response_.body.size(), keep_alive_ ? "keep-alive" : "close",
+                   response_.body_bytes().size(), keep_alive_ ? "keep-alive" : "close",
                    response_.extra_headers);
+    const std::string_view body = response_.body_bytes();
     std::array<asio::const_buffer, 2> buffers = {
-        asio::buffer(head_),
-        asio::buffer(response_.body.data(), head_only ? 0 : response_.body.size())};
+        asio::buffer(head_), asio::buffer(body.data(), head_only ? 0 : body.size())};
     arm(worker_.request_deadlines, options_.request_timeout);
     asio::async_write(socket_, buffers,
                       bind_memory(memory_, [self = self()](beast::error_code ec, std::size_t) {

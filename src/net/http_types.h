@@ -5,6 +5,7 @@
 
 #include <array>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,9 @@ struct HttpResponse {
   int status = 200;
   std::string_view content_type = "text/plain";
   std::string body;           // reused across requests: clear() keeps capacity
+  // Set: the body instead of `body`, a reply many requests share (a full
+  // scrape), written without a copy.
+  std::shared_ptr<const std::string> shared_body;
   std::string extra_headers;  // complete "Name: value\r\n" lines
   bool close = false;         // close the connection after this response
 
@@ -46,8 +50,12 @@ struct HttpResponse {
     status = 200;
     content_type = "text/plain";
     body.clear();
+    shared_body.reset();
     extra_headers.clear();
     close = false;
+  }
+  std::string_view body_bytes() const {
+    return shared_body ? std::string_view(*shared_body) : std::string_view(body);
   }
 };
 

@@ -202,4 +202,23 @@ std::vector<wire::ScrapeEntry> Tracker::full_scrape() const {
   return all;
 }
 
+std::shared_ptr<const std::string> Tracker::full_scrape_reply() {
+  const core::TimePoint now = clock_.now();
+  {
+    std::lock_guard lock(full_scrape_mu_);
+    if (full_scrape_reply_ &&
+        (now - full_scrape_built_ < kFullScrapeFor || full_scrape_building_)) {
+      return full_scrape_reply_;
+    }
+    full_scrape_building_ = true;
+  }
+  auto reply = std::make_shared<std::string>();
+  wire::encode_scrape(full_scrape(), *reply);
+  std::lock_guard lock(full_scrape_mu_);
+  full_scrape_reply_ = reply;
+  full_scrape_built_ = now;
+  full_scrape_building_ = false;
+  return reply;
+}
+
 }  // namespace p2p::net

@@ -12,6 +12,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
 #include <string_view>
 
 #include "core/address.h"
@@ -118,6 +121,14 @@ class Tracker {
   // Every active transfer, sorted by info-hash (allocates: a full scrape is
   // rare).
   std::vector<wire::ScrapeEntry> full_scrape() const;
+  // The bencoded reply to a full scrape, built at most once per
+  // kFullScrapeFor and shared by every request meanwhile: with open = true
+  // it may list 50,000 transfers (3.5 MB, and up to half a second to build),
+  // so each request building and holding its own copy let a few addresses
+  // within their scrape rate take the workers and gigabytes of memory. While
+  // one worker rebuilds it the others serve the previous one.
+  std::shared_ptr<const std::string> full_scrape_reply();
+  static constexpr core::Seconds kFullScrapeFor{5};
 
   const TrackerOptions& options() const { return options_; }
 
@@ -129,6 +140,10 @@ class Tracker {
   const core::Clock& clock_;
   swarm::SwarmTable& swarms_;
   storage::Store& store_;
+  std::mutex full_scrape_mu_;  // guards the three below
+  std::shared_ptr<const std::string> full_scrape_reply_;
+  core::TimePoint full_scrape_built_{};
+  bool full_scrape_building_ = false;
 };
 
 }  // namespace p2p::net

@@ -84,7 +84,7 @@ void TrackerHandler::scrape(const HttpRequest& request, HttpResponse& response,
       return;
     }
     count_scrape(context, true);
-    wire::encode_scrape(tracker_.full_scrape(), response.body);
+    response.shared_body = tracker_.full_scrape_reply();
     return;
   }
   count_scrape(context, true);

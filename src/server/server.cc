@@ -119,6 +119,13 @@ core::Result<std::unique_ptr<net::AdminAccess>> make_admin_access(const config::
     o.token_file = c.admin_token_file;
   }
   o.read_needs_token = c.admin_read == "token";
+  if (o.read_needs_token && c.full_scrape) {
+    // An info-hash is all an announce needs to be told the fleet's hosts.
+    spdlog::warn(
+        "admin_read = \"token\" hides the transfers from the admin API, but full_scrape = true "
+        "lists every active transfer's info-hash at /scrape to anyone, and an announce with one "
+        "is told its hosts; set full_scrape = false");
+  }
   o.trust = trust_options(c);
   return std::make_unique<net::AdminAccess>(std::move(o));
 }

@@ -87,6 +87,18 @@ class GoodClient:
                         "a good announce took %.2f s during the attack" % max(self.latencies))
 
 
+def udp_connect(port):
+    """A UDP socket from ATTACKER to the tracker, and the connection id its
+    BEP 15 connect got."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((ATTACKER, 0))
+    s.settimeout(5)
+    s.connect(("127.0.0.1", port))
+    s.send(struct.pack(">QII", 0x41727101980, 0, 1))
+    _, _, cid = struct.unpack(">IIQ", s.recv(16))
+    return s, cid
+
+
 def keepalive_announces(port, source, queries):
     """Sends each query as an announce on one keep-alive connection; returns the
     decoded replies."""
@@ -232,12 +244,7 @@ class UdpScrapeBurstTest(unittest.TestCase):
             http_request(t.port, "GET", "/announce?" + announce_query(h, left=0),
                          source="127.0.3.1")
             hashes = [h] + [os.urandom(20) for _ in range(73)]
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            s.bind((ATTACKER, 0))
-            s.settimeout(5)
-            s.connect(("127.0.0.1", t.port))
-            s.send(struct.pack(">QII", 0x41727101980, 0, 1))
-            _, _, cid = struct.unpack(">IIQ", s.recv(16))
+            s, cid = udp_connect(t.port)
             whole = errors = 0
             with GoodClient(t, h) as good:
                 for i in range(1500):
@@ -263,6 +270,56 @@ class UdpScrapeBurstTest(unittest.TestCase):
             self.assertGreaterEqual(whole, 100)  # the burst (rate_limit_scrape_burst)
             self.assertGreater(errors, 0)
             self.assertTrue(t.get("/health").status == 200)
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for pid %d" % pid)
+
+
+class SharedFullScrapeTest(unittest.TestCase):
+    """An open tracker with 20,000 transfers answers a full scrape with about
+    1 MB. 100 connections that ask for one each and never read the reply held
+    100 copies (each built on a worker, 50-470 ms at 50,000 transfers); now
+    they share one reply, built at most once per 5 s."""
+
+    def test_full_scrapes_left_unread_share_one_reply(self):
+        with Tracker(open=True, rate_limit_announces=0, rate_limit_scrapes=0) as t:
+            s, cid = udp_connect(t.port)
+            transfers = 20000
+            for i in range(transfers):
+                s.send(struct.pack(">QII20s20sQQQIIIiH", cid, 1, i, struct.pack(">I", i) * 5,
+                                   b"-PT0001-abcdefghijkl", 0, 1000, 0, 0, 0, 0, -1, 6881))
+                if i % 100 == 99:  # let the replies drain: none may be dropped
+                    for _ in range(100):
+                        s.recv(4096)
+            s.close()
+            first = http_request(t.port, "GET", "/scrape", source="127.0.3.1")
+            self.assertEqual(first.status, 200)
+            self.assertEqual(len(first.bdecoded()[b"files"]), transfers)
+            reply_bytes = len(first.body)
+            before = rss_kib(t.proc.pid)
+            held = []
+            for i in range(100):
+                c = raw_connect(t.port, source="127.0.4.%d" % (1 + i % 50))
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                c.sendall(b"GET /scrape HTTP/1.1\r\nHost: t\r\n\r\n")
+                held.append(c)
+            deadline = time.monotonic() + 10
+            while (metric(t, 'p2ptracker_scrapes_total{protocol="http",result="ok"}') < 101
+                   and time.monotonic() < deadline):
+                time.sleep(0.1)
+            grown = rss_kib(t.proc.pid) - before
+            for c in held:
+                c.close()
+            # 100 copies would be about 100 x reply_bytes; one shared is one.
+            self.assertLess(grown * 1024, 20 * reply_bytes,
+                            "RSS grew by %d KiB for 100 unread %d-byte full scrapes"
+                            % (grown, reply_bytes))
+            self.assertEqual(t.get("/health").status, 200)
 
 
 class ConnectionsPerSourceTest(unittest.TestCase):

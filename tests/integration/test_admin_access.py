@@ -285,6 +285,9 @@ class TokenReadTest(AccessBase):
 
     def test_startup_line(self):
         self.assertIn("admin_read=token", self.t.logged("admin_read=token"))
+        # The full scrape (on by default) still lists every transfer to anyone.
+        self.assertIn("set full_scrape = false", self.t.logged("set full_scrape = false"))
+        self.assertIn(b"files", self.req("GET", "/scrape", STRANGER).body)
 
     def test_announce_and_scrape_stay_open(self):
         self.assert_protocol_open()

@@ -41,7 +41,7 @@ class TrackerHandlerTest : public ::testing::Test {
     store_ = std::move(*s);
     swarms_ = std::make_unique<swarm::SwarmTable>(swarm::SwarmOptions{}, racks_, clock_);
     swarms_->activate(hash_, 1000);
-    core_ = std::make_unique<Tracker>(o, *swarms_, *store_);
+    core_ = std::make_unique<Tracker>(o, *swarms_, *store_, clock_);
     tracker_ = std::make_unique<TrackerHandler>(*core_);
   }
 
@@ -61,8 +61,8 @@ class TrackerHandlerTest : public ::testing::Test {
     };
     response_.reset();
     tracker_->handle(r, response_, context_);
-    auto v = wire::bdecode(response_.body);
-    EXPECT_TRUE(v) << response_.body;
+    auto v = wire::bdecode(response_.body_bytes());
+    EXPECT_TRUE(v) << response_.body_bytes();
     return v ? *v : wire::BValue{};
   }
 
@@ -410,6 +410,25 @@ TEST_F(TrackerHandlerTest, ScrapeAndFullScrape) {
   EXPECT_NE(get("/scrape").find("failure reason"), nullptr);
   EXPECT_EQ(counters_.get(metrics::Counter::kScrapeHttpFailure), 2u);
   EXPECT_EQ(counters_.get(metrics::Counter::kScrapeHttpOk), 2u);
+}
+
+TEST_F(TrackerHandlerTest, AFullScrapeIsBuiltOncePerKFullScrapeForAndShared) {
+  auto all = get("/scrape");
+  ASSERT_NE(response_.shared_body, nullptr);
+  const auto first = response_.shared_body;
+  EXPECT_EQ(all.find("files")->as_dict().size(), 1u);
+  // A transfer registered meanwhile shows from the next build on.
+  const core::InfoHash other =
+      *core::InfoHash::from_hex("ffffffffffffffffffffffffffffffffffffffff");
+  swarms_->activate(other, 1000);
+  clock_.advance(Tracker::kFullScrapeFor - core::Seconds(1));
+  EXPECT_EQ(get("/scrape").find("files")->as_dict().size(), 1u);
+  EXPECT_EQ(response_.shared_body, first);  // the same bytes, not a copy
+  EXPECT_TRUE(response_.body.empty());
+  clock_.advance(core::Seconds(1));
+  EXPECT_EQ(get("/scrape").find("files")->as_dict().size(), 2u);
+  EXPECT_NE(response_.shared_body, first);
+  EXPECT_EQ(counters_.get(metrics::Counter::kScrapeHttpOk), 3u);
 }
 
 TEST_F(TrackerHandlerTest, NonGetIsRefused) {
