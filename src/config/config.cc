@@ -381,7 +381,9 @@ const std::vector<Key>& keys() {
       int_key("topology_max_in_flight", kTopology, &Config::topology_max_in_flight, 1, 100000,
               "Lookups running at once over all sources. A host that needs one while this "
               "many run is placed by the rest of the chain and asked about at its next "
-              "announce (p2ptracker_topology_source_lookups_total{outcome=\"skipped\"})."),
+              "announce (p2ptracker_topology_source_lookups_total{outcome=\"skipped\"}). A UDP "
+              "connect, whose source address is not proven (it may be forged), starts a lookup "
+              "only while fewer than half this many run."),
       names_key("levels", kTopology, &Config::levels,
                 "The levels of a location, outermost first: the keys a dns TXT record or an exec "
                 "program answers with (\"dc=ams1 row=3 rack=12\"). A peer's rack is the path "

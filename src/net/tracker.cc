@@ -177,8 +177,7 @@ bool Tracker::await_topology(const core::Address& address, Deferrable& later) {
 }
 
 void Tracker::prefetch_topology(const core::Address& address) {
-  const swarm::RackMap& racks = swarms_.rack_map();
-  if (racks.unsettled(address)) racks.rack_of(address);  // locating asks the source
+  swarms_.rack_map().prefetch(address);
 }
 
 std::size_t Tracker::scrape(std::vector<core::InfoHash>& hashes, std::span<wire::ScrapeEntry> out) {

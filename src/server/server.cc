@@ -93,6 +93,9 @@ class LocatorRackMap final : public swarm::RackMap {
                     std::function<void()>& resume) const override {
     return chain_ != nullptr && chain_->await_answer(address, wait, resume);
   }
+  void prefetch(const core::Address& address) const noexcept override {
+    if (chain_ != nullptr) chain_->prefetch(address);
+  }
 
  private:
   const topology::Locator& locator_;

@@ -33,6 +33,11 @@ class RackMap {
   // lookup that may place it elsewhere: cheap, no side effect, for every
   // announce. Default: racks are always known at once.
   virtual bool unsettled(const core::Address& /*address*/) const noexcept { return false; }
+  // Starts the lookup that would place `address`, for a request that has not
+  // proven it is from there (a UDP connect, which anyone can send with a
+  // forged source): it may use only part of the lookups' budget, so a flood
+  // of them cannot crowd out the lookups of hosts that have. Never blocks.
+  virtual void prefetch(const core::Address& /*address*/) const noexcept {}
   // If so, arranges for `resume` to be called once, from any thread, when
   // the answer is in or after `wait`, whichever comes first, and returns
   // true (taking `resume`); otherwise returns false, leaving `resume`.

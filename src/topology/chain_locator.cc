@@ -77,15 +77,19 @@ std::vector<std::string> ChainLocator::check(const core::Address& probe) {
 }
 
 core::RackId ChainLocator::locate(const core::Address& address) const noexcept {
-  return resolve(address, true);
+  return resolve(address, Asking::kProven);
 }
 
-core::RackId ChainLocator::resolve(const core::Address& address, bool ask_sources) const noexcept {
+void ChainLocator::prefetch(const core::Address& address) const noexcept {
+  resolve(address, Asking::kUnproven);
+}
+
+core::RackId ChainLocator::resolve(const core::Address& address, Asking asking) const noexcept {
   const core::TimePoint now = clock_.now();
   for (std::size_t i = 0; i < sources_.size(); ++i) {
     Source& s = *sources_[i];
     const AnswerCache::Hit hit = s.cache->get(address, now);
-    if (ask_sources) {
+    if (asking == Asking::kProven) {
       (hit.state == AnswerCache::Hit::State::kMiss ? s.cache_misses : s.cache_hits)
           .fetch_add(1, std::memory_order_relaxed);
     }
@@ -93,29 +97,30 @@ core::RackId ChainLocator::resolve(const core::Address& address, bool ask_source
       case AnswerCache::Hit::State::kFresh:
         return hit.rack;
       case AnswerCache::Hit::State::kStale:
-        if (ask_sources) ask(i, address);
+        if (asking != Asking::kNo) ask(i, address, asking);
         return hit.rack;
       case AnswerCache::Hit::State::kNegative:
         continue;
       case AnswerCache::Hit::State::kMiss:
-        if (ask_sources) ask(i, address);
+        if (asking != Asking::kNo) ask(i, address, asking);
         // Meanwhile the rest of the chain answers, without asking: a later
         // source is asked only once this one has said it does not know.
-        ask_sources = false;
+        asking = Asking::kNo;
         continue;
     }
   }
   return fallback_->locate(address);
 }
 
-void ChainLocator::ask(std::size_t source, const core::Address& address) const {
+void ChainLocator::ask(std::size_t source, const core::Address& address, Asking asking) const {
   Source& s = *sources_[source];
+  const std::size_t bound =
+      asking == Asking::kUnproven ? options_.max_in_flight / 2 : options_.max_in_flight;
   try {
     {
       std::lock_guard lock(pending_mu_);
       if (pending_.contains({source, address})) return;
-      if (pending_.size() >= options_.max_in_flight ||
-          (s.max_in_flight > 0 && s.in_flight >= s.max_in_flight)) {
+      if (pending_.size() >= bound || (s.max_in_flight > 0 && s.in_flight >= s.max_in_flight)) {
         std::lock_guard stats_lock(s.mu);
         ++s.stats.skipped;
         return;  // the host's next announce asks again
@@ -210,7 +215,7 @@ core::RackId ChainLocator::intern(Answer& a) {
 void ChainLocator::store(std::size_t source, const core::Address& address, Answer::Kind kind,
                          core::RackId rack, core::TimePoint now) {
   Source& s = *sources_[source];
-  const core::RackId before = resolve(address, false);
+  const core::RackId before = resolve(address, Asking::kNo);
   switch (kind) {
     case Answer::Kind::kFound:
       s.cache->put_found(address, rack, now + options_.ttl);
@@ -227,7 +232,7 @@ void ChainLocator::store(std::size_t source, const core::Address& address, Answe
     if (pending_.erase({source, address}) > 0) --s.in_flight;
   }
   // Asks the next source when this one did not know.
-  const core::RackId after = resolve(address, true);
+  const core::RackId after = resolve(address, Asking::kProven);
   if (before != after && relocate_) relocate_(address, before, after);
   wake(address);
 }
@@ -260,7 +265,7 @@ bool ChainLocator::await_answer(const core::Address& address, std::chrono::milli
       waiter->resume = std::move(resume);
       waiters_.emplace(address, waiter);
     }
-    ask(missing, address);
+    ask(missing, address, Asking::kProven);
     {
       // The lookup may not have started (max_in_flight): then nothing would
       // wake the waiter before its timer.

@@ -119,6 +119,11 @@ class ChainLocator final : public Locator {
   // Whether await_answer() would wait for `address`: a source still has to
   // be asked about it. One cache lookup per source; never allocates.
   bool unsettled(const core::Address& address) const noexcept;
+  // Starts the lookups locate() would, for an address no request has proven
+  // yet (swarm::RackMap::prefetch): only while fewer than half of
+  // max_in_flight lookups run, so unproven addresses (a flood of forged UDP
+  // connects) leave the other half to hosts that announce. Never blocks.
+  void prefetch(const core::Address& address) const noexcept;
 
   std::vector<SourceStats> source_stats() const;
   std::size_t source_count() const { return sources_.size(); }
@@ -134,10 +139,13 @@ class ChainLocator final : public Locator {
     // Counted on every announce: atomics, not `mu` (copied into stats when read).
     mutable std::atomic<std::uint64_t> cache_hits{0}, cache_misses{0};
   };
-  // The chain's answer for `address`; with `ask`, starts lookups for the
+  // Whom resolve() asks the sources for: no one, a host that announced, or
+  // an address not proven yet (prefetch).
+  enum class Asking { kNo, kProven, kUnproven };
+  // The chain's answer for `address`; unless kNo, starts lookups for the
   // sources whose cache misses or is stale.
-  core::RackId resolve(const core::Address& address, bool ask) const noexcept;
-  void ask(std::size_t source, const core::Address& address) const;
+  core::RackId resolve(const core::Address& address, Asking asking) const noexcept;
+  void ask(std::size_t source, const core::Address& address, Asking asking) const;
   void answered(std::size_t source, const core::Address& address, Answer answer,
                 std::chrono::steady_clock::time_point started);
   // The RackId of a found answer's rack; past max_rack_names turns `a` into

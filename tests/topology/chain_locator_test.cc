@@ -201,6 +201,30 @@ Answer found(const char* rack) {
   return a;
 }
 
+TEST(ChainLocatorTest, UnprovenAddressesTakeAtMostHalfTheLookups) {
+  // A UDP connect can carry any source address: a flood of them must leave
+  // lookups for the hosts that announce.
+  core::ManualClock clock;
+  RackNames names;
+  ChainOptions o;
+  o.max_in_flight = 4;
+  ChainLocator chain(std::make_unique<SubnetLocator>(24, 64), o, clock, names);
+  auto source = std::make_unique<ManualSource>();
+  ManualSource& manual = *source;
+  chain.add_source(std::move(source));
+  chain.start();
+  for (int i = 1; i <= 10; ++i) chain.prefetch(addr(("10.7.0." + std::to_string(i)).c_str()));
+  EXPECT_EQ(chain.source_stats()[0].skipped, 8u);  // two started
+  for (int i = 1; i <= 5; ++i) chain.locate(addr(("10.8.0." + std::to_string(i)).c_str()));
+  EXPECT_EQ(chain.source_stats()[0].skipped, 11u);  // two more: four in flight
+  // An answer frees a place; unproven addresses still stop at half.
+  manual.answer(found("cab-1"));
+  chain.prefetch(addr("10.7.0.11"));
+  EXPECT_EQ(chain.source_stats()[0].skipped, 12u);
+  chain.locate(addr("10.8.0.6"));
+  EXPECT_EQ(chain.source_stats()[0].skipped, 12u);
+}
+
 TEST(ChainLocatorTest, PlacedByTheRestUntilTheAnswerThenMovedAndCachedForTheTtl) {
   core::ManualClock clock;
   RackNames names;
