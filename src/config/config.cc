@@ -464,9 +464,11 @@ const std::vector<Key>& keys() {
               "memory uploads take to about this times max_torrent_bytes."),
       int_key("request_timeout", kLimits, &Config::request_timeout, 1, kIntMax,
               "Seconds a client has to send a whole request, so slow senders cannot hold "
-              "connections."),
+              "connections: from the connection's start, and on a kept-alive connection from "
+              "the next request's first byte."),
       int_key("keepalive_timeout", kLimits, &Config::keepalive_timeout, 1, kIntMax,
-              "Seconds an idle keep-alive connection stays open."),
+              "Seconds an idle keep-alive connection stays open waiting for its next "
+              "request."),
       int_key("max_connections", kLimits, &Config::max_connections, 1, kIntMax,
               "Most open HTTP connections, all workers together; bounds memory and file "
               "descriptors. At start-up the soft fd limit is raised to the hard one and this is "

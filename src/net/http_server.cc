@@ -276,12 +276,23 @@ class Session final : private Deadline, public Deferrable {
     // compares Content-Length > optional, which is true for none.)
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     // A new connection gets request_timeout to send its request; a kept-alive
-    // one may idle for keepalive_timeout first.
-    if (first_request_) {
-      arm(worker_.request_deadlines, options_.request_timeout);
-    } else {
+    // one may idle for keepalive_timeout first, and then has request_timeout
+    // from its next request's first byte (not keepalive_timeout for the
+    // whole request: one byte a second would hold it a minute).
+    if (!first_request_ && buffer_.size() == 0) {
       arm(worker_.keepalive_deadlines, options_.keepalive_timeout);
+      socket_.async_wait(tcp::socket::wait_read,
+                         bind_memory(memory_, [self = self()](beast::error_code ec) {
+                           if (ec) return self->on_read_error(ec);
+                           self->read_request_header();
+                         }));
+      return;
     }
+    read_request_header();
+  }
+
+  void read_request_header() {
+    arm(worker_.request_deadlines, options_.request_timeout);
     http::async_read_header(
         socket_, buffer_, *parser_,
         bind_memory(memory_,

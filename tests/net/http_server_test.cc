@@ -228,6 +228,25 @@ TEST_F(HttpServerTest, SlowRequestIsCutOff) {
   EXPECT_NE(ok.read_responses(1).find("/fine|"), std::string::npos);
 }
 
+TEST_F(HttpServerTest, AKeptAliveConnectionHasRequestTimeoutFromItsNextRequestsFirstByte) {
+  HttpServerOptions o;
+  o.request_timeout = std::chrono::seconds(1);
+  o.keepalive_timeout = std::chrono::seconds(30);
+  start(o);
+  Client slow(server_->port());
+  slow.send("GET /first HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(slow.read_responses(1).find("/first|"), std::string::npos);
+  slow.send("GET /announce?info_ha");  // and nothing more: cut after 1 s, not 30
+  EXPECT_TRUE(slow.closed_by_peer(std::chrono::seconds(4)));
+  // Idle between requests it has keepalive_timeout.
+  Client idle(server_->port());
+  idle.send("GET /first HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(idle.read_responses(1).find("/first|"), std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  idle.send("GET /second HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(idle.read_responses(1).find("/second|"), std::string::npos);
+}
+
 TEST_F(HttpServerTest, BodyLimits) {
   start();
   {
