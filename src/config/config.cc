@@ -534,7 +534,8 @@ const std::vector<Key>& keys() {
                "this \"address:port\" (\"10.0.0.5:6970\", \"[::1]:6970\") instead of on "
                "port, which then serves only announce, scrape and /health: the announce port "
                "can face the fleet and the admin port only the build network. The access rules "
-               "above apply on it. Empty: everything on port."),
+               "above apply on it; it holds up to 1,024 connections, 64 from one address. Empty: "
+               "everything on port."),
       text_key("admin_read", kAdmin, &Config::admin_read,
                "Who may read the tracker's state: the stats and lists under /transfers/, "
                "/torrents/ and /api/v1/, downloading a registered .torrent, /metrics and the "

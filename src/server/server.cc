@@ -156,8 +156,12 @@ net::TrustOptions trust_options(const config::Config& c) {
   return t;
 }
 
+// Most connections the admin port holds (admin_server).
+constexpr std::size_t kAdminMaxConnections = 1024;
+
 // The admin API's own server (admin_listen = "address:port"): one worker,
-// the same limits as the announce port.
+// the announce port's limits but on connections (kAdminMaxConnections, and
+// a sixteenth of them from one address).
 core::Result<std::unique_ptr<net::HttpServer>> admin_server(const config::Config& c,
                                                             net::Router& router,
                                                             metrics::Registry& metrics) {
@@ -188,9 +192,16 @@ core::Result<std::unique_ptr<net::HttpServer>> admin_server(const config::Config
   ho.max_request_bytes = static_cast<std::size_t>(c.max_request_bytes);
   ho.request_timeout = std::chrono::seconds(c.request_timeout);
   ho.keepalive_timeout = std::chrono::seconds(c.keepalive_timeout);
-  ho.max_connections = 1024;
+  ho.max_connections = kAdminMaxConnections;
   ho.max_uploads_in_flight = static_cast<std::size_t>(c.max_uploads_in_flight);
+  // A handful of hosts use the admin port (operators, CI, Prometheus): one
+  // of them may hold no more than a sixteenth of it, so it takes sixteen
+  // addresses, not two, to hold every connection.
   ho.max_connections_per_source = static_cast<std::size_t>(c.max_connections_per_source);
+  if (ho.max_connections_per_source == 0 ||
+      ho.max_connections_per_source > kAdminMaxConnections / 16) {
+    ho.max_connections_per_source = kAdminMaxConnections / 16;
+  }
   ho.metrics = &metrics;
   return net::HttpServer::create(ho, router);
 }

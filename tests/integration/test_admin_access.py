@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 
 from harness import (BINARY, Tracker, announce_query, free_port, http_request, make_torrent,
@@ -460,6 +461,32 @@ class AdminListenTest(unittest.TestCase):
             self.assertNotIn(b"failure reason", r.body)
             self.assertEqual(http_request(t.port, "GET", "/health").status, 200)
             self.assertEqual(http_request(admin_port, "GET", "/health").status, 200)
+
+    def test_one_address_holds_at_most_a_sixteenth_of_the_admin_port(self):
+        # 1,024 connections, 64 from one address: two or three addresses
+        # holding idle connections locked everyone out at 512 each.
+        admin_port = free_port()
+        with Tracker(admin_listen="127.0.0.1:%d" % admin_port, request_timeout=60) as t:
+            held = []
+            try:
+                for _ in range(100):
+                    held.append(raw_connect(admin_port, source="127.0.7.8"))
+
+                def rejected():
+                    body = http_request(admin_port, "GET", "/metrics").body.decode()
+                    for line in body.splitlines():
+                        if line.startswith("p2ptracker_http_source_connections_rejected_total "):
+                            return float(line.split()[-1])
+                    return 0.0
+
+                deadline = time.monotonic() + 10
+                while rejected() < 36 and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                self.assertEqual(rejected(), 36)
+                self.assertEqual(http_request(admin_port, "GET", "/torrents/").status, 200)
+            finally:
+                for c in held:
+                    c.close()
 
     def test_a_bad_admin_listen_stops_start_up(self):
         data = tempfile.mkdtemp(prefix="p2ptracker-admin-listen-")
