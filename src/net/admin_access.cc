@@ -39,8 +39,8 @@ std::string_view bearer_token(const HttpRequest& request) {
 // Fixed replies: nothing from the request is echoed, and the token never is.
 constexpr std::string_view kNoTokenError =
     R"j({"error":"this request needs the tracker's admin token: send Authorization: Bearer )j"
-    R"j(<token>, the content of the tracker's admin_token_file (p2ptracker register, status )j"
-    R"j(and watch: --token-file FILE or P2PTRACKER_TOKEN_FILE); see docs/security.md"})j";
+    R"j(<token>, the content of the tracker's admin_token_file (p2ptracker register, deactivate, )j"
+    R"j(status and watch: --token-file FILE or P2PTRACKER_TOKEN_FILE); see docs/security.md"})j";
 constexpr std::string_view kWrongTokenError =
     R"j({"error":"the bearer token is not the tracker's admin token (its admin_token_file)"})j";
 constexpr std::string_view kNotLocalError =
