@@ -37,7 +37,8 @@ Transfers::Transfers(Registry& registry, History& history, swarm::SwarmTable& sw
 void Transfers::activate(const RegisteredTorrent& t) {
   for (const auto& h : hashes_of(t)) {
     swarms_.activate(h, t.meta.length);
-    store_.transfer_registered({h, t.meta.name, t.meta.length, t.registered});
+    store_.transfer_registered({h, t.meta.name, t.meta.length, t.registered,
+                                h == t.meta.primary() ? t.file : std::string()});
   }
 }
 

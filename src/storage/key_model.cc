@@ -201,6 +201,16 @@ void KeyModel::plan_registered(const TransferRecord& record, CommandBatch& b) co
   b.arg(record.length);
   b.arg(prefix_, h, ":registered");
   b.arg(core::iso8601(record.registered));
+  if (!record.file.empty()) {
+    // The original's index of uploads, which its GET /torrents/ listed. As
+    // there, deregistration leaves them: `active_transfers` says what is live.
+    b.begin(Verb::kSadd);
+    b.arg(prefix_, "torrents");
+    b.arg(record.file);
+    b.begin(Verb::kSet);
+    b.arg(prefix_, record.file);
+    b.arg(h);
+  }
 }
 
 void KeyModel::plan_deregistered(const core::InfoHash& info_hash, core::TimePoint at,

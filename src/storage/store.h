@@ -56,6 +56,10 @@ struct TransferRecord {
   std::string name;          // torrent name from the info dictionary
   std::uint64_t length = 0;  // payload bytes
   core::TimePoint registered;
+  // The registration's file name ("app.torrent"), for the original's
+  // `torrents` set and `<file>` -> hash key; empty: none written (a hybrid
+  // torrent's second info-hash).
+  std::string file;
 };
 
 struct StoreStats {

@@ -19,7 +19,7 @@ TEST(NullStoreTest, KeepsNothing) {
   u.endpoint = {*core::Address::parse("10.0.0.1"), 6881};
   (*store)->peer_announced(u);
   (*store)->transfer_seen(u.info_hash);
-  (*store)->transfer_registered({u.info_hash, "x", 1, clock.now()});
+  (*store)->transfer_registered({u.info_hash, "x", 1, clock.now(), "x.torrent"});
   EXPECT_TRUE((*store)->flush(std::chrono::milliseconds(10)));
   EXPECT_TRUE((*store)->seen_transfers()->empty());
   EXPECT_TRUE((*store)->active_transfers()->empty());

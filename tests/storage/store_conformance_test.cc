@@ -354,6 +354,19 @@ TEST_P(StoreConformance, SeenTransfersIncludeUnregisteredOnesActiveOnlyRegistere
   EXPECT_EQ((*active)[0].name, "release-42.tar");
   EXPECT_EQ((*active)[0].length, 123456789012u);
   EXPECT_EQ((*active)[0].registered, clock_.now());
+  // The original's index of uploads: the file name in `torrents`, its hash
+  // under the name.
+  EXPECT_EQ(redis_keys("p2p:torrents"), Strings{});
+  r.info_hash = hash(3);
+  r.file = "release-43.torrent";
+  store_->transfer_registered(r);
+  flush();
+  auto files = server_->command({"SMEMBERS", "p2p:torrents"});
+  ASSERT_TRUE(files.ok()) << files.error().message;
+  EXPECT_EQ(*files, Strings{"release-43.torrent"});
+  auto file_hash = server_->command({"GET", "p2p:release-43.torrent"});
+  ASSERT_TRUE(file_hash.ok()) << file_hash.error().message;
+  EXPECT_EQ(*file_hash, Strings{hash(3).hex()});
   auto t = transfer(hash(2));
   EXPECT_EQ(t["name"], "release-42.tar");
   EXPECT_EQ(t["length"], "123456789012");
