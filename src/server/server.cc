@@ -217,16 +217,22 @@ std::string topology_list(const config::Config& c) {
 }
 
 // The topology chain: the lookup sources it lists, in order, then the map
-// file or the subnet rule (which answer at once) as their fallback.
-core::Result<std::unique_ptr<topology::Locator>> make_topology(const config::Config& c,
+// file or the subnet rule (which answer at once) as their fallback. An error
+// names the setting behind it, and where that was set.
+core::Result<std::unique_ptr<topology::Locator>> make_topology(const config::Loaded& loaded,
                                                                const core::Clock& clock) {
+  const config::Config& c = loaded.config;
+  const auto blamed = [&loaded](std::string_view key, const core::Error& e) {
+    return core::invalid_argument(loaded.blame(key, e.message));
+  };
   topology::Options topo;
   topo.kind = c.uses_topology("file") ? "static" : "subnet";
   topo.subnet_prefix_v4 = c.subnet_prefix_v4;
   topo.subnet_prefix_v6 = c.subnet_prefix_v6;
   topo.map_file = c.topology_file;
   auto fallback = topology::make_locator(topo);
-  if (!fallback) return fallback.error();
+  if (!fallback)
+    return c.uses_topology("file") ? blamed("topology_file", fallback.error()) : fallback.error();
   if (!c.uses_topology("smdb") && !c.uses_topology("dns") && !c.uses_topology("exec")) {
     return std::move(*fallback);
   }
@@ -246,7 +252,7 @@ core::Result<std::unique_ptr<topology::Locator>> make_topology(const config::Con
       so.bulk_interval = std::chrono::seconds(c.smdb_bulk_interval);
       so.timeout = timeout;
       auto source = topology::SmdbSource::create(so, chain->io());
-      if (!source) return source.error();
+      if (!source) return blamed("smdb_url", source.error());
       chain->add_source(std::move(*source));
     } else if (name == "dns") {
       topology::DnsOptions dns_options;
@@ -255,7 +261,10 @@ core::Result<std::unique_ptr<topology::Locator>> make_topology(const config::Con
       dns_options.levels = c.levels;
       dns_options.timeout = timeout;
       auto source = topology::DnsSource::create(std::move(dns_options), chain->io());
-      if (!source) return source.error();
+      if (!source) {
+        const bool server = source.error().message.starts_with("dns_server");
+        return blamed(server ? "dns_server" : "dns_name", source.error());
+      }
       chain->add_source(std::move(*source));
     } else if (name == "exec") {
       topology::ExecOptions eo;
@@ -263,7 +272,7 @@ core::Result<std::unique_ptr<topology::Locator>> make_topology(const config::Con
       eo.levels = c.levels;
       eo.timeout = timeout;
       auto source = topology::ExecSource::create(std::move(eo), chain->io());
-      if (!source) return source.error();
+      if (!source) return blamed("exec_command", source.error());
       chain->add_source(std::move(*source), static_cast<std::size_t>(c.exec_max_running));
     }
   }
@@ -397,7 +406,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
     spdlog::warn("host '{}': not listening on {}: not an address of this host", c.host, skipped);
   }
 
-  auto locator = make_topology(c, p->clock);
+  auto locator = make_topology(loaded, p->clock);
   if (!locator) return locator.error();
   p->locator = std::move(*locator);
   p->chain = dynamic_cast<topology::ChainLocator*>(p->locator.get());
@@ -648,9 +657,11 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
       const auto level =
           loaded.origins.contains("max_connections") ? spdlog::level::warn : spdlog::level::info;
       spdlog::log(level,
-                  "max_connections {} is above what {} file descriptors allow; using {} (raise "
-                  "the hard limit, e.g. LimitNOFILE= in the systemd unit, to allow more)",
-                  max_connections, fds->soft, budget);
+                  "max_connections {}: {} file descriptors (the limit) must also hold the "
+                  "tracker's own files, sockets and event loops, which leaves room for {} "
+                  "connections; using {} (raise the hard limit, e.g. LimitNOFILE= in the systemd "
+                  "unit, to allow more)",
+                  max_connections, fds->soft, budget, budget);
       max_connections = budget;
     }
   }
@@ -709,7 +720,19 @@ int Server::run() {
   // On SIGHUP and when topology_file changes.
   auto reload_topology = [&p](std::string_view why) {
     if (auto st = p.locator->reload(); st) {
-      spdlog::info("topology reloaded ({}; generation {})", why, p.locator->generation());
+      const bool file = p.config.uses_topology("file") || p.config.uses_topology("static");
+      if (!file && p.chain == nullptr) {
+        spdlog::info("topology: nothing to reload ({}): racks come from the subnet rule", why);
+        return;
+      }
+      spdlog::info("topology reloaded ({}): {}{}{}", why,
+                   file ? fmt::format("{} read again (generation {})", p.config.topology_file,
+                                      p.locator->generation())
+                        : std::string(),
+                   file && p.chain != nullptr ? "; " : "",
+                   p.chain != nullptr
+                       ? "the lookup sources are asked again about each host at its next announce"
+                       : "");
     } else {
       spdlog::error("topology reload failed ({}), keeping the previous map: {}", why,
                     st.error().message);

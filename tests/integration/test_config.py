@@ -117,6 +117,21 @@ class CommandLineTest(TempDirTest):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn(path, r.stderr)
 
+    def test_a_topology_setting_that_fails_at_start_names_the_setting_and_where(self):
+        absent = os.path.join(self.dir, "absent.map")
+        path = self.write("t.toml", 'host = "127.0.0.1"\nport = 0\ndata_dir = "%s"\n'
+                                    'topology = ["file"]\ntopology_file = "%s"\n'
+                                    % (os.path.join(self.dir, "data"), absent))
+        r = run_tool(["serve", path], timeout=20)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("%s:5: key 'topology_file': rack map file '%s': cannot open" % (path, absent),
+                      r.stderr)
+        r = run_tool(["serve", path, "--set", "topology=smdb", "--set",
+                      "smdb_url=https://127.0.0.1:1/"], timeout=20)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("--set 'smdb_url=https://127.0.0.1:1/': key 'smdb_url': ", r.stderr)
+        self.assertIn("https is not supported", r.stderr)
+
     def test_toml_file_values_apply(self):
         path = self.write("p.toml", "active_interval = 33\npassive_interval = 77\n"
                                     "maxpeers = 3\n")
@@ -255,8 +270,9 @@ class StaticTopologyTest(TempDirTest):
         with Tracker() as t:
             h = register_new(t)
             self.announce(t, h, 86, 1)
-            self.hup_and_wait(t, "topology reloaded")
-            self.hup_and_wait(t, "topology reloaded")
+            marker = "topology: nothing to reload (SIGHUP): racks come from the subnet rule"
+            self.hup_and_wait(t, marker)
+            self.hup_and_wait(t, marker)
             reply = self.announce(t, h, 86, 2)
             self.assertEqual(peers_of(reply), {(loopback(86, 1), 6881)})
             self.assertIsNone(t.proc.poll())
