@@ -98,8 +98,10 @@ std::string_view Tracker::announce(const wire::AnnounceRequest& a, const core::A
     for (const auto& p : peers) {
       fmt::format_to(std::back_inserter(given), " {}", p.endpoint.to_string());
     }
+    constexpr std::string_view kEvents[] = {"none", "started", "completed", "stopped"};
     spdlog::debug("announce {} from {} (event {}, left {}): {}{}, {} peer(s) given{}{}",
-                  a.info_hash.hex(), pa.endpoint.to_string(), static_cast<int>(a.event), a.left,
+                  a.info_hash.hex(), pa.endpoint.to_string(),
+                  kEvents[static_cast<std::size_t>(a.event)], a.left,
                   !result.active                  ? "no active transfer"
                   : result.outcome.representative ? "representative"
                                                   : "member",

@@ -481,8 +481,10 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
     p->chain->on_relocate([swarms, chain](const core::Address& address, core::RackId from,
                                           core::RackId to) {
       const std::size_t moved = swarms->relocate(address, from, to);
-      spdlog::debug("topology: {} is in {}, not {}: {} peers moved", address.to_string(),
-                    chain->rack_name(to), chain->rack_name(from), moved);
+      // Until a lookup source answers, the rest of the chain placed the host.
+      spdlog::debug("topology: {} is in {} (placed in {} until the lookup answered): {} peer(s) "
+                    "moved",
+                    address.to_string(), chain->rack_name(to), chain->rack_name(from), moved);
     });
     p->chain->start();
     // One test lookup per source, so a wrong smdb_url is said at start-up,
