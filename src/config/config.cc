@@ -293,6 +293,12 @@ const std::vector<Key>& keys() {
               "With open: most unregistered transfers tracked at once (each costs about 600 "
               "bytes plus its peers). Announces for further new info_hashes are answered as "
               "for an unknown transfer until some expire. Registered transfers never count."),
+      int_key("max_open_peers", kAnnounces, &Config::max_open_peers, 0, kIntMax,
+              "With open: most peers in unregistered transfers, all together (each costs about "
+              "360 bytes); a new one beyond gets a failure reason, peers already in keep "
+              "announcing. 0: no bound. Without it the bounds multiply: max_open_transfers "
+              "transfers of max_peers_per_transfer peers each. Registered transfers never "
+              "count."),
       int_key("max_seen_transfers", kAnnounces, &Config::max_seen_transfers, 0, kIntMax,
               "With store = \"redis\": most distinct unregistered info_hashes added to the "
               "`transfers` set per run, so announces for random hashes cannot grow Redis "

@@ -51,6 +51,7 @@ struct Config {
   int assumed_announce_gap = 300;  // a peer's announce gap until it has shown one
   bool open = false;       // track every info-hash, not only registered ones
   int max_open_transfers = 50000;   // with open: unregistered transfers tracked at once
+  int max_open_peers = 1000000;     // with open: their peers, all together (0: no bound)
   int max_seen_transfers = 100000;  // unknown info-hashes mirrored to Redis per run
   bool full_scrape = true;  // /scrape without info_hash lists active transfers
   std::vector<core::Cidr> trusted_networks;  // may set the `ip` parameter

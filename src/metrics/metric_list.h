@@ -164,6 +164,7 @@ enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
   X(kRateLimitedUdpScrape, kRateLimited, "protocol=\"udp\",request=\"scrape\"")               \
   X(kPeersRefusedAddress, kPeersRefused, "limit=\"address\"")                                 \
   X(kPeersRefusedTransfer, kPeersRefused, "limit=\"transfer\"")                               \
+  X(kPeersRefusedOpen, kPeersRefused, "limit=\"open\"")                                       \
   X(kRepresentativesReplaced, kRepresentativesReplaced, "")                                 \
   X(kUdpReceived, kUdpPackets, "kind=\"received\"")                                          \
   X(kUdpSent, kUdpPackets, "kind=\"sent\"")                                                  \

@@ -86,6 +86,10 @@ std::string_view Tracker::announce(const wire::AnnounceRequest& a, const core::A
     case swarm::JoinRefusal::kTransfer:
       context.count(metrics::Counter::kPeersRefusedTransfer);
       return "this transfer has all the peers it may have (max_peers_per_transfer)";
+    case swarm::JoinRefusal::kOpen:
+      context.count(metrics::Counter::kPeersRefusedOpen);
+      return "this tracker tracks all the peers of unregistered transfers it may "
+             "(max_open_peers)";
   }
 
   reply.compact = a.compact;

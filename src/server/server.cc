@@ -462,6 +462,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   sw.open = c.open;
   sw.shared_rack_budget = c.repr_budget == "per_rack";
   sw.max_open_transfers = static_cast<std::size_t>(c.max_open_transfers);
+  sw.max_open_peers = static_cast<std::size_t>(c.max_open_peers);
   sw.policy.max_peers_per_address = static_cast<std::uint32_t>(c.max_peers_per_address);
   sw.policy.max_peers_per_transfer = static_cast<std::uint32_t>(c.max_peers_per_transfer);
   p->swarms = std::make_unique<swarm::SwarmTable>(sw, *p->rack_map, p->clock);

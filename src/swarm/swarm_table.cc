@@ -15,7 +15,10 @@ void SwarmTable::activate(const core::InfoHash& info_hash, std::uint64_t length)
   auto [it, inserted] = s.torrents.try_emplace(info_hash);
   Entry& e = it->second;
   // An open-mode swarm the registration adopts stops counting as open.
-  if (!inserted && !e.registered) open_transfers_.fetch_sub(1, std::memory_order_relaxed);
+  if (!inserted && !e.registered) {
+    open_transfers_.fetch_sub(1, std::memory_order_relaxed);
+    open_peers_.fetch_sub(e.torrent.size(), std::memory_order_relaxed);
+  }
   e.registered = true;
   e.length = length;
   e.torrent.set_rack_map(&racks_);
@@ -58,10 +61,17 @@ AnnounceResult SwarmTable::announce(const core::InfoHash& info_hash, PeerAnnounc
   Shard& s = shard_of(info_hash);
   std::lock_guard lock(s.mu);
   auto it = s.torrents.find(info_hash);
+  const bool open_full = options_.open && options_.max_open_peers > 0 &&
+                         open_peers_.load(std::memory_order_relaxed) >= options_.max_open_peers;
   if (it == s.torrents.end()) {
     if (!options_.open || a.event == AnnounceEvent::kStopped) return result;
     if (open_transfers_.load(std::memory_order_relaxed) >= options_.max_open_transfers) {
       result.refused = true;
+      return result;
+    }
+    if (open_full) {
+      result.active = true;
+      result.outcome.refused = JoinRefusal::kOpen;
       return result;
     }
     it = s.torrents.emplace(info_hash, Entry{}).first;
@@ -83,8 +93,20 @@ AnnounceResult SwarmTable::announce(const core::InfoHash& info_hash, PeerAnnounc
   }
   result.active = true;
   result.registered = it->second.registered;
+  if (result.registered) {
+    result.outcome = t.announce(a, now, stale_before, options_.policy, rng, out);
+    return result;
+  }
+  if (open_full && a.event != AnnounceEvent::kStopped && !t.contains(a.endpoint, a.rack)) {
+    result.outcome.refused = JoinRefusal::kOpen;
+    result.outcome.seeders = t.seeders();
+    result.outcome.leechers = t.leechers();
+    return result;
+  }
+  const std::size_t before = t.size();
   result.outcome = t.announce(a, now, stale_before, options_.policy, rng, out);
-  if (t.empty() && !it->second.registered) {
+  open_peers_.fetch_add(t.size() - before, std::memory_order_relaxed);  // wraps as it should
+  if (t.empty()) {
     s.torrents.erase(it);
     open_transfers_.fetch_sub(1, std::memory_order_relaxed);
   }
@@ -163,8 +185,10 @@ std::size_t SwarmTable::sweep(std::size_t shard_count, std::vector<ExpiredPeer>*
     std::lock_guard lock(s.mu);
     for (auto it = s.torrents.begin(); it != s.torrents.end();) {
       hash = &it->first;
-      dropped += it->second.torrent.expire(cutoff, options_.policy,
-                                           expired != nullptr ? &record : nullptr);
+      const std::size_t expired_here = it->second.torrent.expire(
+          cutoff, options_.policy, expired != nullptr ? &record : nullptr);
+      dropped += expired_here;
+      if (!it->second.registered) open_peers_.fetch_sub(expired_here, std::memory_order_relaxed);
       if (unrepresented != nullptr && it->second.registered) {
         it->second.torrent.report_unrepresented(
             now, cutoff, [&](core::RackId rack, std::size_t peers, core::TimePoint since) {

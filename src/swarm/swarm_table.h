@@ -37,6 +37,10 @@ struct SwarmOptions {
   // another new info-hash are answered as for an unknown one, so random
   // hashes from anyone cannot grow the table without bound.
   std::size_t max_open_transfers = 50000;
+  // With open: most peers in unregistered transfers, all together (0: no
+  // bound); a new one beyond is refused (JoinRefusal::kOpen). Without it
+  // the bounds multiply: max_open_transfers x max_peers_per_transfer.
+  std::size_t max_open_peers = 1000000;
   // repr_budget = "per_rack": at most policy.max_repr_rack distinct hosts
   // represent a rack across every active transfer (rep_budget.h).
   bool shared_rack_budget = false;
@@ -186,6 +190,9 @@ class SwarmTable {
   // Unregistered entries in every shard; changed only under a shard lock, so
   // it may overshoot max_open_transfers by at most one per shard in a race.
   std::atomic<std::size_t> open_transfers_{0};
+  // Peers of those entries, kept like open_transfers_ (may overshoot
+  // max_open_peers by one per shard in a race).
+  std::atomic<std::size_t> open_peers_{0};
   std::atomic<std::size_t> sweep_cursor_{0};
   // relocate() calls begun: an announce that located its peer before one
   // began locates it again under the shard lock (see announce()).

@@ -90,6 +90,10 @@ RackGroup* Torrent::find_group(core::RackId rack) {
   return it != racks_.end() && it->rack == rack ? &*it : nullptr;
 }
 
+const RackGroup* Torrent::find_group(core::RackId rack) const {
+  return const_cast<Torrent*>(this)->find_group(rack);
+}
+
 RackGroup& Torrent::group_for(core::RackId rack) {
   auto it = std::lower_bound(racks_.begin(), racks_.end(), rack,
                              [](const RackGroup& g, core::RackId r) { return g.rack < r; });

@@ -63,6 +63,7 @@ enum class JoinRefusal : std::uint8_t {
   kNone,
   kAddress,   // its address already has max_peers_per_address peers there
   kTransfer,  // the swarm already has max_peers_per_transfer peers
+  kOpen,      // unregistered transfers already have max_open_peers peers (SwarmTable)
 };
 
 struct AnnounceOutcome {
@@ -151,6 +152,11 @@ class Torrent {
     payload_known_ = bytes > 0;
   }
   std::size_t size() const { return seeders_ + leechers_; }
+  // Whether `e`, located in `rack`, is a peer here.
+  bool contains(const core::Endpoint& e, core::RackId rack) const {
+    const RackGroup* g = find_group(rack);
+    return g != nullptr && g->find(e) != nullptr;
+  }
   bool empty() const { return size() == 0; }
   const std::vector<RackGroup>& racks() const { return racks_; }
   // What the policy reads: the groups and the payload size it judges by.
@@ -300,6 +306,7 @@ class Torrent {
   void lower_best_left(const RackGroup& g, std::uint64_t left);
   // The group of `rack`, or null (never creates one).
   RackGroup* find_group(core::RackId rack);
+  const RackGroup* find_group(core::RackId rack) const;
   // Returns the iterator after the removed peer.
   std::vector<Peer>::iterator remove_peer(RackGroup& g, std::vector<Peer>::iterator it);
   // Returns the inserted peer.

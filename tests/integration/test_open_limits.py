@@ -59,6 +59,20 @@ class OpenLimitsTest(unittest.TestCase):
                                                   metric(text, "p2ptracker_open_transfers_refused_total"),
                                                   worst_announce))
 
+    def test_peers_of_open_transfers_are_bounded_by_max_open_peers(self):
+        # max_open_transfers x max_peers_per_transfer multiplied to 10^10 peers.
+        with Tracker(open=True, max_open_peers=300) as t:
+            registered = register_new(t)
+            announce_random(t.port, 300)
+            reply = t.announce(os.urandom(20), source="127.0.6.9").bdecoded()
+            self.assertIn(b"max_open_peers", reply[b"failure reason"])
+            # A registered transfer never counts.
+            reply = t.announce(registered, source="127.0.5.1").bdecoded()
+            self.assertNotIn(b"failure reason", reply)
+            text = t.get("/metrics").body.decode()
+            self.assertEqual(metric(text, 'p2ptracker_peers_refused_total{limit="open"}'), 1)
+            self.assertEqual(metric(text, "p2ptracker_transfers_active"), 301)
+
     def test_issue10_redis_keys_do_not_grow_with_random_hashes(self):
         with RedisServer() as redis:
             with Tracker(open=True, store="redis", redisport=redis.port,

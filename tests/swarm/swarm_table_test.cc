@@ -28,20 +28,72 @@ AnnounceResult announce(SwarmTable& table, const core::InfoHash& h, const std::s
   return table.announce(h, a, rng, none);
 }
 
-class OpenBoundTest : public ::testing::Test {
+// An open table with one bound set: of transfers, or of their peers (with
+// peers living exactly peer_timeout, so a sweep drops them on time).
+class OpenTableTest : public ::testing::Test {
  protected:
-  OpenBoundTest() : table_(options(), racks_, clock_) {}
-  static SwarmOptions options() {
+  explicit OpenTableTest(std::size_t max_open_transfers, std::size_t max_open_peers)
+      : table_(options(max_open_transfers, max_open_peers), racks_, clock_) {}
+  static SwarmOptions options(std::size_t max_open_transfers, std::size_t max_open_peers) {
     SwarmOptions o;
     o.open = true;
-    o.max_open_transfers = 3;
+    o.max_open_transfers = max_open_transfers;
+    o.max_open_peers = max_open_peers;
     o.peer_timeout = core::Seconds(150);
+    o.policy.peer_timeout_max = core::Seconds(150);
+    o.policy.assumed_gap = core::Seconds(0);
     return o;
   }
   testing::Slash24 racks_;
   core::ManualClock clock_;
   SwarmTable table_;
 };
+
+class OpenBoundTest : public OpenTableTest {
+ protected:
+  OpenBoundTest() : OpenTableTest(3, 0) {}
+};
+
+class OpenPeersBoundTest : public OpenTableTest {
+ protected:
+  OpenPeersBoundTest() : OpenTableTest(50000, 3) {}
+};
+
+TEST_F(OpenPeersBoundTest, PeersOfUnregisteredTransfersBeyondTheBoundAreRefused) {
+  EXPECT_EQ(announce(table_, hash_of(1), "10.0.0.1").outcome.refused, JoinRefusal::kNone);
+  EXPECT_EQ(announce(table_, hash_of(1), "10.0.0.2").outcome.refused, JoinRefusal::kNone);
+  EXPECT_EQ(announce(table_, hash_of(2), "10.0.0.3").outcome.refused, JoinRefusal::kNone);
+  // Full: a new peer is refused, in a tracked transfer or a new one, and the
+  // refused new transfer leaves no entry.
+  EXPECT_EQ(announce(table_, hash_of(2), "10.0.0.4").outcome.refused, JoinRefusal::kOpen);
+  EXPECT_EQ(announce(table_, hash_of(3), "10.0.0.4").outcome.refused, JoinRefusal::kOpen);
+  EXPECT_FALSE(table_.is_active(hash_of(3)));
+  // Peers already in keep announcing.
+  EXPECT_EQ(announce(table_, hash_of(1), "10.0.0.1").outcome.refused, JoinRefusal::kNone);
+  // A registered transfer never counts.
+  table_.activate(hash_of(9), 100);
+  EXPECT_EQ(announce(table_, hash_of(9), "10.0.0.5").outcome.refused, JoinRefusal::kNone);
+  // One leaves: room for one.
+  PeerAnnounce stop;
+  stop.endpoint = testing::ep("10.0.0.2");
+  stop.peer_id = testing::pid("10.0.0.2");
+  stop.event = AnnounceEvent::kStopped;
+  std::vector<core::PeerContact> none;
+  core::Rng rng;
+  table_.announce(hash_of(1), stop, rng, none);
+  EXPECT_EQ(announce(table_, hash_of(2), "10.0.0.4").outcome.refused, JoinRefusal::kNone);
+  EXPECT_EQ(announce(table_, hash_of(2), "10.0.0.6").outcome.refused, JoinRefusal::kOpen);
+  // Expiry makes room too; so does a registration adopting an open swarm.
+  clock_.advance(core::Seconds(100));
+  announce(table_, hash_of(2), "10.0.0.3");
+  announce(table_, hash_of(2), "10.0.0.4");
+  clock_.advance(core::Seconds(100));
+  table_.sweep(SwarmTable::kShards);  // 10.0.0.1 expires
+  EXPECT_EQ(announce(table_, hash_of(4), "10.0.0.7").outcome.refused, JoinRefusal::kNone);
+  EXPECT_EQ(announce(table_, hash_of(4), "10.0.0.8").outcome.refused, JoinRefusal::kOpen);
+  table_.activate(hash_of(2), 100);
+  EXPECT_EQ(announce(table_, hash_of(4), "10.0.0.8").outcome.refused, JoinRefusal::kNone);
+}
 
 TEST_F(OpenBoundTest, Issue10NewHashesBeyondTheBoundAreRefused) {
   for (std::uint32_t i = 0; i < 3; ++i) {
