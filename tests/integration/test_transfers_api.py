@@ -219,7 +219,7 @@ class DeployLifeTest(unittest.TestCase):
             wait_until(lambda: "announce %s from 127.0.8.2:6881" % h.hex() in t.output(),
                        what="the announce logged at debug")
             # With the peers it was given: here the origin, its only peer.
-            self.assertRegex(t.output(), r"announce %s from 127\.0\.8\.2:6881 \(event \d+, "
+            self.assertRegex(t.output(), r"announce %s from 127\.0\.8\.2:6881 \(event started, "
                              r"left 4000\): \w+, 1 peer\(s\) given: 127\.0\.8\.1:6881\n"
                              % h.hex())
             self.assertNotIn("transfer %s complete" % h.hex(), t.output())
