@@ -74,7 +74,7 @@ class FdExhaustionTest(unittest.TestCase):
         with LowLimitTracker(256, request_timeout=2) as t:
             m = None
             for line in t.output().splitlines():
-                if "max_connections 20000 is above" in line:
+                if "max_connections 20000: 256 file descriptors" in line:
                     m = line
             self.assertIsNotNone(m, t.output())
             h = register_new(t)
