@@ -157,6 +157,18 @@ class OriginalFilesTest(OriginalFileCase):
         self.assertIn(line, t.logged(line))
         self.assertIn("127.0.0.1", self.smdb.asked())
 
+    def test_set_topology_keeps_its_smdb_url_from_being_asked(self):
+        # docs/configuration.md: SMDB_URL without TOPOLOGY means ["smdb", "subnet"];
+        # `--set topology=subnet` keeps a file that names an old inventory from asking
+        # it. The original's file verbatim: --print-config contacts nothing.
+        path = os.path.join(ORIGINAL, DEFAULTCONFIG)
+        for extra, topology in (([], 'topology = ["smdb", "subnet"]'),
+                                (["--set", "topology=subnet"], 'topology = ["subnet"]')):
+            r = run_tool(["serve", path, "--print-config"] + extra, timeout=20)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(topology + "\n", r.stdout)
+            self.assertIn('smdb_url = "http://192.168.135.20:5000"', r.stdout)
+
     def test_debug_cfg(self):
         path, port = self.copy(DEBUG_CFG)
         t = self.start(path)

@@ -17,10 +17,12 @@ core::InfoHash hash_of(std::uint32_t n) {
   return *core::InfoHash::from_bytes(s);
 }
 
-AnnounceResult announce(SwarmTable& table, const core::InfoHash& h, const std::string& ip) {
+AnnounceResult announce(SwarmTable& table, const core::InfoHash& h, const std::string& ip,
+                        AnnounceEvent event = AnnounceEvent::kNone) {
   PeerAnnounce a;
   a.endpoint = testing::ep(ip);
   a.peer_id = testing::pid(ip);
+  a.event = event;
   a.left = 100;
   a.numwant = 0;
   std::vector<core::PeerContact> none;
@@ -74,13 +76,7 @@ TEST_F(OpenPeersBoundTest, PeersOfUnregisteredTransfersBeyondTheBoundAreRefused)
   table_.activate(hash_of(9), 100);
   EXPECT_EQ(announce(table_, hash_of(9), "10.0.0.5").outcome.refused, JoinRefusal::kNone);
   // One leaves: room for one.
-  PeerAnnounce stop;
-  stop.endpoint = testing::ep("10.0.0.2");
-  stop.peer_id = testing::pid("10.0.0.2");
-  stop.event = AnnounceEvent::kStopped;
-  std::vector<core::PeerContact> none;
-  core::Rng rng;
-  table_.announce(hash_of(1), stop, rng, none);
+  announce(table_, hash_of(1), "10.0.0.2", AnnounceEvent::kStopped);
   EXPECT_EQ(announce(table_, hash_of(2), "10.0.0.4").outcome.refused, JoinRefusal::kNone);
   EXPECT_EQ(announce(table_, hash_of(2), "10.0.0.6").outcome.refused, JoinRefusal::kOpen);
   // Expiry makes room too; so does a registration adopting an open swarm.
@@ -137,13 +133,7 @@ TEST_F(OpenBoundTest, Issue10ExpiryAndRegistrationFreeRoom) {
 
 TEST_F(OpenBoundTest, Issue10AStoppedLastPeerFreesItsTransfer) {
   for (std::uint32_t i = 0; i < 3; ++i) join(table_, hash_of(i), "10.0.0.1", 100);
-  PeerAnnounce a;
-  a.endpoint = testing::ep("10.0.0.1");
-  a.peer_id = testing::pid("10.0.0.1");
-  a.event = AnnounceEvent::kStopped;
-  std::vector<core::PeerContact> none;
-  core::Rng rng;
-  table_.announce(hash_of(1), a, rng, none);
+  announce(table_, hash_of(1), "10.0.0.1", AnnounceEvent::kStopped);
   EXPECT_EQ(table_.totals().open_transfers, 2u);
   EXPECT_TRUE(announce(table_, hash_of(9), "10.0.0.1").active);
 }
