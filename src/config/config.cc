@@ -519,7 +519,9 @@ const std::vector<Key>& keys() {
       int_key("max_peers_per_transfer", kBounds, &Config::max_peers_per_transfer, 0, kIntMax,
               "Most peers one transfer may have; a new peer beyond gets a failure reason, peers "
               "already in keep announcing. 0: no limit. Twice a 100,000-host fleet; at 32 bytes "
-              "a peer record, 200,000 peers are about 6 MiB of one swarm."),
+              "a peer record, 200,000 peers are about 6 MiB of one swarm. With store = "
+              "\"redis\", also the departed peers (stopped or timed out) whose fields Redis "
+              "keeps as history per transfer; the earliest to leave are forgotten first."),
 
       // --- Logging ---
       text_key("log_level", kLogging, &Config::log_level,

@@ -20,6 +20,8 @@ const char* verb_name(Verb verb) {
       return "MSET";
     case Verb::kEval:
       return "EVAL";
+    case Verb::kZrem:
+      return "ZREM";
   }
   return "?";
 }
@@ -74,6 +76,41 @@ if old and old ~= ARGV[1] then
 end
 return 0)lua";
 
+// A departed peer (stopped, or expired) joins the transfer's "departed" set,
+// scored by when it left; past max_departed_peers the earliest to leave are
+// forgotten: their fields go, and so does their address from the rack's
+// hosts (and the rack from "racks" once it has none). Peers that leave are
+// what an attacker can make without end (new ports, new IPv6 addresses), so
+// this is the bound on what the history keeps. A host forgotten while it
+// still announces elsewhere is added back by its next announce.
+// ARGV: the set, the peer, the second it left, the bound,
+// "<prefix><HASH>:peer:", "<prefix>". %FIELDS% becomes kPeerFields as a Lua
+// list. Scores are microseconds, one more than the latest when a second is
+// shared, so peers leaving in one second are forgotten in the order they left.
+constexpr std::string_view kForgetDepartedTemplate = R"lua(
+local score = tonumber(ARGV[3]) * 1000000
+local top = redis.call('ZRANGE', ARGV[1], -1, -1, 'WITHSCORES')
+if top[2] and tonumber(top[2]) >= score then score = tonumber(top[2]) + 1 end
+redis.call('ZADD', ARGV[1], score, ARGV[2])
+local over = redis.call('ZCARD', ARGV[1]) - tonumber(ARGV[4])
+if over <= 0 then return 0 end
+local fields = {%FIELDS%}
+local gone = redis.call('ZPOPMIN', ARGV[1], over)
+for i = 1, #gone, 2 do
+  local fp = ARGV[5] .. gone[i] .. ':'
+  local rack = redis.call('GET', fp .. 'rack')
+  local ip = redis.call('GET', fp .. 'hostname')
+  local keys = {}
+  for j, f in ipairs(fields) do keys[j] = fp .. f end
+  redis.call('DEL', unpack(keys))
+  if rack and ip then
+    local hosts = ARGV[6] .. 'rack:' .. rack
+    redis.call('SREM', hosts, ip)
+    if redis.call('EXISTS', hosts) == 0 then redis.call('SREM', ARGV[6] .. 'racks', rack) end
+  end
+end
+return over)lua";
+
 // The announce "key" parameter as the 8 upper-case hex digits clients send.
 std::string key_hex(std::uint32_t key) {
   char buf[9];
@@ -82,6 +119,18 @@ std::string key_hex(std::uint32_t key) {
 }
 
 }  // namespace
+
+KeyModel::KeyModel(std::string prefix, std::size_t max_departed_peers)
+    : prefix_(std::move(prefix)), max_departed_peers_(max_departed_peers) {
+  std::string fields;
+  for (std::string_view f : kPeerFields) {
+    if (!fields.empty()) fields += ", ";
+    fields.append("'").append(f).append("'");
+  }
+  const std::string_view t = kForgetDepartedTemplate;
+  const std::size_t at = t.find("%FIELDS%");
+  forget_departed_script_.append(t.substr(0, at)).append(fields).append(t.substr(at + 8));
+}
 
 void KeyModel::plan_peer(const PeerUpdate& u, std::string_view rack, CommandBatch& b) const {
   const std::string h = u.info_hash.hex();
@@ -118,10 +167,23 @@ void KeyModel::plan_peer(const PeerUpdate& u, std::string_view rack, CommandBatc
     }
     for (std::string_view kind : {":N", ":R", ":S"}) rack_member(Verb::kSrem, kind);
   };
+  auto departed = [&] {
+    if (max_departed_peers_ == 0) return;
+    b.begin(Verb::kEval);
+    b.arg(forget_departed_script_);
+    b.arg("0");
+    b.arg(prefix_, h, ":departed");
+    b.arg(peer);
+    b.arg(static_cast<std::uint64_t>(u.at.time_since_epoch().count()));
+    b.arg(static_cast<std::uint64_t>(max_departed_peers_));
+    b.arg(prefix_, h, ":peer:");
+    b.arg(prefix_);
+  };
   if (u.expired) {
     // Gone without a word: out of the current sets, its fields (last event,
     // left, ...) left as its last announce wrote them.
     leave_current_sets();
+    departed();
     return;
   }
 
@@ -144,6 +206,12 @@ void KeyModel::plan_peer(const PeerUpdate& u, std::string_view rack, CommandBatc
     member(seeder ? Verb::kSadd : Verb::kSrem, ":peers:S");
     member(seeder ? Verb::kSrem : Verb::kSadd, ":peers:L");
     rack_member(seeder ? Verb::kSadd : Verb::kSrem, ":S");
+  }
+
+  if (max_departed_peers_ > 0 && u.event != AnnounceEvent::kStopped) {
+    b.begin(Verb::kZrem);  // back, so not forgotten while it announces
+    b.arg(prefix_, h, ":departed");
+    b.arg(peer);
   }
 
   b.begin(Verb::kMset);
@@ -178,6 +246,7 @@ void KeyModel::plan_peer(const PeerUpdate& u, std::string_view rack, CommandBatc
     b.arg(prefix_, h, ":first_", event);
     b.arg(at);
   }
+  if (u.event == AnnounceEvent::kStopped) departed();  // after its fields are written
 }
 
 void KeyModel::plan_seen(const core::InfoHash& info_hash, CommandBatch& b) const {

@@ -27,7 +27,8 @@ enum class Verb : std::uint8_t {
   kSet,    // SET key value
   kSetnx,  // SETNX key value: first_* timestamps are written once
   kMset,   // MSET key value [key value ...]: the per-peer fields in one command
-  kEval,   // EVAL script numkeys key... arg...: a peer leaving the rack it was moved from
+  kEval,   // EVAL script numkeys key... arg...: work that must read Redis first
+  kZrem,   // ZREM sorted-set member
 };
 
 const char* verb_name(Verb verb);
@@ -98,9 +99,13 @@ std::string_view event_name(AnnounceEvent event);
 
 class KeyModel {
  public:
-  explicit KeyModel(std::string prefix) : prefix_(std::move(prefix)) {}
+  // `max_departed_peers`: per transfer, how many departed peers' fields stay
+  // as history (0: all of them, as the original kept them).
+  explicit KeyModel(std::string prefix, std::size_t max_departed_peers = 0);
 
   const std::string& prefix() const { return prefix_; }
+
+  std::size_t max_departed_peers() const { return max_departed_peers_; }
 
   // The full key (prefix included) for the concatenation of `parts`.
   template <class... Parts>
@@ -130,6 +135,8 @@ class KeyModel {
 
  private:
   std::string prefix_;
+  std::size_t max_departed_peers_;
+  std::string forget_departed_script_;  // built once from kPeerFields
 };
 
 // Parses core::iso8601's form, "2026-11-24T05:25:23Z"; nullopt otherwise.

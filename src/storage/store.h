@@ -138,6 +138,10 @@ struct Options {
   // Distinct unregistered info-hashes added to the `transfers` set per run:
   // announces for random hashes must not grow Redis without bound.
   std::size_t max_seen_transfers = 100000;
+  // Per registered transfer, departed peers whose fields stay as history;
+  // the earliest to leave are forgotten first. 0: every one, forever (what
+  // strangers can grow without end, so the server sets a bound).
+  std::size_t max_departed_peers = 0;
 };
 
 // Builds the store `options.kind` names. RedisStore tries Redis once here, but

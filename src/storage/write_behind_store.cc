@@ -10,7 +10,7 @@ namespace p2p::storage {
 WriteBehindStore::WriteBehindStore(const Options& options, RackNamer rack_namer,
                                    const core::Clock& clock)
     : queue_(options.queue_capacity),
-      model_(options.key_prefix),
+      model_(options.key_prefix, options.max_departed_peers),
       rack_namer_(std::move(rack_namer)),
       clock_(clock),
       max_seen_transfers_(options.max_seen_transfers) {}

@@ -310,5 +310,36 @@ class RedisExpiryTest(unittest.TestCase):
         finally:
             redis.stop()
 
+class RedisDepartedBoundTest(unittest.TestCase):
+    """Peers that leave are what a stranger with a registered info-hash can
+    make without end (new ports, new addresses). Redis keeps the fields of
+    max_peers_per_transfer of them per transfer, the latest to leave."""
+
+    def test_history_keeps_the_latest_departed_peers(self):
+        redis = RedisServer().start()
+        try:
+            with Tracker(store="redis", redishost="127.0.0.1", redisport=redis.port,
+                         max_peers_per_transfer=20, rate_limit_announces=0) as t:
+                h = register_new(t)
+                H = h.hex()
+                hosts = list(range(1, 61))
+                for host in hosts:
+                    for event in ("started", "stopped"):
+                        res = t.announce(h, source=loopback(1, host), port=6881, event=event)
+                        self.assertEqual(res.status, 200)
+                last = "%s:peer:127.0.1.60:6881:last_event" % H
+                wait_until(lambda: redis.command("GET", last) == "stopped", timeout=10,
+                           what="the last peer's stop written")
+                self.assertEqual(redis.command("ZCARD", H + ":departed"), 20)
+                fields = redis.command("KEYS", H + ":peer:*")
+                self.assertLessEqual(len(fields), 20 * 15)
+                kept = {f.split(":")[2] for f in fields}
+                self.assertEqual(kept, {"127.0.1.%d" % i for i in hosts[-20:]})
+                self.assertEqual(set(redis.command("SMEMBERS", "rack:" + RACK1)),
+                                 {"127.0.1.%d" % i for i in hosts[-20:]})
+        finally:
+            redis.stop()
+
+
 if __name__ == "__main__":
     unittest.main()

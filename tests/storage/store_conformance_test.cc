@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/key_model.h"
 #include "storage/store.h"
 #include "support/redis_server.h"
 
@@ -46,8 +47,9 @@ class StoreConformance : public ::testing::TestWithParam<std::string> {
 
   bool redis() const { return GetParam() == "redis"; }
 
-  std::unique_ptr<Store> make(const std::string& prefix) {
+  std::unique_ptr<Store> make(const std::string& prefix, std::size_t max_departed_peers = 0) {
     Options o;
+    o.max_departed_peers = max_departed_peers;
     o.kind = GetParam();
     o.redis_host = "127.0.0.1";
     o.redis_port = server_ ? server_->port() : 0;
@@ -320,6 +322,64 @@ TEST_P(StoreConformance, RacksAndTheirHostsAccumulate) {
   // Peers are told apart by address and port.
   EXPECT_EQ(peers(h1, 'N'), (Strings{"10.0.0.1:1000", "10.0.0.1:1001", "10.0.0.9:1000"}));
   EXPECT_EQ(peers(h2, 'N'), (Strings{"10.0.0.1:1000", "10.0.1.1:1000"}));
+}
+
+// Peers that leave are what strangers can make without end (new ports, new
+// addresses), so the history keeps max_departed_peers of them per transfer:
+// the earliest to leave go first, with their address from the rack's hosts,
+// and a peer that came back is not forgotten while it announces.
+TEST_P(StoreConformance, DepartedPeersPastTheBoundAreForgottenEarliestFirst) {
+  store_ = make("q:", 3);
+  ASSERT_NE(store_, nullptr);
+  const auto h = hash(1);
+  auto host = [](int i) { return endpoint("10.0.0." + std::to_string(i), 6881); };
+  for (int i = 1; i <= 5; ++i) {
+    store_->peer_announced(announce(h, host(i), 0, 10, AnnounceEvent::kStarted));
+  }
+  store_->peer_announced(announce(h, endpoint("10.0.1.1", 6881), 1, 10, AnnounceEvent::kStarted));
+  flush();
+  // Leaving, one a second: 10.0.1.1 (rack-b's only host) first, then 1..4
+  // stop and 5 times out.
+  clock_.advance(1s);
+  store_->peer_announced(announce(h, endpoint("10.0.1.1", 6881), 1, 10, AnnounceEvent::kStopped));
+  for (int i = 1; i <= 4; ++i) {
+    clock_.advance(1s);
+    store_->peer_announced(announce(h, host(i), 0, 10, AnnounceEvent::kStopped));
+  }
+  clock_.advance(1s);
+  PeerUpdate gone = announce(h, host(5), 0, 10, AnnounceEvent::kNone);
+  gone.expired = true;
+  store_->peer_announced(gone);
+  flush();
+  EXPECT_EQ(fields(h, endpoint("10.0.1.1", 6881)), (std::map<std::string, std::string>{}));
+  EXPECT_EQ(fields(h, host(1)), (std::map<std::string, std::string>{}));
+  EXPECT_EQ(fields(h, host(2)), (std::map<std::string, std::string>{}));
+  for (int i = 3; i <= 5; ++i) EXPECT_EQ(fields(h, host(i))["port"], "6881") << i;
+  EXPECT_EQ(fields(h, host(4))["last_event"], "stopped");
+  EXPECT_EQ(*store_->rack_hosts("rack-a"), (Strings{"10.0.0.3", "10.0.0.4", "10.0.0.5"}));
+  EXPECT_EQ(*store_->rack_hosts("rack-b"), Strings{});
+  EXPECT_EQ(*store_->racks(), Strings{"rack-a"});
+
+  // 10.0.0.3 comes back; two more leave: 4 is forgotten, not 3, which would
+  // be the earliest to have left had it not come back.
+  clock_.advance(1s);
+  store_->peer_announced(announce(h, host(3), 0, 10, AnnounceEvent::kStarted));
+  for (int i = 6; i <= 7; ++i) {
+    store_->peer_announced(announce(h, host(i), 0, 10, AnnounceEvent::kStarted));
+    clock_.advance(1s);
+    store_->peer_announced(announce(h, host(i), 0, 10, AnnounceEvent::kStopped));
+  }
+  flush();
+  EXPECT_EQ(fields(h, host(3))["last_event"], "started");
+  EXPECT_EQ(fields(h, host(4)), (std::map<std::string, std::string>{}));
+  EXPECT_EQ(fields(h, host(5))["port"], "6881");
+  EXPECT_EQ(fields(h, host(6))["last_event"], "stopped");
+  EXPECT_EQ(fields(h, host(7))["last_event"], "stopped");
+  EXPECT_EQ(peers(h, 'N'), Strings{"10.0.0.3:6881"});
+  // 15 fields at most per peer: 4 peers (3 departed, 1 present).
+  if (redis()) {
+    EXPECT_LE(redis_keys("q:*:peer:*").size(), 4u * std::size(kPeerFields));
+  }
 }
 
 TEST_P(StoreConformance, Ipv6PeersAreBracketed) {
