@@ -468,6 +468,12 @@ const std::vector<Key>& keys() {
               "Requests with a body (torrent uploads) received or handled at once, all workers "
               "together; more get 503 with Retry-After before their body is read. Bounds the "
               "memory uploads take to about this times max_torrent_bytes."),
+      int_key("max_reply_bytes_in_flight", kLimits, &Config::max_reply_bytes_in_flight, 0, kIntMax,
+              "Bytes of replies over 64 KiB (stats pages with racks and peers, a large scrape) "
+              "being written at once on one listening address, all its workers together; a "
+              "reply that would pass it gets 503 with Retry-After instead. Clients that ask for "
+              "pages and do not read them hold them until request_timeout: this bounds that "
+              "memory. The full scrape is shared and not counted. 0: no bound."),
       int_key("request_timeout", kLimits, &Config::request_timeout, 1, kIntMax,
               "Seconds a client has to send a whole request, so slow senders cannot hold "
               "connections: from the connection's start, and on a kept-alive connection from "

@@ -86,6 +86,7 @@ struct Config {
   int max_request_bytes = 8192;     // request line + headers
   int max_torrent_bytes = 16 << 20;  // largest .torrent upload
   int max_torrent_files = 100000;    // most files one .torrent may list
+  int max_reply_bytes_in_flight = 256 << 20;  // big replies being written, per listener
   int max_uploads_in_flight = 4;     // request bodies being received or handled at once
   int request_timeout = 10;  // seconds to receive a whole request
   int keepalive_timeout = 60;  // seconds an idle keep-alive connection stays

@@ -48,6 +48,9 @@ enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
     "HTTP requests refused before any handler: unparsable, oversized, or too slow.")          \
   X(kHttpUploadsRefused, "p2ptracker_http_uploads_refused_total", kCounter,                   \
     "Requests with a body refused with 503 before it was read: max_uploads_in_flight busy.")  \
+  X(kHttpRepliesRefused, "p2ptracker_http_replies_refused_total", kCounter,                   \
+    "Replies over 64 KiB (stats pages) answered 503 instead: max_reply_bytes_in_flight were "  \
+    "being written.")                                                                         \
   X(kHttpInternalErrors, "p2ptracker_http_internal_errors_total", kCounter,                   \
     "Requests answered 500 because their handler failed: a bug; the log names the path and "  \
     "the cause.")                                                                             \
@@ -154,6 +157,7 @@ enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
   X(kHttpConnectionsOpen, kHttpConnectionsOpen, "")                                           \
   X(kHttpBadRequests, kHttpBadRequests, "")                                                   \
   X(kHttpUploadsRefused, kHttpUploadsRefused, "")                                             \
+  X(kHttpRepliesRefused, kHttpRepliesRefused, "")                                             \
   X(kHttpInternalErrors, kHttpInternalErrors, "")                                             \
   X(kHttpAcceptErrors, kHttpAcceptErrors, "")                                                 \
   X(kOpenTransfersRefused, kOpenTransfersRefused, "")                                         \

@@ -123,6 +123,7 @@ struct HttpServer::Worker {
   WorkerContext context;
   // The server's, shared by every worker (set before the loops run).
   std::atomic<std::size_t>* uploads_in_flight = nullptr;
+  std::atomic<std::size_t>* reply_bytes_in_flight = nullptr;  // max_reply_bytes_in_flight
   std::atomic<std::int64_t>* connections_admitted = nullptr;  // max_connections
   asio::io_context* upload_loop = nullptr;
   WorkerContext* upload_context = nullptr;
@@ -341,6 +342,27 @@ class Session final : private Deadline, public Deferrable {
     read_body();
   }
 
+  // Counts a big reply against max_reply_bytes_in_flight until it is written
+  // (or the write fails or times out); false when it would pass the bound.
+  // Small replies are bounded by the connections that can be open, and a
+  // shared one costs its connection nothing, so only the rest are counted.
+  bool hold_reply() {
+    const std::size_t n = response_.shared_body ? 0 : response_.body.size();
+    if (n <= kKeptCapacity || options_.max_reply_bytes_in_flight == 0) return true;
+    std::atomic<std::size_t>& total = *worker_.reply_bytes_in_flight;
+    if (total.fetch_add(n, std::memory_order_acq_rel) + n > options_.max_reply_bytes_in_flight) {
+      total.fetch_sub(n, std::memory_order_acq_rel);
+      return false;
+    }
+    reply_held_ = n;
+    return true;
+  }
+  void release_reply() {
+    if (reply_held_ == 0) return;
+    worker_.reply_bytes_in_flight->fetch_sub(std::exchange(reply_held_, 0),
+                                             std::memory_order_acq_rel);
+  }
+
   // Takes one of the max_uploads_in_flight slots; false when none is free.
   bool begin_upload() {
     std::atomic<std::size_t>& n = *worker_.uploads_in_flight;
@@ -478,6 +500,14 @@ class Session final : private Deadline, public Deferrable {
     // The body has been handled: the slot goes back before the reply leaves,
     // so a client that has seen the reply finds it free.
     end_upload();
+    if (!hold_reply()) {
+      counters_.add(metrics::Counter::kHttpRepliesRefused);
+      std::string().swap(response_.body);  // its memory is what the bound is for
+      return reply_error(503,
+                         fmt::format("replies of {} bytes are being written; retry shortly",
+                                     worker_.reply_bytes_in_flight->load()),
+                         "Retry-After: 1\r\n");
+    }
     keep_alive_ =
         !response_.close && parser_ && parser_->is_header_done() && parser_->get().keep_alive();
     const bool head_only = request_.method == Method::kHead;
@@ -494,6 +524,7 @@ class Session final : private Deadline, public Deferrable {
     arm(worker_.request_deadlines, options_.request_timeout);
     asio::async_write(socket_, buffers,
                       bind_memory(memory_, [self = self()](beast::error_code ec, std::size_t) {
+                        self->release_reply();  // written, failed or cut off
                         // On the worker's loop: its own block, single writer.
                         if (!ec && self->timed_) {
                           self->counters_.observe_latency(std::chrono::steady_clock::now() -
@@ -554,6 +585,7 @@ class Session final : private Deadline, public Deferrable {
   bool timed_out_ = false;
   bool timed_ = false;   // a dispatched request whose response is being written
   bool upload_ = false;  // holds one of the max_uploads_in_flight slots
+  std::size_t reply_held_ = 0;  // bytes counted in max_reply_bytes_in_flight
   std::chrono::steady_clock::time_point dispatched_at_;
 };
 
@@ -662,6 +694,7 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOpt
   server->upload_context_->counters = &registry->add_worker();
   for (auto& w : server->workers_) {
     w->uploads_in_flight = &server->uploads_in_flight_;
+    w->reply_bytes_in_flight = &server->reply_bytes_in_flight_;
     w->connections_admitted = &server->connections_admitted_;
     w->upload_loop = server->upload_loop_.get();
     w->upload_context = server->upload_context_.get();
@@ -678,6 +711,7 @@ HttpServerStats HttpServer::stats() const {
     s.requests += c->get(metrics::Counter::kHttpRequests);
     s.bad_requests += c->get(metrics::Counter::kHttpBadRequests);
     s.uploads_refused += c->get(metrics::Counter::kHttpUploadsRefused);
+    s.replies_refused += c->get(metrics::Counter::kHttpRepliesRefused);
     s.accept_errors += c->get(metrics::Counter::kHttpAcceptErrors);
     s.open += static_cast<std::int64_t>(c->get(metrics::Counter::kHttpConnectionsOpen));
   }

@@ -47,6 +47,11 @@ struct HttpServerOptions {
   // Requests with a body received or handled at once, all workers together;
   // more get 503 before their body is read.
   std::size_t max_uploads_in_flight = 4;
+  // Bytes of replies being written, all workers together, counting only
+  // replies over 64 KiB that are not shared (a stats page, not an announce or
+  // the shared full scrape); a reply that would pass it gets 503 instead, so
+  // clients that ask and never read cannot hold gigabytes. 0: no bound.
+  std::size_t max_reply_bytes_in_flight = 0;
   // Open connections one source address may hold, all workers together, so
   // one address cannot take max_connections from everyone else; 0: no cap.
   std::size_t max_connections_per_source = 0;
@@ -67,6 +72,7 @@ struct HttpServerStats {
   std::uint64_t requests = 0;
   std::uint64_t bad_requests = 0;     // unparsable, oversized, timed out
   std::uint64_t uploads_refused = 0;  // over max_uploads_in_flight
+  std::uint64_t replies_refused = 0;  // over max_reply_bytes_in_flight
   std::uint64_t accept_errors = 0;    // EMFILE and the like
   std::int64_t open = 0;
 };
@@ -112,6 +118,7 @@ class HttpServer {
   std::unique_ptr<boost::asio::io_context> upload_loop_;  // blocking requests with a body
   std::unique_ptr<WorkerContext> upload_context_;
   std::atomic<std::size_t> uploads_in_flight_{0};  // every worker's sessions
+  std::atomic<std::size_t> reply_bytes_in_flight_{0};  // max_reply_bytes_in_flight
   // Connections admitted and not yet over, every worker's: taken at accept,
   // so two workers accepting at once cannot both take the last slot.
   std::atomic<std::int64_t> connections_admitted_{0};

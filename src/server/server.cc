@@ -194,6 +194,7 @@ core::Result<std::unique_ptr<net::HttpServer>> admin_server(const config::Config
   ho.keepalive_timeout = std::chrono::seconds(c.keepalive_timeout);
   ho.max_connections = kAdminMaxConnections;
   ho.max_uploads_in_flight = static_cast<std::size_t>(c.max_uploads_in_flight);
+  ho.max_reply_bytes_in_flight = static_cast<std::size_t>(c.max_reply_bytes_in_flight);
   // A handful of hosts use the admin port (operators, CI, Prometheus): one
   // of them may hold no more than a sixteenth of it, so it takes sixteen
   // addresses, not two, to hold every connection.
@@ -680,6 +681,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
     ho.keepalive_timeout = std::chrono::seconds(c.keepalive_timeout);
     ho.max_connections = max_connections;
     ho.max_uploads_in_flight = static_cast<std::size_t>(c.max_uploads_in_flight);
+    ho.max_reply_bytes_in_flight = static_cast<std::size_t>(c.max_reply_bytes_in_flight);
     ho.max_connections_per_source = static_cast<std::size_t>(c.max_connections_per_source);
     if (c.proxypass) ho.uncapped_sources = c.trusted_proxies;
     ho.metrics = &p->metrics;

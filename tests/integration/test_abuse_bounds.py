@@ -322,6 +322,55 @@ class SharedFullScrapeTest(unittest.TestCase):
             self.assertEqual(t.get("/health").status, 200)
 
 
+class UnreadStatsPagesTest(unittest.TestCase):
+    """A transfer's stats page with racks and peers is megabytes at fleet
+    size, built per request. Clients that ask for it and never read it held
+    what the kernel's send buffer (about 4 MB on loopback) did not take,
+    until request_timeout (150 connections, 800 MB); past
+    max_reply_bytes_in_flight the next get 503 instead."""
+
+    def test_unread_stats_pages_are_bounded(self):
+        bound = 12 << 20
+        with Tracker(max_peers_per_address=0, rate_limit_announces=0,
+                     max_reply_bytes_in_flight=bound) as t:
+            h = register_new(t)
+            s, cid = udp_connect(t.port)
+            peers = 30000
+            for i in range(peers):
+                s.send(struct.pack(">QII20s20sQQQIIIiH", cid, 1, i, h,
+                                   b"-PT0001-" + b"%012d" % i, 0, 1000, 0, 2, 0, 0, -1,
+                                   10000 + i))
+                if i % 100 == 99:
+                    for _ in range(100):
+                        s.recv(4096)
+            s.close()
+            path = "/api/v1/transfers/%s?racks=1&peers=1" % h.hex()
+            page = t.get(path)
+            self.assertEqual(page.status, 200)
+            page_bytes = len(page.body)
+            self.assertGreater(page_bytes, 6 << 20)  # more than a send buffer takes
+            before = rss_kib(t.proc.pid)
+            held, statuses = [], []
+            for i in range(40):
+                c = raw_connect(t.port, source="127.0.4.%d" % (1 + i % 20))
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                c.sendall(("GET %s HTTP/1.1\r\nHost: t\r\n\r\n" % path).encode())
+                statuses.append(c.recv(12))
+                held.append(c)
+            grown = rss_kib(t.proc.pid) - before
+            refused = metric(t, "p2ptracker_http_replies_refused_total")
+            for c in held:
+                c.close()
+            served = statuses.count(b"HTTP/1.1 200")
+            self.assertEqual(served + statuses.count(b"HTTP/1.1 503"), 40, statuses)
+            self.assertLessEqual(served * page_bytes, bound + 4 * page_bytes)
+            self.assertEqual(refused, 40 - served)
+            self.assertLess(grown * 1024, 3 * bound,
+                            "RSS grew by %d KiB for 40 unread %d-byte pages"
+                            % (grown, page_bytes))
+            self.assertEqual(t.get(path).status, 200)
+
+
 class ConnectionsPerSourceTest(unittest.TestCase):
     """One source opening 400 idle connections against max_connections = 300:
     it holds max_connections_per_source (100 here) and another source's

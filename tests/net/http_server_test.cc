@@ -20,6 +20,10 @@
 namespace p2p::net {
 namespace {
 
+// A stats page's size and more: more than loopback's socket buffers take in
+// while the client does not read, so its write stays pending.
+constexpr std::size_t kBigReply = 16 << 20;
+
 // Answers with the method, path and query it saw, so tests can check parsing.
 class EchoHandler final : public HttpHandler {
  public:
@@ -30,6 +34,7 @@ class EchoHandler final : public HttpHandler {
     return r.path == "/upload" ? 1000 : 0;
   }
   void handle(const HttpRequest& r, HttpResponse& resp, WorkerContext&) override {
+    if (r.path == "/big") return resp.body.assign(kBigReply, 'x'), void();
     resp.body = std::string(r.path) + "|" + std::string(r.query) + "|" +
                 std::to_string(r.body.size()) + "|" + std::string(r.header("X-Test"));
   }
@@ -60,7 +65,11 @@ class Client {
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
   }
-  ~Client() { ::close(fd_); }
+  ~Client() { close(); }
+  void close() {
+    if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+  }
+
   bool connected() const { return connected_; }
   void send(std::string_view s) {
     ASSERT_EQ(::send(fd_, s.data(), s.size(), MSG_NOSIGNAL), (ssize_t)s.size());
@@ -295,6 +304,40 @@ TEST_F(HttpServerTest, RefusedBeforeTheBodyIsRead) {
   Client d(server_->port());
   d.send("GET /upload HTTP/1.1\r\nHost: x\r\nX-Refuse: 1\r\n\r\n");
   EXPECT_NE(d.read_responses(1).find("/upload||0|"), std::string::npos);
+}
+
+// Clients that ask for big replies and never read them hold them until
+// request_timeout; past max_reply_bytes_in_flight the next gets 503, and a
+// reply that ends (here: its client gone) gives its bytes back.
+TEST_F(HttpServerTest, BigRepliesPastTheBoundGet503) {
+  HttpServerOptions o;
+  o.max_reply_bytes_in_flight = 2 * kBigReply + kBigReply / 2;
+  start(o);
+  std::vector<std::unique_ptr<Client>> holders;
+  for (int i = 0; i < 2; ++i) {
+    holders.push_back(std::make_unique<Client>(server_->port()));
+    holders.back()->send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+    const std::string head = holders.back()->read_until("\r\n\r\n");
+    ASSERT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head.substr(0, 200);
+  }
+  Client refused(server_->port());
+  refused.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string got = refused.read_responses(1);
+  EXPECT_EQ(got.rfind("HTTP/1.1 503", 0), 0u) << got.substr(0, 200);
+  EXPECT_NE(got.find("Retry-After: 1\r\n"), std::string::npos) << got.substr(0, 200);
+  EXPECT_NE(got.find("failure reason"), std::string::npos) << got.substr(0, 200);
+  EXPECT_EQ(server_->stats().replies_refused, 1u);
+  // Small replies are not counted.
+  Client small(server_->port());
+  small.send("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(small.read_responses(1).find("HTTP/1.1 200"), std::string::npos);
+
+  holders.front()->close();
+  EXPECT_TRUE(wait_for([&] {
+    Client next(server_->port());
+    next.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+    return next.read_until("\r\n\r\n").rfind("HTTP/1.1 200", 0) == 0;
+  }));
 }
 
 TEST_F(HttpServerTest, Issue10UploadsBeyondTheBoundGet503BeforeTheirBody) {
