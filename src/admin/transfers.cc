@@ -77,6 +77,18 @@ std::vector<std::string> Transfers::restore_progress(const std::filesystem::path
 }
 
 core::Status Transfers::save_progress(const std::filesystem::path& file) {
+  // A fleet's swarms hold 100,000s of peers: unchanged (the usual case between
+  // deploys), a pass over them decides, without building the text.
+  std::uint64_t digest = 0;
+  for (const auto& t : registry_.list()) {
+    for (const auto& h : hashes_of(t)) {
+      digest = digest * 0x100000001b3ULL + swarms_.progress_digest(h).value_or(0);
+    }
+  }
+  {
+    std::lock_guard lock(progress_mu_);
+    if (progress_digest_ == digest) return {};
+  }
   ProgressFile out;
   for (const auto& t : registry_.list()) {
     for (const auto& h : hashes_of(t)) {
@@ -85,9 +97,11 @@ core::Status Transfers::save_progress(const std::filesystem::path& file) {
   }
   std::string text = progress_text(out);
   std::lock_guard lock(progress_mu_);
-  if (text == progress_written_) return {};
-  if (auto st = write_file_atomically(file, text); !st) return st;
-  progress_written_ = std::move(text);
+  if (text != progress_written_) {
+    if (auto st = write_file_atomically(file, text); !st) return st;
+    progress_written_ = std::move(text);
+  }
+  progress_digest_ = digest;
   return {};
 }
 

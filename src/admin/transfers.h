@@ -174,6 +174,9 @@ class Transfers {
   StatsOptions options_;
   std::mutex progress_mu_;
   std::string progress_written_;  // save_progress()'s last text, guarded by progress_mu_
+  // The digest of what progress_written_ holds (guarded by progress_mu_);
+  // nullopt until a save_progress() wrote or found the same text.
+  std::optional<std::uint64_t> progress_digest_;
 };
 
 }  // namespace p2p::admin

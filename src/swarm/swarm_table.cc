@@ -159,6 +159,14 @@ std::optional<DeployProgress> SwarmTable::progress(const core::InfoHash& info_ha
   return it->second.torrent.progress();
 }
 
+std::optional<std::uint64_t> SwarmTable::progress_digest(const core::InfoHash& info_hash) const {
+  const Shard& s = shard_of(info_hash);
+  std::lock_guard lock(s.mu);
+  auto it = s.torrents.find(info_hash);
+  if (it == s.torrents.end()) return std::nullopt;
+  return it->second.torrent.progress_digest();
+}
+
 bool SwarmTable::restore(const core::InfoHash& info_hash, DeployProgress progress) {
   const core::Seconds longest = std::max(options_.peer_timeout, options_.policy.peer_timeout_max);
   Shard& s = shard_of(info_hash);

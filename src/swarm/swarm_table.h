@@ -108,6 +108,8 @@ class SwarmTable {
   // What an active transfer's deploy has reached (Torrent::progress), for a
   // restart to give back; nullopt for an inactive one.
   std::optional<DeployProgress> progress(const core::InfoHash& info_hash) const;
+  // Torrent::progress_digest; nullopt for an inactive transfer.
+  std::optional<std::uint64_t> progress_digest(const core::InfoHash& info_hash) const;
   // Gives an active transfer's swarm the progress a previous run wrote
   // (Torrent::restore), its members expected back for as long as a peer
   // lives without an announce. False for an inactive transfer.

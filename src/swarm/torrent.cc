@@ -4,6 +4,7 @@
 #include <cassert>
 #include <chrono>
 #include <climits>
+#include <cstring>
 #include <tuple>
 
 #include "swarm/policy/chain_policy.h"
@@ -1014,6 +1015,46 @@ DeployProgress Torrent::progress() const {
   std::sort(p.members.begin(), p.members.end(),
             [](const auto& x, const auto& y) { return x.endpoint < y.endpoint; });
   return p;
+}
+
+namespace {
+
+// splitmix64's finalizer: every input bit reaches every output bit.
+std::uint64_t mixed(std::uint64_t x) {
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+std::uint64_t Torrent::progress_digest() const {
+  std::uint64_t d = 0;
+  auto add = [&d](std::uint64_t v) { d = mixed(d ^ mixed(v)); };
+  for (core::PreciseTime t : {first_started, last_started, first_completed, last_completed}) {
+    add(static_cast<std::uint64_t>(t.time_since_epoch().count()));
+  }
+  add(completed_);
+  add(joined_);
+  add(origins_joined_);
+  add(completions_.size());
+  if (!completions_.empty()) {
+    add(static_cast<std::uint64_t>(completions_.back().time_since_epoch().count()));
+  }
+  // Members in any order: a sum of their digests.
+  std::uint64_t members = 0;
+  for (const RackGroup& g : racks_) {
+    for (const Peer& q : g.peers) {
+      std::uint64_t hi = 0, lo = 0;
+      std::memcpy(&hi, q.endpoint.address.bytes().data(), 8);
+      std::memcpy(&lo, q.endpoint.address.bytes().data() + 8, 8);
+      const std::uint64_t how = (std::uint64_t{q.endpoint.port} << 2) |
+                                ((q.flags & Peer::kCompleted) != 0 ? 2 : 0) | (q.origin() ? 1 : 0);
+      members += mixed(mixed(hi) ^ lo ^ mixed(how));
+    }
+  }
+  add(members);
+  return d;
 }
 
 void Torrent::restore(DeployProgress p, core::TimePoint until) {

@@ -190,6 +190,10 @@ class Torrent {
   // The milestones and counts above, and the peers here now, for a restart
   // to give back (restore). Allocates: not for the announce path.
   DeployProgress progress() const;
+  // A digest of what progress() would return, without building it: one pass
+  // over the peers, no allocation, so the server can look every few seconds
+  // and write the progress only when it changed.
+  std::uint64_t progress_digest() const;
   // After a restart: the counts and times `p` has, and its members expected
   // back. One that announces before `until` (the longest a peer would have
   // lived without an announce) is the peer it was, not a new one: it counts

@@ -135,6 +135,42 @@ TEST_F(RestoreTest, MembersAreExpectedBackOnlyAsLongAsAPeerLivesWithoutAnAnnounc
   EXPECT_EQ(s.completed(), 1u);
 }
 
+// The server writes the progress only when its digest changed: every step
+// that changes the progress must change the digest, and a step that does not
+// must leave it (the same members in another order have the same digest).
+TEST_F(RestoreTest, TheDigestChangesExactlyWhenTheProgressDoes) {
+  auto t = restarted();
+  DeployProgress last = *t->progress(hash_);
+  std::uint64_t digest = *t->progress_digest(hash_);
+  auto step = [&](const char* what, auto&& fn) {
+    fn();
+    const DeployProgress now = *t->progress(hash_);
+    const std::uint64_t d = *t->progress_digest(hash_);
+    EXPECT_EQ(now != last, d != digest) << what;
+    last = now;
+    digest = d;
+  };
+  step("a peer starts", [&] { announce(*t, "10.0.1.1", 100, AnnounceEvent::kStarted); });
+  step("it announces again, no further", [&] { announce(*t, "10.0.1.1", 100); });
+  step("a second starts", [&] { announce(*t, "10.0.1.2", 100, AnnounceEvent::kStarted); });
+  step("an origin seeder", [&] { announce(*t, "10.0.2.1", 0); });
+  step("a completion", [&] {
+    clock_.advance(std::chrono::seconds(20));
+    announce(*t, "10.0.1.1", 0, AnnounceEvent::kCompleted);
+  });
+  step("a stop", [&] { announce(*t, "10.0.1.2", 100, AnnounceEvent::kStopped); });
+  step("nothing", [] {});
+  EXPECT_NE(digest, *restarted()->progress_digest(hash_));
+
+  // The same peers joining in another order: the same digest.
+  auto a = restarted();
+  auto b = restarted();
+  for (const char* ip : {"10.0.1.1", "10.0.1.2", "10.0.3.1"}) announce(*a, ip, 100);
+  for (const char* ip : {"10.0.3.1", "10.0.1.2", "10.0.1.1"}) announce(*b, ip, 100);
+  ASSERT_EQ(*a->progress(hash_), *b->progress(hash_));
+  EXPECT_EQ(*a->progress_digest(hash_), *b->progress_digest(hash_));
+}
+
 TEST_F(RestoreTest, AnInactiveTransferTakesNoProgress) {
   SwarmTable t(options(), racks_, clock_);
   EXPECT_FALSE(t.restore(hash_, DeployProgress{}));
