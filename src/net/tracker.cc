@@ -141,6 +141,7 @@ std::string_view Tracker::announce(const wire::AnnounceRequest& a, const core::A
     u.event = a.event;
     u.representative = result.outcome.representative;
     u.rack_changed = result.outcome.rack_changed;
+    u.joined = result.outcome.joined;
     u.compact = a.compact;
     u.at = result.now;
     // The Redis mirror records deploys: peers of registered transfers. An

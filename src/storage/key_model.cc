@@ -208,7 +208,7 @@ void KeyModel::plan_peer(const PeerUpdate& u, std::string_view rack, CommandBatc
     rack_member(seeder ? Verb::kSadd : Verb::kSrem, ":S");
   }
 
-  if (max_departed_peers_ > 0 && u.event != AnnounceEvent::kStopped) {
+  if (max_departed_peers_ > 0 && u.joined && u.event != AnnounceEvent::kStopped) {
     b.begin(Verb::kZrem);  // back, so not forgotten while it announces
     b.arg(prefix_, h, ":departed");
     b.arg(peer);

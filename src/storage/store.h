@@ -44,6 +44,9 @@ struct PeerUpdate {
   // The swarm moved the peer to another rack (a topology reload) since its
   // last announce: it leaves the previous rack's sets.
   bool rack_changed = false;
+  // The peer was not in the swarm before this announce (new, back after it
+  // left, or after a restart): it may be in the departed set.
+  bool joined = false;
   // Not an announce: the swarm dropped the peer after peer_timeout without
   // one. It leaves the current sets; its fields stay as they were.
   bool expired = false;

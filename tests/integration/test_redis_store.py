@@ -337,6 +337,20 @@ class RedisDepartedBoundTest(unittest.TestCase):
                 self.assertEqual(kept, {"127.0.1.%d" % i for i in hosts[-20:]})
                 self.assertEqual(set(redis.command("SMEMBERS", "rack:" + RACK1)),
                                  {"127.0.1.%d" % i for i in hosts[-20:]})
+                # 127.0.1.41, the earliest kept, joins again; five more leave:
+                # the set is back at 20 after the first, then 42-45 are
+                # forgotten, not 41, which announces.
+                t.announce(h, source=loopback(1, 41), port=6881, event="started")
+                for host in range(61, 66):
+                    for event in ("started", "stopped"):
+                        t.announce(h, source=loopback(1, host), port=6881, event=event)
+                last = "%s:peer:127.0.1.65:6881:last_event" % H
+                wait_until(lambda: redis.command("GET", last) == "stopped", timeout=10,
+                           what="the last peer's stop written")
+                kept = {f.split(":")[2] for f in redis.command("KEYS", H + ":peer:*")}
+                self.assertEqual(kept, {"127.0.1.%d" % i for i in [41] + list(range(46, 66))})
+                self.assertEqual(redis.command("GET", H + ":peer:127.0.1.41:6881:last_event"),
+                                 "started")
         finally:
             redis.stop()
 

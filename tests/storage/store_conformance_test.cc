@@ -363,7 +363,9 @@ TEST_P(StoreConformance, DepartedPeersPastTheBoundAreForgottenEarliestFirst) {
   // 10.0.0.3 comes back; two more leave: 4 is forgotten, not 3, which would
   // be the earliest to have left had it not come back.
   clock_.advance(1s);
-  store_->peer_announced(announce(h, host(3), 0, 10, AnnounceEvent::kStarted));
+  PeerUpdate back = announce(h, host(3), 0, 10, AnnounceEvent::kStarted);
+  back.joined = true;  // the swarm had dropped it
+  store_->peer_announced(back);
   for (int i = 6; i <= 7; ++i) {
     store_->peer_announced(announce(h, host(i), 0, 10, AnnounceEvent::kStarted));
     clock_.advance(1s);
