@@ -439,7 +439,8 @@ const std::vector<Key>& keys() {
               "deactivates, as in the original."),
       int_key("history_days", kAnnounces, &Config::history_days, 1, 36500,
               "Days a finished deploy (a deactivated transfer) stays in /history/ before it is "
-              "pruned."),
+              "pruned. With store = \"redis\", its archived keys (\"TIME:HASH...\") expire "
+              "then too."),
       int_key("stall_intervals", kAnnounces, &Config::stall_intervals, 1, 1000,
               "A downloading peer whose bytes left did not go down for this many "
               "active_intervals (downloading_intervals under tree) is reported as stuck by the "

@@ -421,6 +421,7 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
   so.key_prefix = c.redis_prefix;
   so.max_seen_transfers = static_cast<std::size_t>(c.max_seen_transfers);
   so.max_departed_peers = static_cast<std::size_t>(c.max_peers_per_transfer);
+  so.archive_expiry = std::chrono::days(c.history_days);
   const topology::Locator* loc = p->locator.get();
   auto store = storage::make_store(
       so, [loc](core::RackId r) { return loc->rack_name(r); }, p->clock);

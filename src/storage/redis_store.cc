@@ -123,6 +123,7 @@ RedisStore::RedisStore(const Options& options, RackNamer rack_namer, const core:
     : WriteBehindStore(options, std::move(rack_namer), clock),
       host_(options.redis_host),
       port_(options.redis_port),
+      archive_expiry_(options.archive_expiry),
       writer_context_(std::move(writer_context)) {}
 
 RedisStore::~RedisStore() {
@@ -323,6 +324,8 @@ bool RedisStore::archive(const core::InfoHash& info_hash, core::TimePoint at) {
   redisContext* c = writer_context_.get();
   std::vector<std::string> targets;
   targets.reserve(keys.size());
+  const std::string ttl = std::to_string(archive_expiry_.count());
+  std::size_t replies = 0;
   for (const std::string& key : keys) {
     targets.push_back(model_.archived_key(key, at));
     const char* argv[] = {"RENAME", key.c_str(), targets.back().c_str()};
@@ -331,9 +334,19 @@ bool RedisStore::archive(const core::InfoHash& info_hash, core::TimePoint at) {
       drop_connection(c->errstr);
       return false;
     }
+    ++replies;
+    if (archive_expiry_.count() == 0) continue;
+    // The archive lives as long as the deploy's /history/ record.
+    const char* expire_argv[] = {"EXPIRE", targets.back().c_str(), ttl.c_str()};
+    const std::size_t expire_len[] = {6, targets.back().size(), ttl.size()};
+    if (redisAppendCommandArgv(c, 3, expire_argv, expire_len) != REDIS_OK) {
+      drop_connection(c->errstr);
+      return false;
+    }
+    ++replies;
   }
   bool ok = true;
-  for (std::size_t i = 0; i < keys.size(); ++i) {
+  for (std::size_t i = 0; i < replies; ++i) {
     void* raw = nullptr;
     if (redisGetReply(c, &raw) != REDIS_OK) {
       drop_connection(c->errstr);

@@ -84,7 +84,8 @@ class RedisStore final : public WriteBehindStore {
   // records_[first_record + i]. Returns false when the connection failed (all
   // those records are then marked failed and the connection is dropped).
   bool send_pipeline(std::size_t first_record);
-  // Renames every key of the transfer to its archived name (SCAN + RENAME).
+  // Renames every key of the transfer to its archived name (SCAN + RENAME),
+  // each to expire after archive_expiry_ (Options::archive_expiry).
   bool archive(const core::InfoHash& info_hash, core::TimePoint at);
   // Forgets the writer's connection; `reason` is why (hiredis's errstr).
   void drop_connection(std::string_view reason);
@@ -99,6 +100,7 @@ class RedisStore final : public WriteBehindStore {
 
   const std::string host_;
   const std::uint16_t port_;
+  const std::chrono::seconds archive_expiry_;
 
   // Writer-thread state; only run() and its helpers touch it.
   Context writer_context_;

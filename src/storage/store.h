@@ -145,6 +145,9 @@ struct Options {
   // the earliest to leave are forgotten first. 0: every one, forever (what
   // strangers can grow without end, so the server sets a bound).
   std::size_t max_departed_peers = 0;
+  // How long a deregistered transfer's archived keys ("TIME:HASH...") stay;
+  // zero: for ever, as the original kept them.
+  std::chrono::seconds archive_expiry{0};
 };
 
 // Builds the store `options.kind` names. RedisStore tries Redis once here, but

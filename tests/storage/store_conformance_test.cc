@@ -47,9 +47,11 @@ class StoreConformance : public ::testing::TestWithParam<std::string> {
 
   bool redis() const { return GetParam() == "redis"; }
 
-  std::unique_ptr<Store> make(const std::string& prefix, std::size_t max_departed_peers = 0) {
+  std::unique_ptr<Store> make(const std::string& prefix, std::size_t max_departed_peers = 0,
+                              std::chrono::seconds archive_expiry = {}) {
     Options o;
     o.max_departed_peers = max_departed_peers;
+    o.archive_expiry = archive_expiry;
     o.kind = GetParam();
     o.redis_host = "127.0.0.1";
     o.redis_port = server_ ? server_->port() : 0;
@@ -503,6 +505,38 @@ TEST_P(StoreConformance, DeregistrationArchivesTheTransfer) {
   ASSERT_EQ(active->size(), 1u);
   EXPECT_EQ((*active)[0].name, "payload-v2");
   EXPECT_EQ(transfer(h).count("deregistered"), 0u);
+}
+
+// The archive lives as long as the deploy's /history/ record (history_days);
+// without an expiry, for ever, as the original kept it.
+TEST_P(StoreConformance, ArchivedKeysExpireAfterTheArchiveExpiry) {
+  if (!redis()) GTEST_SKIP() << "expiry is Redis's";
+  for (const auto expiry : {std::chrono::seconds(0), std::chrono::seconds(86400 * 7)}) {
+    store_ = make("e" + std::to_string(expiry.count()) + ":", 0, expiry);
+    ASSERT_NE(store_, nullptr);
+    const auto h = hash(7);
+    TransferRecord r;
+    r.info_hash = h;
+    r.name = "payload";
+    r.length = 10;
+    store_->transfer_registered(r);
+    store_->peer_announced(announce(h, endpoint("10.0.0.1", 6881), 0, 10, AnnounceEvent::kStarted));
+    store_->transfer_deregistered(h, clock_.now());
+    flush();
+    const Strings keys = redis_keys("e" + std::to_string(expiry.count()) + ":*:" + h.hex() + "*");
+    ASSERT_GE(keys.size(), 10u);
+    for (const std::string& key : keys) {
+      auto ttl = server_->command({"TTL", key});
+      ASSERT_TRUE(ttl.ok()) << ttl.error().message;
+      const long seconds = std::stol(ttl->at(0));
+      if (expiry.count() == 0) {
+        EXPECT_EQ(seconds, -1) << key;
+      } else {
+        EXPECT_GT(seconds, expiry.count() - 60) << key;
+        EXPECT_LE(seconds, expiry.count()) << key;
+      }
+    }
+  }
 }
 
 TEST_P(StoreConformance, DeregistrationArchivesEveryKeyOfABigTransfer) {
