@@ -203,10 +203,15 @@ BENCHMARK(BM_TreeRamp)
     ->Args({100'000, 10'000});
 
 // A first announce into a swarm (insert, representative slot, selection) and
-// the stop that removes it again, so the swarm keeps its size.
+// the stop that removes it again, so the swarm keeps its size. `started`: 1,
+// a client's first announce (BEP 3's event=started); 0, a peer the swarm does
+// not have announcing without it (back after a tracker restart or an expiry),
+// which is looked for in every rack's group first (Torrent::group_holding).
 void BM_TorrentJoinLeave(benchmark::State& state) {
   const auto peers = static_cast<std::uint32_t>(state.range(0));
   const auto racks = static_cast<std::uint32_t>(state.range(1));
+  const auto join_event =
+      state.range(2) != 0 ? p2p::core::AnnounceEvent::kStarted : p2p::core::AnnounceEvent::kNone;
   p2p::swarm::Torrent torrent;
   p2p::swarm::PolicyOptions policy;
   p2p::core::Rng rng(42);
@@ -219,6 +224,7 @@ void BM_TorrentJoinLeave(benchmark::State& state) {
   std::uint32_t next = peers;
   for (auto _ : state) {
     auto a = peer_announce(next++ % (2 * peers) + peers, racks);
+    a.event = join_event;
     out.clear();
     torrent.announce(a, kNow, kStaleBefore, policy, rng, out);
     a.event = p2p::core::AnnounceEvent::kStopped;
@@ -226,7 +232,12 @@ void BM_TorrentJoinLeave(benchmark::State& state) {
     torrent.announce(a, kNow, kStaleBefore, policy, rng, out);
   }
 }
-BENCHMARK(BM_TorrentJoinLeave)->ArgNames({"peers", "racks"})->Args({100, 5})->Args({10'000, 200});
+BENCHMARK(BM_TorrentJoinLeave)
+    ->ArgNames({"peers", "racks", "started"})
+    ->Args({100, 5, 1})
+    ->Args({10'000, 200, 1})
+    ->Args({100, 5, 0})
+    ->Args({10'000, 200, 0});
 
 // The query string rtorrent/libtorrent send, binary hashes percent-encoded.
 std::string announce_query() {

@@ -95,6 +95,7 @@ AnnounceResult SwarmTable::announce(const core::InfoHash& info_hash, PeerAnnounc
   result.registered = it->second.registered;
   if (result.registered) {
     result.outcome = t.announce(a, now, stale_before, options_.policy, rng, out);
+    result.rack = result.outcome.rack;
     return result;
   }
   if (open_full && a.event != AnnounceEvent::kStopped && !t.contains(a.endpoint, a.rack)) {
@@ -105,6 +106,7 @@ AnnounceResult SwarmTable::announce(const core::InfoHash& info_hash, PeerAnnounc
   }
   const std::size_t before = t.size();
   result.outcome = t.announce(a, now, stale_before, options_.policy, rng, out);
+  result.rack = result.outcome.rack;
   open_peers_.fetch_add(t.size() - before, std::memory_order_relaxed);  // wraps as it should
   if (t.empty()) {
     s.torrents.erase(it);

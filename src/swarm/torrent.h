@@ -73,6 +73,9 @@ struct AnnounceOutcome {
   bool joined = false;          // it was not in the swarm before
   bool left_swarm = false;      // event=stopped removed it
   bool rack_changed = false;    // a topology reload moved it since its last announce
+  // The rack it is a peer of: where it was located, unless it was already a
+  // peer of another (see Torrent::group_holding).
+  core::RackId rack;
   // It took a place above its rack (a row's or datacenter's representative)
   // from a representative stalled there.
   bool replaced_stalled = false;
@@ -152,10 +155,10 @@ class Torrent {
     payload_known_ = bytes > 0;
   }
   std::size_t size() const { return seeders_ + leechers_; }
-  // Whether `e`, located in `rack`, is a peer here.
+  // Whether `e`, located in `rack`, is a peer here (in that rack or, see
+  // group_holding, in another).
   bool contains(const core::Endpoint& e, core::RackId rack) const {
-    const RackGroup* g = find_group(rack);
-    return g != nullptr && g->find(e) != nullptr;
+    return group_holding(e, rack) != nullptr;
   }
   bool empty() const { return size() == 0; }
   const std::vector<RackGroup>& racks() const { return racks_; }
@@ -311,6 +314,10 @@ class Torrent {
   // The group of `rack`, or null (never creates one).
   RackGroup* find_group(core::RackId rack);
   const RackGroup* find_group(core::RackId rack) const;
+  // The group holding peer `e`, located in `rack` now: that rack's, else any
+  // other (then a pass over the groups); null when `e` is not a peer here.
+  RackGroup* group_holding(const core::Endpoint& e, core::RackId rack);
+  const RackGroup* group_holding(const core::Endpoint& e, core::RackId rack) const;
   // Returns the iterator after the removed peer.
   std::vector<Peer>::iterator remove_peer(RackGroup& g, std::vector<Peer>::iterator it);
   // Returns the inserted peer.

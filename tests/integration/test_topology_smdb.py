@@ -6,6 +6,7 @@ slow, failing, malformed and multi-server answers on demand. Addresses are
 loopback (127.0.X.Y); the racks the service names do not follow the /24s.
 """
 import json
+import os
 import threading
 import time
 import unittest
@@ -106,6 +107,30 @@ class SmdbTopologyTest(SmdbCase):
                    what="the slow host moved to its cabinet")
         stats = json.loads(t.get("/transfers/%s.torrent" % h.hex()).body)["global"]
         self.assertEqual(stats["leechers"], 2)
+
+    def test_a_host_the_cache_forgot_stays_one_peer(self):
+        # The cache drops 127.0.63.1's answer (other addresses took its place);
+        # asked again, the inventory is slow, and its announce is placed by the
+        # subnet rule meanwhile. It is the same peer, in the cabinet it is in:
+        # not a second one in its /24, counted twice and listed twice.
+        self.smdb.set("127.0.63.1", cabinet="cab-keep")
+        t = self.tracker(topology_cache_size=16)
+        h = register_new(t)
+        self.announce(t, h, "127.0.63.1", event="started")
+        wait_until(lambda: self.racks(t, h) == ["cab-keep"], what="the host in its cabinet")
+        other = os.urandom(20)
+        for i in range(1, 41):
+            t.announce(other, source="127.0.64.%d" % i)
+        self.smdb.set("127.0.63.1", cabinet="cab-keep", delay=3.0)
+        self.announce(t, h, "127.0.63.1")
+        self.assertEqual(self.smdb.asked().count("127.0.63.1"), 2, "the cache did not forget it")
+        self.assertEqual(self.racks(t, h), ["cab-keep"])
+        stats = json.loads(t.get("/transfers/%s.torrent" % h.hex()).body)["global"]
+        self.assertEqual(stats["peers"], 1)
+        # Its stop, placed by the subnet rule too, takes it out.
+        self.announce(t, h, "127.0.63.1", event="stopped")
+        stats = json.loads(t.get("/transfers/%s.torrent" % h.hex()).body)["global"]
+        self.assertEqual(stats["peers"], 0)
 
     def test_first_announce_waits_for_the_answer_while_others_are_served(self):
         self.smdb.set("127.0.68.1", cabinet="cab-known")

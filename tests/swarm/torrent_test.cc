@@ -1,7 +1,10 @@
-// Torrent's join bounds: peers per address and per transfer.
+// Torrent's join bounds: peers per address and per transfer; a peer is one
+// peer wherever it is located.
 #include "swarm/torrent.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "swarm/swarm_test_util.h"
 
@@ -15,10 +18,15 @@ class JoinLimitsTest : public ::testing::Test {
  protected:
   AnnounceOutcome announce(const std::string& ip, std::uint16_t port,
                            AnnounceEvent event = AnnounceEvent::kNone) {
+    return announce_in(ip, port, rack_of(ep(ip, port).address), event);
+  }
+  // An announce located in `rack`, whatever the address's rack is.
+  AnnounceOutcome announce_in(const std::string& ip, std::uint16_t port, core::RackId rack,
+                              AnnounceEvent event = AnnounceEvent::kNone) {
     PeerAnnounce a;
     a.endpoint = ep(ip, port);
     a.peer_id = pid(ip, port);
-    a.rack = rack_of(a.endpoint.address);
+    a.rack = rack;
     a.left = 1000;
     a.event = event;
     a.numwant = 50;
@@ -78,6 +86,39 @@ TEST_F(JoinLimitsTest, TransferIsCapped) {
   // A refused join leaves no empty rack group behind.
   EXPECT_EQ(torrent_.racks().size(), racks);
   EXPECT_EQ(announce("10.0.1.1", 6881).refused, JoinRefusal::kNone);
+}
+
+// The locator forgot the address (its cache dropped it) and, asked again,
+// answered the fallback or another rack while the peer sits in its group:
+// the announce is the same peer's, in the group it is in, and so is its stop.
+TEST_F(JoinLimitsTest, APeerLocatedElsewhereThanItsGroupIsStillOnePeer) {
+  const core::RackId placed = rack_of(ep("10.0.1.1", 6881).address);
+  const core::RackId fallback = core::RackId::named(7);
+  ASSERT_TRUE(announce("10.0.1.1", 6881).joined);
+  // Alone in the swarm, too.
+  EXPECT_FALSE(announce_in("10.0.1.1", 6881, fallback).joined);
+  EXPECT_EQ(torrent_.racks().size(), 1u);
+  ASSERT_TRUE(announce("10.0.2.1", 6881).joined);
+  const AnnounceOutcome again = announce_in("10.0.1.1", 6881, fallback);
+  EXPECT_FALSE(again.joined);
+  EXPECT_EQ(again.rack, placed);
+  EXPECT_EQ(torrent_.size(), 2u);
+  EXPECT_EQ(torrent_.racks().size(), 2u);  // no group for the fallback
+  EXPECT_TRUE(torrent_.contains(ep("10.0.1.1", 6881), fallback));
+  ASSERT_TRUE(announce("10.0.1.2", 6881).joined);
+  EXPECT_EQ(
+      std::count_if(out_.begin(), out_.end(),
+                    [](const core::PeerContact& c) { return c.endpoint == ep("10.0.1.1", 6881); }),
+      1);
+  const AnnounceOutcome stop = announce_in("10.0.1.1", 6881, fallback, AnnounceEvent::kStopped);
+  EXPECT_TRUE(stop.left_swarm);
+  EXPECT_EQ(stop.rack, placed);
+  EXPECT_EQ(torrent_.size(), 2u);
+  EXPECT_FALSE(torrent_.contains(ep("10.0.1.1", 6881), placed));
+  // A peer new to the swarm joins where it is located.
+  const AnnounceOutcome fresh = announce_in("10.0.3.1", 6881, fallback);
+  EXPECT_TRUE(fresh.joined);
+  EXPECT_EQ(fresh.rack, fallback);
 }
 
 TEST_F(JoinLimitsTest, ZeroMeansNoBound) {
