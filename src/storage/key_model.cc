@@ -304,8 +304,10 @@ std::string KeyModel::archive_match(const core::InfoHash& info_hash) const {
     if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern.push_back('\\');
     pattern.push_back(c);
   }
+  // The colon keeps out keys that only start with the hex digits: the file
+  // name key of a torrent named "<HASH>-notes.torrent".
   pattern += info_hash.hex();
-  pattern.push_back('*');
+  pattern += ":*";
   return pattern;
 }
 

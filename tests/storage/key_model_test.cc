@@ -46,7 +46,7 @@ TEST(KeyModel, ArchiveNamesKeepThePrefixFirst) {
 
 TEST(KeyModel, ArchiveMatchEscapesGlobCharactersInThePrefix) {
   const KeyModel model("a*b?[c]\\:");
-  EXPECT_EQ(model.archive_match(hash(1)), "a\\*b\\?\\[c\\]\\\\:" + hash(1).hex() + "*");
+  EXPECT_EQ(model.archive_match(hash(1)), "a\\*b\\?\\[c\\]\\\\:" + hash(1).hex() + ":*");
 }
 
 TEST(KeyModel, StoppedPeerLeavesEveryCurrentSet) {

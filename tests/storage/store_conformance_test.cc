@@ -539,6 +539,30 @@ TEST_P(StoreConformance, ArchivedKeysExpireAfterTheArchiveExpiry) {
   }
 }
 
+// A torrent may be registered under a file name that starts with another
+// transfer's hex digits: that transfer's deregistration leaves its key alone.
+TEST_P(StoreConformance, DeregistrationArchivesOnlyTheTransfersOwnKeys) {
+  if (!redis()) GTEST_SKIP() << "keys are Redis's";
+  const auto h = hash(7);
+  TransferRecord r;
+  r.info_hash = h;
+  r.name = "payload";
+  r.length = 10;
+  r.file = "app.torrent";
+  store_->transfer_registered(r);
+  TransferRecord notes = r;
+  notes.info_hash = hash(8);
+  notes.file = h.hex() + "-notes*[?.torrent";
+  store_->transfer_registered(notes);
+  flush();
+  store_->transfer_deregistered(h, clock_.now());
+  flush();
+  auto value = server_->command({"GET", "p2p:" + notes.file});
+  ASSERT_TRUE(value.ok()) << value.error().message;
+  EXPECT_EQ(*value, Strings{hash(8).hex()});
+  EXPECT_EQ(redis_keys("p2p:*:" + h.hex() + "-notes*"), Strings{});
+}
+
 TEST_P(StoreConformance, DeregistrationArchivesEveryKeyOfABigTransfer) {
   // Enough keys (about 15 per peer) for several SCAN rounds in Redis.
   const auto h = hash(9);
