@@ -38,8 +38,10 @@ namespace p2p::topology {
 
 // Largest SMDB answer read; a server's record is a few hundred bytes.
 inline constexpr std::size_t kMaxSmdbAnswerBytes = 1 << 20;
-// Largest bulk inventory read: 100,000 hosts of a few hundred bytes each.
-inline constexpr std::size_t kMaxSmdbBulkBytes = std::size_t{256} << 20;
+// Largest bulk inventory read: 100,000 hosts of a few hundred bytes each fit
+// twice over. Parsed, JSON takes up to about 16 times its text (a wide array
+// of small numbers), so this bounds what a broken inventory costs to ~1 GB.
+inline constexpr std::size_t kMaxSmdbBulkBytes = std::size_t{64} << 20;
 
 // Where an inventory service is: the parts of an http:// URL.
 struct HttpTarget {
@@ -63,7 +65,7 @@ Answer parse_smdb_answer(std::string_view body, const std::vector<std::string>& 
 
 // One server's record (`record`, a JSON object) read as parse_smdb_answer()
 // reads the last server of an answer.
-Answer smdb_record_answer(const nlohmann::ordered_json& record, std::string_view server,
+Answer smdb_record_answer(const nlohmann::json& record, std::string_view server,
                           const std::vector<std::string>& fields);
 
 // The bulk inventory in `body`: {"<ip>": {<server record>}, ...}. Appends

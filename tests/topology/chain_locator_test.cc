@@ -34,6 +34,11 @@ TEST(SmdbAnswerTest, TheOriginalsShapes) {
                                kCabinet);
   EXPECT_EQ(two.rack, "last");
   EXPECT_TRUE(two.ambiguous);
+  // A name written twice: its last record, as the original's dict kept it.
+  auto twice = parse_smdb_answer(
+      R"({"a": {"cabinet": "one"}, "b": {"cabinet": "two"}, "a": {"cabinet": "three"}})", kCabinet);
+  EXPECT_EQ(twice.rack, "three");
+  EXPECT_TRUE(twice.ambiguous);
   // Another inventory's field, by JSON pointer.
   auto nested = parse_smdb_answer(R"({"d": {"rack": {"name": "r7"}}})", {"/rack/name"});
   EXPECT_EQ(nested.rack, "r7");
