@@ -27,6 +27,9 @@ case "$1" in
   127.0.80.6) sleep 1.5; echo "rack=late" ;;
   127.0.80.7|127.0.80.8) sleep 2; echo "rack=slow" ;;
   127.0.80.10) sleep 0.4; echo "rack=udp-rack" ;;
+  127.0.80.11) sleep 60 & echo $! > "$dir/child.pid"; exec sleep 60 ;;
+  127.0.80.12) head -c 3000000 /dev/zero | tr '\0' x >&2; echo "no inventory entry for $1" >&2; exit 4 ;;
+  127.0.80.13) echo "cannot reach the inventory" >&2; exit 5 ;;
   *) ;;
 esac
 """
@@ -96,6 +99,42 @@ class ExecTopologyTest(SmdbCase):
         # Killed and reaped: no process, not even a zombie, is left.
         wait_until(lambda: not os.path.exists("/proc/%d" % pid), what="the plugin reaped")
         self.assertEqual(self.racks(t, h), ["127.0.80.0/24"])
+
+    def test_what_a_hung_program_started_is_killed_with_it(self):
+        # A hung plugin's own children went to init, alive, one per lookup.
+        t = self.exec_tracker(topology_timeout_ms=500)
+        h = register_new(t)
+        self.announce(t, h, "127.0.80.11")
+        wait_until(lambda: os.path.exists(os.path.join(self.dir, "child.pid")),
+                   what="the plugin's child started")
+        with open(os.path.join(self.dir, "child.pid")) as f:
+            child = int(f.read())
+        wait_until(lambda: "did not answer within 500 ms (killed)" in t.output(),
+                   what="the hung plugin killed")
+
+        def gone(pid):
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    return f.read().split(")")[-1].split()[0] == "Z"  # a zombie of init's
+            except FileNotFoundError:
+                return True
+        wait_until(lambda: gone(child), what="the plugin's child killed with it")
+
+    def test_stderr_is_bounded_and_its_first_line_told(self):
+        t = self.exec_tracker()
+        h = register_new(t)
+        self.announce(t, h, "127.0.80.13")
+        wait_until(lambda: "exited with status 5" in t.output(), what="the failed run")
+        health = json.loads(t.get("/health").body)
+        self.assertIn('("cannot reach the inventory") exited with status 5',
+                      health["components"]["topology"]["exec"]["error"])
+        # 3 MB on stderr: not in the tracker's output, and its first line is
+        # cut short.
+        self.announce(t, h, "127.0.80.12")
+        error = lambda: json.loads(t.get("/health").body)["components"]["topology"]["exec"]["error"]
+        wait_until(lambda: "exited with status 4" in error(), what="the chatty run")
+        self.assertIn('("' + "x" * 200 + '") exited', error())
+        self.assertLess(len(t.output()), 100000)
 
     def test_late_answer_moves_the_host(self):
         t = self.exec_tracker(topology_timeout_ms=5000)
