@@ -168,6 +168,8 @@ void ChainLocator::note_answer(Source& s, const Answer& a, double seconds, core:
   }
   ++st.latency_count;
   st.latency_sum += seconds;
+  // A bad record is about one address: no sign either way.
+  if (a.bad_record) return;
   const bool up = a.kind != Answer::Kind::kError;
   if (up != was_up) {
     st.since = now;
@@ -194,6 +196,21 @@ void ChainLocator::answered(std::size_t source, const core::Address& address, An
 
   const core::RackId rack = intern(a);
   note_answer(s, a, seconds, now, /*log=*/true);
+  if (a.bad_record) {
+    std::lock_guard lock(s.mu);
+    if (now - s.bad_record_logged >= std::chrono::minutes(1)) {
+      spdlog::warn(
+          "topology source {}: unusable record for {}: {}{}; the next source places it",
+          s.stats.name, address.to_string(), a.detail,
+          s.bad_records_unlogged == 0
+              ? ""
+              : fmt::format(" ({} more since the last such warning)", s.bad_records_unlogged));
+      s.bad_record_logged = now;
+      s.bad_records_unlogged = 0;
+    } else {
+      ++s.bad_records_unlogged;
+    }
+  }
   if (a.ambiguous) {
     spdlog::warn("topology source {}: several servers have address {}; took the last one ({})",
                  s.stats.name, address.to_string(), a.rack);
@@ -205,6 +222,7 @@ core::RackId ChainLocator::intern(Answer& a) {
   if (a.kind != Answer::Kind::kFound) return {};
   if (names_.size() >= options_.max_rack_names && !names_.find(a.rack)) {
     a.kind = Answer::Kind::kError;
+    a.bad_record = true;  // the tracker's bound, not the source's fault
     a.detail = fmt::format("more than {} distinct rack names; '{}' not taken",
                            options_.max_rack_names, a.rack);
     return {};

@@ -138,6 +138,10 @@ class ChainLocator final : public Locator {
     SourceStats stats;
     // Counted on every announce: atomics, not `mu` (copied into stats when read).
     mutable std::atomic<std::uint64_t> cache_hits{0}, cache_misses{0};
+    // Bad records are logged one a minute at most (guarded by mu): when the
+    // last was, and how many were not logged since.
+    core::TimePoint bad_record_logged{};
+    std::uint64_t bad_records_unlogged = 0;
   };
   // Whom resolve() asks the sources for: no one, a host that announced, or
   // an address not proven yet (prefetch).

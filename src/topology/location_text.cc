@@ -19,7 +19,9 @@ std::string shown(std::string_view word) {
   return "'" + out + "'";
 }
 
-Answer error(std::string detail) { return error_answer("malformed answer: " + std::move(detail)); }
+Answer error(std::string detail) {
+  return bad_record_answer("malformed answer: " + std::move(detail));
+}
 
 }  // namespace
 

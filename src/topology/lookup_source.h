@@ -29,6 +29,10 @@ struct Answer {
   // kFound: the source had to choose among several candidates (the SMDB
   // listing several servers for one address) and took the last one.
   bool ambiguous = false;
+  // kError: the source answered, but what it holds for this address is not
+  // usable (a rack name that is not one, a field that is no string): the
+  // record's fault, not a sign the source is down.
+  bool bad_record = false;
 };
 
 // A kError answer saying `detail`.
@@ -36,6 +40,13 @@ inline Answer error_answer(std::string detail) {
   Answer a;
   a.kind = Answer::Kind::kError;
   a.detail = std::move(detail);
+  return a;
+}
+
+// A kError answer about one address's record (bad_record), saying `detail`.
+inline Answer bad_record_answer(std::string detail) {
+  Answer a = error_answer(std::move(detail));
+  a.bad_record = true;
   return a;
 }
 

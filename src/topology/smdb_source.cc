@@ -235,8 +235,8 @@ Answer smdb_record_answer(const nlohmann::json& record, std::string_view server,
                           const std::vector<std::string>& fields) {
   const std::string who(server.substr(0, 64));
   if (!record.is_object()) {
-    return error_answer(fmt::format("malformed answer: server '{}' is a JSON {}, not an object", who,
-                             record.type_name()));
+    return bad_record_answer(fmt::format(
+        "malformed answer: server '{}' is a JSON {}, not an object", who, record.type_name()));
   }
   std::string rack;
   for (const std::string& field : fields) {
@@ -250,8 +250,9 @@ Answer smdb_record_answer(const nlohmann::json& record, std::string_view server,
     }
     if (found == nullptr || found->is_null()) continue;
     if (!found->is_string()) {
-      return error_answer(fmt::format("malformed answer: {} of server '{}' is a JSON {}, not a string",
-                               field, who, found->type_name()));
+      return bad_record_answer(
+          fmt::format("malformed answer: {} of server '{}' is a JSON {}, not a string", field, who,
+                      found->type_name()));
     }
     const std::string& value = found->get_ref<const std::string&>();
     if (value.empty()) continue;
@@ -261,7 +262,9 @@ Answer smdb_record_answer(const nlohmann::json& record, std::string_view server,
   Answer a;
   a.kind = Answer::Kind::kUnknown;
   if (rack.empty()) return a;
-  if (auto ok = check_rack_name(rack, "malformed answer"); !ok) return error_answer(ok.error().message);
+  if (auto ok = check_rack_name(rack, "malformed answer"); !ok) {
+    return bad_record_answer(ok.error().message);
+  }
   a.kind = Answer::Kind::kFound;
   a.rack = std::move(rack);
   return a;

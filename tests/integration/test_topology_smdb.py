@@ -205,16 +205,13 @@ class SmdbTopologyTest(SmdbCase):
 
     def test_malformed_answers_fall_through_and_are_logged_once(self):
         self.smdb.set("127.0.64.1", raw="<html>not json</html>")
-        self.smdb.set("127.0.64.2", servers={"a": {"cabinet": "bad name with spaces"}})
-        self.smdb.set("127.0.64.3", servers={"a": ["not", "an", "object"]})
         self.smdb.set("127.0.64.4", cabinet="cab-ok")
         t = self.tracker()
         h = register_new(t)
-        for host in (1, 2, 3):
-            self.announce(t, h, "127.0.64.%d" % host)
+        self.announce(t, h, "127.0.64.1")
         wait_until(lambda: self.metric(t, "p2ptracker_topology_source_lookups_total",
-                                       source="smdb", outcome="error") == 3,
-                   what="three malformed answers")
+                                       source="smdb", outcome="error") == 1,
+                   what="the malformed answer")
         self.assertEqual(self.racks(t, h), ["127.0.64.0/24"])
         self.assertEqual(self.metric(t, "p2ptracker_topology_source_up", source="smdb"), 0)
         # Down is said once, not per lookup; the next good answer says it is back.
@@ -224,6 +221,30 @@ class SmdbTopologyTest(SmdbCase):
         self.assertEqual(out.count("topology source smdb is down"), 1, out)
         self.assertEqual(out.count("topology source smdb answers again"), 1, out)
         self.assertIn("malformed answer: not JSON", out)
+
+    def test_a_bad_record_is_not_an_outage(self):
+        # The inventory answers, but its record for these hosts is unusable:
+        # those hosts go to the next source; the inventory is not down, and
+        # the first bad record is warned of (one warning a minute at most).
+        self.smdb.set("127.0.65.1", servers={"a": {"cabinet": "bad name with spaces"}})
+        self.smdb.set("127.0.65.2", servers={"a": ["not", "an", "object"]})
+        self.smdb.set("127.0.65.3", servers={"a": {"cabinet": 7}})
+        self.smdb.set("127.0.65.4", cabinet="cab-ok")
+        t = self.tracker()
+        h = register_new(t)
+        for host in (1, 2, 3, 4):
+            self.announce(t, h, "127.0.65.%d" % host)
+        wait_until(lambda: self.metric(t, "p2ptracker_topology_source_lookups_total",
+                                       source="smdb", outcome="error") == 3,
+                   what="three bad records")
+        wait_until(lambda: "cab-ok" in self.racks(t, h), what="the good record")
+        self.assertEqual(self.racks(t, h), ["127.0.65.0/24", "cab-ok"])
+        self.assertEqual(self.metric(t, "p2ptracker_topology_source_up", source="smdb"), 1)
+        health = json.loads(t.get("/health").body)
+        self.assertEqual(health["status"], "ok", health)
+        out = t.output()
+        self.assertNotIn("topology source smdb is down", out)
+        self.assertEqual(out.count("topology source smdb: unusable record for 127.0.65."), 1, out)
 
     def test_several_servers_take_the_last_and_count_it(self):
         self.smdb.set("127.0.65.1", servers={"web1": {"cabinet": "cab-first"},

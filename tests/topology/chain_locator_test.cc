@@ -64,6 +64,13 @@ TEST(SmdbAnswerTest, MalformedAnswersSayWhy) {
   expect_error(R"({"a": {"cabinet": 12}})", "/cabinet of server 'a' is a JSON number");
   expect_error(R"({"a": {"cabinet": "two words"}})", "contains");
   expect_error(std::string(100, '[') + std::string(100, ']'), "nested deeper than 32");
+  // A body that is no answer says something of the service; a server's record
+  // that is unusable, only of that address.
+  EXPECT_FALSE(parse_smdb_answer("<html>", kCabinet).bad_record);
+  EXPECT_FALSE(parse_smdb_answer("[1, 2]", kCabinet).bad_record);
+  EXPECT_TRUE(parse_smdb_answer(R"({"a": [1]})", kCabinet).bad_record);
+  EXPECT_TRUE(parse_smdb_answer(R"({"a": {"cabinet": 12}})", kCabinet).bad_record);
+  EXPECT_TRUE(parse_smdb_answer(R"({"a": {"cabinet": "two words"}})", kCabinet).bad_record);
 }
 
 TEST(SmdbAnswerTest, BulkInventoryByAddress) {
