@@ -71,6 +71,9 @@ int serve(const ServeFlags& flags) {
     }
   }
   if (auto st = p2p::config::validate(loaded); !st) {
+    // What the loaders left out may be why ("'smdb_url' ignored: only
+    // UPPER_CASE names ..." before "topology \"smdb\" needs smdb_url").
+    for (const auto& w : loaded.warnings) std::cerr << "p2ptracker: warning: " << w << "\n";
     std::cerr << "p2ptracker: " << st.error().message << "\n";
     return 2;
   }

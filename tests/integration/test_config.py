@@ -211,6 +211,17 @@ class LegacyConfigTest(TempDirTest):
         self.assertIn("PORT", r.stderr)
 
 
+    def test_a_refused_legacy_file_says_what_it_left_out(self):
+        # The file sets smdb_url, in lower case, which the original's loader
+        # never read: the refusal says so next to "needs smdb_url".
+        path = self.write("bad3.cfg", 'TOPOLOGY = "smdb"\nsmdb_url = "http://127.0.0.1:1"\n')
+        r = run_tool(["serve", "--config", path], timeout=20)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("needs smdb_url", r.stderr)
+        self.assertIn("'smdb_url' ignored: only UPPER_CASE names are settings", r.stderr)
+        self.assertIn("did you mean 'SMDB_URL'?", r.stderr)
+
+
 class StaticTopologyTest(TempDirTest):
 
     def test_map_file_and_reload(self):
