@@ -129,6 +129,26 @@ core::Status Registry::load() {
     return core::unavailable(
         fmt::format("cannot list {}: {} (set data_dir)", torrents_dir_.string(), ec.message()));
   }
+  // add() refuses a second file of one transfer; files copied in by hand are
+  // not asked. Both registered, deleting one left the other listed as active
+  // with no swarm. The first registered stays (then the first name).
+  std::map<core::InfoHash, const RegisteredTorrent*> first_of;
+  for (const auto& [file, t] : by_file_) {
+    auto [it, fresh] = first_of.emplace(t.meta.primary(), &t);
+    if (!fresh && t.registered < it->second->registered) it->second = &t;
+  }
+  for (auto it = by_file_.begin(); it != by_file_.end();) {
+    const RegisteredTorrent* kept = first_of.at(it->second.meta.primary());
+    if (kept == &it->second) {
+      ++it;
+      continue;
+    }
+    warnings_.push_back(fmt::format(
+        "skipped {}: the same transfer (info_hash {}) as {}, registered first; remove one of "
+        "the two files",
+        (torrents_dir_ / it->first).string(), it->second.meta.primary().hex(), kept->file));
+    it = by_file_.erase(it);
+  }
   // Rewritten only when it changed (files added or removed by hand), so a
   // read-only data_dir serves what it holds; if it cannot be written, the
   // tracker still serves and says why registering will fail.

@@ -189,6 +189,26 @@ TEST_F(RegistryTest, PicksUpDroppedInFilesAndSkipsJunk) {
   EXPECT_NE(r->load_warnings()[0].find("junk.torrent"), std::string::npos);
 }
 
+// One transfer copied in under a second name: the file registered first
+// stays, the other is skipped with a warning naming both (both registered,
+// deleting one left the other listed as active without a swarm).
+TEST_F(RegistryTest, ASecondFileOfOneTransferIsSkipped) {
+  const std::string bytes = make_torrent("app.tar", 50000);
+  {
+    auto r = open();
+    ASSERT_TRUE(r->add("z-first.torrent", bytes));
+  }
+  ASSERT_TRUE(write_file_atomically(dir_ / "torrents" / "a-copy.torrent", bytes));
+  clock_.advance(core::Seconds(60));
+  auto r = open();
+  ASSERT_EQ(r->list().size(), 1u);
+  EXPECT_EQ(r->list()[0].file, "z-first.torrent");
+  ASSERT_EQ(r->load_warnings().size(), 1u);
+  EXPECT_NE(r->load_warnings()[0].find("a-copy.torrent: the same transfer"), std::string::npos)
+      << r->load_warnings()[0];
+  EXPECT_NE(r->load_warnings()[0].find("as z-first.torrent"), std::string::npos);
+}
+
 TEST_F(RegistryTest, CorruptIndexIsAnErrorNamingTheFile) {
   ASSERT_TRUE(write_file_atomically(dir_ / "registry.json", "{not json"));
   auto r = Registry::open(dir_, clock_);
