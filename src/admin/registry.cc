@@ -8,6 +8,7 @@
 #include "admin/data_files.h"
 #include "admin/durable_file.h"
 #include "core/json_text.h"
+#include "core/utf8.h"
 
 namespace p2p::admin {
 namespace {
@@ -52,6 +53,10 @@ core::Status Registry::check_file_name(std::string_view file) {
           "torrent name must not contain '/', '\\' or control characters");
     }
   }
+  // The name is a key in registry.json and in the API's JSON, which are UTF-8:
+  // bytes that are not were written as U+FFFD there, and the name read back
+  // named no file.
+  if (!core::is_utf8(name)) return core::invalid_argument("torrent name must be UTF-8");
   return {};
 }
 

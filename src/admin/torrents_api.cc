@@ -140,8 +140,15 @@ void TorrentsApi::download(const std::string& file, net::HttpResponse& response)
   response.status = 200;
   response.content_type = "application/x-bittorrent";
   response.body = std::move(*bytes);
+  // A quoted-string (RFC 9110): a '"' in the name is escaped, so the name
+  // cannot end the parameter and add others. ('\\' is not in names.)
+  std::string quoted;
+  for (char c : file) {
+    if (c == '"') quoted.push_back('\\');
+    quoted.push_back(c);
+  }
   response.extra_headers =
-      fmt::format("Content-Disposition: attachment; filename=\"{}\"\r\n", file);
+      fmt::format("Content-Disposition: attachment; filename=\"{}\"\r\n", quoted);
 }
 
 }  // namespace p2p::admin

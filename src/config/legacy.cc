@@ -32,6 +32,7 @@
 
 #include "config/config.h"
 #include "config/keys.h"
+#include "core/utf8.h"
 
 namespace p2p::config {
 namespace internal {
@@ -43,29 +44,9 @@ bool is_name_char(char c) {
   return is_upper(c) || (c >= 'a' && c <= 'z') || is_digit(c) || c == '_';
 }
 
-// How a string is shown in errors: Python's repr, near enough.
-// Python 3 reads a source file as UTF-8 and refuses one that is not; a string
-// that is not UTF-8 could not be written back as TOML (--print-config) either.
-// Rejects overlong forms, surrogates and code points past U+10FFFF.
-bool is_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto b = static_cast<unsigned char>(s[i]);
-    int len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    std::uint32_t cp = len == 1 ? b : b & (0x7F >> len);
-    for (int k = 1; k < len; ++k) {
-      auto c = static_cast<unsigned char>(s[i + k]);
-      if ((c >> 6) != 0x2) return false;
-      cp = cp << 6 | (c & 0x3F);
-    }
-    constexpr std::uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMinForLength[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
-}
-
+// How a string is shown in errors: Python's repr, near enough. (Python 3
+// reads a source file as UTF-8 and refuses one that is not; a string that is
+// not UTF-8 could not be written back as TOML by --print-config either.)
 std::string python_repr(std::string_view s) {
   std::string out = "'";
   for (char c : s) {
@@ -291,7 +272,8 @@ class ValueParser {
       s += c;
     }
     if (pos_ >= text_.size() || text_[pos_] == '\n') return fail("unterminated string");
-    if (!is_utf8(s)) return fail("string is not valid UTF-8 (Python reads the file as UTF-8)");
+    if (!core::is_utf8(s))
+      return fail("string is not valid UTF-8 (Python reads the file as UTF-8)");
     pos_ += triple ? 3 : 1;
     Value v = make(Value::Kind::kString, python_repr(s));
     v.text = std::move(s);

@@ -81,6 +81,10 @@ TEST(RegistryNameTest, FileNames) {
   EXPECT_FALSE(Registry::check_file_name("a/b.torrent"));
   EXPECT_FALSE(Registry::check_file_name(std::string("a\nb.torrent")));
   EXPECT_FALSE(Registry::check_file_name(std::string(201, 'x') + ".torrent"));
+  // Names are keys in UTF-8 JSON: bytes that are not UTF-8 are refused.
+  EXPECT_TRUE(Registry::check_file_name("caf\xc3\xa9.torrent"));
+  EXPECT_FALSE(Registry::check_file_name("\xff.torrent"));
+  EXPECT_FALSE(Registry::check_file_name("caf\xc3.torrent"));
 }
 
 TEST_F(RegistryTest, AddListReadRemove) {

@@ -6,6 +6,7 @@ issue decided otherwise on purpose (a 404 JSON error instead of Flask's HTML
 page, numbers where the original wrote 0 for leechers), the test says so.
 Values are computed from the script, not copied from a run."""
 import os
+import urllib.parse
 import re
 import unittest
 
@@ -33,6 +34,16 @@ class OriginalApiTest(unittest.TestCase):
         r = self.t.get(target)
         self.assertEqual(r.status, 200, (target, r.body))
         return r.json()
+
+    def test_a_quote_in_a_name_is_escaped_in_the_download(self):
+        # The name cannot end the filename parameter and add others.
+        odd, _ = make_torrent("odd.tar", os.urandom(SIZE))
+        odd_name = 'a"; filename="evil.html'
+        path = "/torrents/" + urllib.parse.quote(odd_name + ".torrent")
+        self.assertEqual(http_request(self.t.port, "PUT", path, body=odd).status, 200)
+        got = self.t.get(path)
+        self.assertEqual(got.headers.get("Content-Disposition"),
+                         'attachment; filename="a\\"; filename=\\"evil.html.torrent"')
 
     def test_register_list_and_replace_by_file_name(self):
         data, h = make_torrent("webapp.tar", os.urandom(SIZE))
