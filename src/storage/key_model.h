@@ -105,8 +105,6 @@ class KeyModel {
 
   const std::string& prefix() const { return prefix_; }
 
-  std::size_t max_departed_peers() const { return max_departed_peers_; }
-
   // The full key (prefix included) for the concatenation of `parts`.
   template <class... Parts>
   std::string key(const Parts&... parts) const {
