@@ -65,18 +65,30 @@ std::optional<core::PreciseTime> precise_time_of(const nlohmann::json& v) {
 
 std::int64_t micros(core::PreciseTime t) { return t.time_since_epoch().count(); }
 
-// A member as progress_text writes it: [address, port, completed, origin].
+// A member as progress_text writes it: [address, port, completed, origin],
+// and for a representative its rank, above and cadence8 after them.
 std::optional<swarm::DeployProgress::Member> member_of(const nlohmann::json& m) {
-  if (!m.is_array() || m.size() != 4 || !m[0].is_string() || !m[1].is_number_unsigned() ||
-      m[1].get<std::uint64_t>() > 65535 || !m[2].is_boolean() || !m[3].is_boolean()) {
+  if (!m.is_array() || (m.size() != 4 && m.size() != 7) || !m[0].is_string() ||
+      !m[1].is_number_unsigned() || m[1].get<std::uint64_t>() > 65535 || !m[2].is_boolean() ||
+      !m[3].is_boolean()) {
     return std::nullopt;
   }
   const auto address = core::Address::parse(m[0].get<std::string>());
   if (!address) return std::nullopt;
-  return swarm::DeployProgress::Member{
+  swarm::DeployProgress::Member member{
       {*address, static_cast<std::uint16_t>(m[1].get<std::uint64_t>())},
       m[2].get<bool>(),
       m[3].get<bool>()};
+  if (m.size() == 7) {
+    std::uint8_t* role[] = {&member.rank, &member.above, &member.cadence8};
+    for (std::size_t i = 0; i < std::size(role); ++i) {
+      const auto& v = m[4 + i];
+      if (!v.is_number_unsigned() || v.get<std::uint64_t>() > 255) return std::nullopt;
+      *role[i] = static_cast<std::uint8_t>(v.get<std::uint64_t>());
+    }
+    if (member.rank == 0) return std::nullopt;
+  }
+  return member;
 }
 
 std::optional<std::pair<core::InfoHash, swarm::DeployProgress>> progress_of(
@@ -224,7 +236,11 @@ std::string progress_text(const ProgressFile& file) {
     for (core::TimePoint c : p.completions) completions.push_back(secs(c));
     nlohmann::json members = nlohmann::json::array();
     for (const auto& m : p.members) {
-      members.push_back({m.endpoint.address.to_string(), m.endpoint.port, m.completed, m.origin});
+      nlohmann::json& member = members.emplace_back(
+          nlohmann::json{m.endpoint.address.to_string(), m.endpoint.port, m.completed, m.origin});
+      if (m.rank != 0) {
+        for (std::uint8_t v : {m.rank, m.above, m.cadence8}) member.push_back(v);
+      }
     }
     transfers.push_back({{"info_hash", hash.hex()},
                          {"t",

@@ -25,6 +25,16 @@ struct DeployProgress {
     core::Endpoint endpoint;
     bool completed = false;  // counted in `completed`
     bool origin = false;     // counted in `origins_joined`
+    // A representative's place, which a restart keeps for it alone until it
+    // is back (or would have expired): its clients keep the outside
+    // connections they were given, so a host elected in its stead would be
+    // a third way into its rack. 1 + its place in its rack's promotion order
+    // (0: not a representative); how many groups above its rack it
+    // represented, from its row outwards; Peer::cadence8, its announce gap,
+    // which says how long it may take to come back.
+    std::uint8_t rank = 0;
+    std::uint8_t above = 0;
+    std::uint8_t cadence8 = 0;
     friend bool operator==(const Member&, const Member&) = default;
   };
   std::vector<Member> members;  // sorted by endpoint

@@ -175,7 +175,8 @@ bool SwarmTable::restore(const core::InfoHash& info_hash, DeployProgress progres
   std::lock_guard lock(s.mu);
   auto it = s.torrents.find(info_hash);
   if (it == s.torrents.end()) return false;
-  it->second.torrent.restore(std::move(progress), clock_.now() + longest);
+  const core::TimePoint now = clock_.now();
+  it->second.torrent.restore(std::move(progress), now, now + longest, options_.policy);
   return true;
 }
 

@@ -659,6 +659,10 @@ UpperGroup* Torrent::find_upper(core::RackId id) {
   return it != uppers_.end() && it->id == id ? &*it : nullptr;
 }
 
+const UpperGroup* Torrent::find_upper(core::RackId id) const {
+  return const_cast<Torrent*>(this)->find_upper(id);
+}
+
 UpperGroup& Torrent::upper_for(core::RackId id, core::RackId parent, std::uint8_t height) {
   auto it = std::lower_bound(uppers_.begin(), uppers_.end(), id,
                              [](const UpperGroup& u, core::RackId r) { return u.id < r; });
@@ -684,7 +688,7 @@ bool Torrent::climb(const RackGroup& g, const Peer& self, const PolicyOptions& p
     UpperGroup& u = upper_for(g.up[i], i > 0 ? g.up[i - 1] : core::RackId{}, height);
     if (u.has(self.endpoint)) continue;
     const core::RackId child = i + 1 < g.levels_up ? g.up[i + 1] : g.rack;
-    const bool full = u.representatives.size() >= policy.max_repr_up[height - 1];
+    const bool full = u.representatives.size() + held(u.id) >= policy.max_repr_up[height - 1];
     if (full || u.has_child(child)) {
       // A place held by a representative stalled in it goes to a gateway of
       // the level below. Not judged by its own progress: the peers of a
@@ -783,7 +787,8 @@ Peer& Torrent::insert_peer(RackGroup& g, const Peer& p, const core::PeerId& peer
   }
   auto it = g.peers.insert(g.peers.begin() + at, p);
   // The first max_repr_rack peers of a rack to announce represent it.
-  if (g.representatives.size() < policy.max_repr_rack && may_represent(g, it->endpoint.address)) {
+  if (g.representatives.size() + held(g.rack) < policy.max_repr_rack &&
+      may_represent(g, it->endpoint.address)) {
     it->flags |= Peer::kRepresentative;
     g.representatives.push_back({it->endpoint, static_cast<std::uint32_t>(it - g.peers.begin())});
   }
@@ -827,6 +832,9 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
   AnnounceOutcome outcome;
   outcome.rack = a.rack;
   if (a.event == AnnounceEvent::kStopped) {
+    // A representative not back since a restart that stops will not need
+    // its places.
+    if (!holds_.empty()) release_hold(a.endpoint);
     // A stop for a peer we never saw (or already expired) changes nothing and
     // must not create an empty rack group.
     if (RackGroup* g = group_holding(a.endpoint, a.rack)) {
@@ -895,8 +903,12 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     } else {
       if (back->origin) p.flags |= Peer::kOrigin;
       if (back->completed) p.flags |= Peer::kCompleted;
+      if (back->rank != 0) release_hold(a.endpoint);
     }
     self = &insert_peer(g, p, a.peer_id, policy);
+    if (back != nullptr && back->rank != 0 && self->representative()) {
+      reorder_returning(g, a.endpoint, back->rank);
+    }
     note_left(g, left, false, now, policy);
     outcome.joined = true;
     if (back != nullptr && a.left == 0 && !back->completed && !back->origin &&
@@ -938,7 +950,7 @@ AnnounceOutcome Torrent::announce(const PeerAnnounce& a, core::TimePoint now,
     self->last_seen = now;
     // A slot freed by a representative that left goes to the next peer of the
     // rack to announce.
-    if (!self->representative() && g.representatives.size() < policy.max_repr_rack &&
+    if (!self->representative() && g.representatives.size() + held(g.rack) < policy.max_repr_rack &&
         may_represent(g, self->endpoint.address)) {
       self->flags |= Peer::kRepresentative;
       g.representatives.push_back({self->endpoint});
@@ -1001,7 +1013,7 @@ void Torrent::report_unrepresented(
     core::TimePoint now, core::TimePoint before,
     const std::function<void(core::RackId, std::size_t, core::TimePoint)>& fn) {
   for (RackGroup& g : racks_) {
-    if (!g.representatives.empty() || g.peers.empty()) {
+    if (!g.representatives.empty() || g.peers.empty() || held(g.rack) > 0) {
       g.unrepresented_since = {};
       g.unrepresented_reported = false;
       continue;
@@ -1035,15 +1047,30 @@ void Torrent::count_completed(core::PreciseTime at, core::TimePoint now) {
   last_completed = at;
 }
 
+DeployProgress::Member Torrent::member_of(const RackGroup& g, const Peer& q) const {
+  DeployProgress::Member m{q.endpoint, (q.flags & Peer::kCompleted) != 0, q.origin()};
+  if (!q.representative()) return m;
+  const auto rank = std::find_if(g.representatives.begin(), g.representatives.end(),
+                                 [&](const MemberRef& r) { return r.endpoint == q.endpoint; }) -
+                    g.representatives.begin();
+  m.rank = static_cast<std::uint8_t>(std::min<std::ptrdiff_t>(rank + 1, 255));
+  // From its row outwards, as climb() takes the places.
+  for (std::size_t i = g.levels_up; i-- > 0;) {
+    const UpperGroup* u = find_upper(g.up[i]);
+    if (u == nullptr || !u->has(q.endpoint)) break;
+    ++m.above;
+  }
+  m.cadence8 = q.cadence8;
+  return m;
+}
+
 DeployProgress Torrent::progress() const {
   DeployProgress p{first_started,   last_started, first_completed,
                    last_completed,  completed_,   joined_,
                    origins_joined_, completions_, {}};
   p.members.reserve(size());
   for (const RackGroup& g : racks_) {
-    for (const Peer& q : g.peers) {
-      p.members.push_back({q.endpoint, (q.flags & Peer::kCompleted) != 0, q.origin()});
-    }
+    for (const Peer& q : g.peers) p.members.push_back(member_of(g, q));
   }
   std::sort(p.members.begin(), p.members.end(),
             [](const auto& x, const auto& y) { return x.endpoint < y.endpoint; });
@@ -1081,8 +1108,10 @@ std::uint64_t Torrent::progress_digest() const {
       std::uint64_t hi = 0, lo = 0;
       std::memcpy(&hi, q.endpoint.address.bytes().data(), 8);
       std::memcpy(&lo, q.endpoint.address.bytes().data() + 8, 8);
-      const std::uint64_t how = (std::uint64_t{q.endpoint.port} << 2) |
-                                ((q.flags & Peer::kCompleted) != 0 ? 2 : 0) | (q.origin() ? 1 : 0);
+      const DeployProgress::Member m = member_of(g, q);
+      const std::uint64_t how = std::uint64_t{m.cadence8} << 40 | std::uint64_t{m.above} << 32 |
+                                std::uint64_t{m.rank} << 24 | std::uint64_t{m.endpoint.port} << 2 |
+                                (m.completed ? 2 : 0) | (m.origin ? 1 : 0);
       members += mixed(mixed(hi) ^ lo ^ mixed(how));
     }
   }
@@ -1090,7 +1119,8 @@ std::uint64_t Torrent::progress_digest() const {
   return d;
 }
 
-void Torrent::restore(DeployProgress p, core::TimePoint until) {
+void Torrent::restore(DeployProgress p, core::TimePoint now, core::TimePoint until,
+                      const PolicyOptions& policy) {
   first_started = p.first_started;
   last_started = p.last_started;
   first_completed = p.first_completed;
@@ -1104,6 +1134,81 @@ void Torrent::restore(DeployProgress p, core::TimePoint until) {
             [](const auto& x, const auto& y) { return x.endpoint < y.endpoint; });
   returned_.assign(returning_.size(), false);
   returning_until_ = until;
+  holds_.clear();
+  held_.clear();
+  for (const DeployProgress::Member& m : returning_) {
+    if (m.rank == 0) continue;
+    Peer gone;
+    gone.cadence8 = m.cadence8;
+    holds_.push_back(
+        {m.endpoint, now + policy.extra_life(gone),
+         static_cast<std::uint8_t>(std::min<std::size_t>(m.above, core::kMaxUpperLevels))});
+  }
+  locate_holds(/*again=*/false);
+}
+
+void Torrent::locate_holds(bool again) {
+  if (again) held_.clear();
+  if (rack_map_ == nullptr) return;
+  for (Hold& h : holds_) {
+    if (again) h.groups = 0;
+    if (h.groups != 0) continue;
+    // Asks the lookup sources about it (as its announce would) when they
+    // have not answered yet; the sweep looks again.
+    const core::RackId rack = rack_map_->rack_of(h.endpoint.address);
+    if (rack_map_->unsettled(h.endpoint.address)) continue;
+    std::array<core::RackId, core::kMaxUpperLevels> up{};
+    const std::size_t levels = rack_map_->ancestors(rack, up);
+    const std::size_t above = std::min<std::size_t>(h.above, levels);
+    h.group[0] = rack;
+    for (std::size_t k = 0; k < above; ++k) h.group[1 + k] = up[levels - 1 - k];
+    h.groups = static_cast<std::uint8_t>(1 + above);
+    count_hold(h, +1);
+  }
+}
+
+void Torrent::count_hold(const Hold& h, int by) {
+  for (std::size_t k = 0; k < h.groups; ++k) {
+    auto it = std::lower_bound(held_.begin(), held_.end(), h.group[k],
+                               [](const auto& x, core::RackId r) { return x.first < r; });
+    if (it == held_.end() || it->first != h.group[k]) it = held_.insert(it, {h.group[k], 0});
+    it->second += by;
+    if (it->second == 0) held_.erase(it);
+  }
+}
+
+void Torrent::release_hold(const core::Endpoint& e) {
+  auto it = std::lower_bound(holds_.begin(), holds_.end(), e,
+                             [](const Hold& h, const core::Endpoint& x) { return h.endpoint < x; });
+  if (it == holds_.end() || it->endpoint != e) return;
+  count_hold(*it, -1);
+  holds_.erase(it);
+}
+
+void Torrent::reorder_returning(RackGroup& g, const core::Endpoint& e, std::uint8_t rank) {
+  auto& reps = g.representatives;
+  auto self =
+      std::find_if(reps.begin(), reps.end(), [&](const MemberRef& r) { return r.endpoint == e; });
+  if (self == reps.end()) return;
+  const MemberRef moved = *self;
+  reps.erase(self);
+  // The rank a representative here had before the restart, if it is one
+  // back; 0 for one elected since, which goes after them.
+  auto rank_of = [&](const core::Endpoint& x) -> std::uint8_t {
+    auto it =
+        std::lower_bound(returning_.begin(), returning_.end(), x,
+                         [](const auto& m, const core::Endpoint& y) { return m.endpoint < y; });
+    return it != returning_.end() && it->endpoint == x && returned_[it - returning_.begin()]
+               ? it->rank
+               : 0;
+  };
+  auto at = reps.begin();
+  while (at != reps.end()) {
+    const std::uint8_t r = rank_of(at->endpoint);
+    if (r == 0 || r > rank) break;
+    ++at;
+  }
+  reps.insert(at, moved);
 }
 
 const DeployProgress::Member* Torrent::take_returning(const core::Endpoint& e,
@@ -1168,6 +1273,18 @@ std::size_t Torrent::expire(core::TimePoint cutoff, const PolicyOptions& policy,
   if (!returning_.empty() && cutoff > returning_until_) {
     returning_ = {};
     returned_ = {};
+  }
+  if (!holds_.empty()) {
+    // A representative not back by when it would have expired gives its
+    // places up, as it would have by expiring.
+    std::erase_if(holds_, [&](const Hold& h) {
+      if (returning_.empty() || h.seen_until < cutoff) {
+        count_hold(h, -1);
+        return true;
+      }
+      return false;
+    });
+    locate_holds(/*again=*/false);
   }
   for (auto g = racks_.begin(); g != racks_.end();) {
     std::uint64_t best_left = UINT64_MAX;

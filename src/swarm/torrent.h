@@ -202,8 +202,15 @@ class Torrent {
   // lived without an announce) is the peer it was, not a new one: it counts
   // as joining no second time, and one that comes back complete without
   // having counted as completed finished while the tracker was away, and
-  // counts as completed now. Called before any announce of the transfer.
-  void restore(DeployProgress p, core::TimePoint until);
+  // counts as completed now. A member that was a representative has its
+  // places (its rack's, and those above it it held) kept for it, in its
+  // promotion order, for as long as it would have lived without an announce
+  // from `now`: no other host takes them meanwhile. Called before any
+  // announce of the transfer.
+  void restore(DeployProgress p, core::TimePoint now, core::TimePoint until,
+               const PolicyOptions& policy);
+  // The places restore() keeps that are not taken back yet (tests, stats).
+  std::size_t kept_places() const { return holds_.size(); }
 
  private:
   RackGroup& group_for(core::RackId rack);
@@ -280,6 +287,7 @@ class Torrent {
   std::vector<RackGroup>::iterator erase_group(std::vector<RackGroup>::iterator g);
   UpperGroup& upper_for(core::RackId id, core::RackId parent, std::uint8_t height);
   UpperGroup* find_upper(core::RackId id);
+  const UpperGroup* find_upper(core::RackId id) const;
   // A representative of `g` takes a free representative slot in each group
   // above it in turn (its row, then its datacenter...) while it holds the one
   // below, or the place of one stalled in it (policy::stalled_above).
@@ -364,6 +372,37 @@ class Torrent {
   // `e`'s record in returning_ the first time it is asked before
   // returning_until_; null otherwise.
   const DeployProgress::Member* take_returning(const core::Endpoint& e, core::TimePoint now);
+  // A representative's places restore() keeps for it (Member::rank). Its
+  // groups are known once its rack is: the rack map may still be asking
+  // where it is (RackMap::unsettled), and is asked again at each sweep.
+  struct Hold {
+    core::Endpoint endpoint;
+    core::TimePoint seen_until;  // kept while seen_until >= the sweep's cutoff
+    std::uint8_t above = 0;      // Member::above
+    std::uint8_t groups = 0;     // 0: not located yet; else its rack, then `above` groups
+    std::array<core::RackId, 1 + core::kMaxUpperLevels> group{};
+  };
+  std::vector<Hold> holds_;  // sorted by endpoint
+  // How many places each group (a rack or a group above) keeps, by id.
+  std::vector<std::pair<core::RackId, std::uint32_t>> held_;
+  // Places kept in group `id` for representatives not back.
+  std::uint32_t held(core::RackId id) const {
+    if (held_.empty()) return 0;
+    auto it = std::lower_bound(held_.begin(), held_.end(), id,
+                               [](const auto& h, core::RackId r) { return h.first < r; });
+    return it != held_.end() && it->first == id ? it->second : 0;
+  }
+  // Locates the holds not located yet (`again`: every hold, as after a
+  // topology reload) and counts their places in held_.
+  void locate_holds(bool again);
+  // `e` is back (or stopped): its places are free for it (or anyone).
+  void release_hold(const core::Endpoint& e);
+  void count_hold(const Hold& h, int by);
+  // Puts `g`'s representative `e`, back after a restart with `rank`, at its
+  // place in the promotion order among the others back.
+  void reorder_returning(RackGroup& g, const core::Endpoint& e, std::uint8_t rank);
+  // Peer `q` of `g` as progress() records it.
+  DeployProgress::Member member_of(const RackGroup& g, const Peer& q) const;
   // A peer's first completed: counts it, at `at` (its event's time), `now` on the plot.
   void count_completed(core::PreciseTime at, core::TimePoint now);
   // What kProgress measures a representative's share against: the registered
@@ -395,6 +434,7 @@ void Torrent::regroup(RackOf&& rack_of, const PolicyOptions& policy) {
       }
     }
   }
+  if (!holds_.empty()) locate_holds(/*again=*/true);
 }
 
 }  // namespace p2p::swarm

@@ -125,7 +125,7 @@ swarm::DeployProgress a_progress() {
   p.completions = {core::TimePoint(core::Seconds(1'700'000'050)),
                    core::TimePoint(core::Seconds(1'700'000'051))};
   p.members = {{{*core::Address::parse("10.0.1.1"), 6881}, true, false},
-               {{*core::Address::parse("10.0.1.2"), 51413}, false, false},
+               {{*core::Address::parse("10.0.1.2"), 51413}, false, false, 2, 1, 38},
                {{*core::Address::parse("2001:db8::7"), 6881}, false, true}};
   return p;
 }
@@ -145,7 +145,11 @@ TEST(ProgressFileTest, AnEntryOfTheWrongTypeOrOutOfRangeIsLeftOutNotThrown) {
   ProgressFile file;
   file.transfers.emplace_back(a_record().info_hash, a_progress());
   auto good = nlohmann::json::parse(progress_text(file))["transfers"][0];
-  std::vector<nlohmann::json> bad(10, good);
+  // A representative's role is written after the four fields every member has.
+  ASSERT_EQ(good["members"][1],
+            nlohmann::json::parse(R"(["10.0.1.2", 51413, false, false, 2, 1, 38])"));
+  ASSERT_EQ(good["members"][0].size(), 4u);
+  std::vector<nlohmann::json> bad(14, good);
   bad[0]["info_hash"] = "xyz";
   bad[1]["t"][2] = -1;
   bad[2]["t"][3] = 253402300800000000ull;  // past 9999-12-31
@@ -156,6 +160,10 @@ TEST(ProgressFileTest, AnEntryOfTheWrongTypeOrOutOfRangeIsLeftOutNotThrown) {
   bad[7]["members"][2] = {"10.0.1.3", 6881, 1, 0};
   bad[8].erase("members");
   bad[9] = "not an object";
+  bad[10]["members"][1][4] = 0;    // a role with no rank
+  bad[11]["members"][1][5] = 256;  // past a byte
+  bad[12]["members"][1][6] = -1;
+  bad[13]["members"][1].erase(6);  // five or six fields
   nlohmann::json transfers = nlohmann::json::array({good});
   for (const auto& b : bad) transfers.push_back(b);
   auto parsed = parse_progress(nlohmann::json{{"transfers", transfers}}.dump());

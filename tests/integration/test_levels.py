@@ -45,6 +45,10 @@ class LevelsTest(unittest.TestCase):
         self.announce(t, h, "127.9.0.1", left=0, event="started")  # the origin, its own dc
         for x in FLEET:
             self.announce(t, h, host(*x), event="started")
+        self.assert_views(t, h)
+        return h
+
+    def assert_views(self, t, h):
         # A member: its rack-mate only.
         self.assertEqual(self.announce(t, h, host(1, 1, 2, 2)), {host(1, 1, 2, 1)})
         # A rack's representative: its rack and the other rack of its row.
@@ -61,6 +65,24 @@ class LevelsTest(unittest.TestCase):
     def test_subnet_levels(self):
         with Tracker(max_repr_rack=1, max_repr_levels=[1, 1], subnet_levels_v4=[16, 20]) as t:
             self.check_views(t)
+
+    def test_a_restart_keeps_every_representatives_places(self):
+        """A restart (SIGTERM) keeps each representative's places in its rack, row and
+        datacenter for it (data_dir/progress.json): the hosts that announce before it are
+        members, as they were, and every view is as before the restart. Their clients keep the
+        connections outside their groups they were given, so before, each host elected in their
+        stead was one more way into its group."""
+        settings = dict(data_dir=self.dir, max_repr_rack=1, max_repr_levels=[1, 1],
+                        subnet_levels_v4=[16, 20])
+        with Tracker(**settings) as t:
+            h = self.check_views(t)
+        with Tracker(**settings) as t:
+            self.assertIn("progress of 1 transfer(s) restored", "".join(t.log))
+            # Each rack's second host first, then the representatives.
+            for x in sorted(FLEET, key=lambda x: -x[3]):
+                self.announce(t, h, host(*x))
+            self.announce(t, h, "127.9.0.1", left=0)
+            self.assert_views(t, h)
 
     def test_the_levels_in_the_api_and_status(self):
         path = self.map_of_paths()

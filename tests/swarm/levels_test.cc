@@ -278,6 +278,50 @@ TEST_F(LevelsTest, ARelocatedRepresentativeLeavesNoGhostAbove) {
   EXPECT_EQ(upper_reps(dc_id(2)), Names{host(2, 0, 1, 1)});
 }
 
+// Restore.RepresentativesKeepTheirPlacesAndOrderAcrossARestart, above racks:
+// a restart keeps a representative's row and datacenter places for it.
+TEST_F(LevelsTest, RepresentativesKeepTheirPlacesAboveAcrossARestart) {
+  join_fleet();
+  const DeployProgress p = *table_.progress(hash_);
+  auto member = [&](const std::string& ip) {
+    return *std::find_if(p.members.begin(), p.members.end(),
+                         [&](const auto& m) { return m.endpoint == ep(ip); });
+  };
+  EXPECT_EQ(member(host(1, 0, 1, 1)).above, 2);  // its row and datacenter
+  EXPECT_EQ(member(host(1, 1, 1, 1)).above, 1);  // its row
+  EXPECT_EQ(member(host(1, 0, 2, 1)).above, 0);
+  EXPECT_EQ(member(host(1, 0, 2, 1)).rank, 1);
+
+  SwarmTable after{options(1, 1), racks_, clock_};
+  after.activate(hash_, 1000);
+  ASSERT_TRUE(after.restore(hash_, p));
+  auto announce_after = [&](const std::string& ip) {
+    return testing::announce_from(after, hash_, ip, 900, AnnounceEvent::kNone, rng_, out_);
+  };
+  auto reps_after = [&](core::RackId id) {
+    Names out;
+    const auto snap = after.snapshot(hash_);
+    for (const UpperGroup& u : snap->torrent.uppers()) {
+      if (u.id != id) continue;
+      for (const auto& m : u.representatives) out.insert(m.endpoint.address.to_string());
+    }
+    return out;
+  };
+  // Back before the hosts that held the places above: they take none.
+  EXPECT_TRUE(announce_after(host(1, 0, 2, 1)).outcome.representative);
+  EXPECT_TRUE(announce_after(host(1, 1, 2, 1)).outcome.representative);
+  EXPECT_EQ(reps_after(row_id(1, 0)), Names{});
+  EXPECT_EQ(reps_after(row_id(1, 1)), Names{});
+  EXPECT_EQ(reps_after(dc_id(1)), Names{});
+  announce_after(host(1, 1, 1, 1));
+  announce_after(host(1, 0, 1, 1));
+  EXPECT_EQ(reps_after(row_id(1, 0)), Names{host(1, 0, 1, 1)});
+  EXPECT_EQ(reps_after(row_id(1, 1)), Names{host(1, 1, 1, 1)});
+  EXPECT_EQ(reps_after(dc_id(1)), Names{host(1, 0, 1, 1)});
+  // The representatives of the 8 racks and the origin's, less the 4 back.
+  EXPECT_EQ(after.snapshot(hash_)->torrent.kept_places(), 9u - 4u);
+}
+
 TEST_F(LevelsTest, AHungRepresentativeLosesItsPlacesAboveToTheNextGatewayBelow) {
   join_fleet(2);
   // Host 1 of datacenter 1's row 0, rack 1 represents the row and the

@@ -65,9 +65,10 @@ TEST_F(RestoreTest, TheProgressHoldsTheMilestonesCountsAndMembers) {
   EXPECT_EQ(p.origins_joined, 1u);
   ASSERT_EQ(p.completions.size(), 1u);
   ASSERT_EQ(p.members.size(), 3u);
-  EXPECT_EQ(p.members[0], (DeployProgress::Member{testing::ep("10.0.1.1"), true, false}));
-  EXPECT_EQ(p.members[1], (DeployProgress::Member{testing::ep("10.0.1.2"), false, false}));
-  EXPECT_EQ(p.members[2], (DeployProgress::Member{testing::ep("10.0.2.1"), false, true}));
+  // Each the first to announce in its rack, so its representatives (rank).
+  EXPECT_EQ(p.members[0], (DeployProgress::Member{testing::ep("10.0.1.1"), true, false, 1}));
+  EXPECT_EQ(p.members[1], (DeployProgress::Member{testing::ep("10.0.1.2"), false, false, 2}));
+  EXPECT_EQ(p.members[2], (DeployProgress::Member{testing::ep("10.0.2.1"), false, true, 1}));
 }
 
 TEST_F(RestoreTest, PeersBackAfterARestartCountAgainForNothing) {
@@ -158,17 +159,107 @@ TEST_F(RestoreTest, TheDigestChangesExactlyWhenTheProgressDoes) {
     clock_.advance(std::chrono::seconds(20));
     announce(*t, "10.0.1.1", 0, AnnounceEvent::kCompleted);
   });
-  step("a stop", [&] { announce(*t, "10.0.1.2", 100, AnnounceEvent::kStopped); });
+  step("a third, not a representative", [&] { announce(*t, "10.0.1.3", 100); });
+  step("a stop, and the third takes the place", [&] {
+    announce(*t, "10.0.1.2", 100, AnnounceEvent::kStopped);
+    announce(*t, "10.0.1.3", 100);
+  });
+  step("a representative shows its schedule", [&] {
+    clock_.advance(std::chrono::seconds(30));
+    announce(*t, "10.0.1.3", 100);
+  });
   step("nothing", [] {});
   EXPECT_NE(digest, *restarted()->progress_digest(hash_));
 
-  // The same peers joining in another order: the same digest.
+  // The same peers joining in another order, each with the same place: the
+  // same digest.
   auto a = restarted();
   auto b = restarted();
-  for (const char* ip : {"10.0.1.1", "10.0.1.2", "10.0.3.1"}) announce(*a, ip, 100);
-  for (const char* ip : {"10.0.3.1", "10.0.1.2", "10.0.1.1"}) announce(*b, ip, 100);
+  for (const char* ip : {"10.0.1.1", "10.0.2.1", "10.0.3.1"}) announce(*a, ip, 100);
+  for (const char* ip : {"10.0.3.1", "10.0.2.1", "10.0.1.1"}) announce(*b, ip, 100);
   ASSERT_EQ(*a->progress(hash_), *b->progress(hash_));
   EXPECT_EQ(*a->progress_digest(hash_), *b->progress_digest(hash_));
+}
+
+class RestoreRolesTest : public RestoreTest {
+ protected:
+  // Rack 10.0.1.0/24 before the restart: 10.0.1.1 and 10.0.1.2 represent it
+  // (in that order), 10.0.1.3 is a member. Each announced twice, 10 s apart:
+  // a 10 s schedule, so a representative lives peer_timeout without an
+  // announce.
+  DeployProgress before_restart() {
+    auto t = restarted();
+    for (const char* ip : {"10.0.1.1", "10.0.1.2", "10.0.1.3"}) {
+      announce(*t, ip, 100, AnnounceEvent::kStarted);
+    }
+    clock_.advance(std::chrono::seconds(10));
+    for (const char* ip : {"10.0.1.1", "10.0.1.2", "10.0.1.3"}) announce(*t, ip, 90);
+    return *t->progress(hash_);
+  }
+  bool represents(SwarmTable& t, const std::string& ip, std::uint64_t left = 80,
+                  AnnounceEvent event = AnnounceEvent::kNone) {
+    std::vector<core::PeerContact> out;
+    return testing::announce_from(t, hash_, ip, left, event, rng_, out).outcome.representative;
+  }
+  // The rack's representatives in promotion order, as the progress records them.
+  std::vector<std::string> promotion_order(SwarmTable& t) {
+    std::vector<std::pair<int, std::string>> ranked;
+    const DeployProgress p = *t.progress(hash_);
+    for (const auto& m : p.members) {
+      if (m.rank != 0) ranked.emplace_back(m.rank, m.endpoint.address.to_string());
+    }
+    std::sort(ranked.begin(), ranked.end());
+    std::vector<std::string> out;
+    for (auto& [rank, ip] : ranked) out.push_back(ip);
+    return out;
+  }
+};
+
+TEST_F(RestoreRolesTest, TheProgressRecordsEachRepresentativesPlaceAndSchedule) {
+  const DeployProgress p = before_restart();
+  ASSERT_EQ(p.members.size(), 3u);
+  EXPECT_EQ(p.members[0], (DeployProgress::Member{testing::ep("10.0.1.1"), false, false, 1, 0, 2}));
+  EXPECT_EQ(p.members[1], (DeployProgress::Member{testing::ep("10.0.1.2"), false, false, 2, 0, 2}));
+  EXPECT_EQ(p.members[2], (DeployProgress::Member{testing::ep("10.0.1.3"), false, false}));
+}
+
+// Its clients keep the connections outside the rack they were given: a host
+// elected in a representative's stead after a restart would be a third way
+// into the rack.
+TEST_F(RestoreRolesTest, RepresentativesKeepTheirPlacesAndOrderAcrossARestart) {
+  const DeployProgress p = before_restart();
+  auto t = restarted();
+  ASSERT_TRUE(t->restore(hash_, p));
+  EXPECT_EQ(torrent(*t).kept_places(), 2u);
+  EXPECT_FALSE(represents(*t, "10.0.1.3"));
+  EXPECT_FALSE(represents(*t, "10.0.1.4", 100, AnnounceEvent::kStarted));
+  EXPECT_TRUE(represents(*t, "10.0.1.2"));  // back first, still second in line
+  EXPECT_FALSE(represents(*t, "10.0.1.3"));
+  EXPECT_TRUE(represents(*t, "10.0.1.1"));
+  EXPECT_EQ(torrent(*t).kept_places(), 0u);
+  EXPECT_EQ(promotion_order(*t), (std::vector<std::string>{"10.0.1.1", "10.0.1.2"}));
+  // Another rack keeps nothing.
+  EXPECT_TRUE(represents(*t, "10.0.2.1", 100, AnnounceEvent::kStarted));
+}
+
+TEST_F(RestoreRolesTest, APlaceIsKeptOnlyAsLongAsItsRepresentativeWouldHaveLived) {
+  const DeployProgress p = before_restart();
+  auto t = restarted();
+  ASSERT_TRUE(t->restore(hash_, p));
+  // 10.0.1.2 stops before it is back: its place is free at once.
+  represents(*t, "10.0.1.2", 80, AnnounceEvent::kStopped);
+  EXPECT_TRUE(represents(*t, "10.0.1.3"));
+  EXPECT_FALSE(represents(*t, "10.0.1.4", 100, AnnounceEvent::kStarted));
+  // 10.0.1.1 never comes back: on its 10 s schedule it would have expired
+  // peer_timeout (150 s) after the restart, and its place with it.
+  clock_.advance(std::chrono::seconds(140));
+  t->sweep(SwarmTable::kShards);
+  EXPECT_EQ(torrent(*t).kept_places(), 1u);
+  EXPECT_FALSE(represents(*t, "10.0.1.4"));
+  clock_.advance(std::chrono::seconds(11));
+  t->sweep(SwarmTable::kShards);
+  EXPECT_EQ(torrent(*t).kept_places(), 0u);
+  EXPECT_TRUE(represents(*t, "10.0.1.4"));
 }
 
 TEST_F(RestoreTest, AnInactiveTransferTakesNoProgress) {
