@@ -70,11 +70,16 @@ int serve(const ServeFlags& flags) {
       return 2;
     }
   }
-  if (auto st = p2p::config::validate(loaded); !st) {
+  // The topology settings are checked as serve would use them (a map file
+  // that loads, an http:// smdb_url), so --print-config refuses what serve
+  // would, and with the same status.
+  p2p::core::Status valid = p2p::config::validate(loaded);
+  if (valid) valid = p2p::server::check_topology(loaded);
+  if (!valid) {
     // What the loaders left out may be why ("'smdb_url' ignored: only
     // UPPER_CASE names ..." before "topology \"smdb\" needs smdb_url").
     for (const auto& w : loaded.warnings) std::cerr << "p2ptracker: warning: " << w << "\n";
-    std::cerr << "p2ptracker: " << st.error().message << "\n";
+    std::cerr << "p2ptracker: " << valid.error().message << "\n";
     return 2;
   }
   const p2p::config::Config& config = loaded.config;

@@ -280,6 +280,13 @@ core::Result<std::unique_ptr<topology::Locator>> make_topology(const config::Loa
   return std::unique_ptr<topology::Locator>(std::move(chain));
 }
 
+core::Status check_topology(const config::Loaded& loaded) {
+  const core::SystemClock clock;
+  auto locator = make_topology(loaded, clock);
+  if (!locator) return locator.error();
+  return {};
+}
+
 // p2ptracker_topology_source_*: read from the chain at each scrape.
 void register_topology_metrics(metrics::Registry& registry, const topology::ChainLocator& chain) {
   using metrics::Family;

@@ -24,6 +24,12 @@ namespace p2p::server {
 // tracker, the UDP server and the admin API's access check all use.
 net::TrustOptions trust_options(const config::Config& c);
 
+// Builds the topology chain `loaded` describes, without starting it, and
+// drops it: what serve would refuse about it at start (a map file that does
+// not load, an smdb_url that is not http://, an exec_command that is not a
+// program), named where it was set. A lookup source is not asked anything.
+core::Status check_topology(const config::Loaded& loaded);
+
 class Server {
  public:
   // Builds every part from `loaded.config`. A start-up failure caused by one

@@ -118,19 +118,36 @@ class CommandLineTest(TempDirTest):
         self.assertIn(path, r.stderr)
 
     def test_a_topology_setting_that_fails_at_start_names_the_setting_and_where(self):
+        """A topology setting serve cannot use is a refused configuration (status 2), and
+        --print-config refuses it too: before, it printed the file that serve then refused."""
         absent = os.path.join(self.dir, "absent.map")
         path = self.write("t.toml", 'host = "127.0.0.1"\nport = 0\ndata_dir = "%s"\n'
                                     'topology = ["file"]\ntopology_file = "%s"\n'
                                     % (os.path.join(self.dir, "data"), absent))
-        r = run_tool(["serve", path], timeout=20)
-        self.assertEqual(r.returncode, 1, r.stderr)
-        self.assertIn("%s:5: key 'topology_file': rack map file '%s': cannot open" % (path, absent),
-                      r.stderr)
+        for print_config in ([], ["--print-config"]):
+            r = run_tool(["serve", path] + print_config, timeout=20)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertEqual(r.stdout, "")
+            self.assertIn("%s:5: key 'topology_file': rack map file '%s': cannot open"
+                          % (path, absent), r.stderr)
+            for url, why in (("https://127.0.0.1:1/", "https is not supported"),
+                             ("127.0.0.1:1", "is not an http:// URL"),
+                             ("http://127.0.0.1:99999/", "bad port '99999'")):
+                r = run_tool(["serve", path, "--set", "topology=smdb", "--set",
+                              "smdb_url=" + url] + print_config, timeout=20)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn("--set 'smdb_url=%s': key 'smdb_url': " % url, r.stderr)
+                self.assertIn(why, r.stderr)
+            r = run_tool(["serve", path, "--set", "topology=exec", "--set",
+                          "exec_command=" + absent] + print_config, timeout=20)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("key 'exec_command': exec_command '%s' is not an executable file"
+                          % absent, r.stderr)
+        # A usable one still prints.
         r = run_tool(["serve", path, "--set", "topology=smdb", "--set",
-                      "smdb_url=https://127.0.0.1:1/"], timeout=20)
-        self.assertEqual(r.returncode, 1, r.stderr)
-        self.assertIn("--set 'smdb_url=https://127.0.0.1:1/': key 'smdb_url': ", r.stderr)
-        self.assertIn("https is not supported", r.stderr)
+                      "smdb_url=http://127.0.0.1:1/", "--print-config"], timeout=20)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('smdb_url = "http://127.0.0.1:1/"', r.stdout)
 
     def test_toml_file_values_apply(self):
         path = self.write("p.toml", "active_interval = 33\npassive_interval = 77\n"
