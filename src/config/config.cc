@@ -354,7 +354,8 @@ const std::vector<Key>& keys() {
                    "the path of the values found. [\"/cabinet\"] is the original SMDB's field; "
                    "another inventory that answers GET <smdb_url>/servers/ipaddresses/<ip> with "
                    "{\"<server>\": {...}} fits by naming its fields ([\"/site/name\", "
-                   "\"/rack/name\"] gives \"ams1/r12\")."),
+                   "\"/rack/name\"] gives \"ams1/r12\"). At most 4 (a rack and 3 levels above "
+                   "it)."),
       text_key("smdb_bulk_url", kTopology, &Config::smdb_bulk_url,
                "With \"smdb\" in topology: an http:// URL answering the whole inventory as "
                "{\"<ip>\": {<server record>}, ...}, fetched at start-up and every "
@@ -394,7 +395,7 @@ const std::vector<Key>& keys() {
                 "The levels of a location, outermost first: the keys a dns TXT record or an exec "
                 "program answers with (\"dc=ams1 row=3 rack=12\"). A peer's rack is the path "
                 "of their values (\"ams1/3/12\"), so racks of the same name in different rows "
-                "stay apart.",
+                "stay apart. At most 4 (a rack and 3 levels above it).",
                 {}),
       text_key("dns_name", kTopology, &Config::dns_name,
                "With \"dns\" in topology: the name whose TXT record holds an address's "
@@ -971,6 +972,17 @@ std::optional<Problem> find_problem(const Config& config) {
   }
   if (config.levels.empty()) {
     return Problem{{"levels"}, "levels needs at least one level (as in [\"rack\"])", false};
+  }
+  // A location's levels are its groups: a rack and at most kMaxUpperLevels
+  // above it (deeper, the outermost would be dropped).
+  for (const auto& [key, size] :
+       {std::pair<std::string_view, std::size_t>{"levels", config.levels.size()},
+        {"smdb_fields", config.smdb_fields.size()}}) {
+    if (size > 1 + core::kMaxUpperLevels) {
+      return Problem{{key},
+                     fmt::format("at most {} levels (a rack and {} above it), got {}",
+                                 1 + core::kMaxUpperLevels, core::kMaxUpperLevels, size)};
+    }
   }
   if (config.uses_topology("smdb") && config.smdb_url.empty()) {
     return Problem{{"topology", "smdb_url"},

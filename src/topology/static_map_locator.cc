@@ -147,6 +147,18 @@ core::Status check_rack_name(std::string_view name, const std::string& where) {
         fmt::format("{}: rack name {} contains {} (allowed: A-Z a-z 0-9 . _ : / -)", where,
                     quoted(name), quoted(std::string_view(&*bad, 1))));
   }
+  // A path's levels are its groups: an empty one is a typo, and one past
+  // the deepest the swarm keeps would be dropped from the outermost end.
+  if (name.starts_with('/') || name.ends_with('/') || name.find("//") != std::string_view::npos) {
+    return core::invalid_argument(fmt::format(
+        "{}: rack name {} has an empty level (a path is \"dc/row/rack\")", where, quoted(name)));
+  }
+  const auto levels = static_cast<std::size_t>(std::count(name.begin(), name.end(), '/')) + 1;
+  if (levels > 1 + core::kMaxUpperLevels) {
+    return core::invalid_argument(
+        fmt::format("{}: rack name {} has {} levels (at most {}: a rack and {} above it)", where,
+                    quoted(name), levels, 1 + core::kMaxUpperLevels, core::kMaxUpperLevels));
+  }
   return {};
 }
 

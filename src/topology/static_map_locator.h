@@ -38,8 +38,10 @@ inline constexpr std::size_t kMaxRackNameLength = 128;
 // far past this is almost certainly the wrong path (a log, a device).
 inline constexpr std::size_t kMaxMapFileBytes = std::size_t{64} << 20;
 
-// Whether `name` may name a rack: 1-128 of [A-Za-z0-9._:/-]. The error reads
-// "<where>: rack name ... contains ..." (or "is N characters").
+// Whether `name` may name a rack: 1-128 of [A-Za-z0-9._:/-], a path of at
+// most 1 + kMaxUpperLevels levels, none empty. The error reads "<where>: rack
+// name ... contains ..." (or "is N characters", "has N levels", "has an empty
+// level").
 core::Status check_rack_name(std::string_view name, const std::string& where);
 
 // One line of a map file.

@@ -185,6 +185,12 @@ TEST(TomlTest, LevelListsReadAndCheckEachItem) {
               ::testing::HasSubstr("/20 is not wider than /20"));
   EXPECT_THAT(checked("max_repr_levels = [1, 1, 1, 1]"),
               ::testing::HasSubstr("at most 3 levels above the rack, got 4"));
+  EXPECT_THAT(
+      checked(R"(levels = ["world", "dc", "row", "rack", "slot"])"),
+      ::testing::HasSubstr("key 'levels': at most 4 levels (a rack and 3 above it), got 5"));
+  EXPECT_THAT(checked(R"(smdb_fields = ["/a", "/b", "/c", "/d", "/e"])"),
+              ::testing::HasSubstr("key 'smdb_fields': at most 4 levels"));
+  EXPECT_TRUE(validate(*parse_toml(R"(levels = ["world", "dc", "row", "rack"])", "t.toml")).ok());
   EXPECT_TRUE(validate(*config).ok());
 }
 

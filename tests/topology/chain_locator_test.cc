@@ -63,6 +63,8 @@ TEST(SmdbAnswerTest, MalformedAnswersSayWhy) {
   expect_error(R"({"a": [1]})", "server 'a' is a JSON array");
   expect_error(R"({"a": {"cabinet": 12}})", "/cabinet of server 'a' is a JSON number");
   expect_error(R"({"a": {"cabinet": "two words"}})", "contains");
+  expect_error(R"({"a": {"cabinet": "a/b/c/d/e"}})", "has 5 levels");
+  expect_error(R"({"a": {"cabinet": "ams1/"}})", "has an empty level");
   expect_error(std::string(100, '[') + std::string(100, ']'), "nested deeper than 32");
   // A body that is no answer says something of the service; a server's record
   // that is unusable, only of that address.
@@ -126,6 +128,8 @@ TEST(LocationTextTest, KeysAndPaths) {
   expect_error("two words", "'two' is not key=value");
   expect_error("rack=", "has no value");
   expect_error("rack=a!b", "contains '!'");
+  expect_error("a/b/c/d/e", "has 5 levels");
+  expect_error("dc=ams1 rack=r1/", "has an empty level");
   expect_error(std::string(5000, 'x'), "5000 bytes");
 }
 

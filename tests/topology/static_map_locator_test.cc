@@ -207,6 +207,12 @@ TEST_F(StaticMapLocatorTest, EveryErrorNamesFileAndLine) {
       {"10.0.0.0/8 rack,1\n", 1, "contains ','"},
       {"10.0.0.0/8 r\xc3\xa9\n", 1, "contains '\\xc3'"},
       {"10.0.0.0/8 " + long_name + "\n", 1, "at most 128"},
+      // A path's levels are its groups: none empty, at most a rack and 3 above it.
+      {"10.0.0.0/8 dc1//rack1\n", 1, "rack name 'dc1//rack1' has an empty level"},
+      {"10.0.0.0/8 /dc1/rack1\n", 1, "has an empty level"},
+      {"10.0.0.0/8 dc1/rack1/\n", 1, "has an empty level"},
+      {"10.0.0.0/8 a/b/c/d/e\n", 1,
+       "rack name 'a/b/c/d/e' has 5 levels (at most 4: a rack and 3 above it)"},
   };
   for (const Case& c : cases) {
     core::Error error = open_error(c.text);
@@ -216,8 +222,9 @@ TEST_F(StaticMapLocatorTest, EveryErrorNamesFileAndLine) {
     EXPECT_EQ(error.message.rfind(where, 0), 0u) << error.message;
     EXPECT_NE(error.message.find(c.what), std::string::npos) << error.message;
   }
-  // A name of exactly the limit is fine.
+  // A name of exactly the limit is fine, and a path of 4 levels.
   EXPECT_TRUE(open("10.0.0.0/8 " + std::string(kMaxRackNameLength, 'r') + "\n"));
+  EXPECT_TRUE(open("10.0.0.0/8 world/ams1/row3/rack12\n"));
 }
 
 TEST_F(StaticMapLocatorTest, DuplicatePrefixNamesBothLines) {
