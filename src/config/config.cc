@@ -984,6 +984,34 @@ std::optional<Problem> find_problem(const Config& config) {
                                  1 + core::kMaxUpperLevels, core::kMaxUpperLevels, size)};
     }
   }
+  // A location missing a level would put its outer groups at the wrong
+  // level, where its hosts and the others' do not see each other: every
+  // source gives as many (or, for the subnet rule without levels, one: a
+  // group of its own at the top).
+  if (config.uses_topology("smdb") &&
+      (config.uses_topology("dns") || config.uses_topology("exec")) &&
+      config.smdb_fields.size() != config.levels.size()) {
+    return Problem{{"smdb_fields", "levels"},
+                   fmt::format("smdb_fields names {} levels and levels {}: every source's "
+                               "locations have the same levels",
+                               config.smdb_fields.size(), config.levels.size()),
+                   false};
+  }
+  for (const auto& [key, prefixes] : {std::pair<std::string_view, const std::vector<int>*>{
+                                          "subnet_levels_v4", &config.subnet_levels_v4},
+                                      {"subnet_levels_v6", &config.subnet_levels_v6}}) {
+    const std::size_t depth = config.location_depth();
+    if (prefixes->empty() || 1 + prefixes->size() == depth) continue;
+    const std::string_view source = config.uses_topology("smdb") ? "smdb_fields"
+                                    : config.uses_topology("dns") || config.uses_topology("exec")
+                                        ? "levels"
+                                        : "subnet_levels_v4";
+    return Problem{{key, source},
+                   fmt::format("{} gives a location of {} levels and {} of {}: every source's "
+                               "locations have the same levels (or, with no {}, one)",
+                               key, 1 + prefixes->size(), source, depth, key),
+                   false};
+  }
   if (config.uses_topology("smdb") && config.smdb_url.empty()) {
     return Problem{{"topology", "smdb_url"},
                    "topology \"smdb\" needs smdb_url, the inventory service's http:// address",
@@ -1476,6 +1504,14 @@ std::string key_reference_markdown() {
                        escape(internal::literal(defaults, key)), escape(key.doc));
   }
   return out;
+}
+
+std::size_t Config::location_depth() const {
+  if (uses_topology("smdb")) return smdb_fields.size();
+  if (uses_topology("dns") || uses_topology("exec")) return levels.size();
+  if (!subnet_levels_v4.empty()) return 1 + subnet_levels_v4.size();
+  if (!subnet_levels_v6.empty()) return 1 + subnet_levels_v6.size();
+  return 0;
 }
 
 bool Config::uses_topology(std::string_view name) const {

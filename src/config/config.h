@@ -111,6 +111,11 @@ struct Config {
   friend bool operator==(const Config&, const Config&) = default;
   // Whether the topology chain lists `name` ("static" and "file" are one).
   bool uses_topology(std::string_view name) const;
+  // How many levels a location has where the configuration says: the
+  // lookup sources' (smdb_fields, or levels for dns and exec), else the
+  // subnet rule's with subnet_levels_v4; 0 when neither says (a map file's
+  // paths then agree among themselves). validate() checks they agree.
+  std::size_t location_depth() const;
 };
 
 // Where a key's value came from: the layer that set it last (a file or a --set)

@@ -231,6 +231,7 @@ core::Result<std::unique_ptr<topology::Locator>> make_topology(const config::Loa
   topo.subnet_prefix_v4 = c.subnet_prefix_v4;
   topo.subnet_prefix_v6 = c.subnet_prefix_v6;
   topo.map_file = c.topology_file;
+  topo.depth = c.location_depth();
   auto fallback = topology::make_locator(topo);
   if (!fallback)
     return c.uses_topology("file") ? blamed("topology_file", fallback.error()) : fallback.error();

@@ -41,6 +41,7 @@ Answer parse_location_text(std::string_view text, const std::vector<std::string>
   if (words.empty()) return a;
 
   std::string rack;
+  std::string missing;  // the levels a key=value answer leaves out
   if (words.size() == 1 && words[0].find('=') == std::string_view::npos) {
     rack = std::string(words[0]);  // a path
   } else {
@@ -58,10 +59,13 @@ Answer parse_location_text(std::string_view text, const std::vector<std::string>
       value = word.substr(eq + 1);
       if (value.empty()) return error(fmt::format("{}= has no value", shown(key)));
     }
-    for (std::string_view value : values) {
-      if (value.empty()) continue;
+    for (std::size_t i = 0; i < levels.size(); ++i) {
+      if (values[i].empty()) {
+        missing += (missing.empty() ? "" : ", ") + levels[i] + "=";
+        continue;
+      }
       if (!rack.empty()) rack.push_back('/');
-      rack.append(value);
+      rack.append(values[i]);
     }
     if (rack.empty()) {
       std::string keys;
@@ -73,6 +77,17 @@ Answer parse_location_text(std::string_view text, const std::vector<std::string>
     a.kind = Answer::Kind::kError;
     a.detail = ok.error().message;
     return a;
+  }
+  // A location missing a level would put its outer groups at the wrong
+  // level, where its hosts and the others' do not see each other
+  // (docs/topology.md).
+  if (!missing.empty()) {
+    return error(
+        fmt::format("no {} in {} (a location names every one of levels)", missing, shown(text)));
+  }
+  if (const std::size_t n = path_levels(rack); n != levels.size()) {
+    return error(fmt::format("{} has {} level{}, levels has {}", shown(rack), n, n == 1 ? "" : "s",
+                             levels.size()));
   }
   a.kind = Answer::Kind::kFound;
   a.rack = std::move(rack);

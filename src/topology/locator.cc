@@ -29,8 +29,9 @@ core::Result<std::unique_ptr<Locator>> make_locator(const Options& options) {
           "topology \"static\" requires map_file (config key topology_file): the rack map to "
           "load");
     }
-    auto locator = StaticMapLocator::open(options.map_file, options.subnet_prefix_v4,
-                                          options.subnet_prefix_v6);
+    auto locator =
+        StaticMapLocator::open(options.map_file, options.subnet_prefix_v4, options.subnet_prefix_v6,
+                               RackNames::global(), options.depth);
     if (!locator) return locator.error();
     return std::unique_ptr<Locator>(std::move(*locator));
   }

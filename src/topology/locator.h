@@ -44,6 +44,9 @@ struct Options {
   int subnet_prefix_v4 = 24;
   int subnet_prefix_v6 = 64;
   std::string map_file;  // for "static": lines of "CIDR-or-address rack-name"
+  // The levels the lookup sources' locations have: the map file's paths
+  // must have as many (0: any, as long as they agree).
+  std::size_t depth = 0;
 };
 
 // Builds the locator `options.kind` names, loading its sources once. Errors name

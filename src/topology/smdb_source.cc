@@ -239,6 +239,7 @@ Answer smdb_record_answer(const nlohmann::json& record, std::string_view server,
         "malformed answer: server '{}' is a JSON {}, not an object", who, record.type_name()));
   }
   std::string rack;
+  std::string missing;
   for (const std::string& field : fields) {
     const nlohmann::json* found = nullptr;
     try {
@@ -248,14 +249,20 @@ Answer smdb_record_answer(const nlohmann::json& record, std::string_view server,
       // A pointer step that does not fit the record (an array index into an
       // object...): the field is not there.
     }
-    if (found == nullptr || found->is_null()) continue;
+    if (found == nullptr || found->is_null()) {
+      missing += (missing.empty() ? "" : ", ") + field;
+      continue;
+    }
     if (!found->is_string()) {
       return bad_record_answer(
           fmt::format("malformed answer: {} of server '{}' is a JSON {}, not a string", field, who,
                       found->type_name()));
     }
     const std::string& value = found->get_ref<const std::string&>();
-    if (value.empty()) continue;
+    if (value.empty()) {
+      missing += (missing.empty() ? "" : ", ") + field;
+      continue;
+    }
     if (!rack.empty()) rack.push_back('/');
     rack += value;
   }
@@ -264,6 +271,15 @@ Answer smdb_record_answer(const nlohmann::json& record, std::string_view server,
   if (rack.empty()) return a;
   if (auto ok = check_rack_name(rack, "malformed answer"); !ok) {
     return bad_record_answer(ok.error().message);
+  }
+  // A location missing a level would put its outer groups at the wrong
+  // level, where its hosts and the others' do not see each other
+  // (docs/topology.md).
+  if (!missing.empty()) {
+    return bad_record_answer(
+        fmt::format("malformed answer: server '{}' has no {} (a record names every one of "
+                    "smdb_fields, or none)",
+                    who, missing));
   }
   a.kind = Answer::Kind::kFound;
   a.rack = std::move(rack);

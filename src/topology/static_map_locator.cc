@@ -153,7 +153,7 @@ core::Status check_rack_name(std::string_view name, const std::string& where) {
     return core::invalid_argument(fmt::format(
         "{}: rack name {} has an empty level (a path is \"dc/row/rack\")", where, quoted(name)));
   }
-  const auto levels = static_cast<std::size_t>(std::count(name.begin(), name.end(), '/')) + 1;
+  const std::size_t levels = path_levels(name);
   if (levels > 1 + core::kMaxUpperLevels) {
     return core::invalid_argument(
         fmt::format("{}: rack name {} has {} levels (at most {}: a rack and {} above it)", where,
@@ -162,11 +162,18 @@ core::Status check_rack_name(std::string_view name, const std::string& where) {
   return {};
 }
 
+std::size_t path_levels(std::string_view rack) {
+  return static_cast<std::size_t>(std::count(rack.begin(), rack.end(), '/')) + 1;
+}
+
 core::Result<std::vector<RackMapEntry>> parse_rack_map(std::string_view text,
-                                                       std::string_view source) {
+                                                       std::string_view source, std::size_t depth) {
   std::vector<RackMapEntry> entries;
   // Where each prefix was first given, to report duplicates with both lines.
   std::map<core::Cidr, int> seen;
+  // The first line naming a path, whose levels every other path must have.
+  int first_path = 0;
+  std::size_t first_levels = 0;
   int line_no = 0;
   std::size_t pos = 0;
   while (pos < text.size()) {
@@ -195,6 +202,26 @@ core::Result<std::vector<RackMapEntry>> parse_rack_map(std::string_view text,
           where, quoted(tokens[2]), quoted(tokens[1])));
     }
     if (auto ok = check_rack_name(tokens[1], where); !ok) return ok.error();
+    // A rack's groups above it are worked out by their depth from the rack:
+    // a path missing a level would put its outermost group at the wrong
+    // level, where neither its hosts nor the others' see each other.
+    if (const std::size_t levels = path_levels(tokens[1]); levels > 1) {
+      if (depth > 1 && levels != depth) {
+        return core::invalid_argument(fmt::format(
+            "{}: rack name {} has {} levels, but the lookup sources' locations have {} (a "
+            "path names every level, or one name stands for a group of its own)",
+            where, quoted(tokens[1]), levels, depth));
+      }
+      if (first_path == 0) {
+        first_path = line_no;
+        first_levels = levels;
+      } else if (levels != first_levels) {
+        return core::invalid_argument(fmt::format(
+            "{}: rack name {} has {} levels, but the path at {}:{} has {} (a path names every "
+            "level, or one name stands for a group of its own)",
+            where, quoted(tokens[1]), levels, source, first_path, first_levels));
+      }
+    }
 
     auto [it, inserted] = seen.emplace(*prefix, line_no);
     if (!inserted) {
@@ -206,8 +233,13 @@ core::Result<std::vector<RackMapEntry>> parse_rack_map(std::string_view text,
   return entries;
 }
 
-StaticMapLocator::StaticMapLocator(std::string path, int prefix_v4, int prefix_v6, RackNames& names)
-    : path_(std::move(path)), prefix_v4_(prefix_v4), prefix_v6_(prefix_v6), names_(names) {
+StaticMapLocator::StaticMapLocator(std::string path, int prefix_v4, int prefix_v6, RackNames& names,
+                                   std::size_t depth)
+    : path_(std::move(path)),
+      prefix_v4_(prefix_v4),
+      prefix_v6_(prefix_v6),
+      depth_(depth),
+      names_(names) {
   assert(prefix_v4 >= 1 && prefix_v4 <= kMaxSubnetPrefixV4);
   assert(prefix_v6 >= 1 && prefix_v6 <= kMaxSubnetPrefixV6);
 }
@@ -216,9 +248,10 @@ StaticMapLocator::~StaticMapLocator() = default;
 
 core::Result<std::unique_ptr<StaticMapLocator>> StaticMapLocator::open(std::string path,
                                                                        int prefix_v4, int prefix_v6,
-                                                                       RackNames& names) {
+                                                                       RackNames& names,
+                                                                       std::size_t depth) {
   std::unique_ptr<StaticMapLocator> locator(
-      new StaticMapLocator(std::move(path), prefix_v4, prefix_v6, names));
+      new StaticMapLocator(std::move(path), prefix_v4, prefix_v6, names, depth));
   auto snapshot = locator->load();
   if (!snapshot) return snapshot.error();
   locator->snapshot_ = std::move(*snapshot);  // not shared with any thread yet
@@ -228,7 +261,7 @@ core::Result<std::unique_ptr<StaticMapLocator>> StaticMapLocator::open(std::stri
 core::Result<std::shared_ptr<const StaticMapLocator::Snapshot>> StaticMapLocator::load() const {
   auto text = read_file(path_);
   if (!text) return text.error();
-  auto entries = parse_rack_map(*text, path_);
+  auto entries = parse_rack_map(*text, path_, depth_);
   if (!entries) return entries.error();
 
   // Only now, with the whole file good, do names enter the process-wide table:

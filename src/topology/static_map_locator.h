@@ -54,10 +54,16 @@ struct RackMapEntry {
 // Parses a map file's text; no I/O. `source` names the file in errors, which
 // read "<source>:<line>: <what is wrong>": a bad address or prefix, host bits
 // set under the prefix, a missing rack name, extra tokens, a bad or too long
-// rack name, or a prefix given twice (both lines named). Empty text (or only
-// comments) is a valid, empty map. Never throws on any input.
+// rack name, a path of other levels than the file's first path (or than
+// `depth`, the lookup sources' levels, when above 1), or a prefix given twice
+// (both lines named). A single name is a group of its own at the top, beside
+// any paths. Empty text (or only comments) is a valid, empty map. Never
+// throws on any input.
 core::Result<std::vector<RackMapEntry>> parse_rack_map(std::string_view text,
-                                                       std::string_view source);
+                                                       std::string_view source,
+                                                       std::size_t depth = 0);
+// How many levels rack name `rack` has ("ams1/row3/rack12": 3).
+std::size_t path_levels(std::string_view rack);
 
 class StaticMapLocator final : public Locator {
  public:
@@ -65,8 +71,11 @@ class StaticMapLocator final : public Locator {
   // is missing, unreadable or malformed. Prefixes as for SubnetLocator (1-32,
   // 1-64; asserted). Named racks are interned into `names`, which must outlive
   // the locator.
+  // `depth`: the levels the lookup sources' locations have, which the
+  // file's paths must have too (0: any, as long as they agree).
   static core::Result<std::unique_ptr<StaticMapLocator>> open(
-      std::string path, int prefix_v4, int prefix_v6, RackNames& names = RackNames::global());
+      std::string path, int prefix_v4, int prefix_v6, RackNames& names = RackNames::global(),
+      std::size_t depth = 0);
 
   ~StaticMapLocator() override;
 
@@ -88,7 +97,8 @@ class StaticMapLocator final : public Locator {
   struct Snapshot;  // defined in the .cc
 
  private:
-  StaticMapLocator(std::string path, int prefix_v4, int prefix_v6, RackNames& names);
+  StaticMapLocator(std::string path, int prefix_v4, int prefix_v6, RackNames& names,
+                   std::size_t depth);
   // Reads and parses the file into a snapshot; touches no member state except
   // interning names once the whole file has parsed.
   core::Result<std::shared_ptr<const Snapshot>> load() const;
@@ -99,6 +109,7 @@ class StaticMapLocator final : public Locator {
   const std::string path_;
   const int prefix_v4_;
   const int prefix_v6_;
+  const std::size_t depth_;  // open()'s
   RackNames& names_;
 
   // Serialises reload(); held during file I/O, never taken by locate().

@@ -191,6 +191,27 @@ TEST(TomlTest, LevelListsReadAndCheckEachItem) {
   EXPECT_THAT(checked(R"(smdb_fields = ["/a", "/b", "/c", "/d", "/e"])"),
               ::testing::HasSubstr("key 'smdb_fields': at most 4 levels"));
   EXPECT_TRUE(validate(*parse_toml(R"(levels = ["world", "dc", "row", "rack"])", "t.toml")).ok());
+  // Every source's locations have the same levels (the subnet rule without
+  // levels: one, a group of its own at the top).
+  const std::string smdb = "smdb_url = \"http://127.0.0.1:1/\"\ndns_name = \"{ip}.t.\"\n";
+  EXPECT_THAT(checked(smdb + R"(topology = ["smdb", "dns", "subnet"])"),
+              ::testing::HasSubstr("smdb_fields names 1 levels and levels 3: every source's "
+                                   "locations have the same levels"));
+  EXPECT_THAT(checked(smdb + "topology = [\"smdb\", \"subnet\"]\nsubnet_levels_v4 = [16, 20]"),
+              ::testing::HasSubstr("subnet_levels_v4 gives a location of 3 levels and smdb_fields "
+                                   "of 1"));
+  EXPECT_THAT(checked("subnet_levels_v4 = [16, 20]\nsubnet_levels_v6 = [48]"),
+              ::testing::HasSubstr("subnet_levels_v6 gives a location of 2 levels and "
+                                   "subnet_levels_v4 of 3"));
+  for (const std::string& ok :
+       {smdb + "topology = [\"dns\", \"subnet\"]\nsubnet_levels_v4 = [16, 20]",
+        smdb + "topology = [\"smdb\", \"dns\", \"subnet\"]\nlevels = [\"rack\"]",
+        smdb + "topology = [\"smdb\", \"subnet\"]",
+        std::string("subnet_levels_v4 = [16, 20]\nsubnet_levels_v6 = [32, 48]")}) {
+    auto c = parse_toml(ok, "t.toml");
+    ASSERT_TRUE(c) << ok;
+    EXPECT_TRUE(validate(*c).ok()) << ok << ": " << validate(*c).error().message;
+  }
   EXPECT_TRUE(validate(*config).ok());
 }
 

@@ -128,6 +128,20 @@ class LevelsTest(unittest.TestCase):
                      max_repr_levels=[1, 1]) as t:
             self.check_views(t)
 
+    def test_a_map_whose_paths_name_other_levels_is_refused(self):
+        """A path missing a level would put its datacenter at the rows' level: with
+        "ams1/r12" beside "ams1/row3/r1", whichever came first left the other's representative
+        told of nobody, and its rack never got the payload. Such a map is refused, naming the
+        line; a single name beside paths is a group of its own."""
+        path = os.path.join(self.dir, "racks.map")
+        write_atomically(path, "127.9.0.0/24 build\n127.1.2.0/24 ams1/row3/r1\n"
+                               "127.1.1.0/24 ams1/r12\n")
+        r = run_tool(["serve", "--set", "topology=file", "--set", "topology_file=" + path,
+                      "--set", "port=0", "--set", "data_dir=" + self.dir], timeout=20)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("%s:3: rack name 'ams1/r12' has 2 levels, but the path at %s:2 has 3"
+                      % (path, path), r.stderr)
+
     def test_one_level_by_default(self):
         # No levels above racks: a rack's representative sees every other rack's.
         with Tracker(max_repr_rack=1) as t:

@@ -24,9 +24,9 @@ case "$1" in
   127.0.80.3) echo "this is not a location" ;;
   127.0.80.4) exit 3 ;;
   127.0.80.5) echo $$ > "$dir/hung.pid"; exec sleep 60 ;;
-  127.0.80.6) sleep 1.5; echo "rack=late" ;;
-  127.0.80.7|127.0.80.8) sleep 2; echo "rack=slow" ;;
-  127.0.80.10) sleep 0.4; echo "rack=udp-rack" ;;
+  127.0.80.6) sleep 1.5; echo "dc=lhr1 row=2 rack=late" ;;
+  127.0.80.7|127.0.80.8) sleep 2; echo "dc=lhr1 row=2 rack=slow" ;;
+  127.0.80.10) sleep 0.4; echo "dc=lhr1 row=2 rack=udp-rack" ;;
   127.0.80.11) sleep 60 & echo $! > "$dir/child.pid"; exec sleep 60 ;;
   127.0.80.12) head -c 3000000 /dev/zero | tr '\0' x >&2; echo "no inventory entry for $1" >&2; exit 4 ;;
   127.0.80.13) echo "cannot reach the inventory" >&2; exit 5 ;;
@@ -141,7 +141,7 @@ class ExecTopologyTest(SmdbCase):
         h = register_new(t)
         self.announce(t, h, "127.0.80.6")
         self.assertEqual(self.racks(t, h), ["127.0.80.0/24"])
-        wait_until(lambda: self.racks(t, h) == ["late"], timeout=10, what="the host moved")
+        wait_until(lambda: self.racks(t, h) == ["lhr1/2/late"], timeout=10, what="the host moved")
 
     def udp_announce(self, t, h, source, timeout=5):
         """connect + announce from `source` over UDP; returns the seconds the
@@ -170,7 +170,7 @@ class ExecTopologyTest(SmdbCase):
         h = register_new(t)
         took = self.udp_announce(t, h, "127.0.80.10")
         self.assertGreater(took, 0.1)
-        self.assertEqual(self.racks(t, h), ["udp-rack"])
+        self.assertEqual(self.racks(t, h), ["lhr1/2/udp-rack"])
         self.assertEqual(self.runs("127.0.80.10"), 1)
 
     def test_udp_wait_is_bounded(self):
@@ -179,7 +179,7 @@ class ExecTopologyTest(SmdbCase):
         took = self.udp_announce(t, h, "127.0.80.7")  # the plugin takes 2 s
         self.assertLess(took, 1.5)
         self.assertEqual(self.racks(t, h), ["127.0.80.0/24"])
-        wait_until(lambda: self.racks(t, h) == ["slow"], timeout=10, what="moved later")
+        wait_until(lambda: self.racks(t, h) == ["lhr1/2/slow"], timeout=10, what="moved later")
 
     def test_at_most_exec_max_running_at_once(self):
         t = self.exec_tracker(exec_max_running=1, topology_timeout_ms=5000)
@@ -188,11 +188,11 @@ class ExecTopologyTest(SmdbCase):
         self.announce(t, h, "127.0.80.8")  # one is running: not started
         self.assertGreaterEqual(self.metric(t, "p2ptracker_topology_source_lookups_total",
                                             source="exec", outcome="skipped"), 1)
-        wait_until(lambda: self.racks(t, h) == ["127.0.80.0/24", "slow"], timeout=10,
+        wait_until(lambda: self.racks(t, h) == ["127.0.80.0/24", "lhr1/2/slow"], timeout=10,
                    what="the first answer")
         self.assertEqual(self.runs("127.0.80.8"), 0)
         self.announce(t, h, "127.0.80.8")  # its next announce asks
-        wait_until(lambda: self.racks(t, h) == ["slow"], timeout=10, what="the second answer")
+        wait_until(lambda: self.racks(t, h) == ["lhr1/2/slow"], timeout=10, what="the second answer")
 
 
 if __name__ == "__main__":

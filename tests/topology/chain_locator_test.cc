@@ -43,10 +43,24 @@ TEST(SmdbAnswerTest, TheOriginalsShapes) {
   auto nested = parse_smdb_answer(R"({"d": {"rack": {"name": "r7"}}})", {"/rack/name"});
   EXPECT_EQ(nested.rack, "r7");
   // One pointer per level: the rack is the path of the values found.
-  auto levels = parse_smdb_answer(
-      R"({"d": {"site": {"name": "ams1"}, "row": null, "rack": {"name": "r7"}}})",
-      {"/site/name", "/row", "/rack/name"});
-  EXPECT_EQ(levels.rack, "ams1/r7");
+  auto levels =
+      parse_smdb_answer(R"({"d": {"site": {"name": "ams1"}, "row": "3", "rack": {"name": "r7"}}})",
+                        {"/site/name", "/row", "/rack/name"});
+  EXPECT_EQ(levels.rack, "ams1/3/r7");
+  // A record without one of them is a bad record, not a shorter path: its
+  // site would be taken for a row, where its hosts and the site's other
+  // rows' do not see each other.
+  for (const char* row : {"null", R"("")"}) {
+    auto partial = parse_smdb_answer(std::string(R"({"d": {"site": {"name": "ams1"}, "row": )") +
+                                         row + R"(, "rack": {"name": "r7"}}})",
+                                     {"/site/name", "/row", "/rack/name"});
+    EXPECT_EQ(partial.kind, Answer::Kind::kError) << row;
+    EXPECT_TRUE(partial.bad_record);
+    EXPECT_NE(partial.detail.find("server 'd' has no /row (a record names every one of "
+                                  "smdb_fields, or none)"),
+              std::string::npos)
+        << partial.detail;
+  }
   // A server without the field, or an empty one: unknown.
   EXPECT_EQ(parse_smdb_answer(R"({"d": {"name": "x"}})", kCabinet).kind, Answer::Kind::kUnknown);
   EXPECT_EQ(parse_smdb_answer(R"({"d": {"cabinet": ""}})", kCabinet).kind, Answer::Kind::kUnknown);
@@ -115,7 +129,7 @@ TEST(LocationTextTest, KeysAndPaths) {
   EXPECT_EQ(a.kind, Answer::Kind::kFound);
   EXPECT_EQ(a.rack, "ams1/3/12");
   // Order of the words does not matter; keys not in levels are ignored.
-  EXPECT_EQ(parse_location_text("rack=12 owner=ops dc=ams1", levels).rack, "ams1/12");
+  EXPECT_EQ(parse_location_text("rack=12 owner=ops row=3 dc=ams1", levels).rack, "ams1/3/12");
   EXPECT_EQ(parse_location_text("ams1/row3/rack12", levels).rack, "ams1/row3/rack12");
   EXPECT_EQ(parse_location_text(" \t\n", levels).kind, Answer::Kind::kUnknown);
   auto expect_error = [&](std::string_view text, std::string_view says) {
@@ -128,6 +142,13 @@ TEST(LocationTextTest, KeysAndPaths) {
   expect_error("two words", "'two' is not key=value");
   expect_error("rack=", "has no value");
   expect_error("rack=a!b", "contains '!'");
+  // Every level or none: a location without its row would put its
+  // datacenter at the rows' level.
+  expect_error("rack=12 dc=ams1",
+               "no row= in 'rack=12 dc=ams1' (a location names every one of levels)");
+  expect_error("ams1/rack12", "'ams1/rack12' has 2 levels, levels has 3");
+  expect_error("rack12", "'rack12' has 1 level, levels has 3");
+  expect_error("dc=ams1 row=3 rack=a/12", "has 4 levels, levels has 3");
   expect_error("a/b/c/d/e", "has 5 levels");
   expect_error("dc=ams1 rack=r1/", "has an empty level");
   expect_error(std::string(5000, 'x'), "5000 bytes");

@@ -213,6 +213,10 @@ TEST_F(StaticMapLocatorTest, EveryErrorNamesFileAndLine) {
       {"10.0.0.0/8 dc1/rack1/\n", 1, "has an empty level"},
       {"10.0.0.0/8 a/b/c/d/e\n", 1,
        "rack name 'a/b/c/d/e' has 5 levels (at most 4: a rack and 3 above it)"},
+      // Every path names the same levels: a shorter one would put its
+      // datacenter at the rows' level, where neither side sees the other.
+      {"10.0.0.0/8 dc1/row1/r1\n10.1.0.0/16 build\n10.2.0.0/16 dc1/r2\n", 3,
+       "rack name 'dc1/r2' has 2 levels, but the path at "},
   };
   for (const Case& c : cases) {
     core::Error error = open_error(c.text);
@@ -225,6 +229,18 @@ TEST_F(StaticMapLocatorTest, EveryErrorNamesFileAndLine) {
   // A name of exactly the limit is fine, and a path of 4 levels.
   EXPECT_TRUE(open("10.0.0.0/8 " + std::string(kMaxRackNameLength, 'r') + "\n"));
   EXPECT_TRUE(open("10.0.0.0/8 world/ams1/row3/rack12\n"));
+  // A single name beside paths is a group of its own at the top.
+  EXPECT_TRUE(open("10.0.0.0/8 dc1/row1/r1\n10.1.0.0/16 build\n10.2.0.0/16 dc2/row1/r1\n"));
+}
+
+TEST_F(StaticMapLocatorTest, PathsHaveTheLookupSourcesLevels) {
+  auto refused = parse_rack_map("10.0.0.0/8 build\n10.1.0.0/16 dc1/r2\n", "m", 3);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message,
+            "m:2: rack name 'dc1/r2' has 2 levels, but the lookup sources' locations have 3 (a "
+            "path names every level, or one name stands for a group of its own)");
+  EXPECT_TRUE(parse_rack_map("10.0.0.0/8 build\n10.1.0.0/16 dc1/row1/r2\n", "m", 3));
+  EXPECT_TRUE(parse_rack_map("10.1.0.0/16 dc1/r2\n", "m", 0));
 }
 
 TEST_F(StaticMapLocatorTest, DuplicatePrefixNamesBothLines) {
