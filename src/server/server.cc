@@ -491,12 +491,22 @@ core::Result<std::unique_ptr<Server>> Server::create(const config::Loaded& loade
     swarm::SwarmTable* swarms = p->swarms.get();
     const topology::ChainLocator* chain = p->chain;
     p->chain->on_relocate([swarms, chain](const core::Address& address, core::RackId from,
-                                          core::RackId to) {
-      const std::size_t moved = swarms->relocate(address, from, to);
+                                          core::RackId to, bool moved) {
+      const std::size_t peers = swarms->relocate(address, from, to);
+      if (moved) {
+        // The inventory moved a host it had placed: the operator should
+        // know (a host re-cabled, or an inventory that flaps).
+        spdlog::info(
+            "topology: {} moved from {} to {}, as a lookup source now says: {} peer(s) "
+            "moved",
+            address.to_string(), chain->rack_name(from), chain->rack_name(to), peers);
+        return;
+      }
       // Until a lookup source answers, the rest of the chain placed the host.
-      spdlog::debug("topology: {} is in {} (placed in {} until the lookup answered): {} peer(s) "
-                    "moved",
-                    address.to_string(), chain->rack_name(to), chain->rack_name(from), moved);
+      spdlog::debug(
+          "topology: {} is in {} (placed in {} until the lookup answered): {} peer(s) "
+          "moved",
+          address.to_string(), chain->rack_name(to), chain->rack_name(from), peers);
     });
     p->chain->start();
     // One test lookup per source, so a wrong smdb_url is said at start-up,

@@ -234,6 +234,10 @@ void ChainLocator::store(std::size_t source, const core::Address& address, Answe
                          core::RackId rack, core::TimePoint now) {
   Source& s = *sources_[source];
   const core::RackId before = resolve(address, Asking::kNo);
+  const bool placed_by_a_source = std::any_of(sources_.begin(), sources_.end(), [&](const auto& x) {
+    const AnswerCache::Hit::State state = x->cache->get(address, now).state;
+    return state == AnswerCache::Hit::State::kFresh || state == AnswerCache::Hit::State::kStale;
+  });
   switch (kind) {
     case Answer::Kind::kFound:
       s.cache->put_found(address, rack, now + options_.ttl);
@@ -251,7 +255,7 @@ void ChainLocator::store(std::size_t source, const core::Address& address, Answe
   }
   // Asks the next source when this one did not know.
   const core::RackId after = resolve(address, Asking::kProven);
-  if (before != after && relocate_) relocate_(address, before, after);
+  if (before != after && relocate_) relocate_(address, before, after, placed_by_a_source);
   wake(address);
 }
 

@@ -87,11 +87,13 @@ class ChainLocator final : public Locator {
   // `max_in_flight`: most lookups of this source running at once (0: only
   // the chain's own bound applies).
   void add_source(std::unique_ptr<LookupSource> source, std::size_t max_in_flight = 0);
-  // Called on the chain's thread when a late answer moves `address` from
-  // rack `from` (where it was placed) to `to`. Set before start().
-  void on_relocate(std::function<void(const core::Address&, core::RackId from, core::RackId to)> fn) {
-    relocate_ = std::move(fn);
-  }
+  // Called on the chain's thread when an answer moves `address` from rack
+  // `from` to `to`: `moved` when a source had placed it in `from` (the
+  // inventory moved it), else it was placed by the rest of the chain until
+  // the answer came. Set before start().
+  using Relocated =
+      std::function<void(const core::Address&, core::RackId from, core::RackId to, bool moved)>;
+  void on_relocate(Relocated fn) { relocate_ = std::move(fn); }
   void start();
   void stop();
 
@@ -170,7 +172,7 @@ class ChainLocator final : public Locator {
   const core::Clock& clock_;
   RackNames& names_;
   std::vector<std::unique_ptr<Source>> sources_;
-  std::function<void(const core::Address&, core::RackId, core::RackId)> relocate_;
+  Relocated relocate_;
 
   std::thread thread_;
   // Lookups running, by (source, address): one lookup per pair at a time.

@@ -275,6 +275,12 @@ class SmdbTopologyTest(SmdbCase):
         self.announce(t, h, "127.0.57.1")
         wait_until(lambda: self.racks(t, h) == ["cab-new"], what="the refreshed rack")
         self.assertEqual(self.smdb.asked().count("127.0.57.1"), 2)
+        # A move of a host a source had placed is logged where an operator sees
+        # it; a first placement after the fallback is not.
+        line = ("topology: 127.0.57.1 moved from cab-old to cab-new, as a lookup source now "
+                "says: 1 peer(s) moved")
+        self.assertIn(line, t.logged(line))
+        self.assertNotIn("moved from 127.0.57.0/24", t.output())
 
     def test_unknown_addresses_are_cached_negatively(self):
         # {} (the service does not know it): the subnet rule, and not asked

@@ -272,9 +272,9 @@ TEST(ChainLocatorTest, PlacedByTheRestUntilTheAnswerThenMovedAndCachedForTheTtl)
   auto source = std::make_unique<ManualSource>();
   ManualSource& manual = *source;
   chain.add_source(std::move(source));
-  std::vector<std::tuple<core::Address, core::RackId, core::RackId>> moves;
-  chain.on_relocate([&](const core::Address& a, core::RackId from, core::RackId to) {
-    moves.emplace_back(a, from, to);
+  std::vector<std::tuple<core::Address, core::RackId, core::RackId, bool>> moves;
+  chain.on_relocate([&](const core::Address& a, core::RackId from, core::RackId to, bool moved) {
+    moves.emplace_back(a, from, to, moved);
   });
   chain.start();
 
@@ -287,6 +287,7 @@ TEST(ChainLocatorTest, PlacedByTheRestUntilTheAnswerThenMovedAndCachedForTheTtl)
   ASSERT_EQ(moves.size(), 1u);
   EXPECT_EQ(std::get<1>(moves[0]), subnet);
   EXPECT_EQ(std::get<2>(moves[0]), cab);
+  EXPECT_FALSE(std::get<3>(moves[0]));  // placed by the subnet rule until then
   EXPECT_EQ(chain.locate(host), cab);
   EXPECT_EQ(manual.asked.size(), 1u);
 
@@ -311,6 +312,7 @@ TEST(ChainLocatorTest, PlacedByTheRestUntilTheAnswerThenMovedAndCachedForTheTtl)
   ASSERT_EQ(moves.size(), 2u);
   EXPECT_EQ(std::get<1>(moves[1]), cab);
   EXPECT_EQ(std::get<2>(moves[1]), *names.find("cab-10"));
+  EXPECT_TRUE(std::get<3>(moves[1]));  // the source had placed it: a move
   EXPECT_TRUE(chain.source_stats()[0].up);
 
   // Unknown: the subnet rule, not asked again within the negative TTL.
