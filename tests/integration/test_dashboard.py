@@ -354,6 +354,9 @@ class DashboardBrowserTest(unittest.TestCase):
         self.assertEqual(flagged, {"open-one.torrent"})
         badge = cards["open-one.torrent"].find_all(cls="badge-public")[0]
         self.assertIn("not private", badge.text())
+        # Racks only: the legend says nothing of rows and datacenters.
+        self.assertNotIn("hidden", dom.by_id("legend").attrs)
+        self.assertIn("hidden", dom.by_id("legend-levels").attrs)
 
     def test_two_releases_of_one_payload_name_are_told_apart(self):
         # Issue 14: deploy pipelines register each release under its own file name, with the
@@ -374,13 +377,14 @@ class DashboardBrowserTest(unittest.TestCase):
         with tempfile.TemporaryDirectory(prefix="p2ptracker-levels-") as d:
             path = os.path.join(d, "racks.map")
             with open(path, "w") as f:
-                f.write("127.0.1.0/24 ams1/row1/r1\n127.0.2.0/24 ams1/row2/r2\n")
+                f.write("127.0.1.0/24 ams1/row1/r1\n127.0.2.0/24 ams1/row2/r2\n"
+                        "127.0.3.0/24 ams1/row2/r2\n")
             with Tracker(topology="file", topology_file=path, max_repr_rack=1,
                          max_repr_levels=[1, 1]) as t:
                 data, info_hash = make_torrent("webapp", os.urandom(3000))
                 self.assertIn(t.register("webapp.torrent", data).status, (200, 201))
-                for rack in (1, 2):
-                    r = t.announce(info_hash, source=loopback(rack, 1), port=PORT,
+                for rack, host in ((1, 1), (2, 1), (3, 7)):
+                    r = t.announce(info_hash, source=loopback(rack, host), port=PORT,
                                    event="started")
                     self.assertEqual(r.status, 200)
                 dom = parse_dom(run_chromium("http://127.0.0.1:%d/" % t.port, "--dump-dom"))
@@ -391,6 +395,20 @@ class DashboardBrowserTest(unittest.TestCase):
         self.assertIn("127.0.1.1:6881", levels["ams1"].text())
         self.assertIn("127.0.2.1:6881", levels["ams1/row2"].text())
         self.assertEqual(levels["ams1/row2"].data("level"), "row")
+        # Each host's chip says the outermost group it represents: 127.0.1.1
+        # its datacenter (and row), 127.0.2.1 its row only.
+        chips = {c.data("peer"): c for c in dom.find_all("span", cls="peer")
+                 if c.data("peer")}
+        self.assertEqual(chips["127.0.1.1:6881"].data("levels"), "dc row")
+        self.assertEqual(chips["127.0.1.1:6881"].find("b", cls="rep-badge").text(), "dc")
+        self.assertEqual(chips["127.0.2.1:6881"].data("levels"), "row")
+        self.assertEqual(chips["127.0.2.1:6881"].find("b", cls="rep-badge").text(), "row")
+        self.assertIn("of dc ams1", chips["127.0.1.1:6881"].attrs.get("title", ""))
+        # A chip is labelled by what its rack-mates do not share: r2 spans two /24s.
+        labels = {peer: c.find("span", cls="peer-label").text() for peer, c in chips.items()}
+        self.assertEqual(labels, {"127.0.1.1:6881": ".1", "127.0.2.1:6881": ".2.1",
+                                  "127.0.3.7:6881": ".3.7"})
+        self.assertNotIn("hidden", dom.by_id("legend-levels").attrs)
 
     def test_elapsed_is_measured_on_the_trackers_clock(self):
         # The browser's machine and the tracker disagree about the time (here

@@ -101,11 +101,24 @@
 
   // "127.0.1.7:6881" -> ".7"; "[2001:db8::1a]:6881" -> ":1a": what tells hosts
   // of one rack apart.
-  function hostLabel(endpoint) {
+  // A host's address without what its rack-mates share: the last part, or
+  // the last two when they are not all in one network of the rest (a rack of
+  // a map file or an inventory may span several /24s).
+  function hostLabel(endpoint, parts) {
     const v6 = /^\[(.*)\]:\d+$/.exec(endpoint);
-    if (v6) return ':' + v6[1].split(':').pop();
+    if (v6) return ':' + v6[1].split(':').slice(-parts).join(':');
     const ip = endpoint.replace(/:\d+$/, '');
-    return '.' + ip.split('.').pop();
+    return '.' + ip.split('.').slice(-parts).join('.');
+  }
+
+  // How many parts of the address hostLabel shows for `members`.
+  function labelParts(members) {
+    const network = m => {
+      const v6 = /^\[(.*)\]:\d+$/.exec(m.peer);
+      return v6 ? v6[1].split(':').slice(0, -1).join(':')
+                : m.peer.replace(/:\d+$/, '').split('.').slice(0, -1).join('.');
+    };
+    return new Set(members.map(network)).size > 1 ? 2 : 1;
   }
 
   // --- data ---------------------------------------------------------------
@@ -319,7 +332,7 @@
 
     setText(card.caption, 'Completed hosts: ' + (g.completions || []).length + ' of ' + g.peers);
     drawPlot(card.plot, g);
-    updateRacks(card, t.racks || {});
+    updateRacks(card, t.racks || {}, t.levels || {});
     updateLevels(card, t.levels || {});
   }
 
@@ -365,7 +378,22 @@
     return {tr, bar, n, r, s, stuck, hosts, signature: ''};
   }
 
-  function updateRacks(card, racks) {
+  // The groups above its rack each host represents, outermost first:
+  // [{level: 'dc', group: 'ams1'}, {level: 'row', group: 'ams1/row1'}].
+  function placesAbove(levels) {
+    const above = new Map();
+    const names = Object.keys(levels).sort((a, b) => a.split('/').length - b.split('/').length);
+    for (const name of names) {
+      for (const peer of levels[name].representatives || []) {
+        if (!above.has(peer)) above.set(peer, []);
+        above.get(peer).push({level: levels[name].level, group: name});
+      }
+    }
+    return above;
+  }
+
+  function updateRacks(card, racks, levels) {
+    const above = placesAbove(levels);
     const names = Object.keys(racks).sort((a, b) =>
         a.localeCompare(b, undefined, {numeric: true}));
     const seen = new Set(names);
@@ -392,16 +420,16 @@
       setText(row.s, rack.S);
       setText(row.stuck, rack.stuck > 0 ? rack.stuck : '–');
       row.stuck.classList.toggle('alert', rack.stuck > 0);
-      updateHosts(row, rack.members || []);
+      updateHosts(row, rack.members || [], above);
       if (card.tbody.children[i] !== row.tr) {
         card.tbody.insertBefore(row.tr, card.tbody.children[i] || null);
       }
     });
   }
 
-  function updateHosts(row, members) {
+  function updateHosts(row, members, above) {
     const signature = JSON.stringify(members.map(m =>
-        [m.peer, m.progress, m.representative, m.seeder, m.stuck]));
+        [m.peer, m.progress, m.representative, m.seeder, m.stuck, above.get(m.peer) || []]));
     if (signature === row.signature) return;
     row.signature = signature;
 
@@ -413,7 +441,8 @@
       const keep = new Set(must.concat(rest));
       shown = members.filter(m => keep.has(m));
     }
-    const chips = shown.map(chip);
+    const parts = labelParts(members);
+    const chips = shown.map(m => chip(m, above.get(m.peer) || [], parts));
     if (shown.length < members.length) {
       const more = el('span', 'peer more', '+' + (members.length - shown.length));
       more.title = (members.length - shown.length) + ' more hosts (GET transfers/<hash>.json?racks=1&peers=1 lists all)';
@@ -422,27 +451,32 @@
     row.hosts.replaceChildren(...chips);
   }
 
-  function chip(m) {
+  // `places`: the groups above its rack it represents, outermost first.
+  function chip(m, places, parts) {
     const classes = ['peer'];
     if (m.representative) classes.push('rep');
+    if (places.length) classes.push('rep-up');
     if (m.seeder) classes.push('seeder');
     if (m.stuck) classes.push('stuck');
     const node = el('span', classes.join(' '));
     setData(node, {peer: m.peer, representative: !!m.representative, seeder: !!m.seeder,
                    stuck: !!m.stuck, progress: m.progress});
-    node.append(el('span', 'peer-label', hostLabel(m.peer)));
+    node.append(el('span', 'peer-label', hostLabel(m.peer, parts)));
     if (!m.seeder) {
       const fill = el('span', 'peer-fill');
       fill.style.width = Math.max(0, Math.min(100, m.progress)) + '%';
       node.append(fill);
     }
+    if (places.length) node.dataset.levels = places.map(p => p.level).join(' ');
     if (m.representative) {
-      const badge = el('b', 'rep-badge', 'R');
+      // The outermost level it represents: where its uplink traffic goes.
+      const badge = el('b', 'rep-badge', places.length ? places[0].level : 'R');
       badge.dataset.rep = '';
       node.append(badge);
     }
-    const what = [m.representative ? 'representative' : 'rack-local',
+    const what = [m.representative ? 'representative of its rack' : 'rack-local',
                   m.seeder ? 'seeder' : percent(m.progress) + ' done'];
+    for (const p of places.slice().reverse()) what.splice(1, 0, 'of ' + p.level + ' ' + p.group);
     if (m.stuck) what.push('STUCK: no progress');
     const seen = parseTime(m.last_seen);
     if (seen) what.push('last announce ' + clock(seen));
@@ -525,6 +559,9 @@
     const empty = document.getElementById('empty');
     empty.hidden = list.length > 0;
     document.getElementById('legend').hidden = list.length === 0;
+    // Only where the tracker knows rows or datacenters.
+    document.getElementById('legend-levels').hidden =
+        !list.some(t => t.levels && Object.keys(t.levels).length > 0);
     setText(document.getElementById('empty-example'),
             'curl -F file=@app.torrent ' + new URL('torrents/app.torrent', location.href).href);
 
