@@ -71,7 +71,7 @@ SOAK_ARGS ?=
 
 .PHONY: all install deb deps test-deps fuzz-deps bench-deps configure build run test fuzz bench bench-quick \
 	bench-build bench-configure clean format simulate-plots simulate-levels
-.PHONY: deploy-deps bench-deploy bench-deploy-uplink bench-topology bench-cadence bench-levels \
+.PHONY: deploy-deps bench-deploy bench-deploy-uplink bench-topology bench-topology-bulk bench-cadence bench-levels \
 	bench-levels-uplink bench-concurrent test-asan asan-build soak
 
 all: build
@@ -162,6 +162,12 @@ deploy-deps:
 bench-topology: test-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker
 	P2PTRACKER_BIN=$(abspath $(BUILD_DIR))/p2ptracker /usr/bin/python3 bench/topology/latency.py $(TOPOLOGY_ARGS)
+
+# How long announces that wait for a lookup wait while a 200,000-address SMDB inventory is
+# fetched and stored (bench/topology/bulk.py; docs/topology.md).
+bench-topology-bulk: test-deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target p2ptracker
+	P2PTRACKER_BIN=$(abspath $(BUILD_DIR))/p2ptracker /usr/bin/python3 bench/topology/bulk.py $(BULK_ARGS)
 
 # Each real client's announce cadence over 11 minutes and what the tracker makes of it
 # (bench/deploy/cadence.py); CADENCE_ARGS="--before OTHER_BINARY" compares another build.

@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from harness import DnsServer, SmdbServer, Tracker, register_new  # noqa: E402
 
 PLUGIN = """#!/bin/sh
-echo "rack=cab-$(echo "$1" | cut -d. -f4)"
+echo "dc=ams1 row=1 rack=cab-$(echo "$1" | cut -d. -f4)"
 """
 
 
@@ -85,7 +85,7 @@ def main():
     work = tempfile.mkdtemp(prefix="p2ptracker-topology-bench-")
     smdb = SmdbServer().start()
     dns = DnsServer({"%s.topology.test" % ".".join(reversed(ip.split("."))):
-                     ["dc=ams1 rack=cab-%s" % ip.split(".")[3]] for ip in hosts}).start()
+                     ["dc=ams1 row=1 rack=cab-%s" % ip.split(".")[3]] for ip in hosts}).start()
     plugin = os.path.join(work, "locate")
     with open(plugin, "w") as f:
         f.write(PLUGIN)

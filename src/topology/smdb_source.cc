@@ -1,14 +1,14 @@
 #include "topology/smdb_source.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
-
-#include <spdlog/spdlog.h>
 
 #include "topology/static_map_locator.h"
 
@@ -391,7 +391,9 @@ core::Result<std::unique_ptr<SmdbSource>> SmdbSource::create(const SmdbOptions& 
   return s;
 }
 
-SmdbSource::~SmdbSource() = default;
+SmdbSource::~SmdbSource() {
+  if (parser_ != nullptr) parser_->join();
+}
 
 void SmdbSource::lookup(const core::Address& address, std::function<void(Answer)> done) {
   std::string path = fmt::format("{}/servers/ipaddresses/{}", target_.base_path, address.to_string());
@@ -419,6 +421,7 @@ void SmdbSource::start_bulk(BulkDelivery deliver) {
   if (options_.bulk_url.empty()) return;
   deliver_ = std::move(deliver);
   bulk_timer_ = std::make_unique<asio::steady_timer>(io_);
+  parser_ = std::make_unique<asio::thread_pool>(1);
   fetch_bulk();
 }
 
@@ -427,34 +430,60 @@ void SmdbSource::fetch_bulk() {
   std::make_shared<HttpGet>(
       io_, bulk_target_, bulk_path_, kMaxSmdbBulkBytes, options_.timeout * 10,
       [this](HttpResult r) {
-        std::vector<std::pair<core::Address, Answer>> answers;
-        std::size_t skipped = 0;
         if (r.error.empty() && r.status != 200) {
           r.error = fmt::format("HTTP {} from {}", r.status, options_.bulk_url);
         }
-        if (r.error.empty()) {
-          if (auto ok = parse_smdb_bulk(r.body, options_.fields, answers, skipped); !ok) {
-            r.error = fmt::format("{}: {}", options_.bulk_url, ok.error().message);
+        if (!r.error.empty()) return bulk_parsed(std::move(r.error), {}, 0);
+        asio::post(*parser_, [this, body = std::move(r.body)] {
+          std::vector<std::pair<core::Address, Answer>> answers;
+          std::size_t skipped = 0;
+          std::string error;
+          if (auto ok = parse_smdb_bulk(body, options_.fields, answers, skipped); !ok) {
+            error = fmt::format("{}: {}", options_.bulk_url, ok.error().message);
           }
-        }
-        if (!r.error.empty()) {
-          spdlog::warn("topology source smdb: cannot fetch the inventory: {}; asking about "
-                       "each address instead until the next try in {} s",
-                       r.error, options_.bulk_interval.count());
-        } else {
-          spdlog::info("topology source smdb: inventory of {} addresses from {}{}",
-                       answers.size(), options_.bulk_url,
-                       skipped > 0 ? fmt::format(" ({} entries not an address and a record)",
-                                                 skipped)
-                                   : std::string());
-          deliver_(std::move(answers));
-        }
-        bulk_timer_->expires_after(options_.bulk_interval);
-        bulk_timer_->async_wait([this](boost::system::error_code ec) {
-          if (!ec) fetch_bulk();
+          asio::post(io_, [this, error = std::move(error), answers = std::move(answers),
+                           skipped]() mutable {
+            bulk_parsed(std::move(error), std::move(answers), skipped);
+          });
         });
       })
       ->start();
+}
+
+void SmdbSource::bulk_parsed(std::string error,
+                             std::vector<std::pair<core::Address, Answer>> answers,
+                             std::size_t skipped) {
+  if (!error.empty()) {
+    spdlog::warn(
+        "topology source smdb: cannot fetch the inventory: {}; asking about each address "
+        "instead until the next try in {} s",
+        error, options_.bulk_interval.count());
+  } else {
+    spdlog::info("topology source smdb: inventory of {} addresses from {}{}", answers.size(),
+                 options_.bulk_url,
+                 skipped > 0 ? fmt::format(" ({} entries not an address and a record)", skipped)
+                             : std::string());
+    deliver_slices(
+        std::make_shared<std::vector<std::pair<core::Address, Answer>>>(std::move(answers)), 0);
+  }
+  bulk_timer_->expires_after(options_.bulk_interval);
+  bulk_timer_->async_wait([this](boost::system::error_code ec) {
+    if (!ec) fetch_bulk();
+  });
+}
+
+void SmdbSource::deliver_slices(
+    std::shared_ptr<std::vector<std::pair<core::Address, Answer>>> answers, std::size_t from) {
+  const std::size_t to = std::min(answers->size(), from + kBulkSlice);
+  std::vector<std::pair<core::Address, Answer>> slice(
+      std::make_move_iterator(answers->begin() + static_cast<std::ptrdiff_t>(from)),
+      std::make_move_iterator(answers->begin() + static_cast<std::ptrdiff_t>(to)));
+  deliver_(std::move(slice));
+  if (to < answers->size()) {
+    asio::post(io_, [this, answers = std::move(answers), to]() mutable {
+      deliver_slices(std::move(answers), to);
+    });
+  }
 }
 
 }  // namespace p2p::topology

@@ -22,10 +22,11 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <nlohmann/json.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -103,6 +104,16 @@ class SmdbSource final : public LookupSource {
       : options_(std::move(options)), target_(std::move(target)), io_(io) {}
 
   void fetch_bulk();
+  // Back on the chain's thread with what the parse made of a fetch: logs it,
+  // hands the answers over and sets the next fetch.
+  void bulk_parsed(std::string error, std::vector<std::pair<core::Address, Answer>> answers,
+                   std::size_t skipped);
+  // Hands answers[from...] over kBulkSlice at a time, each slice its own turn
+  // on the chain's thread: storing 200,000 answers takes near a second, and
+  // lookups (with the announces waiting on them) go on between slices.
+  static constexpr std::size_t kBulkSlice = 2048;
+  void deliver_slices(std::shared_ptr<std::vector<std::pair<core::Address, Answer>>> answers,
+                      std::size_t from);
 
   SmdbOptions options_;
   HttpTarget target_;
@@ -111,6 +122,10 @@ class SmdbSource final : public LookupSource {
   boost::asio::io_context& io_;
   BulkDelivery deliver_;
   std::unique_ptr<boost::asio::steady_timer> bulk_timer_;
+  // Parses the whole inventory off the chain's thread (about a second at
+  // 200,000 addresses, while lookups and the announces waiting on them would
+  // wait too). One thread, made by start_bulk(); joined first on destruction.
+  std::unique_ptr<boost::asio::thread_pool> parser_;
 };
 
 }  // namespace p2p::topology
