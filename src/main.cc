@@ -147,7 +147,8 @@ int main(int argc, char** argv) {
   // The operator commands: clients of a running tracker's HTTP API.
   const p2p::cli::Command commands[] = {
       p2p::cli::add_make_torrent(app), p2p::cli::add_register(app),   p2p::cli::add_status(app),
-      p2p::cli::add_watch(app),        p2p::cli::add_deactivate(app), p2p::cli::add_simulate(app),
+      p2p::cli::add_watch(app),        p2p::cli::add_deactivate(app), p2p::cli::add_history(app),
+      p2p::cli::add_simulate(app),
   };
 
   try {

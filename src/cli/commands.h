@@ -1,5 +1,6 @@
 // The operator subcommands of the p2ptracker binary: make-torrent, register,
-// status, watch. main.cc adds each to its CLI11 app and runs the one parsed.
+// status, watch, deactivate, history, simulate. main.cc adds each to its
+// CLI11 app and runs the one parsed.
 //
 // Exit codes: 0 success; 1 an error (message on stderr); watch: 2 when its
 // --timeout passes. Called from main's thread only.
@@ -20,6 +21,7 @@ Command add_register(CLI::App& parent);
 Command add_status(CLI::App& parent);
 Command add_watch(CLI::App& parent);
 Command add_deactivate(CLI::App& parent);
+Command add_history(CLI::App& parent);
 Command add_simulate(CLI::App& parent);  // simulate.cc, built with the executable (p2p_sim)
 
 }  // namespace p2p::cli

@@ -46,6 +46,28 @@ std::string transfers_table(const std::vector<nlohmann::json>& globals) {
   return t.render();
 }
 
+std::string history_table(const nlohmann::json& history) {
+  const auto& deploys =
+      history.is_object() && history.contains("deploys") ? history["deploys"] : nlohmann::json();
+  if (!deploys.is_array() || deploys.empty()) return {};
+  Table t({"ENDED", "FILE", "INFO_HASH", "COMPLETED", "DURATION", "RACKS"},
+          {false, false, false, true, true, true});
+  for (const auto& d : deploys) {
+    const auto& duration = d.is_object() && d.contains("duration") ? d["duration"] : nullptr;
+    std::string took = "-";  // null: nobody completed
+    if (duration.is_number_unsigned()) {
+      took = human_duration(static_cast<std::int64_t>(
+          std::min<std::uint64_t>(duration.get<std::uint64_t>(), INT64_MAX)));
+    } else if (duration.is_number_integer() && duration.get<std::int64_t>() >= 0) {
+      took = human_duration(duration.get<std::int64_t>());
+    }
+    t.add({shown(d, "deregistered"), shown(d, "file"), shown(d, "info_hash"),
+           fmt::format("{} / {}", count_field(d, "completed"), count_field(d, "peers")), took,
+           std::to_string(count_field(d, "racks"))});
+  }
+  return t.render();
+}
+
 std::string transfer_summary(const nlohmann::json& stats) {
   const auto& g = object_field(stats, "global");
   std::string out;

@@ -53,4 +53,10 @@ std::string levels_table(const nlohmann::json& stats);
 // "61.5%".
 std::string percent_text(double percent);
 
+// `history`'s table of GET /api/v1/history's {"deploys": [...]}, in the
+// reply's order (newest first): when each ended, its file and hash, hosts
+// completed of those seen, how long from the first start to the last
+// completion, its racks. Empty when there is no deploy.
+std::string history_table(const nlohmann::json& history);
+
 }  // namespace p2p::cli

@@ -81,6 +81,42 @@ TEST(StatusViewTest, AnyJsonRendersWithoutThrowing) {
   EXPECT_EQ(levels[2].representatives, "a");
 }
 
+TEST(StatusViewTest, TheHistoryIsATableNewestFirst) {
+  const json history = {{"deploys",
+                         {{{"info_hash", "a6c0"},
+                           {"file", "app-42.torrent"},
+                           {"deregistered", "2026-12-07T19:00:01Z"},
+                           {"duration", 121},
+                           {"peers", 10},
+                           {"completed", 9},
+                           {"racks", 4}},
+                          {{"info_hash", "b7d1"},
+                           {"file", "app-41.torrent"},
+                           {"deregistered", "2026-12-06T08:00:00Z"},
+                           {"duration", nullptr},
+                           {"peers", 3},
+                           {"completed", 0},
+                           {"racks", 1}}}}};
+  const std::string table = history_table(history);
+  EXPECT_THAT(table, HasSubstr("ENDED"));
+  EXPECT_THAT(
+      table,
+      HasSubstr("2026-12-07T19:00:01Z  app-42.torrent  a6c0          9 / 10     2m01s      4"));
+  EXPECT_THAT(
+      table,
+      HasSubstr("2026-12-06T08:00:00Z  app-41.torrent  b7d1           0 / 3         -      1"));
+  EXPECT_LT(table.find("app-42"), table.find("app-41"));
+  EXPECT_EQ(history_table(json{{"deploys", json::array()}}), "");
+  // Whatever answers: no throw, no escapes.
+  const std::string esc = "\x1b]0;pwned\x07";
+  for (const json& odd : {json(nullptr), json{{"deploys", 3}}, json{{"deploys", {3, "x"}}},
+                          json{{"deploys", {{{"duration", -5}, {"file", esc}}}}},
+                          json{{"deploys", {{{"duration", 18446744073709551615ull}}}}}}) {
+    EXPECT_NO_THROW(history_table(odd)) << odd;
+    EXPECT_FALSE(has_control_character(history_table(odd))) << odd;
+  }
+}
+
 TEST(StatusViewTest, NamesFromTheReplyCannotReachTheTerminalAsEscapes) {
   const std::string esc = "\x1b]0;pwned\x07\x1b[2J\r\xc2\x9b";
   const json stats = {

@@ -19,8 +19,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view body(reinterpret_cast<const char*>(data), size);
   const auto stats = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (stats.is_discarded()) return 0;  // the commands say "not JSON" and stop
-  for (const std::string& shown : {transfer_summary(stats), racks_table(stats), levels_table(stats),
-                                   transfers_table({stats, object_field(stats, "global")})}) {
+  for (const std::string& shown :
+       {transfer_summary(stats), racks_table(stats), levels_table(stats),
+        transfers_table({stats, object_field(stats, "global")}), history_table(stats)}) {
     FUZZ_CHECK(!has_control_character(shown));
   }
   for (const RackRow& r : rack_rows(stats)) {

@@ -320,7 +320,7 @@ class MakeTorrentTest(unittest.TestCase):
         self.assertEqual(sorted(os.listdir(self.dir)), ["empty-dir", "p.bin"])
 
     def test_help(self):
-        for cmd in ("make-torrent", "register", "status", "watch", "deactivate"):
+        for cmd in ("make-torrent", "register", "status", "watch", "deactivate", "history"):
             with self.subTest(cmd=cmd):
                 r = run([cmd, "--help"])
                 self.assertEqual(r.returncode, 0, r.stderr)
@@ -533,6 +533,19 @@ class TrackerCommandsTest(unittest.TestCase):
         r = self.cli(["deactivate", made2, "--json"])
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(json.loads(r.stdout)["info_hash"], made2)
+        # history: both deploys, newest first, as the API has them.
+        r = self.cli(["history"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertEqual(lines[0].split(), ["ENDED", "FILE", "INFO_HASH", "COMPLETED", "DURATION",
+                                            "RACKS"])
+        rows = {l.split()[2]: l.split() for l in lines[1:]}
+        self.assertEqual(rows[made][1:], [os.path.basename(path), made, "1", "/", "1", "-", "1"])
+        self.assertEqual(rows[made2][3:6], ["0", "/", "0"])
+        self.assertLess(r.stdout.index(made2), r.stdout.index(made))
+        r = self.cli(["history", "--json"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout), self.t.get("/api/v1/history").json())
 
     def test_status_unknown(self):
         r = self.cli(["status", "AB" * 20])
