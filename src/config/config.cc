@@ -355,7 +355,7 @@ const std::vector<Key>& keys() {
                    "another inventory that answers GET <smdb_url>/servers/ipaddresses/<ip> with "
                    "{\"<server>\": {...}} fits by naming its fields ([\"/site/name\", "
                    "\"/rack/name\"] gives \"ams1/r12\"). At most 4 (a rack and 3 levels above "
-                   "it)."),
+                   "it). A record that has some of them but not all is a bad record."),
       text_key("smdb_bulk_url", kTopology, &Config::smdb_bulk_url,
                "With \"smdb\" in topology: an http:// URL answering the whole inventory as "
                "{\"<ip>\": {<server record>}, ...}, fetched at start-up and every "
@@ -395,7 +395,9 @@ const std::vector<Key>& keys() {
                 "The levels of a location, outermost first: the keys a dns TXT record or an exec "
                 "program answers with (\"dc=ams1 row=3 rack=12\"). A peer's rack is the path "
                 "of their values (\"ams1/3/12\"), so racks of the same name in different rows "
-                "stay apart. At most 4 (a rack and 3 levels above it).",
+                "stay apart. At most 4 (a rack and 3 levels above it). An answer names every "
+                "one (else it is a bad record), and smdb_fields has as many when both kinds of "
+                "source are used (docs/topology.md, every level or none).",
                 {}),
       text_key("dns_name", kTopology, &Config::dns_name,
                "With \"dns\" in topology: the name whose TXT record holds an address's "
@@ -428,7 +430,8 @@ const std::vector<Key>& keys() {
                "The groups above a subnet rack, as IPv4 prefix lengths, outermost first: [16, 20] "
                "makes each /16 a datacenter and each /20 a row above the /24 racks. Each shorter "
                "than the next and than subnet_prefix_v4; at most 3. Empty: racks are the only "
-               "level."),
+               "level. Set, it gives as many levels as the lookup sources' locations "
+               "(smdb_fields, levels) and as subnet_levels_v6 when that is set."),
       ints_key("subnet_levels_v6", kTopology, &Config::subnet_levels_v6, 1, 63,
                "The same for IPv6 racks ([32, 48] above /64 racks). At most 3."),
 
