@@ -50,14 +50,15 @@ def spans(text):
 
 def doc_commands():
     """(doc, command) for every benchmark command the docs give: a script with arguments,
-    or make with a *_ARGS variable."""
+    make with a *_ARGS variable, or a bare `make bench...` target."""
     out = []
     for doc in DOCS:
         with open(doc, encoding="utf-8") as f:
             text = f.read()
         for span in spans(text):
             script = SCRIPT.search(span)
-            if re.match(r"make [\w-]+ \w+_ARGS=", span) or (script and script.group(2).strip()):
+            if (re.match(r"make [\w-]+ \w+_ARGS=", span) or re.fullmatch(r"make bench[\w-]*", span)
+                    or (script and script.group(2).strip())):
                 out.append((doc, span))
     return out
 
